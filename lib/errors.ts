@@ -1,0 +1,48 @@
+import { constants } from 'node:os'
+
+const { ENOENT } = constants.errno
+
+/** Stable error codes: part of cocker's API. Prefix by domain. */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'CONFIG_INVALID'
+  | 'CONTAINER_NOT_FOUND'
+  | 'CONTAINER_EXISTS'
+  | 'CONTAINER_STATE_INVALID'
+  | 'HELPER_NOT_FOUND'
+  | 'HELPER_PROTOCOL_MISMATCH'
+  | 'HELPER_DIED'
+  | 'HELPER_FAILED'
+  | 'HOOK_FAILED'
+  | 'USERNS_UNAVAILABLE'
+  | 'IDMAP_FAILED'
+  | 'CGROUP_FAILED'
+  | 'SECCOMP_INVALID'
+  | 'EXEC_NOT_FOUND'
+  | 'EXEC_CANNOT_INVOKE'
+  | 'NOT_SUPPORTED'
+
+/** A user-reachable failure. `code` is stable API; `message` names the offending thing; `hint` says what to do. */
+export class CockerError extends Error {
+  override name = 'CockerError'
+  readonly code: ErrorCode
+  readonly hint?: string
+  constructor(code: ErrorCode, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause })
+    this.code = code
+    this.hint = opts.hint
+  }
+}
+
+/** The contained command could not be started. Carries errno from the helper's exec stage. */
+export class ExecError extends CockerError {
+  override name = 'ExecError'
+  constructor(readonly errno: number, readonly path: string, message: string) {
+    super(errno === ENOENT ? 'EXEC_NOT_FOUND' : 'EXEC_CANNOT_INVOKE', message)
+  }
+}
+
+/** A bug in cocker. The CLI prints "please report" with version info. */
+export class InternalError extends Error {
+  override name = 'InternalError'
+}
