@@ -1,0 +1,592 @@
+/*
+ * cocker-helper: executes a launch plan sent by cocker (TypeScript) and
+ * reports what happened. It decides nothing: which namespaces, mounts, ids
+ * and capabilities come from the plan. This file is stage 0: it joins
+ * namespaces, clones the container's init (init.c), maps ids, and then
+ * either waits for the init and reports its exit, or leaves it running.
+ *
+ *   TS                          stage 0 "cocker:[0:HELP]"         stage 1 "cocker:[1:INIT]"
+ *   request (fd R) ----------->  parse; open paths; setns
+ *                <------------  hello
+ *                                clone(ns-new) -------------------> waits on release
+ *                                maps ids (or userns-ready ->
+ *                                TS runs newuidmap, 1 byte on S)
+ *                                joins cgroups
+ *                <------------  pid
+ *                                release --------------------------> runs C ops in order
+ *                <------------  (forwards tagged lines) <---------- hooks / created / error
+ *   hook state (fd S) ----------------------------------------------> (read at hooks-sync)
+ *                <------------  started (status pipe EOF = execve done)
+ *                <------------  exit (mode wait)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+#define MAX_PATHS 64
+
+static int event_fd = -1;
+
+static void fail(const char *stage, const char *syscall, int err, const char *path,
+		 const char *what)
+{
+	report_error(event_fd, 0, stage, syscall, err, path, "%s", what);
+	exit(1);
+}
+
+/*
+ * A container that can write to /proc/self/exe of a helper process running
+ * in it (exec mode) could replace the helper binary on the host
+ * (CVE-2019-5736). So the helper always runs from a sealed, anonymous copy of
+ * itself: the first thing it does is copy itself into a memfd, seal it, and
+ * re-execute from there.
+ */
+static void ensure_sealed(char **argv)
+{
+	extern char **environ;
+	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int mem;
+	struct stat st;
+	off_t off = 0;
+
+	if (exe < 0)
+		fail("seal", "open", errno, "/proc/self/exe", "cannot open the helper binary");
+	if (fcntl(exe, F_GET_SEALS) > 0) {
+		close(exe);
+		return;
+	}
+	mem = memfd_create("cocker-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mem < 0 || fstat(exe, &st) < 0)
+		fail("seal", "memfd_create", errno, NULL, "cannot make a sealed copy of the helper");
+	while (off < st.st_size) {
+		ssize_t n = sendfile(mem, exe, &off, (size_t)(st.st_size - off));
+
+		if (n <= 0)
+			fail("seal", "sendfile", errno, NULL, "cannot copy the helper into a memfd");
+	}
+	if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		fail("seal", "fcntl", errno, NULL, "cannot seal the helper's memfd");
+	close(exe);
+	fexecve(mem, argv, environ);
+	fail("seal", "fexecve", errno, NULL, "cannot re-execute the sealed helper");
+}
+
+static char *read_request(int fd, size_t *len)
+{
+	size_t cap = 65536;
+	char *buf = malloc(cap);
+
+	*len = 0;
+	while (buf) {
+		ssize_t n;
+
+		if (*len == cap) {
+			if (cap >= COCKER_REQUEST_MAX)
+				fail("request", "read", EFBIG, NULL, "request too large");
+			cap *= 2;
+			buf = realloc(buf, cap);
+			if (!buf)
+				break;
+		}
+		n = read(fd, buf + *len, cap - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail("request", "read", errno, NULL, "cannot read the request");
+		if (n == 0)
+			return buf;
+		*len += (size_t)n;
+	}
+	fail("request", "malloc", ENOMEM, NULL, "out of memory");
+	return NULL;
+}
+
+static int ns_flag(const char *type)
+{
+	static const struct {
+		const char *name;
+		int flag;
+	} types[] = {
+		{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS },     { "pid", CLONE_NEWPID },
+		{ "net", CLONE_NEWNET },   { "ipc", CLONE_NEWIPC },    { "uts", CLONE_NEWUTS },
+		{ "cgroup", CLONE_NEWCGROUP },
+	};
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(types[i].name, type) == 0)
+			return types[i].flag;
+	return 0;
+}
+
+static int parse_ns_list(const char *list)
+{
+	char buf[256], *save = NULL;
+	int flags = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int f = ns_flag(t);
+
+		if (!f)
+			fail("ns-new", "clone", EINVAL, t, "unknown namespace type");
+		flags |= f;
+	}
+	return flags;
+}
+
+struct stage0 {
+	int detach;
+	int clone_flags;
+	int join_fd[MAX_PATHS], join_type[MAX_PATHS], njoin;
+	char uid_map[4096], gid_map[4096];
+	int setgroups_deny, idmap_external;
+	int cgroup_fd[MAX_PATHS], ncgroup;
+	int console, relay;
+	int preserve;
+};
+
+static void append_map(char *map, size_t cap, struct op *op)
+{
+	size_t used = strlen(map);
+
+	snprintf(map + used, cap - used, "%s %s %s\n", op->f[0].s, op->f[1].s, op->f[2].s);
+}
+
+static int connect_console(const char *path)
+{
+	struct sockaddr_un {
+		sa_family_t sun_family;
+		char sun_path[108];
+	} addr = { AF_UNIX, { 0 } };
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		fail("console-socket", "connect", ENAMETOOLONG, path, "console socket path too long");
+	strcpy(addr.sun_path, path);
+	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		fail("console-socket", "connect", errno, path, "cannot connect to the console socket");
+	return s;
+}
+
+/*
+ * Everything path-based is opened before any setns: after joining a mount
+ * namespace, host paths no longer resolve.
+ */
+static void stage0_collect(struct plan *plan, struct stage0 *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->console = s->relay = -1;
+	for (size_t i = 0; i < plan->nops; i++) {
+		struct op *op = &plan->ops[i];
+
+		switch (op->code) {
+		case OP_MODE:
+			s->detach = strcmp(op->f[0].s, "detach") == 0;
+			break;
+		case OP_NS_JOIN:
+			if (s->njoin == MAX_PATHS)
+				fail("ns-join", "open", E2BIG, op->f[1].s, "too many namespaces to join");
+			s->join_type[s->njoin] = ns_flag(op->f[0].s);
+			s->join_fd[s->njoin] = open(op->f[1].s, O_RDONLY | O_CLOEXEC);
+			if (!s->join_type[s->njoin] || s->join_fd[s->njoin] < 0)
+				fail("ns-join", "open", s->join_type[s->njoin] ? errno : EINVAL, op->f[1].s,
+				     "cannot open the namespace to join");
+			s->njoin++;
+			break;
+		case OP_NS_NEW:
+			s->clone_flags |= parse_ns_list(op->f[0].s);
+			break;
+		case OP_UID_MAP:
+			append_map(s->uid_map, sizeof(s->uid_map), op);
+			break;
+		case OP_GID_MAP:
+			append_map(s->gid_map, sizeof(s->gid_map), op);
+			break;
+		case OP_SETGROUPS_DENY:
+			s->setgroups_deny = 1;
+			break;
+		case OP_IDMAP_EXTERNAL:
+			s->idmap_external = 1;
+			break;
+		case OP_CGROUP_JOIN:
+			if (s->ncgroup == MAX_PATHS)
+				fail("cgroup-join", "open", E2BIG, op->f[0].s, "too many cgroups to join");
+			s->cgroup_fd[s->ncgroup] = open(op->f[0].s, O_WRONLY | O_CLOEXEC);
+			if (s->cgroup_fd[s->ncgroup] < 0)
+				fail("cgroup-join", "open", errno, op->f[0].s, "cannot open the cgroup");
+			s->ncgroup++;
+			break;
+		case OP_CONSOLE_SOCKET:
+			s->console = connect_console(op->f[0].s);
+			break;
+		case OP_CONSOLE_RELAY: {
+			int sp[2];
+
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+				fail("console-relay", "socketpair", errno, NULL, "cannot create the console relay");
+			s->relay = sp[0];
+			s->console = sp[1];
+			break;
+		}
+		case OP_PRESERVE_FDS: {
+			unsigned long long n;
+
+			if (parse_ull(op->f[0].s, 10, &n) < 0 || n > 1024)
+				fail("preserve-fds", "parse", EINVAL, op->f[0].s, "bad fd count");
+			s->preserve = (int)n;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+static void write_proc_file(pid_t pid, const char *name, const char *data)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write_all(fd, data, strlen(data)) < 0)
+		fail(name, "write", errno, path, "cannot write the id mapping");
+	close(fd);
+}
+
+/* Reads one byte from TS on the sync fd; EOF means TS gave up. */
+static void wait_ts(int sync_fd, pid_t child)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(sync_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1) {
+		kill(child, SIGKILL);
+		exit(1);
+	}
+}
+
+static void map_ids(struct stage0 *s, pid_t child, int sync_fd)
+{
+	struct jline j;
+
+	if (s->idmap_external) {
+		jl_begin(&j, "userns-ready");
+		jl_int(&j, "pid", child);
+		jl_end(&j);
+		jl_write(event_fd, 0, &j);
+		wait_ts(sync_fd, child);
+		return;
+	}
+	/* gid_map can only be written by an unprivileged process after setgroups is denied */
+	if (s->setgroups_deny)
+		write_proc_file(child, "setgroups", "deny");
+	if (s->uid_map[0])
+		write_proc_file(child, "uid_map", s->uid_map);
+	if (s->gid_map[0])
+		write_proc_file(child, "gid_map", s->gid_map);
+}
+
+static void event_pid(const char *event, pid_t pid)
+{
+	struct jline j;
+
+	jl_begin(&j, event);
+	jl_int(&j, "pid", pid);
+	jl_end(&j);
+	jl_write(event_fd, 0, &j);
+}
+
+/*
+ * Forwards stage 1's tagged lines to the event fd until the status pipe
+ * closes (execve succeeded, or the init died). Returns 'E' if it reported an
+ * error, 'C' if it reached the exec fifo (and we detach), else 0.
+ */
+static char forward_status(int status_fd, int detach)
+{
+	static char buf[65536];
+	size_t len = 0;
+	char last = 0;
+
+	for (;;) {
+		ssize_t n = read(status_fd, buf + len, sizeof(buf) - len);
+		char *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return last;
+		len += (size_t)n;
+		while ((nl = memchr(buf, '\n', len))) {
+			size_t line = (size_t)(nl - buf) + 1;
+
+			last = buf[0];
+			write_all(event_fd, buf + 1, line - 1);
+			memmove(buf, buf + line, len - line);
+			len -= line;
+			if (last == 'C' && detach)
+				return last;
+		}
+		if (len == sizeof(buf))
+			len = 0;
+	}
+}
+
+static struct termios saved_tio;
+static int tio_saved;
+
+static void restore_tty(void)
+{
+	if (tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+}
+
+static void copy_winsize(int master)
+{
+	struct winsize ws;
+
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+static int pump(int from, int to)
+{
+	char buf[8192];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n <= 0)
+		return -1;
+	write_all(to, buf, (size_t)n);
+	return 0;
+}
+
+/*
+ * Foreground: forward signals to the init, relay its pty if it has one, and
+ * report how it ended. The exit code is 128+N for a signal (conmon's rule).
+ */
+static int wait_child(pid_t child, int master, sigset_t *mask)
+{
+	int sfd = signalfd(-1, mask, SFD_CLOEXEC);
+	int in_open = master >= 0;
+	struct jline j;
+	int status = 0;
+
+	if (master >= 0 && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
+		struct termios raw = saved_tio;
+
+		tio_saved = 1;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		copy_winsize(master);
+	}
+	for (;;) {
+		struct pollfd p[3] = { { sfd, POLLIN, 0 },
+				       { master, POLLIN, 0 },
+				       { in_open ? STDIN_FILENO : -1, POLLIN, 0 } };
+
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & (POLLIN | POLLHUP)) {
+			if (pump(master, STDOUT_FILENO) < 0)
+				master = -1;
+		}
+		if (p[2].revents & (POLLIN | POLLHUP)) {
+			if (pump(STDIN_FILENO, master) < 0) {
+				/* stdin ended: pass EOF on as the terminal's EOF character */
+				if (master >= 0)
+					write_all(master, "\x04", 1);
+				in_open = 0;
+			}
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGWINCH && master >= 0)
+				copy_winsize(master);
+			else if (si.ssi_signo != SIGCHLD)
+				kill(child, (int)si.ssi_signo);
+			if (waitpid(child, &status, WNOHANG) == child)
+				break;
+		}
+	}
+	while (master >= 0 && pump(master, STDOUT_FILENO) == 0)
+		;
+	restore_tty();
+	jl_begin(&j, "exit");
+	if (WIFSIGNALED(status)) {
+		jl_int(&j, "code", 128 + WTERMSIG(status));
+		jl_str(&j, "signal", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "");
+	} else {
+		jl_int(&j, "code", WEXITSTATUS(status));
+	}
+	jl_end(&j);
+	jl_write(event_fd, 0, &j);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: cocker-helper --request-fd N --event-fd N --sync-fd N\n"
+			"       cocker-helper --version\n"
+			"The plan format is described in c/PROTOCOL.md.\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	int request_fd = -1, sync_fd = -1, release[2], status[2], master = -1;
+	struct stage0 s;
+	struct plan plan;
+	struct jline j;
+	char err[256], *buf, last;
+	size_t len;
+	sigset_t mask;
+	pid_t child;
+
+	for (int i = 1; i < argc; i++) {
+		unsigned long long v;
+
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("cocker-helper protocol %d\n", COCKER_PROTOCOL);
+			return 0;
+		}
+		if (i + 1 >= argc || parse_ull(argv[i + 1], 10, &v) < 0 || v > 1 << 20)
+			usage();
+		if (strcmp(argv[i], "--request-fd") == 0)
+			request_fd = (int)v;
+		else if (strcmp(argv[i], "--event-fd") == 0)
+			event_fd = (int)v;
+		else if (strcmp(argv[i], "--sync-fd") == 0)
+			sync_fd = (int)v;
+		else
+			usage();
+		i++;
+	}
+	if (request_fd < 0 || event_fd < 0 || sync_fd < 0)
+		usage();
+	ensure_sealed(argv);
+	/* our fds must not reach the container (after the re-exec, which needs them) */
+	fcntl(request_fd, F_SETFD, FD_CLOEXEC);
+	fcntl(event_fd, F_SETFD, FD_CLOEXEC);
+	fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+	/* a reader that went away must give EPIPE, not kill us; stage 1 restores it */
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_NAME, "cocker:[0:HELP]");
+
+	jl_begin(&j, "hello");
+	jl_int(&j, "protocol", COCKER_PROTOCOL);
+	jl_str(&j, "version", COCKER_PROTOCOL_TAG);
+	jl_end(&j);
+	jl_write(event_fd, 0, &j);
+
+	buf = read_request(request_fd, &len);
+	close(request_fd);
+	if (plan_parse(buf, len, &plan, err, sizeof(err)) < 0)
+		fail("request", "parse", EINVAL, NULL, err);
+
+	stage0_collect(&plan, &s);
+	/*
+	 * The user namespace is joined first: it grants the capabilities needed
+	 * to join the others (the order is the plan's, which TS sorts).
+	 */
+	for (int i = 0; i < s.njoin; i++)
+		if (setns(s.join_fd[i], s.join_type[i]) < 0)
+			fail("ns-join", "setns", errno, NULL, "cannot join a namespace");
+
+	/* signals to forward are blocked before the clone so none is lost */
+	sigemptyset(&mask);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE && sig != SIGSEGV &&
+		    sig != SIGBUS && sig != SIGILL && sig != SIGFPE && sig != SIGTSTP &&
+		    sig != SIGTTIN && sig != SIGTTOU && sig < SIGRTMIN)
+			sigaddset(&mask, sig);
+	if (!s.detach)
+		sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release) < 0 ||
+	    pipe2(status, O_CLOEXEC) < 0)
+		fail("clone", "pipe", errno, NULL, "cannot create the sync channels");
+
+	child = (pid_t)syscall(SYS_clone, (unsigned long)s.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+	if (child < 0)
+		fail("clone", "clone", errno, NULL, "cannot create the container's namespaces");
+	if (child == 0) {
+		struct stage1_fds fds = { release[1], status[1], sync_fd, s.console, s.preserve };
+
+		close(release[0]);
+		close(status[0]);
+		if (s.relay >= 0)
+			close(s.relay);
+		sigprocmask(SIG_UNBLOCK, &mask, NULL);
+		stage1_run(&plan, &fds);
+	}
+	close(release[1]);
+	close(status[1]);
+	if (s.relay >= 0)
+		close(s.console);
+
+	if (s.clone_flags & CLONE_NEWUSER)
+		map_ids(&s, child, sync_fd);
+	for (int i = 0; i < s.ncgroup; i++) {
+		char pid[32];
+		int n = snprintf(pid, sizeof(pid), "%d", child);
+
+		if (write(s.cgroup_fd[i], pid, (size_t)n) < 0) {
+			kill(child, SIGKILL);
+			fail("cgroup-join", "write", errno, NULL, "cannot move the container into its cgroup");
+		}
+		close(s.cgroup_fd[i]);
+	}
+	event_pid("pid", child);
+	if (write_all(release[0], "1", 1) < 0)
+		fail("clone", "write", errno, NULL, "the container's init died before it was released");
+
+	last = forward_status(status[0], s.detach);
+	if (last == 'E') {
+		waitpid(child, NULL, 0);
+		return 1;
+	}
+	if (last == 'C')
+		return 0;
+	/*
+	 * EOF without an error: execve closed the CLOEXEC status pipe. (If the
+	 * process already exited, its SIGCHLD is pending in the blocked mask and
+	 * wait_child reaps it.)
+	 */
+	event_pid("started", child);
+	if (s.detach)
+		return 0;
+	if (s.relay >= 0) {
+		master = recv_fd(s.relay);
+		close(s.relay);
+	}
+	return wait_child(child, master, &mask);
+}

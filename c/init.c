@@ -1,0 +1,781 @@
+/*
+ * Stage 1: the container's init. It runs the plan's C ops in the order TS
+ * wrote them (mounts, devices, pivot_root, masks, limits, identity,
+ * seccomp), reports the first failure with the op and errno, and finally
+ * execs the container's process. Until the exec it reports on a CLOEXEC pipe
+ * to stage 0 (tagged lines); after the exec fifo opens, on the fifo itself,
+ * so that `start` learns about a failed exec.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#endif
+
+#define MAX_HOOKS 64
+#define MAX_ENV 4096
+
+static int report_fd = -1;
+static char report_tag = 'E';
+static const char *current_op = "init";
+
+static int root_fd = -1;
+static const char *rootfs;
+
+static char *envp[MAX_ENV + 1];
+static size_t nenv;
+static char **argv_exec;
+static char exec_path[PATH_MAX];
+static int fifo_fd = -1;
+
+struct hook {
+	const char *stage, *path;
+	unsigned long long timeout;
+	char **argv, **env;
+};
+static struct hook hooks[MAX_HOOKS];
+static size_t nhooks;
+static char *state_json;
+static unsigned state_len;
+
+__attribute__((noreturn, format(printf, 4, 5))) static void die(const char *syscall, int err,
+								  const char *path, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report_error(report_fd, report_tag, current_op, syscall, err, path, "%s", msg);
+	_exit(1);
+}
+
+static unsigned long long num(const char *s, int base)
+{
+	unsigned long long v;
+
+	if (parse_ull(s, base, &v) < 0)
+		die("parse", EINVAL, s, "not a number");
+	return v;
+}
+
+/* Opens a path inside the rootfs; symlinks (even absolute ones) and ".." cannot leave it. */
+static int open_in_root(const char *path, int flags)
+{
+	struct open_how how = { .flags = (unsigned long long)(flags | O_CLOEXEC),
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+}
+
+/*
+ * mkdir -p inside the rootfs, one component at a time, each resolved from the
+ * rootfs again so that a symlink planted by the image cannot point a later
+ * component outside. Returns an O_PATH fd of the directory.
+ */
+static int mkdirs_in_root(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	int fd;
+
+	if (len >= sizeof(buf))
+		die("mkdir", ENAMETOOLONG, path, "path too long");
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+
+		*p = '\0';
+		fd = open_in_root(buf, O_PATH | O_DIRECTORY);
+		if (fd < 0 && errno == ENOENT) {
+			char *slash = strrchr(buf, '/');
+			int parent;
+
+			*slash = '\0';
+			parent = open_in_root(buf, O_PATH | O_DIRECTORY);
+			*slash = '/';
+			if (parent < 0 || (mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST))
+				die("mkdirat", errno, buf, "cannot create a directory in the rootfs");
+			close(parent);
+			fd = open_in_root(buf, O_PATH | O_DIRECTORY);
+		}
+		if (fd < 0)
+			die("openat2", errno, buf, "cannot open a directory in the rootfs");
+		*p = saved;
+		if (!saved)
+			return fd;
+		close(fd);
+	}
+}
+
+/* The parent directory of path (created if needed) and its last component. */
+static int open_parent(const char *path, const char **name)
+{
+	char buf[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || !slash[1] || (size_t)(slash - path) >= sizeof(buf))
+		die("open", EINVAL, path, "not an absolute path to a file");
+	*name = slash + 1;
+	if (slash == path)
+		return open_in_root("/", O_PATH | O_DIRECTORY);
+	memcpy(buf, path, (size_t)(slash - path));
+	buf[slash - path] = '\0';
+	return mkdirs_in_root(buf);
+}
+
+/* Creates the mount point (a directory, or a file for a file bind mount) and opens it. */
+static int mount_target(const char *dst, int want_file)
+{
+	const char *name;
+	int parent, fd;
+
+	if (!rootfs) {
+		fd = open(dst, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			die("open", errno, dst, "cannot open the mount point");
+		return fd;
+	}
+	if (!want_file)
+		return mkdirs_in_root(dst);
+	fd = open_in_root(dst, O_PATH);
+	if (fd >= 0)
+		return fd;
+	parent = open_parent(dst, &name);
+	fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EEXIST)
+		die("openat", errno, dst, "cannot create the mount point");
+	if (fd >= 0)
+		close(fd);
+	close(parent);
+	fd = open_in_root(dst, O_PATH);
+	if (fd < 0)
+		die("openat2", errno, dst, "cannot open the mount point");
+	return fd;
+}
+
+/* Flags that a less privileged user namespace may not clear on a remount. */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+static int remount(const char *path, unsigned long flags)
+{
+	flags |= MS_REMOUNT | MS_BIND;
+	if (mount(NULL, path, NULL, flags, NULL) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -1;
+	return mount(NULL, path, NULL, flags | locked_flags(path), NULL);
+}
+
+#define BIND_EXTRA (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | \
+		    MS_RELATIME | MS_STRICTATIME)
+
+static void op_mount(struct op *op)
+{
+	const char *src = op->f[0].s, *dst = op->f[1].s, *type = op->f[2].s, *data = op->f[5].s;
+	unsigned long flags = num(op->f[3].s, 10), prop = num(op->f[4].s, 10);
+	struct stat st;
+	char target[64];
+	int want_file = 0, fd;
+
+	if ((flags & MS_BIND) && stat(src, &st) == 0 && !S_ISDIR(st.st_mode))
+		want_file = 1;
+	fd = mount_target(dst, want_file);
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	/* a bind mount ignores every other flag: they need a remount */
+	if (mount(src, target, *type ? type : NULL, (flags & MS_BIND) ? flags & ~BIND_EXTRA : flags,
+		  *data ? data : NULL) < 0)
+		die("mount", errno, dst, "cannot mount %s (type %s) on %s", src, *type ? type : "bind", dst);
+	close(fd);
+	fd = open_in_root(dst, O_PATH);
+	if (fd < 0)
+		die("openat2", errno, dst, "cannot open the new mount");
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if ((flags & MS_BIND) && (flags & BIND_EXTRA) && remount(target, flags & BIND_EXTRA) < 0)
+		die("mount", errno, dst, "cannot remount %s with its options", dst);
+	if (prop && mount(NULL, target, NULL, prop, NULL) < 0)
+		die("mount", errno, dst, "cannot set the propagation of %s", dst);
+	close(fd);
+}
+
+static void op_mknod(struct op *op)
+{
+	const char *name;
+	int parent = open_parent(op->f[0].s, &name);
+	mode_t mode = (mode_t)num(op->f[1].s, 10);
+	dev_t dev = makedev(num(op->f[2].s, 10), num(op->f[3].s, 10));
+
+	if (mknodat(parent, name, mode, dev) < 0 && errno != EEXIST)
+		die("mknod", errno, op->f[0].s, "cannot create device %s", op->f[0].s);
+	if (fchownat(parent, name, (uid_t)num(op->f[4].s, 10), (gid_t)num(op->f[5].s, 10),
+		     AT_SYMLINK_NOFOLLOW) < 0)
+		die("fchownat", errno, op->f[0].s, "cannot set the owner of %s", op->f[0].s);
+	close(parent);
+}
+
+static void op_symlink(struct op *op)
+{
+	const char *name;
+	int parent = open_parent(op->f[1].s, &name);
+
+	if (symlinkat(op->f[0].s, parent, name) < 0 && errno != EEXIST)
+		die("symlink", errno, op->f[1].s, "cannot create the symlink %s", op->f[1].s);
+	close(parent);
+}
+
+static void op_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write_all(fd, value, strlen(value)) < 0)
+		die("write", errno, path, "cannot write \"%s\" to %s", value, path);
+	close(fd);
+}
+
+/* runc's trick: pivot_root(".", ".") stacks the old root under the new one, then detach it. */
+static void op_pivot_root(void)
+{
+	int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+
+	if (oldroot < 0 || newroot < 0 || fchdir(newroot) < 0)
+		die("open", errno, rootfs, "cannot open the rootfs");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die("pivot_root", errno, rootfs, "pivot_root failed");
+	if (fchdir(oldroot) < 0)
+		die("fchdir", errno, NULL, "cannot enter the old root");
+	/* keep the unmount of the old root from propagating to the host */
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		die("mount", errno, NULL, "cannot make the old root a slave");
+	if (umount2(".", MNT_DETACH) < 0)
+		die("umount2", errno, NULL, "cannot detach the old root");
+	if (chdir("/") < 0)
+		die("chdir", errno, "/", "cannot enter the new root");
+	close(oldroot);
+	close(newroot);
+}
+
+static void op_chroot(void)
+{
+	if (chdir(rootfs) < 0 || mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		die("chroot", errno, rootfs, "cannot change root to %s", rootfs);
+}
+
+static void op_mask(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return;
+		die("stat", errno, path, "cannot mask %s", path);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
+			die("mount", errno, path, "cannot mask %s", path);
+	} else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+		die("mount", errno, path, "cannot mask %s", path);
+	}
+}
+
+static void op_readonly(const char *path)
+{
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (errno == ENOENT)
+			return;
+		die("mount", errno, path, "cannot make %s read-only", path);
+	}
+	if (remount(path, MS_RDONLY | MS_REC) < 0)
+		die("mount", errno, path, "cannot make %s read-only", path);
+}
+
+static void op_console(struct op *op, int console)
+{
+	char name[64];
+	int master, slave;
+
+	if (console < 0)
+		die("console", EBADF, NULL, "a terminal was requested without a console socket");
+	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
+		die("open", errno, "/dev/ptmx", "cannot create a pseudo-terminal");
+	slave = open(name, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		die("open", errno, name, "cannot open the pseudo-terminal");
+	if (num(op->f[0].s, 10)) {
+		struct winsize ws = { (unsigned short)num(op->f[0].s, 10),
+				      (unsigned short)num(op->f[1].s, 10), 0, 0 };
+		ioctl(slave, TIOCSWINSZ, &ws);
+	}
+	if (send_fd(console, master, name) < 0)
+		die("sendmsg", errno, NULL, "cannot send the terminal to the console socket");
+	close(master);
+	close(console);
+	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+		die("ioctl", errno, name, "cannot make the terminal the controlling terminal");
+	for (int i = 0; i < 3; i++)
+		if (dup2(slave, i) < 0)
+			die("dup2", errno, name, "cannot use the terminal as stdio");
+	if (slave > 2)
+		close(slave);
+}
+
+static void capset_masks(unsigned long long eff, unsigned long long perm, unsigned long long inh)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {
+		{ (unsigned)eff, (unsigned)perm, (unsigned)inh },
+		{ (unsigned)(eff >> 32), (unsigned)(perm >> 32), (unsigned)(inh >> 32) },
+	};
+
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		die("capset", errno, NULL, "cannot set the capabilities");
+}
+
+static void op_bounding(unsigned long long keep)
+{
+	for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			die("prctl", errno, NULL, "cannot drop capability %d from the bounding set", cap);
+}
+
+static void op_ambient(unsigned long long mask)
+{
+	for (int cap = 0; cap < 64; cap++)
+		if ((mask & (1ULL << cap)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			die("prctl", errno, NULL, "cannot raise ambient capability %d", cap);
+}
+
+static void op_seccomp(struct op *op)
+{
+	const char *hex = op->f[1].s;
+	size_t len = strlen(hex), n = len / 16;
+	struct sock_filter *insns = calloc(n ? n : 1, sizeof(*insns));
+	unsigned char *bytes = (unsigned char *)insns;
+	struct sock_fprog prog = { (unsigned short)n, insns };
+
+	if (!insns || len % 16 || n == 0 || n > BPF_MAXINSNS)
+		die("seccomp", EINVAL, NULL, "bad seccomp program (%zu hex digits)", len);
+	for (size_t i = 0; i < len / 2; i++) {
+		char byte[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+
+		bytes[i] = (unsigned char)num(byte, 16);
+	}
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)num(op->f[0].s, 10), &prog) < 0)
+		die("seccomp", errno, NULL, "cannot load the seccomp filter");
+	free(insns);
+}
+
+static const char *env_path(void)
+{
+	for (size_t i = 0; i < nenv; i++)
+		if (strncmp(envp[i], "PATH=", 5) == 0)
+			return envp[i] + 5;
+	return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+static int is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Resolves argv[0] as execvp would, so that a missing command fails at create. */
+static void op_check_exec(void)
+{
+	const char *cmd = argv_exec ? argv_exec[0] : NULL;
+	char dirs[PATH_MAX * 2], *save = NULL;
+	struct stat st;
+
+	if (!cmd || !*cmd)
+		die("execve", EINVAL, NULL, "no command to run");
+	if (strchr(cmd, '/')) {
+		snprintf(exec_path, sizeof(exec_path), "%s", cmd);
+		if (stat(cmd, &st) < 0)
+			die("execve", errno, cmd, "exec: \"%s\": %s", cmd, strerror(errno));
+		if (S_ISDIR(st.st_mode))
+			die("execve", EISDIR, cmd, "exec: \"%s\": is a directory", cmd);
+		return;
+	}
+	snprintf(dirs, sizeof(dirs), "%s", env_path());
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(exec_path, sizeof(exec_path), "%s/%s", *d ? d : ".", cmd);
+		if (is_executable(exec_path))
+			return;
+	}
+	exec_path[0] = '\0';
+	die("execve", ENOENT, cmd, "exec: \"%s\": executable file not found in $PATH", cmd);
+}
+
+static void op_hooks_sync(struct op *op, int ts_sync)
+{
+	struct jline j;
+	unsigned char len[4];
+	size_t got = 0;
+
+	jl_begin(&j, "hooks");
+	jl_str(&j, "stage", op->f[0].s);
+	jl_end(&j);
+	if (jl_write(report_fd, 'H', &j) < 0)
+		_exit(1);
+	while (got < 4) {
+		ssize_t n = read(ts_sync, len + got, 4 - got);
+
+		if (n <= 0)
+			_exit(1);
+		got += (size_t)n;
+	}
+	free(state_json);
+	state_len = (unsigned)len[0] | (unsigned)len[1] << 8 | (unsigned)len[2] << 16 |
+		    (unsigned)len[3] << 24;
+	if (state_len > COCKER_REQUEST_MAX)
+		die("read", EFBIG, NULL, "hook state too large");
+	state_json = malloc(state_len + 1);
+	for (got = 0; state_json && got < state_len;) {
+		ssize_t n = read(ts_sync, state_json + got, state_len - got);
+
+		if (n <= 0)
+			_exit(1);
+		got += (size_t)n;
+	}
+}
+
+/* Runs one hook with the state on stdin, killing it at its timeout. */
+static void run_hook(struct hook *h)
+{
+	char *default_argv[] = { (char *)h->path, NULL };
+	int in[2], status, pidfd;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) < 0)
+		die("pipe", errno, h->path, "cannot run hook %s", h->path);
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno, h->path, "cannot run hook %s", h->path);
+	if (pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		signal(SIGPIPE, SIG_DFL);
+		execve(h->path, h->argv[0] ? h->argv : default_argv, h->env);
+		_exit(127);
+	}
+	close(in[0]);
+	if (state_json)
+		write_all(in[1], state_json, state_len);
+	close(in[1]);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (h->timeout && pidfd >= 0) {
+		struct pollfd p = { pidfd, POLLIN, 0 };
+
+		if (poll(&p, 1, (int)(h->timeout * 1000)) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			die("hook", ETIMEDOUT, h->path, "%s hook %s timed out after %llu s", h->stage,
+			    h->path, h->timeout);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid", errno, h->path, "cannot wait for hook %s", h->path);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die("hook", 0, h->path, "%s hook %s failed with %s %d", h->stage, h->path,
+		    WIFEXITED(status) ? "exit status" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+/*
+ * Tells stage 0 (and so TS) that the container is created, then blocks until
+ * `start` opens the fifo for reading. The fifo was opened O_PATH before
+ * pivot_root; reopening it through /proc/self/fd reaches it from inside.
+ */
+static void op_fifo_wait(void)
+{
+	struct jline j;
+	char path[64];
+	int fd;
+
+	jl_begin(&j, "created");
+	jl_end(&j);
+	jl_write(report_fd, 'C', &j);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
+	do
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		die("open", errno, "exec.fifo", "cannot open the exec fifo");
+	close(fifo_fd);
+	close(report_fd);
+	report_fd = fd;
+	report_tag = 0;
+}
+
+static void op_exec(int preserve)
+{
+	sigset_t none;
+
+	if (!exec_path[0])
+		op_check_exec();
+	envp[nenv] = NULL;
+	sigemptyset(&none);
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* nothing of ours may leak into the container: fds past the preserved ones close on exec */
+	if (syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		for (int fd = 3 + preserve; fd < 1024; fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	execve(exec_path, argv_exec, envp);
+	die("execve", errno, argv_exec[0], "exec: \"%s\": %s", argv_exec[0], strerror(errno));
+}
+
+static void run_op(struct op *op, struct stage1_fds *fds)
+{
+	current_op = op_table[op->code].name;
+	switch (op->code) {
+	case OP_SETID:
+		if (setresgid((gid_t)num(op->f[1].s, 10), (gid_t)num(op->f[1].s, 10),
+			      (gid_t)num(op->f[1].s, 10)) < 0 ||
+		    setresuid((uid_t)num(op->f[0].s, 10), (uid_t)num(op->f[0].s, 10),
+			      (uid_t)num(op->f[0].s, 10)) < 0)
+			die("setresuid", errno, NULL, "cannot become uid %s gid %s", op->f[0].s, op->f[1].s);
+		break;
+	case OP_HOSTNAME:
+		if (sethostname(op->f[0].s, strlen(op->f[0].s)) < 0)
+			die("sethostname", errno, NULL, "cannot set the hostname to %s", op->f[0].s);
+		break;
+	case OP_DOMAINNAME:
+		if (setdomainname(op->f[0].s, strlen(op->f[0].s)) < 0)
+			die("setdomainname", errno, NULL, "cannot set the domain name to %s", op->f[0].s);
+		break;
+	case OP_PROPAGATION:
+		if (mount(NULL, op->f[0].s, NULL, num(op->f[1].s, 10), NULL) < 0)
+			die("mount", errno, op->f[0].s, "cannot set the propagation of %s", op->f[0].s);
+		break;
+	case OP_ROOTFS:
+		rootfs = op->f[0].s;
+		if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+			die("mount", errno, rootfs, "cannot bind the rootfs %s", rootfs);
+		root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root_fd < 0)
+			die("open", errno, rootfs, "cannot open the rootfs %s", rootfs);
+		break;
+	case OP_MOUNT:
+		op_mount(op);
+		break;
+	case OP_MKNOD:
+		op_mknod(op);
+		break;
+	case OP_SYMLINK:
+		op_symlink(op);
+		break;
+	case OP_MKDIR: {
+		int fd = mkdirs_in_root(op->f[0].s);
+
+		if (fchmod(fd, (mode_t)num(op->f[1].s, 8)) < 0 && errno != EBADF)
+			die("fchmod", errno, op->f[0].s, "cannot set the mode of %s", op->f[0].s);
+		close(fd);
+		break;
+	}
+	case OP_WRITE:
+		op_write(op->f[0].s, op->f[1].s);
+		break;
+	case OP_HOOK:
+		if (nhooks == MAX_HOOKS)
+			die("hook", E2BIG, op->f[1].s, "too many hooks");
+		hooks[nhooks++] = (struct hook){ op->f[0].s, op->f[1].s, num(op->f[2].s, 10),
+						 op->f[3].v, op->f[4].v };
+		break;
+	case OP_HOOKS_SYNC:
+		op_hooks_sync(op, fds->ts_sync);
+		break;
+	case OP_RUN_HOOKS:
+		for (size_t i = 0; i < nhooks; i++)
+			if (strcmp(hooks[i].stage, op->f[0].s) == 0)
+				run_hook(&hooks[i]);
+		break;
+	case OP_FIFO:
+		fifo_fd = open(op->f[0].s, O_PATH | O_CLOEXEC);
+		if (fifo_fd < 0)
+			die("open", errno, op->f[0].s, "cannot open the exec fifo");
+		break;
+	case OP_PIVOT_ROOT:
+		op_pivot_root();
+		break;
+	case OP_CHROOT:
+		op_chroot();
+		break;
+	case OP_MASK:
+		op_mask(op->f[0].s);
+		break;
+	case OP_READONLY:
+		op_readonly(op->f[0].s);
+		break;
+	case OP_REMOUNT_RO:
+		if (remount(op->f[0].s, MS_RDONLY) < 0)
+			die("mount", errno, op->f[0].s, "cannot remount %s read-only", op->f[0].s);
+		break;
+	case OP_RLIMIT: {
+		struct rlimit rl = { num(op->f[1].s, 10), num(op->f[2].s, 10) };
+
+		if (setrlimit((int)num(op->f[0].s, 10), &rl) < 0)
+			die("setrlimit", errno, NULL, "cannot set rlimit %s to %s:%s", op->f[0].s,
+			    op->f[1].s, op->f[2].s);
+		break;
+	}
+	case OP_UMASK:
+		umask((mode_t)num(op->f[0].s, 8));
+		break;
+	case OP_CWD: {
+		char cwd[PATH_MAX];
+
+		if (chdir(op->f[0].s) < 0)
+			die("chdir", errno, op->f[0].s, "cannot change to the working directory %s",
+			    op->f[0].s);
+		/* an fd or mount trick could leave the cwd outside the root: getcwd says so */
+		if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+			die("getcwd", EPERM, op->f[0].s, "the working directory %s is outside the container",
+			    op->f[0].s);
+		break;
+	}
+	case OP_CONSOLE:
+		op_console(op, fds->console);
+		fds->console = -1;
+		break;
+	case OP_KEEP_CAPS:
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			die("prctl", errno, NULL, "cannot keep capabilities");
+		break;
+	case OP_BOUNDING:
+		op_bounding(num(op->f[0].s, 16));
+		break;
+	case OP_GROUPS: {
+		gid_t gids[NGROUPS_MAX];
+		size_t n = op->f[0].n < NGROUPS_MAX ? op->f[0].n : NGROUPS_MAX;
+
+		for (size_t i = 0; i < n; i++)
+			gids[i] = (gid_t)num(op->f[0].v[i], 10);
+		if (setgroups(n, gids) < 0)
+			die("setgroups", errno, NULL, "cannot set the supplementary groups");
+		break;
+	}
+	case OP_CAPSET:
+		capset_masks(num(op->f[0].s, 16), num(op->f[1].s, 16), num(op->f[2].s, 16));
+		break;
+	case OP_AMBIENT:
+		op_ambient(num(op->f[0].s, 16));
+		break;
+	case OP_NO_NEW_PRIVS:
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			die("prctl", errno, NULL, "cannot set no_new_privs");
+		break;
+	case OP_PERSONALITY:
+		if (personality((unsigned long)num(op->f[0].s, 10)) < 0)
+			die("personality", errno, NULL, "cannot set the personality");
+		break;
+	case OP_SECCOMP:
+		op_seccomp(op);
+		break;
+	case OP_ENV:
+		if (nenv == MAX_ENV)
+			die("env", E2BIG, NULL, "too many environment variables");
+		envp[nenv++] = (char *)op->f[0].s;
+		break;
+	case OP_ARGV:
+		argv_exec = op->f[0].v;
+		break;
+	case OP_CHECK_EXEC:
+		op_check_exec();
+		break;
+	case OP_FIFO_WAIT:
+		op_fifo_wait();
+		break;
+	case OP_EXEC:
+		op_exec(fds->preserve);
+		break;
+	default:
+		break;
+	}
+}
+
+void stage1_run(struct plan *plan, struct stage1_fds *fds)
+{
+	char go;
+
+	report_fd = fds->status;
+	/* until released, die with stage 0 rather than run unconfigured */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	prctl(PR_SET_NAME, "cocker:[1:INIT]");
+	if (read(fds->release, &go, 1) != 1)
+		_exit(1);
+	close(fds->release);
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	/* modes come from the plan (mkdir, mknod), not from the caller's umask */
+	umask(0);
+	for (size_t i = 0; i < plan->nops; i++)
+		if (op_table[plan->ops[i].code].phase == 'C')
+			run_op(&plan->ops[i], fds);
+	current_op = "exec";
+	die("execve", EINVAL, NULL, "the plan has no exec op");
+}

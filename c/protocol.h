@@ -1,0 +1,89 @@
+/*
+ * The cocker-helper wire protocol: the one place on the C side that names
+ * every op and event. lib/runtime/protocol.ts mirrors it, and a unit test
+ * compares the two. Bump COCKER_PROTOCOL in both when anything changes.
+ * c/PROTOCOL.md describes the format and the order of stages.
+ */
+#ifndef COCKER_PROTOCOL_H
+#define COCKER_PROTOCOL_H
+
+#define COCKER_PROTOCOL 1
+#define COCKER_PROTOCOL_TAG "cocker-helper/1"
+
+/* The request may not be larger than this: it is read whole into memory. */
+#define COCKER_REQUEST_MAX (4 << 20)
+
+/*
+ * Ops. Phase P runs in stage 0 (the helper's first process, outside the new
+ * namespaces); phase C runs in stage 1 (the container's init), in request order.
+ * Shape: one letter per argument, 's' a token, 'v' a counted list
+ * (a decimal count N, then N tokens).
+ */
+#define COCKER_OPS(X)                                                          \
+	/* stage 0 */                                                          \
+	X(OP_MODE, "mode", 'P', "s")             /* wait | detach */           \
+	X(OP_NS_JOIN, "ns-join", 'P', "ss")      /* TYPE PATH: setns */        \
+	X(OP_NS_NEW, "ns-new", 'P', "s")         /* TYPE,TYPE,...: clone */    \
+	X(OP_UID_MAP, "uid-map", 'P', "sss")     /* INSIDE OUTSIDE COUNT */    \
+	X(OP_GID_MAP, "gid-map", 'P', "sss")                                   \
+	X(OP_SETGROUPS_DENY, "setgroups-deny", 'P', "")                        \
+	X(OP_IDMAP_EXTERNAL, "idmap-external", 'P', "") /* TS maps the ids */  \
+	X(OP_CGROUP_JOIN, "cgroup-join", 'P', "s") /* cgroup.procs path */     \
+	X(OP_CONSOLE_SOCKET, "console-socket", 'P', "s")                       \
+	X(OP_CONSOLE_RELAY, "console-relay", 'P', "")                          \
+	X(OP_PRESERVE_FDS, "preserve-fds", 'P', "s")                           \
+	/* stage 1, in order */                                                \
+	X(OP_SETID, "setid", 'C', "ss")          /* UID GID: setresgid+uid */  \
+	X(OP_HOSTNAME, "hostname", 'C', "s")                                   \
+	X(OP_DOMAINNAME, "domainname", 'C', "s")                               \
+	X(OP_PROPAGATION, "propagation", 'C', "ss") /* PATH MS_FLAGS */        \
+	X(OP_ROOTFS, "rootfs", 'C', "s")         /* bind rootfs on itself */   \
+	X(OP_MOUNT, "mount", 'C', "ssssss")      /* SRC DST TYPE MS PROP DATA */ \
+	X(OP_MKNOD, "mknod", 'C', "ssssss")      /* PATH MODE MAJ MIN UID GID */ \
+	X(OP_SYMLINK, "symlink", 'C', "ss")      /* TARGET PATH */             \
+	X(OP_MKDIR, "mkdir", 'C', "ss")          /* PATH MODE */               \
+	X(OP_WRITE, "write", 'C', "ss")          /* PATH VALUE */              \
+	X(OP_HOOK, "hook", 'C', "sssvv")         /* STAGE PATH TIMEOUT ARGV ENV */ \
+	X(OP_HOOKS_SYNC, "hooks-sync", 'C', "s") /* STAGE: TS runs its hooks */ \
+	X(OP_RUN_HOOKS, "run-hooks", 'C', "s")   /* STAGE */                   \
+	X(OP_FIFO, "fifo", 'C', "s")             /* open the exec fifo */      \
+	X(OP_PIVOT_ROOT, "pivot-root", 'C', "")                                \
+	X(OP_CHROOT, "chroot", 'C', "")          /* --no-pivot */              \
+	X(OP_MASK, "mask", 'C', "s")                                           \
+	X(OP_READONLY, "readonly", 'C', "s")                                   \
+	X(OP_REMOUNT_RO, "remount-ro", 'C', "s")                               \
+	X(OP_RLIMIT, "rlimit", 'C', "sss")       /* RESOURCE SOFT HARD */      \
+	X(OP_UMASK, "umask", 'C', "s")           /* octal */                   \
+	X(OP_CWD, "cwd", 'C', "s")                                             \
+	X(OP_CONSOLE, "console", 'C', "ss")      /* ROWS COLS */               \
+	X(OP_KEEP_CAPS, "keep-caps", 'C', "")                                  \
+	X(OP_BOUNDING, "bounding", 'C', "s")     /* hex mask to keep */        \
+	X(OP_GROUPS, "groups", 'C', "v")                                       \
+	X(OP_CAPSET, "capset", 'C', "sss")       /* EFF PERM INH, hex */       \
+	X(OP_AMBIENT, "ambient", 'C', "s")       /* hex mask */                \
+	X(OP_NO_NEW_PRIVS, "no-new-privs", 'C', "")                            \
+	X(OP_PERSONALITY, "personality", 'C', "s")                             \
+	X(OP_SECCOMP, "seccomp", 'C', "ss")      /* FLAGS HEX-BPF */           \
+	X(OP_ENV, "env", 'C', "s")               /* KEY=VALUE */               \
+	X(OP_ARGV, "argv", 'C', "v")                                           \
+	X(OP_CHECK_EXEC, "check-exec", 'C', "")  /* resolve argv[0] early */   \
+	X(OP_FIFO_WAIT, "fifo-wait", 'C', "")    /* block until start */       \
+	X(OP_EXEC, "exec", 'C', "")
+
+#define X(e, n, p, s) e,
+enum cocker_op { COCKER_OPS(X) OP__COUNT };
+#undef X
+
+/*
+ * Events, helper -> TS, one JSON object per line on the event fd:
+ *   {"event":"hello","protocol":1,"version":"..."}
+ *   {"event":"userns-ready","pid":N}     after idmap-external: TS maps, writes 1 byte to the sync fd
+ *   {"event":"pid","pid":N}              the container's init, as the host sees it
+ *   {"event":"hooks","stage":"S"}        TS runs its hooks of stage S, then writes the state (u32 length + JSON) to the sync fd
+ *   {"event":"created","pid":N}          init waits on the exec fifo
+ *   {"event":"started","pid":N}          execve succeeded
+ *   {"event":"exit","code":N[,"signal":"SIG"]}
+ *   {"event":"error","stage":"OP","syscall":"S","errno":N,"path":"P","message":"M"}
+ */
+
+#endif
