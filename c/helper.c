@@ -166,6 +166,7 @@ struct stage0 {
 	int cgroup_fd[MAX_PATHS], ncgroup;
 	int console, relay;
 	int preserve;
+	int fifo;
 };
 
 static void append_map(char *map, size_t cap, struct op *op)
@@ -198,7 +199,7 @@ static int connect_console(const char *path)
 static void stage0_collect(struct plan *plan, struct stage0 *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->console = s->relay = -1;
+	s->console = s->relay = s->fifo = -1;
 	for (size_t i = 0; i < plan->nops; i++) {
 		struct op *op = &plan->ops[i];
 
@@ -251,6 +252,19 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 			s->console = sp[1];
 			break;
 		}
+		case OP_FIFO:
+			/*
+			 * Made here, with the runtime's rights: the init may run as
+			 * an id that cannot reach the state directory. 0622 lets it
+			 * reopen the fifo for writing through /proc/self/fd.
+			 */
+			if (mknod(op->f[0].s, S_IFIFO | 0622, 0) < 0 && errno != EEXIST)
+				fail("fifo", "mknod", errno, op->f[0].s, "cannot create the exec fifo");
+			chmod(op->f[0].s, 0622);
+			s->fifo = open(op->f[0].s, O_PATH | O_CLOEXEC);
+			if (s->fifo < 0)
+				fail("fifo", "open", errno, op->f[0].s, "cannot open the exec fifo");
+			break;
 		case OP_PRESERVE_FDS: {
 			unsigned long long n;
 
@@ -539,7 +553,7 @@ int main(int argc, char **argv)
 	if (child < 0)
 		fail("clone", "clone", errno, NULL, "cannot create the container's namespaces");
 	if (child == 0) {
-		struct stage1_fds fds = { release[1], status[1], sync_fd, s.console, s.preserve };
+		struct stage1_fds fds = { release[1], status[1], sync_fd, s.console, s.preserve, s.fifo };
 
 		close(release[0]);
 		close(status[0]);

@@ -58,7 +58,6 @@ static char *envp[MAX_ENV + 1];
 static size_t nenv;
 static char **argv_exec;
 static char exec_path[PATH_MAX];
-static int fifo_fd = -1;
 
 struct hook {
 	const char *stage, *path;
@@ -547,10 +546,10 @@ static void run_hook(struct hook *h)
 
 /*
  * Tells stage 0 (and so TS) that the container is created, then blocks until
- * `start` opens the fifo for reading. The fifo was opened O_PATH before
- * pivot_root; reopening it through /proc/self/fd reaches it from inside.
+ * `start` opens the fifo for reading. The fifo was opened O_PATH before the
+ * clone by stage 0; reopening it through /proc/self/fd reaches it from inside.
  */
-static void op_fifo_wait(void)
+static void op_fifo_wait(int fifo_fd)
 {
 	struct jline j;
 	char path[64];
@@ -655,11 +654,6 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 			if (strcmp(hooks[i].stage, op->f[0].s) == 0)
 				run_hook(&hooks[i]);
 		break;
-	case OP_FIFO:
-		fifo_fd = open(op->f[0].s, O_PATH | O_CLOEXEC);
-		if (fifo_fd < 0)
-			die("open", errno, op->f[0].s, "cannot open the exec fifo");
-		break;
 	case OP_PIVOT_ROOT:
 		op_pivot_root();
 		break;
@@ -749,7 +743,7 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 		op_check_exec();
 		break;
 	case OP_FIFO_WAIT:
-		op_fifo_wait();
+		op_fifo_wait(fds->fifo);
 		break;
 	case OP_EXEC:
 		op_exec(fds->preserve);

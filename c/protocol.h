@@ -32,6 +32,7 @@
 	X(OP_CONSOLE_SOCKET, "console-socket", 'P', "s")                       \
 	X(OP_CONSOLE_RELAY, "console-relay", 'P', "")                          \
 	X(OP_PRESERVE_FDS, "preserve-fds", 'P', "s")                           \
+	X(OP_FIFO, "fifo", 'P', "s")             /* create the exec fifo */    \
 	/* stage 1, in order */                                                \
 	X(OP_SETID, "setid", 'C', "ss")          /* UID GID: setresgid+uid */  \
 	X(OP_HOSTNAME, "hostname", 'C', "s")                                   \
@@ -46,7 +47,6 @@
 	X(OP_HOOK, "hook", 'C', "sssvv")         /* STAGE PATH TIMEOUT ARGV ENV */ \
 	X(OP_HOOKS_SYNC, "hooks-sync", 'C', "s") /* STAGE: TS runs its hooks */ \
 	X(OP_RUN_HOOKS, "run-hooks", 'C', "s")   /* STAGE */                   \
-	X(OP_FIFO, "fifo", 'C', "s")             /* open the exec fifo */      \
 	X(OP_PIVOT_ROOT, "pivot-root", 'C', "")                                \
 	X(OP_CHROOT, "chroot", 'C', "")          /* --no-pivot */              \
 	X(OP_MASK, "mask", 'C', "s")                                           \

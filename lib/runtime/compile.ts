@@ -1,0 +1,315 @@
+/**
+ * config.json → the helper's plan. Every decision about how a container is
+ * set up is made here, as data, so it can be unit-tested without a kernel;
+ * the helper only executes the ops in the order given. The order follows the
+ * runtime spec's lifecycle and runc's: namespaces, ids, mounts, devices,
+ * hooks, pivot_root, masks, then the process (limits, identity, seccomp).
+ */
+import path from 'node:path'
+import { CockerError } from '../errors.js'
+import { CAPABILITIES, MS, RLIMITS } from './linux.js'
+import { parseMountOptions, rootPropagation } from './mount-options.js'
+import type { Op } from './protocol.js'
+import type { Capabilities, Hook, IdMapping, Mount, NamespaceType, Process, Spec } from './oci-spec.js'
+
+export interface PlanContext {
+  /** Absolute bundle directory: root.path is relative to it. */
+  bundle: string
+  /** The caller is not root in the initial user namespace. */
+  rootless: boolean
+  hostUid: number
+  hostGid: number
+  /** create: the init waits at the exec fifo; wait: foreground; detach: leave it running. */
+  mode: 'create' | 'wait' | 'detach'
+  fifo?: string
+  consoleSocket?: string
+  noPivot?: boolean
+  preserveFds?: number
+  /** cgroup.procs files the init is moved into before it runs. */
+  cgroupProcs?: string[]
+  /** The compiled seccomp program and its SECCOMP_FILTER_FLAG bits. */
+  seccomp?: { program: Buffer; flags: number }
+  /** Where the v1 controllers are mounted (name → mount point), for a "cgroup" mount; empty on v2. */
+  cgroupV1?: Record<string, string>
+  /** Whether stage 1 must stop for TS's hooks (prestart, createRuntime) and to learn the state. */
+  hooks?: boolean
+}
+
+export type IdmapMethod = 'none' | 'direct' | 'external'
+
+export interface Plan {
+  ops: Op[]
+  /** How the user namespace's ids get mapped: by the helper, or by newuidmap/newgidmap from TS. */
+  idmap: IdmapMethod
+  warnings: string[]
+}
+
+const NS_NAMES: Record<NamespaceType, string> = {
+  user: 'user', mount: 'mnt', pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', cgroup: 'cgroup', time: 'time',
+}
+
+/** setns order: the user namespace first (it grants the rights to join the rest), mount last. */
+const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount']
+
+const DEFAULT_DEVICES = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+]
+
+const DEV_SYMLINKS: [string, string][] = [
+  ['/proc/self/fd', '/dev/fd'],
+  ['/proc/self/fd/0', '/dev/stdin'],
+  ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'],
+]
+
+const DEVICE_TYPE_BITS: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 }
+
+export function capabilityMask(names: readonly string[] | undefined, field: string): bigint {
+  let mask = 0n
+  for (const name of names ?? []) {
+    const bit = (CAPABILITIES as readonly string[]).indexOf(name)
+    if (bit < 0) {
+      throw new CockerError('CONFIG_INVALID', `config.json: /process/capabilities/${field}: unknown capability "${name}"`,
+        { hint: `known capabilities are ${CAPABILITIES[0]} … ${CAPABILITIES[CAPABILITIES.length - 1]}` })
+    }
+    mask |= 1n << BigInt(bit)
+  }
+  return mask
+}
+
+const hex = (mask: bigint) => mask.toString(16)
+
+function findMapping(maps: IdMapping[] | undefined, containerId: number): number | undefined {
+  const m = maps?.find(m => containerId >= m.containerID && containerId < m.containerID + m.size)
+  return m ? m.hostID + containerId - m.containerID : undefined
+}
+
+/** How ids get mapped: root and a rootless single self-mapping write the maps directly; the rest need newuidmap. */
+export function idmapMethod(spec: Spec, ctx: Pick<PlanContext, 'rootless' | 'hostUid' | 'hostGid'>): IdmapMethod {
+  const user = spec.linux?.namespaces?.find(ns => ns.type === 'user')
+  if (!user || user.path) return 'none'
+  if (!ctx.rootless) return 'direct'
+  const uids = spec.linux?.uidMappings ?? []
+  const gids = spec.linux?.gidMappings ?? []
+  const selfOnly = (maps: IdMapping[], id: number) => maps.length === 1 && maps[0].size === 1 && maps[0].hostID === id
+  return selfOnly(uids, ctx.hostUid) && selfOnly(gids, ctx.hostGid) ? 'direct' : 'external'
+}
+
+function namespaceOps(spec: Spec, ctx: PlanContext, idmap: IdmapMethod): Op[] {
+  const namespaces = spec.linux?.namespaces ?? []
+  const ops: Op[] = []
+  for (const type of JOIN_ORDER) {
+    const ns = namespaces.find(n => n.type === type && n.path)
+    if (ns?.path) ops.push(['ns-join', NS_NAMES[type], ns.path])
+  }
+  const fresh = namespaces.filter(n => !n.path).map(n => n.type)
+  if (fresh.includes('time')) {
+    throw new CockerError('NOT_SUPPORTED', 'config.json: /linux/namespaces: a new time namespace is not supported by cocker yet',
+      { hint: 'remove the "time" namespace from the config' })
+  }
+  if (fresh.length) ops.push(['ns-new', fresh.map(t => NS_NAMES[t]).join(',')])
+  if (idmap === 'direct') {
+    for (const m of spec.linux?.uidMappings ?? []) ops.push(['uid-map', m.containerID, m.hostID, m.size])
+    for (const m of spec.linux?.gidMappings ?? []) ops.push(['gid-map', m.containerID, m.hostID, m.size])
+    if (ctx.rootless) ops.push(['setgroups-deny'])
+  } else if (idmap === 'external') {
+    ops.push(['idmap-external'])
+  }
+  return ops
+}
+
+function cgroupMountOps(m: Mount, ctx: PlanContext, readonly: boolean): Op[] {
+  const ro = readonly ? MS.RDONLY : 0
+  const base = MS.NOSUID | MS.NODEV | MS.NOEXEC
+  const controllers = Object.entries(ctx.cgroupV1 ?? {})
+  // rootless cannot mount cgroupfs for controllers it does not own: show the host's tree read-only
+  if (ctx.rootless) return [['mount', '/sys/fs/cgroup', m.destination, '', MS.BIND | MS.REC | MS.RDONLY | base, 0, '']]
+  if (!controllers.length) return [['mount', 'cgroup2', m.destination, 'cgroup2', base | ro, 0, '']]
+  // v1: a tmpfs holding one cgroupfs per hierarchy, as runc lays it out
+  const ops: Op[] = [['mount', 'tmpfs', m.destination, 'tmpfs', base, 0, 'mode=755']]
+  for (const [name, mountpoint] of controllers) {
+    const dir = path.basename(mountpoint)
+    const data = name.startsWith('name=') ? `none,${name}` : name
+    ops.push(['mount', 'cgroup', path.posix.join(m.destination, dir), 'cgroup', base | ro, 0, data])
+  }
+  return ops
+}
+
+function mountOps(spec: Spec, ctx: PlanContext): Op[] {
+  const ops: Op[] = []
+  for (const m of spec.mounts ?? []) {
+    const args = parseMountOptions(m.type, m.options)
+    if (m.type === 'cgroup') {
+      ops.push(...cgroupMountOps(m, ctx, (args.flags & MS.RDONLY) !== 0))
+      continue
+    }
+    let source = m.source ?? m.type ?? 'none'
+    if (args.bind && !path.isAbsolute(source)) source = path.resolve(ctx.bundle, source)
+    ops.push(['mount', source, m.destination, args.bind ? '' : (m.type ?? ''), args.flags, args.propagation, args.data])
+  }
+  return ops
+}
+
+/** Whether the config mounts its own /dev (a tmpfs): then the runtime fills it with the default devices. */
+function ownsDev(spec: Spec): boolean {
+  const dev = (spec.mounts ?? []).find(m => m.destination === '/dev')
+  return dev !== undefined && !parseMountOptions(dev.type, dev.options).bind
+}
+
+function deviceOps(spec: Spec, inUserns: boolean): Op[] {
+  const ops: Op[] = []
+  const devices = [...(ownsDev(spec) ? DEFAULT_DEVICES.map(d => ({ ...d, type: 'c' as const, fileMode: 0o666, uid: 0, gid: 0 })) : []),
+    ...(spec.linux?.devices ?? [])]
+  const seen = new Set<string>()
+  for (const d of devices.reverse()) {
+    // a device listed in the config overrides the default of the same path
+    if (seen.has(d.path)) continue
+    seen.add(d.path)
+    if (inUserns) {
+      // mknod is not allowed in a user namespace: bind the host's node instead (runc does the same)
+      ops.unshift(['mount', d.path, d.path, '', MS.BIND, 0, ''])
+    } else {
+      const mode = (DEVICE_TYPE_BITS[d.type] ?? 0) | ((d.fileMode ?? 0o666) & 0o7777)
+      ops.unshift(['mknod', d.path, mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0])
+    }
+  }
+  if (ownsDev(spec)) {
+    for (const [target, link] of DEV_SYMLINKS) ops.push(['symlink', target, link])
+    if ((spec.mounts ?? []).some(m => m.destination === '/dev/pts')) ops.push(['symlink', 'pts/ptmx', '/dev/ptmx'])
+  }
+  return ops
+}
+
+function hookOps(spec: Spec): Op[] {
+  const ops: Op[] = []
+  const add = (stage: string, hooks: Hook[] | undefined) => {
+    for (const h of hooks ?? []) ops.push(['hook', stage, h.path, h.timeout ?? 0, h.args ?? [], h.env ?? []])
+  }
+  add('createContainer', spec.hooks?.createContainer)
+  add('startContainer', spec.hooks?.startContainer)
+  return ops
+}
+
+function rlimitOps(proc: Process): Op[] {
+  return (proc.rlimits ?? []).map(r => {
+    const resource = RLIMITS[r.type]
+    if (resource === undefined) {
+      throw new CockerError('CONFIG_INVALID', `config.json: /process/rlimits: unknown rlimit type "${r.type}"`)
+    }
+    return ['rlimit', resource, BigInt(r.soft), BigInt(r.hard)] as Op
+  })
+}
+
+/**
+ * The identity switch, in the order the kernel needs: keep capabilities
+ * across the uid change, shrink the bounding set while CAP_SETPCAP is still
+ * held, change groups and ids, then set the final sets and ambient caps.
+ */
+function identityOps(proc: Process, caps: Capabilities, canSetgroups: boolean, warnings: string[]): Op[] {
+  const ops: Op[] = [['keep-caps'], ['bounding', hex(capabilityMask(caps.bounding, 'bounding'))]]
+  const groups = proc.user.additionalGids ?? []
+  if (canSetgroups) ops.push(['groups', groups.map(String)])
+  else if (groups.length) warnings.push('additionalGids are ignored: setgroups is denied in a rootless user namespace with a single-id map')
+  ops.push(['setid', proc.user.uid, proc.user.gid])
+  ops.push(['capset', hex(capabilityMask(caps.effective, 'effective')), hex(capabilityMask(caps.permitted, 'permitted')),
+    hex(capabilityMask(caps.inheritable, 'inheritable'))])
+  const ambient = capabilityMask(caps.ambient, 'ambient')
+  if (ambient) ops.push(['ambient', hex(ambient)])
+  return ops
+}
+
+/** Compiles a validated config.json into the helper's plan. */
+export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
+  const proc = spec.process
+  if (!proc?.args?.length) {
+    throw new CockerError('CONFIG_INVALID', 'config.json: /process/args: the container has no command to run')
+  }
+  const warnings: string[] = []
+  const linux = spec.linux ?? {}
+  const namespaces = linux.namespaces ?? []
+  const has = (t: NamespaceType) => namespaces.some(n => n.type === t)
+  const fresh = (t: NamespaceType) => namespaces.some(n => n.type === t && !n.path)
+  if (ctx.rootless && !has('user')) {
+    throw new CockerError('CONFIG_INVALID', 'config.json: /linux/namespaces: a rootless container needs a user namespace',
+      { hint: 'generate a rootless config with "cocker-runtime spec --rootless"' })
+  }
+  const idmap = idmapMethod(spec, ctx)
+  if (fresh('user') && findMapping(linux.uidMappings, 0) === undefined) {
+    throw new CockerError('CONFIG_INVALID', 'config.json: /linux/uidMappings: a new user namespace needs a mapping for uid 0',
+      { hint: 'add {"containerID": 0, "hostID": <your uid>, "size": 1}' })
+  }
+  const rootfs = path.resolve(ctx.bundle, spec.root?.path ?? 'rootfs')
+  const ops: Op[] = [['mode', ctx.mode === 'wait' ? 'wait' : 'detach']]
+  if (ctx.preserveFds) ops.push(['preserve-fds', ctx.preserveFds])
+  ops.push(...namespaceOps(spec, ctx, idmap))
+  for (const procs of ctx.cgroupProcs ?? []) ops.push(['cgroup-join', procs])
+  if (ctx.mode === 'create') {
+    if (!ctx.fifo) throw new Error('create mode needs the exec fifo path')
+    ops.push(['fifo', ctx.fifo])
+  }
+  if (proc.terminal) {
+    if (ctx.consoleSocket) ops.push(['console-socket', ctx.consoleSocket])
+    else if (ctx.mode === 'wait') ops.push(['console-relay'])
+    else {
+      throw new CockerError('INVALID_ARGUMENT', 'process.terminal is true but no --console-socket was given to receive the terminal',
+        { hint: 'pass --console-socket, or set "terminal": false in config.json' })
+    }
+  }
+
+  // stage 1: in the new namespaces, as root of the new user namespace
+  if (fresh('user')) ops.push(['setid', 0, 0])
+  if (spec.hostname !== undefined && fresh('uts')) ops.push(['hostname', spec.hostname])
+  if (spec.domainname !== undefined && fresh('uts')) ops.push(['domainname', spec.domainname])
+  if (!fresh('mount')) {
+    // the rootfs could only be a chroot in the host's mount table, with every mount leaking to the host
+    throw new CockerError('NOT_SUPPORTED', 'config.json: /linux/namespaces: cocker needs a new mount namespace for the container',
+      { hint: 'add {"type": "mount"} to linux.namespaces' })
+  }
+  ops.push(['propagation', '/', rootPropagation(linux.rootfsPropagation)])
+  ops.push(['rootfs', rootfs])
+  ops.push(...mountOps(spec, ctx))
+  ops.push(...deviceOps(spec, has('user') || ctx.rootless))
+  if (proc.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', proc.oomScoreAdj])
+  ops.push(...hookOps(spec))
+  if (ctx.hooks) ops.push(['hooks-sync', 'createRuntime'])
+  if (spec.hooks?.createContainer?.length) ops.push(['run-hooks', 'createContainer'])
+  ops.push(ctx.noPivot ? ['chroot'] : ['pivot-root'])
+
+  // after pivot_root: paths are the container's
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    if (key.includes('/') || key.includes('..')) {
+      throw new CockerError('CONFIG_INVALID', `config.json: /linux/sysctl: "${key}" is not a sysctl name`)
+    }
+    ops.push(['write', `/proc/sys/${key.replaceAll('.', '/')}`, value])
+  }
+  for (const p of linux.maskedPaths ?? []) ops.push(['mask', p])
+  for (const p of linux.readonlyPaths ?? []) ops.push(['readonly', p])
+  if (spec.root?.readonly) ops.push(['remount-ro', '/'])
+  if (proc.terminal) ops.push(['console', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0])
+  ops.push(...processOps(proc, ctx, idmap, warnings, linux.personality?.domain))
+  return { ops, idmap, warnings }
+}
+
+/** The part shared with exec: limits, cwd, environment, identity, seccomp, exec. */
+export function processOps(proc: Process, ctx: Pick<PlanContext, 'mode' | 'seccomp' | 'rootless'>, idmap: IdmapMethod,
+  warnings: string[], personality?: string): Op[] {
+  const ops: Op[] = [...rlimitOps(proc), ['cwd', proc.cwd]]
+  for (const e of proc.env ?? []) ops.push(['env', e])
+  ops.push(['argv', proc.args ?? []], ['check-exec'])
+  if (ctx.mode === 'create') ops.push(['fifo-wait'])
+  ops.push(['run-hooks', 'startContainer'])
+  const seccomp: Op[] = ctx.seccomp ? [['seccomp', ctx.seccomp.flags, ctx.seccomp.program.toString('hex')]] : []
+  // without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it before the capabilities drop (runc's order)
+  if (!proc.noNewPrivileges) ops.push(...seccomp)
+  ops.push(...identityOps(proc, proc.capabilities ?? {}, !(ctx.rootless && idmap === 'direct'), warnings))
+  ops.push(['umask', (proc.user.umask ?? 0o022).toString(8)])
+  if (personality) ops.push(['personality', personality === 'LINUX32' ? 8 : 0])
+  if (proc.noNewPrivileges) ops.push(['no-new-privs'], ...seccomp)
+  ops.push(['exec'])
+  return ops
+}

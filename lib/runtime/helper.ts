@@ -1,0 +1,180 @@
+/**
+ * Runs cocker-helper with a plan and follows its events (protocol.ts).
+ *
+ *   TS                                  helper
+ *   spawn; plan on fd R, EOF  ------->  hello (checked first: protocol versions must match)
+ *                            <-------  userns-ready   → onUsernsReady (newuidmap…), then 1 byte on fd S
+ *                            <-------  pid
+ *                            <-------  hooks          → onHooks: run TS hooks, send u32 length + state on fd S
+ *                            <-------  created | started | exit | error
+ *
+ * The helper dying before the awaited event rejects with HELPER_DIED: a
+ * crashed helper never turns into a hung command.
+ */
+import { spawn, type StdioOptions } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { getSystemErrorMap } from 'node:util'
+import { CockerError, ExecError } from '../errors.js'
+import { PROTOCOL_VERSION, type HelperEvent } from './protocol.js'
+
+export function helperPath(): string {
+  const override = process.env.COCKER_HELPER
+  if (override) return override
+  return fileURLToPath(new URL('../../../c/cocker-helper', import.meta.url))
+}
+
+export interface HelperOptions {
+  /** Which event ends the wait: the init waiting at the fifo, the process started, or its exit. */
+  until: 'created' | 'started' | 'exit'
+  /** Container stdio (fds 0-2) and preserved fds after them; default: inherit 0-2. */
+  stdio?: (number | 'inherit' | 'ignore')[]
+  onPid?: (pid: number) => void
+  /** The process was exec'd: runs before the wait for its exit goes on. */
+  onStarted?: (pid: number) => Promise<void>
+  /** Foreground: pass the signals we get on to the helper, which passes them to the container. */
+  forwardSignals?: boolean
+  onUsernsReady?: (pid: number) => Promise<void>
+  onHooks?: (stage: string, pid: number) => Promise<string>
+}
+
+export interface HelperResult { pid: number; exitCode?: number; signal?: string }
+
+export function errnoText(errno: number): string {
+  const entry = getSystemErrorMap().get(-errno)
+  return entry ? entry[1] : `errno ${errno}`
+}
+
+const EXEC_STAGES = new Set(['check-exec', 'exec', 'fifo-wait'])
+
+/** Turns the helper's structured error into a CockerError with a sentence a user can act on. */
+export function helperError(ev: Extract<HelperEvent, { event: 'error' }>): CockerError {
+  const reason = ev.errno ? `${ev.message}: ${errnoText(ev.errno)}` : ev.message
+  if (ev.syscall === 'execve' && EXEC_STAGES.has(ev.stage)) return new ExecError(ev.errno, ev.path ?? '', ev.message)
+  const hint = ev.errno === 1 && ev.stage === 'mount'
+    ? 'a rootless container can only mount what its user namespace owns: bind-mount /sys instead of sysfs without a network namespace, and drop cgroup mounts'
+    : undefined
+  return new CockerError(ev.stage === 'hook' || ev.stage === 'run-hooks' ? 'HOOK_FAILED' : 'HELPER_FAILED', reason, { hint })
+}
+
+export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResult> {
+  const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit']
+  const base = stdio.length
+  const bin = helperPath()
+  if (!process.env.COCKER_HELPER && !existsSync(bin)) {
+    return Promise.reject(new CockerError('HELPER_NOT_FOUND', `the helper ${bin} is missing`, { hint: 'build it with "npm run build"' }))
+  }
+  const child = spawn(bin, ['--request-fd', String(base), '--event-fd', String(base + 1), '--sync-fd', String(base + 2)], {
+    stdio: [...stdio, 'pipe', 'pipe', 'pipe'] as StdioOptions,
+  })
+  const request = child.stdio[base] as NodeJS.WritableStream
+  const events = child.stdio[base + 1] as NodeJS.ReadableStream
+  const sync = child.stdio[base + 2] as NodeJS.WritableStream & { destroy(): void }
+  request.end(plan)
+
+  return new Promise<HelperResult>((resolve, reject) => {
+    let pid = 0
+    let hello = false
+    let settled = false
+    let buffered = ''
+    let queue = Promise.resolve()
+    const forward = (sig: NodeJS.Signals) => { try { child.kill(sig) } catch { /* gone */ } }
+    const forwarded: NodeJS.Signals[] = opts.forwardSignals ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] : []
+    for (const sig of forwarded) process.on(sig, forward)
+    const finish = (err: Error | null, result?: HelperResult) => {
+      if (settled) return
+      settled = true
+      for (const sig of forwarded) process.off(sig, forward)
+      // the init may still hold the event and sync fds until it execs: never wait for their EOF
+      for (const s of [events, sync]) (s as unknown as { destroy(): void }).destroy()
+      child.unref()
+      if (err) reject(err)
+      else resolve(result!)
+    }
+    const handle = async (ev: HelperEvent) => {
+      if (!hello) {
+        if (ev.event !== 'hello' || ev.protocol !== PROTOCOL_VERSION) {
+          const theirs = ev.event === 'hello' ? ev.protocol : 'none'
+          throw new CockerError('HELPER_PROTOCOL_MISMATCH', `cocker expects helper protocol ${PROTOCOL_VERSION}, ${bin} speaks ${theirs}`,
+            { hint: 'rebuild the helper with "npm run build"' })
+        }
+        hello = true
+        return
+      }
+      switch (ev.event) {
+        case 'userns-ready':
+          await opts.onUsernsReady?.(ev.pid)
+          sync.write('1')
+          break
+        case 'pid':
+          pid = ev.pid
+          opts.onPid?.(pid)
+          break
+        case 'hooks': {
+          const state = Buffer.from(opts.onHooks ? await opts.onHooks(ev.stage, pid) : '')
+          const len = Buffer.alloc(4)
+          len.writeUInt32LE(state.length)
+          sync.write(Buffer.concat([len, state]))
+          break
+        }
+        case 'created':
+          if (opts.until === 'created') finish(null, { pid })
+          break
+        case 'started':
+          await opts.onStarted?.(pid)
+          if (opts.until !== 'exit') finish(null, { pid })
+          break
+        case 'exit':
+          finish(null, { pid, exitCode: ev.code, signal: ev.signal })
+          break
+        case 'error':
+          throw helperError(ev)
+      }
+    }
+    events.setEncoding('utf8')
+    events.on('data', (chunk: string) => {
+      buffered += chunk
+      let nl
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl)
+        buffered = buffered.slice(nl + 1)
+        let ev: HelperEvent
+        try {
+          ev = JSON.parse(line) as HelperEvent
+        } catch {
+          finish(new CockerError('HELPER_DIED', `the helper wrote something that is not an event: ${line.slice(0, 200)}`))
+          return
+        }
+        queue = queue.then(() => handle(ev)).catch(err => {
+          if (pid && !settled) try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ }
+          finish(err as Error)
+        })
+      }
+    })
+    events.on('error', () => { /* reported through exit */ })
+    sync.on('error', () => { /* the helper went away: reported through exit */ })
+    child.on('error', err => finish(new CockerError('HELPER_NOT_FOUND', `cannot run the helper ${bin}: ${err.message}`)))
+    let ended = false
+    let exited: string | undefined
+    const died = () => {
+      // let queued events (the error that explains the exit) be handled first
+      queue = queue.then(() => {
+        if (!settled) {
+          finish(new CockerError('HELPER_DIED', `the helper exited (${exited}) before the container ${opts.until === 'exit' ? 'exited' : opts.until}`))
+        }
+      })
+    }
+    events.on('end', () => {
+      ended = true
+      if (exited) died()
+    })
+    child.on('exit', (code, signal) => {
+      exited = signal ?? `status ${code}`
+      if (settled) return
+      // the event stream may still hold the line that explains the exit; an init that
+      // outlives the helper keeps the stream open, so do not wait for its end for long
+      if (ended) died()
+      else setTimeout(died, 200)
+    })
+  })
+}

@@ -1,0 +1,416 @@
+/**
+ * The container lifecycle of the OCI runtime spec, as runc has it: create,
+ * start, state, kill, delete, run, exec, list, ps, pause, resume. Each
+ * function does its work and returns; nothing stays resident but the
+ * container's own processes.
+ */
+import { constants as fsc, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync,
+  unlinkSync, writeFileSync } from 'node:fs'
+import { Socket } from 'node:net'
+import { userInfo } from 'node:os'
+import path from 'node:path'
+import { CockerError } from '../errors.js'
+import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, listPids, planCgroup, removeCgroup } from '../cgroups/index.js'
+import { mapIdsExternally } from '../rootless/idmap.js'
+import { compilePlan, processOps, type PlanContext } from './compile.js'
+import { helperError, runHelper, type HelperOptions } from './helper.js'
+import { runHooks, runHooksWarn } from './hooks.js'
+import { CAPABILITIES, signalNumber } from './linux.js'
+import type { Process, Spec, State, Status } from './oci-spec.js'
+import { encodePlan, type HelperEvent, type Op } from './protocol.js'
+import { parseConfig } from './schema/validate.js'
+import { compileSeccomp, seccompFeatures, seccompFilterFlags } from './seccomp.js'
+import { checkId, containerDir, containerStatus, ensureRoot, fifoPath, isAlive, listIds, ociState, procStat, readRecord,
+  writeRecord, type ContainerRecord } from './state.js'
+
+export { specTemplate } from './spec-template.js'
+
+export interface RuntimeContext {
+  root: string
+  rootless: boolean
+  systemdCgroup: boolean
+  warn(message: string): void
+  debug(message: string): void
+}
+
+interface LaunchOptions { id: string; bundle: string; pidFile?: string; consoleSocket?: string; noPivot?: boolean; preserveFds?: number }
+
+const HOOK_STAGES_IN_TS = ['prestart', 'createRuntime'] as const
+
+function readBundleConfig(bundle: string): Spec {
+  const file = path.join(bundle, 'config.json')
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new CockerError('CONFIG_INVALID', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      { hint: 'pass the bundle directory with --bundle, or create a config with "cocker-runtime spec"' })
+  }
+  return parseConfig(text)
+}
+
+function writePidFile(file: string | undefined, pid: number): void {
+  if (!file) return
+  // conmon and containerd read it as soon as it appears: write it whole, then rename
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, String(pid))
+  renameSync(tmp, file)
+}
+
+function stdioFor(preserveFds = 0): HelperOptions['stdio'] {
+  return ['inherit', 'inherit', 'inherit', ...Array.from({ length: preserveFds }, (_, i) => 3 + i)]
+}
+
+function isFrozen(dirs: string[]): boolean {
+  for (const dir of dirs) {
+    for (const [file, frozen] of [['freezer.state', 'FROZEN'], ['cgroup.freeze', '1']]) {
+      try {
+        if (readFileSync(path.join(dir, file), 'utf8').trim() === frozen) return true
+      } catch { /* not this hierarchy */ }
+    }
+  }
+  return false
+}
+
+function statusOf(ctx: RuntimeContext, record: ContainerRecord): Status {
+  return containerStatus(ctx.root, record, () => isFrozen(record.cgroupDirs))
+}
+
+/** Sets up cgroups, compiles the plan and runs the helper; shared by create and run. */
+async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['mode'],
+  after: { until: HelperOptions['until']; onStarted?: (record: ContainerRecord) => Promise<void> }): Promise<{ record: ContainerRecord; exitCode?: number; signal?: string }> {
+  checkId(o.id)
+  const bundle = path.resolve(o.bundle)
+  const spec = readBundleConfig(bundle)
+  ensureRoot(ctx.root)
+  const dir = containerDir(ctx.root, o.id)
+  try {
+    mkdirSync(dir, { mode: 0o711 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new CockerError('CONTAINER_EXISTS', `container "${o.id}" already exists`, { hint: `delete it first with "cocker-runtime delete ${o.id}"` })
+    }
+    throw err
+  }
+  const record: ContainerRecord = {
+    id: o.id, pid: 0, pidStartTime: '', bundle, rootfs: path.resolve(bundle, spec.root?.path ?? 'rootfs'),
+    created: new Date().toISOString(), owner: userInfo().username, rootless: ctx.rootless, config: spec, cgroupDirs: [],
+  }
+  try {
+    const layout = detectCgroups()
+    const cgroups = planCgroup({ layout, cgroupsPath: spec.linux?.cgroupsPath, id: o.id, resources: spec.linux?.resources,
+      rootless: ctx.rootless, systemd: ctx.systemdCgroup })
+    cgroups.warnings.forEach(w => ctx.warn(w))
+    record.cgroupDirs = cgroupDirs(layout, spec.linux?.cgroupsPath, o.id, ctx.rootless, ctx.systemdCgroup)
+    writeRecord(ctx.root, record)
+    applyCgroupPlan(cgroups)
+    const seccomp = spec.linux?.seccomp
+      ? { program: compileSeccomp(spec.linux.seccomp), flags: seccompFilterFlags(spec.linux.seccomp.flags) }
+      : undefined
+    const hooks = spec.hooks ?? {}
+    const plan = compilePlan(spec, {
+      bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
+      fifo: fifoPath(ctx.root, o.id), consoleSocket: o.consoleSocket, noPivot: o.noPivot, preserveFds: o.preserveFds,
+      cgroupProcs: cgroups.procs, seccomp, cgroupV1: layout.version === 'v2' ? {} : layout.v1,
+      hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
+    })
+    plan.warnings.forEach(w => ctx.warn(w))
+    const result = await runHelper(encodePlan(plan.ops), {
+      until: after.until,
+      stdio: stdioFor(o.preserveFds),
+      forwardSignals: after.until === 'exit',
+      onUsernsReady: async pid => mapIdsExternally(pid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? []),
+      onPid: pid => {
+        record.pid = pid
+        record.pidStartTime = procStat(pid)?.startTime ?? ''
+      },
+      onHooks: async () => {
+        const state = ociState(record, 'created')
+        for (const stage of HOOK_STAGES_IN_TS) await runHooks(stage, hooks[stage], state)
+        return JSON.stringify(state)
+      },
+      onStarted: async () => {
+        writeRecord(ctx.root, record)
+        writePidFile(o.pidFile, record.pid)
+        await after.onStarted?.(record)
+      },
+    })
+    if (after.until !== 'exit') {
+      writeRecord(ctx.root, record)
+      writePidFile(o.pidFile, record.pid)
+    }
+    return { record, exitCode: result.exitCode, signal: result.signal }
+  } catch (err) {
+    // nothing of a failed create may stay behind: the init, its cgroups, its state
+    if (record.pid) try { process.kill(record.pid, 'SIGKILL') } catch { /* gone */ }
+    removeCgroupQuietly(record.cgroupDirs)
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+function removeCgroupQuietly(dirs: string[]): void {
+  try {
+    removeCgroup(dirs)
+  } catch { /* best effort: a later delete retries */ }
+}
+
+export async function createContainer(ctx: RuntimeContext, o: LaunchOptions): Promise<void> {
+  await launch(ctx, o, 'create', { until: 'created' })
+}
+
+export async function runContainer(ctx: RuntimeContext, o: LaunchOptions & { detach?: boolean; keep?: boolean }): Promise<number> {
+  const poststart = async (record: ContainerRecord) =>
+    runHooksWarn('poststart', record.config.hooks?.poststart, ociState(record, 'running'), ctx.warn)
+  if (o.detach) {
+    const { record } = await launch(ctx, o, 'detach', { until: 'started' })
+    await poststart(record)
+    return 0
+  }
+  const { record, exitCode } = await launch(ctx, o, 'wait', { until: 'exit', onStarted: poststart })
+  if (!o.keep) await destroy(ctx, record)
+  return exitCode ?? 0
+}
+
+/** Opens the exec fifo: the init's blocked open returns, it runs startContainer hooks and execs. */
+export async function startContainer(ctx: RuntimeContext, id: string): Promise<void> {
+  const record = readRecord(ctx.root, id)
+  const status = statusOf(ctx, record)
+  if (status !== 'created') {
+    throw new CockerError('CONTAINER_STATE_INVALID', `cannot start container "${id}": it is ${status}, not created`)
+  }
+  const fifo = fifoPath(ctx.root, id)
+  // non-blocking, so a dead init cannot hang us; libuv then waits for data or EOF
+  const fd = openSync(fifo, fsc.O_RDONLY | fsc.O_NONBLOCK)
+  const output = await new Promise<string>((resolve, reject) => {
+    const sock = new Socket({ fd, readable: true, writable: false })
+    let data = ''
+    const watchdog = setInterval(() => {
+      if (!data && !isAlive(record)) {
+        sock.destroy()
+        reject(new CockerError('CONTAINER_STATE_INVALID', `container "${id}" died before it could start`))
+      }
+    }, 100)
+    sock.setEncoding('utf8')
+    sock.on('data', (chunk: string) => {
+      if (!data) try { unlinkSync(fifo) } catch { /* already gone */ }
+      data += chunk
+    })
+    sock.on('end', () => { clearInterval(watchdog); resolve(data) })
+    sock.on('error', err => { clearInterval(watchdog); reject(err) })
+  })
+  if (existsSync(fifo)) try { unlinkSync(fifo) } catch { /* raced */ }
+  // after the go byte, anything written before EOF is the error that stopped the exec
+  const errorLine = output.slice(1).split('\n').find(l => l.startsWith('{'))
+  if (errorLine) throw helperError(JSON.parse(errorLine) as Extract<HelperEvent, { event: 'error' }>)
+  await runHooksWarn('poststart', record.config.hooks?.poststart, ociState(record, 'running'), ctx.warn)
+}
+
+export async function containerState(ctx: RuntimeContext, id: string): Promise<State> {
+  const record = readRecord(ctx.root, id)
+  return ociState(record, statusOf(ctx, record))
+}
+
+/** The container's processes: from its cgroup, else every process in its pid namespace. */
+function pidsOf(record: ContainerRecord): number[] {
+  if (!isAlive(record)) return []
+  if (record.cgroupDirs.length) {
+    const pids = listPids(record.cgroupDirs)
+    if (pids.length) return pids
+  }
+  const nsOf = (pid: number | string) => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/pid`)
+    } catch {
+      return undefined
+    }
+  }
+  const ownsPidNs = record.config.linux?.namespaces?.some(n => n.type === 'pid' && !n.path)
+  if (!ownsPidNs) return [record.pid]
+  const ns = nsOf(record.pid)
+  return readdirSync('/proc').filter(p => /^\d+$/.test(p) && nsOf(p) === ns).map(Number).sort((a, b) => a - b)
+}
+
+export async function killContainer(ctx: RuntimeContext, id: string, signal: string, o: { all?: boolean }): Promise<void> {
+  const record = readRecord(ctx.root, id)
+  const sig = signalNumber(signal)
+  if (sig === undefined) throw new CockerError('INVALID_ARGUMENT', `unknown signal "${signal}"`, { hint: 'use a name such as TERM or KILL, or a number' })
+  const status = statusOf(ctx, record)
+  if (status === 'stopped') throw new CockerError('CONTAINER_STATE_INVALID', `container "${id}" is not running`)
+  for (const pid of o.all ? pidsOf(record) : [record.pid]) {
+    try {
+      process.kill(pid, sig)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+    }
+  }
+}
+
+async function waitDead(record: ContainerRecord, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (!isAlive(record)) return true
+    await new Promise(r => setTimeout(r, 10))
+  }
+  return !isAlive(record)
+}
+
+/** Removes a container that no longer runs: poststop hooks, cgroups, state. */
+async function destroy(ctx: RuntimeContext, record: ContainerRecord): Promise<void> {
+  await runHooksWarn('poststop', record.config.hooks?.poststop, ociState(record, 'stopped'), ctx.warn)
+  removeCgroupQuietly(record.cgroupDirs)
+  rmSync(containerDir(ctx.root, record.id), { recursive: true, force: true })
+}
+
+export async function deleteContainer(ctx: RuntimeContext, id: string, o: { force?: boolean }): Promise<void> {
+  const record = readRecord(ctx.root, id)
+  const status = statusOf(ctx, record)
+  if (status !== 'stopped') {
+    if (status !== 'created' && !o.force) {
+      throw new CockerError('CONTAINER_STATE_INVALID', `cannot delete container "${id}": it is ${status}`,
+        { hint: `stop it first, or use "cocker-runtime delete --force ${id}"` })
+    }
+    if (status === 'paused') await freeze(record.cgroupDirs, false)
+    for (const pid of pidsOf(record)) try { process.kill(pid, 'SIGKILL') } catch { /* gone */ }
+    if (!await waitDead(record, 5000)) {
+      throw new CockerError('CONTAINER_STATE_INVALID', `container "${id}" did not die after SIGKILL`)
+    }
+  }
+  await destroy(ctx, record)
+}
+
+export async function execProcess(ctx: RuntimeContext, o: {
+  id: string; processFile?: string; args?: string[]; tty?: boolean; detach?: boolean; pidFile?: string; consoleSocket?: string
+  cwd?: string; env?: string[]; user?: string; additionalGids?: number[]; caps?: string[]; noNewPrivs?: boolean
+  preserveFds?: number; ignorePaused?: boolean
+}): Promise<number> {
+  const record = readRecord(ctx.root, o.id)
+  const status = statusOf(ctx, record)
+  if (status !== 'running' && status !== 'created' && !(status === 'paused' && o.ignorePaused)) {
+    throw new CockerError('CONTAINER_STATE_INVALID', `cannot exec in container "${o.id}": it is ${status}`)
+  }
+  const proc = execSpecProcess(record.config, o)
+  const seccompSpec = record.config.linux?.seccomp
+  const seccomp = seccompSpec ? { program: compileSeccomp(seccompSpec), flags: seccompFilterFlags(seccompSpec.flags) } : undefined
+  const mode = o.detach ? 'detach' : 'wait'
+  const ops: Op[] = [['mode', mode]]
+  if (o.preserveFds) ops.push(['preserve-fds', o.preserveFds])
+  const nsFile: Record<string, string> = { user: 'user', ipc: 'ipc', uts: 'uts', network: 'net', pid: 'pid', cgroup: 'cgroup', mount: 'mnt' }
+  for (const type of ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount']) {
+    if (record.config.linux?.namespaces?.some(n => n.type === type)) ops.push(['ns-join', nsFile[type], `/proc/${record.pid}/ns/${nsFile[type]}`])
+  }
+  for (const dir of record.cgroupDirs) ops.push(['cgroup-join', path.join(dir, 'cgroup.procs')])
+  if (proc.terminal) {
+    if (o.consoleSocket) ops.push(['console-socket', o.consoleSocket])
+    else if (!o.detach) ops.push(['console-relay'])
+    else throw new CockerError('INVALID_ARGUMENT', 'exec --tty --detach needs --console-socket to receive the terminal')
+    ops.push(['console', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0])
+  }
+  const warnings: string[] = []
+  const userns = record.config.linux?.namespaces?.some(n => n.type === 'user')
+  const idmap = userns ? (record.rootless && (record.config.linux?.uidMappings?.length ?? 0) <= 1 ? 'direct' : 'external') : 'none'
+  ops.push(...processOps(proc, { mode, seccomp, rootless: record.rootless }, idmap, warnings))
+  warnings.forEach(w => ctx.warn(w))
+  const result = await runHelper(encodePlan(ops), {
+    until: o.detach ? 'started' : 'exit',
+    stdio: stdioFor(o.preserveFds),
+    forwardSignals: !o.detach,
+    onStarted: async pid => writePidFile(o.pidFile, pid),
+  })
+  return result.exitCode ?? 0
+}
+
+/** The process to exec: --process JSON, or the container's process with argv and the flags applied (runc's rules). */
+function execSpecProcess(config: Spec, o: Parameters<typeof execProcess>[1]): Process {
+  if (o.processFile) {
+    let text: string
+    try {
+      text = readFileSync(o.processFile, 'utf8')
+    } catch (err) {
+      throw new CockerError('INVALID_ARGUMENT', `cannot read the process file ${o.processFile}: ${(err as Error).message}`)
+    }
+    let proc: Process
+    try {
+      proc = JSON.parse(text) as Process
+    } catch (err) {
+      throw new CockerError('CONFIG_INVALID', `${o.processFile}: not valid JSON: ${(err as Error).message}`)
+    }
+    if (!proc.args?.length) throw new CockerError('CONFIG_INVALID', `${o.processFile}: /args: the process has no command to run`)
+    proc.user ??= { uid: 0, gid: 0 }
+    proc.cwd ??= '/'
+    return proc
+  }
+  if (!o.args?.length) throw new CockerError('INVALID_ARGUMENT', 'exec needs a command to run, or --process')
+  const base = config.process ?? { user: { uid: 0, gid: 0 }, cwd: '/' }
+  const user = { ...base.user, additionalGids: o.additionalGids ?? base.user.additionalGids }
+  if (o.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(o.user)
+    if (!m) throw new CockerError('INVALID_ARGUMENT', `--user "${o.user}" must be UID or UID:GID`)
+    user.uid = Number(m[1])
+    user.gid = m[2] !== undefined ? Number(m[2]) : 0
+  }
+  const caps = base.capabilities ?? {}
+  const plus = (list: string[] | undefined) => [...new Set([...(list ?? []), ...(o.caps ?? [])])]
+  return {
+    ...base,
+    args: o.args,
+    terminal: o.tty ?? false,
+    cwd: o.cwd ?? base.cwd,
+    env: [...(base.env ?? []), ...(o.env ?? [])],
+    user,
+    capabilities: o.caps?.length
+      ? { bounding: plus(caps.bounding), effective: plus(caps.effective), permitted: plus(caps.permitted), inheritable: plus(caps.inheritable), ambient: plus(caps.ambient) }
+      : caps,
+    noNewPrivileges: o.noNewPrivs || base.noNewPrivileges,
+  }
+}
+
+export async function listContainers(ctx: RuntimeContext): Promise<{ id: string; pid: number; status: string; bundle: string; created: string; owner: string }[]> {
+  return listIds(ctx.root).flatMap(id => {
+    try {
+      const record = readRecord(ctx.root, id)
+      const status = statusOf(ctx, record)
+      return [{ id, pid: status === 'stopped' ? 0 : record.pid, status, bundle: record.bundle, created: record.created, owner: record.owner }]
+    } catch {
+      return []
+    }
+  })
+}
+
+export async function containerPids(ctx: RuntimeContext, id: string): Promise<number[]> {
+  return pidsOf(readRecord(ctx.root, id))
+}
+
+async function setFrozen(ctx: RuntimeContext, id: string, frozen: boolean): Promise<void> {
+  const record = readRecord(ctx.root, id)
+  const status = statusOf(ctx, record)
+  const want = frozen ? 'running' : 'paused'
+  if (status !== want) throw new CockerError('CONTAINER_STATE_INVALID', `cannot ${frozen ? 'pause' : 'resume'} container "${id}": it is ${status}`)
+  if (!record.cgroupDirs.length) {
+    throw new CockerError('NOT_SUPPORTED', `cannot ${frozen ? 'pause' : 'resume'} container "${id}": it has no cgroup with a freezer`,
+      { hint: 'a rootless container gets cgroups only on cgroup v2 with delegation' })
+  }
+  await freeze(record.cgroupDirs, frozen)
+}
+
+export const pauseContainer = (ctx: RuntimeContext, id: string) => setFrozen(ctx, id, true)
+export const resumeContainer = (ctx: RuntimeContext, id: string) => setFrozen(ctx, id, false)
+
+export function runtimeFeatures(): object {
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: '1.2.0',
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+    mountOptions: ['async', 'atime', 'bind', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'mand', 'noatime', 'nodev',
+      'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid', 'nosymfollow', 'private',
+      'rbind', 'relatime', 'remount', 'ro', 'rprivate', 'rshared', 'rslave', 'runbindable', 'rw', 'shared', 'slave',
+      'strictatime', 'suid', 'symfollow', 'sync', 'unbindable'],
+    linux: {
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
+      capabilities: [...CAPABILITIES],
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
+      seccomp: { enabled: true, ...seccompFeatures },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+    },
+  }
+}

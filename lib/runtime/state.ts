@@ -1,0 +1,95 @@
+/**
+ * Container records under the runtime's --root: <root>/<id>/state.json (written
+ * by rename, so a crash leaves the old or the new one) and <root>/<id>/exec.fifo
+ * while the container is created but not started.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { CockerError } from '../errors.js'
+import type { Spec, State, Status } from './oci-spec.js'
+
+export interface ContainerRecord {
+  id: string
+  /** 0 while the container is being created. */
+  pid: number
+  /** Field 22 of /proc/<pid>/stat when created: tells our init from a recycled pid. */
+  pidStartTime: string
+  bundle: string
+  rootfs: string
+  created: string
+  owner: string
+  rootless: boolean
+  config: Spec
+  cgroupDirs: string[]
+}
+
+const ID_PATTERN = /^[\w+.-]+$/
+
+export function checkId(id: string): void {
+  if (!ID_PATTERN.test(id) || id === '.' || id === '..') {
+    throw new CockerError('INVALID_ARGUMENT', `invalid container id "${id}": use letters, digits, "_", "+", "-" and "."`)
+  }
+}
+
+export const containerDir = (root: string, id: string) => path.join(root, id)
+export const fifoPath = (root: string, id: string) => path.join(root, id, 'exec.fifo')
+
+export function readRecord(root: string, id: string): ContainerRecord {
+  checkId(id)
+  let text: string
+  try {
+    text = readFileSync(path.join(containerDir(root, id), 'state.json'), 'utf8')
+  } catch {
+    throw new CockerError('CONTAINER_NOT_FOUND', `container "${id}" does not exist`, { hint: `"cocker-runtime --root ${root} list" shows the containers` })
+  }
+  return JSON.parse(text) as ContainerRecord
+}
+
+export function writeRecord(root: string, record: ContainerRecord): void {
+  const dir = containerDir(root, record.id)
+  const tmp = path.join(dir, `.state.json.${process.pid}`)
+  writeFileSync(tmp, JSON.stringify(record))
+  renameSync(tmp, path.join(dir, 'state.json'))
+}
+
+export function listIds(root: string): string[] {
+  if (!existsSync(root)) return []
+  return readdirSync(root).filter(id => ID_PATTERN.test(id) && existsSync(path.join(root, id, 'state.json'))).sort()
+}
+
+export function ensureRoot(root: string): void {
+  mkdirSync(root, { recursive: true, mode: 0o700 })
+}
+
+/** Start time and state letter of a process, or undefined if it does not exist. */
+export function procStat(pid: number): { startTime: string; state: string } | undefined {
+  if (!pid) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // the command name can hold spaces and parentheses: fields start after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return { state: fields[0], startTime: fields[19] }
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether the record's init is alive (a zombie has exited: it only waits to be reaped). */
+export function isAlive(record: ContainerRecord): boolean {
+  const st = procStat(record.pid)
+  return st !== undefined && st.startTime === record.pidStartTime && st.state !== 'Z' && st.state !== 'X'
+}
+
+export function containerStatus(root: string, record: ContainerRecord, frozen: () => boolean): Status {
+  if (!record.pid) return 'creating'
+  if (!isAlive(record)) return 'stopped'
+  if (existsSync(fifoPath(root, record.id))) return 'created'
+  return frozen() ? 'paused' : 'running'
+}
+
+export function ociState(record: ContainerRecord, status: Status): State {
+  const state: State = { ociVersion: record.config.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }
+  if (status === 'stopped') state.pid = 0
+  if (record.config.annotations) state.annotations = record.config.annotations
+  return state
+}
