@@ -1,0 +1,148 @@
+#!/bin/bash
+# bench/runtime.sh: what `run` of a container that only runs `true` costs,
+# bin/cocker-runtime against crun and runc, with `node -e 0` as the floor
+# every cocker command pays. One hyperfine run per mode, so all commands of
+# a mode see the same machine state (medians drift ±10-15 % between runs,
+# PEERS.md); then medians and the ratios cocker/node, cocker/crun, cocker/runc.
+#
+#   bench/runtime.sh [root] [rootless]    default: both as root, rootless otherwise
+#
+# Rootless as root runs as the test user `cockertest` (test/support/rootless-user.sh).
+# Needs `npm run build` and hyperfine; a runtime that is missing or cannot run
+# the bundle is left out with the reason. BENCH_WARMUP (3), BENCH_MIN_RUNS (20),
+# BENCH_FIX_CRUN=1 (see fix_crun_hybrid).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+warmup=${BENCH_WARMUP:-3}
+min_runs=${BENCH_MIN_RUNS:-20}
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+command -v hyperfine >/dev/null || die "hyperfine is not installed (apt-get install hyperfine)"
+[ -e dist/test/fixtures/init-bundle.js ] || die "build first: npm run build"
+
+if [ $# -gt 0 ]; then
+	modes=("$@")
+elif [ "$(id -u)" = 0 ]; then
+	modes=(root rootless)
+else
+	modes=(rootless)
+fi
+
+tmp=$(mktemp -d /tmp/cocker-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+chmod 0755 "$tmp"
+
+# make_bundle DIR [UID GID]: a bundle whose process is `true`: fixture-init
+# when built (one small static binary), else busybox. With UID GID it is the
+# rootless variant, owned by and mapping root to that user.
+make_bundle() {
+	node --input-type=module -e '
+		const [repo, dir, uid, gid] = process.argv.slice(1)
+		const rootless = uid ? { uid: Number(uid), gid: Number(gid) } : undefined
+		const init = await import(repo + "/dist/test/fixtures/init-bundle.js")
+		if (init.hasFixtureInit()) init.makeInitBundle(dir, { rootless, args: ["/init", "true"] })
+		else (await import(repo + "/dist/test/fixtures/busybox-bundle.js")).makeBusyboxBundle(dir, { rootless, args: ["/bin/true"] })
+	' "$repo" "$@"
+}
+
+# crun refuses a hybrid cgroup host whose cgroup2 mount holds hugetlb;
+# a v1 hugetlb hierarchy empties cgroup2 (PEERS.md). That changes the host
+# for every program on it, so only when asked: BENCH_FIX_CRUN=1, as root.
+fix_crun_hybrid() {
+	if [ "${BENCH_FIX_CRUN:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
+		echo "bench: crun refuses this hybrid cgroup host; as root, BENCH_FIX_CRUN=1 mounts the hugetlb v1 hierarchy it needs" >&2
+		return 1
+	fi
+	mountpoint -q /sys/fs/cgroup/hugetlb && return 1
+	echo "bench: mounting the hugetlb v1 hierarchy so crun accepts this hybrid cgroup host" >&2
+	mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
+}
+
+bench_mode() {
+	local mode=$1 bundle=$tmp/$1/bundle state=$tmp/$1/state cocker=$repo/bin/cocker-runtime
+	local uid gid path
+	path=$(dirname "$(command -v node)"):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	# A clean environment in both modes: inherited variables change what is
+	# measured (NODE_EXTRA_CA_CERTS alone adds ~35 ms to every node start).
+	local as=(env -i "HOME=$HOME" "USER=$(id -un)" "PATH=$path" ${XDG_RUNTIME_DIR:+"XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR"})
+	mkdir -p "$tmp/$mode"
+	case $mode in
+	root)
+		[ "$(id -u)" = 0 ] || die "root mode needs root"
+		make_bundle "$bundle"
+		;;
+	rootless)
+		if [ "$(id -u)" = 0 ]; then
+			local user name home xdg stage
+			user=$(bash test/support/rootless-user.sh user)
+			read -r name uid gid home xdg <<<"$user"
+			stage=$(bash test/support/rootless-user.sh stage "$repo")
+			cocker=$stage/bin/cocker-runtime
+			as=(setpriv "--reuid=$uid" "--regid=$gid" --init-groups
+				env -i "HOME=$home" "USER=$name" "LOGNAME=$name" "XDG_RUNTIME_DIR=$xdg" "PATH=$path")
+			chown "$uid:$gid" "$tmp/$mode"
+		else
+			uid=$(id -u) gid=$(id -g)
+		fi
+		make_bundle "$bundle" "$uid" "$gid"
+		;;
+	*) die "unknown mode $mode (root or rootless)" ;;
+	esac
+	"${as[@]}" mkdir -p "$state"
+
+	# Names and commands; ids are fixed per mode because `run` without -d
+	# removes the container's state when it returns.
+	local names=(node) cmds=("node -e 0") try=(
+		cocker "$cocker run --bundle $bundle bench-cocker-$$"
+		crun "crun --root $state/crun run --bundle $bundle bench-crun-$$"
+		runc "runc --root $state/runc run --bundle $bundle bench-runc-$$"
+	)
+	local i name cmd out
+	for ((i = 0; i < ${#try[@]}; i += 2)); do
+		name=${try[i]} cmd=${try[i + 1]}
+		read -ra argv <<<"$cmd"
+		if ! command -v "${argv[0]}" >/dev/null; then
+			echo "bench: $mode: leaving out $name: ${argv[0]} not found" >&2
+			continue
+		fi
+		if ! out=$("${as[@]}" "${argv[@]}" 2>&1 </dev/null); then
+			if ! { [ "$name" = crun ] && [[ $out == *"hybrid mode"* ]] && fix_crun_hybrid &&
+				out=$("${as[@]}" "${argv[@]}" 2>&1 </dev/null); }; then
+				echo "bench: $mode: leaving out $name: $(tail -n 3 <<<"$out")" >&2
+				continue
+			fi
+		fi
+		names+=("$name")
+		cmds+=("$cmd")
+	done
+
+	local args=(-N --warmup "$warmup" --min-runs "$min_runs" --export-json "$tmp/$mode/result.json")
+	for i in "${!names[@]}"; do
+		args+=(-n "${names[i]}" "${cmds[i]}")
+	done
+	echo "== $mode" >&2
+	"${as[@]}" hyperfine "${args[@]}" </dev/null
+	results+=("$mode" "$tmp/$mode/result.json")
+}
+
+results=()
+for m in "${modes[@]}"; do
+	bench_mode "$m"
+done
+
+node --input-type=module -e '
+	import { readFileSync } from "node:fs"
+	const args = process.argv.slice(1)
+	for (let i = 0; i < args.length; i += 2) {
+		const { results } = JSON.parse(readFileSync(args[i + 1], "utf8"))
+		const median = Object.fromEntries(results.map(r => [r.command, r.median]))
+		const ms = name => (median[name] * 1000).toFixed(1)
+		const ratio = peer => (median.cocker && median[peer] ? (median.cocker / median[peer]).toFixed(2) : "n/a")
+		console.log(`${args[i]}: medians ${results.map(r => `${r.command} ${ms(r.command)} ms`).join(", ")}`)
+		console.log(`${args[i]}: cocker/node ${ratio("node")}  cocker/crun ${ratio("crun")}  cocker/runc ${ratio("runc")}`)
+	}
+' "${results[@]}"
