@@ -218,7 +218,10 @@ function identityOps(proc: Process, caps: Capabilities, canSetgroups: boolean, w
   ops.push(['setid', proc.user.uid, proc.user.gid])
   ops.push(['capset', hex(capabilityMask(caps.effective, 'effective')), hex(capabilityMask(caps.permitted, 'permitted')),
     hex(capabilityMask(caps.inheritable, 'inheritable'))])
-  const ambient = capabilityMask(caps.ambient, 'ambient')
+  // the kernel raises an ambient capability only if it is permitted and inheritable; runc's own
+  // `spec` lists ambient caps without inheritable ones, so the rest are skipped quietly, as runc does
+  const ambient = capabilityMask(caps.ambient, 'ambient') & capabilityMask(caps.permitted, 'permitted') &
+    capabilityMask(caps.inheritable, 'inheritable')
   if (ambient) ops.push(['ambient', hex(ambient)])
   return ops
 }
