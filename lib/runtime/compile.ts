@@ -10,7 +10,7 @@ import { CockerError } from '../errors.js'
 import { CAPABILITIES, MS, RLIMITS } from './linux.js'
 import { parseMountOptions, rootPropagation } from './mount-options.js'
 import type { Op } from './protocol.js'
-import type { Capabilities, Hook, IdMapping, Mount, NamespaceType, Process, Spec } from './oci-spec.js'
+import type { Capabilities, DeviceCgroup, Hook, IdMapping, Mount, NamespaceType, Process, Resources, Spec } from './oci-spec.js'
 
 export interface PlanContext {
   /** Absolute bundle directory: root.path is relative to it. */
@@ -183,6 +183,26 @@ function deviceOps(spec: Spec, inUserns: boolean): Op[] {
     if ((spec.mounts ?? []).some(m => m.destination === '/dev/pts')) ops.push(['symlink', 'pts/ptmx', '/dev/ptmx'])
   }
   return ops
+}
+
+/**
+ * The device cgroup rules to apply: the config's, then allow rules for the
+ * devices every container gets and for linux.devices. A config saying only
+ * "deny all" (as `runc spec` does) would otherwise forbid /dev/null itself;
+ * runc and crun append the same defaults.
+ */
+export function withDeviceRules(spec: Spec): Resources | undefined {
+  const resources = spec.linux?.resources
+  if (!resources?.devices) return resources
+  const allow = (type: string, major: number | undefined, minor: number | undefined, access = 'rwm'): DeviceCgroup =>
+    ({ allow: true, type, major, minor, access })
+  const defaults: DeviceCgroup[] = [
+    allow('c', undefined, undefined, 'm'), allow('b', undefined, undefined, 'm'),
+    ...DEFAULT_DEVICES.map(d => allow('c', d.major, d.minor)),
+    allow('c', 5, 1), allow('c', 5, 2), allow('c', 136, undefined), allow('c', 10, 200),
+    ...(spec.linux?.devices ?? []).filter(d => d.type !== 'p').map(d => allow(d.type === 'u' ? 'c' : d.type, d.major, d.minor)),
+  ]
+  return { ...resources, devices: [...resources.devices, ...defaults] }
 }
 
 function hookOps(spec: Spec): Op[] {

@@ -12,7 +12,7 @@ import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, listPids, planCgroup, removeCgroup } from '../cgroups/index.js'
 import { mapIdsExternally } from '../rootless/idmap.js'
-import { compilePlan, processOps, type PlanContext } from './compile.js'
+import { compilePlan, processOps, withDeviceRules, type PlanContext } from './compile.js'
 import { helperError, runHelper, type HelperOptions } from './helper.js'
 import { runHooks, runHooksWarn } from './hooks.js'
 import { CAPABILITIES, signalNumber } from './linux.js'
@@ -98,7 +98,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
   }
   try {
     const layout = detectCgroups()
-    const cgroups = planCgroup({ layout, cgroupsPath: spec.linux?.cgroupsPath, id: o.id, resources: spec.linux?.resources,
+    const cgroups = planCgroup({ layout, cgroupsPath: spec.linux?.cgroupsPath, id: o.id, resources: withDeviceRules(spec),
       rootless: ctx.rootless, systemd: ctx.systemdCgroup })
     cgroups.warnings.forEach(w => ctx.warn(w))
     record.cgroupDirs = cgroupDirs(layout, spec.linux?.cgroupsPath, o.id, ctx.rootless, ctx.systemdCgroup)

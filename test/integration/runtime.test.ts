@@ -1,0 +1,231 @@
+// cocker-runtime end to end on real bundles, as root and rootless (as the
+// unprivileged test user): what a user sees from inside and outside the
+// container. Each scenario runs in both modes; a mode that cannot run here
+// prints why.
+import { chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { makeTempDir, type Bundle, type BundleOptions } from '../fixtures/bundle.js'
+import { makeBusyboxBundle } from '../fixtures/busybox-bundle.js'
+import { hasFixtureInit, makeInitBundle } from '../fixtures/init-bundle.js'
+import type { FixtureSpec } from '../fixtures/oci-config.js'
+import { runCmd, type RunResult } from '../support/exec.js'
+import { safeName } from '../support/names.js'
+import { RUNTIME_BIN } from '../support/paths.js'
+import { isRoot, rootlessOrSkip, skipUnless } from '../support/requires.js'
+import { rootlessRuntimeBin, type RootlessUser } from '../support/rootless.js'
+
+interface Mode {
+  name: 'root' | 'rootless'
+  bin: string
+  user?: RootlessUser
+  /** --root for this mode's containers */
+  root: string
+  rootless?: { uid: number; gid: number }
+}
+
+const MODES = ['root', 'rootless'] as const
+
+/** The mode's runtime binary, user and state dir, or undefined after printing why it cannot run. */
+function modeOrSkip(name: Mode['name'], title: string): Mode | undefined {
+  if (name === 'root') {
+    if (skipUnless(isRoot(), `${title} (root)`, 'needs root')) return undefined
+    return { name, bin: RUNTIME_BIN, root: makeTempDir('cocker-rt-root-') }
+  }
+  const user = rootlessOrSkip(`${title} (rootless)`)
+  if (!user) return undefined
+  const root = makeTempDir('cocker-rt-state-')
+  if (isRoot()) chownSync(root, user.uid, user.gid)
+  return { name, bin: rootlessRuntimeBin(), user, root, rootless: { uid: user.uid, gid: user.gid } }
+}
+
+function busybox(mode: Mode, args: string[], config?: (spec: FixtureSpec) => void): Bundle {
+  const opts: BundleOptions = { args, config, rootless: mode.rootless ?? undefined }
+  return makeBusyboxBundle(makeTempDir(), opts)
+}
+
+function fixture(mode: Mode, args: string[], config?: (spec: FixtureSpec) => void): Bundle {
+  return makeInitBundle(makeTempDir(), { args: ['/init', ...args], config, rootless: mode.rootless ?? undefined })
+}
+
+function runtime(mode: Mode, args: string[], opts: { status?: number; cwd?: string; input?: string } = {}): Promise<RunResult> {
+  return runCmd([mode.bin, '--root', mode.root, ...args], { asUser: mode.user, ...opts })
+}
+
+/** `run` of a bundle: stdout of the container, and its exit status checked. */
+async function run(mode: Mode, bundle: Bundle, status = 0): Promise<string> {
+  const r = await runtime(mode, ['run', '--bundle', bundle.dir, safeName()], { status })
+  return r.stdout
+}
+
+function scenario(title: string, body: (mode: Mode) => Promise<void>, needs: 'busybox' | 'fixture' = 'busybox'): void {
+  for (const name of MODES) {
+    test(`${title} (${name})`, async () => {
+      if (needs === 'fixture' && skipUnless(hasFixtureInit(), `${title} (${name})`, 'c/tests/fixture-init is not built')) return
+      const mode = modeOrSkip(name, title)
+      if (mode) await body(mode)
+    })
+  }
+}
+
+scenario('the process is pid 1 with the configured hostname', async mode => {
+  const out = await run(mode, busybox(mode, ['sh', '-c', 'echo $$; hostname'], s => { s.hostname = 'box-42' }))
+  assert.is(out, '1\nbox-42\n')
+})
+
+scenario('the network namespace is the container\'s own: only lo', async mode => {
+  const bundle = busybox(mode, ['sh', '-c', 'ls /sys/class/net'], s => {
+    if (!s.linux.namespaces.some(n => n.type === 'network')) s.linux.namespaces.push({ type: 'network' })
+    // with its own network namespace a rootless container may mount sysfs
+    const sys = s.mounts.find(m => m.destination === '/sys')!
+    Object.assign(sys, { type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] })
+  })
+  assert.is(await run(mode, bundle), 'lo\n')
+})
+
+scenario('mounts are the container\'s own: no host mount is visible', async mode => {
+  const out = await run(mode, busybox(mode, ['cat', '/proc/self/mountinfo']))
+  const targets = out.trim().split('\n').map(l => l.split(' ')[4])
+  assert.equal(targets[0], '/')
+  const allowed = /^\/(proc|dev|sys)(\/|$)|^\/$/
+  const foreign = targets.filter(t => !allowed.test(t))
+  assert.equal(foreign, [], `host mounts leaked into the container: ${foreign.join(', ')}`)
+})
+
+scenario('uid 0 inside is the user outside: files in a bind mount belong to them', async mode => {
+  const shared = makeTempDir('cocker-shared-')
+  if (mode.user) chownSync(shared, mode.user.uid, mode.user.gid)
+  const bundle = busybox(mode, ['sh', '-c', 'id -u; touch /shared/made-inside'], s => {
+    s.mounts.push({ destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] })
+  })
+  assert.is(await run(mode, bundle), '0\n')
+  const st = statSync(path.join(shared, 'made-inside'))
+  assert.equal([st.uid, st.gid], mode.user ? [mode.user.uid, mode.user.gid] : [0, 0])
+})
+
+const KILL_AND_BIND = ['CAP_KILL', 'CAP_NET_BIND_SERVICE']
+
+scenario('capability masks in /proc/self/status equal the config\'s', async mode => {
+  const out = await run(mode, fixture(mode, ['caps'], s => {
+    s.process.capabilities = { bounding: KILL_AND_BIND, effective: KILL_AND_BIND, permitted: KILL_AND_BIND, inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] }
+  }))
+  const masks = Object.fromEntries(out.trim().split('\n').map(l => l.split(/:\s*/)))
+  // CAP_KILL is bit 5, CAP_NET_BIND_SERVICE bit 10
+  assert.equal(masks, { CapInh: '0000000000000020', CapPrm: '0000000000000420', CapEff: '0000000000000420', CapBnd: '0000000000000420', CapAmb: '0000000000000020' })
+}, 'fixture')
+
+scenario('a syscall denied by the seccomp profile fails with the configured errno', async mode => {
+  const bundle = fixture(mode, ['syscall', 'mkdir', '/tmp/x'], s => {
+    s.root.readonly = false
+    ;(s.linux as Record<string, unknown>).seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }],
+    }
+  })
+  assert.is(await run(mode, bundle), 'errno=38\n')
+  const allowed = fixture(mode, ['syscall', 'getpid'], s => {
+    ;(s.linux as Record<string, unknown>).seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }
+  })
+  assert.is(await run(mode, allowed), 'ok\n')
+}, 'fixture')
+
+scenario('masked paths are unreadable and read-only paths unwritable', async mode => {
+  // masks of our own, since which /proc files exist depends on the kernel's configuration
+  const bundle = busybox(mode, ['sh', '-c',
+    'wc -c < /etc/secret; ls /etc/secretdir | wc -l; echo x 2>/dev/null > /proc/sys/kernel/domainname && echo writable || echo read-only'],
+  s => { s.linux.maskedPaths!.push('/etc/secret', '/etc/secretdir') })
+  writeFileSync(path.join(bundle.rootfs, 'etc/secret'), 'top secret\n')
+  mkdirSync(path.join(bundle.rootfs, 'etc/secretdir'))
+  writeFileSync(path.join(bundle.rootfs, 'etc/secretdir/key'), 'key\n')
+  assert.is(await run(mode, bundle), '0\n0\nread-only\n')
+})
+
+scenario('a read-only root cannot be written, a writable one can', async mode => {
+  assert.is(await run(mode, fixture(mode, ['write', '/newfile'])), 'errno=30\n')
+  assert.is(await run(mode, fixture(mode, ['write', '/newfile'], s => { s.root.readonly = false })), 'ok\n')
+}, 'fixture')
+
+scenario('rlimits apply', async mode => {
+  const out = await run(mode, fixture(mode, ['rlimit', 'nofile'], s => {
+    s.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 123, hard: 456 }]
+  }))
+  assert.is(out, '123 456\n')
+}, 'fixture')
+
+scenario('the exit code passes through', async mode => {
+  await run(mode, fixture(mode, ['exit', '7']), 7)
+}, 'fixture')
+
+scenario('a missing command fails at create with the path in the message', async mode => {
+  const bundle = fixture(mode, ['true'], s => { s.process.args = ['/no/such/command'] })
+  const id = safeName()
+  const r = await runtime(mode, ['create', '--bundle', bundle.dir, id], { status: 1 })
+  assert.match(r.stderr, /\/no\/such\/command/)
+  assert.is(existsSync(path.join(mode.root, id)), false, 'a failed create leaves nothing behind')
+}, 'fixture')
+
+scenario('created → running → stopped as state reports them, and delete removes it', async mode => {
+  const bundle = fixture(mode, ['signal-wait'])
+  const id = safeName()
+  const status = async () => JSON.parse((await runtime(mode, ['state', id], { status: 0 })).stdout).status as string
+  await runtime(mode, ['create', '--bundle', bundle.dir, id], { status: 0 })
+  assert.is(await status(), 'created')
+  await runtime(mode, ['start', id], { status: 0 })
+  assert.is(await status(), 'running')
+  const state = JSON.parse((await runtime(mode, ['state', id], { status: 0 })).stdout)
+  // the spec's fields, in the order runc prints them
+  assert.equal(Object.keys(state), ['ociVersion', 'id', 'pid', 'status', 'bundle'])
+  assert.ok(state.pid > 1)
+  await runtime(mode, ['kill', id, 'KILL'], { status: 0 })
+  for (let i = 0; i < 100 && await status() !== 'stopped'; i++) await new Promise(r => setTimeout(r, 20))
+  assert.is(await status(), 'stopped')
+  await runtime(mode, ['delete', id], { status: 0 })
+  const gone = await runtime(mode, ['state', id], { status: 1 })
+  assert.match(gone.stderr, /does not exist/)
+}, 'fixture')
+
+scenario('a signal that kills the container gives 128+N', async mode => {
+  const bundle = fixture(mode, ['sleep', '30'])
+  const id = safeName()
+  const running = runtime(mode, ['run', '--bundle', bundle.dir, id])
+  for (let i = 0; i < 200; i++) {
+    const r = await runtime(mode, ['state', id])
+    if (r.status === 0 && JSON.parse(r.stdout).status === 'running') break
+    await new Promise(r => setTimeout(r, 20))
+  }
+  await runtime(mode, ['kill', id, 'KILL'], { status: 0 })
+  assert.is((await running).status, 137)
+  assert.is(existsSync(path.join(mode.root, id)), false, 'run removes the container when it exits')
+}, 'fixture')
+
+scenario('a malformed config.json gives one line naming the field, exit 1, nothing left behind', async mode => {
+  const bundle = fixture(mode, ['true'], s => { s.process.cwd = 'relative/dir' })
+  const id = safeName()
+  const r = await runtime(mode, ['run', '--bundle', bundle.dir, id], { status: 1 })
+  const lines = r.stderr.trim().split('\n')
+  assert.is(lines.length, 1, `one line expected, got:\n${r.stderr}`)
+  assert.match(lines[0], /\/process\/cwd/)
+  assert.equal(existsSync(mode.root) ? readdirSync(mode.root) : [], [])
+}, 'fixture')
+
+scenario('no fd of the runtime leaks into the container', async mode => {
+  const out = await run(mode, fixture(mode, ['fds']))
+  assert.equal(out.trim().split('\n').map(l => l.split(/\s/)[0]), ['0', '1', '2'])
+}, 'fixture')
+
+scenario('exec runs a process in the running container\'s namespaces', async mode => {
+  const bundle = busybox(mode, ['sleep', '30'], s => { s.hostname = 'exec-host' })
+  const id = safeName()
+  await runtime(mode, ['run', '--detach', '--bundle', bundle.dir, id], { status: 0 })
+  try {
+    const r = await runtime(mode, ['exec', id, 'sh', '-c', 'hostname; cat /proc/1/cmdline | tr "\\0" " "; exit 4'], { status: 4 })
+    assert.is(r.stdout, 'exec-host\nsleep 30 ')
+    const ps = await runtime(mode, ['ps', '--format', 'json', id], { status: 0 })
+    assert.ok(JSON.parse(ps.stdout).length >= 1)
+  } finally {
+    await runtime(mode, ['delete', '--force', id])
+  }
+})
+
+test.run()
