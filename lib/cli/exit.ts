@@ -1,0 +1,115 @@
+/**
+ * The one place that turns outcomes and errors into stdout, stderr and exit statuses. Man pages copy the
+ * tables below (EXIT STATUS), so what is documented is what is done.
+ */
+import { CockerError, InternalError } from '../errors.js'
+import { UsageError } from './argv.js'
+import type { Outcome } from './command.js'
+
+export const ENGINE_FAILED = 125
+export const CANNOT_INVOKE = 126
+export const NOT_FOUND = 127
+export const RUNTIME_FAILED = 1
+
+export const ENGINE_EXIT_STATUSES = [
+  { status: '0', meaning: 'success' },
+  { status: '1', meaning: 'rm, stop, kill: some target did not exist, and nothing else failed' },
+  { status: '2', meaning: 'rm, stop, kill: some target was in the wrong state, and nothing else failed' },
+  { status: '125', meaning: 'cocker itself failed: bad flags, missing image, helper failure, internal error' },
+  { status: '126', meaning: 'the contained command could not be invoked (permission denied, not executable)' },
+  { status: '127', meaning: 'the contained command was not found' },
+  { status: 'N', meaning: "run, exec: the contained command's own exit status" },
+  { status: '128+N', meaning: 'run, exec: the contained command was killed by signal N' },
+]
+
+export const RUNTIME_EXIT_STATUSES = [
+  { status: '0', meaning: 'success' },
+  { status: '1', meaning: 'any failure (as runc)' },
+  { status: 'N', meaning: "run, and exec without --detach: the container process's own exit status (128+N when killed by signal N)" },
+]
+
+export interface Failure {
+  status: number
+  /** Complete text for stderr, newline-terminated. */
+  stderr: string
+  /** One line for the --log file. */
+  logMessage: string
+}
+
+export interface FailureContext {
+  version: string
+  /** Print stacks of unexpected errors. */
+  debug?: boolean
+}
+
+/** `cocker`: podman's "Error: ..." and 125/126/127. */
+export function engineFailure(err: unknown, ctx: FailureContext): Failure {
+  if (err instanceof UsageError) {
+    const help = ['cocker', ...err.path, '--help'].join(' ')
+    return { status: ENGINE_FAILED, stderr: `Error: ${err.message}\nSee '${help}'.\n`, logMessage: err.message }
+  }
+  if (err instanceof CockerError) {
+    const message = describeChain(err)
+    const status = err.code === 'EXEC_NOT_FOUND' ? NOT_FOUND : err.code === 'EXEC_CANNOT_INVOKE' ? CANNOT_INVOKE : ENGINE_FAILED
+    const hint = err.hint ? `Hint: ${err.hint}\n` : ''
+    return { status, stderr: `Error: ${message}\n${hint}`, logMessage: message }
+  }
+  const message = `internal error: ${describeChain(err)}`
+  return {
+    status: ENGINE_FAILED,
+    stderr: `Error: ${message}\n${bugReport(err, ctx)}`,
+    logMessage: message,
+  }
+}
+
+/** `cocker-runtime`: runc's status 1 and one line per error. */
+export function runtimeFailure(err: unknown, ctx: FailureContext): Failure {
+  if (err instanceof UsageError) {
+    const message = `${err.message} (see "${['cocker-runtime', ...err.path, '--help'].join(' ')}")`
+    return { status: RUNTIME_FAILED, stderr: `cocker-runtime: ${message}\n`, logMessage: message }
+  }
+  if (err instanceof CockerError) {
+    const message = describeChain(err)
+    const hint = err.hint ? `cocker-runtime: hint: ${err.hint}\n` : ''
+    return {
+      status: RUNTIME_FAILED,
+      stderr: `cocker-runtime: ${message}\n${hint}`,
+      logMessage: err.hint ? `${message}: ${err.hint}` : message,
+    }
+  }
+  const message = `internal error: ${describeChain(err)}`
+  const extra = bugReport(err, ctx).replace(/^(?=.)/gm, 'cocker-runtime: ')
+  return { status: RUNTIME_FAILED, stderr: `cocker-runtime: ${message}\n${extra}`, logMessage: message }
+}
+
+/** "outer: inner: innermost", skipping causes whose text the outer message already carries. */
+export function describeChain(err: unknown): string {
+  let text = err instanceof Error ? err.message : String(err)
+  let cause = err instanceof Error ? err.cause : undefined
+  for (let depth = 0; cause !== undefined && depth < 8; depth++) {
+    const next = cause instanceof Error ? cause.message : String(cause)
+    if (next && !text.includes(next)) text += `: ${next}`
+    cause = cause instanceof Error ? cause.cause : undefined
+  }
+  return text
+}
+
+function bugReport(err: unknown, ctx: FailureContext): string {
+  const kind = err instanceof InternalError ? 'This is a bug in cocker.' : 'This is probably a bug in cocker.'
+  const stack = ctx.debug && err instanceof Error && err.stack ? `${err.stack}\n` : ''
+  return `${kind} Please report it with this message and: cocker ${ctx.version}, node ${process.version}\n${stack}`
+}
+
+export function renderOutcome(outcome: Outcome): string {
+  let text = outcome.stdout ?? ''
+  if (outcome.json !== undefined) text += JSON.stringify(outcome.json) + '\n'
+  return text
+}
+
+/** `cocker-runtime list | head -1` must not end in an EPIPE stack trace. */
+export function ignoreEpipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(process.exitCode ?? 0)
+  })
+}

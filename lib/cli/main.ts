@@ -1,0 +1,34 @@
+import { cockerProgram } from './commands/index.js'
+import type { CliContext } from './command.js'
+import { resolveInvocation } from './dispatch.js'
+import { engineFailure, ENGINE_FAILED, ignoreEpipe, renderOutcome } from './exit.js'
+import { packageVersion } from './package-info.js'
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    const inv = resolveInvocation(cockerProgram, argv)
+    if (inv.kind === 'version') {
+      process.stdout.write(`cocker version ${packageVersion()}\n`)
+      return 0
+    }
+    if (inv.kind !== 'run') {
+      const { renderHelp } = await import('./help.js')
+      process.stdout.write(renderHelp(cockerProgram, inv.kind === 'help' ? inv.path : []))
+      if (inv.kind === 'help') return 0
+      process.stderr.write("Error: missing command 'cocker COMMAND'\n")
+      return ENGINE_FAILED
+    }
+    const ctx: CliContext = { program: cockerProgram, path: inv.path, globals: inv.globals, env: process.env, cwd: process.cwd() }
+    const command = await inv.command.load!()
+    const outcome = await command.run(inv.args, ctx)
+    process.stdout.write(renderOutcome(outcome))
+    return outcome.exitCode ?? 0
+  } catch (err) {
+    const failure = engineFailure(err, { version: packageVersion(), debug: !!process.env.COCKER_DEBUG })
+    process.stderr.write(failure.stderr)
+    return failure.status
+  }
+}
+
+ignoreEpipe()
+process.exitCode = await main(process.argv.slice(2))

@@ -1,0 +1,7 @@
+import { runtimeFeatures } from '../../runtime/lifecycle.js'
+import type { Outcome } from '../command.js'
+
+/** runc indents features with four spaces and ends with a newline. */
+export async function run(): Promise<Outcome> {
+  return { stdout: JSON.stringify(runtimeFeatures(), null, 4) + '\n' }
+}

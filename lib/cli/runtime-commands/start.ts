@@ -1,0 +1,8 @@
+import { startContainer } from '../../runtime/lifecycle.js'
+import type { Outcome, ParsedArgs } from '../command.js'
+import type { RuntimeCliContext } from '../runtime-context.js'
+
+export async function run(args: ParsedArgs, ctx: RuntimeCliContext): Promise<Outcome> {
+  await startContainer(ctx.runtime, args.containerId as string)
+  return {}
+}
