@@ -51,8 +51,7 @@ export function engineFailure(err: unknown, ctx: FailureContext): Failure {
   if (err instanceof CockerError) {
     const message = describeChain(err)
     const status = err.code === 'EXEC_NOT_FOUND' ? NOT_FOUND : err.code === 'EXEC_CANNOT_INVOKE' ? CANNOT_INVOKE : ENGINE_FAILED
-    const hint = err.hint ? `Hint: ${err.hint}\n` : ''
-    return { status, stderr: `Error: ${message}\n${hint}`, logMessage: message }
+    return { status, stderr: `Error: ${oneLine(err, message)}\n`, logMessage: message }
   }
   const message = `internal error: ${describeChain(err)}`
   return {
@@ -70,16 +69,16 @@ export function runtimeFailure(err: unknown, ctx: FailureContext): Failure {
   }
   if (err instanceof CockerError) {
     const message = describeChain(err)
-    const hint = err.hint ? `cocker-runtime: hint: ${err.hint}\n` : ''
-    return {
-      status: RUNTIME_FAILED,
-      stderr: `cocker-runtime: ${message}\n${hint}`,
-      logMessage: err.hint ? `${message}: ${err.hint}` : message,
-    }
+    return { status: RUNTIME_FAILED, stderr: `cocker-runtime: ${oneLine(err, message)}\n`, logMessage: oneLine(err, message) }
   }
   const message = `internal error: ${describeChain(err)}`
   const extra = bugReport(err, ctx).replace(/^(?=.)/gm, 'cocker-runtime: ')
   return { status: RUNTIME_FAILED, stderr: `cocker-runtime: ${message}\n${extra}`, logMessage: message }
+}
+
+/** A user error is one line: what is wrong, with what, then what to do. */
+function oneLine(err: CockerError, message: string): string {
+  return err.hint ? `${message}; ${err.hint}` : message
 }
 
 /** "outer: inner: innermost", skipping causes whose text the outer message already carries. */

@@ -12,10 +12,10 @@ test('cocker: usage errors are 125 with a pointer to --help, as podman', () => {
   assert.is(f.stderr, "Error: unknown flag: --bogus\nSee 'cocker image pull --help'.\n")
 })
 
-test('cocker: CockerError is 125 with its hint; ExecError is 127 or 126', () => {
+test('cocker: CockerError is 125 with its hint on the same line; ExecError is 127 or 126', () => {
   const f = engineFailure(new CockerError('CONTAINER_NOT_FOUND', 'no container "x"', { hint: 'see cocker ps -a' }), ctx)
   assert.is(f.status, 125)
-  assert.is(f.stderr, 'Error: no container "x"\nHint: see cocker ps -a\n')
+  assert.is(f.stderr, 'Error: no container "x"; see cocker ps -a\n')
   assert.is(engineFailure(new ExecError(2, '/nope', 'exec /nope: not found'), ctx).status, 127)
   assert.is(engineFailure(new ExecError(13, '/etc', 'exec /etc: permission denied'), ctx).status, 126)
 })
@@ -35,8 +35,8 @@ test('cocker-runtime: every failure is status 1 and lines start with the program
   assert.is(u.stderr, 'cocker-runtime: unknown flag: --bogus (see "cocker-runtime create --help")\n')
   const c = runtimeFailure(new CockerError('CONTAINER_NOT_FOUND', 'container "x" does not exist', { hint: 'cocker-runtime list shows the containers' }), ctx)
   assert.is(c.status, 1)
-  assert.is(c.stderr, 'cocker-runtime: container "x" does not exist\ncocker-runtime: hint: cocker-runtime list shows the containers\n')
-  assert.is(c.logMessage, 'container "x" does not exist: cocker-runtime list shows the containers')
+  assert.is(c.stderr, 'cocker-runtime: container "x" does not exist; cocker-runtime list shows the containers\n')
+  assert.is(c.logMessage, 'container "x" does not exist; cocker-runtime list shows the containers')
   assert.is(runtimeFailure(new ExecError(2, '/x', 'exec /x'), ctx).status, 1)
   const i = runtimeFailure(new Error('boom'), ctx)
   assert.is(i.status, 1)
