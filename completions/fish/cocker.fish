@@ -8,9 +8,14 @@ end
 complete -c cocker -f
 complete -c cocker -n __fish_use_subcommand -s h -l help -d 'show help'
 complete -c cocker -n __fish_use_subcommand -s v -l version -d 'print the version'
+complete -c cocker -n __fish_use_subcommand -a unshare -d 'run a command in a modified user namespace'
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'version'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'unshare version'
+
+# unshare
+complete -c cocker -n '__fish_seen_subcommand_from unshare' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from unshare' -s v -l version -d 'print the version'
 
 # version
 complete -c cocker -n '__fish_seen_subcommand_from version' -s h -l help -d 'show help'

@@ -1,0 +1,87 @@
+/**
+ * The rootless user namespace that cocker's heavy commands (and `cocker
+ * unshare`) run in: the caller's uid as root, plus their /etc/subuid and
+ * /etc/subgid ranges from 1 up, mapped by newuidmap/newgidmap. With no ranges
+ * only the caller's own id is mapped, and the user is told how to get more.
+ */
+import { readFileSync } from 'node:fs'
+import { userInfo } from 'node:os'
+import type { IdMapping } from '../runtime/oci-spec.js'
+import { runHelper } from '../runtime/helper.js'
+import { encodePlan, type Op } from '../runtime/protocol.js'
+import { mapIdsExternally } from './idmap.js'
+import { parseSubid, type SubidRange } from './subid.js'
+
+export interface UsernsMaps {
+  uid: IdMapping[]
+  gid: IdMapping[]
+  /** direct: a single self-mapping the helper writes; external: newuidmap/newgidmap. */
+  method: 'direct' | 'external'
+  warning?: string
+}
+
+function stack(self: number, ranges: SubidRange[]): IdMapping[] {
+  const maps: IdMapping[] = [{ containerID: 0, hostID: self, size: 1 }]
+  let next = 1
+  for (const r of ranges) {
+    maps.push({ containerID: next, hostID: r.start, size: r.count })
+    next += r.count
+  }
+  return maps
+}
+
+/** Pure: the id maps for a user, given the text of /etc/subuid and /etc/subgid. */
+export function planUsernsMaps(user: { name: string; uid: number; gid: number }, subuid: string, subgid: string): UsernsMaps {
+  const uids = parseSubid(subuid, user.name, user.uid)
+  const gids = parseSubid(subgid, user.name, user.uid)
+  if (uids.length && gids.length) return { uid: stack(user.uid, uids), gid: stack(user.gid, gids), method: 'external' }
+  const missing = [!uids.length && '/etc/subuid', !gids.length && '/etc/subgid'].filter(Boolean).join(' and ')
+  return {
+    uid: stack(user.uid, []),
+    gid: stack(user.gid, []),
+    method: 'direct',
+    warning: `${user.name} has no range in ${missing}: only uid 0 is mapped in the user namespace, so images with other owners will fail; ` +
+      `add a line such as "${user.name}:100000:65536" to /etc/subuid and /etc/subgid (as root)`,
+  }
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+export function usernsMapsForCaller(): UsernsMaps {
+  const me = { name: userInfo().username, uid: process.geteuid!(), gid: process.getegid!() }
+  return planUsernsMaps(me, readOrEmpty('/etc/subuid'), readOrEmpty('/etc/subgid'))
+}
+
+/** The helper's plan: a new user and mount namespace, root in it, then exec argv where we are. */
+export function usernsPlan(maps: UsernsMaps, argv: string[], env: NodeJS.ProcessEnv, cwd: string): Op[] {
+  const ops: Op[] = [['mode', 'wait'], ['ns-new', 'user,mnt']]
+  if (maps.method === 'direct') {
+    for (const m of maps.uid) ops.push(['uid-map', m.containerID, m.hostID, m.size])
+    for (const m of maps.gid) ops.push(['gid-map', m.containerID, m.hostID, m.size])
+    ops.push(['setgroups-deny'])
+  } else {
+    ops.push(['idmap-external'])
+  }
+  ops.push(['setid', 0, 0], ['cwd', cwd])
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) ops.push(['env', `${k}=${v}`])
+  ops.push(['argv', argv], ['check-exec'], ['exec'])
+  return ops
+}
+
+/** Runs argv in the caller's rootless user namespace and returns its exit status. */
+export async function runInUserNamespace(argv: string[], o: { env: NodeJS.ProcessEnv; cwd: string; warn(m: string): void }): Promise<number> {
+  const maps = usernsMapsForCaller()
+  if (maps.warning) o.warn(maps.warning)
+  const result = await runHelper(encodePlan(usernsPlan(maps, argv, o.env, o.cwd)), {
+    until: 'exit',
+    forwardSignals: true,
+    onUsernsReady: async pid => mapIdsExternally(pid, maps.uid, maps.gid),
+  })
+  return result.exitCode ?? 0
+}
