@@ -97,7 +97,13 @@ async function main(): Promise<number> {
     .filter(f => filters.length === 0 || filters.some(s => path.relative(DIST, f).includes(s)))
     .sort((a, b) => tierRank(a) - tierRank(b) || a.localeCompare(b))
 
+  // Containers in the tests run through the sanitizer build of the helper when
+  // it was built (npm test builds it), so memory errors in C fail the tests.
+  const asan = path.join(path.dirname(DIST), 'c/cocker-helper-asan')
+  if (!process.env.COCKER_HELPER && existsSync(asan)) process.env.COCKER_HELPER = asan
+  process.env.ASAN_OPTIONS ??= 'abort_on_error=1'
   for (const line of probeReport()) console.log(`probe: ${line}`)
+  console.log(`probe: helper: ${process.env.COCKER_HELPER ?? 'c/cocker-helper'}`)
   // Stage once here so the test files find a fresh copy and do not race to make it.
   if (rootlessUser().user) {
     try {

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process'
 import { constants } from 'node:os'
-import type { RootlessUser } from './rootless.js'
+import path from 'node:path'
+import { REPO_ROOT } from './paths.js'
+import { stageForRootless, type RootlessUser } from './rootless.js'
 
 export interface RunOptions {
   /** Expected exit status; any other status throws with the command's output. */
@@ -42,6 +44,17 @@ export function formatArgv(argv: readonly string[]): string {
   return argv.map(a => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ')
 }
 
+/**
+ * The helper chosen for the tests (COCKER_HELPER, the sanitizer build when
+ * test/run.ts finds it), at its place in the rootless user's staged copy.
+ */
+function stagedHelper(): Record<string, string> {
+  const helper = process.env.COCKER_HELPER
+  if (!helper) return {}
+  if (!helper.startsWith(REPO_ROOT + path.sep)) return { COCKER_HELPER: helper }
+  return { COCKER_HELPER: path.join(stageForRootless(), path.relative(REPO_ROOT, helper)) }
+}
+
 /** The argv and environment that run `argv` as `user`, or unchanged when that is us. */
 export function wrapForUser(
   argv: readonly string[],
@@ -49,7 +62,7 @@ export function wrapForUser(
   env: Record<string, string | undefined> = {},
 ): { argv: string[]; env: Record<string, string | undefined> } {
   if (!user) return { argv: [...argv], env: { ...process.env, ...env } }
-  const cleanEnv = { ...user.env, ...env }
+  const cleanEnv = { ...user.env, ...stagedHelper(), ...env }
   if (user.uid === process.getuid?.()) return { argv: [...argv], env: cleanEnv }
   return {
     argv: ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv],
