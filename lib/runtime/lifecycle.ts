@@ -14,12 +14,10 @@ import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, listPids, planCgrou
 import { mapIdsExternally } from '../rootless/idmap.js'
 import { compilePlan, processOps, withDeviceRules, type PlanContext } from './compile.js'
 import { helperError, runHelper, type HelperOptions } from './helper.js'
-import { runHooks, runHooksWarn } from './hooks.js'
 import { CAPABILITIES, signalNumber } from './linux.js'
-import type { Process, Spec, State, Status } from './oci-spec.js'
+import type { Hook, Process, Seccomp, Spec, State, Status } from './oci-spec.js'
 import { encodePlan, type HelperEvent, type Op } from './protocol.js'
 import { parseConfig } from './schema/validate.js'
-import { compileSeccomp, seccompFeatures, seccompFilterFlags } from './seccomp.js'
 import { checkId, containerDir, containerStatus, ensureRoot, fifoPath, isAlive, listIds, ociState, procStat, readRecord,
   writeRecord, type ContainerRecord } from './state.js'
 
@@ -36,6 +34,22 @@ export interface RuntimeContext {
 interface LaunchOptions { id: string; bundle: string; pidFile?: string; consoleSocket?: string; noPivot?: boolean; preserveFds?: number }
 
 const HOOK_STAGES_IN_TS = ['prestart', 'createRuntime'] as const
+
+// Seccomp and hooks are loaded only by the containers that use them: the run path stays small.
+
+async function compileSeccompIfAny(profile: Seccomp | undefined): Promise<PlanContext['seccomp']> {
+  if (!profile) return undefined
+  const { compileSeccomp, seccompFilterFlags } = await import('./seccomp.js')
+  return { program: compileSeccomp(profile), flags: seccompFilterFlags(profile.flags) }
+}
+
+async function runHooks(stage: string, hooks: Hook[] | undefined, state: State): Promise<void> {
+  if (hooks?.length) await (await import('./hooks.js')).runHooks(stage, hooks, state)
+}
+
+async function runHooksWarn(stage: string, hooks: Hook[] | undefined, state: State, warn: (m: string) => void): Promise<void> {
+  if (hooks?.length) await (await import('./hooks.js')).runHooksWarn(stage, hooks, state, warn)
+}
 
 function readBundleConfig(bundle: string): Spec {
   const file = path.join(bundle, 'config.json')
@@ -104,9 +118,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
     record.cgroupDirs = cgroupDirs(layout, spec.linux?.cgroupsPath, o.id, ctx.rootless, ctx.systemdCgroup)
     writeRecord(ctx.root, record)
     applyCgroupPlan(cgroups)
-    const seccomp = spec.linux?.seccomp
-      ? { program: compileSeccomp(spec.linux.seccomp), flags: seccompFilterFlags(spec.linux.seccomp.flags) }
-      : undefined
+    const seccomp = await compileSeccompIfAny(spec.linux?.seccomp)
     const hooks = spec.hooks ?? {}
     const plan = compilePlan(spec, {
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
@@ -289,8 +301,7 @@ export async function execProcess(ctx: RuntimeContext, o: {
     throw new CockerError('CONTAINER_STATE_INVALID', `cannot exec in container "${o.id}": it is ${status}`)
   }
   const proc = execSpecProcess(record.config, o)
-  const seccompSpec = record.config.linux?.seccomp
-  const seccomp = seccompSpec ? { program: compileSeccomp(seccompSpec), flags: seccompFilterFlags(seccompSpec.flags) } : undefined
+  const seccomp = await compileSeccompIfAny(record.config.linux?.seccomp)
   const mode = o.detach ? 'detach' : 'wait'
   const ops: Op[] = [['mode', mode]]
   if (o.preserveFds) ops.push(['preserve-fds', o.preserveFds])
@@ -395,7 +406,8 @@ async function setFrozen(ctx: RuntimeContext, id: string, frozen: boolean): Prom
 export const pauseContainer = (ctx: RuntimeContext, id: string) => setFrozen(ctx, id, true)
 export const resumeContainer = (ctx: RuntimeContext, id: string) => setFrozen(ctx, id, false)
 
-export function runtimeFeatures(): object {
+export async function runtimeFeatures(): Promise<object> {
+  const { seccompFeatures } = await import('./seccomp.js')
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.2.0',
