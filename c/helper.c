@@ -104,9 +104,10 @@ static char *read_request(int fd, size_t *len)
 		ssize_t n;
 
 		if (*len == cap) {
-			if (cap >= COCKER_REQUEST_MAX)
+			/* one byte of room past the limit tells a request of exactly the limit from a larger one */
+			if (cap > COCKER_REQUEST_MAX)
 				fail("request", "read", EFBIG, NULL, "request too large");
-			cap *= 2;
+			cap = cap * 2 > COCKER_REQUEST_MAX ? COCKER_REQUEST_MAX + 1 : cap * 2;
 			buf = realloc(buf, cap);
 			if (!buf)
 				break;
@@ -119,6 +120,8 @@ static char *read_request(int fd, size_t *len)
 		if (n == 0)
 			return buf;
 		*len += (size_t)n;
+		if (*len > COCKER_REQUEST_MAX)
+			fail("request", "read", EFBIG, NULL, "request too large");
 	}
 	fail("request", "malloc", ENOMEM, NULL, "out of memory");
 	return NULL;

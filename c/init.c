@@ -564,6 +564,9 @@ static void op_fifo_wait(int fifo_fd)
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		die("open", errno, "exec.fifo", "cannot open the exec fifo");
+	/* the go byte: what follows it, up to EOF at the exec, is an error report */
+	if (write_all(fd, "0", 1) < 0)
+		die("write", errno, "exec.fifo", "cannot write to the exec fifo");
 	close(fifo_fd);
 	close(report_fd);
 	report_fd = fd;

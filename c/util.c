@@ -15,7 +15,10 @@ int parse_ull(const char *s, int base, unsigned long long *out)
 {
 	char *end;
 
-	if (!s || !*s || *s == '-')
+	/* strtoull would take leading spaces, a sign and (base 16) "0x": only digits are numbers here */
+	if (!s || !((*s >= '0' && *s <= '9') || (base == 16 && ((*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))))
+		return -1;
+	if (base == 16 && (s[1] == 'x' || s[1] == 'X'))
 		return -1;
 	errno = 0;
 	*out = strtoull(s, &end, base);

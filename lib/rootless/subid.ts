@@ -8,9 +8,9 @@ export function parseSubid(text: string, user: string, uid: number): SubidRange[
   for (const line of text.split('\n')) {
     const [owner, start, count] = line.trim().split(':')
     if (!owner || owner.startsWith('#') || (owner !== user && owner !== String(uid))) continue
-    const s = Number(start)
+    if (!/^\d+$/.test(start ?? '') || !/^\d+$/.test(count ?? '')) continue
     const c = Number(count)
-    if (Number.isInteger(s) && Number.isInteger(c) && c > 0) ranges.push({ start: s, count: c })
+    if (c > 0) ranges.push({ start: Number(start), count: c })
   }
   return ranges
 }

@@ -96,7 +96,8 @@ export function idmapMethod(spec: Spec, ctx: Pick<PlanContext, 'rootless' | 'hos
   if (!ctx.rootless) return 'direct'
   const uids = spec.linux?.uidMappings ?? []
   const gids = spec.linux?.gidMappings ?? []
-  const selfOnly = (maps: IdMapping[], id: number) => maps.length === 1 && maps[0].size === 1 && maps[0].hostID === id
+  const selfOnly = (maps: IdMapping[], id: number) => maps.length === 1 && maps[0].size === 1 && maps[0].hostID === id &&
+    maps[0].containerID === 0
   return selfOnly(uids, ctx.hostUid) && selfOnly(gids, ctx.hostGid) ? 'direct' : 'external'
 }
 
@@ -262,9 +263,11 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
       { hint: 'generate a rootless config with "cocker-runtime spec --rootless"' })
   }
   const idmap = idmapMethod(spec, ctx)
-  if (fresh('user') && findMapping(linux.uidMappings, 0) === undefined) {
-    throw new CockerError('CONFIG_INVALID', 'config.json: /linux/uidMappings: a new user namespace needs a mapping for uid 0',
-      { hint: 'add {"containerID": 0, "hostID": <your uid>, "size": 1}' })
+  for (const [field, maps] of [['uidMappings', linux.uidMappings], ['gidMappings', linux.gidMappings]] as const) {
+    if (fresh('user') && findMapping(maps, 0) === undefined) {
+      throw new CockerError('CONFIG_INVALID', `config.json: /linux/${field}: a new user namespace needs a mapping for id 0`,
+        { hint: `add {"containerID": 0, "hostID": <your ${field === 'uidMappings' ? 'uid' : 'gid'}>, "size": 1}` })
+    }
   }
   const rootfs = path.resolve(ctx.bundle, spec.root?.path ?? 'rootfs')
   const ops: Op[] = [['mode', ctx.mode === 'wait' ? 'wait' : 'detach']]

@@ -38,10 +38,10 @@ export function parseMountOptions(type: string | undefined, options: readonly st
   let propagation = 0
   const data: string[] = []
   for (const opt of options) {
-    const flag = FLAG_OPTIONS[opt]
+    const flag = Object.hasOwn(FLAG_OPTIONS, opt) ? FLAG_OPTIONS[opt] : undefined
     if (flag) {
       flags = (flags | flag[0]) & ~flag[1]
-    } else if (opt in PROPAGATION_OPTIONS) {
+    } else if (Object.hasOwn(PROPAGATION_OPTIONS, opt)) {
       propagation |= PROPAGATION_OPTIONS[opt]
     } else if (!IGNORED.has(opt)) {
       data.push(opt)
@@ -54,7 +54,7 @@ export function parseMountOptions(type: string | undefined, options: readonly st
 /** rootfsPropagation → flags for "/" (runc's default is rslave). */
 export function rootPropagation(value: string | undefined): number {
   if (!value) return MS.SLAVE | MS.REC
-  const flag = PROPAGATION_OPTIONS[value]
+  const flag = Object.hasOwn(PROPAGATION_OPTIONS, value) ? PROPAGATION_OPTIONS[value] : undefined
   if (flag === undefined) {
     throw new CockerError('CONFIG_INVALID', `config.json: /linux/rootfsPropagation: "${value}" is not a propagation mode`)
   }

@@ -165,6 +165,19 @@ scenario('a missing command fails at create with the path in the message', async
   assert.is(existsSync(path.join(mode.root, id)), false, 'a failed create leaves nothing behind')
 }, 'fixture')
 
+scenario('start reports an exec that fails after create', async mode => {
+  // check-exec at create only finds the file; that it cannot be executed shows at the exec itself
+  const bundle = fixture(mode, ['true'], s => { s.process.args = ['/etc/passwd'] })
+  const id = safeName()
+  await runtime(mode, ['create', '--bundle', bundle.dir, id], { status: 0 })
+  try {
+    const r = await runtime(mode, ['start', id], { status: 1 })
+    assert.match(r.stderr, /^cocker-runtime: exec: "\/etc\/passwd"[^\n]*\n$/)
+  } finally {
+    await runtime(mode, ['delete', '--force', id])
+  }
+}, 'fixture')
+
 scenario('created → running → stopped as state reports them, and delete removes it', async mode => {
   const bundle = fixture(mode, ['signal-wait'])
   const id = safeName()

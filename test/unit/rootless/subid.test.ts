@@ -97,4 +97,8 @@ test('coversRange: an empty request is covered', () => {
   assert.ok(coversRange([], 1000, 5, 0))
 })
 
+test('fields that are not plain decimal numbers make the line invalid', () => {
+  assert.equal(parseSubid('alice::65536\nalice:-5:10\nalice:1e5:10\nalice:0x10:5\nalice:7:\nalice:100:5\n', 'alice', 1000), [{ start: 100, count: 5 }])
+})
+
 test.run()

@@ -288,10 +288,17 @@ test('a new user namespace needs a mapping for uid 0', () => {
   spec.linux!.uidMappings = [{ containerID: 1, hostID: UID, size: 1 }]
   throwsCode(() => compilePlan(spec, ROOTLESS), 'CONFIG_INVALID', '/linux/uidMappings')
   spec.linux!.uidMappings = []
-  throwsCode(() => compilePlan(spec, ROOTLESS), 'CONFIG_INVALID', 'uid 0')
+  throwsCode(() => compilePlan(spec, ROOTLESS), 'CONFIG_INVALID', 'id 0')
   // a range that contains 0 is enough
   spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 10 }]
   compile(spec, ROOTLESS)
+})
+
+test('and for gid 0: a single self-map of another id is not the direct case', () => {
+  const spec = runcSpec(true)
+  spec.linux!.gidMappings = [{ containerID: 1, hostID: GID, size: 1 }]
+  throwsCode(() => compilePlan(spec, ROOTLESS), 'CONFIG_INVALID', '/linux/gidMappings')
+  assert.is(idmapMethod(spec, ROOTLESS), 'external')
 })
 
 test('rootless without a user namespace is an error', () => {
