@@ -456,6 +456,9 @@ static void op_check_exec(void)
 			die("execve", errno, cmd, "exec: \"%s\": %s", cmd, strerror(errno));
 		if (S_ISDIR(st.st_mode))
 			die("execve", EISDIR, cmd, "exec: \"%s\": is a directory", cmd);
+		/* as runc's LookPath: a file without an x bit is refused at create, not after start */
+		if (!(st.st_mode & 0111))
+			die("execve", EACCES, cmd, "exec: \"%s\": permission denied", cmd);
 		return;
 	}
 	snprintf(dirs, sizeof(dirs), "%s", env_path());

@@ -11,6 +11,7 @@ complete -c cocker-runtime -n __fish_use_subcommand -l log -r -F -d 'also write 
 complete -c cocker-runtime -n __fish_use_subcommand -l log-format -x -a 'text json' -d 'format of the --log file'
 complete -c cocker-runtime -n __fish_use_subcommand -l root -x -a '(__fish_complete_directories)' -d 'root directory for storage of container state (this should be located in tmpfs)'
 complete -c cocker-runtime -n __fish_use_subcommand -l criu -r -F -d 'path to the criu binary (accepted for compatibility; checkpoint is not supported)'
+complete -c cocker-runtime -n __fish_use_subcommand -l cgroup-manager -x -a 'cgroupfs systemd disabled' -d 'how cgroups are managed, as crun takes it: "disabled" runs containers without cgroups (podman --cgroups=disabled)'
 complete -c cocker-runtime -n __fish_use_subcommand -l systemd-cgroup -d 'enable systemd cgroup support; cgroupsPath must then be of the form "slice:prefix:name", e.g. "system.slice:cocker:434234"'
 complete -c cocker-runtime -n __fish_use_subcommand -l rootless -x -a 'auto true false' -d 'ignore cgroup permission errors'
 complete -c cocker-runtime -n __fish_use_subcommand -s h -l help -d 'show help'

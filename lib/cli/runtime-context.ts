@@ -41,7 +41,8 @@ export function makeRuntimeContext(globals: ParsedArgs, env: NodeJS.ProcessEnv, 
   const ctx: RuntimeContext = {
     root: typeof globals.root === 'string' ? resolve(globals.root) : defaultRoot(env, euid, inUserNs),
     rootless,
-    systemdCgroup: globals.systemdCgroup === true,
+    systemdCgroup: globals.systemdCgroup === true || globals.cgroupManager === 'systemd',
+    cgroupsDisabled: globals.cgroupManager === 'disabled',
     warn(message: string) {
       log.stderr(`cocker-runtime: warning: ${message}\n`)
       writeLog(log, 'warning', message)

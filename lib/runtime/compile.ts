@@ -258,7 +258,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const namespaces = linux.namespaces ?? []
   const has = (t: NamespaceType) => namespaces.some(n => n.type === t)
   const fresh = (t: NamespaceType) => namespaces.some(n => n.type === t && !n.path)
-  if (ctx.rootless && !has('user')) {
+  // root inside someone's user namespace (rootless podman runs its runtime so) may go without one
+  if (ctx.rootless && ctx.hostUid !== 0 && !has('user')) {
     throw new CockerError('CONFIG_INVALID', 'config.json: /linux/namespaces: a rootless container needs a user namespace',
       { hint: 'generate a rootless config with "cocker-runtime spec --rootless"' })
   }

@@ -27,6 +27,8 @@ export interface RuntimeContext {
   root: string
   rootless: boolean
   systemdCgroup: boolean
+  /** No cgroups at all (crun's --cgroup-manager disabled): no limits, no freezer. */
+  cgroupsDisabled?: boolean
   warn(message: string): void
   debug(message: string): void
 }
@@ -112,10 +114,12 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
   }
   try {
     const layout = detectCgroups()
-    const cgroups = planCgroup({ layout, cgroupsPath: spec.linux?.cgroupsPath, id: o.id, resources: withDeviceRules(spec),
-      rootless: ctx.rootless, systemd: ctx.systemdCgroup })
+    const cgroups = ctx.cgroupsDisabled
+      ? { dirs: [], writes: [], procs: [], warnings: [] }
+      : planCgroup({ layout, cgroupsPath: spec.linux?.cgroupsPath, id: o.id, resources: withDeviceRules(spec),
+        rootless: ctx.rootless, systemd: ctx.systemdCgroup })
     cgroups.warnings.forEach(w => ctx.warn(w))
-    record.cgroupDirs = cgroupDirs(layout, spec.linux?.cgroupsPath, o.id, ctx.rootless, ctx.systemdCgroup)
+    record.cgroupDirs = ctx.cgroupsDisabled ? [] : cgroupDirs(layout, spec.linux?.cgroupsPath, o.id, ctx.rootless, ctx.systemdCgroup)
     writeRecord(ctx.root, record)
     applyCgroupPlan(cgroups)
     const seccomp = await compileSeccompIfAny(spec.linux?.seccomp)
@@ -274,7 +278,14 @@ async function destroy(ctx: RuntimeContext, record: ContainerRecord): Promise<vo
 }
 
 export async function deleteContainer(ctx: RuntimeContext, id: string, o: { force?: boolean }): Promise<void> {
-  const record = readRecord(ctx.root, id)
+  let record: ContainerRecord
+  try {
+    record = readRecord(ctx.root, id)
+  } catch (err) {
+    // as runc: forcing the removal of what is already gone succeeds (podman cleans up after a failed create so)
+    if (o.force && err instanceof CockerError && err.code === 'CONTAINER_NOT_FOUND') return
+    throw err
+  }
   const status = statusOf(ctx, record)
   if (status !== 'stopped') {
     if (status !== 'created' && !o.force) {

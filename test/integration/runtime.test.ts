@@ -166,17 +166,30 @@ scenario('a missing command fails at create with the path in the message', async
 }, 'fixture')
 
 scenario('start reports an exec that fails after create', async mode => {
-  // check-exec at create only finds the file; that it cannot be executed shows at the exec itself
-  const bundle = fixture(mode, ['true'], s => { s.process.args = ['/etc/passwd'] })
+  // create finds an executable file; that it is no program shows only at the exec itself
+  const bundle = fixture(mode, ['true'], s => { s.process.args = ['/not-a-program'] })
+  writeFileSync(path.join(bundle.rootfs, 'not-a-program'), 'neither ELF nor script\n', { mode: 0o755 })
   const id = safeName()
   await runtime(mode, ['create', '--bundle', bundle.dir, id], { status: 0 })
   try {
     const r = await runtime(mode, ['start', id], { status: 1 })
-    assert.match(r.stderr, /^cocker-runtime: exec: "\/etc\/passwd"[^\n]*\n$/)
+    assert.match(r.stderr, /^cocker-runtime: exec: "\/not-a-program"[^\n]*\n$/)
   } finally {
     await runtime(mode, ['delete', '--force', id])
   }
 }, 'fixture')
+
+scenario('a file without an x bit is refused at create, as runc does', async mode => {
+  const bundle = fixture(mode, ['true'], s => { s.process.args = ['/etc/passwd'] })
+  const r = await runtime(mode, ['create', '--bundle', bundle.dir, safeName()], { status: 1 })
+  assert.is(r.stderr, 'cocker-runtime: exec: "/etc/passwd": permission denied\n')
+}, 'fixture')
+
+scenario('delete --force of a container that is gone succeeds, as runc', async mode => {
+  await runtime(mode, ['delete', '--force', safeName()], { status: 0 })
+  const r = await runtime(mode, ['delete', safeName()], { status: 1 })
+  assert.match(r.stderr, /does not exist/)
+})
 
 scenario('created → running → stopped as state reports them, and delete removes it', async mode => {
   const bundle = fixture(mode, ['signal-wait'])

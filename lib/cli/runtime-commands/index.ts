@@ -222,6 +222,7 @@ export const runtimeProgram: ProgramDef<RuntimeCliContext> = {
       describe: 'root directory for storage of container state (this should be located in tmpfs)',
     },
     { name: 'criu', type: 'string', complete: 'file', valueName: 'path', describe: 'path to the criu binary (accepted for compatibility; checkpoint is not supported)' },
+    { name: 'cgroup-manager', type: 'string', choices: ['cgroupfs', 'systemd', 'disabled'], valueName: 'manager', describe: 'how cgroups are managed, as crun takes it: "disabled" runs containers without cgroups (podman --cgroups=disabled)' },
     { name: 'systemd-cgroup', type: 'boolean', describe: 'enable systemd cgroup support; cgroupsPath must then be of the form "slice:prefix:name", e.g. "system.slice:cocker:434234"' },
     { name: 'rootless', type: 'string', choices: ['auto', 'true', 'false'], default: 'auto', describe: 'ignore cgroup permission errors' },
     { name: 'help', alias: 'h', type: 'boolean', describe: 'show help' },
