@@ -111,6 +111,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
   const record: ContainerRecord = {
     id: o.id, pid: 0, pidStartTime: '', bundle, rootfs: path.resolve(bundle, spec.root?.path ?? 'rootfs'),
     created: new Date().toISOString(), owner: userInfo().username, rootless: ctx.rootless, config: spec, cgroupDirs: [],
+    creator: { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? '' },
   }
   try {
     const layout = detectCgroups()
@@ -139,6 +140,8 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       onPid: pid => {
         record.pid = pid
         record.pidStartTime = procStat(pid)?.startTime ?? ''
+        // from here a kill -9 of this command must leave a record that delete can act on
+        writeRecord(ctx.root, record)
       },
       onHooks: async () => {
         const state = ociState(record, 'created')

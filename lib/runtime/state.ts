@@ -21,6 +21,8 @@ export interface ContainerRecord {
   rootless: boolean
   config: Spec
   cgroupDirs: string[]
+  /** The command creating it: if that died before the init existed, the record is a leftover. */
+  creator?: { pid: number; startTime: string }
 }
 
 const ID_PATTERN = /^[\w+.-]+$/
@@ -76,12 +78,16 @@ export function procStat(pid: number): { startTime: string; state: string } | un
 
 /** Whether the record's init is alive (a zombie has exited: it only waits to be reaped). */
 export function isAlive(record: ContainerRecord): boolean {
-  const st = procStat(record.pid)
-  return st !== undefined && st.startTime === record.pidStartTime && st.state !== 'Z' && st.state !== 'X'
+  return isProcessAlive(record.pid, record.pidStartTime)
+}
+
+function isProcessAlive(pid: number, startTime: string): boolean {
+  const st = procStat(pid)
+  return st !== undefined && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X'
 }
 
 export function containerStatus(root: string, record: ContainerRecord, frozen: () => boolean): Status {
-  if (!record.pid) return 'creating'
+  if (!record.pid) return record.creator && isProcessAlive(record.creator.pid, record.creator.startTime) ? 'creating' : 'stopped'
   if (!isAlive(record)) return 'stopped'
   if (existsSync(fifoPath(root, record.id))) return 'created'
   return frozen() ? 'paused' : 'running'

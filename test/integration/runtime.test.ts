@@ -185,6 +185,29 @@ scenario('a file without an x bit is refused at create, as runc does', async mod
   assert.is(r.stderr, 'cocker-runtime: exec: "/etc/passwd": permission denied\n')
 }, 'fixture')
 
+scenario('a kill -9 of create at any moment leaves state that delete --force clears', async mode => {
+  const bundle = fixture(mode, ['sleep', '30'])
+  const id = safeName()
+  for (const delayMs of [0, 10, 30, 60, 100, 200]) {
+    const { spawn } = await import('node:child_process')
+    const argv = mode.user
+      ? ['setpriv', `--reuid=${mode.user.uid}`, `--regid=${mode.user.gid}`, '--init-groups', '--', mode.bin]
+      : [mode.bin]
+    const child = spawn(argv[0], [...argv.slice(1), '--root', mode.root, 'create', '--bundle', bundle.dir, id],
+      { stdio: 'ignore', env: mode.user ? mode.user.env : process.env })
+    const exited = new Promise(r => child.on('exit', r))
+    await new Promise(r => setTimeout(r, delayMs))
+    child.kill('SIGKILL')
+    await exited
+    await runtime(mode, ['list'], { status: 0 })
+    await runtime(mode, ['delete', '--force', id], { status: 0 })
+    assert.is(existsSync(path.join(mode.root, id)), false, `after a kill at ${delayMs} ms, delete --force leaves nothing`)
+  }
+  // and the id can be used again
+  await runtime(mode, ['create', '--bundle', bundle.dir, id], { status: 0 })
+  await runtime(mode, ['delete', '--force', id], { status: 0 })
+}, 'fixture')
+
 scenario('delete --force of a container that is gone succeeds, as runc', async mode => {
   await runtime(mode, ['delete', '--force', safeName()], { status: 0 })
   const r = await runtime(mode, ['delete', safeName()], { status: 1 })
