@@ -1,0 +1,132 @@
+// The same bundle under crun, runc and cocker-runtime, as root: what the
+// container sees of itself must be the same. The peers are Debian's; a peer
+// that cannot run here is skipped with its own error (crun needs the hugetlb
+// v1 hierarchy on hybrid hosts, which .ci/run mounts: see PEERS.md).
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { makeTempDir, type Bundle } from '../fixtures/bundle.js'
+import { makeBusyboxBundle } from '../fixtures/busybox-bundle.js'
+import { runCmd, type RunResult } from '../support/exec.js'
+import { safeName } from '../support/names.js'
+import { RUNTIME_BIN } from '../support/paths.js'
+import { isRoot, skipUnless, which } from '../support/requires.js'
+
+// One section per observation; each is compared on its own so a failure names it.
+const PROBE = [
+  'echo "## hostname"; hostname',
+  'echo "## id"; id',
+  'echo "## pid"; echo $$',
+  'echo "## status"; grep -E "^(Cap|NoNewPrivs)" /proc/self/status',
+  'echo "## mounts"; cat /proc/self/mountinfo',
+  'echo "## dev"; ls -ln /dev /dev/pts /dev/shm /dev/mqueue',
+  'echo "## rlimit"; ulimit -n; ulimit -Hn',
+  'echo "## cwd"; pwd; umask',
+].join('; ')
+
+const SECTIONS = ['hostname', 'id', 'pid', 'status', 'mounts', 'dev', 'rlimit', 'cwd']
+
+type Observations = Record<string, string[]>
+
+/** `ls -ln` lines without what differs from run to run (sizes, dates): type+mode, owner, device numbers, name. */
+function devLine(line: string): string {
+  const f = line.trim().split(/\s+/)
+  if (f.length < 8 || !/^[-dlcbps]/.test(f[0]!)) return line.trim()
+  const name = f.slice(f[0]!.startsWith('c') || f[0]!.startsWith('b') ? 9 : 8).join(' ')
+  const dev = f[0]!.startsWith('c') || f[0]!.startsWith('b') ? ` ${f[4]}${f[5]}` : ''
+  return `${f[0]} ${f[2]}:${f[3]}${dev} ${name}`
+}
+
+/** A mountinfo line as "TARGET FSTYPE PER-MOUNT-OPTIONS"; ids and sources differ between runtimes by design. */
+function mountLine(line: string): string {
+  const [pre, post] = line.split(' - ')
+  const f = pre!.split(' ')
+  return `${f[4]} ${post?.split(' ')[0]} ${f[5]}`
+}
+
+function parse(stdout: string): Observations {
+  const obs: Observations = {}
+  let section = ''
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('## ')) section = line.slice(3)
+    else if (section && line !== '' && !/^total \d+$/.test(line)) {
+      (obs[section] ??= []).push(section === 'dev' ? devLine(line) : section === 'mounts' ? mountLine(line) : line)
+    }
+  }
+  // the order of masks and read-only binds differs between runtimes; the set is what a process sees
+  obs.mounts?.sort()
+  return obs
+}
+
+/**
+ * Where crun and runc differ from each other, so neither is the measure of
+ * cocker (which does as runc does); applied to both sides of a crun comparison:
+ * - crun alone adds /dev/core -> /proc/kcore (runc and the runtime spec do not);
+ * - crun masks a file with a read-only bind of the host's /dev/null, runc with
+ *   the container's own /dev/null: only the fact that the path is masked counts.
+ */
+function crunNormalized(obs: Observations, maskedPaths: string[]): Observations {
+  return {
+    ...obs,
+    dev: (obs.dev ?? []).filter(l => !/ core -> \/proc\/kcore$/.test(l)),
+    mounts: (obs.mounts ?? []).map(l => {
+      const target = l.split(' ')[0]!
+      return maskedPaths.includes(target) ? `${target} masked` : l
+    }),
+  }
+}
+
+function observationBundle(): Bundle {
+  return makeBusyboxBundle(makeTempDir(), {
+    args: ['sh', '-c', PROBE],
+    config: s => {
+      s.hostname = 'interop'
+      s.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 123, hard: 456 }]
+    },
+  })
+}
+
+async function runUnder(bin: string, bundle: Bundle): Promise<{ result: RunResult; cleanup: () => Promise<void> }> {
+  const root = makeTempDir('cocker-interop-root-')
+  const id = safeName()
+  const result = await runCmd([bin, '--root', root, 'run', '--bundle', bundle.dir, id])
+  return { result, cleanup: async () => void await runCmd([bin, '--root', root, 'delete', '--force', id]) }
+}
+
+/** Runs the bundle under `peer` and under cocker-runtime and compares each observation. */
+async function compareWith(peer: 'crun' | 'runc', title: string): Promise<void> {
+  if (skipUnless(isRoot(), title, 'needs root')) return
+  const bin = which(peer)
+  if (skipUnless(bin !== undefined, title, `${peer} is not installed`)) return
+  const bundle = observationBundle()
+  const theirs = await runUnder(bin!, bundle)
+  const ours = await runUnder(RUNTIME_BIN, bundle)
+  try {
+    if (theirs.result.status !== 0) {
+      const why = theirs.result.stderr.trim().split('\n').pop() || `exit ${theirs.result.status}`
+      skipUnless(false, title, `${peer} cannot run here: ${why}`)
+      return
+    }
+    assert.is(ours.result.status, 0, `cocker-runtime exited ${ours.result.status}: ${ours.result.stderr}`)
+    const normalize = (o: Observations) => peer === 'crun' ? crunNormalized(o, bundle.spec.linux.maskedPaths ?? []) : o
+    const expected = normalize(parse(theirs.result.stdout))
+    const actual = normalize(parse(ours.result.stdout))
+    // a typo in the probe would leave both sides empty, and equal
+    assert.equal(Object.keys(expected), SECTIONS, `${peer} printed: ${theirs.result.stdout}`)
+    assert.equal(Object.keys(actual), SECTIONS, `cocker-runtime printed: ${ours.result.stdout}`)
+    for (const key of Object.keys(expected)) assert.equal(actual[key], expected[key], `${key}: cocker-runtime vs ${peer}`)
+    assert.is(ours.result.stderr, '', 'cocker-runtime warns about nothing the peer runs silently')
+  } finally {
+    await theirs.cleanup()
+    await ours.cleanup()
+  }
+}
+
+test('the same bundle under \'crun\' and cocker-runtime shows the same container (root)', async () => {
+  await compareWith('crun', 'crun interop (root)')
+})
+
+test('the same bundle under \'runc\' and cocker-runtime shows the same container (root)', async () => {
+  await compareWith('runc', 'runc interop (root)')
+})
+
+test.run()
