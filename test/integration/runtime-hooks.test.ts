@@ -1,6 +1,7 @@
 // OCI hooks under cocker-runtime, as root and rootless: which namespaces each
 // kind runs in, the state each gets on stdin, their order over create, start
 // and delete, and what a failing or hanging hook does to the container.
+import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, readlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -8,7 +9,7 @@ import * as assert from 'uvu/assert'
 import { test } from 'uvu'
 import type { FixtureSpec } from '../fixtures/oci-config.js'
 import { safeName } from '../support/names.js'
-import { busybox, forceDelete, pidAlive, poll, runtime, scenario, sharedDir, stateOf, waitStatus, type Mode } from '../support/runtime-modes.js'
+import { busybox, cgroupMountpoints, forceDelete, pidAlive, poll, runtime, scenario, sharedDir, stateOf, waitStatus, type Mode } from '../support/runtime-modes.js'
 
 type Hook = { path: string; args?: string[]; env?: string[]; timeout?: number }
 
@@ -91,7 +92,12 @@ scenario('all six kinds of hook run in order, each in its namespaces with the st
 
 /** create with these hooks must fail: exit 1, one line naming the hook, and nothing left. */
 async function assertCreateFails(mode: Mode, dir: string, hooks: Record<string, Hook[]>, message: RegExp): Promise<void> {
-  const bundle = busybox(mode, ['true'], s => setHooks(s, hooks))
+  // as root the container gets cgroups: at a path of ours, so we can tell they are gone
+  const cgroupsPath = `/cocker-test-${randomBytes(4).toString('hex')}`
+  const bundle = busybox(mode, ['true'], s => {
+    setHooks(s, hooks)
+    if (mode.name === 'root') s.linux.cgroupsPath = cgroupsPath
+  })
   const id = safeName()
   try {
     const r = await runtime(mode, ['create', '--bundle', bundle.dir, id], { status: 1 })
@@ -104,6 +110,8 @@ async function assertCreateFails(mode: Mode, dir: string, hooks: Record<string, 
     const pid = JSON.parse(read(dir, 'state.json')).pid as number
     assert.ok(pid > 0)
     assert.ok(await poll(() => !pidAlive(pid)), `the container's init ${pid} is still alive`)
+    const cgroups = cgroupMountpoints().map(m => path.join(m, cgroupsPath)).filter(d => existsSync(d))
+    assert.equal(cgroups, [], 'a failed create leaves no cgroup')
   } finally {
     await forceDelete(mode, id)
   }

@@ -112,3 +112,11 @@ export function pidAlive(pid: number): boolean {
 export async function forceDelete(mode: Mode, id: string): Promise<void> {
   await runtime(mode, ['delete', '--force', id])
 }
+
+/** Mount points of every cgroup hierarchy (v1 and v2) on the host. */
+export function cgroupMountpoints(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').flatMap(line => {
+    const fstype = line.split(' - ')[1]?.split(' ')[0]
+    return fstype === 'cgroup' || fstype === 'cgroup2' ? [line.split(' ')[4]!] : []
+  })
+}
