@@ -255,6 +255,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   }
   const warnings: string[] = []
   const linux = spec.linux ?? {}
+  if (proc.apparmorProfile) warnings.push(`process.apparmorProfile "${proc.apparmorProfile}" is ignored: cocker does not apply AppArmor profiles`)
+  if (proc.selinuxLabel) warnings.push('process.selinuxLabel is ignored: cocker does not apply SELinux labels')
   const namespaces = linux.namespaces ?? []
   const has = (t: NamespaceType) => namespaces.some(n => n.type === t)
   const fresh = (t: NamespaceType) => namespaces.some(n => n.type === t && !n.path)
@@ -292,12 +294,16 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if (fresh('user')) ops.push(['setid', 0, 0])
   if (spec.hostname !== undefined && fresh('uts')) ops.push(['hostname', spec.hostname])
   if (spec.domainname !== undefined && fresh('uts')) ops.push(['domainname', spec.domainname])
-  if (!fresh('mount')) {
+  if (!has('mount')) {
     // the rootfs could only be a chroot in the host's mount table, with every mount leaking to the host
-    throw new CockerError('NOT_SUPPORTED', 'config.json: /linux/namespaces: cocker needs a new mount namespace for the container',
+    throw new CockerError('NOT_SUPPORTED', 'config.json: /linux/namespaces: cocker needs a mount namespace for the container',
       { hint: 'add {"type": "mount"} to linux.namespaces' })
   }
-  ops.push(['propagation', '/', rootPropagation(linux.rootfsPropagation)])
+  // pivot_root refuses a shared parent and a bind inside an unbindable mount fails: until the
+  // pivot "/" is a slave (or private, if asked), and it gets the requested propagation after
+  const propagation = rootPropagation(linux.rootfsPropagation)
+  const beforePivot = propagation & MS.PRIVATE ? propagation : MS.SLAVE | MS.REC
+  ops.push(['propagation', '/', beforePivot])
   ops.push(['rootfs', rootfs])
   ops.push(...mountOps(spec, ctx))
   ops.push(...deviceOps(spec, has('user') || ctx.rootless))
@@ -306,6 +312,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if (ctx.hooks) ops.push(['hooks-sync', 'createRuntime'])
   if (spec.hooks?.createContainer?.length) ops.push(['run-hooks', 'createContainer'])
   ops.push(ctx.noPivot ? ['chroot'] : ['pivot-root'])
+  if (propagation !== beforePivot) ops.push(['propagation', '/', propagation])
 
   // after pivot_root: paths are the container's
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {

@@ -306,12 +306,14 @@ test('rootless without a user namespace is an error', () => {
   throwsCode(() => compilePlan(spec, ROOTLESS), 'CONFIG_INVALID', 'needs a user namespace')
 })
 
-test('no new mount namespace is an error', () => {
+test('no mount namespace is an error; a joined one is fine', () => {
   const spec = runcSpec()
   spec.linux!.namespaces = spec.linux!.namespaces!.filter(n => n.type !== 'mount')
-  throwsCode(() => compilePlan(spec, ROOT), 'NOT_SUPPORTED', 'new mount namespace')
+  throwsCode(() => compilePlan(spec, ROOT), 'NOT_SUPPORTED', 'needs a mount namespace')
   spec.linux!.namespaces!.push({ type: 'mount', path: '/proc/1/ns/mnt' })
-  throwsCode(() => compilePlan(spec, ROOT), 'NOT_SUPPORTED', 'new mount namespace')
+  const ops = compile(spec, ROOT).ops
+  assert.equal(all(ops, 'ns-join').at(-1), ['ns-join', 'mnt', '/proc/1/ns/mnt'])
+  assert.ok(names(ops).includes('pivot-root'))
 })
 
 test('a new time namespace is not supported', () => {
@@ -406,10 +408,14 @@ test('mounts keep config order; relative bind sources resolve against the bundle
   for (const name of ['mknod', 'symlink', 'remount-ro'] as const) assert.not.ok(names(ops).includes(name), name)
 })
 
-test('rootfsPropagation reaches the propagation op', () => {
+test('rootfsPropagation: "/" is a slave (or private) until the pivot, then what was asked', () => {
   const spec = runcSpec()
   spec.linux!.rootfsPropagation = 'private'
   assert.equal(one(compile(spec, ROOT).ops, 'propagation'), ['propagation', '/', MS.PRIVATE | MS.REC])
+  spec.linux!.rootfsPropagation = 'shared'
+  const ops = compile(spec, ROOT).ops
+  assert.equal(all(ops, 'propagation'), [['propagation', '/', MS.SLAVE | MS.REC], ['propagation', '/', MS.SHARED | MS.REC]])
+  assert.ok(names(ops).indexOf('pivot-root') < names(ops).lastIndexOf('propagation'))
   spec.linux!.rootfsPropagation = 'sideways'
   throwsCode(() => compilePlan(spec, ROOT), 'CONFIG_INVALID', '/linux/rootfsPropagation')
 })
