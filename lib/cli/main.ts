@@ -1,10 +1,10 @@
 import { cockerProgram } from './commands/index.js'
 import type { CliContext } from './command.js'
 import { resolveInvocation } from './dispatch.js'
-import { engineFailure, ENGINE_FAILED, ignoreEpipe, renderOutcome } from './exit.js'
+import { engineFailure, ENGINE_FAILED, renderOutcome } from './exit.js'
 import { packageVersion } from './package-info.js'
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   try {
     const inv = resolveInvocation(cockerProgram, argv)
     if (inv.kind === 'version') {
@@ -30,5 +30,3 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-ignoreEpipe()
-process.exitCode = await main(process.argv.slice(2))

@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-
-/** The repository (or installed package) root: dist/lib/cli/ is three levels below it. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+import { packageRoot } from '../package-root.js'
 
 let version: string | undefined
 
 export function packageVersion(): string {
-  version ??= (JSON.parse(readFileSync(`${PACKAGE_ROOT}package.json`, 'utf8')) as { version: string }).version
+  version ??= (JSON.parse(readFileSync(`${packageRoot()}package.json`, 'utf8')) as { version: string }).version
   return version
 }

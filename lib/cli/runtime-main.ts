@@ -1,7 +1,7 @@
 import { UsageError } from './argv.js'
 import type { ParsedArgs } from './command.js'
 import { resolveInvocation } from './dispatch.js'
-import { ignoreEpipe, renderOutcome, runtimeFailure } from './exit.js'
+import { renderOutcome, runtimeFailure } from './exit.js'
 import { packageVersion } from './package-info.js'
 import { runtimeProgram } from './runtime-commands/index.js'
 import { makeRuntimeContext, writeLog, type RuntimeCliContext, type RuntimeLog } from './runtime-context.js'
@@ -14,7 +14,7 @@ function configureLog(globals: ParsedArgs): void {
   log.debug = globals.debug === true
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   try {
     const inv = resolveInvocation(runtimeProgram, argv)
     if (inv.kind === 'version') {
@@ -48,5 +48,3 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-ignoreEpipe()
-process.exitCode = await main(process.argv.slice(2))

@@ -13,15 +13,15 @@
  */
 import { spawn, type StdioOptions } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { getSystemErrorMap } from 'node:util'
 import { CockerError, ExecError } from '../errors.js'
+import { packageRoot } from '../package-root.js'
 import { PROTOCOL_VERSION, type HelperEvent } from './protocol.js'
 
 export function helperPath(): string {
   const override = process.env.COCKER_HELPER
   if (override) return override
-  return fileURLToPath(new URL('../../../c/cocker-helper', import.meta.url))
+  return `${packageRoot()}c/cocker-helper`
 }
 
 export interface HelperOptions {

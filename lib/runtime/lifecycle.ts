@@ -4,10 +4,9 @@
  * function does its work and returns; nothing stays resident but the
  * container's own processes.
  */
-import { constants as fsc, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync,
+import { constants as fsc, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync,
   unlinkSync, writeFileSync } from 'node:fs'
 import { Socket } from 'node:net'
-import { userInfo } from 'node:os'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, listPids, planCgroup, removeCgroup } from '../cgroups/index.js'
@@ -19,7 +18,7 @@ import type { Hook, Process, Seccomp, Spec, State, Status } from './oci-spec.js'
 import { encodePlan, type HelperEvent, type Op } from './protocol.js'
 import { parseConfig } from './schema/validate.js'
 import { checkId, containerDir, containerStatus, ensureRoot, fifoPath, isAlive, listIds, ociState, procStat, readRecord,
-  writeRecord, type ContainerRecord } from './state.js'
+  removeContainerDir, userName, writeRecord, type ContainerRecord } from './state.js'
 
 export { specTemplate } from './spec-template.js'
 
@@ -110,7 +109,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
   }
   const record: ContainerRecord = {
     id: o.id, pid: 0, pidStartTime: '', bundle, rootfs: path.resolve(bundle, spec.root?.path ?? 'rootfs'),
-    created: new Date().toISOString(), owner: userInfo().username, rootless: ctx.rootless, config: spec, cgroupDirs: [],
+    created: new Date().toISOString(), ownerUid: process.geteuid!(), rootless: ctx.rootless, config: spec, cgroupDirs: [],
     creator: { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? '' },
   }
   try {
@@ -149,21 +148,17 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
         return JSON.stringify(state)
       },
       onStarted: async () => {
-        writeRecord(ctx.root, record)
         writePidFile(o.pidFile, record.pid)
         await after.onStarted?.(record)
       },
     })
-    if (after.until !== 'exit') {
-      writeRecord(ctx.root, record)
-      writePidFile(o.pidFile, record.pid)
-    }
+    if (after.until === 'created') writePidFile(o.pidFile, record.pid)
     return { record, exitCode: result.exitCode, signal: result.signal }
   } catch (err) {
     // nothing of a failed create may stay behind: the init, its cgroups, its state
     if (record.pid) try { process.kill(record.pid, 'SIGKILL') } catch { /* gone */ }
     removeCgroupQuietly(record.cgroupDirs)
-    rmSync(dir, { recursive: true, force: true })
+    removeContainerDir(ctx.root, o.id)
     throw err
   }
 }
@@ -277,7 +272,7 @@ async function waitDead(record: ContainerRecord, ms: number): Promise<boolean> {
 async function destroy(ctx: RuntimeContext, record: ContainerRecord): Promise<void> {
   await runHooksWarn('poststop', record.config.hooks?.poststop, ociState(record, 'stopped'), ctx.warn)
   removeCgroupQuietly(record.cgroupDirs)
-  rmSync(containerDir(ctx.root, record.id), { recursive: true, force: true })
+  removeContainerDir(ctx.root, record.id)
 }
 
 export async function deleteContainer(ctx: RuntimeContext, id: string, o: { force?: boolean }): Promise<void> {
@@ -394,7 +389,7 @@ export async function listContainers(ctx: RuntimeContext): Promise<{ id: string;
     try {
       const record = readRecord(ctx.root, id)
       const status = statusOf(ctx, record)
-      return [{ id, pid: status === 'stopped' ? 0 : record.pid, status, bundle: record.bundle, created: record.created, owner: record.owner }]
+      return [{ id, pid: status === 'stopped' ? 0 : record.pid, status, bundle: record.bundle, created: record.created, owner: userName(record.ownerUid) }]
     } catch {
       return []
     }

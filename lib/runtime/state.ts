@@ -3,7 +3,7 @@
  * by rename, so a crash leaves the old or the new one) and <root>/<id>/exec.fifo
  * while the container is created but not started.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import type { Spec, State, Status } from './oci-spec.js'
@@ -17,7 +17,7 @@ export interface ContainerRecord {
   bundle: string
   rootfs: string
   created: string
-  owner: string
+  ownerUid: number
   rootless: boolean
   config: Spec
   cgroupDirs: string[]
@@ -52,6 +52,32 @@ export function writeRecord(root: string, record: ContainerRecord): void {
   const tmp = path.join(dir, `.state.json.${process.pid}`)
   writeFileSync(tmp, JSON.stringify(record))
   renameSync(tmp, path.join(dir, 'state.json'))
+}
+
+/** Removes a container's directory: its known files, else (leftovers of a crash) the whole tree. */
+export function removeContainerDir(root: string, id: string): void {
+  const dir = containerDir(root, id)
+  for (const file of ['state.json', 'exec.fifo']) {
+    try {
+      unlinkSync(path.join(dir, file))
+    } catch { /* not there */ }
+  }
+  try {
+    rmdirSync(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** A uid's name from /etc/passwd, as `list` shows the owner; the number when it has none. */
+export function userName(uid: number): string {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const [name, , id] = line.split(':')
+      if (id === String(uid)) return name
+    }
+  } catch { /* no passwd file */ }
+  return String(uid)
 }
 
 export function listIds(root: string): string[] {

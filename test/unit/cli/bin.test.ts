@@ -4,18 +4,23 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { PACKAGE_ROOT, packageVersion } from '../../../lib/cli/package-info.js'
+import { packageVersion } from '../../../lib/cli/package-info.js'
+import { packageRoot } from '../../../lib/package-root.js'
+
+const PACKAGE_ROOT = packageRoot()
 
 function run(bin: 'cocker' | 'cocker-runtime', args: string[]) {
-  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', bin), ...args], { encoding: 'utf8' })
+  const r = spawnSync(join(PACKAGE_ROOT, 'bin', bin), args, { encoding: 'utf8' })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
-test('bin files are executable node scripts', () => {
+test('bin files are executable scripts that start node from the snapshot or the bundle', () => {
   for (const bin of ['cocker', 'cocker-runtime']) {
     const path = join(PACKAGE_ROOT, 'bin', bin)
     assert.ok(statSync(path).mode & 0o111, `${bin} is not executable`)
-    assert.ok(readFileSync(path, 'utf8').startsWith('#!/usr/bin/env node\n'), bin)
+    const text = readFileSync(path, 'utf8')
+    assert.ok(text.startsWith('#!/bin/sh\n'), bin)
+    assert.ok(text.includes(`dist/snapshot/${bin}.blob`) && text.includes(`dist/bundle/${bin}.js`), bin)
   }
 })
 

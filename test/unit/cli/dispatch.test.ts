@@ -151,7 +151,7 @@ test('runc flag spellings', () => {
   assert.equal(flags('ps'), ['format/f'])
   assert.equal(flags('spec'), ['bundle/b', 'rootless'])
   assert.equal(runtimeProgram.globalOptions.map(o => (o.alias ? `${o.name}/${o.alias}` : o.name)), [
-    'debug', 'log', 'log-format', 'root', 'criu', 'systemd-cgroup', 'rootless', 'help/h', 'version/v',
+    'debug', 'log', 'log-format', 'root', 'criu', 'cgroup-manager', 'systemd-cgroup', 'rootless', 'help/h', 'version/v',
   ])
 })
 

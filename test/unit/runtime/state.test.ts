@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { once } from 'node:events'
 import os from 'node:os'
 import path from 'node:path'
@@ -7,7 +7,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { CockerError } from '../../../lib/errors.js'
 import {
-  checkId, containerStatus, fifoPath, isAlive, listIds, ociState, procStat, readRecord, writeRecord, type ContainerRecord,
+  checkId, containerStatus, fifoPath, isAlive, listIds, ociState, procStat, readRecord, removeContainerDir, userName, writeRecord,
+  type ContainerRecord,
 } from '../../../lib/runtime/state.js'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cocker-state-test-'))
@@ -28,7 +29,7 @@ function throwsCode(fn: () => unknown, code: string, message?: RegExp | string) 
 function record(o: Partial<ContainerRecord> = {}): ContainerRecord {
   return {
     id: 'c1', pid: 0, pidStartTime: '', bundle: '/bundles/c1', rootfs: '/bundles/c1/rootfs',
-    created: '2024-01-02T03:04:05.000Z', owner: 'alice', rootless: true, cgroupDirs: ['/sys/fs/cgroup/c1'],
+    created: '2024-01-02T03:04:05.000Z', ownerUid: 1000, rootless: true, cgroupDirs: ['/sys/fs/cgroup/c1'],
     config: { ociVersion: '1.0.2', process: { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sh'] } },
     ...o,
   }
@@ -130,7 +131,10 @@ test('containerStatus: creating, stopped, created, running, paused', () => {
   const root = path.join(tmp, 'status')
   const alive = record({ id: 's1', pid: process.pid, pidStartTime: procStat(process.pid)!.startTime })
   mkdirSync(path.join(root, 's1'), { recursive: true })
-  assert.is(containerStatus(root, record({ id: 's1' }), () => false), 'creating')
+  const creator = { pid: process.pid, startTime: procStat(process.pid)!.startTime }
+  assert.is(containerStatus(root, record({ id: 's1', creator }), () => false), 'creating')
+  // a create that died before its init existed left only this record
+  assert.is(containerStatus(root, record({ id: 's1', creator: { ...creator, startTime: '1' } }), () => false), 'stopped')
   assert.is(containerStatus(root, { ...alive, pidStartTime: '1' }, () => false), 'stopped')
   assert.is(containerStatus(root, alive, () => false), 'running')
   assert.is(containerStatus(root, alive, () => true), 'paused')
@@ -160,6 +164,24 @@ test('ociState: no annotations key without annotations', () => {
   const state = ociState(record({ pid: 7 }), 'created')
   assert.is(state.pid, 7)
   assert.not.ok('annotations' in state)
+})
+
+test('userName: the passwd name of a uid, else the number', () => {
+  assert.is(userName(0), 'root')
+  assert.is(userName(4242424), '4242424')
+})
+
+test('removeContainerDir: known files, then the directory; leftovers too', () => {
+  const root = path.join(tmp, 'rm')
+  mkdirSync(path.join(root, 'a'), { recursive: true })
+  writeFileSync(path.join(root, 'a', 'state.json'), '{}')
+  removeContainerDir(root, 'a')
+  assert.not.ok(existsSync(path.join(root, 'a')))
+  mkdirSync(path.join(root, 'b'), { recursive: true })
+  writeFileSync(path.join(root, 'b', '.state.json.123'), 'half written')
+  removeContainerDir(root, 'b')
+  assert.not.ok(existsSync(path.join(root, 'b')))
+  removeContainerDir(root, 'never-there')
 })
 
 test.run()

@@ -1,0 +1,4 @@
+import { launch } from './launch.js'
+import { main } from './main.js'
+
+launch(main)

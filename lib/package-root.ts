@@ -1,0 +1,17 @@
+import { fileURLToPath } from 'node:url'
+
+let root: string | undefined
+
+/**
+ * The checkout or installed package: where bin/, c/ and package.json are. Modules
+ * and bundles sit two directories below it (dist/lib/, dist/bundle/); a program
+ * started from a heap snapshot has no module URL of its own and sets it instead.
+ */
+export function packageRoot(): string {
+  root ??= fileURLToPath(new URL('../../', import.meta.url))
+  return root
+}
+
+export function setPackageRoot(dir: string): void {
+  root = dir.endsWith('/') ? dir : `${dir}/`
+}
