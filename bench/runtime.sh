@@ -101,6 +101,14 @@ bench_mode() {
 		crun "crun --root $state/crun run --bundle $bundle bench-crun-$$"
 		runc "runc --root $state/runc run --bundle $bundle bench-runc-$$"
 	)
+	# As root every container joins its cgroups, and on cgroup v1 the first move of a
+	# process waits for an RCU grace period (~10-20 ms here) unless another move ran
+	# within the last one (crun's own runs come back-to-back that fast). Without
+	# cgroups both show what the runtime itself costs.
+	[ "$mode" = root ] && try+=(
+		cocker-nocg "$cocker --cgroup-manager disabled run --bundle $bundle bench-cocker-nocg-$$"
+		crun-nocg "crun --cgroup-manager disabled --root $state/crun run --bundle $bundle bench-crun-nocg-$$"
+	)
 	local i name cmd out
 	for ((i = 0; i < ${#try[@]}; i += 2)); do
 		name=${try[i]} cmd=${try[i + 1]}
@@ -141,8 +149,11 @@ node --input-type=module -e '
 		const { results } = JSON.parse(readFileSync(args[i + 1], "utf8"))
 		const median = Object.fromEntries(results.map(r => [r.command, r.median]))
 		const ms = name => (median[name] * 1000).toFixed(1)
-		const ratio = peer => (median.cocker && median[peer] ? (median.cocker / median[peer]).toFixed(2) : "n/a")
+		const ratio = (ours, peer) => (median[ours] && median[peer] ? (median[ours] / median[peer]).toFixed(2) : "n/a")
 		console.log(`${args[i]}: medians ${results.map(r => `${r.command} ${ms(r.command)} ms`).join(", ")}`)
-		console.log(`${args[i]}: cocker/node ${ratio("node")}  cocker/crun ${ratio("crun")}  cocker/runc ${ratio("runc")}`)
+		console.log(`${args[i]}: cocker/node ${ratio("cocker", "node")}  cocker/crun ${ratio("cocker", "crun")}  cocker/runc ${ratio("cocker", "runc")}`)
+		if (median["cocker-nocg"]) {
+			console.log(`${args[i]}: without cgroups: cocker/node ${ratio("cocker-nocg", "node")}  cocker/crun ${ratio("cocker-nocg", "crun-nocg")}`)
+		}
 	}
 ' "${results[@]}"
