@@ -2,72 +2,12 @@
 // unprivileged test user): what a user sees from inside and outside the
 // container. Each scenario runs in both modes; a mode that cannot run here
 // prints why.
-import { chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { makeTempDir, type Bundle, type BundleOptions } from '../fixtures/bundle.js'
-import { makeBusyboxBundle } from '../fixtures/busybox-bundle.js'
-import { hasFixtureInit, makeInitBundle } from '../fixtures/init-bundle.js'
-import type { FixtureSpec } from '../fixtures/oci-config.js'
-import { runCmd, type RunResult } from '../support/exec.js'
 import { safeName } from '../support/names.js'
-import { RUNTIME_BIN } from '../support/paths.js'
-import { isRoot, rootlessOrSkip, skipUnless } from '../support/requires.js'
-import { rootlessRuntimeBin, type RootlessUser } from '../support/rootless.js'
-
-interface Mode {
-  name: 'root' | 'rootless'
-  bin: string
-  user?: RootlessUser
-  /** --root for this mode's containers */
-  root: string
-  rootless?: { uid: number; gid: number }
-}
-
-const MODES = ['root', 'rootless'] as const
-
-/** The mode's runtime binary, user and state dir, or undefined after printing why it cannot run. */
-function modeOrSkip(name: Mode['name'], title: string): Mode | undefined {
-  if (name === 'root') {
-    if (skipUnless(isRoot(), `${title} (root)`, 'needs root')) return undefined
-    return { name, bin: RUNTIME_BIN, root: makeTempDir('cocker-rt-root-') }
-  }
-  const user = rootlessOrSkip(`${title} (rootless)`)
-  if (!user) return undefined
-  const root = makeTempDir('cocker-rt-state-')
-  if (isRoot()) chownSync(root, user.uid, user.gid)
-  return { name, bin: rootlessRuntimeBin(), user, root, rootless: { uid: user.uid, gid: user.gid } }
-}
-
-function busybox(mode: Mode, args: string[], config?: (spec: FixtureSpec) => void): Bundle {
-  const opts: BundleOptions = { args, config, rootless: mode.rootless ?? undefined }
-  return makeBusyboxBundle(makeTempDir(), opts)
-}
-
-function fixture(mode: Mode, args: string[], config?: (spec: FixtureSpec) => void): Bundle {
-  return makeInitBundle(makeTempDir(), { args: ['/init', ...args], config, rootless: mode.rootless ?? undefined })
-}
-
-function runtime(mode: Mode, args: string[], opts: { status?: number; cwd?: string; input?: string } = {}): Promise<RunResult> {
-  return runCmd([mode.bin, '--root', mode.root, ...args], { asUser: mode.user, ...opts })
-}
-
-/** `run` of a bundle: stdout of the container, and its exit status checked. */
-async function run(mode: Mode, bundle: Bundle, status = 0): Promise<string> {
-  const r = await runtime(mode, ['run', '--bundle', bundle.dir, safeName()], { status })
-  return r.stdout
-}
-
-function scenario(title: string, body: (mode: Mode) => Promise<void>, needs: 'busybox' | 'fixture' = 'busybox'): void {
-  for (const name of MODES) {
-    test(`${title} (${name})`, async () => {
-      if (needs === 'fixture' && skipUnless(hasFixtureInit(), `${title} (${name})`, 'c/tests/fixture-init is not built')) return
-      const mode = modeOrSkip(name, title)
-      if (mode) await body(mode)
-    })
-  }
-}
+import { busybox, fixture, run, runtime, scenario, sharedDir } from '../support/runtime-modes.js'
 
 scenario('the process is pid 1 with the configured hostname', async mode => {
   const out = await run(mode, busybox(mode, ['sh', '-c', 'echo $$; hostname'], s => { s.hostname = 'box-42' }))
@@ -94,8 +34,7 @@ scenario('mounts are the container\'s own: no host mount is visible', async mode
 })
 
 scenario('uid 0 inside is the user outside: files in a bind mount belong to them', async mode => {
-  const shared = makeTempDir('cocker-shared-')
-  if (mode.user) chownSync(shared, mode.user.uid, mode.user.gid)
+  const shared = sharedDir(mode)
   const bundle = busybox(mode, ['sh', '-c', 'id -u; touch /shared/made-inside'], s => {
     s.mounts.push({ destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] })
   })

@@ -6,6 +6,7 @@ import { MS } from '../../../lib/runtime/linux.js'
 import type { Spec } from '../../../lib/runtime/oci-spec.js'
 import { encodePlan, OPS, type Op, type OpName } from '../../../lib/runtime/protocol.js'
 import { specTemplate } from '../../../lib/runtime/spec-template.js'
+import { throwsCode } from '../../support/assert.js'
 
 const UID = 1000
 const GID = 1000
@@ -51,17 +52,6 @@ function inOrder(ops: Op[], ...expected: (OpName | [OpName, unknown])[]) {
   }
 }
 
-function throwsCode(fn: () => unknown, code: string, message: RegExp | string) {
-  try {
-    fn()
-  } catch (err) {
-    assert.instance(err, CockerError)
-    assert.is((err as CockerError).code, code)
-    assert.match((err as CockerError).message, message)
-    return
-  }
-  assert.unreachable(`expected ${code}`)
-}
 
 // CAP_KILL = 5, CAP_NET_BIND_SERVICE = 10, CAP_AUDIT_WRITE = 29
 const RUNC_CAPS_HEX = (2 ** 5 + 2 ** 10 + 2 ** 29).toString(16)

@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert'
 import { compileSeccomp, seccompFeatures, seccompFilterFlags } from '../../../lib/runtime/seccomp.js'
 import { SYSCALLS_AARCH64, SYSCALLS_X32, SYSCALLS_X86, SYSCALLS_X86_64 } from '../../../lib/runtime/syscalls.js'
 import type { Seccomp, SeccompOperator } from '../../../lib/runtime/oci-spec.js'
-import { CockerError } from '../../../lib/errors.js'
 import { checkProgram, programLength, runProgram } from '../../support/bpf.js'
+import { throwsCode } from '../../support/assert.js'
 
 const ALLOW = 0x7fff0000
 const KILL_THREAD = 0
@@ -33,17 +33,6 @@ function filter(profile: Seccomp, native = 'x64') {
   }
 }
 
-function throwsCode(fn: () => unknown, code: string, message: RegExp) {
-  try {
-    fn()
-  } catch (err) {
-    assert.instance(err, CockerError)
-    assert.is((err as CockerError).code, code)
-    assert.match((err as CockerError).message, message)
-    return
-  }
-  assert.unreachable(`expected ${code}`)
-}
 
 const hex = (n: number) => '0x' + (n >>> 0).toString(16)
 

@@ -5,26 +5,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { CockerError } from '../../../lib/errors.js'
 import {
   checkId, containerStatus, fifoPath, isAlive, listIds, ociState, procStat, readRecord, removeContainerDir, userName, writeRecord,
   type ContainerRecord,
 } from '../../../lib/runtime/state.js'
+import { throwsCode } from '../../support/assert.js'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cocker-state-test-'))
 test.after(() => rmSync(tmp, { recursive: true, force: true }))
 
-function throwsCode(fn: () => unknown, code: string, message?: RegExp | string) {
-  try {
-    fn()
-  } catch (err) {
-    assert.instance(err, CockerError)
-    assert.is((err as CockerError).code, code)
-    if (message) assert.match((err as CockerError).message, message)
-    return
-  }
-  assert.unreachable(`expected ${code}`)
-}
 
 function record(o: Partial<ContainerRecord> = {}): ContainerRecord {
   return {

@@ -1,0 +1,16 @@
+import * as assert from 'uvu/assert'
+import { CockerError } from '../../lib/errors.js'
+
+/** fn must throw a CockerError with this code (and a message matching, when given); returns it. */
+export function throwsCode(fn: () => unknown, code: string, message?: RegExp | string): CockerError {
+  try {
+    fn()
+  } catch (err) {
+    assert.instance(err, CockerError)
+    assert.is((err as CockerError).code, code)
+    if (message !== undefined) assert.match((err as CockerError).message, message)
+    return err as CockerError
+  }
+  assert.unreachable(`expected a CockerError ${code}`)
+  throw new Error('unreachable')
+}
