@@ -133,7 +133,7 @@ scenario('a kill -9 of create at any moment leaves state that delete --force cle
       ? ['setpriv', `--reuid=${mode.user.uid}`, `--regid=${mode.user.gid}`, '--init-groups', '--', mode.bin]
       : [mode.bin]
     const child = spawn(argv[0], [...argv.slice(1), '--root', mode.root, 'create', '--bundle', bundle.dir, id],
-      { stdio: 'ignore', env: mode.user ? mode.user.env : process.env })
+      { stdio: 'ignore', env: mode.user ? mode.user.env : process.env, cwd: mode.user?.home })
     const exited = new Promise(r => child.on('exit', r))
     await new Promise(r => setTimeout(r, delayMs))
     child.kill('SIGKILL')

@@ -79,7 +79,8 @@ export async function runCmd(argv: readonly string[], opts: RunOptions = {}): Pr
   const { argv: full, env } = wrapForUser(argv, opts.asUser, opts.env)
   const timeoutMs = opts.timeoutMs ?? 60_000
   const child = spawn(full[0]!, full.slice(1), {
-    cwd: opts.cwd,
+    // CI's checkout may be a directory the test user cannot enter: start them at home
+    cwd: opts.cwd ?? (opts.asUser && opts.asUser.uid !== process.getuid!() ? opts.asUser.home : undefined),
     env,
     detached: true,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
