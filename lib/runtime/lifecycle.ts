@@ -97,6 +97,13 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
   checkId(o.id)
   const bundle = path.resolve(o.bundle)
   const spec = readBundleConfig(bundle)
+  // the cgroup plan only reads the host: made before anything is written, so that the
+  // record follows the directory at once and a kill -9 anywhere leaves something delete can act on
+  const layout = detectCgroups()
+  const cgroups = ctx.cgroupsDisabled
+    ? { dirs: [], writes: [], procs: [], warnings: [] }
+    : planCgroup({ layout, cgroupsPath: spec.linux?.cgroupsPath, id: o.id, resources: withDeviceRules(spec),
+      rootless: ctx.rootless, systemd: ctx.systemdCgroup })
   ensureRoot(ctx.root)
   const dir = containerDir(ctx.root, o.id)
   try {
@@ -109,18 +116,13 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
   }
   const record: ContainerRecord = {
     id: o.id, pid: 0, pidStartTime: '', bundle, rootfs: path.resolve(bundle, spec.root?.path ?? 'rootfs'),
-    created: new Date().toISOString(), ownerUid: process.geteuid!(), rootless: ctx.rootless, config: spec, cgroupDirs: [],
+    created: new Date().toISOString(), ownerUid: process.geteuid!(), rootless: ctx.rootless, config: spec,
+    cgroupDirs: ctx.cgroupsDisabled ? [] : cgroupDirs(layout, spec.linux?.cgroupsPath, o.id, ctx.rootless, ctx.systemdCgroup),
     creator: { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? '' },
   }
   try {
-    const layout = detectCgroups()
-    const cgroups = ctx.cgroupsDisabled
-      ? { dirs: [], writes: [], procs: [], warnings: [] }
-      : planCgroup({ layout, cgroupsPath: spec.linux?.cgroupsPath, id: o.id, resources: withDeviceRules(spec),
-        rootless: ctx.rootless, systemd: ctx.systemdCgroup })
-    cgroups.warnings.forEach(w => ctx.warn(w))
-    record.cgroupDirs = ctx.cgroupsDisabled ? [] : cgroupDirs(layout, spec.linux?.cgroupsPath, o.id, ctx.rootless, ctx.systemdCgroup)
     writeRecord(ctx.root, record)
+    cgroups.warnings.forEach(w => ctx.warn(w))
     applyCgroupPlan(cgroups)
     const seccomp = await compileSeccompIfAny(spec.linux?.seccomp)
     const hooks = spec.hooks ?? {}
@@ -280,8 +282,9 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, o: { forc
   try {
     record = readRecord(ctx.root, id)
   } catch (err) {
-    // as runc: forcing the removal of what is already gone succeeds (podman cleans up after a failed create so)
-    if (o.force && err instanceof CockerError && err.code === 'CONTAINER_NOT_FOUND') return
+    // as runc: forcing the removal of what is already gone succeeds (podman cleans up after a failed create so);
+    // a directory without a record is what a create killed at its first step leaves
+    if (o.force && err instanceof CockerError && err.code === 'CONTAINER_NOT_FOUND') return removeContainerDir(ctx.root, id)
     throw err
   }
   const status = statusOf(ctx, record)

@@ -127,7 +127,7 @@ scenario('a file without an x bit is refused at create, as runc does', async mod
 scenario('a kill -9 of create at any moment leaves state that delete --force clears', async mode => {
   const bundle = fixture(mode, ['sleep', '30'])
   const id = safeName()
-  for (const delayMs of [0, 10, 30, 60, 100, 200]) {
+  for (const delayMs of [0, 5, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200]) {
     const { spawn } = await import('node:child_process')
     const argv = mode.user
       ? ['setpriv', `--reuid=${mode.user.uid}`, `--regid=${mode.user.gid}`, '--init-groups', '--', mode.bin]
