@@ -145,7 +145,8 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
         writeRecord(ctx.root, record)
       },
       onHooks: async () => {
-        const state = ociState(record, 'created')
+        // the spec's state while hooks of the creation run: creating, with the init's pid
+        const state = ociState(record, 'creating')
         for (const stage of HOOK_STAGES_IN_TS) await runHooks(stage, hooks[stage], state)
         return JSON.stringify(state)
       },
