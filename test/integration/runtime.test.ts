@@ -216,4 +216,54 @@ scenario('exec runs a process in the running container\'s namespaces', async mod
   }
 })
 
+scenario('kill --all signals every process of the container, kill only its init', async mode => {
+  // sh as pid 1 of its namespace ignores TERM (no handler); its children do not
+  const bundle = busybox(mode, ['sh', '-c', 'sleep 100 & sleep 100 & wait'])
+  const id = safeName()
+  await runtime(mode, ['run', '--detach', '--bundle', bundle.dir, id], { status: 0 })
+  try {
+    const pids = async () => JSON.parse((await runtime(mode, ['ps', '--format', 'json', id], { status: 0 })).stdout) as number[]
+    for (let i = 0; i < 100 && (await pids()).length < 3; i++) await new Promise(r => setTimeout(r, 20))
+    assert.is((await pids()).length, 3)
+    const table = await runtime(mode, ['ps', id], { status: 0 })
+    assert.match(table.stdout, /^UID\s+PID\s+PPID/)
+    assert.is(table.stdout.trim().split('\n').length, 4, `the header and three processes:\n${table.stdout}`)
+    await runtime(mode, ['kill', id, 'TERM'], { status: 0 })
+    await new Promise(r => setTimeout(r, 100))
+    assert.is((await pids()).length, 3, 'pid 1 without a handler ignores TERM')
+    await runtime(mode, ['kill', '--all', id, 'TERM'], { status: 0 })
+    let state = ''
+    for (let i = 0; i < 100 && state !== 'stopped'; i++) {
+      state = JSON.parse((await runtime(mode, ['state', id], { status: 0 })).stdout).status
+      if (state !== 'stopped') await new Promise(r => setTimeout(r, 20))
+    }
+    assert.is(state, 'stopped', 'the sleeps died, so sh returned from wait and exited')
+  } finally {
+    await runtime(mode, ['delete', '--force', id])
+  }
+})
+
+scenario('--preserve-fds hands fds 3.. of the caller to the process, and nothing more', async mode => {
+  const bundle = fixture(mode, ['fds'])
+  const { openSync, closeSync } = await import('node:fs')
+  const { spawn } = await import('node:child_process')
+  const file = path.join(bundle.dir, 'passed-in')
+  writeFileSync(file, 'x')
+  const fd = openSync(file, 'r')
+  try {
+    const argv = mode.user
+      ? ['setpriv', `--reuid=${mode.user.uid}`, `--regid=${mode.user.gid}`, '--init-groups', '--', mode.bin]
+      : [mode.bin]
+    const child = spawn(argv[0], [...argv.slice(1), '--root', mode.root, 'run', '--preserve-fds', '1', '--bundle', bundle.dir, safeName()],
+      { stdio: ['ignore', 'pipe', 'inherit', fd], env: mode.user ? mode.user.env : process.env, cwd: mode.user?.home })
+    let out = ''
+    child.stdout!.on('data', (b: Buffer) => { out += b })
+    const status = await new Promise(r => child.on('exit', r))
+    assert.is(status, 0)
+    assert.equal(out.trim().split('\n').map(l => l.split(/\s/)[0]), ['0', '1', '2', '3'])
+  } finally {
+    closeSync(fd)
+  }
+}, 'fixture')
+
 test.run()
