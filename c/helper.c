@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/sched.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -44,6 +45,9 @@
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
 #endif
 
 #define MAX_PATHS 64
@@ -149,7 +153,7 @@ static int ns_flag(const char *type)
 	} types[] = {
 		{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS },     { "pid", CLONE_NEWPID },
 		{ "net", CLONE_NEWNET },   { "ipc", CLONE_NEWIPC },    { "uts", CLONE_NEWUTS },
-		{ "cgroup", CLONE_NEWCGROUP },
+		{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
 	};
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -184,6 +188,7 @@ struct stage0 {
 	int console, relay;
 	int preserve;
 	int fifo;
+	const char *time_offsets;
 };
 
 static void append_map(char *map, size_t cap, struct op *op)
@@ -281,6 +286,9 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 			s->fifo = open(op->f[0].s, O_PATH | O_CLOEXEC);
 			if (s->fifo < 0)
 				fail("fifo", "open", errno, op->f[0].s, "cannot open the exec fifo");
+			break;
+		case OP_TIME_OFFSETS:
+			s->time_offsets = op->f[0].s;
 			break;
 		case OP_PRESERVE_FDS: {
 			unsigned long long n;
@@ -483,6 +491,34 @@ static int wait_child(pid_t child, int master, sigset_t *mask)
 	return 0;
 }
 
+/*
+ * fork() into the new namespaces. A time namespace needs care: its offsets
+ * can only be written while no process is in it, so with offsets we make it
+ * here (our children land in it), write them, then clone; without, clone3
+ * takes CLONE_NEWTIME, which clone() cannot (the flag's bit is in the exit
+ * signal's byte there).
+ */
+static pid_t clone_child(struct stage0 *s)
+{
+	if ((s->clone_flags & CLONE_NEWTIME) && s->time_offsets) {
+		int fd;
+
+		if (unshare(CLONE_NEWTIME) < 0)
+			fail("time-offsets", "unshare", errno, NULL, "cannot create the time namespace");
+		fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write_all(fd, s->time_offsets, strlen(s->time_offsets)) < 0)
+			fail("time-offsets", "write", errno, "/proc/self/timens_offsets", "cannot set the time offsets");
+		close(fd);
+		s->clone_flags &= ~CLONE_NEWTIME;
+	}
+	if (s->clone_flags & CLONE_NEWTIME) {
+		struct clone_args args = { .flags = (unsigned long long)s->clone_flags, .exit_signal = SIGCHLD };
+
+		return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	}
+	return (pid_t)syscall(SYS_clone, (unsigned long)s->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: cocker-helper --request-fd N --event-fd N --sync-fd N\n"
@@ -566,7 +602,7 @@ int main(int argc, char **argv)
 	    pipe2(status, O_CLOEXEC) < 0)
 		fail("clone", "pipe", errno, NULL, "cannot create the sync channels");
 
-	child = (pid_t)syscall(SYS_clone, (unsigned long)s.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+	child = clone_child(&s);
 	if (child < 0)
 		fail("clone", "clone", errno, NULL, "cannot create the container's namespaces");
 	if (child == 0) {

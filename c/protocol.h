@@ -33,6 +33,7 @@
 	X(OP_CONSOLE_RELAY, "console-relay", 'P', "")                          \
 	X(OP_PRESERVE_FDS, "preserve-fds", 'P', "s")                           \
 	X(OP_FIFO, "fifo", 'P', "s")             /* create the exec fifo */    \
+	X(OP_TIME_OFFSETS, "time-offsets", 'P', "s") /* timens_offsets text */ \
 	/* stage 1, in order */                                                \
 	X(OP_SETID, "setid", 'C', "ss")          /* UID GID: setresgid+uid */  \
 	X(OP_HOSTNAME, "hostname", 'C', "s")                                   \

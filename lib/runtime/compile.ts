@@ -109,11 +109,16 @@ function namespaceOps(spec: Spec, ctx: PlanContext, idmap: IdmapMethod): Op[] {
     if (ns?.path) ops.push(['ns-join', NS_NAMES[type], ns.path])
   }
   const fresh = namespaces.filter(n => !n.path).map(n => n.type)
-  if (fresh.includes('time')) {
-    throw new CockerError('NOT_SUPPORTED', 'config.json: /linux/namespaces: a new time namespace is not supported by cocker yet',
-      { hint: 'remove the "time" namespace from the config' })
-  }
   if (fresh.length) ops.push(['ns-new', fresh.map(t => NS_NAMES[t]).join(',')])
+  const offsets = Object.entries(spec.linux?.timeOffsets ?? {})
+  if (fresh.includes('time') && offsets.length) {
+    // the helper writes them before any process enters the namespace, which needs CAP_SYS_TIME where it runs
+    if (ctx.rootless) {
+      throw new CockerError('NOT_SUPPORTED', 'config.json: /linux/timeOffsets: a rootless container cannot set time offsets',
+        { hint: 'drop timeOffsets (a new time namespace without offsets works rootless), or run as root' })
+    }
+    ops.push(['time-offsets', offsets.map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('')])
+  }
   if (idmap === 'direct') {
     for (const m of spec.linux?.uidMappings ?? []) ops.push(['uid-map', m.containerID, m.hostID, m.size])
     for (const m of spec.linux?.gidMappings ?? []) ops.push(['gid-map', m.containerID, m.hostID, m.size])

@@ -22,6 +22,7 @@ export const OPS = {
   'console-relay': ['P', ''],
   'preserve-fds': ['P', 's'],
   'fifo': ['P', 's'],
+  'time-offsets': ['P', 's'],
   'setid': ['C', 'ss'],
   'hostname': ['C', 's'],
   'domainname': ['C', 's'],

@@ -216,6 +216,18 @@ scenario('exec runs a process in the running container\'s namespaces', async mod
   }
 })
 
+scenario('a time namespace of its own; as root with the configured offsets', async mode => {
+  const { readlinkSync } = await import('node:fs')
+  const year = 365 * 86400
+  const bundle = busybox(mode, ['sh', '-c', 'readlink /proc/self/ns/time; cut -d. -f1 /proc/uptime'], s => {
+    ;(s.linux.namespaces as { type: string }[]).push({ type: 'time' })
+    if (!mode.user) (s.linux as Record<string, unknown>).timeOffsets = { boottime: { secs: year }, monotonic: { secs: year } }
+  })
+  const [ns, uptime] = (await run(mode, bundle)).trim().split('\n')
+  assert.is.not(ns, readlinkSync('/proc/self/ns/time'))
+  if (!mode.user) assert.ok(Number(uptime) >= year, `uptime ${uptime} s inside, offset by a year`)
+})
+
 scenario('kill --all signals every process of the container, kill only its init', async mode => {
   // sh as pid 1 of its namespace ignores TERM (no handler); its children do not
   const bundle = busybox(mode, ['sh', '-c', 'sleep 100 & sleep 100 & wait'])

@@ -306,10 +306,17 @@ test('no mount namespace is an error; a joined one is fine', () => {
   assert.ok(names(ops).includes('pivot-root'))
 })
 
-test('a new time namespace is not supported', () => {
+test('a new time namespace, with its offsets as /proc/self/timens_offsets takes them; rootless offsets are refused', () => {
   const spec = runcSpec()
   spec.linux!.namespaces!.push({ type: 'time' })
-  throwsCode(() => compilePlan(spec, ROOT), 'NOT_SUPPORTED', 'time')
+  assert.match(one(compile(spec, ROOT).ops, 'ns-new')[1] as string, /,time$/)
+  assert.not.ok(names(compile(spec, ROOT).ops).includes('time-offsets'))
+  spec.linux!.timeOffsets = { monotonic: { secs: 86400 }, boottime: { secs: 1, nanosecs: 5 } }
+  assert.equal(one(compile(spec, ROOT).ops, 'time-offsets'), ['time-offsets', 'monotonic 86400 0\nboottime 1 5\n'])
+  const rootless = runcSpec(true)
+  rootless.linux!.namespaces!.push({ type: 'time' })
+  rootless.linux!.timeOffsets = { monotonic: { secs: 1 } }
+  throwsCode(() => compilePlan(rootless, ROOTLESS), 'NOT_SUPPORTED', '/linux/timeOffsets')
 })
 
 test('no command is a config error', () => {
