@@ -118,6 +118,18 @@ export function removeCgroup(dirs: string[]): void {
 
 const FREEZE_TIMEOUT_MS = 5000
 
+/** Whether the container's cgroup is frozen: v1 freezer.state FROZEN, or v2 cgroup.events "frozen 1". */
+export function isFrozen(dirs: string[]): boolean {
+  for (const dir of dirs) {
+    for (const [file, line] of [['freezer.state', 'FROZEN'], ['cgroup.events', 'frozen 1']]) {
+      try {
+        if (readFileSync(`${dir}/${file}`, 'utf8').split('\n').includes(line)) return true
+      } catch { /* not this hierarchy */ }
+    }
+  }
+  return false
+}
+
 /**
  * Freezes or thaws the container: v1 freezer.state when a freezer hierarchy is there (on
  * hybrid hosts too), else v2 cgroup.freeze. Resolves once the kernel reports the new state.

@@ -9,7 +9,7 @@ import { constants as fsc, existsSync, mkdirSync, openSync, readFileSync, readdi
 import { Socket } from 'node:net'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
-import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, listPids, planCgroup, removeCgroup } from '../cgroups/index.js'
+import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, isFrozen, listPids, planCgroup, removeCgroup } from '../cgroups/index.js'
 import { mapIdsExternally } from '../rootless/idmap.js'
 import { compilePlan, processOps, withDeviceRules, type PlanContext } from './compile.js'
 import { helperError, runHelper, type HelperOptions } from './helper.js'
@@ -74,17 +74,6 @@ function writePidFile(file: string | undefined, pid: number): void {
 
 function stdioFor(preserveFds = 0): HelperOptions['stdio'] {
   return ['inherit', 'inherit', 'inherit', ...Array.from({ length: preserveFds }, (_, i) => 3 + i)]
-}
-
-function isFrozen(dirs: string[]): boolean {
-  for (const dir of dirs) {
-    for (const [file, frozen] of [['freezer.state', 'FROZEN'], ['cgroup.freeze', '1']]) {
-      try {
-        if (readFileSync(path.join(dir, file), 'utf8').trim() === frozen) return true
-      } catch { /* not this hierarchy */ }
-    }
-  }
-  return false
 }
 
 function statusOf(ctx: RuntimeContext, record: ContainerRecord): Status {
