@@ -134,8 +134,8 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
         writeRecord(ctx.root, record)
       },
       onHooks: async () => {
-        // the spec's state while hooks of the creation run: creating, with the init's pid
-        const state = ociState(record, 'creating')
+        // "created", as the runtime-tools validation suite (hooks_stdin) and crun have it (runc says "creating")
+        const state = ociState(record, 'created')
         for (const stage of HOOK_STAGES_IN_TS) await runHooks(stage, hooks[stage], state)
         return JSON.stringify(state)
       },
