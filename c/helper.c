@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/bpf.h>
 #include <linux/sched.h>
 #include <termios.h>
 #include <unistd.h>
@@ -215,6 +217,54 @@ static int connect_console(const char *path)
 }
 
 /*
+ * cgroup v2 device rules: load the eBPF program TS compiled and attach it to
+ * the container's cgroup, which keeps it (the fd may close). ALLOW_MULTI keeps
+ * programs of parent cgroups in force too.
+ */
+static void attach_device_filter(const char *dir, const char *hex)
+{
+	size_t len = strlen(hex), n = len / 16;
+	struct bpf_insn *insns = calloc(n ? n : 1, sizeof(*insns));
+	unsigned char *bytes = (unsigned char *)insns;
+	char log[4096] = "";
+	union bpf_attr attr;
+	int prog, cgroup;
+
+	if (!insns || len % 16 || n == 0)
+		fail("device-filter", "parse", EINVAL, dir, "bad device filter program");
+	for (size_t i = 0; i < len / 2; i++) {
+		char byte[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+		unsigned long long v;
+
+		if (parse_ull(byte, 16, &v) < 0)
+			fail("device-filter", "parse", EINVAL, dir, "bad device filter program");
+		bytes[i] = (unsigned char)v;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	attr.insn_cnt = (unsigned)n;
+	attr.insns = (unsigned long long)(uintptr_t)insns;
+	attr.license = (unsigned long long)(uintptr_t)"Apache-2.0";
+	attr.log_level = 1;
+	attr.log_size = sizeof(log);
+	attr.log_buf = (unsigned long long)(uintptr_t)log;
+	prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (prog < 0)
+		fail("device-filter", "bpf", errno, dir, log[0] ? log : "the kernel refused the device filter");
+	cgroup = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (unsigned)cgroup;
+	attr.attach_bpf_fd = (unsigned)prog;
+	attr.attach_type = BPF_CGROUP_DEVICE;
+	attr.attach_flags = BPF_F_ALLOW_MULTI;
+	if (cgroup < 0 || syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0)
+		fail("device-filter", "bpf", errno, dir, "cannot attach the device filter to the cgroup");
+	close(cgroup);
+	close(prog);
+	free(insns);
+}
+
+/*
  * Everything path-based is opened before any setns: after joining a mount
  * namespace, host paths no longer resolve.
  */
@@ -286,6 +336,9 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 			s->fifo = open(op->f[0].s, O_PATH | O_CLOEXEC);
 			if (s->fifo < 0)
 				fail("fifo", "open", errno, op->f[0].s, "cannot open the exec fifo");
+			break;
+		case OP_DEVICE_FILTER:
+			attach_device_filter(op->f[0].s, op->f[1].s);
 			break;
 		case OP_TIME_OFFSETS:
 			s->time_offsets = op->f[0].s;

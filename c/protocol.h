@@ -34,6 +34,7 @@
 	X(OP_PRESERVE_FDS, "preserve-fds", 'P', "s")                           \
 	X(OP_FIFO, "fifo", 'P', "s")             /* create the exec fifo */    \
 	X(OP_TIME_OFFSETS, "time-offsets", 'P', "s") /* timens_offsets text */ \
+	X(OP_DEVICE_FILTER, "device-filter", 'P', "ss") /* CGROUP HEX-EBPF */ \
 	/* stage 1, in order */                                                \
 	X(OP_SETID, "setid", 'C', "ss")          /* UID GID: setresgid+uid */  \
 	X(OP_HOSTNAME, "hostname", 'C', "s")                                   \

@@ -1,5 +1,6 @@
 import { posix } from 'node:path'
 import type { Resources } from '../runtime/oci-spec.js'
+import { compileDeviceFilter } from './device-filter.js'
 import { canWriteDir, readHostFile } from './host.js'
 import { words, type CgroupLayout } from './layout.js'
 import { normalizeCgroupsPath, resolveHierarchies, type Hierarchy } from './path.js'
@@ -15,6 +16,8 @@ export interface CgroupPlan {
   procs: string[]
   /** one line each, for the user: limits that cannot be applied here and why */
   warnings: string[]
+  /** cgroup v2 device rules: an eBPF program (device-filter.ts) the helper attaches to `dir` */
+  deviceFilter?: { dir: string; program: Buffer }
 }
 
 export interface PlanOptions {
@@ -100,6 +103,10 @@ export function planCgroup(opts: PlanOptions): CgroupPlan {
     if (rule.get(r) === undefined) continue
     const v1 = rule.v1 && hs.find(h => h.kind === 'v1' && h.controllers.includes(rule.v1!.ctrl))
     if (v1) chosen.push({ rule, h: v1 })
+    // v2 device rules are a program, not file writes; attaching one takes CAP_SYS_ADMIN, which a
+    // rootless user lacks (and needs no rules: it cannot open the host's devices anyway)
+    else if (rule.field === 'devices' && v2 && !rootless) plan.deviceFilter = { dir: v2.dir, program: compileDeviceFilter(r.devices!) }
+    else if (rule.field === 'devices' && v2) continue
     else if (rule.v2 && v2) chosen.push({ rule, h: v2 })
     else if (rule.v1 && layout.version !== 'v2') ignore(rule, `the ${rule.v1.ctrl} controller is not mounted`)
     else ignore(rule, rule.missing ?? (v2 ? 'it has no cgroup v2 equivalent' : 'it needs cgroup v2'))

@@ -185,8 +185,8 @@ export const RULES: ResourceRule[] = [
     v2: { ctrl: 'hugetlb', files: list => list.map(h => [`hugetlb.${h.pageSize}.max`, String(h.limit)]) },
   }),
   rule('devices', r => some(r.devices), {
+    // on cgroup v2, planCgroup turns the rules into an eBPF program (device-filter.ts)
     v1: { ctrl: 'devices', files: deviceRules },
-    missing: 'device rules are not enforced on cgroup v2 yet (that needs an eBPF program)',
   }),
   rule('network.classID', r => nz(r.network?.classID), { v1: file('net_cls', 'net_cls.classid') }),
   rule('network.priorities', r => some(r.network?.priorities), {

@@ -27,6 +27,8 @@ export interface PlanContext {
   preserveFds?: number
   /** cgroup.procs files the init is moved into before it runs. */
   cgroupProcs?: string[]
+  /** cgroup v2 device rules as an eBPF program, for the helper to attach to the container's cgroup. */
+  deviceFilter?: { dir: string; program: Buffer }
   /** The compiled seccomp program and its SECCOMP_FILTER_FLAG bits. */
   seccomp?: { program: Buffer; flags: number }
   /** Where the v1 controllers are mounted (name → mount point), for a "cgroup" mount; empty on v2. */
@@ -282,6 +284,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if (ctx.preserveFds) ops.push(['preserve-fds', ctx.preserveFds])
   ops.push(...namespaceOps(spec, ctx, idmap))
   for (const procs of ctx.cgroupProcs ?? []) ops.push(['cgroup-join', procs])
+  if (ctx.deviceFilter) ops.push(['device-filter', ctx.deviceFilter.dir, ctx.deviceFilter.program.toString('hex')])
   if (ctx.mode === 'create') {
     if (!ctx.fifo) throw new Error('create mode needs the exec fifo path')
     ops.push(['fifo', ctx.fifo])

@@ -118,7 +118,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
     const plan = compilePlan(spec, {
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
       fifo: fifoPath(ctx.root, o.id), consoleSocket: o.consoleSocket, noPivot: o.noPivot, preserveFds: o.preserveFds,
-      cgroupProcs: cgroups.procs, seccomp, cgroupV1: layout.version === 'v2' ? {} : layout.v1,
+      cgroupProcs: cgroups.procs, deviceFilter: cgroups.deviceFilter, seccomp, cgroupV1: layout.version === 'v2' ? {} : layout.v1,
       hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })
     plan.warnings.forEach(w => ctx.warn(w))

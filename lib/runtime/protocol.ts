@@ -23,6 +23,7 @@ export const OPS = {
   'preserve-fds': ['P', 's'],
   'fifo': ['P', 's'],
   'time-offsets': ['P', 's'],
+  'device-filter': ['P', 'ss'],
   'setid': ['C', 'ss'],
   'hostname': ['C', 's'],
   'domainname': ['C', 's'],

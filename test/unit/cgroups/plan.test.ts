@@ -159,6 +159,9 @@ test('v2: every field, controllers enabled from the root down, conversions', () 
   const d = at(`${C}/cocker/abc`)
   assert.equal(plan.dirs, [`${C}/cocker/abc`])
   assert.equal(plan.procs, [`${C}/cocker/abc/cgroup.procs`])
+  // the device rules become an eBPF program for the container's cgroup
+  assert.is(plan.deviceFilter?.dir, `${C}/cocker/abc`)
+  assert.ok(plan.deviceFilter!.program.length > 0 && plan.deviceFilter!.program.length % 8 === 0)
   assert.equal(plan.writes, [
     [`${C}/cgroup.subtree_control`, '+cpuset +cpu +io +hugetlb +rdma'],
     [`${C}/cocker/cgroup.subtree_control`, '+cpuset +cpu +io +memory +hugetlb +pids +rdma'],
@@ -187,7 +190,6 @@ test('v2: every field, controllers enabled from the root down, conversions', () 
     'linux.resources.memory.disableOOMKiller is ignored: it has no cgroup v2 equivalent',
     'linux.resources.cpu.realtimeRuntime is ignored: it has no cgroup v2 equivalent',
     'linux.resources.blockIO.leafWeight is ignored: leaf weights went away with the CFQ I/O scheduler (Linux 5.0)',
-    'linux.resources.devices is ignored: device rules are not enforced on cgroup v2 yet (that needs an eBPF program)',
     'linux.resources.network.classID is ignored: it has no cgroup v2 equivalent',
     'linux.resources.network.priorities is ignored: it has no cgroup v2 equivalent',
   ])
