@@ -228,6 +228,21 @@ scenario('a time namespace of its own; as root with the configured offsets', asy
   if (!mode.user) assert.ok(Number(uptime) >= year, `uptime ${uptime} s inside, offset by a year`)
 })
 
+scenario('a signal to a foreground run reaches the container, and its exit code comes back', async mode => {
+  const bundle = fixture(mode, ['signal-wait', '42'])
+  const { spawn } = await import('node:child_process')
+  const argv = mode.user
+    ? ['setpriv', `--reuid=${mode.user.uid}`, `--regid=${mode.user.gid}`, '--init-groups', '--', mode.bin]
+    : [mode.bin]
+  // setpriv and the bin script exec, so the pid we get is cocker-runtime's own
+  const child = spawn(argv[0], [...argv.slice(1), '--root', mode.root, 'run', '--bundle', bundle.dir, safeName()],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: mode.user ? mode.user.env : process.env, cwd: mode.user?.home })
+  const exited = new Promise<number | null>(r => child.on('exit', code => r(code)))
+  await new Promise<void>(resolve => child.stdout!.on('data', (b: Buffer) => { if (b.toString().includes('ready')) resolve() }))
+  child.kill('SIGTERM')
+  assert.is(await exited, 42)
+}, 'fixture')
+
 scenario('kill --all signals every process of the container, kill only its init', async mode => {
   // sh as pid 1 of its namespace ignores TERM (no handler); its children do not
   const bundle = busybox(mode, ['sh', '-c', 'sleep 100 & sleep 100 & wait'])
