@@ -110,7 +110,9 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
     creator: { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? '' },
   }
   try {
-    writeRecord(ctx.root, record)
+    // written before the cgroups exist, so that a crash leaves them named in a record; without
+    // cgroups the first write waits for the pid (a directory alone is cleared by delete --force)
+    if (cgroups.dirs.length) writeRecord(ctx.root, record)
     cgroups.warnings.forEach(w => ctx.warn(w))
     applyCgroupPlan(cgroups)
     const seccomp = await compileSeccompIfAny(spec.linux?.seccomp)
