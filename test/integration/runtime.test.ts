@@ -7,7 +7,7 @@ import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { safeName } from '../support/names.js'
-import { busybox, fixture, run, runtime, scenario, sharedDir } from '../support/runtime-modes.js'
+import { busybox, fixture, run, runtime, scenario, sharedDir, spawnRuntime } from '../support/runtime-modes.js'
 
 scenario('the process is pid 1 with the configured hostname', async mode => {
   const out = await run(mode, busybox(mode, ['sh', '-c', 'echo $$; hostname'], s => { s.hostname = 'box-42' }))
@@ -128,12 +128,7 @@ scenario('a kill -9 of create at any moment leaves state that delete --force cle
   const bundle = fixture(mode, ['sleep', '30'])
   const id = safeName()
   for (const delayMs of [0, 5, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200]) {
-    const { spawn } = await import('node:child_process')
-    const argv = mode.user
-      ? ['setpriv', `--reuid=${mode.user.uid}`, `--regid=${mode.user.gid}`, '--init-groups', '--', mode.bin]
-      : [mode.bin]
-    const child = spawn(argv[0], [...argv.slice(1), '--root', mode.root, 'create', '--bundle', bundle.dir, id],
-      { stdio: 'ignore', env: mode.user ? mode.user.env : process.env, cwd: mode.user?.home })
+    const child = spawnRuntime(mode, ['create', '--bundle', bundle.dir, id], 'ignore')
     const exited = new Promise(r => child.on('exit', r))
     await new Promise(r => setTimeout(r, delayMs))
     child.kill('SIGKILL')
@@ -230,13 +225,7 @@ scenario('a time namespace of its own; as root with the configured offsets', asy
 
 scenario('a signal to a foreground run reaches the container, and its exit code comes back', async mode => {
   const bundle = fixture(mode, ['signal-wait', '42'])
-  const { spawn } = await import('node:child_process')
-  const argv = mode.user
-    ? ['setpriv', `--reuid=${mode.user.uid}`, `--regid=${mode.user.gid}`, '--init-groups', '--', mode.bin]
-    : [mode.bin]
-  // setpriv and the bin script exec, so the pid we get is cocker-runtime's own
-  const child = spawn(argv[0], [...argv.slice(1), '--root', mode.root, 'run', '--bundle', bundle.dir, safeName()],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: mode.user ? mode.user.env : process.env, cwd: mode.user?.home })
+  const child = spawnRuntime(mode, ['run', '--bundle', bundle.dir, safeName()], ['ignore', 'pipe', 'inherit'])
   const exited = new Promise<number | null>(r => child.on('exit', code => r(code)))
   await new Promise<void>(resolve => child.stdout!.on('data', (b: Buffer) => { if (b.toString().includes('ready')) resolve() }))
   child.kill('SIGTERM')
@@ -273,16 +262,11 @@ scenario('kill --all signals every process of the container, kill only its init'
 scenario('--preserve-fds hands fds 3.. of the caller to the process, and nothing more', async mode => {
   const bundle = fixture(mode, ['fds'])
   const { openSync, closeSync } = await import('node:fs')
-  const { spawn } = await import('node:child_process')
   const file = path.join(bundle.dir, 'passed-in')
   writeFileSync(file, 'x')
   const fd = openSync(file, 'r')
   try {
-    const argv = mode.user
-      ? ['setpriv', `--reuid=${mode.user.uid}`, `--regid=${mode.user.gid}`, '--init-groups', '--', mode.bin]
-      : [mode.bin]
-    const child = spawn(argv[0], [...argv.slice(1), '--root', mode.root, 'run', '--preserve-fds', '1', '--bundle', bundle.dir, safeName()],
-      { stdio: ['ignore', 'pipe', 'inherit', fd], env: mode.user ? mode.user.env : process.env, cwd: mode.user?.home })
+    const child = spawnRuntime(mode, ['run', '--preserve-fds', '1', '--bundle', bundle.dir, safeName()], ['ignore', 'pipe', 'inherit', fd])
     let out = ''
     child.stdout!.on('data', (b: Buffer) => { out += b })
     const status = await new Promise(r => child.on('exit', r))

@@ -7,7 +7,8 @@ import { makeTempDir, type Bundle, type BundleOptions } from '../fixtures/bundle
 import { makeBusyboxBundle } from '../fixtures/busybox-bundle.js'
 import { hasFixtureInit, makeInitBundle } from '../fixtures/init-bundle.js'
 import type { FixtureSpec } from '../fixtures/oci-config.js'
-import { runCmd, type RunOptions, type RunResult } from './exec.js'
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
+import { runCmd, wrapForUser, type RunOptions, type RunResult } from './exec.js'
 import { safeName } from './names.js'
 import { RUNTIME_BIN } from './paths.js'
 import { isRoot, rootlessOrSkip, skipUnless } from './requires.js'
@@ -49,6 +50,15 @@ export function fixture(mode: Mode, args: string[], config?: (spec: FixtureSpec)
 /** cocker-runtime --root <mode's> ARGS, as the mode's user. */
 export function runtime(mode: Mode, args: string[], opts: Omit<RunOptions, 'asUser'> = {}): Promise<RunResult> {
   return runCmd([mode.bin, '--root', mode.root, ...args], { asUser: mode.user, ...opts })
+}
+
+/**
+ * cocker-runtime --root <mode's> ARGS as the mode's user, as a child process the test
+ * controls (signals, extra fds). setpriv and the bin script exec, so its pid is the runtime's.
+ */
+export function spawnRuntime(mode: Mode, args: string[], stdio: StdioOptions): ChildProcess {
+  const { argv, env } = wrapForUser([mode.bin, '--root', mode.root, ...args], mode.user)
+  return spawn(argv[0], argv.slice(1), { stdio, env, cwd: mode.user?.home })
 }
 
 /** `run` of a bundle: stdout of the container, and its exit status checked. */
