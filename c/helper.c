@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -36,9 +37,11 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/bpf.h>
+#include <linux/magic.h>
 #include <linux/sched.h>
 #include <termios.h>
 #include <unistd.h>
@@ -187,6 +190,8 @@ struct stage0 {
 	char uid_map[4096], gid_map[4096];
 	int setgroups_deny, idmap_external;
 	int cgroup_fd[MAX_PATHS], ncgroup;
+	int into_cgroup; /* a cgroup2 directory the init is cloned straight into, or -1 */
+	int into_index;  /* the cgroup-join it stands for: no cgroup.procs write for that one */
 	int console, relay;
 	int preserve;
 	int fifo;
@@ -265,13 +270,37 @@ static void attach_device_filter(const char *dir, const char *hex)
 }
 
 /*
+ * The directory of a cgroup.procs path on cgroup2, for clone3's CLONE_INTO_CGROUP,
+ * else -1. Being born in the cgroup spares the kernel a migration, which takes
+ * a lock that waits for an RCU grace period (milliseconds) on every first use.
+ */
+static int cgroup2_dir(const char *procs)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(procs, '/');
+	struct statfs fs;
+	int fd;
+
+	if (!slash || (size_t)(slash - procs) >= sizeof(dir))
+		return -1;
+	memcpy(dir, procs, (size_t)(slash - procs));
+	dir[slash - procs] = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && (fstatfs(fd, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
  * Everything path-based is opened before any setns: after joining a mount
  * namespace, host paths no longer resolve.
  */
 static void stage0_collect(struct plan *plan, struct stage0 *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->console = s->relay = s->fifo = -1;
+	s->console = s->relay = s->fifo = s->into_cgroup = -1;
 	for (size_t i = 0; i < plan->nops; i++) {
 		struct op *op = &plan->ops[i];
 
@@ -310,6 +339,10 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 			s->cgroup_fd[s->ncgroup] = open(op->f[0].s, O_WRONLY | O_CLOEXEC);
 			if (s->cgroup_fd[s->ncgroup] < 0)
 				fail("cgroup-join", "open", errno, op->f[0].s, "cannot open the cgroup");
+			if (s->into_cgroup < 0) {
+				s->into_cgroup = cgroup2_dir(op->f[0].s);
+				s->into_index = s->ncgroup;
+			}
 			s->ncgroup++;
 			break;
 		case OP_CONSOLE_SOCKET:
@@ -544,8 +577,19 @@ static int wait_child(pid_t child, int master, sigset_t *mask)
 	return 0;
 }
 
+static pid_t clone3_child(unsigned long long flags, int cgroup)
+{
+	struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+
+	if (cgroup >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (unsigned long long)cgroup;
+	}
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
 /*
- * fork() into the new namespaces. A time namespace needs care: its offsets
+ * fork() into the new namespaces (and, on cgroup2, straight into the cgroup). A time namespace needs care: its offsets
  * can only be written while no process is in it, so with offsets we make it
  * here (our children land in it), write them, then clone; without, clone3
  * takes CLONE_NEWTIME, which clone() cannot (the flag's bit is in the exit
@@ -564,11 +608,17 @@ static pid_t clone_child(struct stage0 *s)
 		close(fd);
 		s->clone_flags &= ~CLONE_NEWTIME;
 	}
-	if (s->clone_flags & CLONE_NEWTIME) {
-		struct clone_args args = { .flags = (unsigned long long)s->clone_flags, .exit_signal = SIGCHLD };
+	if (s->into_cgroup >= 0) {
+		pid_t pid = clone3_child((unsigned long long)s->clone_flags, s->into_cgroup);
 
-		return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0 || !(errno == ENOSYS || errno == E2BIG || errno == EINVAL))
+			return pid;
+		/* a kernel without CLONE_INTO_CGROUP: the cgroup.procs write moves it after all */
+		close(s->into_cgroup);
+		s->into_cgroup = -1;
 	}
+	if (s->clone_flags & CLONE_NEWTIME)
+		return clone3_child((unsigned long long)s->clone_flags, -1);
 	return (pid_t)syscall(SYS_clone, (unsigned long)s->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
 }
 
@@ -679,6 +729,9 @@ int main(int argc, char **argv)
 		char pid[32];
 		int n = snprintf(pid, sizeof(pid), "%d", child);
 
+		/* born there already: a write would be a migration to where it is, and as slow */
+		if (s.into_cgroup >= 0 && i == s.into_index)
+			continue;
 		if (write(s.cgroup_fd[i], pid, (size_t)n) < 0) {
 			kill(child, SIGKILL);
 			fail("cgroup-join", "write", errno, NULL, "cannot move the container into its cgroup");

@@ -60,7 +60,7 @@ export function resolveShortName(input: string, searchRegistries: readonly strin
   const parts = splitReference(input)
   if (parts.domain !== undefined) return [build(input, parts.domain, parts)]
   if (searchRegistries.length === 0) {
-    const example = formatReference(build(input, DOCKER_HUB, parts))
+    const example = fullReference(build(input, DOCKER_HUB, parts))
     throw new CockerError(
       'INVALID_ARGUMENT',
       `cannot resolve short name "${input}": no search registries are configured; use a fully qualified name such as ${example}`,
@@ -72,7 +72,7 @@ export function resolveShortName(input: string, searchRegistries: readonly strin
   for (const registry of searchRegistries) {
     checkDomain(registry, what => invalid(input, `search registry "${registry}": ${what}`))
     const ref = build(input, registry, parts)
-    const full = formatReference(ref)
+    const full = fullReference(ref)
     if (!seen.has(full)) {
       seen.add(full)
       candidates.push(ref)
@@ -82,13 +82,13 @@ export function resolveShortName(input: string, searchRegistries: readonly strin
 }
 
 /** 'docker.io/library/alpine:latest': the full form, as podman images shows it. */
-export function formatReference(ref: ImageReference): string {
+export function fullReference(ref: ImageReference): string {
   return `${ref.registry}/${ref.repository}${suffix(ref)}`
 }
 
 /** Docker's familiar form: 'alpine:latest', 'user/x:1', 'quay.io/a/b@sha256:…'. */
 export function familiarReference(ref: ImageReference): string {
-  if (ref.registry !== DOCKER_HUB) return formatReference(ref)
+  if (ref.registry !== DOCKER_HUB) return fullReference(ref)
   let name = ref.repository
   const official = name.slice('library/'.length)
   if (name.startsWith('library/') && !official.includes('/')) name = official

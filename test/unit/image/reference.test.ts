@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
   familiarReference,
-  formatReference,
+  fullReference,
   isShortName,
   parseReference,
   resolveShortName,
@@ -79,7 +79,7 @@ for (const c of VALID) {
   test(`parse ${c.input.slice(0, 60)}`, () => {
     const parsed = parseReference(c.input)
     assert.equal(parsed, c.ref)
-    assert.is(formatReference(parsed), c.full)
+    assert.is(fullReference(parsed), c.full)
     assert.is(familiarReference(parsed), c.familiar)
     assert.is(isShortName(c.input), c.short)
     // Both forms name the same image again.
@@ -151,7 +151,7 @@ test('isShortName does not validate', () => {
 })
 
 const SEARCH = ['docker.io', 'quay.io'] as const
-const full = (refs: ImageReference[]) => refs.map(formatReference)
+const full = (refs: ImageReference[]) => refs.map(fullReference)
 
 test('resolveShortName: a single-component name gets library/ on docker.io only', () => {
   assert.equal(full(resolveShortName('alpine', SEARCH)), ['docker.io/library/alpine:latest', 'quay.io/alpine:latest'])
@@ -218,8 +218,8 @@ test('resolveShortName: an invalid input or search registry', () => {
   )
 })
 
-test('formatReference and familiarReference on hand-built references', () => {
-  assert.is(formatReference({ registry: 'quay.io', repository: 'a/b' }), 'quay.io/a/b')
+test('fullReference and familiarReference on hand-built references', () => {
+  assert.is(fullReference({ registry: 'quay.io', repository: 'a/b' }), 'quay.io/a/b')
   assert.is(familiarReference({ registry: 'docker.io', repository: 'library/alpine' }), 'alpine')
   assert.is(familiarReference({ registry: 'docker.io', repository: 'localhost/x', tag: '1' }), 'docker.io/localhost/x:1')
 })
