@@ -12,7 +12,7 @@
 // host's static busybox (the busybox fixture's rootfs) brought in with `podman import`, so
 // no registry or network is needed. Rootless runs go through the staged copy of the
 // checkout (stageForRootless) with the test user's own XDG_RUNTIME_DIR under the temp dir.
-import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -238,12 +238,17 @@ async function cleanup(pe: PodmanEnv): Promise<void> {
   if (pe.user) {
     // Files of the container's other ids belong to subordinate ids: remove them from inside.
     if (!isRoot()) await podman(pe, ['unshare', 'rm', '-rf', path.join(pe.dir, 'graph')])
-    // The rootless pause process holds Podman's user and mount namespaces; it is ours alone.
-    try {
-      const pid = Number(readFileSync(path.join(pe.env.XDG_RUNTIME_DIR!, 'libpod/tmp/pause.pid'), 'utf8'))
-      if (pid > 1) process.kill(pid, 'SIGKILL')
-    } catch {
-      // no pause process
+    // The rootless pause process holds Podman's user and mount namespaces; ours is the one
+    // started with this mode's XDG_RUNTIME_DIR (where Podman records its pid varies by version).
+    for (const pid of readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+      try {
+        const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
+        if (env.includes(`XDG_RUNTIME_DIR=${pe.env.XDG_RUNTIME_DIR}`) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'catatonit') {
+          process.kill(Number(pid), 'SIGKILL')
+        }
+      } catch {
+        // gone, or not ours to read
+      }
     }
   }
   // root's overlay driver bind-mounts its home onto itself
