@@ -3,22 +3,10 @@ import * as assert from 'uvu/assert'
 import type { Resources } from '../../../lib/runtime/oci-spec.js'
 import { detectCgroups } from '../../../lib/cgroups/layout.js'
 import { cgroupDirs, planCgroup, type PlanOptions } from '../../../lib/cgroups/plan.js'
+import { HYBRID_CGROUP_MOUNTS } from '../../fixtures/cgroup-mounts.js'
 
 const C = '/sys/fs/cgroup'
 
-// Copied from /proc/self/mountinfo of the development VM (hybrid: hugetlb only on cgroup2).
-const HYBRID_MOUNTS = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
-32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
-33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
-34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset
-35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
-36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices
-37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer
-38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio
-39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
-40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
-41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
-`
 const HYBRID_SELF = '9:name=systemd:/\n8:pids:/\n7:blkio:/\n6:freezer:/\n5:devices:/\n4:memory:/process_api/314e41e59b2bfad3e2d39efba7e979b3\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/\n0::/\n'
 
 const V1_MOUNTS = `25 18 0:22 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755
@@ -38,7 +26,7 @@ const V2_MOUNTS = '25 24 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime s
 const ALL_V2 = 'cpuset cpu io memory hugetlb pids rdma misc\n'
 
 const fake = (files: Record<string, string>) => (f: string): string | undefined => files[f]
-const hybrid = detectCgroups(HYBRID_MOUNTS, fake({ [`${C}/unified/cgroup.controllers`]: 'hugetlb\n' }))
+const hybrid = detectCgroups(HYBRID_CGROUP_MOUNTS, fake({ [`${C}/unified/cgroup.controllers`]: 'hugetlb\n' }))
 const v1 = detectCgroups(V1_MOUNTS, fake({}))
 const v2 = detectCgroups(V2_MOUNTS, fake({ [`${C}/cgroup.controllers`]: ALL_V2 }))
 
