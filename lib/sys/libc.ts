@@ -1,0 +1,100 @@
+/**
+ * The few libc calls Node lacks, through koffi: flock for the store's locks, mknod for
+ * overlay whiteouts and device nodes, and the l*xattr family for opaque directories and
+ * the xattrs a layer carries. Loading koffi costs ~90 ms, so this module is imported
+ * lazily, by heavy commands only (pull, load, import, rmi...), never on a hot path.
+ *
+ * Every call throws a Node-style error (code 'EACCES', errno, syscall, path) so callers
+ * handle it like an fs error.
+ */
+import { createRequire } from 'node:module'
+import { constants } from 'node:os'
+
+interface Bindings {
+  flock(fd: number, op: number): number
+  mknod(path: string, mode: number, dev: bigint): number
+  lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number
+  lgetxattr(path: string, name: string, value: Buffer | null, size: number): number
+  llistxattr(path: string, list: Buffer | null, size: number): number
+  errno(): number
+}
+
+let bindings: Bindings | undefined
+
+function libc(): Bindings {
+  if (bindings) return bindings
+  // koffi is CommonJS with a native addon: require keeps esbuild's bundle loading it at run time.
+  const koffi = createRequire(import.meta.url)('koffi')
+  const lib = koffi.load('libc.so.6')
+  bindings = {
+    flock: lib.func('int flock(int fd, int op)'),
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+    llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ char *list, size_t size)'),
+    errno: () => koffi.errno(),
+  }
+  return bindings
+}
+
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]))
+
+function check(ret: number | bigint, syscall: string, path?: string): number {
+  const n = Number(ret)
+  if (n >= 0) return n
+  const errno = libc().errno()
+  const code = errnoNames.get(errno) ?? `E${errno}`
+  const err = new Error(`${code}: ${syscall} failed${path ? `, '${path}'` : ''}`) as NodeJS.ErrnoException
+  Object.assign(err, { code, errno: -errno, syscall, path })
+  throw err
+}
+
+export const LOCK_SH = 1
+export const LOCK_EX = 2
+export const LOCK_NB = 4
+export const LOCK_UN = 8
+
+/** flock(2). With LOCK_NB, returns false instead of waiting when the lock is held. */
+export function flock(fd: number, op: number): boolean {
+  const ret = libc().flock(fd, op)
+  if (ret < 0 && op & LOCK_NB && libc().errno() === constants.errno.EWOULDBLOCK) return false
+  check(ret, 'flock')
+  return true
+}
+
+/** makedev(3) for Linux's encoding. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major)
+  const mi = BigInt(minor)
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n)
+}
+
+/** mknod(2); `mode` includes the file type (S_IFCHR, S_IFBLK, S_IFIFO). */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  check(libc().mknod(path, mode, makedev(major, minor)), 'mknod', path)
+}
+
+export function lsetxattr(path: string, name: string, value: Buffer): void {
+  check(libc().lsetxattr(path, name, value, value.length, 0), 'lsetxattr', path)
+}
+
+/** The value of one xattr, or undefined when the file has none of that name. */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const b = libc()
+  const size = Number(b.lgetxattr(path, name, null, 0))
+  if (size < 0) {
+    if (b.errno() === constants.errno.ENODATA) return undefined
+    check(size, 'lgetxattr', path)
+  }
+  const buf = Buffer.alloc(size)
+  return buf.subarray(0, check(b.lgetxattr(path, name, buf, size), 'lgetxattr', path))
+}
+
+export function llistxattr(path: string): string[] {
+  const b = libc()
+  const size = check(b.llistxattr(path, null, 0), 'llistxattr', path)
+  if (size === 0) return []
+  const buf = Buffer.alloc(size)
+  const n = check(b.llistxattr(path, buf, size), 'llistxattr', path)
+  return buf.subarray(0, n).toString('latin1').split('\0').filter(Boolean)
+}
