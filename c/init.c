@@ -639,6 +639,15 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 		if (root_fd < 0)
 			die("open", errno, rootfs, "cannot open the rootfs %s", rootfs);
 		break;
+	case OP_OVERLAY:
+		/* CWD first: lowerdirs are short relative links, so many fit in a page of mount data */
+		if (chdir(op->f[2].s) < 0)
+			die("chdir", errno, op->f[2].s, "cannot enter the layer store %s", op->f[2].s);
+		if (mount("overlay", op->f[0].s, "overlay", 0, op->f[1].s) < 0)
+			die("mount", errno, op->f[0].s, "cannot mount the image's layers as an overlay on %s", op->f[0].s);
+		if (chdir("/") < 0)
+			die("chdir", errno, "/", "cannot return to /");
+		break;
 	case OP_MOUNT:
 		op_mount(op);
 		break;

@@ -41,6 +41,7 @@
 	X(OP_DOMAINNAME, "domainname", 'C', "s")                               \
 	X(OP_PROPAGATION, "propagation", 'C', "ss") /* PATH MS_FLAGS */        \
 	X(OP_ROOTFS, "rootfs", 'C', "s")         /* bind rootfs on itself */   \
+	X(OP_OVERLAY, "overlay", 'C', "sss")     /* DIR DATA CWD: mount it */  \
 	X(OP_MOUNT, "mount", 'C', "ssssss")      /* SRC DST TYPE MS PROP DATA */ \
 	X(OP_MKNOD, "mknod", 'C', "ssssss")      /* PATH MODE MAJ MIN UID GID */ \
 	X(OP_SYMLINK, "symlink", 'C', "ss")      /* TARGET PATH */             \

@@ -35,6 +35,12 @@ export interface PlanContext {
   cgroupV1?: Record<string, string>
   /** Whether stage 1 must stop for TS's hooks (prestart, createRuntime) and to learn the state. */
   hooks?: boolean
+  /**
+   * cocker's own containers: the image's layers, mounted as an overlay on root.path inside the
+   * container's mount namespace (so it needs no unmount and no privilege outside it). `data`
+   * holds lowerdirs relative to `cwd`, the layer store, to keep the mount data short.
+   */
+  rootfsOverlay?: { data: string; cwd: string }
 }
 
 export type IdmapMethod = 'none' | 'direct' | 'external'
@@ -312,6 +318,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const propagation = rootPropagation(linux.rootfsPropagation)
   const beforePivot = propagation & MS.PRIVATE ? propagation : MS.SLAVE | MS.REC
   ops.push(['propagation', '/', beforePivot])
+  if (ctx.rootfsOverlay) ops.push(['overlay', rootfs, ctx.rootfsOverlay.data, ctx.rootfsOverlay.cwd])
   ops.push(['rootfs', rootfs])
   ops.push(...mountOps(spec, ctx))
   ops.push(...deviceOps(spec, has('user') || ctx.rootless))

@@ -32,7 +32,11 @@ export interface RuntimeContext {
   debug(message: string): void
 }
 
-interface LaunchOptions { id: string; bundle: string; pidFile?: string; consoleSocket?: string; noPivot?: boolean; preserveFds?: number }
+interface LaunchOptions {
+  id: string; bundle: string; pidFile?: string; consoleSocket?: string; noPivot?: boolean; preserveFds?: number
+  /** cocker's containers: the image's layers, mounted on the rootfs in the container's mount namespace. */
+  rootfsOverlay?: PlanContext['rootfsOverlay']
+}
 
 const HOOK_STAGES_IN_TS = ['prestart', 'createRuntime'] as const
 
@@ -121,6 +125,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
       fifo: fifoPath(ctx.root, o.id), consoleSocket: o.consoleSocket, noPivot: o.noPivot, preserveFds: o.preserveFds,
       cgroupProcs: cgroups.procs, deviceFilter: cgroups.deviceFilter, seccomp, cgroupV1: layout.version === 'v2' ? {} : layout.v1,
+      rootfsOverlay: o.rootfsOverlay,
       hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })
     plan.warnings.forEach(w => ctx.warn(w))

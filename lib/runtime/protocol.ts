@@ -29,6 +29,7 @@ export const OPS = {
   'domainname': ['C', 's'],
   'propagation': ['C', 'ss'],
   'rootfs': ['C', 's'],
+  'overlay': ['C', 'sss'],
   'mount': ['C', 'ssssss'],
   'mknod': ['C', 'ssssss'],
   'symlink': ['C', 'ss'],
