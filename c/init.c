@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <grp.h>
 #include <unistd.h>
 
@@ -576,6 +577,47 @@ static void op_fifo_wait(int fifo_fd)
 	report_tag = 0;
 }
 
+/*
+ * rm -r of a tree that a user namespace's ids own (an image layer, a container's upper
+ * dir): only root of that namespace may remove it. Never follows a symlink: every
+ * directory is opened O_NOFOLLOW relative to its parent.
+ */
+static int remove_at(int parent, const char *name)
+{
+	int fd, err = 0;
+	DIR *dir;
+	struct dirent *e;
+
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* a directory without write or search permission (chmod 0 in an image) cannot be emptied */
+	fchmod(fd, 0700);
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -1;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (remove_at(dirfd(dir), e->d_name) < 0)
+			err = errno;
+	}
+	closedir(dir);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
 static void op_exec(int preserve)
 {
 	sigset_t none;
@@ -781,6 +823,12 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 	case OP_EXEC:
 		op_exec(fds->preserve);
 		break;
+	case OP_REMOVE_TREE:
+		if (remove_at(AT_FDCWD, op->f[0].s) < 0)
+			die("unlinkat", errno, op->f[0].s, "cannot remove %s", op->f[0].s);
+		break;
+	case OP_EXIT:
+		_exit(0);
 	default:
 		break;
 	}

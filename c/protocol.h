@@ -71,7 +71,9 @@
 	X(OP_ARGV, "argv", 'C', "v")                                           \
 	X(OP_CHECK_EXEC, "check-exec", 'C', "")  /* resolve argv[0] early */   \
 	X(OP_FIFO_WAIT, "fifo-wait", 'C', "")    /* block until start */       \
-	X(OP_EXEC, "exec", 'C', "")
+	X(OP_EXEC, "exec", 'C', "")                                            \
+	X(OP_REMOVE_TREE, "remove-tree", 'C', "s") /* rm -r, in the userns */  \
+	X(OP_EXIT, "exit", 'C', "")              /* end a plan with no exec */
 
 #define X(e, n, p, s) e,
 enum cocker_op { COCKER_OPS(X) OP__COUNT };

@@ -72,6 +72,11 @@ export interface CommandDef<Ctx extends CliContext = CliContext> {
   examples: [string, string][]
   /** A command group (podman's `image`, `container`): sorted; no load of its own. */
   subcommands?: CommandDef<Ctx>[]
+  /**
+   * Runs inside the rootless user's namespace (re-executed there first): for commands that
+   * write the store's layers, whose files the namespace's ids own.
+   */
+  userNamespace?: boolean
   /** Adds the EXIT STATUS table to this command's man page. */
   manExitStatus?: boolean
   load?: () => Promise<CommandModule<Ctx>>

@@ -3,6 +3,7 @@ import type { CliContext } from './command.js'
 import { resolveInvocation } from './dispatch.js'
 import { engineFailure, ENGINE_FAILED, renderOutcome } from './exit.js'
 import { packageVersion } from './package-info.js'
+import { needsUserNamespace } from '../rootless/identity.js'
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -19,6 +20,10 @@ export async function main(argv: string[]): Promise<number> {
       return ENGINE_FAILED
     }
     const ctx: CliContext = { program: cockerProgram, path: inv.path, globals: inv.globals, env: process.env, cwd: process.cwd() }
+    if (inv.command.userNamespace && needsUserNamespace()) {
+      const { reexecInUserNamespace } = await import('../rootless/userns.js')
+      return await reexecInUserNamespace(argv, { env: process.env, cwd: process.cwd(), warn: m => process.stderr.write(`WARN: ${m}\n`) })
+    }
     const command = await inv.command.load!()
     const outcome = await command.run(inv.args, ctx)
     process.stdout.write(renderOutcome(outcome))

@@ -5,11 +5,14 @@
  * only the caller's own id is mapped, and the user is told how to get more.
  */
 import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { userInfo } from 'node:os'
 import type { IdMapping } from '../runtime/oci-spec.js'
 import { runHelper } from '../runtime/helper.js'
 import { encodePlan, type Op } from '../runtime/protocol.js'
+import { packageRoot } from '../package-root.js'
 import { mapIdsExternally } from './idmap.js'
+import { USERNS_UID_ENV } from './identity.js'
 import { parseSubid, type SubidRange } from './subid.js'
 
 export interface UsernsMaps {
@@ -58,9 +61,8 @@ export function usernsMapsForCaller(): UsernsMaps {
   return planUsernsMaps(me, readOrEmpty('/etc/subuid'), readOrEmpty('/etc/subgid'))
 }
 
-/** The helper's plan: a new user and mount namespace, root in it, then exec argv where we are. */
-export function usernsPlan(maps: UsernsMaps, argv: string[], env: NodeJS.ProcessEnv, cwd: string): Op[] {
-  const ops: Op[] = [['mode', 'wait'], ['ns-new', 'user,mnt']]
+function enterOps(maps: UsernsMaps, namespaces: string): Op[] {
+  const ops: Op[] = [['mode', 'wait'], ['ns-new', namespaces]]
   if (maps.method === 'direct') {
     for (const m of maps.uid) ops.push(['uid-map', m.containerID, m.hostID, m.size])
     for (const m of maps.gid) ops.push(['gid-map', m.containerID, m.hostID, m.size])
@@ -68,20 +70,54 @@ export function usernsPlan(maps: UsernsMaps, argv: string[], env: NodeJS.Process
   } else {
     ops.push(['idmap-external'])
   }
-  ops.push(['setid', 0, 0], ['cwd', cwd])
+  ops.push(['setid', 0, 0])
+  return ops
+}
+
+/** The helper's plan: a new user and mount namespace, root in it, then exec argv where we are. */
+export function usernsPlan(maps: UsernsMaps, argv: string[], env: NodeJS.ProcessEnv, cwd: string): Op[] {
+  const ops = enterOps(maps, 'user,mnt')
+  ops.push(['cwd', cwd])
   for (const [k, v] of Object.entries(env)) if (v !== undefined) ops.push(['env', `${k}=${v}`])
   ops.push(['argv', argv], ['check-exec'], ['exec'])
   return ops
+}
+
+async function runPlan(maps: UsernsMaps, ops: Op[]): Promise<number> {
+  const result = await runHelper(encodePlan(ops), {
+    until: 'exit',
+    forwardSignals: true,
+    onUsernsReady: async pid => mapIdsExternally(pid, maps.uid, maps.gid),
+  })
+  return result.exitCode ?? 0
 }
 
 /** Runs argv in the caller's rootless user namespace and returns its exit status. */
 export async function runInUserNamespace(argv: string[], o: { env: NodeJS.ProcessEnv; cwd: string; warn(m: string): void }): Promise<number> {
   const maps = usernsMapsForCaller()
   if (maps.warning) o.warn(maps.warning)
-  const result = await runHelper(encodePlan(usernsPlan(maps, argv, o.env, o.cwd)), {
-    until: 'exit',
-    forwardSignals: true,
-    onUsernsReady: async pid => mapIdsExternally(pid, maps.uid, maps.gid),
-  })
-  return result.exitCode ?? 0
+  return runPlan(maps, usernsPlan(maps, argv, o.env, o.cwd))
+}
+
+/**
+ * Removes trees that the namespace's ids own (layers, a container's upper dir): the
+ * helper does it as root of the namespace, without a node start on the way.
+ */
+export async function removeTreesInUserNamespace(paths: string[]): Promise<void> {
+  if (!paths.length) return
+  const maps = usernsMapsForCaller()
+  const ops = enterOps(maps, 'user')
+  for (const p of paths) ops.push(['remove-tree', p])
+  ops.push(['exit'])
+  await runPlan(maps, ops)
+}
+
+/**
+ * cocker again, with the same arguments, inside the caller's user namespace: what the heavy
+ * commands do first, so that they can chown, mknod whiteouts and remove what the
+ * namespace's ids own.
+ */
+export async function reexecInUserNamespace(argv: string[], o: { env: NodeJS.ProcessEnv; cwd: string; warn(m: string): void }): Promise<number> {
+  const env = { ...o.env, [USERNS_UID_ENV]: String(process.geteuid!()) }
+  return runInUserNamespace([path.join(packageRoot(), 'bin', 'cocker'), ...argv], { ...o, env })
 }

@@ -60,6 +60,8 @@ export const OPS = {
   'check-exec': ['C', ''],
   'fifo-wait': ['C', ''],
   'exec': ['C', ''],
+  'remove-tree': ['C', 's'],
+  'exit': ['C', ''],
 } as const satisfies Record<string, readonly ['P' | 'C', string]>
 
 export type OpName = keyof typeof OPS

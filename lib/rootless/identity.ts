@@ -1,0 +1,21 @@
+/**
+ * Who cocker acts for. A rootless user's heavy commands (pull, load, rmi...) run again
+ * inside their user namespace, where they are uid 0: this variable, set on the way in,
+ * keeps them the user's commands (their store, their config), not root's.
+ */
+export const USERNS_UID_ENV = '_COCKER_USERNS_UID'
+
+/** Root inside the rootless user namespace, re-executed there by cocker. */
+export function inRootlessUserNamespace(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[USERNS_UID_ENV] !== undefined && process.geteuid!() === 0
+}
+
+/** Acting for an unprivileged user: not root, or root only inside that user's namespace. */
+export function isRootless(env: NodeJS.ProcessEnv = process.env): boolean {
+  return process.geteuid!() !== 0 || inRootlessUserNamespace(env)
+}
+
+/** A heavy command must first enter the user namespace. */
+export function needsUserNamespace(): boolean {
+  return process.geteuid!() !== 0
+}
