@@ -1,0 +1,61 @@
+/**
+ * A container's root filesystem: the image's layers as overlay lowerdirs, and the
+ * container's own upper and work dirs, under <store>/containers/<id>/:
+ *
+ *   upper/     what the container writes         work/   overlay's scratch dir
+ *   merged/    the mount point: the bundle's root.path
+ *   userdata/  the bundle (config.json) and the files bind-mounted into the
+ *              container: hostname, hosts, resolv.conf
+ *
+ * The overlay is mounted by the helper inside the container's own mount namespace
+ * (the `overlay` op), so nothing is mounted on the host and nothing needs unmounting.
+ */
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { CockerError } from '../errors.js'
+
+export interface ContainerDirs {
+  dir: string
+  upper: string
+  work: string
+  merged: string
+  userdata: string
+}
+
+export function containerDirs(storeRoot: string, id: string): ContainerDirs {
+  const dir = path.join(storeRoot, 'containers', id)
+  return {
+    dir,
+    upper: path.join(dir, 'upper'),
+    work: path.join(dir, 'work'),
+    merged: path.join(dir, 'merged'),
+    userdata: path.join(dir, 'userdata'),
+  }
+}
+
+export function makeContainerDirs(dirs: ContainerDirs): void {
+  mkdirSync(path.dirname(dirs.dir), { recursive: true, mode: 0o700 })
+  mkdirSync(dirs.dir, { mode: 0o700 })
+  // the container's root is the upper dir's owner: us, which is root in our user namespace
+  for (const d of [dirs.upper, dirs.work, dirs.merged, dirs.userdata]) mkdirSync(d, { mode: 0o755 })
+}
+
+/** The kernel takes at most a page of mount data. */
+const MOUNT_DATA_MAX = 4095
+
+/**
+ * The overlay's mount data. `lowerDirs` (top first) are relative to the store's root, where
+ * the helper mounts from; `userxattr` makes a rootless overlay keep its whiteouts and
+ * opaque markers in user.* xattrs, as the unpacker wrote them.
+ */
+export function overlayMountData(lowerDirs: readonly string[], dirs: ContainerDirs, o: { rootless: boolean }): string {
+  if (!lowerDirs.length) throw new CockerError('INVALID_ARGUMENT', 'the image has no layers to mount')
+  const data = [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${dirs.upper}`, `workdir=${dirs.work}`]
+  if (o.rootless) data.push('userxattr')
+  const text = data.join(',')
+  if (text.length > MOUNT_DATA_MAX) {
+    throw new CockerError('NOT_SUPPORTED', `the image has ${lowerDirs.length} layers, more than one overlay mount can stack here`,
+      { hint: 'squash the image into fewer layers' })
+  }
+  return text
+}
