@@ -6,6 +6,8 @@ import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import * as assert from 'uvu/assert'
+import { CockerError } from '../../lib/errors.js'
 import { which } from './requires.js'
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry'
@@ -121,4 +123,18 @@ async function waitReady(host: string, exited: Promise<void>): Promise<boolean> 
     await new Promise(r => setTimeout(r, 100))
   }
   return false
+}
+
+/** The async throwsCode: fn must reject with a CockerError of this code; returns it. */
+export async function rejectsCode(fn: () => Promise<unknown>, code: string, message?: RegExp | string): Promise<CockerError> {
+  try {
+    await fn()
+  } catch (err) {
+    if (!(err instanceof CockerError)) throw err
+    assert.is(err.code, code, `${err.code}: ${err.message}`)
+    if (message !== undefined) assert.match(err.message, message)
+    return err
+  }
+  assert.unreachable(`expected a CockerError ${code}`)
+  throw new Error('unreachable')
 }
