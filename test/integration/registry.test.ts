@@ -2,7 +2,7 @@
 // with images built and pushed by test/support (skopeo as the oracle).
 import { spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable, Writable } from 'node:stream'
@@ -15,6 +15,8 @@ import { throwsCode } from '../support/assert.js'
 import { fixtureLayout, pushFixture, sha256 } from '../support/image-fixture.js'
 import { registryMissing, rejectsCode, startRegistry, type TestRegistry } from '../support/registry.js'
 import { skipUnless } from '../support/requires.js'
+import { runCmd } from '../support/exec.js'
+import { repoPath } from '../support/paths.js'
 
 const missing = registryMissing()
 let registry: TestRegistry | undefined
@@ -197,6 +199,46 @@ test('htpasswd registry: anonymous is refused with a login hint; credentials wor
   const wrong = client(authRegistry!.host, { credentials: { username: 'alice', password: 'nope' } })
   const e2 = await rejectsCode(() => wrong.ping(), 'REGISTRY_UNAUTHORIZED')
   assert.match(e2.message, 'invalid username or password')
+})
+
+test('cocker login checks the password, writes auth.json (mode 600); logout removes it', async () => {
+  if (skip('login and logout')) return
+  const cocker = repoPath('bin/cocker')
+  const host = authRegistry!.host
+  const runtimeDir = mkdtempSync(path.join(tmp, 'xdg-'))
+  const env = { XDG_RUNTIME_DIR: runtimeDir, REGISTRY_AUTH_FILE: undefined, HOME: runtimeDir }
+  const authFile = path.join(runtimeDir, 'containers/auth.json')
+
+  const bad = await runCmd([cocker, 'login', '-u', 'alice', '-p', 'wrong', host], { env, status: 125 })
+  assert.match(bad.stderr, `Error: ${host}: invalid username or password`)
+  assert.not.ok(existsSync(authFile), 'nothing written for a refused login')
+
+  const ok = await runCmd([cocker, 'login', '-u', 'alice', '--password-stdin', host], { env, input: 's3cret\n', status: 0 })
+  assert.is(ok.stdout, 'Login Succeeded!\n')
+  assert.is(statSync(authFile).mode & 0o777, 0o600)
+  assert.equal(JSON.parse(readFileSync(authFile, 'utf8')).auths, { [host]: { auth: Buffer.from('alice:s3cret').toString('base64') } })
+  assert.is((await runCmd([cocker, 'login', '--get-login', host], { env, status: 0 })).stdout, 'alice\n')
+
+  // What login stored is what a client finds.
+  const { findCredentials } = await import('../../lib/image/auth-file.js')
+  const found = await findCredentials(`${host}/busybox`, { env: { ...process.env, ...env } })
+  assert.is(found?.password, 's3cret')
+
+  const out = await runCmd([cocker, 'logout', host], { env, status: 0 })
+  assert.is(out.stdout, `Removed login credentials for ${host}\n`)
+  assert.equal(JSON.parse(readFileSync(authFile, 'utf8')).auths, {})
+  const again = await runCmd([cocker, 'logout', host], { env, status: 125 })
+  assert.is(again.stderr, `Error: not logged into ${host}\n`)
+  await runCmd([cocker, 'login', '-u', 'alice', '-p', 's3cret', '--authfile', path.join(runtimeDir, 'other.json'), host], { env, status: 0 })
+  assert.ok(existsSync(path.join(runtimeDir, 'other.json')))
+  assert.is((await runCmd([cocker, 'logout', '--all', '--authfile', path.join(runtimeDir, 'other.json')], { env, status: 0 })).stdout, 'Removed login credentials for all registries\n')
+})
+
+test('cocker login --tls-verify=false reaches a registry on plain HTTP', async () => {
+  if (skip('login --tls-verify=false')) return
+  const runtimeDir = mkdtempSync(path.join(tmp, 'xdg-'))
+  const r = await runCmd([repoPath('bin/cocker'), 'login', '--tls-verify=false', '-u', 'alice', '-p', 's3cret', authRegistry!.host], { env: { XDG_RUNTIME_DIR: runtimeDir }, status: 0 })
+  assert.is(r.stdout, 'Login Succeeded!\n')
 })
 
 test.run()
