@@ -219,10 +219,13 @@ test('cocker login checks the password, writes auth.json (mode 600); logout remo
   assert.equal(JSON.parse(readFileSync(authFile, 'utf8')).auths, { [host]: { auth: Buffer.from('alice:s3cret').toString('base64') } })
   assert.is((await runCmd([cocker, 'login', '--get-login', host], { env, status: 0 })).stdout, 'alice\n')
 
-  // What login stored is what a client finds.
-  const { findCredentials } = await import('../../lib/image/auth-file.js')
-  const found = await findCredentials(`${host}/busybox`, { env: { ...process.env, ...env } })
-  assert.is(found?.password, 's3cret')
+  // What login stored is what a client opened for the endpoint uses.
+  const { openRegistry } = await import('../../lib/image/registry/open.js')
+  const { endpointsFor, parseRegistriesConf } = await import('../../lib/config/registries.js')
+  const [endpoint] = endpointsFor(parseRegistriesConf(''), { registry: host, repository: 'busybox' })
+  const opened = await openRegistry(endpoint!, { env: { ...process.env, ...env } })
+  clients.push(opened)
+  assert.is((await opened.getManifest('busybox', 'latest', MANIFEST_ACCEPT)).bytes.length > 0, true)
 
   const out = await runCmd([cocker, 'logout', host], { env, status: 0 })
   assert.is(out.stdout, `Removed login credentials for ${host}\n`)

@@ -3,7 +3,7 @@
 // hand-written manifests. skopeo (the oracle) pushes them to the test registry.
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -235,6 +235,9 @@ export interface PushOptions {
 }
 
 const layouts = new Map<FixtureKind, FixtureLayout>()
+process.on('exit', () => {
+  for (const layout of layouts.values()) rmSync(layout.dir, { recursive: true, force: true })
+})
 const pushes = new Map<string, Promise<PushedFixture>>()
 
 export function fixtureLayout(kind: FixtureKind): FixtureLayout {
