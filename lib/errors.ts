@@ -21,6 +21,16 @@ export type ErrorCode =
   | 'EXEC_NOT_FOUND'
   | 'EXEC_CANNOT_INVOKE'
   | 'NOT_SUPPORTED'
+  | 'REGISTRY_UNREACHABLE'
+  | 'REGISTRY_UNAUTHORIZED'
+  | 'REGISTRY_BLOCKED'
+  | 'REGISTRY_ERROR'
+  | 'IMAGE_NOT_FOUND'
+  | 'BLOB_NOT_FOUND'
+  | 'BLOB_INVALID'
+  | 'MANIFEST_INVALID'
+  | 'PLATFORM_NOT_FOUND'
+  | 'AUTH_FILE_INVALID'
 
 /** A user-reachable failure. `code` is stable API; `message` names the offending thing; `hint` says what to do. */
 export class CockerError extends Error {

@@ -8,10 +8,28 @@ end
 complete -c cocker -f
 complete -c cocker -n __fish_use_subcommand -s h -l help -d 'show help'
 complete -c cocker -n __fish_use_subcommand -s v -l version -d 'print the version'
+complete -c cocker -n __fish_use_subcommand -a login -d 'log in to a container registry'
+complete -c cocker -n __fish_use_subcommand -a logout -d 'log out of a container registry'
 complete -c cocker -n __fish_use_subcommand -a unshare -d 'run a command in a modified user namespace'
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'unshare version'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'login logout unshare version'
+
+# login
+complete -c cocker -n '__fish_seen_subcommand_from login' -l authfile -r -F -d 'path of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from login' -l get-login -d 'print the username stored for the registry'
+complete -c cocker -n '__fish_seen_subcommand_from login' -s p -l password -x -d 'password for the registry'
+complete -c cocker -n '__fish_seen_subcommand_from login' -l password-stdin -d 'read the password from standard input'
+complete -c cocker -n '__fish_seen_subcommand_from login' -l tls-verify -d 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)'
+complete -c cocker -n '__fish_seen_subcommand_from login' -s u -l username -x -d 'username for the registry'
+complete -c cocker -n '__fish_seen_subcommand_from login' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from login' -s v -l version -d 'print the version'
+
+# logout
+complete -c cocker -n '__fish_seen_subcommand_from logout' -s a -l all -d 'remove the credentials of every registry'
+complete -c cocker -n '__fish_seen_subcommand_from logout' -l authfile -r -F -d 'path of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from logout' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from logout' -s v -l version -d 'print the version'
 
 # unshare
 complete -c cocker -n '__fish_seen_subcommand_from unshare' -s h -l help -d 'show help'

@@ -6,6 +6,44 @@
 import type { CommandDef, ProgramDef } from '../command.js'
 import { ENGINE_EXIT_STATUSES } from '../exit.js'
 
+const login: CommandDef = {
+  name: 'login',
+  describe: 'log in to a container registry',
+  description: 'Checks the credentials against the registry, then stores them in ${XDG_RUNTIME_DIR}/containers/auth.json (or --authfile, or $REGISTRY_AUTH_FILE) for later pulls and pushes, as podman does. Credentials are looked up in that file, then ~/.config/containers/auth.json, then ~/.docker/config.json. Without a registry, the first of the unqualified-search-registries in registries.conf is used.',
+  usage: 'login [options] [registry]',
+  positionals: [{ name: 'registry', required: false }],
+  options: [
+    { name: 'authfile', type: 'string', valueName: 'path', describe: 'path of the authentication file', complete: 'file' },
+    { name: 'get-login', type: 'boolean', describe: 'print the username stored for the registry' },
+    { name: 'password', alias: 'p', type: 'string', valueName: 'password', describe: 'password for the registry' },
+    { name: 'password-stdin', type: 'boolean', describe: 'read the password from standard input' },
+    { name: 'tls-verify', type: 'boolean', describe: 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)' },
+    { name: 'username', alias: 'u', type: 'string', valueName: 'name', describe: 'username for the registry' },
+  ],
+  examples: [
+    ['cocker login -u alice quay.io --password-stdin < pw.txt', 'log in to quay.io with the password from a file'],
+    ['cocker login --get-login quay.io', 'show who is logged in to quay.io'],
+  ],
+  load: () => import('./login.js'),
+}
+
+const logout: CommandDef = {
+  name: 'logout',
+  describe: 'log out of a container registry',
+  description: 'Removes the credentials stored for the registry by `cocker login`. Credentials in ~/.docker/config.json are never changed.',
+  usage: 'logout [options] [registry]',
+  positionals: [{ name: 'registry', required: false }],
+  options: [
+    { name: 'all', alias: 'a', type: 'boolean', describe: 'remove the credentials of every registry' },
+    { name: 'authfile', type: 'string', valueName: 'path', describe: 'path of the authentication file', complete: 'file' },
+  ],
+  examples: [
+    ['cocker logout quay.io', 'forget the credentials for quay.io'],
+    ['cocker logout --all', 'forget all credentials'],
+  ],
+  load: () => import('./logout.js'),
+}
+
 const unshare: CommandDef = {
   name: 'unshare',
   describe: 'run a command in a modified user namespace',
@@ -39,7 +77,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'help', alias: 'h', type: 'boolean', describe: 'show help' },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [unshare, version],
+  commands: [login, logout, unshare, version],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

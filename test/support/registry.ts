@@ -1,0 +1,140 @@
+// A real distribution registry (Debian's docker-registry) for the tests: plain
+// HTTP on 127.0.0.1, a fresh storage directory, optionally htpasswd auth.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import * as assert from 'uvu/assert'
+import { CockerError } from '../../lib/errors.js'
+import { which } from './requires.js'
+
+export const REGISTRY_BIN = '/usr/bin/docker-registry'
+
+export interface TestRegistry {
+  /** '127.0.0.1:PORT' */
+  host: string
+  storageDir: string
+  /** Set when started with auth. */
+  auth?: { username: string; password: string }
+  stop(): Promise<void>
+}
+
+export interface RegistryOptions {
+  auth?: { username: string; password: string }
+}
+
+/** Why the registry tests cannot run here, or undefined when they can. */
+export function registryMissing(): string | undefined {
+  if (!which('docker-registry')) return `no ${REGISTRY_BIN} (apt-get install docker-registry)`
+  if (!which('skopeo')) return 'no skopeo (apt-get install skopeo)'
+  return undefined
+}
+
+const live = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Starts a registry and resolves once /v2/ answers. */
+export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cocker-registry-'))
+  const storageDir = path.join(dir, 'storage')
+  let authSection = ''
+  if (opts.auth) {
+    const r = spawnSync('htpasswd', ['-Bbn', opts.auth.username, opts.auth.password], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`htpasswd exited ${r.status}: ${r.stderr}`)
+    writeFileSync(path.join(dir, 'htpasswd'), r.stdout)
+    authSection = `auth:\n  htpasswd:\n    realm: cocker-test\n    path: ${path.join(dir, 'htpasswd')}\n`
+  }
+  // The port can be taken between freePort() and the registry's bind; one retry covers it.
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort()
+    const config = path.join(dir, 'config.yml')
+    writeFileSync(
+      config,
+      `version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: ${storageDir}
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:${port}
+${authSection}`,
+    )
+    const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] })
+    live.add(child)
+    let stderr = ''
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+    const host = `127.0.0.1:${port}`
+    const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+    const ready = await waitReady(host, exited)
+    if (!ready) {
+      live.delete(child)
+      child.kill('SIGKILL')
+      if (attempt === 0 && /address already in use/.test(stderr)) continue
+      rmSync(dir, { recursive: true, force: true })
+      throw new Error(`docker-registry did not start on ${host}:\n${stderr}`)
+    }
+    return {
+      host,
+      storageDir,
+      ...(opts.auth ? { auth: opts.auth } : {}),
+      async stop() {
+        if (live.delete(child)) {
+          child.kill('SIGTERM')
+          await exited
+        }
+        rmSync(dir, { recursive: true, force: true })
+      },
+    }
+  }
+}
+
+async function waitReady(host: string, exited: Promise<void>): Promise<boolean> {
+  let gone = false
+  void exited.then(() => (gone = true))
+  const deadline = Date.now() + 15_000
+  while (!gone && Date.now() < deadline) {
+    // 200 anonymous, 401 with auth: either way it is serving.
+    const status = await new Promise<number>(resolve => {
+      const req = http.get(`http://${host}/v2/`, res => (res.resume(), resolve(res.statusCode ?? 0)))
+      req.on('error', () => resolve(0))
+      req.setTimeout(1000, () => req.destroy())
+    })
+    if (status === 200 || status === 401) return true
+    await new Promise(r => setTimeout(r, 100))
+  }
+  return false
+}
+
+/** The async throwsCode: fn must reject with a CockerError of this code; returns it. */
+export async function rejectsCode(fn: () => Promise<unknown>, code: string, message?: RegExp | string): Promise<CockerError> {
+  try {
+    await fn()
+  } catch (err) {
+    if (!(err instanceof CockerError)) throw err
+    assert.is(err.code, code, `${err.code}: ${err.message}`)
+    if (message !== undefined) assert.match(err.message, message)
+    return err
+  }
+  assert.unreachable(`expected a CockerError ${code}`)
+  throw new Error('unreachable')
+}
