@@ -61,7 +61,8 @@ export function resolveUser(spec: string, readFile: (path: string) => string | u
     const root = passwd.find(p => p.uid === 0)
     return { uid: 0, gid: 0, home: root?.home || '/' }
   }
-  const entry = isId(userPart) ? passwd.find(p => p.uid === Number(userPart)) : passwd.find(p => p.name === userPart)
+  // ":group" is root with that group
+  const entry = userPart === '' || isId(userPart) ? passwd.find(p => p.uid === Number(userPart || 0)) : passwd.find(p => p.name === userPart)
   if (!entry && !isId(userPart) && userPart !== '') {
     throw new CockerError('INVALID_ARGUMENT', `unable to find user ${userPart}: no matching entries in passwd file`,
       { hint: 'use a numeric uid, or a user that exists in the image\'s /etc/passwd' })
