@@ -61,7 +61,7 @@ export interface RunOptions {
   detach: boolean
   pull: 'always' | 'missing' | 'never' | 'newer'
   platform: { os?: string; architecture?: string; variant?: string }
-  tlsVerify?: boolean
+  tlsVerify: boolean
   cgroups: 'enabled' | 'disabled'
 }
 
@@ -72,7 +72,7 @@ export function defaultRunOptions(): RunOptions {
     privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
     sysctls: {}, mounts: [], network: { mode: 'private' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
-    cgroups: 'enabled',
+    tlsVerify: true, cgroups: 'enabled',
   }
 }
 

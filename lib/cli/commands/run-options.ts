@@ -88,17 +88,23 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   if (entrypoint !== undefined) o.entrypoint = parseEntrypoint(entrypoint)
   o.env = [...strings(args.envFile).flatMap(file => readEnvFile(file, host)), ...strings(args.env).flatMap(e => envEntry('--env', e, host.env))]
 
-  o.user = optional(args.user)
-  if (o.user === '') throw invalid('--user: the user is empty')
-  o.workdir = optional(args.workdir)
-  if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw invalid(`--workdir ${o.workdir}: the path must be absolute`)
-  o.hostname = optional(args.hostname)
-  if (o.hostname !== undefined && !/^[^\s/]{1,64}$/.test(o.hostname)) {
-    throw invalid(`--hostname ${o.hostname}: not a valid hostname`, 'use up to 64 characters, without spaces or slashes')
+  if (typeof args.user === 'string') {
+    if (args.user === '') throw invalid('--user: the user is empty')
+    o.user = args.user
   }
-  o.name = optional(args.name)
-  if (o.name !== undefined && !NAME.test(o.name)) {
-    throw invalid(`--name ${o.name}: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`)
+  if (typeof args.workdir === 'string') {
+    if (!args.workdir.startsWith('/')) throw invalid(`--workdir ${args.workdir}: the path must be absolute`)
+    o.workdir = args.workdir
+  }
+  if (typeof args.hostname === 'string') {
+    if (!/^[^\s/]{1,64}$/.test(args.hostname)) {
+      throw invalid(`--hostname ${args.hostname}: not a valid hostname`, 'use up to 64 characters, without spaces or slashes')
+    }
+    o.hostname = args.hostname
+  }
+  if (typeof args.name === 'string') {
+    if (!NAME.test(args.name)) throw invalid(`--name ${args.name}: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`)
+    o.name = args.name
   }
 
   o.tty = args.tty === true
