@@ -54,6 +54,12 @@ const SIGTERM = 15
 const PERIOD_US = 100_000
 const MIN_MEMORY = 6 * 1024 * 1024 // podman's minimum: smaller limits kill the runtime before the command starts
 
+/**
+ * The runtime config for one container. The image's Volumes (podman makes anonymous volumes of
+ * them) and ExposedPorts are not applied yet: cocker has neither volumes nor networking.
+ * Throws CockerError INVALID_ARGUMENT for what the user asked that cannot be (no command, an
+ * unknown user, a sysctl outside the container's namespaces, too small a memory limit).
+ */
 export function buildContainerConfig(input: ContainerConfigInput): ContainerConfig {
   const o = input.options
   const image = input.image.config ?? {}
