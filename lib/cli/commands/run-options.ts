@@ -234,7 +234,7 @@ function checkSource<M extends { type: string; source?: string }>(m: M, flag: st
 
 /** Labels may be "KEY" alone (an empty value), as podman allows. */
 function parseLabel(flag: string, value: string): [string, string] {
-  return value.includes('=') ? parseKeyValue(flag, value) : value === '' ? parseKeyValue(flag, value) : [value, '']
+  return value.includes('=') || value === '' ? parseKeyValue(flag, value) : [value, '']
 }
 
 function parsePlatform(args: ParsedArgs): RunOptions['platform'] {
