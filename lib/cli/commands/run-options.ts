@@ -1,0 +1,251 @@
+/**
+ * The options of `cocker run` (and later `create`): podman's names, short flags and meanings,
+ * for the ones cocker implements. `parseRunOptions` checks their values and reads the files
+ * they name (--env-file, seccomp profiles), so lib/spec gets plain data.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { CockerError } from '../../errors.js'
+import type { Seccomp } from '../../runtime/oci-spec.js'
+import {
+  defaultRunOptions, normalizeCapability, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork, parseSecurityOpt,
+  parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseVolume, type RunOptions,
+} from '../../spec/run-options.js'
+import type { OptionDef, ParsedArgs, PositionalDef } from '../command.js'
+
+export const runPositionals: PositionalDef[] = [
+  { name: 'image', required: true },
+  { name: 'command', required: false, variadic: true, raw: true },
+]
+
+/** Sorted by name. */
+export const runOptions: OptionDef[] = [
+  { name: 'annotation', type: 'array', valueName: 'key=value', describe: 'add an annotation to the container (passed through to the OCI runtime)' },
+  { name: 'arch', type: 'string', valueName: 'arch', describe: 'use ARCH instead of the architecture of the machine for choosing images' },
+  { name: 'cap-add', type: 'array', valueName: 'capability', describe: 'add capabilities to the container (ALL for all of them)' },
+  { name: 'cap-drop', type: 'array', valueName: 'capability', describe: 'drop capabilities from the container (ALL for all of them)' },
+  { name: 'cgroups', type: 'string', choices: ['enabled', 'disabled'], default: 'enabled', describe: 'control the container\'s cgroup creation' },
+  { name: 'cpus', type: 'string', valueName: 'number', describe: 'number of CPUs the container may use, e.g. 1.5' },
+  { name: 'detach', alias: 'd', type: 'boolean', describe: 'run the container in the background and print its id' },
+  { name: 'entrypoint', type: 'string', valueName: 'command', describe: 'overwrite the image\'s ENTRYPOINT: a command or a JSON array; "" clears it' },
+  { name: 'env', alias: 'e', type: 'array', valueName: 'key=value', describe: 'set an environment variable; a KEY alone takes its value from the host' },
+  { name: 'env-file', type: 'array', valueName: 'file', complete: 'file', describe: 'read environment variables from a file, one KEY=VALUE per line' },
+  { name: 'hostname', alias: 'h', type: 'string', valueName: 'name', describe: 'set the container\'s hostname (default: the first 12 characters of its id)' },
+  { name: 'interactive', alias: 'i', type: 'boolean', describe: 'keep stdin open even if not attached' },
+  { name: 'ipc', type: 'string', valueName: 'mode', describe: 'IPC namespace: private (default), host or ns:PATH' },
+  { name: 'label', alias: 'l', type: 'array', valueName: 'key=value', describe: 'set metadata on the container' },
+  { name: 'memory', alias: 'm', type: 'string', valueName: 'size', describe: 'memory limit, a number with an optional b, k, m or g suffix' },
+  { name: 'memory-swap', type: 'string', valueName: 'size', describe: 'memory plus swap limit; -1 for unlimited swap' },
+  { name: 'mount', type: 'array', valueName: 'spec', describe: 'attach a filesystem: type=bind,source=/a,target=/b[,readonly] or type=tmpfs,target=/t' },
+  { name: 'name', type: 'string', valueName: 'name', describe: 'assign a name to the container' },
+  { name: 'net', type: 'string', hidden: true, describe: 'alias of --network' },
+  { name: 'network', type: 'string', valueName: 'mode', describe: 'network namespace: none (loopback only, the default for now), host or ns:PATH' },
+  { name: 'os', type: 'string', valueName: 'os', describe: 'use OS instead of the running OS for choosing images' },
+  { name: 'pid', type: 'string', valueName: 'mode', describe: 'PID namespace: private (default), host or ns:PATH' },
+  { name: 'pids-limit', type: 'number', valueName: 'n', describe: 'limit the number of processes; -1 for unlimited' },
+  { name: 'platform', type: 'string', valueName: 'os/arch[/variant]', describe: 'choose this platform from a multi-platform image' },
+  { name: 'privileged', type: 'boolean', describe: 'give the container all capabilities, the host\'s devices and no seccomp filter or masked paths' },
+  { name: 'pull', type: 'string', choices: ['always', 'missing', 'never', 'newer'], default: 'missing', describe: 'pull the image before running' },
+  { name: 'read-only', type: 'boolean', describe: 'mount the container\'s root filesystem read-only' },
+  { name: 'read-only-tmpfs', type: 'boolean', default: true, describe: 'with --read-only, mount tmpfs on /run, /tmp and /var/tmp' },
+  { name: 'rm', type: 'boolean', describe: 'remove the container when it exits' },
+  { name: 'security-opt', type: 'array', valueName: 'option', describe: 'seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges, mask=PATHS, unmask=PATHS' },
+  { name: 'stop-signal', type: 'string', valueName: 'signal', describe: 'signal that stops the container (default: the image\'s, else SIGTERM)' },
+  { name: 'sysctl', type: 'array', valueName: 'key=value', describe: 'set a namespaced kernel parameter' },
+  { name: 'tls-verify', type: 'boolean', default: true, describe: 'require HTTPS and verify certificates when pulling' },
+  { name: 'tmpfs', type: 'array', valueName: 'path[:options]', describe: 'mount a tmpfs at PATH' },
+  { name: 'tty', alias: 't', type: 'boolean', describe: 'allocate a pseudo-TTY' },
+  { name: 'ulimit', type: 'array', valueName: 'name=soft[:hard]', describe: 'set a resource limit, e.g. nofile=1024:2048' },
+  { name: 'user', alias: 'u', type: 'string', valueName: 'user[:group]', describe: 'run as this user and group, by name or id' },
+  { name: 'uts', type: 'string', valueName: 'mode', describe: 'UTS namespace: private (default), host or ns:PATH' },
+  { name: 'variant', type: 'string', valueName: 'variant', describe: 'use VARIANT instead of the default architecture variant for choosing images' },
+  { name: 'volume', alias: 'v', type: 'array', valueName: 'host:container[:options]', complete: 'dir', describe: 'bind-mount a host directory; options ro, rw, z, Z, and mount options' },
+  { name: 'workdir', alias: 'w', type: 'string', valueName: 'dir', describe: 'working directory inside the container' },
+]
+
+/** What parseRunOptions needs from the host; tests pass fakes. */
+export interface RunOptionsHost {
+  env: NodeJS.ProcessEnv
+  cwd: string
+  readFile(path: string): string
+  exists(path: string): boolean
+}
+
+const nodeHost = (): RunOptionsHost => ({
+  env: process.env, cwd: process.cwd(), readFile: p => readFileSync(p, 'utf8'), exists: p => existsSync(p),
+})
+
+const invalid = (message: string, hint?: string) => new CockerError('INVALID_ARGUMENT', message, { hint })
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
+const optional = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+
+/** Parsed `run` flags and positionals → RunOptions. Throws CockerError INVALID_ARGUMENT naming the flag. */
+export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHost()): RunOptions {
+  const o = defaultRunOptions()
+  o.command = strings(args.command)
+  const entrypoint = optional(args.entrypoint)
+  if (entrypoint !== undefined) o.entrypoint = parseEntrypoint(entrypoint)
+  o.env = [...strings(args.envFile).flatMap(file => readEnvFile(file, host)), ...strings(args.env).flatMap(e => envEntry('--env', e, host.env))]
+
+  if (typeof args.user === 'string') {
+    if (args.user === '') throw invalid('--user: the user is empty')
+    o.user = args.user
+  }
+  if (typeof args.workdir === 'string') {
+    if (!args.workdir.startsWith('/')) throw invalid(`--workdir ${args.workdir}: the path must be absolute`)
+    o.workdir = args.workdir
+  }
+  if (typeof args.hostname === 'string') {
+    if (!/^[^\s/]{1,64}$/.test(args.hostname)) {
+      throw invalid(`--hostname ${args.hostname}: not a valid hostname`, 'use up to 64 characters, without spaces or slashes')
+    }
+    o.hostname = args.hostname
+  }
+  if (typeof args.name === 'string') {
+    if (!NAME.test(args.name)) throw invalid(`--name ${args.name}: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`)
+    o.name = args.name
+  }
+
+  o.tty = args.tty === true
+  o.interactive = args.interactive === true
+  o.readOnly = args.readOnly === true
+  o.readOnlyTmpfs = args.readOnlyTmpfs !== false
+  o.privileged = args.privileged === true
+  o.capAdd = strings(args.capAdd).flatMap(c => c.split(',')).map(c => normalizeCapability('--cap-add', c))
+  o.capDrop = strings(args.capDrop).flatMap(c => c.split(',')).map(c => normalizeCapability('--cap-drop', c))
+
+  for (const value of strings(args.securityOpt)) {
+    const opt = parseSecurityOpt(value)
+    if (opt.kind === 'no-new-privileges') o.noNewPrivileges = opt.value
+    else if (opt.kind === 'mask') o.mask.push(...opt.paths)
+    else if (opt.kind === 'unmask') o.unmask.push(...opt.paths)
+    else if (opt.kind === 'seccomp') {
+      o.seccomp = opt.value === 'unconfined' ? { kind: 'unconfined' } : { kind: 'profile', profile: readSeccompProfile(opt.value, host) }
+    }
+  }
+
+  o.ulimits = strings(args.ulimit).map(parseUlimit)
+  const duplicate = o.ulimits.find((u, i) => o.ulimits.findIndex(v => v.type === u.type) !== i)
+  if (duplicate) throw invalid(`--ulimit: ${duplicate.type.slice(7).toLowerCase()} is given twice`)
+  for (const s of strings(args.sysctl)) {
+    const [key, value] = parseKeyValue('--sysctl', s)
+    o.sysctls[key] = value
+  }
+
+  o.mounts = [
+    ...strings(args.volume).map(v => checkSource(parseVolume(v, host.cwd), '--volume', v, host)),
+    ...strings(args.mount).map(m => checkSource(parseMount(m, host.cwd), '--mount', m, host)),
+    ...strings(args.tmpfs).map(parseTmpfs),
+  ]
+  const seen = new Set<string>()
+  for (const m of o.mounts) {
+    if (seen.has(m.destination)) throw invalid(`${m.destination}: more than one mount targets this path`)
+    seen.add(m.destination)
+  }
+
+  const network = optional(args.network) ?? optional(args.net)
+  if (network !== undefined) o.network = parseNetwork(network)
+  if (typeof args.pid === 'string') o.pid = parseNamespaceMode('--pid', args.pid)
+  if (typeof args.ipc === 'string') o.ipc = parseNamespaceMode('--ipc', args.ipc)
+  if (typeof args.uts === 'string') o.uts = parseNamespaceMode('--uts', args.uts)
+
+  if (typeof args.memory === 'string') o.memory = parseSize('--memory', args.memory)
+  if (typeof args.memorySwap === 'string') o.memorySwap = args.memorySwap === '-1' ? -1 : parseSize('--memory-swap', args.memorySwap)
+  if (typeof args.cpus === 'string') {
+    const cpus = Number(args.cpus)
+    if (args.cpus.trim() === '' || !Number.isFinite(cpus) || cpus <= 0) throw invalid(`--cpus ${args.cpus}: must be a number above 0, e.g. 0.5 or 2`)
+    o.cpus = cpus
+  }
+  if (typeof args.pidsLimit === 'number') {
+    if (!Number.isInteger(args.pidsLimit) || args.pidsLimit < -1) throw invalid(`--pids-limit ${args.pidsLimit}: must be a whole number, or -1 for unlimited`)
+    o.pidsLimit = args.pidsLimit
+  }
+
+  o.labels = Object.fromEntries(strings(args.label).map(l => parseLabel('--label', l)))
+  o.annotations = Object.fromEntries(strings(args.annotation).map(a => parseKeyValue('--annotation', a)))
+  if (typeof args.stopSignal === 'string') o.stopSignal = parseStopSignal(args.stopSignal)
+
+  o.rm = args.rm === true
+  o.detach = args.detach === true
+  if (typeof args.pull === 'string') o.pull = args.pull as RunOptions['pull']
+  o.platform = parsePlatform(args)
+  o.tlsVerify = args.tlsVerify !== false
+  if (args.cgroups === 'disabled') o.cgroups = 'disabled'
+  return o
+}
+
+/** podman: a JSON array is the argv, anything else is one word; "" clears the entrypoint. */
+export function parseEntrypoint(value: string): string[] {
+  if (value === '') return []
+  if (value.trimStart().startsWith('[')) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(value)
+    } catch {
+      return [value]
+    }
+    if (Array.isArray(parsed) && parsed.every(s => typeof s === 'string')) return parsed
+    throw invalid(`--entrypoint ${value}: a JSON entrypoint must be an array of strings`)
+  }
+  return [value]
+}
+
+/** "KEY=VALUE" as is; a bare "KEY" takes the host's value, and is left out when the host has none (podman). */
+function envEntry(flag: string, entry: string, env: NodeJS.ProcessEnv): string[] {
+  const eq = entry.indexOf('=')
+  if (eq === 0) throw invalid(`${flag} ${entry}: the variable name is empty`)
+  if (eq > 0) return [entry]
+  const value = env[entry]
+  return value === undefined ? [] : [`${entry}=${value}`]
+}
+
+function readEnvFile(file: string, host: RunOptionsHost): string[] {
+  let text: string
+  try {
+    text = host.readFile(file)
+  } catch (err) {
+    throw invalid(`--env-file ${file}: cannot read it: ${(err as Error).message}`)
+  }
+  return text.split('\n').map(l => l.replace(/\r$/, '')).filter(l => l.trim() !== '' && !l.trimStart().startsWith('#'))
+    .flatMap(l => envEntry(`--env-file ${file}:`, l.trimStart(), host.env))
+}
+
+function readSeccompProfile(file: string, host: RunOptionsHost): Seccomp {
+  let doc: unknown
+  try {
+    doc = JSON.parse(host.readFile(file))
+  } catch (err) {
+    throw invalid(`--security-opt seccomp=${file}: cannot read the profile: ${(err as Error).message}`)
+  }
+  if (typeof doc !== 'object' || doc === null || typeof (doc as Seccomp).defaultAction !== 'string') {
+    throw invalid(`--security-opt seccomp=${file}: not a seccomp profile: "defaultAction" is missing`,
+      'the file must be a JSON object like podman\'s seccomp.json')
+  }
+  return doc as Seccomp
+}
+
+function checkSource<M extends { type: string; source?: string }>(m: M, flag: string, value: string, host: RunOptionsHost): M {
+  if (m.type === 'bind' && m.source && !host.exists(m.source)) {
+    throw invalid(`${flag} ${value}: the host path ${m.source} does not exist`, 'create it first; cocker does not create bind mount sources')
+  }
+  return m
+}
+
+/** Labels may be "KEY" alone (an empty value), as podman allows. */
+function parseLabel(flag: string, value: string): [string, string] {
+  return value.includes('=') || value === '' ? parseKeyValue(flag, value) : [value, '']
+}
+
+function parsePlatform(args: ParsedArgs): RunOptions['platform'] {
+  const platform: RunOptions['platform'] = {}
+  if (typeof args.platform === 'string') {
+    const [os, architecture, variant, ...extra] = args.platform.split('/')
+    if (!os || !architecture || extra.length) throw invalid(`--platform ${args.platform}: expected OS/ARCH[/VARIANT], e.g. linux/arm64`)
+    Object.assign(platform, { os, architecture }, variant ? { variant } : {})
+  }
+  if (typeof args.os === 'string') platform.os = args.os
+  if (typeof args.arch === 'string') platform.architecture = args.arch
+  if (typeof args.variant === 'string') platform.variant = args.variant
+  return platform
+}

@@ -1,0 +1,63 @@
+/** What the spec builder needs to know about the host, read in one place so the builder stays pure. */
+import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+
+export interface HostFacts {
+  /** Hard limits of this process by RLIMIT_* name; Infinity for "unlimited". */
+  hardLimits: Record<string, number>
+  /** The resolv.conf a container starts from. */
+  resolvConf: string
+  /** /etc/hosts, for --network host. */
+  hosts: string
+  hostname: string
+}
+
+const LIMIT_NAMES: Record<string, string> = {
+  'Max cpu time': 'RLIMIT_CPU', 'Max file size': 'RLIMIT_FSIZE', 'Max data size': 'RLIMIT_DATA',
+  'Max stack size': 'RLIMIT_STACK', 'Max core file size': 'RLIMIT_CORE', 'Max resident set': 'RLIMIT_RSS',
+  'Max processes': 'RLIMIT_NPROC', 'Max open files': 'RLIMIT_NOFILE', 'Max locked memory': 'RLIMIT_MEMLOCK',
+  'Max address space': 'RLIMIT_AS', 'Max file locks': 'RLIMIT_LOCKS', 'Max pending signals': 'RLIMIT_SIGPENDING',
+  'Max msgqueue size': 'RLIMIT_MSGQUEUE', 'Max nice priority': 'RLIMIT_NICE', 'Max realtime priority': 'RLIMIT_RTPRIO',
+  'Max realtime timeout': 'RLIMIT_RTTIME',
+}
+
+/** /proc/PID/limits → hard limit by RLIMIT_* name. */
+export function parseProcLimits(text: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const line of text.split('\n')) {
+    // "Max open files            20000                20000                files"
+    const m = /^(Max [a-z ]+?)\s{2,}(\S+)\s+(\S+)/.exec(line)
+    const type = m && LIMIT_NAMES[m[1]]
+    if (!type) continue
+    out[type] = m[3] === 'unlimited' ? Infinity : Number(m[3])
+  }
+  return out
+}
+
+const read = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * With systemd-resolved, /etc/resolv.conf names only its 127.0.0.53 stub; the resolvers it
+ * forwards to are listed in /run/systemd/resolve/resolv.conf, which podman uses instead.
+ */
+function hostResolvConf(): string {
+  const etc = read('/etc/resolv.conf') ?? ''
+  const servers = [...etc.matchAll(/^\s*nameserver\s+(\S+)/gm)].map(m => m[1])
+  if (servers.length > 0 && servers.every(s => s === '127.0.0.53')) return read('/run/systemd/resolve/resolv.conf') ?? etc
+  return etc
+}
+
+export function readHostFacts(): HostFacts {
+  return {
+    hardLimits: parseProcLimits(read('/proc/self/limits') ?? ''),
+    resolvConf: hostResolvConf(),
+    hosts: read('/etc/hosts') ?? '',
+    hostname: hostname(),
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * Image config + `run` options → OCI runtime config: podman's specgen, for what cocker runs.
+ * Pure: everything it needs from the image's files or the host comes in through the input, and
+ * the files it wants next to the container (hostname, hosts, resolv.conf) go out as data.
+ */
+import path from 'node:path'
+import { CockerError } from '../errors.js'
+import { CAPABILITIES, signalNumber } from '../runtime/linux.js'
+import type { IdMapping, Mount, Namespace, NamespaceType, Process, Resources, Rlimit, Spec } from '../runtime/oci-spec.js'
+import {
+  CONTAINER_ENV, DEFAULT_CAPABILITIES, MASKED_PATHS, NETNS_SYSCTLS, READ_ONLY_TMPFS, READONLY_PATHS, RLIMIT_DEFAULT,
+  systemMounts,
+} from './defaults.js'
+import { hostsFile, resolvConf } from './etc-files.js'
+import type { HostFacts } from './host.js'
+import { DEFAULT_PATH, hasEnv, mergeEnv, processArgs, type ImageInfo } from './image-config.js'
+import type { MountRequest, NamespaceMode, RunOptions } from './run-options.js'
+import { defaultSeccompProfile } from './seccomp-default.js'
+import { resolveUser } from './user.js'
+
+export interface ContainerConfigInput {
+  image: ImageInfo
+  /** The image as the user named it, for messages. */
+  imageName?: string
+  options: RunOptions
+  /** Absolute path of the container's root filesystem (mounted by the caller). */
+  rootfs: string
+  /** The caller's user namespace maps when rootless (0 → own uid, 1… → subordinate ids). */
+  rootless?: { uidMappings: IdMapping[]; gidMappings: IdMapping[] }
+  /** A file of the image by its path in the rootfs, or undefined if absent (for /etc/passwd, /etc/group). */
+  readFile(pathInRootfs: string): string | undefined
+  containerId: string
+  /** The container's name (given or generated). */
+  name?: string
+  /** Default hostname; podman's is the first 12 characters of the id. */
+  hostname?: string
+  /** Where the caller writes `files`: they are bind-mounted from there. */
+  userdataDir: string
+  host: HostFacts
+  /** Which cgroup hierarchy the host runs; on v2 the container gets its own cgroup namespace, as with podman. */
+  cgroupVersion?: 'v1' | 'v2'
+  /** node's process.arch names, for the seccomp profile. */
+  arch?: string
+}
+
+export interface ContainerConfig {
+  spec: Spec
+  /** To write before the container starts: absolute path in userdataDir → contents. */
+  files: { path: string; content: string }[]
+  warnings: string[]
+}
+
+const SIGTERM = 15
+const PERIOD_US = 100_000
+const MIN_MEMORY = 6 * 1024 * 1024 // podman's minimum: smaller limits kill the runtime before the command starts
+
+/**
+ * The runtime config for one container. The image's Volumes (podman makes anonymous volumes of
+ * them) and ExposedPorts are not applied yet: cocker has neither volumes nor networking.
+ * Throws CockerError INVALID_ARGUMENT for what the user asked that cannot be (no command, an
+ * unknown user, a sysctl outside the container's namespaces, too small a memory limit).
+ */
+export function buildContainerConfig(input: ContainerConfigInput): ContainerConfig {
+  const o = input.options
+  const image = input.image.config ?? {}
+  const warnings: string[] = []
+  const rootless = input.rootless !== undefined
+
+  const hostNetwork = o.network.mode === 'host'
+  const hostUts = o.uts.mode === 'host'
+  const hostname = hostUts ? input.host.hostname
+    : o.hostname ?? (hostNetwork ? input.host.hostname : input.hostname ?? input.containerId.slice(0, 12))
+
+  const user = resolveUser(o.user ?? image.User ?? '', input.readFile)
+  const bounding = capabilities(o)
+  const env = mergeEnv([`PATH=${DEFAULT_PATH}`, 'TERM=xterm', CONTAINER_ENV], image.Env, o.env)
+  if (!hasEnv(env, 'HOME')) env.push(`HOME=${user.home}`)
+  if (!hasEnv(env, 'HOSTNAME')) env.push(`HOSTNAME=${hostname}`)
+
+  const proc: Process = {
+    terminal: o.tty,
+    user: { uid: user.uid, gid: user.gid, umask: 0o022, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
+    args: processArgs(image, o.entrypoint, o.command, input.imageName),
+    env,
+    cwd: path.posix.resolve('/', o.workdir ?? (image.WorkingDir || '/')),
+    capabilities: processCapabilities(bounding, user.uid, o.capAdd),
+    rlimits: rlimits(o.ulimits, input.host.hardLimits),
+    noNewPrivileges: o.noNewPrivileges,
+  }
+
+  const userdata = (name: string) => path.posix.join(input.userdataDir, name)
+  const files = [
+    { path: userdata('hostname'), content: `${hostname}\n` },
+    { path: userdata('hosts'), content: hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts }) },
+    { path: userdata('resolv.conf'), content: resolvConf(input.host.resolvConf, hostNetwork) },
+  ]
+
+  const spec: Spec = {
+    ociVersion: '1.0.2',
+    process: proc,
+    root: { path: input.rootfs, ...(o.readOnly ? { readonly: true } : {}) },
+    ...(hostUts ? {} : { hostname }),
+    mounts: mounts(input, userdata),
+    annotations: { ...o.annotations, 'org.opencontainers.image.stopSignal': String(stopSignal(o, image.StopSignal, warnings)) },
+    linux: {
+      namespaces: namespaces(o, rootless, input.cgroupVersion === 'v2'),
+      ...(input.rootless ? { uidMappings: input.rootless.uidMappings, gidMappings: input.rootless.gidMappings } : {}),
+      sysctl: sysctls(o),
+      ...resources(o, rootless),
+      ...(o.privileged ? {} : maskedAndReadonly(o)),
+    },
+  }
+  if (!o.privileged && o.seccomp.kind !== 'unconfined') {
+    spec.linux!.seccomp = o.seccomp.kind === 'profile' ? o.seccomp.profile : defaultSeccompProfile(bounding, input.arch)
+  }
+  return { spec, files, warnings }
+}
+
+/** The bounding set: podman's defaults, --cap-add, --cap-drop; everything when privileged. */
+function capabilities(o: RunOptions): string[] {
+  const all: string[] = [...CAPABILITIES]
+  if (o.privileged || o.capAdd.includes('ALL')) {
+    return o.capDrop.includes('ALL') ? [] : all.filter(c => !o.capDrop.includes(c))
+  }
+  // --cap-drop ALL --cap-add X leaves exactly X
+  const base: string[] = o.capDrop.includes('ALL') ? [] : [...DEFAULT_CAPABILITIES].filter(c => !o.capDrop.includes(c))
+  return all.filter(c => base.includes(c) || o.capAdd.includes(c))
+}
+
+/**
+ * Root gets the bounding set as its effective and permitted sets. Another user starts with
+ * none, as after any setuid to non-root, except those given with --cap-add, which podman raises
+ * as ambient capabilities so that they survive the exec.
+ */
+function processCapabilities(bounding: string[], uid: number, capAdd: string[]): Process['capabilities'] {
+  if (uid === 0) return { bounding, effective: bounding, permitted: bounding }
+  const added = capAdd.includes('ALL') ? bounding : bounding.filter(c => capAdd.includes(c))
+  return { bounding, effective: added, permitted: added, inheritable: added, ambient: added }
+}
+
+/**
+ * podman raises NOFILE and NPROC to 1048576. Asking for more than the hard limit needs
+ * CAP_SYS_RESOURCE, which root lacks on some hosts (and rootless never has), so the default is
+ * the caller's hard limit when that is lower. Limits given with --ulimit are passed as asked.
+ */
+function rlimits(ulimits: Rlimit[], hardLimits: Record<string, number>): Rlimit[] {
+  const out: Rlimit[] = []
+  for (const type of ['RLIMIT_NOFILE', 'RLIMIT_NPROC']) {
+    const hard = hardLimits[type]
+    if (hard === undefined || ulimits.some(u => u.type === type)) continue
+    const value = Math.min(hard, RLIMIT_DEFAULT)
+    out.push({ type, soft: value, hard: value })
+  }
+  return [...out, ...ulimits]
+}
+
+function stopSignal(o: RunOptions, imageSignal: string | undefined, warnings: string[]): number {
+  if (o.stopSignal) return signalNumber(o.stopSignal)!
+  if (!imageSignal) return SIGTERM
+  const n = signalNumber(imageSignal)
+  if (n === undefined) warnings.push(`the image's StopSignal "${imageSignal}" is not a signal: using SIGTERM`)
+  return n ?? SIGTERM
+}
+
+function namespaces(o: RunOptions, rootless: boolean, cgroupns: boolean): Namespace[] {
+  const out: Namespace[] = []
+  const add = (type: NamespaceType, mode: NamespaceMode) => {
+    if (mode.mode === 'private') out.push({ type })
+    else if (mode.mode === 'path') out.push({ type, path: mode.path })
+  }
+  add('pid', o.pid)
+  // a private network namespace holds only loopback until cocker has a network stack
+  add('network', o.network)
+  add('ipc', o.ipc)
+  add('uts', o.uts)
+  out.push({ type: 'mount' })
+  if (cgroupns) out.push({ type: 'cgroup' })
+  if (rootless) out.push({ type: 'user' })
+  return out
+}
+
+function mounts(input: ContainerConfigInput, userdata: (name: string) => string): Mount[] {
+  const o = input.options
+  const rootless = input.rootless !== undefined
+  const ro = o.privileged ? [] : ['ro']
+  // sysfs may only be mounted by the owner of the network namespace: without one of its own, a
+  // rootless container sees the host's, read-only (see runtime/spec-template.ts)
+  const sysfs: Mount = rootless && o.network.mode !== 'private'
+    ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+    : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] }
+  const cgroup: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup',
+    options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', ...ro] }
+  const etc = (name: string): Mount => ({ destination: `/etc/${name}`, type: 'bind', source: userdata(name),
+    options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] })
+  const defaults: Mount[] = [
+    ...systemMounts({ rootless, hostDev: o.privileged, sysfs, cgroup }),
+    etc('hostname'), etc('hosts'), etc('resolv.conf'),
+    ...(o.readOnly && o.readOnlyTmpfs
+      ? READ_ONLY_TMPFS.map((d): Mount => ({ destination: d, type: 'tmpfs', source: 'tmpfs',
+        options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] }))
+      : []),
+  ]
+  const user = o.mounts.map(toMount)
+  const taken = new Set(user.map(m => m.destination))
+  // a mount lands on top of its parent's, so parents first; sort is stable for equal depths
+  const depth = (m: Mount) => m.destination.split('/').filter(Boolean).length
+  return [...defaults.filter(m => !taken.has(m.destination)), ...user.sort((a, b) => depth(a) - depth(b))]
+}
+
+function toMount(m: MountRequest): Mount {
+  return m.type === 'bind'
+    ? { destination: m.destination, type: 'bind', source: m.source, options: m.options }
+    : { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: m.options }
+}
+
+// Sysctls that belong to a namespace the container has (podman's list); the rest would change the host.
+const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax',
+  'kernel.shmmni', 'kernel.shm_rmid_forced']
+
+function sysctls(o: RunOptions): Record<string, string> {
+  const out = o.network.mode === 'private' ? { ...NETNS_SYSCTLS } : {}
+  for (const [key, value] of Object.entries(o.sysctls)) {
+    const fail = (why: string, hint?: string) => new CockerError('INVALID_ARGUMENT', `--sysctl ${key}=${value}: ${why}`, { hint })
+    if (IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.')) {
+      if (o.ipc.mode === 'host') throw fail('the container shares the host\'s IPC namespace', 'drop --ipc host, or the sysctl')
+    } else if (key.startsWith('net.')) {
+      if (o.network.mode === 'host') throw fail('the container shares the host\'s network namespace', 'drop --network host, or the sysctl')
+    } else if (key === 'kernel.hostname' || key === 'kernel.domainname') {
+      throw fail('set the hostname with --hostname')
+    } else {
+      throw fail('not a namespaced sysctl: it would change the host', 'only kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* and net.* can be set per container')
+    }
+    out[key] = value
+  }
+  return out
+}
+
+function resources(o: RunOptions, rootless: boolean): { resources?: Resources } {
+  const r: Resources = {}
+  if (o.memory !== undefined) {
+    if (o.memory < MIN_MEMORY) {
+      throw new CockerError('INVALID_ARGUMENT', `--memory ${o.memory}: the minimum memory limit is 6MB`, { hint: 'use --memory 6m or more' })
+    }
+    r.memory = { limit: o.memory }
+  }
+  if (o.memorySwap !== undefined) {
+    if (o.memory === undefined) {
+      throw new CockerError('INVALID_ARGUMENT', '--memory-swap needs --memory', { hint: 'give both, e.g. --memory 512m --memory-swap 1g' })
+    }
+    if (o.memorySwap !== -1 && o.memorySwap < o.memory) {
+      throw new CockerError('INVALID_ARGUMENT', '--memory-swap is smaller than --memory: it counts memory plus swap', { hint: 'use a value at least as large as --memory, or -1 for unlimited swap' })
+    }
+    r.memory = { ...r.memory, swap: o.memorySwap }
+  }
+  if (o.cpus !== undefined) r.cpu = { quota: Math.round(o.cpus * PERIOD_US), period: PERIOD_US }
+  if (o.pidsLimit !== undefined && o.pidsLimit > 0) r.pids = { limit: o.pidsLimit }
+  if (o.cgroups === 'disabled' && Object.keys(r).length) {
+    throw new CockerError('INVALID_ARGUMENT', 'resource limits need cgroups, and --cgroups disabled turns them off',
+      { hint: 'drop --cgroups disabled, or the --memory, --cpus and --pids-limit options' })
+  }
+  // the device cgroup is root's to set: deny all, the runtime then allows the default devices
+  if (!rootless && o.cgroups !== 'disabled') r.devices = [{ allow: o.privileged, access: 'rwm' }]
+  return Object.keys(r).length ? { resources: r } : {}
+}
+
+function maskedAndReadonly(o: RunOptions): { maskedPaths: string[]; readonlyPaths: string[] } {
+  if (o.unmask.includes('ALL')) return { maskedPaths: [...o.mask], readonlyPaths: [] }
+  const keep = (p: string) => !o.unmask.includes(p)
+  return {
+    maskedPaths: [...new Set([...MASKED_PATHS.filter(keep), ...o.mask])],
+    readonlyPaths: READONLY_PATHS.filter(keep),
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * The options of `cocker run` as the spec builder takes them, and the pure parsers that turn
+ * podman's flag syntax (`-v HOST:CTR:ro`, `--memory 512m`, `--ulimit nofile=1024:2048`) into
+ * them. Each parser names the flag and the offending value in its error.
+ */
+import { CockerError } from '../errors.js'
+import { CAPABILITIES, RLIMITS, signalNumber } from '../runtime/linux.js'
+import type { Rlimit, Seccomp } from '../runtime/oci-spec.js'
+
+export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
+
+/** A bind mount or a tmpfs, from -v, --mount or --tmpfs. `options` are OCI mount options. */
+export type MountRequest =
+  | { type: 'bind'; source: string; destination: string; options: string[] }
+  | { type: 'tmpfs'; destination: string; options: string[] }
+
+export interface RunOptions {
+  /** undefined: the image's; []: cleared (`--entrypoint ''`), which also drops the image's Cmd. */
+  entrypoint?: string[]
+  /** The arguments after IMAGE; they replace the image's Cmd. */
+  command: string[]
+  /** KEY=VALUE, in order: --env-file entries, then -e (bare KEYs already resolved from the host). */
+  env: string[]
+  user?: string
+  workdir?: string
+  hostname?: string
+  name?: string
+  tty: boolean
+  interactive: boolean
+  readOnly: boolean
+  /** With --read-only: tmpfs on /run, /tmp and /var/tmp (podman's --read-only-tmpfs, on by default). */
+  readOnlyTmpfs: boolean
+  privileged: boolean
+  /** CAP_* names, or 'ALL'. */
+  capAdd: string[]
+  capDrop: string[]
+  seccomp: { kind: 'default' } | { kind: 'unconfined' } | { kind: 'profile'; profile: Seccomp }
+  noNewPrivileges: boolean
+  /** Extra paths to mask, and masked or read-only paths to expose ('ALL' for every one). */
+  mask: string[]
+  unmask: string[]
+  ulimits: Rlimit[]
+  sysctls: Record<string, string>
+  mounts: MountRequest[]
+  network: NamespaceMode
+  pid: NamespaceMode
+  ipc: NamespaceMode
+  uts: NamespaceMode
+  /** Bytes. */
+  memory?: number
+  /** Bytes of memory plus swap; -1 is unlimited. */
+  memorySwap?: number
+  cpus?: number
+  /** undefined: no limit asked for; 0 or -1: unlimited. */
+  pidsLimit?: number
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  /** A signal name or number, as given. */
+  stopSignal?: string
+  rm: boolean
+  detach: boolean
+  pull: 'always' | 'missing' | 'never' | 'newer'
+  platform: { os?: string; architecture?: string; variant?: string }
+  tlsVerify: boolean
+  cgroups: 'enabled' | 'disabled'
+}
+
+/** The options of a plain `cocker run IMAGE`. */
+export function defaultRunOptions(): RunOptions {
+  return {
+    command: [], env: [], tty: false, interactive: false, readOnly: false, readOnlyTmpfs: true,
+    privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
+    sysctls: {}, mounts: [], network: { mode: 'private' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
+    uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
+    tlsVerify: true, cgroups: 'enabled',
+  }
+}
+
+const invalid = (message: string, hint?: string) => new CockerError('INVALID_ARGUMENT', message, { hint })
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }
+
+/** "512m" → bytes. Binary units, as podman (go-units RAMInBytes): k is 1024. */
+export function parseSize(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?$/i.exec(value.trim())
+  if (!m) throw invalid(`${flag} ${value}: invalid size; use a number with an optional b, k, m or g suffix`)
+  return Math.floor(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()])
+}
+
+/** "KEY=VALUE" → [KEY, VALUE]; the value may be empty, the key may not. */
+export function parseKeyValue(flag: string, value: string): [string, string] {
+  const eq = value.indexOf('=')
+  if (eq <= 0) throw invalid(`${flag} ${value}: expected KEY=VALUE`)
+  return [value.slice(0, eq), value.slice(eq + 1)]
+}
+
+/** "net_admin", "CAP_NET_ADMIN", "all" → "CAP_NET_ADMIN" or "ALL". */
+export function normalizeCapability(flag: string, value: string): string {
+  const upper = value.trim().toUpperCase()
+  if (upper === 'ALL') return 'ALL'
+  const name = upper.startsWith('CAP_') ? upper : `CAP_${upper}`
+  if (!(CAPABILITIES as readonly string[]).includes(name)) {
+    throw invalid(`${flag} ${value}: unknown capability`, 'see capabilities(7) for the names, e.g. NET_ADMIN or SYS_PTRACE')
+  }
+  return name
+}
+
+/** "host", "private", "ns:/proc/1/ns/pid". `extra` lists further accepted words that mean private. */
+export function parseNamespaceMode(flag: string, value: string, extra: readonly string[] = []): NamespaceMode {
+  if (value === 'host') return { mode: 'host' }
+  if (value === 'private' || extra.includes(value)) return { mode: 'private' }
+  if (value.startsWith('ns:') && value.length > 3) {
+    const path = value.slice(3)
+    if (!path.startsWith('/')) throw invalid(`${flag} ${value}: the namespace path must be absolute`)
+    return { mode: 'path', path }
+  }
+  if (value.startsWith('container:')) {
+    throw new CockerError('NOT_SUPPORTED', `${flag} ${value}: joining another container's namespace is not supported yet`)
+  }
+  throw invalid(`${flag} ${value}: unknown mode`, `use ${['host', 'private', ...extra, 'ns:PATH'].join(', ')}`)
+}
+
+/** --network: only the modes that need no network stack yet. */
+export function parseNetwork(value: string): NamespaceMode {
+  if (['bridge', 'slirp4netns', 'pasta'].includes(value.split(':')[0])) {
+    throw new CockerError('NOT_SUPPORTED', `--network ${value}: cocker has no network stack yet`,
+      { hint: 'use --network none (loopback only, the default) or --network host' })
+  }
+  return parseNamespaceMode('--network', value, ['none'])
+}
+
+const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss',
+  'rtprio', 'rttime', 'sigpending', 'stack', 'as']
+
+/** "nofile=1024:2048" or "nofile=1024" (hard = soft). */
+export function parseUlimit(value: string): Rlimit {
+  const m = /^([a-z]+)=(\d+)(?::(\d+))?$/.exec(value)
+  if (!m) throw invalid(`--ulimit ${value}: expected NAME=SOFT[:HARD], e.g. nofile=1024:2048`)
+  if (!ULIMIT_NAMES.includes(m[1])) throw invalid(`--ulimit ${value}: unknown limit "${m[1]}"`, `known limits: ${ULIMIT_NAMES.join(', ')}`)
+  const type = `RLIMIT_${m[1].toUpperCase()}`
+  if (!Object.hasOwn(RLIMITS, type)) throw new Error(`no RLIMITS entry for ${type}`)
+  const soft = Number(m[2])
+  const hard = m[3] === undefined ? soft : Number(m[3])
+  if (!Number.isSafeInteger(soft) || !Number.isSafeInteger(hard)) throw invalid(`--ulimit ${value}: the value is too large`)
+  if (soft > hard) throw invalid(`--ulimit ${value}: the soft limit is above the hard limit`)
+  return { type, soft, hard }
+}
+
+export function parseStopSignal(value: string): string {
+  if (signalNumber(value) === undefined) throw invalid(`--stop-signal ${value}: unknown signal`, 'use a name such as TERM or SIGINT, or a number')
+  return value
+}
+
+// mount options a user may give on -v (SELinux relabel and chown options are accepted and ignored)
+const VOLUME_OPTIONS = new Set(['ro', 'rw', 'z', 'Z', 'U', 'bind', 'rbind', 'nosuid', 'suid', 'nodev', 'dev', 'noexec',
+  'exec', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable'])
+const PROPAGATION = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable']
+
+/** Bind options from -v's option list: podman binds recursively and privately unless told otherwise. */
+function bindOptions(flag: string, value: string, given: string[]): string[] {
+  for (const o of given) {
+    if (!VOLUME_OPTIONS.has(o)) throw invalid(`${flag} ${value}: unknown option "${o}"`, 'known options: ro, rw, z, Z, U, bind, rbind, nosuid, nodev, noexec and the propagation modes')
+  }
+  if (given.includes('ro') && given.includes('rw')) throw invalid(`${flag} ${value}: "ro" and "rw" contradict each other`)
+  const kept = given.filter(o => !['z', 'Z', 'U', 'rw'].includes(o))
+  const options = kept.some(o => o === 'bind' || o === 'rbind') ? kept : ['rbind', ...kept]
+  if (!kept.some(o => PROPAGATION.includes(o))) options.push('rprivate')
+  return options
+}
+
+/**
+ * A host path as the user typed it: absolute, or relative to `cwd` when it starts with "."
+ * (podman's rule). Anything else names a volume.
+ */
+function hostPath(flag: string, value: string, source: string, cwd: string): string {
+  if (source.startsWith('/')) return source
+  if (source.startsWith('.')) return joinPath(cwd, source)
+  throw new CockerError('NOT_SUPPORTED', `${flag} ${value}: named volumes are not supported yet`,
+    { hint: 'bind-mount a host directory instead: give an absolute path, or one starting with "./"' })
+}
+
+function joinPath(base: string, rel: string): string {
+  const parts: string[] = []
+  for (const p of `${base}/${rel}`.split('/')) {
+    if (p === '' || p === '.') continue
+    if (p === '..') parts.pop()
+    else parts.push(p)
+  }
+  return `/${parts.join('/')}`
+}
+
+function containerPath(flag: string, value: string, target: string): string {
+  if (!target.startsWith('/')) throw invalid(`${flag} ${value}: the container path must be absolute`)
+  return joinPath('/', target)
+}
+
+/** -v HOST:CTR[:OPTIONS]. A lone CTR would be an anonymous volume. */
+export function parseVolume(value: string, cwd: string): MountRequest {
+  const parts = value.split(':')
+  if (parts.length === 1 || parts[0] === '') {
+    throw new CockerError('NOT_SUPPORTED', `--volume ${value}: anonymous volumes are not supported yet`,
+      { hint: 'give a host directory: -v /host/dir:/container/dir' })
+  }
+  if (parts.length > 3) throw invalid(`--volume ${value}: expected HOST:CONTAINER[:OPTIONS]`)
+  const [source, target, opts] = parts
+  if (target === '') throw invalid(`--volume ${value}: the container path is empty`)
+  const destination = containerPath('--volume', value, target)
+  return {
+    type: 'bind', source: hostPath('--volume', value, source, cwd), destination,
+    options: bindOptions('--volume', value, opts ? opts.split(',') : []),
+  }
+}
+
+/** Options podman's tmpfs mounts get before the user's. */
+const TMPFS_DEFAULTS = ['rw', 'noexec', 'nosuid', 'nodev']
+
+/** --tmpfs /path[:OPTIONS]. */
+export function parseTmpfs(value: string): MountRequest {
+  const colon = value.indexOf(':')
+  const target = colon < 0 ? value : value.slice(0, colon)
+  const opts = colon < 0 ? [] : value.slice(colon + 1).split(',').filter(Boolean)
+  return { type: 'tmpfs', destination: containerPath('--tmpfs', value, target), options: mergeTmpfsOptions(opts) }
+}
+
+/** The user's options win over the defaults they contradict (exec over noexec…). */
+function mergeTmpfsOptions(user: string[]): string[] {
+  const opposite = (o: string) => (o.startsWith('no') ? o.slice(2) : `no${o}`)
+  const defaults = TMPFS_DEFAULTS.filter(d => !user.includes(opposite(d)) && !(d === 'rw' && user.includes('ro')))
+  return [...defaults, ...user.filter(o => !defaults.includes(o))]
+}
+
+/** --mount type=bind,source=/a,target=/b[,readonly][,bind-propagation=P] | type=tmpfs,target=/t[,tmpfs-size=S][,tmpfs-mode=M]. */
+export function parseMount(value: string, cwd: string): MountRequest {
+  const fields = new Map<string, string | undefined>()
+  for (const item of value.split(',')) {
+    const eq = item.indexOf('=')
+    fields.set(eq < 0 ? item : item.slice(0, eq), eq < 0 ? undefined : item.slice(eq + 1))
+  }
+  const take = (...names: string[]) => {
+    for (const n of names) if (fields.has(n)) { const v = fields.get(n); fields.delete(n); return v ?? '' }
+    return undefined
+  }
+  const flag = (...names: string[]) => {
+    const v = take(...names)
+    if (v === undefined || v === '' || v === 'true' || v === '1') return v !== undefined
+    if (v === 'false' || v === '0') return false
+    throw invalid(`--mount ${value}: "${names[0]}" takes true or false`)
+  }
+  const type = take('type')
+  const target = take('target', 'destination', 'dst')
+  if (target === undefined || target === '') throw invalid(`--mount ${value}: a target is required (target=/path)`)
+  const destination = containerPath('--mount', value, target)
+  let mount: MountRequest
+  if (type === 'bind') {
+    const source = take('source', 'src')
+    if (!source) throw invalid(`--mount ${value}: a bind mount needs source=/host/path`)
+    const readonly = flag('readonly', 'ro')
+    const propagation = take('bind-propagation')
+    if (propagation !== undefined && !PROPAGATION.includes(propagation)) {
+      throw invalid(`--mount ${value}: unknown bind-propagation "${propagation}"`, `use one of ${PROPAGATION.join(', ')}`)
+    }
+    const recursive = !flag('bind-nonrecursive')
+    take('relabel', 'consistency')
+    mount = {
+      type: 'bind', source: hostPath('--mount', value, source, cwd), destination,
+      options: [recursive ? 'rbind' : 'bind', ...(readonly ? ['ro'] : []), propagation ?? 'rprivate'],
+    }
+  } else if (type === 'tmpfs') {
+    const opts: string[] = []
+    const size = take('tmpfs-size')
+    if (size !== undefined) opts.push(`size=${parseSize('--mount tmpfs-size', size)}`)
+    const mode = take('tmpfs-mode')
+    if (mode !== undefined) {
+      if (!/^[0-7]{1,4}$/.test(mode)) throw invalid(`--mount ${value}: tmpfs-mode must be octal, e.g. 1777`)
+      opts.push(`mode=${mode}`)
+    }
+    if (flag('readonly', 'ro')) opts.push('ro')
+    mount = { type: 'tmpfs', destination, options: mergeTmpfsOptions(opts) }
+  } else if (type === 'volume') {
+    throw new CockerError('NOT_SUPPORTED', `--mount ${value}: named volumes are not supported yet`, { hint: 'use type=bind with a host directory' })
+  } else {
+    throw invalid(`--mount ${value}: unknown or missing type`, 'use type=bind or type=tmpfs')
+  }
+  const left = [...fields.keys()]
+  if (left.length) throw invalid(`--mount ${value}: unknown field "${left[0]}" for type=${type}`)
+  return mount
+}
+
+/** --security-opt: seccomp=unconfined|PATH, no-new-privileges[=true|false]. Profiles are read by the caller. */
+export type SecurityOpt =
+  | { kind: 'seccomp'; value: string }
+  | { kind: 'no-new-privileges'; value: boolean }
+  | { kind: 'mask' | 'unmask'; paths: string[] }
+  | { kind: 'ignored'; what: string }
+
+export function parseSecurityOpt(value: string): SecurityOpt {
+  const eq = value.search(/[=:]/)
+  const key = eq < 0 ? value : value.slice(0, eq)
+  const arg = eq < 0 ? undefined : value.slice(eq + 1)
+  if (key === 'seccomp') {
+    if (!arg) throw invalid(`--security-opt ${value}: expected seccomp=unconfined or seccomp=/path/to/profile.json`)
+    return { kind: 'seccomp', value: arg }
+  }
+  if (key === 'no-new-privileges') {
+    if (arg === undefined || arg === 'true') return { kind: 'no-new-privileges', value: true }
+    if (arg === 'false') return { kind: 'no-new-privileges', value: false }
+    throw invalid(`--security-opt ${value}: no-new-privileges takes true or false`)
+  }
+  if (key === 'mask' || key === 'unmask') {
+    const paths = (arg ?? '').split(':').filter(Boolean)
+    if (!paths.length) throw invalid(`--security-opt ${value}: expected ${key}=/path[:/path...]`)
+    for (const p of paths) {
+      if (!p.startsWith('/') && !(key === 'unmask' && p === 'ALL')) throw invalid(`--security-opt ${value}: "${p}" is not an absolute path`)
+    }
+    return { kind: key, paths }
+  }
+  // cocker applies neither SELinux nor AppArmor; accepting the options keeps podman scripts working
+  if (key === 'label' || key === 'apparmor') return { kind: 'ignored', what: key }
+  throw invalid(`--security-opt ${value}: unknown option`, 'use seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges, mask=PATHS or unmask=PATHS')
+}

@@ -1,0 +1,357 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { compilePlan, type PlanContext } from '../../../lib/runtime/compile.js'
+import { CAPABILITIES } from '../../../lib/runtime/linux.js'
+import type { Mount, Spec } from '../../../lib/runtime/oci-spec.js'
+import { encodePlan } from '../../../lib/runtime/protocol.js'
+import { validateConfig } from '../../../lib/runtime/schema/validate.js'
+import { compileSeccomp } from '../../../lib/runtime/seccomp.js'
+import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from '../../../lib/spec/defaults.js'
+import type { HostFacts } from '../../../lib/spec/host.js'
+import type { ImageRunConfig } from '../../../lib/spec/image-config.js'
+import { buildContainerConfig, type ContainerConfig, type ContainerConfigInput } from '../../../lib/spec/oci-config.js'
+import { defaultRunOptions, type RunOptions } from '../../../lib/spec/run-options.js'
+import { throwsCode } from '../../support/assert.js'
+
+const ID = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+const HOST: HostFacts = {
+  hardLimits: { RLIMIT_NOFILE: 20000, RLIMIT_NPROC: Infinity },
+  resolvConf: 'search example.org\nnameserver 127.0.0.53\n',
+  hosts: '127.0.0.1 localhost\n10.0.0.5 builder\n',
+  hostname: 'builder',
+}
+const FILES: Record<string, string> = {
+  '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nalice:x:1001:1002:Alice:/home/alice:/bin/sh\n',
+  '/etc/group': 'root:x:0:\nstaff:x:1002:\nwheel:x:10:alice\n',
+}
+const ROOTLESS = {
+  uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }],
+  gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }],
+}
+
+function build(options: Partial<RunOptions> = {}, image: ImageRunConfig = { Cmd: ['/bin/sh'] },
+  extra: Partial<ContainerConfigInput> = {}): ContainerConfig {
+  return buildContainerConfig({
+    image: { config: image, os: 'linux', architecture: 'amd64' },
+    imageName: 'busybox',
+    options: { ...defaultRunOptions(), ...options },
+    rootfs: '/var/lib/cocker/containers/c1/merged',
+    readFile: p => FILES[p],
+    containerId: ID,
+    name: 'c1',
+    userdataDir: '/run/cocker/c1',
+    host: HOST,
+    arch: 'x64',
+    ...extra,
+  })
+}
+const spec = (...a: Parameters<typeof build>) => build(...a).spec
+const mount = (s: Spec, destination: string): Mount | undefined => s.mounts!.find(m => m.destination === destination)
+const env = (s: Spec, key: string) => s.process!.env!.filter(e => e.startsWith(`${key}=`)).map(e => e.slice(key.length + 1))
+
+// ---- command line ----
+
+const ARGS: [string, ImageRunConfig, Partial<RunOptions>, string[]][] = [
+  ['Cmd alone', { Cmd: ['/bin/sh'] }, {}, ['/bin/sh']],
+  ['Entrypoint + Cmd', { Entrypoint: ['/init'], Cmd: ['--serve'] }, {}, ['/init', '--serve']],
+  ['args replace Cmd', { Entrypoint: ['/init'], Cmd: ['--serve'] }, { command: ['--help'] }, ['/init', '--help']],
+  ['args without Entrypoint', { Cmd: ['/bin/sh'] }, { command: ['echo', 'hi'] }, ['echo', 'hi']],
+  ['--entrypoint drops Cmd', { Entrypoint: ['/init'], Cmd: ['--serve'] }, { entrypoint: ['/bin/echo'] }, ['/bin/echo']],
+  ['--entrypoint + args', { Cmd: ['/bin/sh'] }, { entrypoint: ['/bin/echo', 'a'], command: ['b'] }, ['/bin/echo', 'a', 'b']],
+  ["--entrypoint '' + args", { Entrypoint: ['/init'], Cmd: ['x'] }, { entrypoint: [], command: ['ls'] }, ['ls']],
+  ['null Cmd', { Entrypoint: ['/init'], Cmd: null }, {}, ['/init']],
+]
+for (const [what, image, options, expected] of ARGS) {
+  test(`args: ${what}`, () => assert.equal(spec(options, image).process!.args, expected))
+}
+
+test('args: nothing to run is an error naming the image', () => {
+  throwsCode(() => build({}, {}), 'INVALID_ARGUMENT', /no command or entrypoint provided, and no CMD or ENTRYPOINT from image busybox/)
+  throwsCode(() => build({ entrypoint: [] }, { Cmd: ['/bin/sh'] }), 'INVALID_ARGUMENT', /no command or entrypoint/)
+})
+
+// ---- environment ----
+
+test('env: podman defaults, then the image, then -e; HOME and HOSTNAME last', () => {
+  const s = spec({ env: ['X=1', 'FOO=override'] }, { Cmd: ['sh'], Env: ['FOO=bar', 'PATH=/opt/bin'] })
+  assert.equal(s.process!.env, ['PATH=/opt/bin', 'TERM=xterm', 'container=podman', 'FOO=override', 'X=1', 'HOME=/root',
+    `HOSTNAME=${ID.slice(0, 12)}`])
+})
+
+test('env: PATH defaults when the image has none; -e may set HOME and HOSTNAME', () => {
+  const s = spec({ env: ['HOME=/x', 'HOSTNAME=h'] })
+  assert.equal(env(s, 'PATH'), ['/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'])
+  assert.equal(env(s, 'HOME'), ['/x'])
+  assert.equal(env(s, 'HOSTNAME'), ['h'])
+})
+
+test('env: TERM=xterm with or without -t; -t sets terminal', () => {
+  assert.equal(env(spec(), 'TERM'), ['xterm'])
+  assert.is(spec().process!.terminal, false)
+  assert.is(spec({ tty: true }).process!.terminal, true)
+})
+
+// ---- user ----
+
+test('user: the image User, overridden by --user', () => {
+  const s = spec({}, { Cmd: ['sh'], User: 'alice' })
+  assert.equal(s.process!.user, { uid: 1001, gid: 1002, umask: 0o022, additionalGids: [1002, 10] })
+  assert.equal(env(s, 'HOME'), ['/home/alice'])
+  assert.equal(spec({ user: '0' }, { Cmd: ['sh'], User: 'alice' }).process!.user.uid, 0)
+})
+
+test('user: none given is root without additional groups', () => {
+  assert.equal(spec().process!.user, { uid: 0, gid: 0, umask: 0o022 })
+})
+
+test('user: an unknown name is an error', () => {
+  throwsCode(() => build({ user: 'bob' }), 'INVALID_ARGUMENT', 'unable to find user bob: no matching entries in passwd file')
+})
+
+test('user: an unknown uid gets HOME=/', () => {
+  assert.equal(env(spec({ user: '4242' }), 'HOME'), ['/'])
+})
+
+// ---- working directory, hostname ----
+
+test('cwd: -w, else WorkingDir, else /', () => {
+  assert.is(spec().process!.cwd, '/')
+  assert.is(spec({}, { Cmd: ['sh'], WorkingDir: '/app' }).process!.cwd, '/app')
+  assert.is(spec({ workdir: '/tmp' }, { Cmd: ['sh'], WorkingDir: '/app' }).process!.cwd, '/tmp')
+})
+
+test('hostname: the id prefix, -h, or the host\'s with --network host or --uts host', () => {
+  assert.is(spec().hostname, ID.slice(0, 12))
+  assert.is(spec({}, undefined, { hostname: 'given' }).hostname, 'given')
+  assert.is(spec({ hostname: 'web' }).hostname, 'web')
+  assert.is(spec({ network: { mode: 'host' } }).hostname, 'builder')
+  const uts = build({ uts: { mode: 'host' } })
+  assert.is(uts.spec.hostname, undefined)
+  assert.is(uts.files.find(f => f.path.endsWith('/hostname'))!.content, 'builder\n')
+})
+
+// ---- /etc files ----
+
+test('files: hostname, hosts and resolv.conf in userdataDir, bind-mounted', () => {
+  const { spec: s, files } = build({ hostname: 'web' })
+  assert.equal(files.map(f => f.path), ['/run/cocker/c1/hostname', '/run/cocker/c1/hosts', '/run/cocker/c1/resolv.conf'])
+  assert.is(files[0].content, 'web\n')
+  assert.match(files[1].content, /^127\.0\.0\.1\tlocalhost/)
+  assert.match(files[1].content, /127\.0\.1\.1\tweb c1\n$/)
+  // the host's only resolver is its own loopback: replaced by the public fallback, search kept
+  assert.is(files[2].content, 'search example.org\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n')
+  for (const name of ['hostname', 'hosts', 'resolv.conf']) {
+    assert.equal(mount(s, `/etc/${name}`), { destination: `/etc/${name}`, type: 'bind', source: `/run/cocker/c1/${name}`, options: ['bind', 'rprivate'] })
+  }
+})
+
+test('files: --network host keeps the host\'s hosts and resolv.conf', () => {
+  const { files } = build({ network: { mode: 'host' } })
+  assert.is(files[1].content, `${HOST.hosts}127.0.1.1\tbuilder c1\n`)
+  assert.is(files[2].content, HOST.resolvConf)
+})
+
+// ---- read-only, privileged, capabilities ----
+
+test('--read-only: read-only root, writable tmpfs on /run /tmp /var/tmp, read-only /etc files', () => {
+  const s = spec({ readOnly: true })
+  assert.equal(s.root, { path: '/var/lib/cocker/containers/c1/merged', readonly: true })
+  for (const d of ['/run', '/tmp', '/var/tmp']) assert.is(mount(s, d)?.type, 'tmpfs')
+  assert.ok(mount(s, '/etc/hosts')!.options!.includes('ro'))
+  assert.is(mount(spec({ readOnly: true, readOnlyTmpfs: false }), '/tmp'), undefined)
+  assert.equal(spec().root, { path: '/var/lib/cocker/containers/c1/merged' })
+})
+
+test('capabilities: podman\'s default set for root, in all three sets', () => {
+  const caps = spec().process!.capabilities!
+  assert.equal([...caps.bounding!].sort(), [...DEFAULT_CAPABILITIES].sort())
+  assert.equal(caps.effective, caps.bounding)
+  assert.equal(caps.permitted, caps.bounding)
+  assert.is(caps.ambient, undefined)
+})
+
+test('capabilities: --cap-add, --cap-drop, ALL', () => {
+  const bounding = (o: Partial<RunOptions>) => spec(o).process!.capabilities!.bounding!
+  assert.ok(bounding({ capAdd: ['CAP_NET_ADMIN'] }).includes('CAP_NET_ADMIN'))
+  assert.not.ok(bounding({ capDrop: ['CAP_CHOWN'] }).includes('CAP_CHOWN'))
+  assert.equal(bounding({ capDrop: ['ALL'] }), [])
+  assert.equal(bounding({ capDrop: ['ALL'], capAdd: ['CAP_KILL'] }), ['CAP_KILL'])
+  assert.equal(bounding({ capAdd: ['ALL'] }), [...CAPABILITIES])
+  assert.equal(bounding({ capAdd: ['ALL'], capDrop: ['CAP_SYS_ADMIN'] }), CAPABILITIES.filter(c => c !== 'CAP_SYS_ADMIN'))
+})
+
+test('capabilities: a non-root user gets only what --cap-add names, as ambient too', () => {
+  assert.equal(spec({ user: 'alice' }).process!.capabilities!.effective, [])
+  const caps = spec({ user: 'alice', capAdd: ['CAP_NET_BIND_SERVICE'] }).process!.capabilities!
+  for (const set of ['effective', 'permitted', 'inheritable', 'ambient'] as const) assert.equal(caps[set], ['CAP_NET_BIND_SERVICE'])
+})
+
+test('--privileged: every capability, no seccomp, no masked or read-only paths, the host\'s /dev', () => {
+  const s = spec({ privileged: true })
+  assert.equal(s.process!.capabilities!.bounding, [...CAPABILITIES])
+  assert.is(s.linux!.seccomp, undefined)
+  assert.is(s.linux!.maskedPaths, undefined)
+  assert.is(s.linux!.readonlyPaths, undefined)
+  assert.equal(mount(s, '/dev'), { destination: '/dev', type: 'bind', source: '/dev', options: ['rbind', 'nosuid', 'rprivate'] })
+  assert.not.ok(mount(s, '/sys')!.options!.includes('ro'))
+  assert.equal(s.linux!.resources!.devices, [{ allow: true, access: 'rwm' }])
+})
+
+test('masked and read-only paths: podman\'s, with --security-opt mask and unmask', () => {
+  const s = spec()
+  assert.equal(s.linux!.maskedPaths, MASKED_PATHS)
+  assert.equal(s.linux!.readonlyPaths, READONLY_PATHS)
+  const changed = spec({ mask: ['/proc/cpuinfo'], unmask: ['/proc/kcore', '/proc/sys'] }).linux!
+  assert.ok(changed.maskedPaths!.includes('/proc/cpuinfo'))
+  assert.not.ok(changed.maskedPaths!.includes('/proc/kcore'))
+  assert.not.ok(changed.readonlyPaths!.includes('/proc/sys'))
+  assert.equal(spec({ unmask: ['ALL'] }).linux!.maskedPaths, [])
+})
+
+// ---- seccomp, no-new-privileges ----
+
+test('seccomp: podman\'s default profile, none when unconfined, the given one otherwise', () => {
+  const s = spec()
+  assert.is(s.linux!.seccomp!.defaultAction, 'SCMP_ACT_ERRNO')
+  assert.is(s.linux!.seccomp!.defaultErrnoRet, 38)
+  assert.is(spec({ seccomp: { kind: 'unconfined' } }).linux!.seccomp, undefined)
+  const profile = { defaultAction: 'SCMP_ACT_ALLOW' as const }
+  assert.equal(spec({ seccomp: { kind: 'profile', profile } }).linux!.seccomp, profile)
+  assert.is(s.process!.noNewPrivileges, false)
+  assert.is(spec({ noNewPrivileges: true }).process!.noNewPrivileges, true)
+})
+
+test('seccomp: the default profile follows the capabilities (chroot needs CAP_SYS_CHROOT)', () => {
+  const rules = (o: Partial<RunOptions>) => spec(o).linux!.seccomp!.syscalls!.filter(r => r.names.includes('chroot')).map(r => r.action)
+  assert.equal(rules({}), ['SCMP_ACT_ALLOW'])
+  assert.equal(rules({ capDrop: ['CAP_SYS_CHROOT'] }), ['SCMP_ACT_ERRNO'])
+})
+
+// ---- rlimits ----
+
+test('rlimits: NOFILE and NPROC raised to 1048576 but never above the caller\'s hard limit', () => {
+  assert.equal(spec().process!.rlimits, [
+    { type: 'RLIMIT_NOFILE', soft: 20000, hard: 20000 },
+    { type: 'RLIMIT_NPROC', soft: 1048576, hard: 1048576 },
+  ])
+  const unknown = spec({}, undefined, { host: { ...HOST, hardLimits: {} } })
+  assert.equal(unknown.process!.rlimits, [])
+})
+
+test('rlimits: --ulimit replaces the default of its type and is passed as asked', () => {
+  const nofile = { type: 'RLIMIT_NOFILE', soft: 100, hard: 50000 }
+  const core = { type: 'RLIMIT_CORE', soft: 0, hard: 0 }
+  assert.equal(spec({ ulimits: [nofile, core] }).process!.rlimits, [
+    { type: 'RLIMIT_NPROC', soft: 1048576, hard: 1048576 }, nofile, core,
+  ])
+})
+
+// ---- namespaces, sysctls ----
+
+const nsTypes = (s: Spec) => s.linux!.namespaces!.map(n => n.path ? `${n.type}=${n.path}` : n.type)
+
+test('namespaces: pid, network, ipc, uts, mount; user when rootless; cgroup on v2', () => {
+  assert.equal(nsTypes(spec()), ['pid', 'network', 'ipc', 'uts', 'mount'])
+  assert.equal(nsTypes(spec({}, undefined, { rootless: ROOTLESS, cgroupVersion: 'v2' })),
+    ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'user'])
+  const host = spec({ network: { mode: 'host' }, pid: { mode: 'host' }, ipc: { mode: 'host' }, uts: { mode: 'path', path: '/proc/1/ns/uts' } })
+  assert.equal(nsTypes(host), ['uts=/proc/1/ns/uts', 'mount'])
+})
+
+test('rootless: the caller\'s maps; /sys is the host\'s, read-only, without a network namespace of its own', () => {
+  const s = spec({}, undefined, { rootless: ROOTLESS })
+  assert.equal(s.linux!.uidMappings, ROOTLESS.uidMappings)
+  assert.equal(s.linux!.gidMappings, ROOTLESS.gidMappings)
+  assert.is(mount(s, '/sys')!.type, 'sysfs')
+  assert.is(s.linux!.resources, undefined)
+  assert.not.ok(mount(s, '/dev/pts')!.options!.includes('gid=5'))
+  const host = spec({ network: { mode: 'host' } }, undefined, { rootless: ROOTLESS })
+  assert.equal(mount(host, '/sys'), { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] })
+})
+
+test('sysctls: ping_group_range with a private network; namespaced ones only', () => {
+  assert.equal(spec().linux!.sysctl, { 'net.ipv4.ping_group_range': '0 0' })
+  assert.equal(spec({ network: { mode: 'host' } }).linux!.sysctl, {})
+  assert.equal(spec({ sysctls: { 'kernel.shmmax': '1000', 'net.core.somaxconn': '1024' } }).linux!.sysctl,
+    { 'net.ipv4.ping_group_range': '0 0', 'kernel.shmmax': '1000', 'net.core.somaxconn': '1024' })
+  throwsCode(() => build({ sysctls: { 'vm.swappiness': '1' } }), 'INVALID_ARGUMENT', /not a namespaced sysctl/)
+  throwsCode(() => build({ sysctls: { 'net.core.somaxconn': '1' }, network: { mode: 'host' } }), 'INVALID_ARGUMENT', /host's network/)
+  throwsCode(() => build({ sysctls: { 'kernel.sem': '1' }, ipc: { mode: 'host' } }), 'INVALID_ARGUMENT', /host's IPC/)
+})
+
+// ---- mounts ----
+
+test('mounts: podman\'s kernel filesystems first, in order', () => {
+  assert.equal(spec().mounts!.map(m => m.destination), ['/proc', '/dev', '/sys', '/dev/pts', '/dev/mqueue', '/dev/shm',
+    '/sys/fs/cgroup', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf'])
+})
+
+test('mounts: volumes after the defaults, parents first; a volume replaces a default at its path', () => {
+  const s = spec({ mounts: [
+    { type: 'bind', source: '/srv/a/b', destination: '/data/sub', options: ['rbind', 'rprivate'] },
+    { type: 'bind', source: '/srv/a', destination: '/data', options: ['rbind', 'ro', 'rprivate'] },
+    { type: 'tmpfs', destination: '/dev/shm', options: ['rw', 'size=1g'] },
+    { type: 'bind', source: '/etc/myhosts', destination: '/etc/hosts', options: ['rbind', 'rprivate'] },
+  ] })
+  const dests = s.mounts!.map(m => m.destination)
+  assert.equal(dests.slice(-4), ['/data', '/data/sub', '/dev/shm', '/etc/hosts'])
+  assert.is(dests.filter(d => d === '/dev/shm').length, 1)
+  assert.equal(mount(s, '/data'), { destination: '/data', type: 'bind', source: '/srv/a', options: ['rbind', 'ro', 'rprivate'] })
+  assert.equal(mount(s, '/dev/shm'), { destination: '/dev/shm', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'size=1g'] })
+})
+
+// ---- resources, annotations ----
+
+test('resources: memory, cpus, pids; the device cgroup as root only', () => {
+  const r = spec({ memory: 64 * 1024 ** 2, memorySwap: 128 * 1024 ** 2, cpus: 1.5, pidsLimit: 100 }).linux!.resources!
+  assert.equal(r.memory, { limit: 64 * 1024 ** 2, swap: 128 * 1024 ** 2 })
+  assert.equal(r.cpu, { quota: 150000, period: 100000 })
+  assert.equal(r.pids, { limit: 100 })
+  assert.equal(r.devices, [{ allow: false, access: 'rwm' }])
+  assert.is(spec({ pidsLimit: -1 }).linux!.resources!.pids, undefined)
+  throwsCode(() => build({ memory: 1024 }), 'INVALID_ARGUMENT', /minimum memory limit is 6MB/)
+  throwsCode(() => build({ memorySwap: 1e9 }), 'INVALID_ARGUMENT', /--memory-swap needs --memory/)
+  throwsCode(() => build({ memory: 1e9, cgroups: 'disabled' }), 'INVALID_ARGUMENT', /need cgroups/)
+  assert.is(spec({ cgroups: 'disabled' }).linux!.resources, undefined)
+})
+
+test('annotations: the user\'s plus the stop signal (option, image, SIGTERM)', () => {
+  assert.equal(spec({ annotations: { a: 'b' } }).annotations, { a: 'b', 'org.opencontainers.image.stopSignal': '15' })
+  assert.is(spec({}, { Cmd: ['sh'], StopSignal: 'SIGQUIT' }).annotations!['org.opencontainers.image.stopSignal'], '3')
+  assert.is(spec({ stopSignal: 'KILL' }, { Cmd: ['sh'], StopSignal: 'SIGQUIT' }).annotations!['org.opencontainers.image.stopSignal'], '9')
+  const bad = build({}, { Cmd: ['sh'], StopSignal: 'SIGNOPE' })
+  assert.is(bad.spec.annotations!['org.opencontainers.image.stopSignal'], '15')
+  assert.match(bad.warnings[0], /SIGNOPE/)
+})
+
+// ---- the runtime accepts what it gets ----
+
+const PLAN_ROOT: PlanContext = { bundle: '/b', rootless: false, hostUid: 0, hostGid: 0, mode: 'wait' }
+const PLAN_ROOTLESS: PlanContext = { bundle: '/b', rootless: true, hostUid: 1000, hostGid: 1000, mode: 'wait' }
+
+const VARIANTS: [string, Partial<RunOptions>][] = [
+  ['plain', {}],
+  ['everything', {
+    tty: true, readOnly: true, user: 'alice', capAdd: ['CAP_NET_ADMIN'], noNewPrivileges: true, workdir: '/w',
+    ulimits: [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }], sysctls: { 'net.core.somaxconn': '512' },
+    mounts: [{ type: 'bind', source: '/srv', destination: '/srv', options: ['rbind', 'ro', 'rprivate'] },
+      { type: 'tmpfs', destination: '/scratch', options: ['rw', 'noexec', 'nosuid', 'nodev', 'size=1048576'] }],
+    memory: 64 * 1024 ** 2, cpus: 0.5, pidsLimit: 50, annotations: { x: 'y' },
+  }],
+  ['privileged, host namespaces', { privileged: true, network: { mode: 'host' }, pid: { mode: 'host' }, ipc: { mode: 'host' } }],
+]
+
+for (const [what, options] of VARIANTS) {
+  for (const [mode, ctx, extra] of [['root', PLAN_ROOT, {}], ['rootless', PLAN_ROOTLESS, { rootless: ROOTLESS }]] as const) {
+    test(`runtime: ${what} (${mode}) passes config.json validation and compiles to a plan`, () => {
+      const s = spec(options, { Cmd: ['/bin/sh'] }, extra)
+      const validated = validateConfig(JSON.parse(JSON.stringify(s)))
+      const seccomp = validated.linux?.seccomp ? { program: compileSeccomp(validated.linux.seccomp, 'x64'), flags: 0 } : undefined
+      const plan = compilePlan(validated, { ...ctx, seccomp, consoleSocket: undefined })
+      encodePlan(plan.ops)
+      assert.ok(plan.ops.some(op => op[0] === 'exec'))
+    })
+  }
+}
+
+test.run()

@@ -1,0 +1,109 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import {
+  normalizeCapability, parseMount, parseNamespaceMode, parseNetwork, parseSecurityOpt, parseSize, parseTmpfs, parseUlimit,
+  parseVolume,
+} from '../../../lib/spec/run-options.js'
+import { throwsCode } from '../../support/assert.js'
+
+test('parseSize: binary units, case-insensitive, optional b', () => {
+  assert.is(parseSize('--memory', '512'), 512)
+  assert.is(parseSize('--memory', '512b'), 512)
+  assert.is(parseSize('--memory', '64k'), 65536)
+  assert.is(parseSize('--memory', '512m'), 512 * 1024 ** 2)
+  assert.is(parseSize('--memory', '1G'), 1024 ** 3)
+  assert.is(parseSize('--memory', '1.5g'), 1.5 * 1024 ** 3)
+  assert.is(parseSize('--memory', '2mb'), 2 * 1024 ** 2)
+  throwsCode(() => parseSize('--memory', '12q'), 'INVALID_ARGUMENT', '--memory 12q: invalid size; use a number with an optional b, k, m or g suffix')
+  throwsCode(() => parseSize('--memory', '-1'), 'INVALID_ARGUMENT')
+  throwsCode(() => parseSize('--memory', ''), 'INVALID_ARGUMENT')
+})
+
+test('parseVolume: HOST:CTR with podman\'s default rbind and rprivate', () => {
+  assert.equal(parseVolume('/srv/data:/data', '/home/u'), { type: 'bind', source: '/srv/data', destination: '/data', options: ['rbind', 'rprivate'] })
+  assert.equal(parseVolume('/srv:/data:ro,Z', '/'), { type: 'bind', source: '/srv', destination: '/data', options: ['rbind', 'ro', 'rprivate'] })
+  assert.equal(parseVolume('/srv:/data:rw,z,bind,rshared', '/').options, ['bind', 'rshared'])
+  assert.equal(parseVolume('/srv:/data/../x/', '/').destination, '/x')
+})
+
+test('parseVolume: relative host paths from the current directory; names are volumes', () => {
+  assert.is((parseVolume('./data:/data', '/home/u') as { source: string }).source, '/home/u/data')
+  assert.is((parseVolume('../data:/data', '/home/u') as { source: string }).source, '/home/data')
+  throwsCode(() => parseVolume('myvol:/data', '/'), 'NOT_SUPPORTED', 'named volumes are not supported yet')
+  throwsCode(() => parseVolume('/data', '/'), 'NOT_SUPPORTED', /anonymous volumes/)
+})
+
+test('parseVolume: bad values', () => {
+  throwsCode(() => parseVolume('/x:y', '/'), 'INVALID_ARGUMENT', '--volume /x:y: the container path must be absolute')
+  throwsCode(() => parseVolume('/x:', '/'), 'INVALID_ARGUMENT', /container path is empty/)
+  throwsCode(() => parseVolume('/x:/y:ro:extra', '/'), 'INVALID_ARGUMENT', /HOST:CONTAINER/)
+  throwsCode(() => parseVolume('/x:/y:fast', '/'), 'INVALID_ARGUMENT', /unknown option "fast"/)
+  throwsCode(() => parseVolume('/x:/y:ro,rw', '/'), 'INVALID_ARGUMENT', /contradict/)
+})
+
+test('parseTmpfs: podman\'s defaults, the user\'s options win', () => {
+  assert.equal(parseTmpfs('/scratch'), { type: 'tmpfs', destination: '/scratch', options: ['rw', 'noexec', 'nosuid', 'nodev'] })
+  assert.equal(parseTmpfs('/scratch:size=64m,exec').options, ['rw', 'nosuid', 'nodev', 'size=64m', 'exec'])
+  assert.equal(parseTmpfs('/scratch:ro').options, ['noexec', 'nosuid', 'nodev', 'ro'])
+  throwsCode(() => parseTmpfs('scratch'), 'INVALID_ARGUMENT', /must be absolute/)
+})
+
+test('parseMount: bind and tmpfs', () => {
+  assert.equal(parseMount('type=bind,source=/a,target=/b', '/'), { type: 'bind', source: '/a', destination: '/b', options: ['rbind', 'rprivate'] })
+  assert.equal(parseMount('type=bind,src=/a,dst=/b,readonly,bind-propagation=rslave', '/').options as string[], ['rbind', 'ro', 'rslave'])
+  assert.equal(parseMount('type=bind,src=/a,destination=/b,ro=false,bind-nonrecursive', '/').options as string[], ['bind', 'rprivate'])
+  assert.equal(parseMount('type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1777', '/'),
+    { type: 'tmpfs', destination: '/t', options: ['rw', 'noexec', 'nosuid', 'nodev', 'size=1048576', 'mode=1777'] })
+})
+
+test('parseMount: bad values', () => {
+  throwsCode(() => parseMount('type=bind,target=/b', '/'), 'INVALID_ARGUMENT', /needs source/)
+  throwsCode(() => parseMount('type=bind,source=/a', '/'), 'INVALID_ARGUMENT', /a target is required/)
+  throwsCode(() => parseMount('source=/a,target=/b', '/'), 'INVALID_ARGUMENT', /unknown or missing type/)
+  throwsCode(() => parseMount('type=volume,source=v,target=/b', '/'), 'NOT_SUPPORTED', /named volumes/)
+  throwsCode(() => parseMount('type=bind,source=/a,target=/b,colour=red', '/'), 'INVALID_ARGUMENT', /unknown field "colour"/)
+  throwsCode(() => parseMount('type=tmpfs,target=/t,tmpfs-mode=rwx', '/'), 'INVALID_ARGUMENT', /octal/)
+  throwsCode(() => parseMount('type=bind,source=/a,target=/b,bind-propagation=sideways', '/'), 'INVALID_ARGUMENT', /bind-propagation/)
+})
+
+test('parseUlimit', () => {
+  assert.equal(parseUlimit('nofile=1024:2048'), { type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 })
+  assert.equal(parseUlimit('core=0'), { type: 'RLIMIT_CORE', soft: 0, hard: 0 })
+  throwsCode(() => parseUlimit('nofile=2048:1024'), 'INVALID_ARGUMENT', /soft limit is above the hard limit/)
+  throwsCode(() => parseUlimit('files=1'), 'INVALID_ARGUMENT', /unknown limit "files"/)
+  throwsCode(() => parseUlimit('nofile'), 'INVALID_ARGUMENT', /NAME=SOFT/)
+})
+
+test('normalizeCapability', () => {
+  assert.is(normalizeCapability('--cap-add', 'net_admin'), 'CAP_NET_ADMIN')
+  assert.is(normalizeCapability('--cap-add', 'CAP_SYS_PTRACE'), 'CAP_SYS_PTRACE')
+  assert.is(normalizeCapability('--cap-drop', 'all'), 'ALL')
+  throwsCode(() => normalizeCapability('--cap-add', 'FLY'), 'INVALID_ARGUMENT', '--cap-add FLY: unknown capability')
+})
+
+test('namespace modes', () => {
+  assert.equal(parseNamespaceMode('--pid', 'host'), { mode: 'host' })
+  assert.equal(parseNamespaceMode('--pid', 'private'), { mode: 'private' })
+  assert.equal(parseNamespaceMode('--ipc', 'ns:/proc/1/ns/ipc'), { mode: 'path', path: '/proc/1/ns/ipc' })
+  assert.equal(parseNetwork('none'), { mode: 'private' })
+  assert.equal(parseNetwork('host'), { mode: 'host' })
+  throwsCode(() => parseNetwork('slirp4netns'), 'NOT_SUPPORTED', /no network stack yet/)
+  throwsCode(() => parseNamespaceMode('--pid', 'container:web'), 'NOT_SUPPORTED')
+  throwsCode(() => parseNamespaceMode('--pid', 'ns:rel'), 'INVALID_ARGUMENT', /absolute/)
+  throwsCode(() => parseNamespaceMode('--uts', 'shared'), 'INVALID_ARGUMENT', /unknown mode/)
+})
+
+test('parseSecurityOpt', () => {
+  assert.equal(parseSecurityOpt('seccomp=unconfined'), { kind: 'seccomp', value: 'unconfined' })
+  assert.equal(parseSecurityOpt('seccomp:/p.json'), { kind: 'seccomp', value: '/p.json' })
+  assert.equal(parseSecurityOpt('no-new-privileges'), { kind: 'no-new-privileges', value: true })
+  assert.equal(parseSecurityOpt('no-new-privileges=false'), { kind: 'no-new-privileges', value: false })
+  assert.equal(parseSecurityOpt('unmask=ALL'), { kind: 'unmask', paths: ['ALL'] })
+  assert.equal(parseSecurityOpt('mask=/proc/a:/proc/b'), { kind: 'mask', paths: ['/proc/a', '/proc/b'] })
+  assert.equal(parseSecurityOpt('label=disable'), { kind: 'ignored', what: 'label' })
+  throwsCode(() => parseSecurityOpt('seccomp'), 'INVALID_ARGUMENT')
+  throwsCode(() => parseSecurityOpt('mask=rel'), 'INVALID_ARGUMENT', /not an absolute path/)
+  throwsCode(() => parseSecurityOpt('turbo=on'), 'INVALID_ARGUMENT', /unknown option/)
+})
+
+test.run()

@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { compileSeccomp } from '../../../lib/runtime/seccomp.js'
+import { SYSCALLS_AARCH64, SYSCALLS_X86, SYSCALLS_X86_64 } from '../../../lib/runtime/syscalls.js'
+import { DEFAULT_CAPABILITIES } from '../../../lib/spec/defaults.js'
+import { defaultSeccompProfile } from '../../../lib/spec/seccomp-default.js'
+import { checkProgram, runProgram } from '../../support/bpf.js'
+
+const ALLOW = 0x7fff0000
+const errno = (e: number) => (0x00050000 | e) >>> 0
+const EPERM = 1
+const EINVAL = 22
+const ENOSYS = 38
+const X86_64 = 0xc000003e
+const I386 = 0x40000003
+const AARCH64 = 0xc00000b7
+
+function filter(caps: readonly string[] = DEFAULT_CAPABILITIES, arch = 'x64') {
+  const prog = compileSeccomp(defaultSeccompProfile(caps, arch), arch)
+  checkProgram(prog)
+  const audit = arch === 'x64' ? X86_64 : AARCH64
+  const table = arch === 'x64' ? SYSCALLS_X86_64 : SYSCALLS_AARCH64
+  return (name: string, args: number[] = []) => {
+    if (!Object.hasOwn(table, name)) throw new Error(`no ${name}`)
+    return runProgram(prog, { arch: audit, nr: table[name], args })
+  }
+}
+
+test('compiles for x86_64 and aarch64', () => {
+  for (const arch of ['x64', 'arm64']) checkProgram(compileSeccomp(defaultSeccompProfile(DEFAULT_CAPABILITIES, arch), arch))
+})
+
+test('allows what programs use', () => {
+  const call = filter()
+  for (const name of ['read', 'write', 'openat', 'execve', 'clone', 'clone3', 'futex', 'arch_prctl', 'statx']) {
+    assert.is(call(name), ALLOW, name)
+  }
+})
+
+test('refuses kexec_load, swapon, userfaultfd and the like with EPERM', () => {
+  const call = filter()
+  for (const name of ['kexec_load', 'kexec_file_load', 'swapon', 'swapoff', 'userfaultfd', 'vmsplice', 'sysfs']) {
+    assert.is(call(name), errno(EPERM), name)
+  }
+})
+
+test('a syscall the profile does not name gets ENOSYS, so libc falls back', () => {
+  const call = filter()
+  for (const name of ['io_uring_setup', 'add_key', 'request_key']) assert.is(call(name), errno(ENOSYS), name)
+})
+
+test('reboot is allowed, as in podman\'s profile: the kernel wants CAP_SYS_BOOT and ends only the PID namespace', () => {
+  assert.is(filter()('reboot'), ALLOW)
+})
+
+test('capability-gated syscalls follow the bounding set', () => {
+  const call = filter()
+  assert.is(call('chroot'), ALLOW)
+  for (const name of ['ptrace', 'mount', 'unshare']) assert.is(call(name), ALLOW, name)
+  for (const name of ['init_module', 'settimeofday', 'acct', 'iopl', 'vhangup', 'open_by_handle_at', 'sethostname', 'bpf']) {
+    assert.is(call(name), errno(EPERM), name)
+  }
+  const admin = filter([...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN', 'CAP_SYS_TIME'])
+  for (const name of ['sethostname', 'bpf', 'settimeofday']) assert.is(admin(name), ALLOW, name)
+  assert.is(filter(['CAP_KILL'])('chroot'), errno(EPERM))
+})
+
+test('personality: only the listed personas', () => {
+  const call = filter()
+  assert.is(call('personality', [0]), ALLOW)
+  assert.is(call('personality', [0x8]), ALLOW)
+  assert.is(call('personality', [0xffffffff]), ALLOW)
+  assert.is(call('personality', [0x0040000]), errno(ENOSYS))
+})
+
+test('socket: no audit netlink without CAP_AUDIT_WRITE', () => {
+  const AF_INET = 2
+  const AF_NETLINK = 16
+  const NETLINK_ROUTE = 0
+  const NETLINK_AUDIT = 9
+  const call = filter()
+  assert.is(call('socket', [AF_INET, 1, 0]), ALLOW)
+  assert.is(call('socket', [AF_NETLINK, 3, NETLINK_ROUTE]), ALLOW)
+  assert.is(call('socket', [AF_NETLINK, 3, NETLINK_AUDIT]), errno(EINVAL))
+  assert.is(filter([...DEFAULT_CAPABILITIES, 'CAP_AUDIT_WRITE'])('socket', [AF_NETLINK, 3, NETLINK_AUDIT]), ALLOW)
+})
+
+test('32-bit x86 programs are filtered too', () => {
+  const prog = compileSeccomp(defaultSeccompProfile(DEFAULT_CAPABILITIES, 'x64'), 'x64')
+  assert.is(runProgram(prog, { arch: I386, nr: SYSCALLS_X86.read }), ALLOW)
+  assert.is(runProgram(prog, { arch: I386, nr: SYSCALLS_X86.kexec_load }), errno(EPERM))
+})
+
+// podman's own profile, where the host has one, names the same syscalls
+const PODMAN_PROFILE = '/usr/share/containers/seccomp.json'
+test('the allow and deny lists match the installed podman profile', () => {
+  if (!existsSync(PODMAN_PROFILE)) {
+    console.log(`skip: ${PODMAN_PROFILE} is not installed`)
+    return
+  }
+  const podman = JSON.parse(readFileSync(PODMAN_PROFILE, 'utf8')) as { syscalls: { names: string[]; action: string; includes?: object; excludes?: object; args?: unknown[] | null }[] }
+  const unconditional = (action: string) => new Set(podman.syscalls
+    .filter(s => s.action === action && !s.args?.length && !Object.keys(s.includes ?? {}).length && !Object.keys(s.excludes ?? {}).length)
+    .flatMap(s => s.names))
+  const ours = defaultSeccompProfile(DEFAULT_CAPABILITIES, 'none').syscalls!
+  assert.equal(new Set(ours[0].names), unconditional('SCMP_ACT_ERRNO'))
+  assert.equal(new Set(ours[1].names), unconditional('SCMP_ACT_ALLOW'))
+})
+
+test.run()
