@@ -36,6 +36,8 @@ interface LaunchOptions {
   id: string; bundle: string; pidFile?: string; consoleSocket?: string; noPivot?: boolean; preserveFds?: number
   /** cocker's containers: the image's layers, mounted on the rootfs in the container's mount namespace. */
   rootfsOverlay?: PlanContext['rootfsOverlay']
+  /** `run` without -i: the container reads /dev/null, not our stdin. */
+  stdin?: 'inherit' | 'ignore'
 }
 
 const HOOK_STAGES_IN_TS = ['prestart', 'createRuntime'] as const
@@ -76,8 +78,8 @@ function writePidFile(file: string | undefined, pid: number): void {
   renameSync(tmp, file)
 }
 
-function stdioFor(preserveFds = 0): HelperOptions['stdio'] {
-  return ['inherit', 'inherit', 'inherit', ...Array.from({ length: preserveFds }, (_, i) => 3 + i)]
+function stdioFor(preserveFds = 0, stdin: 'inherit' | 'ignore' = 'inherit'): HelperOptions['stdio'] {
+  return [stdin, 'inherit', 'inherit', ...Array.from({ length: preserveFds }, (_, i) => 3 + i)]
 }
 
 function statusOf(ctx: RuntimeContext, record: ContainerRecord): Status {
@@ -132,7 +134,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
     if (cgroups.procs.length && layout.version !== 'v2') primeCgroupMoves(layout, readFileSync('/proc/self/cgroup', 'utf8'))
     const result = await runHelper(encodePlan(plan.ops), {
       until: after.until,
-      stdio: stdioFor(o.preserveFds),
+      stdio: stdioFor(o.preserveFds, o.stdin),
       forwardSignals: after.until === 'exit',
       onUsernsReady: async pid => mapIdsExternally(pid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? []),
       onPid: pid => {
@@ -333,7 +335,7 @@ export async function execProcess(ctx: RuntimeContext, o: {
   warnings.forEach(w => ctx.warn(w))
   const result = await runHelper(encodePlan(ops), {
     until: o.detach ? 'started' : 'exit',
-    stdio: stdioFor(o.preserveFds),
+    stdio: stdioFor(o.preserveFds, o.stdin),
     forwardSignals: !o.detach,
     onStarted: async pid => writePidFile(o.pidFile, pid),
   })

@@ -61,7 +61,8 @@ export interface RunOptions {
   detach: boolean
   pull: 'always' | 'missing' | 'never' | 'newer'
   platform: { os?: string; architecture?: string; variant?: string }
-  tlsVerify: boolean
+  /** undefined: the registry's own setting (loopback and insecure registries take plain HTTP). */
+  tlsVerify?: boolean
   cgroups: 'enabled' | 'disabled'
 }
 
@@ -72,7 +73,7 @@ export function defaultRunOptions(): RunOptions {
     privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
     sysctls: {}, mounts: [], network: { mode: 'private' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
-    tlsVerify: true, cgroups: 'enabled',
+    cgroups: 'enabled',
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { CommandDef, ProgramDef } from '../command.js'
 import { ENGINE_EXIT_STATUSES } from '../exit.js'
+import { runOptions, runPositionals } from './run-options.js'
 
 const login: CommandDef = {
   name: 'login',
@@ -44,6 +45,44 @@ const logout: CommandDef = {
   load: () => import('./logout.js'),
 }
 
+const pull: CommandDef = {
+  name: 'pull',
+  describe: 'pull an image from a registry',
+  description: 'Downloads the image from its registry into the local store, verifying every byte: a short name such as `alpine` is looked up in the unqualified-search-registries of registries.conf (docker.io by default), a multi-platform image gives the manifest for this machine (or --platform). Layers already in the store are not fetched again. Rootless, the layers are unpacked in the user namespace of /etc/subuid and /etc/subgid. On a terminal each layer shows its progress on standard error; the image ID is printed on standard output.',
+  usage: 'pull [options] <image>',
+  positionals: [{ name: 'image', required: true }],
+  options: [
+    { name: 'arch', type: 'string', valueName: 'arch', describe: 'use ARCH instead of the architecture of the machine for choosing images' },
+    { name: 'authfile', type: 'string', valueName: 'path', describe: 'path of the authentication file', complete: 'file' },
+    { name: 'os', type: 'string', valueName: 'os', describe: 'use OS instead of the running OS for choosing images' },
+    { name: 'platform', type: 'string', valueName: 'os/arch[/variant]', describe: 'choose this platform from a multi-platform image' },
+    { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
+    { name: 'tls-verify', type: 'boolean', describe: 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)' },
+    { name: 'variant', type: 'string', valueName: 'variant', describe: 'use VARIANT instead of the default architecture variant' },
+  ],
+  examples: [
+    ['cocker pull alpine', 'pull docker.io/library/alpine:latest'],
+    ['cocker pull --platform linux/arm64 quay.io/podman/hello', 'pull the arm64 image of a multi-platform image'],
+  ],
+  userNamespace: true,
+  load: () => import('./pull.js'),
+}
+
+const run: CommandDef = {
+  name: 'run',
+  describe: 'run a command in a new container',
+  description: 'Creates a container from the image (pulled first when it is not in the store, as --pull says), runs its entrypoint and command, or the command given, in the foreground, and removes the container when it ends. The exit status is the command\'s; 125 is an error of cocker, 126 a command that cannot be invoked, 127 a command that is not found. The container\'s root is an overlay of the image\'s layers and a fresh upper dir; it has its own network namespace with only a loopback interface.',
+  usage: 'run [options] <image> [command [arg ...]]',
+  positionals: runPositionals,
+  options: runOptions,
+  examples: [
+    ['cocker run --rm alpine echo hello', 'print hello from an alpine container'],
+    ['cocker run --rm -it -v "$PWD:/src" -w /src debian bash', 'a shell in the current directory'],
+  ],
+  manExitStatus: true,
+  load: () => import('./run.js'),
+}
+
 const unshare: CommandDef = {
   name: 'unshare',
   describe: 'run a command in a modified user namespace',
@@ -77,7 +116,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'help', alias: 'h', type: 'boolean', describe: 'show help' },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [login, logout, unshare, version],
+  commands: [login, logout, pull, run, unshare, version],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

@@ -51,7 +51,7 @@ export const runOptions: OptionDef[] = [
   { name: 'security-opt', type: 'array', valueName: 'option', describe: 'seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges, mask=PATHS, unmask=PATHS' },
   { name: 'stop-signal', type: 'string', valueName: 'signal', describe: 'signal that stops the container (default: the image\'s, else SIGTERM)' },
   { name: 'sysctl', type: 'array', valueName: 'key=value', describe: 'set a namespaced kernel parameter' },
-  { name: 'tls-verify', type: 'boolean', default: true, describe: 'require HTTPS and verify certificates when pulling' },
+  { name: 'tls-verify', type: 'boolean', describe: 'require HTTPS and verify certificates when pulling (default: yes, except for insecure and loopback registries)' },
   { name: 'tmpfs', type: 'array', valueName: 'path[:options]', describe: 'mount a tmpfs at PATH' },
   { name: 'tty', alias: 't', type: 'boolean', describe: 'allocate a pseudo-TTY' },
   { name: 'ulimit', type: 'array', valueName: 'name=soft[:hard]', describe: 'set a resource limit, e.g. nofile=1024:2048' },
@@ -170,7 +170,7 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   o.detach = args.detach === true
   if (typeof args.pull === 'string') o.pull = args.pull as RunOptions['pull']
   o.platform = parsePlatform(args)
-  o.tlsVerify = args.tlsVerify !== false
+  if (typeof args.tlsVerify === 'boolean') o.tlsVerify = args.tlsVerify
   if (args.cgroups === 'disabled') o.cgroups = 'disabled'
   return o
 }
