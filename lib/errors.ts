@@ -21,6 +21,15 @@ export type ErrorCode =
   | 'EXEC_NOT_FOUND'
   | 'EXEC_CANNOT_INVOKE'
   | 'NOT_SUPPORTED'
+  | 'IMAGE_NOT_FOUND'
+  | 'IMAGE_IN_USE'
+  | 'IMAGE_AMBIGUOUS'
+  | 'TAG_NOT_FOUND'
+  | 'LAYER_NOT_FOUND'
+  | 'BLOB_NOT_FOUND'
+  | 'BLOB_INVALID'
+  | 'STORE_CORRUPT'
+  | 'STORE_DAMAGED'
 
 /** A user-reachable failure. `code` is stable API; `message` names the offending thing; `hint` says what to do. */
 export class CockerError extends Error {
