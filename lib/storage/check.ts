@@ -83,7 +83,7 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
   }
   const links = new Set(md.layers.map(l => l.link))
   for (const name of list(paths.links)) {
-    if (!links.has(name)) problem('link', name, `l/${name} belongs to no recorded layer`)
+    if (!links.has(name) && old(path.join(paths.links, name))) problem('link', name, `l/${name} belongs to no recorded layer`)
   }
 
   const neededBlobs = new Set(md.images.flatMap(i => imageBlobs(md, i)))

@@ -12,7 +12,7 @@
  * dirs into tmp/; the trees are removed after the lock is released, so a kill -9
  * leaves at most leftovers in tmp/ for check() to remove.
  */
-import { existsSync, readdirSync, renameSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { randomName } from './atomic.js'
@@ -241,7 +241,7 @@ export class Store {
   /** Seconds since the entry's mtime (a missing entry is infinitely old). */
   ageSeconds(p: string): number {
     try {
-      return (Date.now() - statSync(p).mtimeMs) / 1000
+      return (Date.now() - lstatSync(p).mtimeMs) / 1000
     } catch {
       return Infinity
     }
