@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'IMAGE_NOT_FOUND'
   | 'IMAGE_IN_USE'
   | 'IMAGE_AMBIGUOUS'
+  | 'IMAGE_MULTIPLE_NAMES'
   | 'TAG_NOT_FOUND'
   | 'LAYER_NOT_FOUND'
   | 'BLOB_NOT_FOUND'

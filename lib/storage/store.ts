@@ -112,7 +112,7 @@ export class Store {
           if (users.length) throw inUse(image, users)
           if (!match.name && image.names.length > 1 && !opts.force) {
             throw new CockerError(
-              'IMAGE_IN_USE',
+              'IMAGE_MULTIPLE_NAMES',
               `unable to delete image "${image.id}" by ID with more than one tag ([${image.names.join(' ')}]): please force removal`,
             )
           }

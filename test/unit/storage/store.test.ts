@@ -30,7 +30,7 @@ test('rmi by ID of a multi-name image needs force; unknown images are errors unl
     const img = await addTestImage(t.store, { names: ['localhost/a:latest', 'localhost/b:latest'], layers: [{ a: '1' }] })
     let r = await t.store.removeImages([img.id.slice(0, 12), 'nosuch'])
     assert.equal(r.errors.map(e => [e.code, e.message]), [
-      ['IMAGE_IN_USE', `unable to delete image "${img.id}" by ID with more than one tag ([localhost/a:latest localhost/b:latest]): please force removal`],
+      ['IMAGE_MULTIPLE_NAMES', `unable to delete image "${img.id}" by ID with more than one tag ([localhost/a:latest localhost/b:latest]): please force removal`],
       ['IMAGE_NOT_FOUND', 'nosuch: image not known'],
     ])
     r = await t.store.removeImages([img.id.slice(0, 12), 'nosuch'], { force: true })
