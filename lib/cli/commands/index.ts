@@ -31,7 +31,7 @@ const images: CommandDef = {
   load: () => import('./images.js'),
 }
 
-const imageLs: CommandDef = { ...images, name: 'ls', aliases: ['list'], usage: 'image ls [options]' }
+const imageLs: CommandDef = { ...images, name: 'ls', aliases: ['list'], usage: 'ls [options]' }
 
 const inspect: CommandDef = {
   name: 'inspect',
@@ -44,7 +44,7 @@ const inspect: CommandDef = {
   load: () => import('./inspect.js'),
 }
 
-const imageInspect: CommandDef = { ...inspect, describe: 'display the configuration of an image', usage: 'image inspect [options] <names...>' }
+const imageInspect: CommandDef = { ...inspect, describe: 'display the configuration of an image', usage: 'inspect [options] <names...>' }
 
 const rmi: CommandDef = {
   name: 'rmi',
@@ -62,7 +62,7 @@ const rmi: CommandDef = {
   load: () => import('./rmi.js'),
 }
 
-const imageRm: CommandDef = { ...rmi, name: 'rm', usage: 'image rm [options] <images...>' }
+const imageRm: CommandDef = { ...rmi, name: 'rm', usage: 'rm [options] <images...>' }
 
 const tag: CommandDef = {
   name: 'tag',
@@ -90,7 +90,7 @@ const imageExists: CommandDef = {
   name: 'exists',
   describe: 'check if an image exists in local storage',
   description: 'Exit status 0 when the image is in local storage, 1 when it is not; prints nothing.',
-  usage: 'image exists <image>',
+  usage: 'exists <image>',
   positionals: [{ name: 'image', required: true }],
   options: [],
   examples: [['cocker image exists alpine && echo present', 'test for an image']],
@@ -101,7 +101,7 @@ const imagePrune: CommandDef = {
   name: 'prune',
   describe: 'remove unused images',
   description: 'Removes dangling images (with --all, every image no container uses) and prints their IDs.',
-  usage: 'image prune [options]',
+  usage: 'prune [options]',
   positionals: [],
   options: [
     { name: 'all', alias: 'a', type: 'boolean', describe: 'remove all images not in use by containers, not just dangling ones' },
@@ -118,14 +118,15 @@ const image: CommandDef = {
   positionals: [],
   options: [],
   examples: [],
-  subcommands: [imageExists, imageInspect, imageLs, imagePrune, imageRm, tag, untag],
+  // Copies, not the same objects: groff cannot follow a .so link between sections here.
+  subcommands: [imageExists, imageInspect, imageLs, imagePrune, imageRm, { ...tag }, { ...untag }],
 }
 
 const systemCheck: CommandDef = {
   name: 'check',
   describe: 'check storage consistency',
   description: 'Finds leftovers of interrupted operations, unrecorded or missing layers, and images whose layers or blobs are missing or corrupt. With --repair removes them (damaged images included). Exit status 125 while damage remains.',
-  usage: 'system check [options]',
+  usage: 'check [options]',
   positionals: [],
   options: [
     { name: 'force', alias: 'f', type: 'boolean', describe: 'remove inconsistent images and containers' },
@@ -140,7 +141,7 @@ const systemCheck: CommandDef = {
 const systemDf: CommandDef = {
   name: 'df',
   describe: 'show cocker disk usage',
-  usage: 'system df',
+  usage: 'df',
   positionals: [],
   options: [],
   examples: [['cocker system df', 'how much space images, containers and volumes take']],
@@ -151,7 +152,7 @@ const systemReset: CommandDef = {
   name: 'reset',
   describe: 'reset cocker storage',
   description: 'Removes all images, containers, volumes and their content: the store back to empty.',
-  usage: 'system reset [options]',
+  usage: 'reset [options]',
   positionals: [],
   options: [{ name: 'force', alias: 'f', type: 'boolean', describe: 'do not prompt for confirmation' }],
   examples: [['cocker system reset -f', 'empty the store without asking']],
