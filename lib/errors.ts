@@ -31,6 +31,13 @@ export type ErrorCode =
   | 'MANIFEST_INVALID'
   | 'PLATFORM_NOT_FOUND'
   | 'AUTH_FILE_INVALID'
+  | 'IMAGE_IN_USE'
+  | 'IMAGE_AMBIGUOUS'
+  | 'IMAGE_MULTIPLE_NAMES'
+  | 'TAG_NOT_FOUND'
+  | 'LAYER_NOT_FOUND'
+  | 'STORE_CORRUPT'
+  | 'STORE_DAMAGED'
 
 /** A user-reachable failure. `code` is stable API; `message` names the offending thing; `hint` says what to do. */
 export class CockerError extends Error {

@@ -7,34 +7,147 @@ end
 
 complete -c cocker -f
 complete -c cocker -n __fish_use_subcommand -s h -l help -d 'show help'
+complete -c cocker -n __fish_use_subcommand -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n __fish_use_subcommand -s v -l version -d 'print the version'
-complete -c cocker -n __fish_use_subcommand -a login -d 'log in to a container registry'
-complete -c cocker -n __fish_use_subcommand -a logout -d 'log out of a container registry'
+complete -c cocker -n __fish_use_subcommand -a image -d 'manage images'
+complete -c cocker -n __fish_use_subcommand -a images -d 'list images in local storage'
+complete -c cocker -n __fish_use_subcommand -a inspect -d 'display the configuration of object denoted by ID'
+complete -c cocker -n __fish_use_subcommand -a rmi -d 'remove one or more images from local storage'
+complete -c cocker -n __fish_use_subcommand -a system -d 'manage cocker'
+complete -c cocker -n __fish_use_subcommand -a tag -d 'add an additional name to a local image'
 complete -c cocker -n __fish_use_subcommand -a unshare -d 'run a command in a modified user namespace'
+complete -c cocker -n __fish_use_subcommand -a untag -d 'remove a name from a local image'
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'login logout unshare version'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'image images inspect rmi system tag unshare untag version'
 
-# login
-complete -c cocker -n '__fish_seen_subcommand_from login' -l authfile -r -F -d 'path of the authentication file'
-complete -c cocker -n '__fish_seen_subcommand_from login' -l get-login -d 'print the username stored for the registry'
-complete -c cocker -n '__fish_seen_subcommand_from login' -s p -l password -x -d 'password for the registry'
-complete -c cocker -n '__fish_seen_subcommand_from login' -l password-stdin -d 'read the password from standard input'
-complete -c cocker -n '__fish_seen_subcommand_from login' -l tls-verify -d 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)'
-complete -c cocker -n '__fish_seen_subcommand_from login' -s u -l username -x -d 'username for the registry'
-complete -c cocker -n '__fish_seen_subcommand_from login' -s h -l help -d 'show help'
-complete -c cocker -n '__fish_seen_subcommand_from login' -s v -l version -d 'print the version'
+# image
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune rm tag untag' -a exists -d 'check if an image exists in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune rm tag untag' -a inspect -d 'display the configuration of an image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune rm tag untag' -a ls -d 'list images in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune rm tag untag' -a list -d 'list images in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune rm tag untag' -a prune -d 'remove unused images'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune rm tag untag' -a rm -d 'remove one or more images from local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune rm tag untag' -a tag -d 'add an additional name to a local image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune rm tag untag' -a untag -d 'remove a name from a local image'
 
-# logout
-complete -c cocker -n '__fish_seen_subcommand_from logout' -s a -l all -d 'remove the credentials of every registry'
-complete -c cocker -n '__fish_seen_subcommand_from logout' -l authfile -r -F -d 'path of the authentication file'
-complete -c cocker -n '__fish_seen_subcommand_from logout' -s h -l help -d 'show help'
-complete -c cocker -n '__fish_seen_subcommand_from logout' -s v -l version -d 'print the version'
+# image exists
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -s v -l version -d 'print the version'
+
+# image inspect
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.Id}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
+
+# image ls
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -s a -l all -d 'show all images (default hides intermediate images)'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -l digests -d 'show digests'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -s f -l filter -x -d 'filter output based on conditions provided (dangling=true|false, reference=PATTERN)'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -l format -x -d 'change the output format to JSON or a Go template (e.g. \'{{.Repository}}:{{.Tag}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -s n -l noheading -d 'do not print column headings'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -l no-trunc -d 'do not truncate output'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -s q -l quiet -d 'display only image IDs'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -s v -l version -d 'print the version'
+
+# image prune
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from prune' -s a -l all -d 'remove all images not in use by containers, not just dangling ones'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from prune' -s f -l force -d 'do not prompt for confirmation'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from prune' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from prune' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from prune' -s v -l version -d 'print the version'
+
+# image rm
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -s a -l all -d 'remove all images'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -s f -l force -d 'force removal of the image (also by ID when it has several names)'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore errors if a specified image does not exist'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -l no-prune -d 'do not remove dangling images'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -s v -l version -d 'print the version'
+
+# image tag
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tag' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tag' -s v -l version -d 'print the version'
+
+# image untag
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from untag' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from untag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from untag' -s v -l version -d 'print the version'
+
+# images
+complete -c cocker -n '__fish_seen_subcommand_from images' -s a -l all -d 'show all images (default hides intermediate images)'
+complete -c cocker -n '__fish_seen_subcommand_from images' -l digests -d 'show digests'
+complete -c cocker -n '__fish_seen_subcommand_from images' -s f -l filter -x -d 'filter output based on conditions provided (dangling=true|false, reference=PATTERN)'
+complete -c cocker -n '__fish_seen_subcommand_from images' -l format -x -d 'change the output format to JSON or a Go template (e.g. \'{{.Repository}}:{{.Tag}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from images' -s n -l noheading -d 'do not print column headings'
+complete -c cocker -n '__fish_seen_subcommand_from images' -l no-trunc -d 'do not truncate output'
+complete -c cocker -n '__fish_seen_subcommand_from images' -s q -l quiet -d 'display only image IDs'
+complete -c cocker -n '__fish_seen_subcommand_from images' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from images' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from images' -s v -l version -d 'print the version'
+
+# inspect
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.Id}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
+
+# rmi
+complete -c cocker -n '__fish_seen_subcommand_from rmi' -s a -l all -d 'remove all images'
+complete -c cocker -n '__fish_seen_subcommand_from rmi' -s f -l force -d 'force removal of the image (also by ID when it has several names)'
+complete -c cocker -n '__fish_seen_subcommand_from rmi' -s i -l ignore -d 'ignore errors if a specified image does not exist'
+complete -c cocker -n '__fish_seen_subcommand_from rmi' -l no-prune -d 'do not remove dangling images'
+complete -c cocker -n '__fish_seen_subcommand_from rmi' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from rmi' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from rmi' -s v -l version -d 'print the version'
+
+# system
+complete -c cocker -n '__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from check df reset' -a check -d 'check storage consistency'
+complete -c cocker -n '__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from check df reset' -a df -d 'show cocker disk usage'
+complete -c cocker -n '__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from check df reset' -a reset -d 'reset cocker storage'
+
+# system check
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -s f -l force -d 'remove inconsistent images and containers'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -s m -l max -x -d 'maximum allowed age of unreferenced layers and leftovers'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -s q -l quick -d 'skip time-consuming checks (blob digests)'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -s r -l repair -d 'remove inconsistent images'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -s v -l version -d 'print the version'
+
+# system df
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from df' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from df' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from df' -s v -l version -d 'print the version'
+
+# system reset
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from reset' -s f -l force -d 'do not prompt for confirmation'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from reset' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from reset' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from reset' -s v -l version -d 'print the version'
+
+# tag
+complete -c cocker -n '__fish_seen_subcommand_from tag' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from tag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from tag' -s v -l version -d 'print the version'
 
 # unshare
 complete -c cocker -n '__fish_seen_subcommand_from unshare' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from unshare' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from unshare' -s v -l version -d 'print the version'
+
+# untag
+complete -c cocker -n '__fish_seen_subcommand_from untag' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from untag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from untag' -s v -l version -d 'print the version'
 
 # version
 complete -c cocker -n '__fish_seen_subcommand_from version' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from version' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from version' -s v -l version -d 'print the version'

@@ -40,6 +40,8 @@ export interface Outcome {
   exitCode?: number
   /** Written verbatim. */
   stdout?: string
+  /** Written verbatim to stderr, after stdout: per-item errors of multi-target commands (rmi). */
+  stderr?: string
   /** Written as compact JSON plus a newline. */
   json?: unknown
 }

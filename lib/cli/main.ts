@@ -27,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     const command = await inv.command.load!()
     const outcome = await command.run(inv.args, ctx)
     process.stdout.write(renderOutcome(outcome))
+    if (outcome.stderr) process.stderr.write(outcome.stderr)
     return outcome.exitCode ?? 0
   } catch (err) {
     const failure = engineFailure(err, { version: packageVersion(), debug: !!process.env.COCKER_DEBUG })

@@ -42,6 +42,7 @@ export async function runImage(o: RunImageOptions): Promise<number> {
   const { store, image } = o
   const rootless = isRootless(o.env)
   const config = parseImageConfig(store.blobs.read(`sha256:${image.id}`), o.imageName)
+  if (!image.topLayer) throw new CockerError('NOT_SUPPORTED', `${o.imageName}: the image has no layers, so there is nothing to run`)
   const lowerDirs = store.layers.lowerDirs(image.topLayer)
   const id = randomBytes(32).toString('hex')
   const dirs = containerDirs(store.paths.root, id)

@@ -100,7 +100,7 @@ async function pullFrom(endpoint: Endpoint, ref: ImageReference, o: PullOptions)
     const config = parseImageConfig(configBytes, what)
     checkLayerCount(manifest, config, what)
     const layers = await fetchLayers(client, repo, manifest, config, o)
-    store.blobs.put(fetched.bytes, fetched.digest)
+    await store.blobs.put(fetched.bytes, fetched.digest)
     return await store.images.add({
       configDigest: manifest.config.digest,
       manifestDigest: fetched.digest,

@@ -5,6 +5,13 @@
  */
 export const USERNS_UID_ENV = '_COCKER_USERNS_UID'
 
+/** The uid cocker acts for: the real user even inside its user namespace. */
+export function realUid(env: NodeJS.ProcessEnv = process.env): number {
+  const inNs = env[USERNS_UID_ENV]
+  if (inNs !== undefined && /^\d+$/.test(inNs) && process.geteuid!() === 0) return Number(inNs)
+  return process.geteuid!()
+}
+
 /** Root inside the rootless user namespace, re-executed there by cocker. */
 export function inRootlessUserNamespace(env: NodeJS.ProcessEnv = process.env): boolean {
   return env[USERNS_UID_ENV] !== undefined && process.geteuid!() === 0
@@ -12,7 +19,7 @@ export function inRootlessUserNamespace(env: NodeJS.ProcessEnv = process.env): b
 
 /** Acting for an unprivileged user: not root, or root only inside that user's namespace. */
 export function isRootless(env: NodeJS.ProcessEnv = process.env): boolean {
-  return process.geteuid!() !== 0 || inRootlessUserNamespace(env)
+  return realUid(env) !== 0
 }
 
 /** A heavy command must first enter the user namespace. */

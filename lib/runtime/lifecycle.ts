@@ -335,7 +335,7 @@ export async function execProcess(ctx: RuntimeContext, o: {
   warnings.forEach(w => ctx.warn(w))
   const result = await runHelper(encodePlan(ops), {
     until: o.detach ? 'started' : 'exit',
-    stdio: stdioFor(o.preserveFds, o.stdin),
+    stdio: stdioFor(o.preserveFds),
     forwardSignals: !o.detach,
     onStarted: async pid => writePidFile(o.pidFile, pid),
   })

@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module'
 import { constants } from 'node:os'
+import { packageRoot } from '../package-root.js'
 
 interface Bindings {
   flock(fd: number, op: number): number
@@ -24,7 +25,8 @@ let bindings: Bindings | undefined
 function libc(): Bindings {
   if (bindings) return bindings
   // koffi is CommonJS with a native addon: require keeps esbuild's bundle loading it at run time.
-  const koffi = createRequire(import.meta.url)('koffi')
+  // From the package root, not import.meta.url: a heap-snapshot start has no module URL.
+  const koffi = createRequire(`${packageRoot()}package.json`)('koffi')
   const lib = koffi.load('libc.so.6')
   bindings = {
     flock: lib.func('int flock(int fd, int op)'),

@@ -7,6 +7,8 @@ import type { CommandDef, ProgramDef } from '../command.js'
 import { ENGINE_EXIT_STATUSES } from '../exit.js'
 import { runOptions, runPositionals } from './run-options.js'
 
+const FORMAT_OPTION = { name: 'format', type: 'string', valueName: 'format', describe: "change the output format to JSON or a Go template (e.g. '{{.Repository}}:{{.Tag}}')" } as const
+
 const login: CommandDef = {
   name: 'login',
   describe: 'log in to a container registry',
@@ -83,6 +85,171 @@ const run: CommandDef = {
   load: () => import('./run.js'),
 }
 
+const images: CommandDef = {
+  name: 'images',
+  describe: 'list images in local storage',
+  description: 'Lists the images in local storage, newest first: one line per name, <none> for an image without one.',
+  usage: 'images [options] [image]',
+  positionals: [],
+  options: [
+    { name: 'all', alias: 'a', type: 'boolean', describe: 'show all images (default hides intermediate images)' },
+    { name: 'digests', type: 'boolean', describe: 'show digests' },
+    { name: 'filter', alias: 'f', type: 'array', valueName: 'filter', describe: 'filter output based on conditions provided (dangling=true|false, reference=PATTERN)' },
+    FORMAT_OPTION,
+    { name: 'noheading', alias: 'n', type: 'boolean', describe: 'do not print column headings' },
+    { name: 'no-trunc', type: 'boolean', describe: 'do not truncate output' },
+    { name: 'quiet', alias: 'q', type: 'boolean', describe: 'display only image IDs' },
+  ],
+  examples: [
+    ['cocker images', 'list the images'],
+    ["cocker images --format '{{.Repository}}:{{.Tag}}'", 'list the names only'],
+    ['cocker images -f dangling=true -q', 'IDs of the images without a name'],
+  ],
+  load: () => import('./images.js'),
+}
+
+const imageLs: CommandDef = { ...images, name: 'ls', aliases: ['list'], usage: 'ls [options]' }
+
+const inspect: CommandDef = {
+  name: 'inspect',
+  describe: 'display the configuration of object denoted by ID',
+  description: 'Prints a JSON array describing each image: its names, digests, config, layers and history, as podman inspect does.',
+  usage: 'inspect [options] <names...>',
+  positionals: [{ name: 'names', required: true, variadic: true }],
+  options: [{ ...FORMAT_OPTION, alias: 'f', describe: "format the output using the given Go template (e.g. '{{.Id}}')" }],
+  examples: [['cocker inspect alpine', 'show the image alpine'], ["cocker inspect --format '{{.Id}}' alpine", 'its ID']],
+  load: () => import('./inspect.js'),
+}
+
+const imageInspect: CommandDef = { ...inspect, describe: 'display the configuration of an image', usage: 'inspect [options] <names...>' }
+
+const rmi: CommandDef = {
+  name: 'rmi',
+  describe: 'remove one or more images from local storage',
+  description: 'Removes a name of an image that has other names; otherwise removes the image, with its layers and blobs no other image needs. Exit status 1 when some image was not found, 2 when one is used by a container.',
+  usage: 'rmi [options] <images...>',
+  positionals: [{ name: 'images', required: false, variadic: true }],
+  options: [
+    { name: 'all', alias: 'a', type: 'boolean', describe: 'remove all images' },
+    { name: 'force', alias: 'f', type: 'boolean', describe: 'force removal of the image (also by ID when it has several names)' },
+    { name: 'ignore', alias: 'i', type: 'boolean', describe: 'ignore errors if a specified image does not exist' },
+    { name: 'no-prune', type: 'boolean', describe: 'do not remove dangling images' },
+  ],
+  examples: [['cocker rmi alpine', 'remove the image alpine'], ['cocker rmi -a', 'remove every image']],
+  userNamespace: true,
+  load: () => import('./rmi.js'),
+}
+
+const imageRm: CommandDef = { ...rmi, name: 'rm', usage: 'rm [options] <images...>' }
+
+const tag: CommandDef = {
+  name: 'tag',
+  describe: 'add an additional name to a local image',
+  description: 'Gives an image more names. A name without a registry goes to localhost/ (foo is localhost/foo:latest).',
+  usage: 'tag <image> <names...>',
+  positionals: [{ name: 'image', required: true }, { name: 'names', required: true, variadic: true }],
+  options: [],
+  examples: [['cocker tag alpine myalpine:1', 'name alpine also localhost/myalpine:1']],
+  load: () => import('./tag.js'),
+}
+
+const untag: CommandDef = {
+  name: 'untag',
+  describe: 'remove a name from a local image',
+  description: 'Removes the given names from an image, or all of its names when none is given; the image stays.',
+  usage: 'untag <image> [names...]',
+  positionals: [{ name: 'image', required: true }, { name: 'names', required: false, variadic: true }],
+  options: [],
+  examples: [['cocker untag alpine', 'remove every name of alpine']],
+  load: () => import('./untag.js'),
+}
+
+const imageExists: CommandDef = {
+  name: 'exists',
+  describe: 'check if an image exists in local storage',
+  description: 'Exit status 0 when the image is in local storage, 1 when it is not; prints nothing.',
+  usage: 'exists <image>',
+  positionals: [{ name: 'image', required: true }],
+  options: [],
+  examples: [['cocker image exists alpine && echo present', 'test for an image']],
+  load: () => import('./image-exists.js'),
+}
+
+const imagePrune: CommandDef = {
+  name: 'prune',
+  describe: 'remove unused images',
+  description: 'Removes dangling images (with --all, every image no container uses) and prints their IDs.',
+  usage: 'prune [options]',
+  positionals: [],
+  options: [
+    { name: 'all', alias: 'a', type: 'boolean', describe: 'remove all images not in use by containers, not just dangling ones' },
+    { name: 'force', alias: 'f', type: 'boolean', describe: 'do not prompt for confirmation' },
+  ],
+  examples: [['cocker image prune -f', 'remove the dangling images without asking']],
+  userNamespace: true,
+  load: () => import('./image-prune.js'),
+}
+
+const image: CommandDef = {
+  name: 'image',
+  describe: 'manage images',
+  usage: 'image <command>',
+  positionals: [],
+  options: [],
+  examples: [],
+  // Copies, not the same objects: groff cannot follow a .so link between sections here.
+  subcommands: [imageExists, imageInspect, imageLs, imagePrune, { ...pull }, imageRm, { ...tag }, { ...untag }],
+}
+
+const systemCheck: CommandDef = {
+  name: 'check',
+  describe: 'check storage consistency',
+  description: 'Finds leftovers of interrupted operations, unrecorded or missing layers, and images whose layers or blobs are missing or corrupt. With --repair removes them (damaged images included). Exit status 125 while damage remains.',
+  usage: 'check [options]',
+  positionals: [],
+  options: [
+    { name: 'force', alias: 'f', type: 'boolean', describe: 'remove inconsistent images and containers' },
+    { name: 'max', alias: 'm', type: 'string', default: '24h', valueName: 'duration', describe: 'maximum allowed age of unreferenced layers and leftovers' },
+    { name: 'quick', alias: 'q', type: 'boolean', describe: 'skip time-consuming checks (blob digests)' },
+    { name: 'repair', alias: 'r', type: 'boolean', describe: 'remove inconsistent images' },
+  ],
+  examples: [['cocker system check', 'report problems'], ['cocker system check --repair', 'and fix them']],
+  userNamespace: true,
+  load: () => import('./system-check.js'),
+}
+
+const systemDf: CommandDef = {
+  name: 'df',
+  describe: 'show cocker disk usage',
+  usage: 'df',
+  positionals: [],
+  options: [],
+  examples: [['cocker system df', 'how much space images, containers and volumes take']],
+  load: () => import('./system-df.js'),
+}
+
+const systemReset: CommandDef = {
+  name: 'reset',
+  describe: 'reset cocker storage',
+  description: 'Removes all images, containers, volumes and their content: the store back to empty.',
+  usage: 'reset [options]',
+  positionals: [],
+  options: [{ name: 'force', alias: 'f', type: 'boolean', describe: 'do not prompt for confirmation' }],
+  examples: [['cocker system reset -f', 'empty the store without asking']],
+  userNamespace: true,
+  load: () => import('./system-reset.js'),
+}
+
+const system: CommandDef = {
+  name: 'system',
+  describe: 'manage cocker',
+  usage: 'system <command>',
+  positionals: [],
+  options: [],
+  examples: [],
+  subcommands: [systemCheck, systemDf, systemReset],
+}
+
 const unshare: CommandDef = {
   name: 'unshare',
   describe: 'run a command in a modified user namespace',
@@ -114,9 +281,10 @@ export const cockerProgram: ProgramDef = {
   usage: '[options] <command> [command options] [arguments...]',
   globalOptions: [
     { name: 'help', alias: 'h', type: 'boolean', describe: 'show help' },
+    { name: 'root', type: 'string', valueName: 'path', complete: 'dir', describe: 'path to the root directory in which data, including images, is stored' },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [login, logout, pull, run, unshare, version],
+  commands: [image, images, inspect, login, logout, pull, rmi, run, system, tag, unshare, untag, version],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

@@ -2,13 +2,13 @@ import { pullImage } from '../../image/pull.js'
 import { hostPlatform, normalizePlatform, parsePlatform, type PlatformSpec } from '../../image/platform.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { pullProgress } from '../render/pull-progress.js'
-import { openCliStore } from '../store.js'
+import { storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const progress = !args.quiet && process.stderr.isTTY ? pullProgress(t => process.stderr.write(t)) : undefined
   try {
     const { image } = await pullImage(args.image as string, {
-      store: await openCliStore(ctx),
+      store: storeFor(ctx),
       env: ctx.env,
       tlsVerify: args.tlsVerify as boolean | undefined,
       authfile: args.authfile as string | undefined,

@@ -10,7 +10,7 @@ import type { ImageRecord } from '../../storage/metadata.js'
 import type { Store } from '../../storage/store.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { parseRunOptions } from './run-options.js'
-import { openCliStore } from '../store.js'
+import { storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const options = parseRunOptions(args)
@@ -19,7 +19,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       { hint: 'run it in the foreground, or under `nohup cocker run ... &`' })
   }
   const input = args.image as string
-  const store = await openCliStore(ctx)
+  const store = storeFor(ctx)
   const image = await imageToRun(store, input, options, ctx)
   if (typeof image === 'number') return { exitCode: image }
   const exitCode = await runImage({

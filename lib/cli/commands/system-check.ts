@@ -1,0 +1,45 @@
+import { CockerError } from '../../errors.js'
+import type { CheckReport } from '../../storage/check.js'
+import type { CliContext, Outcome, ParsedArgs } from '../command.js'
+import { storeFor } from './store-context.js'
+
+const NOUN = { layer: 'layer', image: 'image', blob: 'blob', link: 'layer link', tmp: 'temporary file' } as const
+
+/** Go durations: 24h, 90m, 1h30m, 10s, 0. */
+export function parseDuration(text: string): number {
+  const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 }
+  if (text === '0') return 0
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)]
+  if (!parts.length || parts.map(p => p[0]).join('') !== text) {
+    throw new CockerError('INVALID_ARGUMENT', `invalid argument "${text}" for "-m, --max" flag: time: invalid duration "${text}"`)
+  }
+  return parts.reduce((n, p) => n + Number(p[1]) * unit[p[2]!]!, 0)
+}
+
+// podman's report: each damaged thing with a multierror list, then what repair removed.
+function render(report: CheckReport): string {
+  const groups = new Map<string, string[]>()
+  for (const p of report.problems) {
+    const key = `${NOUN[p.subject]} ${p.name}`
+    groups.set(key, [...(groups.get(key) ?? []), p.message])
+  }
+  let out = ''
+  for (const [key, messages] of groups) {
+    out += `Damaged ${key}:\n${messages.length} error${messages.length > 1 ? 's' : ''} occurred:\n${messages.map(m => `\t* ${m}\n`).join('')}\n`
+  }
+  for (const r of report.removed) out += `Deleted damaged ${NOUN[r.subject]}: ${r.name}\n`
+  return out
+}
+
+export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
+  const store = storeFor(ctx)
+  const opts = { quick: args.quick as boolean, maxAge: parseDuration(args.max as string) }
+  const repair = (args.repair || args.force) as boolean
+  const report = await store.check({ ...opts, repair })
+  const stdout = render(report)
+  if (!report.problems.length) return { stdout }
+  if (!repair) return { stdout, stderr: 'Error: damage detected in local storage\n', exitCode: 125 }
+  const again = await store.check(opts)
+  if (again.problems.length) return { stdout, stderr: 'Error: damage in local storage still present after repair attempt\n', exitCode: 125 }
+  return { stdout }
+}

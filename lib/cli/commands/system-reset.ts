@@ -1,0 +1,15 @@
+import type { CliContext, Outcome, ParsedArgs } from '../command.js'
+import { confirm } from './confirm.js'
+import { storeFor } from './store-context.js'
+
+const REMOVES = ['all containers', 'all pods', 'all images', 'all networks', 'all build cache', 'all machines', 'all volumes']
+
+export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
+  const store = storeFor(ctx)
+  if (!args.force) {
+    const lines = [...REMOVES, `the graphRoot directory: "${store.paths.root}"`].map(l => `        - ${l}\n`).join('')
+    if (!confirm(`WARNING! This will remove:\n${lines}`)) return {}
+  }
+  await store.reset()
+  return {}
+}

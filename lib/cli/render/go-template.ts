@@ -1,0 +1,71 @@
+/**
+ * The subset of Go templates that `--format` takes in practice: `{{.Field}}`,
+ * `{{.A.B}}`, `{{json .X}}`, `{{json .}}`, `{{join .X ","}}`, `{{upper .X}}`, and a
+ * `table ` prefix for an aligned table with a header. `\t` and `\n` written literally
+ * on the command line become tab and newline, as podman does.
+ */
+import { formatTabTable } from './table.js'
+
+/** Go's %v of a value: slices as [a b], maps as map[k:v], nil as <no value>. */
+export function goValue(v: unknown): string {
+  if (v === undefined) return '<no value>'
+  if (v === null) return '<nil>'
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`
+  if (typeof v === 'object') {
+    return `map[${Object.keys(v as object).sort().map(k => `${k}:${goValue((v as Record<string, unknown>)[k])}`).join(' ')}]`
+  }
+  return String(v)
+}
+
+function lookup(obj: unknown, path: string): unknown {
+  if (path === '.') return obj
+  let v: unknown = obj
+  for (const key of path.slice(1).split('.')) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = (v as Record<string, unknown>)[key]
+  }
+  return v
+}
+
+function evaluate(expr: string, obj: unknown): string {
+  const words = expr.trim().match(/"[^"]*"|\S+/g) ?? []
+  const [fn, arg, extra] = words
+  if (fn === 'json' && arg) return JSON.stringify(lookup(obj, arg) ?? null)
+  if (fn === 'join' && arg) {
+    const v = lookup(obj, arg)
+    return Array.isArray(v) ? v.map(goValue).join(extra ? JSON.parse(extra) : '') : goValue(v)
+  }
+  if (fn === 'upper' && arg) return goValue(lookup(obj, arg)).toUpperCase()
+  if (fn === 'lower' && arg) return goValue(lookup(obj, arg)).toLowerCase()
+  if (fn?.startsWith('.') && words.length === 1) return goValue(lookup(obj, fn))
+  throw new Error(`template: unsupported action {{${expr}}}`)
+}
+
+export function isTableFormat(format: string): boolean {
+  return format.startsWith('table')
+}
+
+/** Renders one object. */
+export function renderTemplate(template: string, obj: unknown): string {
+  return unescape(template).replace(/\{\{(.*?)\}\}/g, (_, expr: string) => evaluate(expr, obj))
+}
+
+/**
+ * Renders rows: one line each, or with `table ` a header (from `headers`, else the
+ * field name upper-cased) and columns aligned as podman's tabwriter does.
+ */
+export function renderRows(format: string, rows: readonly unknown[], headers: Record<string, string> = {}, noHeading = false): string {
+  if (!isTableFormat(format)) {
+    const line = format.endsWith('\n') ? format : `${format}\n`
+    return rows.map(r => renderTemplate(line, r)).join('')
+  }
+  const body = unescape(format.replace(/^table\s*/, ''))
+  const cells = (line: string) => line.split('\t')
+  const header = body.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, f: string) => headers[f] ?? f.toUpperCase())
+  const table = [...(noHeading ? [] : [cells(header)]), ...rows.map(r => cells(renderTemplate(body, r)))]
+  return formatTabTable(table, { minWidth: 12, padding: 2 })
+}
+
+function unescape(s: string): string {
+  return s.replace(/\\t/g, '\t').replace(/\\n/g, '\n')
+}
