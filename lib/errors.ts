@@ -21,6 +21,11 @@ export type ErrorCode =
   | 'EXEC_NOT_FOUND'
   | 'EXEC_CANNOT_INVOKE'
   | 'NOT_SUPPORTED'
+  | 'ARCHIVE_INVALID'
+  | 'ZSTD_UNAVAILABLE'
+  | 'LAYER_INVALID'
+  | 'LAYER_UNSAFE'
+  | 'LAYER_ID_UNMAPPED'
 
 /** A user-reachable failure. `code` is stable API; `message` names the offending thing; `hint` says what to do. */
 export class CockerError extends Error {
