@@ -38,6 +38,11 @@ export type ErrorCode =
   | 'LAYER_NOT_FOUND'
   | 'STORE_CORRUPT'
   | 'STORE_DAMAGED'
+  | 'ARCHIVE_INVALID'
+  | 'ZSTD_UNAVAILABLE'
+  | 'LAYER_INVALID'
+  | 'LAYER_UNSAFE'
+  | 'LAYER_ID_UNMAPPED'
 
 /** A user-reachable failure. `code` is stable API; `message` names the offending thing; `hint` says what to do. */
 export class CockerError extends Error {
