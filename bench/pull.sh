@@ -107,6 +107,7 @@ cat >"$tmp/storage.conf" <<EOF
 [storage]
 driver = "overlay"
 graphroot = "$stores/podman"
+rootless_storage_path = "$stores/podman"
 runroot = "$stores/podman-run"
 EOF
 printf '[containers]\ndefault_ulimits = ["nofile=20000:20000"]\n' >"$tmp/containers.conf"
@@ -122,6 +123,11 @@ hyperfine --runs "$runs" --prepare "$reset" --export-json "$tmp/result.json" \
 	-n podman "$(wrap env $env_podman podman pull -q --tls-verify=false "$image")" \
 	-n skopeo "$(wrap skopeo copy -q --src-tls-verify=false "docker://$image" "oci:$stores/skopeo:latest")" >&2
 
+# that both pulled the whole image: once more each, then what their stores hold
+eval "$reset"
+eval "$(wrap "$cocker" --root "$stores/cocker" pull -q --tls-verify=false "$image")" >/dev/null
+eval "$(wrap env $env_podman podman pull -q --tls-verify=false "$image")" >/dev/null
+echo "bench: unpacked: cocker $(du -sm "$stores/cocker/layers" | cut -f1) MB, podman $(du -sm "$stores/podman" | cut -f1) MB (its whole store)" >&2
 node -e '
 	const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results
 	const m = Object.fromEntries(r.map(x => [x.command, x.median]))
