@@ -36,6 +36,8 @@ export type PullEvent =
   | { kind: 'trying'; name: string }
   | { kind: 'blob'; digest: string; size: number; done: number; state: 'downloading' | 'unpacking' | 'exists' | 'done' }
   | { kind: 'config'; digest: string }
+  /** What a layer asked for that could not be made (device nodes rootless, refused xattrs). */
+  | { kind: 'skipped'; digest: string; name: string; reason: string }
 
 export interface PullOptions {
   store: Store
@@ -148,12 +150,12 @@ async function fetchLayers(client: RegistryClient, repo: string, manifest: Image
   const results = await Promise.allSettled(staged)
   const failed = results.find(r => r.status === 'rejected') as PromiseRejectedResult | undefined
   if (failed) {
-    for (const r of results) if (r.status === 'fulfilled' && r.value) rmSync(r.value, { recursive: true, force: true })
+    for (const r of results) if (r.status === 'fulfilled' && r.value) rmSync(r.value.dir, { recursive: true, force: true })
     throw failed.reason
   }
   for (const [i, id] of ids.entries()) {
-    const dir = (results[i] as PromiseFulfilledResult<string | undefined>).value
-    if (!dir) continue
+    const layer = (results[i] as PromiseFulfilledResult<StagedLayer | undefined>).value
+    if (!layer) continue
     const d = manifest.layers[i]!
     await store.layers.create(id, {
       ...(i > 0 ? { parent: ids[i - 1] } : {}),
@@ -163,20 +165,23 @@ async function fetchLayers(client: RegistryClient, repo: string, manifest: Image
       mediaType: d.mediaType,
     }, async diffDir => {
       rmdirSync(diffDir)
-      renameSync(dir, diffDir)
-      return { size: sizeOf(dir) }
+      renameSync(layer.dir, diffDir)
+      return { size: layer.size }
     })
     // another pull recorded it first: ours is not needed
-    rmSync(dir, { recursive: true, force: true })
+    rmSync(layer.dir, { recursive: true, force: true })
   }
   return ids
 }
 
-const stagedSizes = new Map<string, number>()
-const sizeOf = (dir: string) => stagedSizes.get(dir) ?? 0
+interface StagedLayer {
+  dir: string
+  /** Bytes of file content. */
+  size: number
+}
 
-/** Downloads (unless the blob is there), verifies, and unpacks one layer into a fresh staging dir, which it returns. */
-async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, diffId: string, o: PullOptions): Promise<string> {
+/** Downloads (unless the blob is there), verifies, and unpacks one layer into a fresh staging dir. */
+async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, diffId: string, o: PullOptions): Promise<StagedLayer> {
   const { store } = o
   const event = (state: 'downloading' | 'unpacking' | 'done', done: number) =>
     o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done, state })
@@ -207,13 +212,13 @@ async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, d
       throw new CockerError('LAYER_INVALID', `layer ${d.digest}: its content has digest ${actual}, but the image's config says ${diffId}`,
         { hint: 'the image is corrupt in the registry: push it again' })
     }
-    stagedSizes.set(dir, stats.bytes)
+    for (const skip of stats.skipped) o.onEvent?.({ kind: 'skipped', digest: d.digest, ...skip })
+    event('done', d.size)
+    return { dir, size: stats.bytes }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true })
     throw err
   }
-  event('done', d.size)
-  return dir
 }
 
 async function* hashing(source: AsyncIterable<Buffer>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {

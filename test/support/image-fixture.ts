@@ -215,6 +215,13 @@ export function buildMultiArchLayout(dir: string, tag = 'latest'): FixtureLayout
   return finishLayout(dir, tag, top, topBytes, images)
 }
 
+/** An image of the given layer tars (uncompressed; gzipped here), e.g. hostile ones built by test/support/tar-builder.ts. */
+export function buildLayout(dir: string, layerTars: Buffer[], cmd: string[] = ['sh'], tag = 'latest'): FixtureLayout {
+  mkdirSync(dir, { recursive: true })
+  const image = makeImage(dir, layerTars, { os: 'linux', architecture: hostArch() }, cmd)
+  return finishLayout(dir, tag, image.manifest, image.manifestBytes, [image])
+}
+
 export type FixtureKind = 'busybox' | 'multiarch'
 
 export interface PushedFixture {
@@ -261,19 +268,24 @@ export function pushFixture(host: string, kind: FixtureKind, opts: PushOptions &
   const key = `${host}/${repository}:${tag}`
   let p = pushes.get(key)
   if (!p) {
-    p = (async () => {
-      const layout = fixtureLayout(kind)
-      const digestFile = path.join(layout.dir, `pushed-${repository.replace(/\//g, '_')}-${tag}.digest`)
-      const argv = ['copy', '--quiet', '--dest-tls-verify=false', '--digestfile', digestFile]
-      if (kind === 'multiarch') argv.push('--all')
-      if (format === 'v2s2') argv.push('--format', 'v2s2')
-      if (opts.auth) argv.push('--dest-creds', `${opts.auth.username}:${opts.auth.password}`)
-      argv.push(`oci:${layout.dir}:${layout.tag}`, `docker://${key}`)
-      const r = spawnSync('skopeo', argv, { encoding: 'utf8', timeout: 120_000 })
-      if (r.status !== 0) throw new Error(`skopeo ${argv.join(' ')} exited ${r.status}:\n${r.stderr}`)
-      return { layout, reference: key, repository, tag, digest: readFileSync(digestFile, 'utf8').trim() }
-    })()
+    p = pushLayout(host, fixtureLayout(kind), { ...opts, repository, tag, all: kind === 'multiarch' })
     pushes.set(key, p)
   }
   return p
+}
+
+/** Pushes a layout to HOST/REPOSITORY:TAG with skopeo. */
+export async function pushLayout(host: string, layout: FixtureLayout,
+  opts: PushOptions & { repository: string; tag?: string; all?: boolean }): Promise<PushedFixture> {
+  const tag = opts.tag ?? 'latest'
+  const key = `${host}/${opts.repository}:${tag}`
+  const digestFile = path.join(layout.dir, `pushed-${opts.repository.replace(/\//g, '_')}-${tag}.digest`)
+  const argv = ['copy', '--quiet', '--dest-tls-verify=false', '--digestfile', digestFile]
+  if (opts.all) argv.push('--all')
+  if (opts.format === 'v2s2') argv.push('--format', 'v2s2')
+  if (opts.auth) argv.push('--dest-creds', `${opts.auth.username}:${opts.auth.password}`)
+  argv.push(`oci:${layout.dir}:${layout.tag}`, `docker://${key}`)
+  const r = spawnSync('skopeo', argv, { encoding: 'utf8', timeout: 120_000 })
+  if (r.status !== 0) throw new Error(`skopeo ${argv.join(' ')} exited ${r.status}:\n${r.stderr}`)
+  return { layout, reference: key, repository: opts.repository, tag, digest: readFileSync(digestFile, 'utf8').trim() }
 }

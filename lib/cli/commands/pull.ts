@@ -13,7 +13,11 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       tlsVerify: args.tlsVerify as boolean | undefined,
       authfile: args.authfile as string | undefined,
       platform: platformOf(args),
-      onEvent: progress?.onEvent,
+      onEvent: e => {
+        // what a layer could not have is said even with -q: the image differs from what it asks
+        if (e.kind === 'skipped') process.stderr.write(`WARN: layer ${e.digest.slice(7, 19)}: /${e.name}: ${e.reason}; skipped\n`)
+        else progress?.onEvent(e)
+      },
     })
     progress?.finish()
     return { stdout: `${image.id}\n` }

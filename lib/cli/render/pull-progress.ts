@@ -32,6 +32,7 @@ export function pullProgress(write: (text: string) => void): { onEvent(e: PullEv
   return {
     onEvent(e) {
       if (e.kind === 'trying') lines.set('trying', `Trying to pull ${e.name}...`)
+      else if (e.kind === 'skipped') return
       else if (e.kind === 'config') lines.set(`config`, `Copying config ${e.digest.slice(7, 19)} done`)
       else {
         const id = e.digest.slice(7, 19)
