@@ -97,21 +97,29 @@ async function pullFrom(endpoint: Endpoint, ref: ImageReference, o: PullOptions)
       }
     }
     const { store } = o
-    const configBytes = await fetchSmallBlob(client, repo, manifest.config, store)
-    o.onEvent?.({ kind: 'config', digest: manifest.config.digest })
-    const config = parseImageConfig(configBytes, what)
-    checkLayerCount(manifest, config, what)
-    const layers = await fetchLayers(client, repo, manifest, config, o)
-    await store.blobs.put(fetched.bytes, fetched.digest)
-    return await store.images.add({
-      configDigest: manifest.config.digest,
-      manifestDigest: fetched.digest,
-      manifestMediaType: manifest.mediaType,
-      names: ref.digest ? [] : [what],
-      repoDigests: [`${ref.registry}/${ref.repository}@${fetched.digest}`],
-      layers,
-      ...(config.created ? { created: config.created } : {}),
-    })
+    // what this pull brings into blobs/: a pull that fails takes it away again
+    const fetchedBlobs = [manifest.config, ...manifest.layers].map(d => d.digest).filter(d => !store.blobs.has(d))
+    if (!store.blobs.has(fetched.digest)) fetchedBlobs.push(fetched.digest)
+    try {
+      const configBytes = await fetchSmallBlob(client, repo, manifest.config, store)
+      o.onEvent?.({ kind: 'config', digest: manifest.config.digest })
+      const config = parseImageConfig(configBytes, what)
+      checkLayerCount(manifest, config, what)
+      const layers = await fetchLayers(client, repo, manifest, config, o)
+      await store.blobs.put(fetched.bytes, fetched.digest)
+      return await store.images.add({
+        configDigest: manifest.config.digest,
+        manifestDigest: fetched.digest,
+        manifestMediaType: manifest.mediaType,
+        names: ref.digest ? [] : [what],
+        repoDigests: [`${ref.registry}/${ref.repository}@${fetched.digest}`],
+        layers,
+        ...(config.created ? { created: config.created } : {}),
+      })
+    } catch (err) {
+      await store.removeUnusedBlobs(fetchedBlobs)
+      throw err
+    }
   } finally {
     client.close()
   }

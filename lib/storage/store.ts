@@ -21,6 +21,7 @@ import { checkStore, type CheckOptions, type CheckReport } from './check.js'
 import { ImageStore, resolveImage, sortedImages } from './images.js'
 import { defaultRemoveTree, LayerStore, type RemoveTree } from './layers.js'
 import { readMetadata, updateMetadata, type ImageRecord, type Metadata } from './metadata.js'
+import { withStoreLock } from './lock.js'
 import { storePaths, storeRoot, type StorePaths } from './paths.js'
 
 export interface StoreOptions {
@@ -178,6 +179,15 @@ export class Store {
       if (digest && !keptBlobs.has(digest)) this.blobs.remove(digest)
     }
     return this.layers.detach(dropLayers)
+  }
+
+  /** Blobs a failed pull or load fetched: removed unless an image needs them (another pull may have recorded one meanwhile). */
+  async removeUnusedBlobs(digests: Iterable<string>): Promise<void> {
+    await withStoreLock(this.paths.lock, () => {
+      const md = readMetadata(this.paths)
+      const kept = new Set(md.images.flatMap(i => imageBlobs(md, i)))
+      for (const digest of digests) if (!kept.has(digest)) this.blobs.remove(digest)
+    })
   }
 
   /** `system df`. Container and volume rows stay empty until those subsystems exist. */
