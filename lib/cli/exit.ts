@@ -81,12 +81,16 @@ function oneLine(err: CockerError, message: string): string {
   return err.hint ? `${message}; ${err.hint}` : message
 }
 
-/** "outer: inner: innermost", skipping causes whose text the outer message already carries. */
+/**
+ * "outer: inner: innermost", skipping causes whose text the outer message already carries;
+ * one line, whatever the causes' texts hold (OpenSSL's, for one, end in a newline).
+ */
 export function describeChain(err: unknown): string {
-  let text = err instanceof Error ? err.message : String(err)
+  const flat = (s: string) => s.replace(/\s*\n\s*/g, ' ').trim()
+  let text = flat(err instanceof Error ? err.message : String(err))
   let cause = err instanceof Error ? err.cause : undefined
   for (let depth = 0; cause !== undefined && depth < 8; depth++) {
-    const next = cause instanceof Error ? cause.message : String(cause)
+    const next = flat(cause instanceof Error ? cause.message : String(cause))
     if (next && !text.includes(next)) text += `: ${next}`
     cause = cause instanceof Error ? cause.cause : undefined
   }

@@ -87,7 +87,8 @@ export class RegistryClient {
   constructor(opts: RegistryClientOptions) {
     this.host = opts.host
     this.apiHost = apiHost(opts.host)
-    this.allowHttp = opts.insecure === true || opts.tlsVerify === false || isLoopback(opts.host)
+    // --tls-verify=true asks for TLS even where plain HTTP would do (podman's rule for loopback too)
+    this.allowHttp = opts.tlsVerify === false || (opts.tlsVerify !== true && (opts.insecure === true || isLoopback(opts.host)))
     this.credentials = opts.credentials
     this.timeoutMs = opts.timeoutMs ?? 30_000
     this.tries = Math.max(1, opts.tries ?? 3)
@@ -439,9 +440,9 @@ export class RegistryClient {
     }
     if (why[code]) return new CockerError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host}: ${why[code]}`, { ...check, cause: err })
     if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/.test(message)) {
+      // OpenSSL's own words ("wrong version number") would only blur this
       return new CockerError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host}: it answers HTTPS with plain HTTP`, {
         hint: `mark it insecure in registries.conf ([[registry]] location="${this.host}" insecure=true) or pass --tls-verify=false`,
-        cause: err,
       })
     }
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
