@@ -4,9 +4,9 @@
  *   reference → candidates (short names through the search registries) → endpoints
  *   (mirrors first) → manifest (an index picks the platform) → config → layers → record
  *
- * Every layer is downloaded into the blob store, verified (size and digest) before a byte
- * of it is unpacked, then unpacked into a staging dir of its own; the unpacked stream is
- * hashed and must match the config's diff_id. All layers download and unpack at once
+ * Every layer is downloaded into the blob store and, as it arrives, unpacked into a staging
+ * dir of its own; it counts only when the blob's size and digest and the unpacked stream's
+ * diff id (from the config) all match. All layers download and unpack at once
  * (each has its own dir: overlay stacks them later), and are recorded base first, so a
  * kill -9 leaves at most unrecorded leftovers under tmp/ for `system check`. A layer or
  * blob already in the store is not fetched again; two pulls of one image both succeed
@@ -19,6 +19,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
+import { PassThrough, Writable } from 'node:stream'
 import { endpointsFor, loadRegistriesConf, searchRegistries, type Endpoint } from '../config/registries.js'
 import { CockerError } from '../errors.js'
 import { inRootlessUserNamespace } from '../rootless/identity.js'
@@ -188,28 +189,76 @@ interface StagedLayer {
   size: number
 }
 
-/** Downloads (unless the blob is there), verifies, and unpacks one layer into a fresh staging dir. */
+/**
+ * One layer into a fresh staging dir. A blob the store lacks is unpacked as it downloads:
+ * the bytes go to the blob store and to the unpacker at once, and the result counts only
+ * when both the blob's digest and the unpacked stream's diff id match (the unpacker never
+ * writes outside its dir, so unverified bytes can do no harm before they are thrown away).
+ */
 async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, diffId: string, o: PullOptions): Promise<StagedLayer> {
   const { store } = o
   const event = (state: 'downloading' | 'unpacking' | 'done', done: number) =>
     o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done, state })
-  if (!store.blobs.has(d.digest)) {
-    event('downloading', 0)
-    const writer = store.blobs.writer({ digest: d.digest, size: d.size })
-    try {
-      await client.fetchBlob(repo, d.digest, d.size, writer, n => event('downloading', n))
-      await writer.commit()
-    } catch (err) {
-      writer.destroy()
-      throw err
-    }
+  if (store.blobs.has(d.digest)) {
+    event('unpacking', d.size)
+    const staged = await unpackLayer(createReadStream(store.blobs.path(d.digest)), d, diffId, o)
+    event('done', d.size)
+    return staged
   }
-  event('unpacking', d.size)
-  const dir = path.join(store.paths.tmp, `layer-${randomBytes(8).toString('hex')}`)
+  event('downloading', 0)
+  const writer = store.blobs.writer({ digest: d.digest, size: d.size })
+  const unpacker = new PassThrough({ highWaterMark: 1 << 20 })
+  const tee = new Tee(writer, unpacker)
+  const [fetched, unpacked] = await Promise.allSettled([
+    client.fetchBlob(repo, d.digest, d.size, tee, n => event('downloading', n)).catch(err => {
+      unpacker.destroy(err)
+      throw err
+    }),
+    unpackLayer(unpacker, d, diffId, o).catch(err => {
+      tee.destroy(err)
+      throw err
+    }),
+  ])
+  try {
+    // the download's error first: a bad blob makes the unpacker fail too, less clearly
+    if (fetched.status === 'rejected') throw fetched.reason
+    if (unpacked.status === 'rejected') throw unpacked.reason
+    await writer.commit()
+  } catch (err) {
+    writer.destroy()
+    if (unpacked.status === 'fulfilled') rmSync(unpacked.value.dir, { recursive: true, force: true })
+    throw err
+  }
+  event('done', d.size)
+  return unpacked.value
+}
+
+/** Bytes of a download on their way to the blob store and, at the same time, to the unpacker. */
+class Tee extends Writable {
+  constructor(private readonly file: Writable, private readonly unpacker: PassThrough) {
+    super()
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.file.write(chunk)
+    if (this.unpacker.write(chunk)) cb()
+    else this.unpacker.once('drain', () => cb())
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.unpacker.end()
+    cb()
+  }
+}
+
+/** Unpacks a layer blob's bytes into a fresh staging dir; its diff id must be `diffId`. */
+async function unpackLayer(blob: AsyncIterable<Buffer>, d: Descriptor, diffId: string, o: PullOptions): Promise<StagedLayer> {
+  const dir = path.join(o.store.paths.tmp, `layer-${randomBytes(8).toString('hex')}`)
   mkdirSync(dir, { recursive: true, mode: 0o755 })
   try {
     const hash = createHash('sha256')
-    const stats = await (await import('../storage/unpack.js')).applyLayer(hashing(decompress(createReadStream(store.blobs.path(d.digest))), hash), dir, {
+    const { applyLayer } = await import('../storage/unpack.js')
+    const stats = await applyLayer(hashing(decompress(blob), hash), dir, {
       format: 'overlay',
       xattrNamespace: inRootlessUserNamespace() ? 'user' : 'trusted',
       idLimit: mappedIdLimit(),
@@ -221,7 +270,6 @@ async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, d
         { hint: 'the image is corrupt in the registry: push it again' })
     }
     for (const skip of stats.skipped) o.onEvent?.({ kind: 'skipped', digest: d.digest, ...skip })
-    event('done', d.size)
     return { dir, size: stats.bytes }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true })
