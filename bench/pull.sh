@@ -28,9 +28,11 @@ done
 tmp=$(mktemp -d /tmp/cocker-bench-pull.XXXXXX)
 chmod 0755 "$tmp"
 registry_pid=
+stores=
 cleanup() {
 	[ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
 	rm -rf "$tmp" 2>/dev/null || true
+	[ -n "$stores" ] && rm -rf "$stores" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -100,8 +102,10 @@ rootless)
 root) [ "$(id -u)" = 0 ] || die "root mode needs root" ;;
 *) die "unknown mode $mode (rootless or root)" ;;
 esac
-stores=$tmp/stores
-"${as[@]}" mkdir -p "$stores"
+# the stores where a user's are, in a home directory: on this machine /tmp's directory is
+# so large that creating a file in it costs ten times more, which would swamp the figures
+home=${home:-$HOME}
+stores=$("${as[@]}" mktemp -d "$home/.cocker-bench-stores.XXXXXX")
 # podman: native overlay, its own store, and rlimits this host's root can grant (PEERS.md)
 cat >"$tmp/storage.conf" <<EOF
 [storage]
