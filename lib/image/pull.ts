@@ -16,16 +16,12 @@
  * files get the layer's owners as mapped ids, whiteouts are 0/0 character devices and
  * opaque markers are user.overlay.opaque, as a userxattr overlay reads them.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs'
-import path from 'node:path'
+import { createReadStream } from 'node:fs'
 import { endpointsFor, loadRegistriesConf, searchRegistries, type Endpoint } from '../config/registries.js'
 import { CockerError } from '../errors.js'
-import { inRootlessUserNamespace } from '../rootless/identity.js'
-import { chainIds } from '../storage/layers.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
-import { decompress } from './decompress.js'
+import { importLayers, stageLayer, type StagedLayer } from './layer-import.js'
 import { MANIFEST_ACCEPT, parseImageConfig, parseManifest, type Descriptor, type ImageConfig, type ImageManifest } from './manifest.js'
 import { selectManifest, type PlatformSpec } from './platform.js'
 import { fullReference, isShortName, parseReference, resolveShortName, type ImageReference } from './reference.js'
@@ -132,51 +128,16 @@ function checkLayerCount(manifest: ImageManifest, config: ImageConfig, what: str
 }
 
 /** Downloads and unpacks what the store lacks, all layers at once; records them base first. Returns the chain ids. */
-async function fetchLayers(client: RegistryClient, repo: string, manifest: ImageManifest, config: ImageConfig, o: PullOptions): Promise<string[]> {
-  const { store } = o
-  const ids = chainIds(config.rootfs.diff_ids)
-  const md = store.metadata()
-  const staged = ids.map((id, i) => {
-    const d = manifest.layers[i]!
-    if (store.layers.has(id, md)) {
-      o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: d.size, state: 'exists' })
-      return Promise.resolve(undefined)
-    }
-    return stageLayer(client, repo, d, config.rootfs.diff_ids[i]!, o)
+function fetchLayers(client: RegistryClient, repo: string, manifest: ImageManifest, config: ImageConfig, o: PullOptions): Promise<string[]> {
+  const layers = manifest.layers.map((blob, i) => ({ blob, diffId: config.rootfs.diff_ids[i]! }))
+  return importLayers(o.store, layers, {
+    stage: (_, i) => fetchAndStage(client, repo, manifest.layers[i]!, config.rootfs.diff_ids[i]!, o),
+    onExisting: ({ blob: d }) => o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: d.size, state: 'exists' }),
   })
-  // a failure of one layer must not leave the others' staging dirs behind
-  const results = await Promise.allSettled(staged)
-  const failed = results.find(r => r.status === 'rejected') as PromiseRejectedResult | undefined
-  if (failed) {
-    for (const r of results) if (r.status === 'fulfilled' && r.value) rmSync(r.value, { recursive: true, force: true })
-    throw failed.reason
-  }
-  for (const [i, id] of ids.entries()) {
-    const dir = (results[i] as PromiseFulfilledResult<string | undefined>).value
-    if (!dir) continue
-    const d = manifest.layers[i]!
-    await store.layers.create(id, {
-      ...(i > 0 ? { parent: ids[i - 1] } : {}),
-      diffId: config.rootfs.diff_ids[i]!,
-      compressedDigest: d.digest,
-      compressedSize: d.size,
-      mediaType: d.mediaType,
-    }, async diffDir => {
-      rmdirSync(diffDir)
-      renameSync(dir, diffDir)
-      return { size: sizeOf(dir) }
-    })
-    // another pull recorded it first: ours is not needed
-    rmSync(dir, { recursive: true, force: true })
-  }
-  return ids
 }
 
-const stagedSizes = new Map<string, number>()
-const sizeOf = (dir: string) => stagedSizes.get(dir) ?? 0
-
-/** Downloads (unless the blob is there), verifies, and unpacks one layer into a fresh staging dir, which it returns. */
-async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, diffId: string, o: PullOptions): Promise<string> {
+/** Downloads (unless the blob is there), verifies, and unpacks one layer into a fresh staging dir. */
+async function fetchAndStage(client: RegistryClient, repo: string, d: Descriptor, diffId: string, o: PullOptions): Promise<StagedLayer> {
   const { store } = o
   const event = (state: 'downloading' | 'unpacking' | 'done', done: number) =>
     o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done, state })
@@ -192,41 +153,7 @@ async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, d
     }
   }
   event('unpacking', d.size)
-  const dir = path.join(store.paths.tmp, `layer-${randomBytes(8).toString('hex')}`)
-  mkdirSync(dir, { recursive: true, mode: 0o755 })
-  try {
-    const hash = createHash('sha256')
-    const stats = await (await import('../storage/unpack.js')).applyLayer(hashing(decompress(createReadStream(store.blobs.path(d.digest))), hash), dir, {
-      format: 'overlay',
-      xattrNamespace: inRootlessUserNamespace() ? 'user' : 'trusted',
-      idLimit: mappedIdLimit(),
-      layerName: d.digest,
-    })
-    const actual = `sha256:${hash.digest('hex')}`
-    if (actual !== diffId) {
-      throw new CockerError('LAYER_INVALID', `layer ${d.digest}: its content has digest ${actual}, but the image's config says ${diffId}`,
-        { hint: 'the image is corrupt in the registry: push it again' })
-    }
-    stagedSizes.set(dir, stats.bytes)
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true })
-    throw err
-  }
+  const staged = await stageLayer(store, createReadStream(store.blobs.path(d.digest)), diffId, d.digest)
   event('done', d.size)
-  return dir
-}
-
-async function* hashing(source: AsyncIterable<Buffer>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    hash.update(chunk)
-    yield chunk
-  }
-}
-
-/** In the rootless namespace, ids at or above this are unmapped: files owned by them cannot be made. */
-function mappedIdLimit(): { uid: number; gid: number } | undefined {
-  if (!inRootlessUserNamespace()) return undefined
-  const limit = (file: string) => Math.max(...readFileSync(file, 'utf8').trim().split('\n')
-    .map(line => line.trim().split(/\s+/).map(Number)).map(([inside, , count]) => inside! + count!))
-  return { uid: limit('/proc/self/uid_map'), gid: limit('/proc/self/gid_map') }
+  return staged
 }
