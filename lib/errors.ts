@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'STORE_CORRUPT'
   | 'STORE_DAMAGED'
   | 'ARCHIVE_INVALID'
+  | 'ARCHIVE_UNSAFE'
   | 'ZSTD_UNAVAILABLE'
   | 'LAYER_INVALID'
   | 'LAYER_UNSAFE'

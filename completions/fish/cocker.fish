@@ -9,43 +9,86 @@ complete -c cocker -f
 complete -c cocker -n __fish_use_subcommand -s h -l help -d 'show help'
 complete -c cocker -n __fish_use_subcommand -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n __fish_use_subcommand -s v -l version -d 'print the version'
+complete -c cocker -n __fish_use_subcommand -a history -d 'show history of a specified image'
 complete -c cocker -n __fish_use_subcommand -a image -d 'manage images'
 complete -c cocker -n __fish_use_subcommand -a images -d 'list images in local storage'
+complete -c cocker -n __fish_use_subcommand -a import -d 'import a tarball to create a filesystem image'
 complete -c cocker -n __fish_use_subcommand -a inspect -d 'display the configuration of object denoted by ID'
+complete -c cocker -n __fish_use_subcommand -a load -d 'load image(s) from a tar archive'
 complete -c cocker -n __fish_use_subcommand -a login -d 'log in to a container registry'
 complete -c cocker -n __fish_use_subcommand -a logout -d 'log out of a container registry'
 complete -c cocker -n __fish_use_subcommand -a pull -d 'pull an image from a registry'
 complete -c cocker -n __fish_use_subcommand -a rmi -d 'remove one or more images from local storage'
 complete -c cocker -n __fish_use_subcommand -a run -d 'run a command in a new container'
+complete -c cocker -n __fish_use_subcommand -a save -d 'save image(s) to an archive'
 complete -c cocker -n __fish_use_subcommand -a system -d 'manage cocker'
 complete -c cocker -n __fish_use_subcommand -a tag -d 'add an additional name to a local image'
 complete -c cocker -n __fish_use_subcommand -a unshare -d 'run a command in a modified user namespace'
 complete -c cocker -n __fish_use_subcommand -a untag -d 'remove a name from a local image'
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'image images inspect login logout pull rmi run system tag unshare untag version'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'history image images import inspect load login logout pull rmi run save system tag unshare untag version'
+
+# history
+complete -c cocker -n '__fish_seen_subcommand_from history' -l format -x -d 'change the output to JSON or a Go template (e.g. \'{{.ID}} {{.CreatedBy}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from history' -s H -l human -d 'display sizes and dates in human readable format'
+complete -c cocker -n '__fish_seen_subcommand_from history' -l no-trunc -d 'do not truncate the output'
+complete -c cocker -n '__fish_seen_subcommand_from history' -s q -l quiet -d 'display the numeric IDs only'
+complete -c cocker -n '__fish_seen_subcommand_from history' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from history' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from history' -s v -l version -d 'print the version'
 
 # image
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a exists -d 'check if an image exists in local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a inspect -d 'display the configuration of an image'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a ls -d 'list images in local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a list -d 'list images in local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a prune -d 'remove unused images'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a pull -d 'pull an image from a registry'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a rm -d 'remove one or more images from local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a tag -d 'add an additional name to a local image'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a untag -d 'remove a name from a local image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a exists -d 'check if an image exists in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a history -d 'show history of a specified image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a import -d 'import a tarball to create a filesystem image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a inspect -d 'display the configuration of an image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a load -d 'load image(s) from a tar archive'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a ls -d 'list images in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a list -d 'list images in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a prune -d 'remove unused images'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a pull -d 'pull an image from a registry'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a rm -d 'remove one or more images from local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a save -d 'save image(s) to an archive'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a tag -d 'add an additional name to a local image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a tree -d 'print the layer hierarchy of an image in a tree format'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a untag -d 'remove a name from a local image'
 
 # image exists
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -s v -l version -d 'print the version'
 
+# image history
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -l format -x -d 'change the output to JSON or a Go template (e.g. \'{{.ID}} {{.CreatedBy}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -s H -l human -d 'display sizes and dates in human readable format'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -l no-trunc -d 'do not truncate the output'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -s q -l quiet -d 'display the numeric IDs only'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -s v -l version -d 'print the version'
+
+# image import
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -s c -l change -x -d 'apply the Containerfile instruction to the image (e.g. \'CMD ["/bin/sh"]\')'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -s m -l message -x -d 'set the commit message of the image\'s history'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -s q -l quiet -d 'suppress the progress output'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -F
+
 # image inspect
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.Id}}\')'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
+
+# image load
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from load' -s i -l input -r -F -d 'read from the archive file instead of standard input'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from load' -s q -l quiet -d 'suppress the progress output'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from load' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from load' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from load' -s v -l version -d 'print the version'
 
 # image ls
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -s a -l all -d 'show all images (default hides intermediate images)'
@@ -87,10 +130,25 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -s v -l version -d 'print the version'
 
+# image save
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -l format -x -a 'docker-archive oci-archive oci-dir docker-dir' -d 'the format to write (default docker-archive)'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -s m -l multi-image-archive -d 'write every image given into one docker-archive'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -s o -l output -r -F -d 'write to the file (or directory) instead of standard output'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -s q -l quiet -d 'suppress the progress output'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -s v -l version -d 'print the version'
+
 # image tag
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tag' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tag' -s v -l version -d 'print the version'
+
+# image tree
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tree' -l whatrequires -d 'show the layers and images built on top of the image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tree' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tree' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tree' -s v -l version -d 'print the version'
 
 # image untag
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from untag' -s h -l help -d 'show help'
@@ -109,11 +167,27 @@ complete -c cocker -n '__fish_seen_subcommand_from images' -s h -l help -d 'show
 complete -c cocker -n '__fish_seen_subcommand_from images' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from images' -s v -l version -d 'print the version'
 
+# import
+complete -c cocker -n '__fish_seen_subcommand_from import' -s c -l change -x -d 'apply the Containerfile instruction to the image (e.g. \'CMD ["/bin/sh"]\')'
+complete -c cocker -n '__fish_seen_subcommand_from import' -s m -l message -x -d 'set the commit message of the image\'s history'
+complete -c cocker -n '__fish_seen_subcommand_from import' -s q -l quiet -d 'suppress the progress output'
+complete -c cocker -n '__fish_seen_subcommand_from import' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from import' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from import' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from import' -F
+
 # inspect
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.Id}}\')'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
+
+# load
+complete -c cocker -n '__fish_seen_subcommand_from load' -s i -l input -r -F -d 'read from the archive file instead of standard input'
+complete -c cocker -n '__fish_seen_subcommand_from load' -s q -l quiet -d 'suppress the progress output'
+complete -c cocker -n '__fish_seen_subcommand_from load' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from load' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from load' -s v -l version -d 'print the version'
 
 # login
 complete -c cocker -n '__fish_seen_subcommand_from login' -l authfile -r -F -d 'path of the authentication file'
@@ -198,6 +272,15 @@ complete -c cocker -n '__fish_seen_subcommand_from run' -s w -l workdir -x -d 'w
 complete -c cocker -n '__fish_seen_subcommand_from run' -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l version -d 'print the version'
+
+# save
+complete -c cocker -n '__fish_seen_subcommand_from save' -l format -x -a 'docker-archive oci-archive oci-dir docker-dir' -d 'the format to write (default docker-archive)'
+complete -c cocker -n '__fish_seen_subcommand_from save' -s m -l multi-image-archive -d 'write every image given into one docker-archive'
+complete -c cocker -n '__fish_seen_subcommand_from save' -s o -l output -r -F -d 'write to the file (or directory) instead of standard output'
+complete -c cocker -n '__fish_seen_subcommand_from save' -s q -l quiet -d 'suppress the progress output'
+complete -c cocker -n '__fish_seen_subcommand_from save' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from save' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from save' -s v -l version -d 'print the version'
 
 # system
 complete -c cocker -n '__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from check df reset' -a check -d 'check storage consistency'

@@ -16,17 +16,13 @@
  * files get the layer's owners as mapped ids, whiteouts are 0/0 character devices and
  * opaque markers are user.overlay.opaque, as a userxattr overlay reads them.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs'
-import path from 'node:path'
+import { createReadStream, rmSync } from 'node:fs'
 import { PassThrough, Writable } from 'node:stream'
 import { endpointsFor, loadRegistriesConf, searchRegistries, type Endpoint } from '../config/registries.js'
 import { CockerError } from '../errors.js'
-import { inRootlessUserNamespace } from '../rootless/identity.js'
-import { chainIds } from '../storage/layers.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
-import { decompress } from './decompress.js'
+import { importLayers, stageLayer, type StagedLayer } from './layer-import.js'
 import { MANIFEST_ACCEPT, parseImageConfig, parseManifest, type Descriptor, type ImageConfig, type ImageManifest } from './manifest.js'
 import { selectManifest, type PlatformSpec } from './platform.js'
 import { fullReference, isShortName, parseReference, resolveShortName, type ImageReference } from './reference.js'
@@ -143,50 +139,12 @@ function checkLayerCount(manifest: ImageManifest, config: ImageConfig, what: str
 }
 
 /** Downloads and unpacks what the store lacks, all layers at once; records them base first. Returns the chain ids. */
-async function fetchLayers(client: RegistryClient, repo: string, manifest: ImageManifest, config: ImageConfig, o: PullOptions): Promise<string[]> {
-  const { store } = o
-  const ids = chainIds(config.rootfs.diff_ids)
-  const md = store.metadata()
-  const staged = ids.map((id, i) => {
-    const d = manifest.layers[i]!
-    if (store.layers.has(id, md)) {
-      o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: d.size, state: 'exists' })
-      return Promise.resolve(undefined)
-    }
-    return stageLayer(client, repo, d, config.rootfs.diff_ids[i]!, o)
+function fetchLayers(client: RegistryClient, repo: string, manifest: ImageManifest, config: ImageConfig, o: PullOptions): Promise<string[]> {
+  const layers = manifest.layers.map((blob, i) => ({ blob, diffId: config.rootfs.diff_ids[i]! }))
+  return importLayers(o.store, layers, {
+    stage: (_, i) => fetchAndStage(client, repo, manifest.layers[i]!, config.rootfs.diff_ids[i]!, o),
+    onExisting: ({ blob: d }) => o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: d.size, state: 'exists' }),
   })
-  // a failure of one layer must not leave the others' staging dirs behind
-  const results = await Promise.allSettled(staged)
-  const failed = results.find(r => r.status === 'rejected') as PromiseRejectedResult | undefined
-  if (failed) {
-    for (const r of results) if (r.status === 'fulfilled' && r.value) rmSync(r.value.dir, { recursive: true, force: true })
-    throw failed.reason
-  }
-  for (const [i, id] of ids.entries()) {
-    const layer = (results[i] as PromiseFulfilledResult<StagedLayer | undefined>).value
-    if (!layer) continue
-    const d = manifest.layers[i]!
-    await store.layers.create(id, {
-      ...(i > 0 ? { parent: ids[i - 1] } : {}),
-      diffId: config.rootfs.diff_ids[i]!,
-      compressedDigest: d.digest,
-      compressedSize: d.size,
-      mediaType: d.mediaType,
-    }, async diffDir => {
-      rmdirSync(diffDir)
-      renameSync(layer.dir, diffDir)
-      return { size: layer.size }
-    })
-    // another pull recorded it first: ours is not needed
-    rmSync(layer.dir, { recursive: true, force: true })
-  }
-  return ids
-}
-
-interface StagedLayer {
-  dir: string
-  /** Bytes of file content. */
-  size: number
 }
 
 /**
@@ -195,13 +153,14 @@ interface StagedLayer {
  * when both the blob's digest and the unpacked stream's diff id match (the unpacker never
  * writes outside its dir, so unverified bytes can do no harm before they are thrown away).
  */
-async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, diffId: string, o: PullOptions): Promise<StagedLayer> {
+async function fetchAndStage(client: RegistryClient, repo: string, d: Descriptor, diffId: string, o: PullOptions): Promise<StagedLayer> {
   const { store } = o
   const event = (state: 'downloading' | 'unpacking' | 'done', done: number) =>
     o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done, state })
+  const onSkipped = (skip: { name: string; reason: string }) => o.onEvent?.({ kind: 'skipped', digest: d.digest, ...skip })
   if (store.blobs.has(d.digest)) {
     event('unpacking', d.size)
-    const staged = await unpackLayer(createReadStream(store.blobs.path(d.digest)), d, diffId, o)
+    const staged = await stageLayer(store, createReadStream(store.blobs.path(d.digest)), diffId, d.digest, onSkipped)
     event('done', d.size)
     return staged
   }
@@ -214,7 +173,7 @@ async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, d
       unpacker.destroy(err)
       throw err
     }),
-    unpackLayer(unpacker, d, diffId, o).catch(err => {
+    stageLayer(store, unpacker, diffId, d.digest, onSkipped).catch(err => {
       tee.destroy(err)
       throw err
     }),
@@ -249,45 +208,4 @@ class Tee extends Writable {
     this.unpacker.end()
     cb()
   }
-}
-
-/** Unpacks a layer blob's bytes into a fresh staging dir; its diff id must be `diffId`. */
-async function unpackLayer(blob: AsyncIterable<Buffer>, d: Descriptor, diffId: string, o: PullOptions): Promise<StagedLayer> {
-  const dir = path.join(o.store.paths.tmp, `layer-${randomBytes(8).toString('hex')}`)
-  mkdirSync(dir, { recursive: true, mode: 0o755 })
-  try {
-    const hash = createHash('sha256')
-    const { applyLayer } = await import('../storage/unpack.js')
-    const stats = await applyLayer(hashing(decompress(blob), hash), dir, {
-      format: 'overlay',
-      xattrNamespace: inRootlessUserNamespace() ? 'user' : 'trusted',
-      idLimit: mappedIdLimit(),
-      layerName: d.digest,
-    })
-    const actual = `sha256:${hash.digest('hex')}`
-    if (actual !== diffId) {
-      throw new CockerError('LAYER_INVALID', `layer ${d.digest}: its content has digest ${actual}, but the image's config says ${diffId}`,
-        { hint: 'the image is corrupt in the registry: push it again' })
-    }
-    for (const skip of stats.skipped) o.onEvent?.({ kind: 'skipped', digest: d.digest, ...skip })
-    return { dir, size: stats.bytes }
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true })
-    throw err
-  }
-}
-
-async function* hashing(source: AsyncIterable<Buffer>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    hash.update(chunk)
-    yield chunk
-  }
-}
-
-/** In the rootless namespace, ids at or above this are unmapped: files owned by them cannot be made. */
-function mappedIdLimit(): { uid: number; gid: number } | undefined {
-  if (!inRootlessUserNamespace()) return undefined
-  const limit = (file: string) => Math.max(...readFileSync(file, 'utf8').trim().split('\n')
-    .map(line => line.trim().split(/\s+/).map(Number)).map(([inside, , count]) => inside! + count!))
-  return { uid: limit('/proc/self/uid_map'), gid: limit('/proc/self/gid_map') }
 }

@@ -44,6 +44,7 @@ export class BlobWriter extends Writable {
   private written = 0
   private committed = false
   private renamed = false
+  private finalDigest: string | undefined
 
   constructor(
     private readonly store: BlobStore,
@@ -73,6 +74,7 @@ export class BlobWriter extends Writable {
       // digest check of `system check` finds a damaged blob (fsync of every layer costs seconds)
       closeSync(this.fd!)
       this.fd = undefined
+      this.finalDigest = `sha256:${this.hash.digest('hex')}`
       cb()
     } catch (err) {
       cb(err as Error)
@@ -90,6 +92,11 @@ export class BlobWriter extends Writable {
     return this.written
   }
 
+  /** The digest of what was written, once the stream has finished (before commit). */
+  get digest(): string | undefined {
+    return this.finalDigest
+  }
+
   /**
    * After the stream finished: checks digest and size against what was expected and
    * renames the blob into place. Returns the digest. Throws BLOB_INVALID (and deletes
@@ -105,7 +112,7 @@ export class BlobWriter extends Writable {
       })
     }
     this.committed = true
-    const digest = `sha256:${this.hash.digest('hex')}`
+    const digest = this.finalDigest!
     const { expected } = this
     const what = expected.digest ?? digest
     if (expected.size !== undefined && expected.size !== this.written) {
@@ -126,7 +133,8 @@ export class BlobWriter extends Writable {
     return digest
   }
 
-  private discard(): void {
+  /** Drops the temp file of a blob that will not be committed (no-op after commit). */
+  discard(): void {
     if (this.fd !== undefined) {
       closeSync(this.fd)
       this.fd = undefined

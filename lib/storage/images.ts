@@ -226,6 +226,9 @@ export class ImageStore {
         }
         md.images.push(image)
       } else {
+        // the same image from another source (a load after a pull): its old manifest may be needed no more
+        const old = image.manifestDigest
+        if (old !== input.manifestDigest && !md.images.some(i => i !== image && i.manifestDigest === old)) this.blobs.remove(old)
         image.digest = input.manifestDigest
         image.manifestDigest = input.manifestDigest
         image.manifestMediaType = input.manifestMediaType

@@ -190,6 +190,87 @@ const imagePrune: CommandDef = {
   load: () => import('./image-prune.js'),
 }
 
+const history: CommandDef = {
+  name: 'history',
+  describe: 'show history of a specified image',
+  description: "Lists the steps recorded in the image's config, newest first: the image ID a step made (<missing> when no local image is that step), when, the command, the size of the layer it added and its comment. Sizes are of the unpacked content.",
+  usage: 'history [options] <image>',
+  positionals: [{ name: 'image', required: true }],
+  options: [
+    { ...FORMAT_OPTION, describe: "change the output to JSON or a Go template (e.g. '{{.ID}} {{.CreatedBy}}')" },
+    { name: 'human', alias: 'H', type: 'boolean', default: true, describe: 'display sizes and dates in human readable format' },
+    { name: 'no-trunc', type: 'boolean', describe: 'do not truncate the output' },
+    { name: 'quiet', alias: 'q', type: 'boolean', describe: 'display the numeric IDs only' },
+  ],
+  examples: [['cocker history alpine', 'how the image alpine was made'], ['cocker history --no-trunc -q alpine', 'the full IDs of its steps']],
+  load: () => import('./history.js'),
+}
+
+const importCmd: CommandDef = {
+  name: 'import',
+  describe: 'import a tarball to create a filesystem image',
+  description: 'Makes a one-layer image of a root filesystem tarball (plain, gzip or zstd): a file, or - for standard input. --change sets the config as the Containerfile instruction would (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR). A reference without a registry goes to localhost/. Prints the image ID. Importing from a URL is not supported.',
+  usage: 'import [options] <file> [reference]',
+  positionals: [{ name: 'file', required: true, complete: 'file' }, { name: 'reference', required: false }],
+  options: [
+    { name: 'change', alias: 'c', type: 'array', valueName: 'instruction', describe: 'apply the Containerfile instruction to the image (e.g. \'CMD ["/bin/sh"]\')' },
+    { name: 'message', alias: 'm', type: 'string', valueName: 'message', describe: "set the commit message of the image's history" },
+    { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
+  ],
+  examples: [
+    ['cocker import rootfs.tar myimage:1', 'make localhost/myimage:1 of a tarball'],
+    ["tar -C rootfs -c . | cocker import -c 'CMD [\"/bin/sh\"]' - mine", 'from standard input, with a command'],
+  ],
+  userNamespace: true,
+  load: () => import('./import.js'),
+}
+
+const load: CommandDef = {
+  name: 'load',
+  describe: 'load image(s) from a tar archive',
+  description: 'Loads every image of a docker-archive (what `docker save` and `cocker save` write) or an oci-archive, plain or compressed, from a file or standard input. The archive is read as a stream and never extracted by its own names; archives with absolute names, ".." or links out of the archive are refused. Layers are verified against the image config. A name without a registry goes to localhost/.',
+  usage: 'load [options]',
+  positionals: [],
+  options: [
+    { name: 'input', alias: 'i', type: 'string', valueName: 'file', complete: 'file', describe: 'read from the archive file instead of standard input' },
+    { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
+  ],
+  examples: [['cocker load -i alpine.tar', 'load the images of alpine.tar'], ['zcat images.tar.gz | cocker load', 'from standard input']],
+  userNamespace: true,
+  load: () => import('./load.js'),
+}
+
+const save: CommandDef = {
+  name: 'save',
+  describe: 'save image(s) to an archive',
+  description: 'Writes images to a docker-archive (the default; what `docker load` reads, layers uncompressed), an oci-archive, or as a directory with oci-dir or docker-dir, to the -o file or directory, or to standard output when that is not a terminal. Blobs are written as stored, so layer digests survive. Without -m, names after the first image are more names for it in the archive; with -m (docker-archive only) each is an image.',
+  usage: 'save [options] <images...>',
+  positionals: [{ name: 'images', required: true, variadic: true }],
+  options: [
+    { name: 'format', type: 'string', valueName: 'format', choices: ['docker-archive', 'oci-archive', 'oci-dir', 'docker-dir'], describe: 'the format to write (default docker-archive)' },
+    { name: 'multi-image-archive', alias: 'm', type: 'boolean', describe: 'write every image given into one docker-archive' },
+    { name: 'output', alias: 'o', type: 'string', valueName: 'file', complete: 'file', describe: 'write to the file (or directory) instead of standard output' },
+    { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
+  ],
+  examples: [
+    ['cocker save -o alpine.tar alpine', 'alpine as a docker-archive'],
+    ['cocker save --format oci-archive alpine > alpine-oci.tar', 'as an oci-archive on standard output'],
+    ['cocker save -m -o both.tar alpine busybox', 'two images in one archive'],
+  ],
+  load: () => import('./save.js'),
+}
+
+const imageTree: CommandDef = {
+  name: 'tree',
+  describe: 'print the layer hierarchy of an image in a tree format',
+  description: "Shows the image's layers, base first, with their sizes and the images whose top layer each is. With --whatrequires, the image's top layer and every layer stacked on it: the images built on this one.",
+  usage: 'tree [options] <image>',
+  positionals: [{ name: 'image', required: true }],
+  options: [{ name: 'whatrequires', type: 'boolean', describe: 'show the layers and images built on top of the image' }],
+  examples: [['cocker image tree alpine', 'the layers of alpine'], ['cocker image tree --whatrequires alpine', 'what is built on it']],
+  load: () => import('./image-tree.js'),
+}
+
 const image: CommandDef = {
   name: 'image',
   describe: 'manage images',
@@ -198,7 +279,7 @@ const image: CommandDef = {
   options: [],
   examples: [],
   // Copies, not the same objects: groff cannot follow a .so link between sections here.
-  subcommands: [imageExists, imageInspect, imageLs, imagePrune, { ...pull }, imageRm, { ...tag }, { ...untag }],
+  subcommands: [imageExists, { ...history }, { ...importCmd }, imageInspect, { ...load }, imageLs, imagePrune, { ...pull }, imageRm, { ...save }, { ...tag }, imageTree, { ...untag }],
 }
 
 const systemCheck: CommandDef = {
@@ -284,7 +365,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'root', type: 'string', valueName: 'path', complete: 'dir', describe: 'path to the root directory in which data, including images, is stored' },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [image, images, inspect, login, logout, pull, rmi, run, system, tag, unshare, untag, version],
+  commands: [history, image, images, importCmd, inspect, load, login, logout, pull, rmi, run, save, system, tag, unshare, untag, version],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

@@ -1,0 +1,17 @@
+import { createReadStream } from 'node:fs'
+import path from 'node:path'
+import { CockerError } from '../../errors.js'
+import { loadArchive } from '../../image/load.js'
+import type { CliContext, Outcome, ParsedArgs } from '../command.js'
+import { storeFor } from './store-context.js'
+
+export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
+  const input = args.input as string | undefined
+  if (!input && process.stdin.isTTY) {
+    throw new CockerError('INVALID_ARGUMENT', 'cannot read from terminal, use command-line redirection or the --input flag')
+  }
+  const source = input ? createReadStream(path.resolve(ctx.cwd, input)) : process.stdin
+  const loaded = await loadArchive(source, { store: storeFor(ctx), name: input ?? 'stdin' })
+  const names = loaded.flatMap(i => (i.names.length ? i.names : [`sha256:${i.id}`]))
+  return { stdout: names.map(n => `Loaded image: ${n}\n`).join('') }
+}
