@@ -12,6 +12,9 @@
  * blob already in the store is not fetched again; two pulls of one image both succeed
  * and the store keeps one copy (the second to record a layer drops its own).
  *
+ * Under the vfs driver a layer is a full tree: the downloads still run at once, but each
+ * layer is unpacked over a copy of its parent's tree (copy-tree.ts), base first.
+ *
  * Rootless, this runs inside the user's namespace (the command re-executes there):
  * files get the layer's owners as mapped ids, whiteouts are 0/0 character devices and
  * opaque markers are user.overlay.opaque, as a userxattr overlay reads them.
@@ -22,6 +25,8 @@ import path from 'node:path'
 import { endpointsFor, loadRegistriesConf, searchRegistries, type Endpoint } from '../config/registries.js'
 import { CockerError } from '../errors.js'
 import { inRootlessUserNamespace } from '../rootless/identity.js'
+import { copyTree } from '../storage/copy-tree.js'
+import type { DriverName } from '../storage/driver.js'
 import { chainIds } from '../storage/layers.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
@@ -44,6 +49,8 @@ export interface PullOptions {
   tlsVerify?: boolean
   authfile?: string
   platform?: PlatformSpec
+  /** The store's driver (storage/driver.ts); default overlay. vfs stores full trees. */
+  driver?: DriverName
   onEvent?: (event: PullEvent) => void
 }
 
@@ -131,18 +138,23 @@ function checkLayerCount(manifest: ImageManifest, config: ImageConfig, what: str
   }
 }
 
-/** Downloads and unpacks what the store lacks, all layers at once; records them base first. Returns the chain ids. */
+/** Downloads and unpacks what the store lacks; records the layers base first. Returns the chain ids. */
 async function fetchLayers(client: RegistryClient, repo: string, manifest: ImageManifest, config: ImageConfig, o: PullOptions): Promise<string[]> {
   const { store } = o
   const ids = chainIds(config.rootfs.diff_ids)
   const md = store.metadata()
-  const staged = ids.map((id, i) => {
+  const missing = ids.map(id => !store.layers.has(id, md))
+  const vfs = o.driver === 'vfs'
+  // overlay: every layer downloads and unpacks at once, into a dir of its own; vfs: all
+  // download at once, then each unpacks over a copy of its parent's tree, in order
+  const staged = ids.map(async (_id, i) => {
     const d = manifest.layers[i]!
-    if (store.layers.has(id, md)) {
+    if (!missing[i]) {
       o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: d.size, state: 'exists' })
-      return Promise.resolve(undefined)
+      return undefined
     }
-    return stageLayer(client, repo, d, config.rootfs.diff_ids[i]!, o)
+    await downloadLayer(client, repo, d, o)
+    return vfs ? undefined : unpackLayer(d, config.rootfs.diff_ids[i]!, o)
   })
   // a failure of one layer must not leave the others' staging dirs behind
   const results = await Promise.allSettled(staged)
@@ -152,11 +164,14 @@ async function fetchLayers(client: RegistryClient, repo: string, manifest: Image
     throw failed.reason
   }
   for (const [i, id] of ids.entries()) {
-    const dir = (results[i] as PromiseFulfilledResult<string | undefined>).value
-    if (!dir) continue
+    if (!missing[i]) continue
     const d = manifest.layers[i]!
+    const parent = i > 0 ? ids[i - 1] : undefined
+    const dir = vfs
+      ? await unpackLayer(d, config.rootfs.diff_ids[i]!, o, parent === undefined ? undefined : store.layers.diffDir(parent))
+      : (results[i] as PromiseFulfilledResult<string>).value
     await store.layers.create(id, {
-      ...(i > 0 ? { parent: ids[i - 1] } : {}),
+      ...(parent === undefined ? {} : { parent }),
       diffId: config.rootfs.diff_ids[i]!,
       compressedDigest: d.digest,
       compressedSize: d.size,
@@ -175,29 +190,39 @@ async function fetchLayers(client: RegistryClient, repo: string, manifest: Image
 const stagedSizes = new Map<string, number>()
 const sizeOf = (dir: string) => stagedSizes.get(dir) ?? 0
 
-/** Downloads (unless the blob is there), verifies, and unpacks one layer into a fresh staging dir, which it returns. */
-async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, diffId: string, o: PullOptions): Promise<string> {
+function layerEvent(o: PullOptions, d: Descriptor, state: 'downloading' | 'unpacking' | 'done', done: number): void {
+  o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done, state })
+}
+
+/** Downloads the layer's blob into the blob store (verified there), unless it is there. */
+async function downloadLayer(client: RegistryClient, repo: string, d: Descriptor, o: PullOptions): Promise<void> {
   const { store } = o
-  const event = (state: 'downloading' | 'unpacking' | 'done', done: number) =>
-    o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done, state })
-  if (!store.blobs.has(d.digest)) {
-    event('downloading', 0)
-    const writer = store.blobs.writer({ digest: d.digest, size: d.size })
-    try {
-      await client.fetchBlob(repo, d.digest, d.size, writer, n => event('downloading', n))
-      await writer.commit()
-    } catch (err) {
-      writer.destroy()
-      throw err
-    }
+  if (store.blobs.has(d.digest)) return
+  layerEvent(o, d, 'downloading', 0)
+  const writer = store.blobs.writer({ digest: d.digest, size: d.size })
+  try {
+    await client.fetchBlob(repo, d.digest, d.size, writer, n => layerEvent(o, d, 'downloading', n))
+    await writer.commit()
+  } catch (err) {
+    writer.destroy()
+    throw err
   }
-  event('unpacking', d.size)
+}
+
+/**
+ * Unpacks one downloaded layer into a fresh staging dir, which it returns: an overlay
+ * layer on its own, or (vfs, `base` given) over a copy of its parent's tree.
+ */
+async function unpackLayer(d: Descriptor, diffId: string, o: PullOptions, base?: string): Promise<string> {
+  const { store } = o
+  layerEvent(o, d, 'unpacking', d.size)
   const dir = path.join(store.paths.tmp, `layer-${randomBytes(8).toString('hex')}`)
   mkdirSync(dir, { recursive: true, mode: 0o755 })
   try {
+    if (base) copyTree(base, dir)
     const hash = createHash('sha256')
     const stats = await (await import('../storage/unpack.js')).applyLayer(hashing(decompress(createReadStream(store.blobs.path(d.digest))), hash), dir, {
-      format: 'overlay',
+      format: o.driver === 'vfs' ? 'vfs' : 'overlay',
       xattrNamespace: inRootlessUserNamespace() ? 'user' : 'trusted',
       idLimit: mappedIdLimit(),
       layerName: d.digest,
@@ -212,7 +237,7 @@ async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, d
     rmSync(dir, { recursive: true, force: true })
     throw err
   }
-  event('done', d.size)
+  layerEvent(o, d, 'done', d.size)
   return dir
 }
 

@@ -110,6 +110,20 @@ const images: CommandDef = {
 
 const imageLs: CommandDef = { ...images, name: 'ls', aliases: ['list'], usage: 'ls [options]' }
 
+const info: CommandDef = {
+  name: 'info',
+  describe: 'display cocker system information',
+  description: 'Shows the host (kernel, rootless, id mappings), the store (its storage driver, graphDriverName, where it lives, how many images) and versions, as podman info does: YAML by default, or JSON, or a Go template over podman\'s field names. Like any use of the store, the first one chooses its storage driver and records it.',
+  usage: 'info [options]',
+  positionals: [],
+  options: [{ ...FORMAT_OPTION, alias: 'f', describe: "change the output format to JSON or a Go template (e.g. '{{.Store.GraphDriverName}}')" }],
+  examples: [
+    ['cocker info', 'show the host, the store and versions'],
+    ["cocker info --format '{{.Store.GraphDriverName}}'", 'the storage driver in use'],
+  ],
+  load: () => import('./info.js'),
+}
+
 const inspect: CommandDef = {
   name: 'inspect',
   describe: 'display the configuration of object denoted by ID',
@@ -282,9 +296,10 @@ export const cockerProgram: ProgramDef = {
   globalOptions: [
     { name: 'help', alias: 'h', type: 'boolean', describe: 'show help' },
     { name: 'root', type: 'string', valueName: 'path', complete: 'dir', describe: 'path to the root directory in which data, including images, is stored' },
+    { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [image, images, inspect, login, logout, pull, rmi, run, system, tag, unshare, untag, version],
+  commands: [image, images, info, inspect, login, logout, pull, rmi, run, system, tag, unshare, untag, version],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,
