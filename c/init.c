@@ -619,8 +619,9 @@ static int remove_at(int parent, const char *name)
 }
 
 /*
- * fuse-overlay PROG DIR OPTS CWD: a FUSE mount on DIR over the /dev/fuse that stage 0
- * opened (fuse-dev: the container's device rules would refuse us the open), served by
+ * fuse-overlay PROG DIR OPTS CWD: a FUSE mount on DIR over /dev/fuse, opened by stage 0
+ * (fuse-dev: the container's device rules would refuse us the open) or, in a new user
+ * namespace, here (the kernel wants the fd opened in the mount's user namespace), served by
  * `PROG -o OPTS /dev/fd/N` run from CWD: libfuse takes an fd that is mounted already.
  * Its first process exits once it serves the mount and has daemonized; the daemon stays
  * in the container's mount and pid namespaces (pivot_root moves its root along with ours;
@@ -638,8 +639,11 @@ static void op_fuse_overlay(struct op *op, int fuse)
 	sigset_t none;
 	pid_t pid;
 
+	/* in a new user namespace the fd must be opened in it: the kernel checks its opener */
 	if (fuse < 0)
-		die("open", EBADF, "/dev/fuse", "fuse-overlay needs the fuse-dev op first");
+		fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fuse < 0)
+		die("open", errno, "/dev/fuse", "cannot open /dev/fuse");
 	snprintf(data, sizeof(data), "fd=%d,rootmode=40000,user_id=%u,group_id=%u,allow_other,default_permissions",
 		 fuse, (unsigned)geteuid(), (unsigned)getegid());
 	if (mount("fuse-overlayfs", dir, "fuse.fuse-overlayfs", MS_NOSUID | MS_NODEV, data) < 0)

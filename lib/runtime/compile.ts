@@ -320,8 +320,13 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const beforePivot = propagation & MS.PRIVATE ? propagation : MS.SLAVE | MS.REC
   ops.push(['propagation', '/', beforePivot])
   const overlay = ctx.rootfsOverlay
-  // fuse-dev: stage 0 opens /dev/fuse, which the container's device rules would refuse the init
-  if (overlay?.program) ops.push(['fuse-dev'], ['fuse-overlay', overlay.program, rootfs, overlay.data, overlay.cwd])
+  // fuse-dev: stage 0 opens /dev/fuse, which the container's device rules would refuse the
+  // init; in a new user namespace the init opens it (the kernel wants it opened there, and
+  // a rootless container has no device rules)
+  if (overlay?.program) {
+    if (!fresh('user')) ops.push(['fuse-dev'])
+    ops.push(['fuse-overlay', overlay.program, rootfs, overlay.data, overlay.cwd])
+  }
   else if (overlay) ops.push(['overlay', rootfs, overlay.data, overlay.cwd])
   ops.push(['rootfs', rootfs])
   ops.push(...mountOps(spec, ctx))
