@@ -105,7 +105,7 @@ export function fuseOverlayfsUsable(env: NodeJS.ProcessEnv): { ok: true; program
 }
 
 export function findProgram(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of [...(env.PATH ?? '').split(':'), '/usr/local/bin', '/usr/bin', '/bin']) {
+  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
     if (!dir || !path.isAbsolute(dir)) continue
     const p = path.join(dir, name)
     try {
