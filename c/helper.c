@@ -195,6 +195,7 @@ struct stage0 {
 	int console, relay;
 	int preserve;
 	int fifo;
+	int fuse;
 	const char *time_offsets;
 };
 
@@ -300,7 +301,7 @@ static int cgroup2_dir(const char *procs)
 static void stage0_collect(struct plan *plan, struct stage0 *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->console = s->relay = s->fifo = s->into_cgroup = -1;
+	s->console = s->relay = s->fifo = s->fuse = s->into_cgroup = -1;
 	for (size_t i = 0; i < plan->nops; i++) {
 		struct op *op = &plan->ops[i];
 
@@ -372,6 +373,15 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 			break;
 		case OP_DEVICE_FILTER:
 			attach_device_filter(op->f[0].s, op->f[1].s);
+			break;
+		case OP_FUSE_DEV:
+			/*
+			 * Here, outside the container's cgroup: its device rules would
+			 * refuse the open to the init (and to fuse-overlayfs, its child).
+			 */
+			s->fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+			if (s->fuse < 0)
+				fail("fuse-dev", "open", errno, "/dev/fuse", "cannot open /dev/fuse");
 			break;
 		case OP_TIME_OFFSETS:
 			s->time_offsets = op->f[0].s;
@@ -709,7 +719,7 @@ int main(int argc, char **argv)
 	if (child < 0)
 		fail("clone", "clone", errno, NULL, "cannot create the container's namespaces");
 	if (child == 0) {
-		struct stage1_fds fds = { release[1], status[1], sync_fd, s.console, s.preserve, s.fifo };
+		struct stage1_fds fds = { release[1], status[1], sync_fd, s.console, s.preserve, s.fifo, s.fuse };
 
 		close(release[0]);
 		close(status[0]);
@@ -720,6 +730,8 @@ int main(int argc, char **argv)
 	}
 	close(release[1]);
 	close(status[1]);
+	if (s.fuse >= 0)
+		close(s.fuse);
 	if (s.relay >= 0)
 		close(s.console);
 

@@ -68,6 +68,7 @@ struct stage1_fds {
 	int console;	/* console socket (runc protocol) or relay socket, or -1 */
 	int preserve;	/* fds 3..3+preserve-1 are handed on */
 	int fifo;	/* O_PATH fd of the exec fifo, or -1 */
+	int fuse;	/* /dev/fuse, opened before the init joins its cgroup, or -1 */
 };
 __attribute__((noreturn)) void stage1_run(struct plan *plan, struct stage1_fds *fds);
 

@@ -618,6 +618,80 @@ static int remove_at(int parent, const char *name)
 	return 0;
 }
 
+/*
+ * fuse-overlay PROG DIR OPTS CWD: a FUSE mount on DIR over /dev/fuse, opened by stage 0
+ * (fuse-dev: the container's device rules would refuse us the open) or, in a new user
+ * namespace, here (the kernel wants the fd opened in the mount's user namespace), served by
+ * `PROG -o OPTS /dev/fd/N` run from CWD: libfuse takes an fd that is mounted already.
+ * Its first process exits once it serves the mount and has daemonized; the daemon stays
+ * in the container's mount and pid namespaces (pivot_root moves its root along with ours;
+ * it works on dir fds opened before) and dies with the pid namespace. The kernel mount
+ * has allow_other and default_permissions: every user of the container reaches it, and
+ * the kernel checks modes and owners as for any filesystem. Our copy of the fd is closed,
+ * so the container never holds /dev/fuse. Its stderr comes back in the error message.
+ */
+static void op_fuse_overlay(struct op *op, int fuse)
+{
+	const char *prog = op->f[0].s, *dir = op->f[1].s, *opts = op->f[2].s, *cwd = op->f[3].s;
+	char data[128], dev[32], msg[512];
+	int errpipe[2], status, devnull;
+	ssize_t n;
+	sigset_t none;
+	pid_t pid;
+
+	/* in a new user namespace the fd must be opened in it: the kernel checks its opener */
+	if (fuse < 0)
+		fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fuse < 0)
+		die("open", errno, "/dev/fuse", "cannot open /dev/fuse");
+	snprintf(data, sizeof(data), "fd=%d,rootmode=40000,user_id=%u,group_id=%u,allow_other,default_permissions",
+		 fuse, (unsigned)geteuid(), (unsigned)getegid());
+	if (mount("fuse-overlayfs", dir, "fuse.fuse-overlayfs", MS_NOSUID | MS_NODEV, data) < 0)
+		die("mount", errno, dir, "cannot mount a FUSE filesystem on %s", dir);
+	snprintf(dev, sizeof(dev), "/dev/fd/%d", fuse);
+	if (pipe2(errpipe, O_CLOEXEC) < 0)
+		die("pipe2", errno, NULL, "cannot make a pipe for %s", prog);
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno, NULL, "cannot start %s", prog);
+	if (pid == 0) {
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(errpipe[1], 2) < 0 ||
+		    chdir(cwd) < 0) {
+			dprintf(errpipe[1], "cannot prepare to run %s: %s", prog, strerror(errno));
+			_exit(127);
+		}
+		if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			for (int fd = 3; fd < 1024; fd++)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+		fcntl(fuse, F_SETFD, 0);
+		execl(prog, prog, "-o", opts, dev, (char *)NULL);
+		dprintf(2, "cannot run %s: %s", prog, strerror(errno));
+		_exit(127);
+	}
+	close(errpipe[1]);
+	close(fuse);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid", errno, NULL, "cannot wait for %s", prog);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		close(errpipe[0]);
+		return;
+	}
+	/* the daemon, if one was forked, may hold the pipe: never block on it */
+	fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
+	n = read(errpipe[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	for (char *p = msg; *p; p++)
+		if (*p == '\n')
+			*p = *(p + 1) ? ' ' : '\0';
+	die("fuse-overlayfs", 0, dir, "%s could not serve %s (%s %d)%s%s", prog, dir,
+	    WIFEXITED(status) ? "exit status" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+	    msg[0] ? ": " : "", msg);
+}
+
 static void op_exec(int preserve)
 {
 	sigset_t none;
@@ -689,6 +763,10 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 			die("mount", errno, op->f[0].s, "cannot mount the image's layers as an overlay on %s", op->f[0].s);
 		if (chdir("/") < 0)
 			die("chdir", errno, "/", "cannot return to /");
+		break;
+	case OP_FUSE_OVERLAY:
+		op_fuse_overlay(op, fds->fuse);
+		fds->fuse = -1;
 		break;
 	case OP_MOUNT:
 		op_mount(op);

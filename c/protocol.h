@@ -35,6 +35,7 @@
 	X(OP_FIFO, "fifo", 'P', "s")             /* create the exec fifo */    \
 	X(OP_TIME_OFFSETS, "time-offsets", 'P', "s") /* timens_offsets text */ \
 	X(OP_DEVICE_FILTER, "device-filter", 'P', "ss") /* CGROUP HEX-EBPF */ \
+	X(OP_FUSE_DEV, "fuse-dev", 'P', "")     /* open /dev/fuse for fuse-overlay */ \
 	/* stage 1, in order */                                                \
 	X(OP_SETID, "setid", 'C', "ss")          /* UID GID: setresgid+uid */  \
 	X(OP_HOSTNAME, "hostname", 'C', "s")                                   \
@@ -42,6 +43,7 @@
 	X(OP_PROPAGATION, "propagation", 'C', "ss") /* PATH MS_FLAGS */        \
 	X(OP_ROOTFS, "rootfs", 'C', "s")         /* bind rootfs on itself */   \
 	X(OP_OVERLAY, "overlay", 'C', "sss")     /* DIR DATA CWD: mount it */  \
+	X(OP_FUSE_OVERLAY, "fuse-overlay", 'C', "ssss") /* PROG DIR OPTS CWD */ \
 	X(OP_MOUNT, "mount", 'C', "ssssss")      /* SRC DST TYPE MS PROP DATA */ \
 	X(OP_MKNOD, "mknod", 'C', "ssssss")      /* PATH MODE MAJ MIN UID GID */ \
 	X(OP_SYMLINK, "symlink", 'C', "ss")      /* TARGET PATH */             \

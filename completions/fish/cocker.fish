@@ -8,11 +8,13 @@ end
 complete -c cocker -f
 complete -c cocker -n __fish_use_subcommand -s h -l help -d 'show help'
 complete -c cocker -n __fish_use_subcommand -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n __fish_use_subcommand -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n __fish_use_subcommand -s v -l version -d 'print the version'
 complete -c cocker -n __fish_use_subcommand -a history -d 'show history of a specified image'
 complete -c cocker -n __fish_use_subcommand -a image -d 'manage images'
 complete -c cocker -n __fish_use_subcommand -a images -d 'list images in local storage'
 complete -c cocker -n __fish_use_subcommand -a import -d 'import a tarball to create a filesystem image'
+complete -c cocker -n __fish_use_subcommand -a info -d 'display cocker system information'
 complete -c cocker -n __fish_use_subcommand -a inspect -d 'display the configuration of object denoted by ID'
 complete -c cocker -n __fish_use_subcommand -a load -d 'load image(s) from a tar archive'
 complete -c cocker -n __fish_use_subcommand -a login -d 'log in to a container registry'
@@ -27,7 +29,7 @@ complete -c cocker -n __fish_use_subcommand -a unshare -d 'run a command in a mo
 complete -c cocker -n __fish_use_subcommand -a untag -d 'remove a name from a local image'
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'history image images import inspect load login logout pull rmi run save system tag unshare untag version'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'history image images import info inspect load login logout pull rmi run save system tag unshare untag version'
 
 # history
 complete -c cocker -n '__fish_seen_subcommand_from history' -l format -x -d 'change the output to JSON or a Go template (e.g. \'{{.ID}} {{.CreatedBy}}\')'
@@ -36,6 +38,7 @@ complete -c cocker -n '__fish_seen_subcommand_from history' -l no-trunc -d 'do n
 complete -c cocker -n '__fish_seen_subcommand_from history' -s q -l quiet -d 'display the numeric IDs only'
 complete -c cocker -n '__fish_seen_subcommand_from history' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from history' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from history' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from history' -s v -l version -d 'print the version'
 
 # image
@@ -57,6 +60,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_su
 # image exists
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -s v -l version -d 'print the version'
 
 # image history
@@ -66,6 +70,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -s q -l quiet -d 'display the numeric IDs only'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from history' -s v -l version -d 'print the version'
 
 # image import
@@ -74,6 +79,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -s q -l quiet -d 'suppress the progress output'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from import' -F
 
@@ -81,6 +87,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.Id}}\')'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
 
 # image load
@@ -88,6 +95,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from load' -s q -l quiet -d 'suppress the progress output'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from load' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from load' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from load' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from load' -s v -l version -d 'print the version'
 
 # image ls
@@ -100,6 +108,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -s q -l quiet -d 'display only image IDs'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from ls list' -s v -l version -d 'print the version'
 
 # image prune
@@ -107,6 +116,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from prune' -s f -l force -d 'do not prompt for confirmation'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from prune' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from prune' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from prune' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from prune' -s v -l version -d 'print the version'
 
 # image pull
@@ -119,6 +129,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l variant -x -d 'use VARIANT instead of the default architecture variant'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -s v -l version -d 'print the version'
 
 # image rm
@@ -128,6 +139,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -l no-prune -d 'do not remove dangling images'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -s v -l version -d 'print the version'
 
 # image save
@@ -137,22 +149,26 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -s q -l quiet -d 'suppress the progress output'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from save' -s v -l version -d 'print the version'
 
 # image tag
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tag' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tag' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tag' -s v -l version -d 'print the version'
 
 # image tree
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tree' -l whatrequires -d 'show the layers and images built on top of the image'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tree' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tree' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tree' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from tree' -s v -l version -d 'print the version'
 
 # image untag
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from untag' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from untag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from untag' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from untag' -s v -l version -d 'print the version'
 
 # images
@@ -165,6 +181,7 @@ complete -c cocker -n '__fish_seen_subcommand_from images' -l no-trunc -d 'do no
 complete -c cocker -n '__fish_seen_subcommand_from images' -s q -l quiet -d 'display only image IDs'
 complete -c cocker -n '__fish_seen_subcommand_from images' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from images' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from images' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from images' -s v -l version -d 'print the version'
 
 # import
@@ -173,13 +190,22 @@ complete -c cocker -n '__fish_seen_subcommand_from import' -s m -l message -x -d
 complete -c cocker -n '__fish_seen_subcommand_from import' -s q -l quiet -d 'suppress the progress output'
 complete -c cocker -n '__fish_seen_subcommand_from import' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from import' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from import' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from import' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from import' -F
+
+# info
+complete -c cocker -n '__fish_seen_subcommand_from info' -s f -l format -x -d 'change the output format to JSON or a Go template (e.g. \'{{.Store.GraphDriverName}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from info' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from info' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from info' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from info' -s v -l version -d 'print the version'
 
 # inspect
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.Id}}\')'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
 
 # load
@@ -187,6 +213,7 @@ complete -c cocker -n '__fish_seen_subcommand_from load' -s i -l input -r -F -d 
 complete -c cocker -n '__fish_seen_subcommand_from load' -s q -l quiet -d 'suppress the progress output'
 complete -c cocker -n '__fish_seen_subcommand_from load' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from load' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from load' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from load' -s v -l version -d 'print the version'
 
 # login
@@ -198,6 +225,7 @@ complete -c cocker -n '__fish_seen_subcommand_from login' -l tls-verify -d 'requ
 complete -c cocker -n '__fish_seen_subcommand_from login' -s u -l username -x -d 'username for the registry'
 complete -c cocker -n '__fish_seen_subcommand_from login' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from login' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from login' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from login' -s v -l version -d 'print the version'
 
 # logout
@@ -205,6 +233,7 @@ complete -c cocker -n '__fish_seen_subcommand_from logout' -s a -l all -d 'remov
 complete -c cocker -n '__fish_seen_subcommand_from logout' -l authfile -r -F -d 'path of the authentication file'
 complete -c cocker -n '__fish_seen_subcommand_from logout' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from logout' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from logout' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from logout' -s v -l version -d 'print the version'
 
 # pull
@@ -217,6 +246,7 @@ complete -c cocker -n '__fish_seen_subcommand_from pull' -l tls-verify -d 'requi
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l variant -x -d 'use VARIANT instead of the default architecture variant'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from pull' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -s v -l version -d 'print the version'
 
 # rmi
@@ -226,6 +256,7 @@ complete -c cocker -n '__fish_seen_subcommand_from rmi' -s i -l ignore -d 'ignor
 complete -c cocker -n '__fish_seen_subcommand_from rmi' -l no-prune -d 'do not remove dangling images'
 complete -c cocker -n '__fish_seen_subcommand_from rmi' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from rmi' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from rmi' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from rmi' -s v -l version -d 'print the version'
 
 # run
@@ -271,6 +302,7 @@ complete -c cocker -n '__fish_seen_subcommand_from run' -s v -l volume -x -a '(_
 complete -c cocker -n '__fish_seen_subcommand_from run' -s w -l workdir -x -d 'working directory inside the container'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from run' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l version -d 'print the version'
 
 # save
@@ -280,6 +312,7 @@ complete -c cocker -n '__fish_seen_subcommand_from save' -s o -l output -r -F -d
 complete -c cocker -n '__fish_seen_subcommand_from save' -s q -l quiet -d 'suppress the progress output'
 complete -c cocker -n '__fish_seen_subcommand_from save' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from save' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from save' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from save' -s v -l version -d 'print the version'
 
 # system
@@ -294,35 +327,42 @@ complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subco
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -s r -l repair -d 'remove inconsistent images'
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check' -s v -l version -d 'print the version'
 
 # system df
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from df' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from df' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from df' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from df' -s v -l version -d 'print the version'
 
 # system reset
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from reset' -s f -l force -d 'do not prompt for confirmation'
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from reset' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from reset' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from reset' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from system; and __fish_seen_subcommand_from reset' -s v -l version -d 'print the version'
 
 # tag
 complete -c cocker -n '__fish_seen_subcommand_from tag' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from tag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from tag' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from tag' -s v -l version -d 'print the version'
 
 # unshare
 complete -c cocker -n '__fish_seen_subcommand_from unshare' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from unshare' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from unshare' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from unshare' -s v -l version -d 'print the version'
 
 # untag
 complete -c cocker -n '__fish_seen_subcommand_from untag' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from untag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from untag' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from untag' -s v -l version -d 'print the version'
 
 # version
 complete -c cocker -n '__fish_seen_subcommand_from version' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from version' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from version' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from version' -s v -l version -d 'print the version'

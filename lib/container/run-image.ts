@@ -12,11 +12,14 @@ import { detectCgroups } from '../cgroups/index.js'
 import { CockerError } from '../errors.js'
 import { parseImageConfig } from '../image/manifest.js'
 import { isRootless } from '../rootless/identity.js'
-import { removeTreesInUserNamespace, usernsMapsForCaller } from '../rootless/userns.js'
+import { packageRoot } from '../package-root.js'
+import { removeTreesInUserNamespace, runInUserNamespace, usernsMapsForCaller } from '../rootless/userns.js'
 import { runContainer, type RuntimeContext } from '../runtime/lifecycle.js'
 import { readHostFacts } from '../spec/host.js'
 import { buildContainerConfig } from '../spec/oci-config.js'
 import type { RunOptions } from '../spec/run-options.js'
+import { copyTree } from '../storage/copy-tree.js'
+import { fuseOverlayfsUsable, type DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
 import { containerDirs, makeContainerDirs, overlayMountData, type ContainerDirs } from './rootfs.js'
@@ -27,6 +30,8 @@ export interface RunImageOptions {
   /** As the user named it, for messages. */
   imageName: string
   options: RunOptions
+  /** The store's driver (storage/driver.ts): how the container's root is made. */
+  driver: DriverName
   env: NodeJS.ProcessEnv
   warn(message: string): void
 }
@@ -43,7 +48,13 @@ export async function runImage(o: RunImageOptions): Promise<number> {
   const rootless = isRootless(o.env)
   const config = parseImageConfig(store.blobs.read(`sha256:${image.id}`), o.imageName)
   if (!image.topLayer) throw new CockerError('NOT_SUPPORTED', `${o.imageName}: the image has no layers, so there is nothing to run`)
-  const lowerDirs = store.layers.lowerDirs(image.topLayer)
+  // vfs: the top layer is the whole tree; its parents would show what it deleted
+  const lowerDirs = o.driver === 'vfs' ? [`l/${store.layers.get(image.topLayer)!.link}`] : store.layers.lowerDirs(image.topLayer)
+  const fuse = o.driver === 'fuse-overlayfs' ? fuseOverlayfsUsable(o.env) : undefined
+  if (fuse && !fuse.ok) {
+    throw new CockerError('STORAGE_DRIVER_UNAVAILABLE', `the store's driver is fuse-overlayfs, but ${fuse.reason}`,
+      { hint: 'as root, "chmod 666 /dev/fuse" (most distributions ship it so), or use the overlay or vfs driver (after "cocker system reset")' })
+  }
   const id = randomBytes(32).toString('hex')
   const dirs = containerDirs(store.paths.root, id)
   makeContainerDirs(dirs)
@@ -75,15 +86,37 @@ export async function runImage(o: RunImageOptions): Promise<number> {
       warn: o.warn,
       debug: () => {},
     }
+    if (o.driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer), dirs.merged, o.env)
     return await runContainer(runtime, {
       id,
       bundle: dirs.userdata,
-      rootfsOverlay: { data: overlayMountData(lowerDirs, dirs, { rootless }), cwd: store.paths.root },
+      ...(o.driver === 'vfs' ? {} : {
+        rootfsOverlay: {
+          data: overlayMountData(lowerDirs, dirs, { rootless: rootless && o.driver === 'overlay' }),
+          cwd: store.paths.root,
+          ...(fuse?.ok ? { program: fuse.program } : {}),
+        },
+      }),
       stdin: o.options.interactive ? 'inherit' : 'ignore',
     })
   } finally {
     await removeContainerFiles(dirs, rootless)
   }
+}
+
+/**
+ * vfs: the container's root is a copy of the image's top layer. Rootless, the copy must run
+ * where the layer's owners are mapped: node again, inside the user namespace (vfs is the
+ * slow driver anyway; overlay's `run` never pays for this).
+ */
+async function copyRootfs(top: string, merged: string, env: NodeJS.ProcessEnv): Promise<void> {
+  if (!isRootless(env)) {
+    copyTree(top, merged)
+    return
+  }
+  const script = path.join(packageRoot(), 'dist/lib/storage/copy-tree-main.js')
+  const status = await runInUserNamespace([process.execPath, script, top, merged], { env, cwd: '/', warn: () => {} })
+  if (status !== 0) throw new CockerError('HELPER_FAILED', `cannot copy the image's files into ${merged} (status ${status})`)
 }
 
 /**

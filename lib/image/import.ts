@@ -12,6 +12,7 @@ import { normalizeTagName } from '../storage/images.js'
 import type { Store } from '../storage/store.js'
 import { applyChanges } from './changes.js'
 import { decompress } from './decompress.js'
+import { recordedDriver } from '../storage/driver.js'
 import { importLayers, stageLayer } from './layer-import.js'
 import { MediaType } from './manifest.js'
 import { hostPlatform } from './platform.js'
@@ -50,8 +51,10 @@ export async function importTarball(source: AsyncIterable<Buffer>, o: ImportOpti
     }))
     const blob = { digest: diffId, size: writer.size, mediaType: MediaType.OciLayer }
     let configDigest = ''
+    const vfs = recordedDriver(store) === 'vfs'
     const ids = await importLayers(store, [{ blob, diffId }], {
-      stage: () => stageLayer(store, createReadStream(writer.tempPath), diffId, o.name ?? 'tarball'),
+      vfs,
+      stage: () => stageLayer(store, createReadStream(writer.tempPath), diffId, o.name ?? 'tarball', { format: vfs ? 'vfs' : 'overlay' }),
       beforeRecord: async () => {
         if (!store.blobs.has(diffId)) await writer.commit()
         configDigest = await store.blobs.put(config)

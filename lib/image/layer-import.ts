@@ -36,8 +36,14 @@ export interface StagedLayer {
 }
 
 export interface ImportLayersOptions {
-  /** Unpacks layer i into a staging dir (usually through stageLayer); called only for layers the store lacks. */
-  stage: (layer: LayerToImport, index: number) => Promise<StagedLayer>
+  /**
+   * Unpacks layer i into a staging dir (usually through stageLayer); called only for layers
+   * the store lacks. With `vfs`, one at a time, base first, and `base` is the tree to copy
+   * first: the parent's staging dir, or its dir in the store.
+   */
+  stage: (layer: LayerToImport, index: number, base?: string) => Promise<StagedLayer>
+  /** The vfs driver: a layer is its parent's tree with its own changes applied, not a diff. */
+  vfs?: boolean
   /** After every layer is staged and verified, before the first record: commit blobs here. */
   beforeRecord?: (staged: readonly (StagedLayer | undefined)[]) => Promise<void>
   /** A layer the store already has. */
@@ -48,13 +54,18 @@ export interface ImportLayersOptions {
 export async function importLayers(store: Store, layers: readonly LayerToImport[], o: ImportLayersOptions): Promise<string[]> {
   const ids = chainIds(layers.map(l => l.diffId))
   const md = store.metadata()
-  const pending = layers.map((layer, i) => {
+  const pending: Promise<StagedLayer | undefined>[] = []
+  for (const [i, layer] of layers.entries()) {
     if (store.layers.has(ids[i]!, md)) {
       o.onExisting?.(layer, i)
-      return Promise.resolve(undefined)
+      pending.push(Promise.resolve(undefined))
+    } else if (o.vfs) {
+      const parent = i > 0 ? pending[i - 1]! : Promise.resolve(undefined)
+      pending.push(parent.then(staged => o.stage(layer, i, staged?.dir ?? (i > 0 ? store.layers.diffDir(ids[i - 1]!) : undefined))))
+    } else {
+      pending.push(o.stage(layer, i))
     }
-    return o.stage(layer, i)
-  })
+  }
   // a failure of one layer must not leave the others' staging dirs behind
   const results = await Promise.allSettled(pending)
   const staged = results.map(r => (r.status === 'fulfilled' ? r.value : undefined))
@@ -97,21 +108,29 @@ function discardStaged(staged: readonly (StagedLayer | undefined)[]): void {
   for (const s of staged) if (s) rmSync(s.dir, { recursive: true, force: true })
 }
 
+export interface StageOptions {
+  /** Hears of what the layer asked for that could not be made (device nodes rootless). */
+  onSkipped?: (skip: { name: string; reason: string }) => void
+  /** vfs: the tree the layer applies over, copied into the staging dir first. */
+  base?: string
+  format?: 'overlay' | 'vfs'
+}
+
 /**
  * Unpacks a layer blob's bytes (gzip, zstd or none, sniffed) into a fresh staging dir
  * under tmp/ and checks the uncompressed stream against diffId (LAYER_INVALID). Rootless,
- * call it inside the user's namespace. `name` names the layer in messages; `onSkipped` hears
- * of what the layer asked for that could not be made (device nodes rootless).
+ * call it inside the user's namespace. `name` names the layer in messages.
  */
 export async function stageLayer(store: Store, source: Readable | AsyncIterable<Buffer>, diffId: string, name: string,
-  onSkipped?: (skip: { name: string; reason: string }) => void): Promise<StagedLayer> {
+  o: StageOptions = {}): Promise<StagedLayer> {
   const dir = path.join(store.paths.tmp, `layer-${randomBytes(8).toString('hex')}`)
   mkdirSync(dir, { recursive: true, mode: 0o755 })
   try {
+    if (o.base !== undefined) (await import('../storage/copy-tree.js')).copyTree(o.base, dir)
     const hash = createHash('sha256')
     const { applyLayer } = await import('../storage/unpack.js')
     const stats = await applyLayer(hashing(decompress(source), hash), dir, {
-      format: 'overlay',
+      format: o.format ?? 'overlay',
       xattrNamespace: inRootlessUserNamespace() ? 'user' : 'trusted',
       idLimit: mappedIdLimit(),
       layerName: name,
@@ -122,7 +141,7 @@ export async function stageLayer(store: Store, source: Readable | AsyncIterable<
         hint: 'the image is corrupt where it came from: write it again',
       })
     }
-    for (const skip of stats.skipped) onSkipped?.(skip)
+    for (const skip of stats.skipped) o.onSkipped?.(skip)
     return { dir, size: stats.bytes }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true })

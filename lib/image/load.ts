@@ -26,6 +26,7 @@ import type { BlobWriter } from '../storage/blobs.js'
 import type { Store } from '../storage/store.js'
 import { archiveName, layerMediaType, linkTarget, loadedName, parseDockerManifest, parseOciIndex, REF_NAME } from './archive-format.js'
 import { decompress } from './decompress.js'
+import { recordedDriver } from '../storage/driver.js'
 import { importLayers, stageLayer } from './layer-import.js'
 import { isIndexMediaType, MediaType, parseImageConfig, parseManifest, type Descriptor, type ImageConfig } from './manifest.js'
 import { selectManifest } from './platform.js'
@@ -219,8 +220,11 @@ async function importImage(c: Contents, store: Store, plan: ImagePlan): Promise<
     blob: { digest: w.digest!, size: w.size, mediaType: plan.manifest?.layers[i]!.mediaType ?? layerMediaType(head(c.path(w, store))) },
     diffId: plan.parsed.rootfs.diff_ids[i]!,
   }))
+  const vfs = recordedDriver(store) === 'vfs'
   const ids = await importLayers(store, layers, {
-    stage: (l, i) => stageLayer(store, createReadStream(c.path(layers[i]!.writer, store)), l.diffId, `${i + 1} (${l.blob.digest})`),
+    vfs,
+    stage: (l, i, base) => stageLayer(store, createReadStream(c.path(layers[i]!.writer, store)), l.diffId, `${i + 1} (${l.blob.digest})`,
+      { format: vfs ? 'vfs' : 'overlay', ...(base === undefined ? {} : { base }) }),
     beforeRecord: async staged => {
       await c.commit(plan.config)
       for (const [i, s] of staged.entries()) if (s) await c.commit(layers[i]!.writer)

@@ -12,6 +12,9 @@
  * blob already in the store is not fetched again; two pulls of one image both succeed
  * and the store keeps one copy (the second to record a layer drops its own).
  *
+ * Under the vfs driver a layer is a full tree: the downloads still run at once, but each
+ * layer then unpacks over a copy of its parent's tree, base first (lib/image/layer-import.ts).
+ *
  * Rootless, this runs inside the user's namespace (the command re-executes there):
  * files get the layer's owners as mapped ids, whiteouts are 0/0 character devices and
  * opaque markers are user.overlay.opaque, as a userxattr overlay reads them.
@@ -20,6 +23,8 @@ import { createReadStream, rmSync } from 'node:fs'
 import { PassThrough, Writable } from 'node:stream'
 import { endpointsFor, loadRegistriesConf, searchRegistries, type Endpoint } from '../config/registries.js'
 import { CockerError } from '../errors.js'
+import type { DriverName } from '../storage/driver.js'
+import { chainIds } from '../storage/layers.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
 import { importLayers, stageLayer, type StagedLayer } from './layer-import.js'
@@ -43,6 +48,8 @@ export interface PullOptions {
   tlsVerify?: boolean
   authfile?: string
   platform?: PlatformSpec
+  /** The store's driver (storage/driver.ts); default overlay. vfs stores full trees. */
+  driver?: DriverName
   onEvent?: (event: PullEvent) => void
 }
 
@@ -139,12 +146,50 @@ function checkLayerCount(manifest: ImageManifest, config: ImageConfig, what: str
 }
 
 /** Downloads and unpacks what the store lacks, all layers at once; records them base first. Returns the chain ids. */
-function fetchLayers(client: RegistryClient, repo: string, manifest: ImageManifest, config: ImageConfig, o: PullOptions): Promise<string[]> {
+async function fetchLayers(client: RegistryClient, repo: string, manifest: ImageManifest, config: ImageConfig, o: PullOptions): Promise<string[]> {
   const layers = manifest.layers.map((blob, i) => ({ blob, diffId: config.rootfs.diff_ids[i]! }))
+  const onExisting = ({ blob: d }: { blob: Descriptor }) => o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: d.size, state: 'exists' })
+  if (o.driver !== 'vfs') {
+    return importLayers(o.store, layers, {
+      stage: (_, i) => fetchAndStage(client, repo, manifest.layers[i]!, config.rootfs.diff_ids[i]!, o),
+      onExisting,
+    })
+  }
+  // vfs: a layer unpacks over its parent's tree, so only the downloads run at once
+  const ids = chainIds(config.rootfs.diff_ids)
+  const md = o.store.metadata()
+  await Promise.all(manifest.layers.map((d, i) => (o.store.layers.has(ids[i]!, md) ? undefined : download(client, repo, d, o))))
   return importLayers(o.store, layers, {
-    stage: (_, i) => fetchAndStage(client, repo, manifest.layers[i]!, config.rootfs.diff_ids[i]!, o),
-    onExisting: ({ blob: d }) => o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: d.size, state: 'exists' }),
+    vfs: true,
+    stage: ({ blob: d, diffId }, _i, base) => stageFromBlob(d, diffId, o, base),
+    onExisting,
   })
+}
+
+/** Downloads a layer's blob into the blob store (verified there), unless it is there. */
+async function download(client: RegistryClient, repo: string, d: Descriptor, o: PullOptions): Promise<void> {
+  if (o.store.blobs.has(d.digest)) return
+  o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: 0, state: 'downloading' })
+  const writer = o.store.blobs.writer({ digest: d.digest, size: d.size })
+  try {
+    await client.fetchBlob(repo, d.digest, d.size, writer, n => o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: n, state: 'downloading' }))
+    await writer.commit()
+  } catch (err) {
+    writer.destroy()
+    throw err
+  }
+}
+
+/** A layer whose blob is in the store, into a staging dir; with `base`, over a copy of that tree (vfs). */
+async function stageFromBlob(d: Descriptor, diffId: string, o: PullOptions, base?: string): Promise<StagedLayer> {
+  o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: d.size, state: 'unpacking' })
+  const staged = await stageLayer(o.store, createReadStream(o.store.blobs.path(d.digest)), diffId, d.digest, {
+    onSkipped: skip => o.onEvent?.({ kind: 'skipped', digest: d.digest, ...skip }),
+    ...(base === undefined ? {} : { base }),
+    format: o.driver === 'vfs' ? 'vfs' : 'overlay',
+  })
+  o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: d.size, state: 'done' })
+  return staged
 }
 
 /**
@@ -158,12 +203,7 @@ async function fetchAndStage(client: RegistryClient, repo: string, d: Descriptor
   const event = (state: 'downloading' | 'unpacking' | 'done', done: number) =>
     o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done, state })
   const onSkipped = (skip: { name: string; reason: string }) => o.onEvent?.({ kind: 'skipped', digest: d.digest, ...skip })
-  if (store.blobs.has(d.digest)) {
-    event('unpacking', d.size)
-    const staged = await stageLayer(store, createReadStream(store.blobs.path(d.digest)), diffId, d.digest, onSkipped)
-    event('done', d.size)
-    return staged
-  }
+  if (store.blobs.has(d.digest)) return stageFromBlob(d, diffId, o)
   event('downloading', 0)
   const writer = store.blobs.writer({ digest: d.digest, size: d.size })
   const unpacker = new PassThrough({ highWaterMark: 1 << 20 })
@@ -173,7 +213,7 @@ async function fetchAndStage(client: RegistryClient, repo: string, d: Descriptor
       unpacker.destroy(err)
       throw err
     }),
-    stageLayer(store, unpacker, diffId, d.digest, onSkipped).catch(err => {
+    stageLayer(store, unpacker, diffId, d.digest, { onSkipped }).catch(err => {
       tee.destroy(err)
       throw err
     }),

@@ -39,8 +39,9 @@ export interface PlanContext {
    * cocker's own containers: the image's layers, mounted as an overlay on root.path inside the
    * container's mount namespace (so it needs no unmount and no privilege outside it). `data`
    * holds lowerdirs relative to `cwd`, the layer store, to keep the mount data short.
+   * With `program` (fuse-overlayfs), that program mounts it instead of the kernel's overlay.
    */
-  rootfsOverlay?: { data: string; cwd: string }
+  rootfsOverlay?: { data: string; cwd: string; program?: string }
 }
 
 export type IdmapMethod = 'none' | 'direct' | 'external'
@@ -318,7 +319,15 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const propagation = rootPropagation(linux.rootfsPropagation)
   const beforePivot = propagation & MS.PRIVATE ? propagation : MS.SLAVE | MS.REC
   ops.push(['propagation', '/', beforePivot])
-  if (ctx.rootfsOverlay) ops.push(['overlay', rootfs, ctx.rootfsOverlay.data, ctx.rootfsOverlay.cwd])
+  const overlay = ctx.rootfsOverlay
+  // fuse-dev: stage 0 opens /dev/fuse, which the container's device rules would refuse the
+  // init; in a new user namespace the init opens it (the kernel wants it opened there, and
+  // a rootless container has no device rules)
+  if (overlay?.program) {
+    if (!fresh('user')) ops.push(['fuse-dev'])
+    ops.push(['fuse-overlay', overlay.program, rootfs, overlay.data, overlay.cwd])
+  }
+  else if (overlay) ops.push(['overlay', rootfs, overlay.data, overlay.cwd])
   ops.push(['rootfs', rootfs])
   ops.push(...mountOps(spec, ctx))
   ops.push(...deviceOps(spec, has('user') || ctx.rootless))

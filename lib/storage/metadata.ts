@@ -57,6 +57,8 @@ export interface ImageRecord {
 
 export interface Metadata {
   version: number
+  /** The storage driver (driver.ts), recorded at the store's first use; absent in an unused store. */
+  driver?: 'overlay' | 'fuse-overlayfs' | 'vfs'
   images: ImageRecord[]
   layers: LayerRecord[]
 }

@@ -232,6 +232,8 @@ export class Store {
     await updateMetadata(this.paths, md => {
       md.images = []
       md.layers = []
+      // the next use chooses the driver afresh
+      delete md.driver
       for (const name of readdirSync(this.paths.root)) {
         const from = path.join(this.paths.root, name)
         if (from === this.paths.lock || from === this.paths.metadata || from === this.paths.tmp) continue

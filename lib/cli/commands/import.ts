@@ -3,7 +3,7 @@ import path from 'node:path'
 import { CockerError } from '../../errors.js'
 import { importTarball } from '../../image/import.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
-import { storeFor } from './store-context.js'
+import { driverFor, storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const file = args.file as string
@@ -12,8 +12,10 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   }
   if (file === '-' && process.stdin.isTTY) throw new CockerError('INVALID_ARGUMENT', 'cannot read from terminal, use command-line redirection')
   const source = file === '-' ? process.stdin : createReadStream(path.resolve(ctx.cwd, file))
+  const store = storeFor(ctx)
+  await driverFor(ctx, store)
   const image = await importTarball(source, {
-    store: storeFor(ctx),
+    store,
     changes: args.change as string[],
     ...(args.message ? { message: args.message as string } : {}),
     ...(args.reference ? { reference: args.reference as string } : {}),

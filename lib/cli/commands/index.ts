@@ -73,7 +73,7 @@ const pull: CommandDef = {
 const run: CommandDef = {
   name: 'run',
   describe: 'run a command in a new container',
-  description: 'Creates a container from the image (pulled first when it is not in the store, as --pull says), runs its entrypoint and command, or the command given, in the foreground, and removes the container when it ends. The exit status is the command\'s; 125 is an error of cocker, 126 a command that cannot be invoked, 127 a command that is not found. The container\'s root is an overlay of the image\'s layers and a fresh upper dir; it has its own network namespace with only a loopback interface.',
+  description: 'Creates a container from the image (pulled first when it is not in the store, as --pull says), runs its entrypoint and command, or the command given, in the foreground, and removes the container when it ends. The exit status is the command\'s; 125 is an error of cocker, 126 a command that cannot be invoked, 127 a command that is not found. The container\'s root is made by the store\'s storage driver (see --storage-driver and `cocker info`): an overlay of the image\'s layers and a fresh upper dir (overlay, fuse-overlayfs), or a copy of the image (vfs); it has its own network namespace with only a loopback interface.',
   usage: 'run [options] <image> [command [arg ...]]',
   positionals: runPositionals,
   options: runOptions,
@@ -109,6 +109,20 @@ const images: CommandDef = {
 }
 
 const imageLs: CommandDef = { ...images, name: 'ls', aliases: ['list'], usage: 'ls [options]' }
+
+const info: CommandDef = {
+  name: 'info',
+  describe: 'display cocker system information',
+  description: 'Shows the host (kernel, rootless, id mappings), the store (its storage driver, graphDriverName, where it lives, how many images) and versions, as podman info does: YAML by default, or JSON, or a Go template over podman\'s field names. Like any use of the store, the first one chooses its storage driver and records it.',
+  usage: 'info [options]',
+  positionals: [],
+  options: [{ ...FORMAT_OPTION, alias: 'f', describe: "change the output format to JSON or a Go template (e.g. '{{.Store.GraphDriverName}}')" }],
+  examples: [
+    ['cocker info', 'show the host, the store and versions'],
+    ["cocker info --format '{{.Store.GraphDriverName}}'", 'the storage driver in use'],
+  ],
+  load: () => import('./info.js'),
+}
 
 const inspect: CommandDef = {
   name: 'inspect',
@@ -363,9 +377,10 @@ export const cockerProgram: ProgramDef = {
   globalOptions: [
     { name: 'help', alias: 'h', type: 'boolean', describe: 'show help' },
     { name: 'root', type: 'string', valueName: 'path', complete: 'dir', describe: 'path to the root directory in which data, including images, is stored' },
+    { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [history, image, images, importCmd, inspect, load, login, logout, pull, rmi, run, save, system, tag, unshare, untag, version],
+  commands: [history, image, images, importCmd, info, inspect, load, login, logout, pull, rmi, run, save, system, tag, unshare, untag, version],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { CockerError } from '../../errors.js'
 import { loadArchive } from '../../image/load.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
-import { storeFor } from './store-context.js'
+import { driverFor, storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const input = args.input as string | undefined
@@ -11,7 +11,9 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
     throw new CockerError('INVALID_ARGUMENT', 'cannot read from terminal, use command-line redirection or the --input flag')
   }
   const source = input ? createReadStream(path.resolve(ctx.cwd, input)) : process.stdin
-  const loaded = await loadArchive(source, { store: storeFor(ctx), name: input ?? 'stdin' })
+  const store = storeFor(ctx)
+  await driverFor(ctx, store)
+  const loaded = await loadArchive(source, { store, name: input ?? 'stdin' })
   const names = loaded.flatMap(i => (i.names.length ? i.names : [`sha256:${i.id}`]))
   return { stdout: names.map(n => `Loaded image: ${n}\n`).join('') }
 }

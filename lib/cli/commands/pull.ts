@@ -2,13 +2,16 @@ import { pullImage } from '../../image/pull.js'
 import { hostPlatform, normalizePlatform, parsePlatform, type PlatformSpec } from '../../image/platform.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { pullProgress } from '../render/pull-progress.js'
-import { storeFor } from './store-context.js'
+import { driverFor, storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const progress = !args.quiet && process.stderr.isTTY ? pullProgress(t => process.stderr.write(t)) : undefined
+  const store = storeFor(ctx)
+  const driver = await driverFor(ctx, store)
   try {
     const { image } = await pullImage(args.image as string, {
-      store: storeFor(ctx),
+      store,
+      driver,
       env: ctx.env,
       tlsVerify: args.tlsVerify as boolean | undefined,
       authfile: args.authfile as string | undefined,

@@ -10,7 +10,7 @@ import type { ImageRecord } from '../../storage/metadata.js'
 import type { Store } from '../../storage/store.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { parseRunOptions } from './run-options.js'
-import { storeFor } from './store-context.js'
+import { driverFor, storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const options = parseRunOptions(args)
@@ -20,10 +20,11 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   }
   const input = args.image as string
   const store = storeFor(ctx)
+  const driver = await driverFor(ctx, store)
   const image = await imageToRun(store, input, options, ctx)
   if (typeof image === 'number') return { exitCode: image }
   const exitCode = await runImage({
-    store, image, imageName: input, options, env: ctx.env,
+    store, image, imageName: input, options, driver, env: ctx.env,
     warn: m => process.stderr.write(`WARN: ${m}\n`),
   })
   return { exitCode }
@@ -53,6 +54,7 @@ async function imageToRun(store: Store, input: string, o: RunOptions, ctx: CliCo
 async function pullFirst(input: string, o: RunOptions, ctx: CliContext): Promise<number> {
   const argv = ['pull']
   if (ctx.globals.root) argv.push('--root', String(ctx.globals.root))
+  if (ctx.globals.storageDriver) argv.push('--storage-driver', String(ctx.globals.storageDriver))
   if (o.tlsVerify !== undefined) argv.push(`--tls-verify=${o.tlsVerify}`)
   if (o.platform.os) argv.push('--os', o.platform.os)
   if (o.platform.architecture) argv.push('--arch', o.platform.architecture)

@@ -1,7 +1,20 @@
-// The store a command works on: --root, else COCKER_STORAGE_ROOT, else the user's.
+// The store a command works on: --root, else COCKER_STORAGE_ROOT, else the user's; and its
+// driver, chosen (and recorded) on first use: --storage-driver, STORAGE_DRIVER, storage.conf, probe.
+import { overlayProbe } from '../../container/overlay-probe.js'
+import { checkDriver, resolveDriver, type DriverName } from '../../storage/driver.js'
 import { openStore, type Store } from '../../storage/store.js'
 import type { CliContext } from '../command.js'
 
+/** The store; DRIVER_MISMATCH when this command names another driver than the store's. */
 export function storeFor(ctx: CliContext): Store {
-  return openStore({ root: ctx.globals.root as string | undefined, env: ctx.env })
+  const store = openStore({ root: ctx.globals.root as string | undefined, env: ctx.env })
+  checkDriver(store, { flag: ctx.globals.storageDriver as string | undefined, env: ctx.env })
+  return store
+}
+
+/** The store's driver; says on stderr why, when the probe chose a slower one than overlay. */
+export async function driverFor(ctx: CliContext, store: Store): Promise<DriverName> {
+  const choice = await resolveDriver(store, { flag: ctx.globals.storageDriver as string | undefined, env: ctx.env, probe: overlayProbe(store, ctx.env) })
+  if (choice.warning) process.stderr.write(`WARN: ${choice.warning}\n`)
+  return choice.name
 }

@@ -125,6 +125,23 @@ test('runc spec as root: after pivot_root, masks, read-only paths, the process',
   assert.equal(ops[ops.length - 1], ['exec'])
 })
 
+test('rootfs overlay: the kernel overlay op, or fuse-overlay with /dev/fuse from stage 0 unless in a new user namespace', () => {
+  const overlay = { data: 'lowerdir=l/A,upperdir=/u,workdir=/w', cwd: '/store' }
+  const kernel = compile(runcSpec(), { ...ROOT, rootfsOverlay: overlay }).ops
+  assert.equal(one(kernel, 'overlay'), ['overlay', '/b/rootfs', overlay.data, '/store'])
+  assert.is(all(kernel, 'fuse-overlay').length, 0)
+  const fuse = { ...overlay, program: '/usr/bin/fuse-overlayfs' }
+  const root = compile(runcSpec(), { ...ROOT, rootfsOverlay: fuse }).ops
+  assert.equal(one(root, 'fuse-overlay'), ['fuse-overlay', '/usr/bin/fuse-overlayfs', '/b/rootfs', overlay.data, '/store'])
+  one(root, 'fuse-dev')
+  assert.is(all(root, 'overlay').length, 0)
+  const before = (a: OpName, b: OpName) => root.findIndex(op => op[0] === a) < root.findIndex(op => op[0] === b)
+  assert.ok(before('fuse-overlay', 'rootfs') && before('fuse-overlay', 'pivot-root'))
+  const rootless = compile(runcSpec(true), { ...ROOTLESS, rootfsOverlay: fuse }).ops
+  one(rootless, 'fuse-overlay')
+  assert.is(all(rootless, 'fuse-dev').length, 0)
+})
+
 test('seccomp goes before the identity switch when noNewPrivileges is false', () => {
   const spec = runcSpec()
   spec.process!.noNewPrivileges = false

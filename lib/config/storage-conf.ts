@@ -1,0 +1,65 @@
+// containers-storage.conf(5), the part cocker reads: the storage driver.
+//   [storage]
+//   driver = "overlay"
+// Which file: $CONTAINERS_STORAGE_CONF, else (rootless) $XDG_CONFIG_HOME/containers/storage.conf
+// when it exists, else /etc/containers/storage.conf, else /usr/share/containers/storage.conf:
+// the first that exists is the one read, as containers/storage does.
+import { readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { CockerError } from '../errors.js'
+
+export interface StorageConfig {
+  /** The file read, if any. */
+  file?: string
+  driver?: string
+}
+
+/** The storage.conf files to look at, in order; the first that exists wins. */
+export function storageConfPaths(env: NodeJS.ProcessEnv, rootless: boolean): string[] {
+  if (env.CONTAINERS_STORAGE_CONF) return [env.CONTAINERS_STORAGE_CONF]
+  const files: string[] = []
+  if (rootless) {
+    const configHome = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(env.HOME || os.homedir(), '.config')
+    files.push(path.join(configHome, 'containers/storage.conf'))
+  }
+  files.push('/etc/containers/storage.conf', '/usr/share/containers/storage.conf')
+  return files
+}
+
+/** Pure: the [storage] table's driver of a storage.conf's text. */
+export function parseStorageConf(text: string, file: string): StorageConfig {
+  let table = ''
+  const out: StorageConfig = { file }
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.replace(/(^|\s)#.*$/, '').trim()
+    if (!line) continue
+    const header = /^\[\s*([A-Za-z0-9_.\s-]+?)\s*\]$/.exec(line)
+    if (header) {
+      table = header[1]!
+      continue
+    }
+    if (table !== 'storage') continue
+    const kv = /^("?)([A-Za-z0-9_-]+)\1\s*=\s*(.*)$/.exec(line)
+    if (!kv || kv[2] !== 'driver') continue
+    const value = /^"([^"\\]*)"$|^'([^']*)'$/.exec(kv[3]!)
+    if (!value) throw new CockerError('CONFIG_INVALID', `${file}:${i + 1}: driver must be a quoted string, not ${kv[3]}`)
+    out.driver = value[1] ?? value[2]
+  }
+  return out
+}
+
+/** The storage.conf in effect, or an empty config when none exists. */
+export function loadStorageConf(env: NodeJS.ProcessEnv, rootless: boolean): StorageConfig {
+  for (const file of storageConfPaths(env, rootless)) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw new CockerError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`)
+    }
+    return parseStorageConf(text, file)
+  }
+  return {}
+}

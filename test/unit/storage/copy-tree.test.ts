@@ -1,0 +1,61 @@
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, linkSync, utimesSync, writeFileSync, chmodSync, lutimesSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { copyTree } from '../../../lib/storage/copy-tree.js'
+import { lgetxattr, lsetxattr, mknod } from '../../../lib/sys/libc.js'
+import { isRoot, skipUnless } from '../../support/requires.js'
+
+test('a tree copied as it is: owners, modes, setuid, xattrs, hardlinks, symlinks, fifos, devices, times', () => {
+  const name = 'copyTree keeps owners, modes, xattrs, hardlinks, symlinks, times'
+  if (skipUnless(isRoot(), name, 'owners other than ours and device nodes need root')) return
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cocker-copy-'))
+  try {
+    const src = path.join(dir, 'src')
+    const dst = path.join(dir, 'dst')
+    mkdirSync(path.join(src, 'etc/sub'), { recursive: true })
+    mkdirSync(dst)
+    writeFileSync(path.join(src, 'etc/passwd'), 'root:x:0:0\n')
+    chownSync(path.join(src, 'etc/passwd'), 1234, 5678)
+    writeFileSync(path.join(src, 'su'), 'binary')
+    chownSync(path.join(src, 'su'), 0, 0)
+    chmodSync(path.join(src, 'su'), 0o4755)
+    lsetxattr(path.join(src, 'su'), 'user.test', Buffer.from('value'))
+    lsetxattr(path.join(src, 'su'), 'trusted.test', Buffer.from('t'))
+    linkSync(path.join(src, 'su'), path.join(src, 'etc/sub/su-again'))
+    symlinkSync('../su', path.join(src, 'etc/link'))
+    mknod(path.join(src, 'fifo'), 0o010640)
+    mknod(path.join(src, 'null'), 0o020666, 1, 3)
+    chmodSync(path.join(src, 'etc/sub'), 0o700)
+    chownSync(path.join(src, 'etc/sub'), 42, 43)
+    utimesSync(path.join(src, 'etc/passwd'), 1000, 2000)
+    lutimesSync(path.join(src, 'etc/link'), 3000, 4000)
+    utimesSync(path.join(src, 'etc/sub'), 5000, 6000)
+    chmodSync(src, 0o751)
+
+    const stats = copyTree(src, dst)
+    assert.equal({ files: stats.files, hardlinks: stats.hardlinks, symlinks: stats.symlinks, specials: stats.specials, dirs: stats.dirs }, { files: 2, hardlinks: 1, symlinks: 1, specials: 2, dirs: 2 })
+    assert.equal(stats.skipped, [])
+    const st = (p: string) => lstatSync(path.join(dst, p))
+    // before the read, which would move the atime (relatime)
+    assert.equal([st('etc/passwd').uid, st('etc/passwd').gid, st('etc/passwd').mtimeMs, st('etc/passwd').atimeMs], [1234, 5678, 2000_000, 1000_000])
+    assert.is(readFileSync(path.join(dst, 'etc/passwd'), 'utf8'), 'root:x:0:0\n')
+    assert.is(st('su').mode & 0o7777, 0o4755)
+    assert.is(lgetxattr(path.join(dst, 'su'), 'user.test')!.toString(), 'value')
+    assert.is(lgetxattr(path.join(dst, 'su'), 'trusted.test')!.toString(), 't')
+    assert.is(st('etc/sub/su-again').ino, st('su').ino)
+    assert.is(readlinkSync(path.join(dst, 'etc/link')), '../su')
+    assert.is(st('etc/link').mtimeMs, 4000_000)
+    assert.ok(st('fifo').isFIFO())
+    assert.is(st('fifo').mode & 0o777, 0o640)
+    assert.ok(st('null').isCharacterDevice())
+    assert.is(st('null').rdev, lstatSync('/dev/null').rdev)
+    assert.equal([st('etc/sub').mode & 0o7777, st('etc/sub').uid, st('etc/sub').gid, st('etc/sub').mtimeMs], [0o700, 42, 43, 6000_000])
+    assert.is(st('.').mode & 0o7777, 0o751)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test.run()
