@@ -21,7 +21,10 @@ export interface RegistryClientOptions {
   host: string
   /** Plain HTTP and unverified certificates are allowed (registries.conf `insecure`). Loopback hosts always are. */
   insecure?: boolean
-  /** false: as podman's --tls-verify=false, allow plain HTTP and self-signed certificates. */
+  /**
+   * false: as podman's --tls-verify=false, allow plain HTTP and self-signed certificates.
+   * true: HTTPS with verified certificates even where plain HTTP would be allowed.
+   */
   tlsVerify?: boolean
   credentials?: Credentials
   /** Inactivity timeout of a connection, in ms. Default 30 s. */
@@ -87,7 +90,7 @@ export class RegistryClient {
   constructor(opts: RegistryClientOptions) {
     this.host = opts.host
     this.apiHost = apiHost(opts.host)
-    this.allowHttp = opts.insecure === true || opts.tlsVerify === false || isLoopback(opts.host)
+    this.allowHttp = opts.tlsVerify === undefined ? opts.insecure === true || isLoopback(opts.host) : !opts.tlsVerify
     this.credentials = opts.credentials
     this.timeoutMs = opts.timeoutMs ?? 30_000
     this.tries = Math.max(1, opts.tries ?? 3)
