@@ -1,7 +1,7 @@
 import { pullImage } from '../../image/pull.js'
 import { hostPlatform, normalizePlatform, parsePlatform, type PlatformSpec } from '../../image/platform.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
-import { pullProgress } from '../render/pull-progress.js'
+import { pullProgress } from '../render/progress.js'
 import { storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
