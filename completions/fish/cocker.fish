@@ -15,6 +15,7 @@ complete -c cocker -n __fish_use_subcommand -a inspect -d 'display the configura
 complete -c cocker -n __fish_use_subcommand -a login -d 'log in to a container registry'
 complete -c cocker -n __fish_use_subcommand -a logout -d 'log out of a container registry'
 complete -c cocker -n __fish_use_subcommand -a pull -d 'pull an image from a registry'
+complete -c cocker -n __fish_use_subcommand -a push -d 'push an image to a specified destination'
 complete -c cocker -n __fish_use_subcommand -a rmi -d 'remove one or more images from local storage'
 complete -c cocker -n __fish_use_subcommand -a run -d 'run a command in a new container'
 complete -c cocker -n __fish_use_subcommand -a system -d 'manage cocker'
@@ -23,18 +24,19 @@ complete -c cocker -n __fish_use_subcommand -a unshare -d 'run a command in a mo
 complete -c cocker -n __fish_use_subcommand -a untag -d 'remove a name from a local image'
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'image images inspect login logout pull rmi run system tag unshare untag version'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'image images inspect login logout pull push rmi run system tag unshare untag version'
 
 # image
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a exists -d 'check if an image exists in local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a inspect -d 'display the configuration of an image'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a ls -d 'list images in local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a list -d 'list images in local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a prune -d 'remove unused images'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a pull -d 'pull an image from a registry'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a rm -d 'remove one or more images from local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a tag -d 'add an additional name to a local image'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull rm tag untag' -a untag -d 'remove a name from a local image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull push rm tag untag' -a exists -d 'check if an image exists in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull push rm tag untag' -a inspect -d 'display the configuration of an image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull push rm tag untag' -a ls -d 'list images in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull push rm tag untag' -a list -d 'list images in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull push rm tag untag' -a prune -d 'remove unused images'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull push rm tag untag' -a pull -d 'pull an image from a registry'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull push rm tag untag' -a push -d 'push an image to a specified destination'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull push rm tag untag' -a rm -d 'remove one or more images from local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull push rm tag untag' -a tag -d 'add an additional name to a local image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists inspect ls list prune pull push rm tag untag' -a untag -d 'remove a name from a local image'
 
 # image exists
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -s h -l help -d 'show help'
@@ -77,6 +79,18 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -s v -l version -d 'print the version'
+
+# image push
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l authfile -r -F -d 'path of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l creds -x -d 'credentials to use instead of those of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l digestfile -r -F -d 'write the digest of the pushed manifest to this file'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s f -l format -x -a 'oci v2s2' -d 'manifest type the image must have (oci or v2s2); cocker does not convert, it pushes as stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s q -l quiet -d 'suppress the progress output'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l remove-signatures -d 'discard any signatures (cocker stores none)'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l tls-verify -d 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s v -l version -d 'print the version'
 
 # image rm
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -s a -l all -d 'remove all images'
@@ -144,6 +158,18 @@ complete -c cocker -n '__fish_seen_subcommand_from pull' -l variant -x -d 'use V
 complete -c cocker -n '__fish_seen_subcommand_from pull' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -s v -l version -d 'print the version'
+
+# push
+complete -c cocker -n '__fish_seen_subcommand_from push' -l authfile -r -F -d 'path of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l creds -x -d 'credentials to use instead of those of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l digestfile -r -F -d 'write the digest of the pushed manifest to this file'
+complete -c cocker -n '__fish_seen_subcommand_from push' -s f -l format -x -a 'oci v2s2' -d 'manifest type the image must have (oci or v2s2); cocker does not convert, it pushes as stored'
+complete -c cocker -n '__fish_seen_subcommand_from push' -s q -l quiet -d 'suppress the progress output'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l remove-signatures -d 'discard any signatures (cocker stores none)'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l tls-verify -d 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)'
+complete -c cocker -n '__fish_seen_subcommand_from push' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from push' -s v -l version -d 'print the version'
 
 # rmi
 complete -c cocker -n '__fish_seen_subcommand_from rmi' -s a -l all -d 'remove all images'
