@@ -86,7 +86,8 @@ export function describeChain(err: unknown): string {
   let text = err instanceof Error ? err.message : String(err)
   let cause = err instanceof Error ? err.cause : undefined
   for (let depth = 0; cause !== undefined && depth < 8; depth++) {
-    const next = cause instanceof Error ? cause.message : String(cause)
+    // a cause's text comes from elsewhere (OpenSSL ends its own with a newline): keep it on the line
+    const next = (cause instanceof Error ? cause.message : String(cause)).trim().replace(/\s*\n\s*/g, ' ')
     if (next && !text.includes(next)) text += `: ${next}`
     cause = cause instanceof Error ? cause.cause : undefined
   }
