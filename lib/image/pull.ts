@@ -79,8 +79,12 @@ export async function pullImage(input: string, o: PullOptions): Promise<PullResu
     `${input}: no candidate could be pulled: ${failures.map(f => f.message).join('; ')}`, { hint: failures[0]!.hint })
 }
 
-async function pullFrom(endpoint: Endpoint, ref: ImageReference, o: PullOptions): Promise<ImageRecord> {
+/** A pull's options, and the blobs it has stored itself (removed again if it fails). */
+type PullState = PullOptions & { written: string[] }
+
+async function pullFrom(endpoint: Endpoint, ref: ImageReference, opts: PullOptions): Promise<ImageRecord> {
   const what = fullReference(ref)
+  const o: PullState = { ...opts, written: [] }
   const client = await openRegistry(endpoint, { env: o.env, authfile: o.authfile, tlsVerify: o.tlsVerify })
   try {
     const repo = endpoint.repository
@@ -95,12 +99,12 @@ async function pullFrom(endpoint: Endpoint, ref: ImageReference, o: PullOptions)
       }
     }
     const { store } = o
-    const configBytes = await fetchSmallBlob(client, repo, manifest.config, store)
+    const configBytes = await fetchSmallBlob(client, repo, manifest.config, o)
     o.onEvent?.({ kind: 'config', digest: manifest.config.digest })
     const config = parseImageConfig(configBytes, what)
     checkLayerCount(manifest, config, what)
     const layers = await fetchLayers(client, repo, manifest, config, o)
-    await store.blobs.put(fetched.bytes, fetched.digest)
+    if (!store.blobs.has(fetched.digest)) o.written.push(await store.blobs.put(fetched.bytes, fetched.digest))
     return await store.images.add({
       configDigest: manifest.config.digest,
       manifestDigest: fetched.digest,
@@ -110,16 +114,26 @@ async function pullFrom(endpoint: Endpoint, ref: ImageReference, o: PullOptions)
       layers,
       ...(config.created ? { created: config.created } : {}),
     })
+  } catch (err) {
+    // what this pull stored and no image needs would be left for `system check` to find
+    await o.store.dropUnneededBlobs(o.written)
+    throw err
   } finally {
     client.close()
   }
 }
 
-async function fetchSmallBlob(client: RegistryClient, repo: string, d: Descriptor, store: Store): Promise<Buffer> {
+async function fetchSmallBlob(client: RegistryClient, repo: string, d: Descriptor, o: PullState): Promise<Buffer> {
+  const { store } = o
   if (!store.blobs.has(d.digest)) {
     const writer = store.blobs.writer({ digest: d.digest, size: d.size })
-    await client.fetchBlob(repo, d.digest, d.size, writer)
-    await writer.commit()
+    try {
+      await client.fetchBlob(repo, d.digest, d.size, writer)
+      o.written.push(await writer.commit())
+    } catch (err) {
+      writer.destroy()
+      throw err
+    }
   }
   return store.blobs.read(d.digest)
 }
@@ -132,7 +146,7 @@ function checkLayerCount(manifest: ImageManifest, config: ImageConfig, what: str
 }
 
 /** Downloads and unpacks what the store lacks, all layers at once; records them base first. Returns the chain ids. */
-async function fetchLayers(client: RegistryClient, repo: string, manifest: ImageManifest, config: ImageConfig, o: PullOptions): Promise<string[]> {
+async function fetchLayers(client: RegistryClient, repo: string, manifest: ImageManifest, config: ImageConfig, o: PullState): Promise<string[]> {
   const { store } = o
   const ids = chainIds(config.rootfs.diff_ids)
   const md = store.metadata()
@@ -176,7 +190,7 @@ const stagedSizes = new Map<string, number>()
 const sizeOf = (dir: string) => stagedSizes.get(dir) ?? 0
 
 /** Downloads (unless the blob is there), verifies, and unpacks one layer into a fresh staging dir, which it returns. */
-async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, diffId: string, o: PullOptions): Promise<string> {
+async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, diffId: string, o: PullState): Promise<string> {
   const { store } = o
   const event = (state: 'downloading' | 'unpacking' | 'done', done: number) =>
     o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done, state })
@@ -185,7 +199,7 @@ async function stageLayer(client: RegistryClient, repo: string, d: Descriptor, d
     const writer = store.blobs.writer({ digest: d.digest, size: d.size })
     try {
       await client.fetchBlob(repo, d.digest, d.size, writer, n => event('downloading', n))
-      await writer.commit()
+      o.written.push(await writer.commit())
     } catch (err) {
       writer.destroy()
       throw err

@@ -180,6 +180,18 @@ export class Store {
     return this.layers.detach(dropLayers)
   }
 
+  /**
+   * Removes those of the blobs that no image and no layer record needs: what a failed
+   * pull stored for itself. Under the lock, so an image recorded meanwhile keeps them.
+   */
+  async dropUnneededBlobs(digests: readonly string[]): Promise<void> {
+    if (digests.length === 0) return
+    await updateMetadata(this.paths, md => {
+      const needed = new Set([...md.images.flatMap(i => imageBlobs(md, i)), ...md.layers.map(l => l.compressedDigest)])
+      for (const digest of digests) if (!needed.has(digest)) this.blobs.remove(digest)
+    })
+  }
+
   /** `system df`. Container and volume rows stay empty until those subsystems exist. */
   diskUsage(): DiskUsage {
     const md = this.metadata()
