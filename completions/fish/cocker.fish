@@ -71,6 +71,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 # image pull
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l arch -x -d 'use ARCH instead of the architecture of the machine for choosing images'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l authfile -r -F -d 'path of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l creds -x -d 'credentials to use instead of those of the authentication file'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l os -x -d 'use OS instead of the running OS for choosing images'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l platform -x -d 'choose this platform from a multi-platform image'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -s q -l quiet -d 'suppress the progress output'
@@ -150,6 +151,7 @@ complete -c cocker -n '__fish_seen_subcommand_from logout' -s v -l version -d 'p
 # pull
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l arch -x -d 'use ARCH instead of the architecture of the machine for choosing images'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l authfile -r -F -d 'path of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from pull' -l creds -x -d 'credentials to use instead of those of the authentication file'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l os -x -d 'use OS instead of the running OS for choosing images'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l platform -x -d 'choose this platform from a multi-platform image'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -s q -l quiet -d 'suppress the progress output'

@@ -124,6 +124,8 @@ scenario('htpasswd registry: a pull without login fails naming the registry and 
   const refused = await cocker(mode, ['pull', pushed.reference], { env, status: 125 })
   assert.match(refused.stderr, /^Error: [^\n]*127\.0\.0\.1:\d+[^\n]*cocker login[^\n]*\n$/)
   assert.match(refused.stderr, authRegistry!.host)
+  assert.is((await cocker(mode, ['pull', '--creds', 'alice:s3cret', pushed.reference], { env, status: 0 })).stdout, `${BUSYBOX_ID()}\n`)
+  await cocker(mode, ['rmi', '-a'], { status: 0 })
   await cocker(mode, ['login', '-u', 'alice', '-p', 's3cret', authRegistry!.host], { env, status: 0 })
   assert.is((await cocker(mode, ['pull', pushed.reference], { env, status: 0 })).stdout, `${BUSYBOX_ID()}\n`)
 })

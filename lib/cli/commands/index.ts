@@ -56,6 +56,7 @@ const pull: CommandDef = {
   options: [
     { name: 'arch', type: 'string', valueName: 'arch', describe: 'use ARCH instead of the architecture of the machine for choosing images' },
     { name: 'authfile', type: 'string', valueName: 'path', describe: 'path of the authentication file', complete: 'file' },
+    { name: 'creds', type: 'string', valueName: 'username:password', describe: 'credentials to use instead of those of the authentication file' },
     { name: 'os', type: 'string', valueName: 'os', describe: 'use OS instead of the running OS for choosing images' },
     { name: 'platform', type: 'string', valueName: 'os/arch[/variant]', describe: 'choose this platform from a multi-platform image' },
     { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },

@@ -2,6 +2,7 @@ import { pullImage } from '../../image/pull.js'
 import { hostPlatform, normalizePlatform, parsePlatform, type PlatformSpec } from '../../image/platform.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { pullProgress } from '../render/progress.js'
+import { parseCreds } from './creds.js'
 import { storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
@@ -12,6 +13,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       env: ctx.env,
       tlsVerify: args.tlsVerify as boolean | undefined,
       authfile: args.authfile as string | undefined,
+      ...(typeof args.creds === 'string' ? { credentials: parseCreds(args.creds) } : {}),
       platform: platformOf(args),
       onEvent: progress?.onEvent,
     })

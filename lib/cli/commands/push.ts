@@ -4,16 +4,8 @@ import { CockerError } from '../../errors.js'
 import { pushImage, type PushOptions } from '../../image/push.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { pushProgress } from '../render/progress.js'
+import { parseCreds } from './creds.js'
 import { storeFor } from './store-context.js'
-
-/** --creds USER:PASS (the password may contain ':'). */
-export function parseCreds(creds: string): { username: string; password: string } {
-  const colon = creds.indexOf(':')
-  if (colon <= 0 || colon === creds.length - 1) {
-    throw new CockerError('INVALID_ARGUMENT', '--creds must be USERNAME:PASSWORD', { hint: 'or log in first with `cocker login`' })
-  }
-  return { username: creds.slice(0, colon), password: creds.slice(colon + 1) }
-}
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const format = args.format as string | undefined
