@@ -20,6 +20,7 @@ complete -c cocker -n __fish_use_subcommand -a load -d 'load image(s) from a tar
 complete -c cocker -n __fish_use_subcommand -a login -d 'log in to a container registry'
 complete -c cocker -n __fish_use_subcommand -a logout -d 'log out of a container registry'
 complete -c cocker -n __fish_use_subcommand -a pull -d 'pull an image from a registry'
+complete -c cocker -n __fish_use_subcommand -a push -d 'push an image to a specified destination'
 complete -c cocker -n __fish_use_subcommand -a rmi -d 'remove one or more images from local storage'
 complete -c cocker -n __fish_use_subcommand -a run -d 'run a command in a new container'
 complete -c cocker -n __fish_use_subcommand -a save -d 'save image(s) to an archive'
@@ -29,7 +30,7 @@ complete -c cocker -n __fish_use_subcommand -a unshare -d 'run a command in a mo
 complete -c cocker -n __fish_use_subcommand -a untag -d 'remove a name from a local image'
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'history image images import info inspect load login logout pull rmi run save system tag unshare untag version'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'history image images import info inspect load login logout pull push rmi run save system tag unshare untag version'
 
 # history
 complete -c cocker -n '__fish_seen_subcommand_from history' -l format -x -d 'change the output to JSON or a Go template (e.g. \'{{.ID}} {{.CreatedBy}}\')'
@@ -42,20 +43,21 @@ complete -c cocker -n '__fish_seen_subcommand_from history' -l storage-driver -x
 complete -c cocker -n '__fish_seen_subcommand_from history' -s v -l version -d 'print the version'
 
 # image
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a exists -d 'check if an image exists in local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a history -d 'show history of a specified image'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a import -d 'import a tarball to create a filesystem image'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a inspect -d 'display the configuration of an image'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a load -d 'load image(s) from a tar archive'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a ls -d 'list images in local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a list -d 'list images in local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a prune -d 'remove unused images'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a pull -d 'pull an image from a registry'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a rm -d 'remove one or more images from local storage'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a save -d 'save image(s) to an archive'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a tag -d 'add an additional name to a local image'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a tree -d 'print the layer hierarchy of an image in a tree format'
-complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull rm save tag tree untag' -a untag -d 'remove a name from a local image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a exists -d 'check if an image exists in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a history -d 'show history of a specified image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a import -d 'import a tarball to create a filesystem image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a inspect -d 'display the configuration of an image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a load -d 'load image(s) from a tar archive'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a ls -d 'list images in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a list -d 'list images in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a prune -d 'remove unused images'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a pull -d 'pull an image from a registry'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a push -d 'push an image to a specified destination'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a rm -d 'remove one or more images from local storage'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a save -d 'save image(s) to an archive'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a tag -d 'add an additional name to a local image'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a tree -d 'print the layer hierarchy of an image in a tree format'
+complete -c cocker -n '__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from exists history import inspect load ls list prune pull push rm save tag tree untag' -a untag -d 'remove a name from a local image'
 
 # image exists
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from exists' -s h -l help -d 'show help'
@@ -122,6 +124,7 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 # image pull
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l arch -x -d 'use ARCH instead of the architecture of the machine for choosing images'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l authfile -r -F -d 'path of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l creds -x -d 'credentials to use instead of those of the authentication file'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l os -x -d 'use OS instead of the running OS for choosing images'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l platform -x -d 'choose this platform from a multi-platform image'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -s q -l quiet -d 'suppress the progress output'
@@ -131,6 +134,19 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from pull' -s v -l version -d 'print the version'
+
+# image push
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l authfile -r -F -d 'path of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l creds -x -d 'credentials to use instead of those of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l digestfile -r -F -d 'write the digest of the pushed manifest to this file'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s f -l format -x -a 'oci v2s2' -d 'manifest type the image must have (oci or v2s2); cocker does not convert, it pushes as stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s q -l quiet -d 'suppress the progress output'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l remove-signatures -d 'discard any signatures (cocker stores none)'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l tls-verify -d 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s v -l version -d 'print the version'
 
 # image rm
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from rm' -s a -l all -d 'remove all images'
@@ -239,6 +255,7 @@ complete -c cocker -n '__fish_seen_subcommand_from logout' -s v -l version -d 'p
 # pull
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l arch -x -d 'use ARCH instead of the architecture of the machine for choosing images'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l authfile -r -F -d 'path of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from pull' -l creds -x -d 'credentials to use instead of those of the authentication file'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l os -x -d 'use OS instead of the running OS for choosing images'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l platform -x -d 'choose this platform from a multi-platform image'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -s q -l quiet -d 'suppress the progress output'
@@ -248,6 +265,19 @@ complete -c cocker -n '__fish_seen_subcommand_from pull' -s h -l help -d 'show h
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -s v -l version -d 'print the version'
+
+# push
+complete -c cocker -n '__fish_seen_subcommand_from push' -l authfile -r -F -d 'path of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l creds -x -d 'credentials to use instead of those of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l digestfile -r -F -d 'write the digest of the pushed manifest to this file'
+complete -c cocker -n '__fish_seen_subcommand_from push' -s f -l format -x -a 'oci v2s2' -d 'manifest type the image must have (oci or v2s2); cocker does not convert, it pushes as stored'
+complete -c cocker -n '__fish_seen_subcommand_from push' -s q -l quiet -d 'suppress the progress output'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l remove-signatures -d 'discard any signatures (cocker stores none)'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l tls-verify -d 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)'
+complete -c cocker -n '__fish_seen_subcommand_from push' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from push' -s v -l version -d 'print the version'
 
 # rmi
 complete -c cocker -n '__fish_seen_subcommand_from rmi' -s a -l all -d 'remove all images'

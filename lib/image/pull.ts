@@ -32,7 +32,7 @@ import { MANIFEST_ACCEPT, parseImageConfig, parseManifest, type Descriptor, type
 import { selectManifest, type PlatformSpec } from './platform.js'
 import { fullReference, isShortName, parseReference, resolveShortName, type ImageReference } from './reference.js'
 import { openRegistry } from './registry/open.js'
-import type { RegistryClient } from './registry/client.js'
+import type { Credentials, RegistryClient } from './registry/client.js'
 
 export type PullEvent =
   | { kind: 'trying'; name: string }
@@ -47,6 +47,8 @@ export interface PullOptions {
   /** podman's --tls-verify; undefined: the registry's own setting (loopback is plain HTTP). */
   tlsVerify?: boolean
   authfile?: string
+  /** --creds: used instead of auth.json. */
+  credentials?: Credentials
   platform?: PlatformSpec
   /** The store's driver (storage/driver.ts); default overlay. vfs stores full trees. */
   driver?: DriverName
@@ -87,7 +89,7 @@ export async function pullImage(input: string, o: PullOptions): Promise<PullResu
 
 async function pullFrom(endpoint: Endpoint, ref: ImageReference, o: PullOptions): Promise<ImageRecord> {
   const what = fullReference(ref)
-  const client = await openRegistry(endpoint, { env: o.env, authfile: o.authfile, tlsVerify: o.tlsVerify })
+  const client = await openRegistry(endpoint, { env: o.env, authfile: o.authfile, tlsVerify: o.tlsVerify, credentials: o.credentials })
   try {
     const repo = endpoint.repository
     let fetched = await client.getManifest(repo, ref.digest ?? ref.tag ?? 'latest', MANIFEST_ACCEPT)

@@ -181,11 +181,14 @@ export class Store {
     return this.layers.detach(dropLayers)
   }
 
-  /** Blobs a failed pull or load fetched: removed unless an image needs them (another pull may have recorded one meanwhile). */
+  /**
+   * Blobs a failed pull fetched: removed unless an image or a layer record needs them (under
+   * the lock, so one recorded meanwhile by another pull keeps them).
+   */
   async removeUnusedBlobs(digests: Iterable<string>): Promise<void> {
     await withStoreLock(this.paths.lock, () => {
       const md = readMetadata(this.paths)
-      const kept = new Set(md.images.flatMap(i => imageBlobs(md, i)))
+      const kept = new Set([...md.images.flatMap(i => imageBlobs(md, i)), ...md.layers.map(l => l.compressedDigest)])
       for (const digest of digests) if (!kept.has(digest)) this.blobs.remove(digest)
     })
   }

@@ -222,7 +222,44 @@ export function buildLayout(dir: string, layerTars: Buffer[], cmd: string[] = ['
   return finishLayout(dir, tag, image.manifest, image.manifestBytes, [image])
 }
 
-export type FixtureKind = 'busybox' | 'multiarch'
+/** Bytes that gzip cannot shrink, the same on every run (xorshift32 from `seed`). */
+function noise(size: number, seed: number): Buffer {
+  const b = Buffer.alloc(size)
+  let x = seed | 0 || 1
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    b.writeInt32LE(x, i)
+  }
+  return b
+}
+
+/**
+ * The busybox image plus three layers of 4 MB of noise and 1000 small files each: a pull
+ * takes long enough on loopback that a test can kill it halfway. /big/N/sum holds the
+ * sha256 of /big/N/noise.
+ */
+export function buildBigLayout(dir: string, tag = 'latest'): FixtureLayout {
+  const base = buildBusyboxLayout(path.join(dir, 'base'))
+  rmSync(path.join(dir, 'base'), { recursive: true, force: true })
+  const extra = [1, 2, 3].map(n => {
+    const data = noise(4 << 20, n * 7919)
+    return tar([
+      { type: 'dir', path: 'big' },
+      { type: 'dir', path: `big/${n}` },
+      { type: 'file', path: `big/${n}/noise`, data },
+      { type: 'file', path: `big/${n}/sum`, data: `${sha256(data).slice(7)}\n` },
+      { type: 'dir', path: `big/${n}/many` },
+      ...Array.from({ length: 1000 }, (_, i) => ({ type: 'file' as const, path: `big/${n}/many/f${i}`, data: `${n}:${i}\n` })),
+    ])
+  })
+  mkdirSync(dir, { recursive: true })
+  const image = makeImage(dir, [...base.images[0]!.layers.map(l => l.tar), ...extra], { os: 'linux', architecture: hostArch() }, ['sh'])
+  return finishLayout(dir, tag, image.manifest, image.manifestBytes, [image])
+}
+
+export type FixtureKind = 'busybox' | 'multiarch' | 'big'
 
 export interface PushedFixture {
   layout: FixtureLayout
@@ -251,7 +288,7 @@ export function fixtureLayout(kind: FixtureKind): FixtureLayout {
   let layout = layouts.get(kind)
   if (!layout) {
     const dir = mkdtempSync(path.join(os.tmpdir(), `cocker-fixture-${kind}-`))
-    layout = kind === 'busybox' ? buildBusyboxLayout(dir) : buildMultiArchLayout(dir)
+    layout = kind === 'busybox' ? buildBusyboxLayout(dir) : kind === 'big' ? buildBigLayout(dir) : buildMultiArchLayout(dir)
     layouts.set(kind, layout)
   }
   return layout

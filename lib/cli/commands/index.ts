@@ -56,6 +56,7 @@ const pull: CommandDef = {
   options: [
     { name: 'arch', type: 'string', valueName: 'arch', describe: 'use ARCH instead of the architecture of the machine for choosing images' },
     { name: 'authfile', type: 'string', valueName: 'path', describe: 'path of the authentication file', complete: 'file' },
+    { name: 'creds', type: 'string', valueName: 'username:password', describe: 'credentials to use instead of those of the authentication file' },
     { name: 'os', type: 'string', valueName: 'os', describe: 'use OS instead of the running OS for choosing images' },
     { name: 'platform', type: 'string', valueName: 'os/arch[/variant]', describe: 'choose this platform from a multi-platform image' },
     { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
@@ -68,6 +69,28 @@ const pull: CommandDef = {
   ],
   userNamespace: true,
   load: () => import('./pull.js'),
+}
+
+const push: CommandDef = {
+  name: 'push',
+  describe: 'push an image to a specified destination',
+  description: 'Sends an image of the local store to a registry: to DESTINATION (a registry reference, `docker://` allowed), or to the name the image was given by. Each layer the registry lacks is mounted from the repository of that registry the image came from, when there is one, or else uploaded; then the config and the manifest, byte for byte as stored, so the pushed image has the digest it was pulled with. On a terminal each blob shows its progress on standard error; nothing is printed on standard output.',
+  usage: 'push [options] <image> [destination]',
+  positionals: [{ name: 'image', required: true }, { name: 'destination', required: false }],
+  options: [
+    { name: 'authfile', type: 'string', valueName: 'path', describe: 'path of the authentication file', complete: 'file' },
+    { name: 'creds', type: 'string', valueName: 'username:password', describe: 'credentials to use instead of those of the authentication file' },
+    { name: 'digestfile', type: 'string', valueName: 'path', describe: 'write the digest of the pushed manifest to this file', complete: 'file' },
+    { name: 'format', alias: 'f', type: 'string', valueName: 'format', choices: ['oci', 'v2s2'], describe: 'manifest type the image must have (oci or v2s2); cocker does not convert, it pushes as stored' },
+    { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
+    { name: 'remove-signatures', type: 'boolean', describe: 'discard any signatures (cocker stores none)' },
+    { name: 'tls-verify', type: 'boolean', describe: 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)' },
+  ],
+  examples: [
+    ['cocker push quay.io/team/app:1', 'push the image named quay.io/team/app:1 to its registry'],
+    ['cocker push alpine registry.local:5000/alpine:3 --digestfile d.txt', 'push alpine under another name, and write its digest to d.txt'],
+  ],
+  load: () => import('./push.js'),
 }
 
 const run: CommandDef = {
@@ -293,7 +316,7 @@ const image: CommandDef = {
   options: [],
   examples: [],
   // Copies, not the same objects: groff cannot follow a .so link between sections here.
-  subcommands: [imageExists, { ...history }, { ...importCmd }, imageInspect, { ...load }, imageLs, imagePrune, { ...pull }, imageRm, { ...save }, { ...tag }, imageTree, { ...untag }],
+  subcommands: [imageExists, { ...history }, { ...importCmd }, imageInspect, { ...load }, imageLs, imagePrune, { ...pull }, { ...push }, imageRm, { ...save }, { ...tag }, imageTree, { ...untag }],
 }
 
 const systemCheck: CommandDef = {
@@ -380,7 +403,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [history, image, images, importCmd, info, inspect, load, login, logout, pull, rmi, run, save, system, tag, unshare, untag, version],
+  commands: [history, image, images, importCmd, info, inspect, load, login, logout, pull, push, rmi, run, save, system, tag, unshare, untag, version],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

@@ -1,7 +1,8 @@
 import { pullImage } from '../../image/pull.js'
 import { hostPlatform, normalizePlatform, parsePlatform, type PlatformSpec } from '../../image/platform.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
-import { pullProgress } from '../render/pull-progress.js'
+import { pullProgress } from '../render/progress.js'
+import { parseCreds } from './creds.js'
 import { driverFor, storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
@@ -15,6 +16,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       env: ctx.env,
       tlsVerify: args.tlsVerify as boolean | undefined,
       authfile: args.authfile as string | undefined,
+      ...(typeof args.creds === 'string' ? { credentials: parseCreds(args.creds) } : {}),
       platform: platformOf(args),
       onEvent: e => {
         // what a layer could not have is said even with -q: the image differs from what it asks

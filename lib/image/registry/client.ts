@@ -21,7 +21,10 @@ export interface RegistryClientOptions {
   host: string
   /** Plain HTTP and unverified certificates are allowed (registries.conf `insecure`). Loopback hosts always are. */
   insecure?: boolean
-  /** false: as podman's --tls-verify=false, allow plain HTTP and self-signed certificates. */
+  /**
+   * false: as podman's --tls-verify=false, allow plain HTTP and self-signed certificates.
+   * true: HTTPS with verified certificates even where plain HTTP would be allowed.
+   */
   tlsVerify?: boolean
   credentials?: Credentials
   /** Inactivity timeout of a connection, in ms. Default 30 s. */

@@ -49,6 +49,8 @@ test('the cause chain is joined with ": ", without repeating text', () => {
   assert.is(describeChain(outer), 'reading config.json: ENOENT: no such file')
   const repeated = new CockerError('CONFIG_INVALID', 'reading config.json: ENOENT: no such file', { cause: inner })
   assert.is(describeChain(repeated), 'reading config.json: ENOENT: no such file')
+  const ssl = new CockerError('REGISTRY_UNREACHABLE', 'cannot reach registry r', { cause: new Error('write EPROTO ...:wrong version number:ssl3_record.c:350:\n') })
+  assert.is(describeChain(ssl), 'cannot reach registry r: write EPROTO ...:wrong version number:ssl3_record.c:350:', 'a cause\'s newlines do not break the line')
 })
 
 test('the exit table has podman\'s statuses', () => {

@@ -191,4 +191,18 @@ test('a registry not on loopback that answers HTTPS with HTTP: the hint says ins
   }
 })
 
+test('--tls-verify=true on loopback: HTTPS only, so a plain HTTP registry is refused with one line', async () => {
+  const f = await fake((_req, res) => res.writeHead(200).end('{}'))
+  const strict = client(f.host, { tries: 1, tlsVerify: true })
+  const loose = client(f.host, { tries: 1 })
+  try {
+    await rejectsCode(() => strict.ping(), 'REGISTRY_UNREACHABLE', `cannot reach registry ${f.host}: it answers HTTPS with plain HTTP`)
+    await loose.ping()
+  } finally {
+    strict.close()
+    loose.close()
+    await f.close()
+  }
+})
+
 test.run()
