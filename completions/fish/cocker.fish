@@ -321,7 +321,7 @@ complete -c cocker -n '__fish_seen_subcommand_from run' -l rm -d 'remove the con
 complete -c cocker -n '__fish_seen_subcommand_from run' -l security-opt -x -d 'seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges, mask=PATHS, unmask=PATHS'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l stop-signal -x -d 'signal that stops the container (default: the image\'s, else SIGTERM)'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l sysctl -x -d 'set a namespaced kernel parameter'
-complete -c cocker -n '__fish_seen_subcommand_from run' -l tls-verify -d 'require HTTPS and verify certificates when pulling (default: yes, except for insecure and loopback registries)'
+complete -c cocker -n '__fish_seen_subcommand_from run' -l tls-verify -d 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l tmpfs -x -d 'mount a tmpfs at PATH'
 complete -c cocker -n '__fish_seen_subcommand_from run' -s t -l tty -d 'allocate a pseudo-TTY'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l ulimit -x -d 'set a resource limit, e.g. nofile=1024:2048'

@@ -132,7 +132,7 @@ export function parseArgv(argv: readonly string[], spec: ParseSpec): ParseResult
     const key = camelCase(def.name)
     if (key in values) continue
     if (def.default !== undefined) values[key] = Array.isArray(def.default) ? [...def.default] : def.default
-    else if (def.type === 'boolean') values[key] = false
+    else if (def.type === 'boolean' && !def.tristate) values[key] = false
     else if (def.type === 'array') values[key] = []
   }
   return { values, positionals, rest }

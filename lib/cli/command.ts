@@ -17,6 +17,8 @@ export interface OptionDef {
   defaultText?: string
   choices?: readonly string[]
   hidden?: boolean
+  /** A boolean left undefined when absent, so the command tells "not given" from --x=false (--tls-verify). */
+  tristate?: boolean
   /** Placeholder in help and man: `--pid-file <path>`. */
   valueName?: string
   complete?: Completion

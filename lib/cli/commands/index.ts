@@ -5,7 +5,8 @@
  */
 import type { CommandDef, ProgramDef } from '../command.js'
 import { ENGINE_EXIT_STATUSES } from '../exit.js'
-import { runOptions, runPositionals } from './run-options.js'
+import { TLS_VERIFY } from '../flags/registry.js'
+import { runOptions, runPositionals } from '../flags/run.js'
 
 const FORMAT_OPTION = { name: 'format', type: 'string', valueName: 'format', describe: "change the output format to JSON or a Go template (e.g. '{{.Repository}}:{{.Tag}}')" } as const
 
@@ -20,7 +21,7 @@ const login: CommandDef = {
     { name: 'get-login', type: 'boolean', describe: 'print the username stored for the registry' },
     { name: 'password', alias: 'p', type: 'string', valueName: 'password', describe: 'password for the registry' },
     { name: 'password-stdin', type: 'boolean', describe: 'read the password from standard input' },
-    { name: 'tls-verify', type: 'boolean', describe: 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)' },
+    TLS_VERIFY,
     { name: 'username', alias: 'u', type: 'string', valueName: 'name', describe: 'username for the registry' },
   ],
   examples: [
@@ -60,7 +61,7 @@ const pull: CommandDef = {
     { name: 'os', type: 'string', valueName: 'os', describe: 'use OS instead of the running OS for choosing images' },
     { name: 'platform', type: 'string', valueName: 'os/arch[/variant]', describe: 'choose this platform from a multi-platform image' },
     { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
-    { name: 'tls-verify', type: 'boolean', describe: 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)' },
+    TLS_VERIFY,
     { name: 'variant', type: 'string', valueName: 'variant', describe: 'use VARIANT instead of the default architecture variant' },
   ],
   examples: [
@@ -84,7 +85,7 @@ const push: CommandDef = {
     { name: 'format', alias: 'f', type: 'string', valueName: 'format', choices: ['oci', 'v2s2'], describe: 'manifest type the image must have (oci or v2s2); cocker does not convert, it pushes as stored' },
     { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
     { name: 'remove-signatures', type: 'boolean', describe: 'discard any signatures (cocker stores none)' },
-    { name: 'tls-verify', type: 'boolean', describe: 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)' },
+    TLS_VERIFY,
   ],
   examples: [
     ['cocker push quay.io/team/app:1', 'push the image named quay.io/team/app:1 to its registry'],

@@ -34,6 +34,13 @@ test('defaults: booleans false, arrays empty, declared defaults, unset strings a
   assert.equal(positionals, [])
 })
 
+test('a tristate boolean stays unset when absent: --tls-verify must not default to false', () => {
+  const options: OptionDef[] = [{ name: 'tls-verify', type: 'boolean', tristate: true, describe: '' }]
+  assert.is(parseArgv([], { options }).values.tlsVerify, undefined)
+  assert.is(parseArgv(['--tls-verify=false'], { options }).values.tlsVerify, false)
+  assert.is(parseArgv(['--tls-verify'], { options }).values.tlsVerify, true)
+})
+
 test('long flags: --flag value and --flag=value', () => {
   assert.is(parse(['--bundle', '/b']).values.bundle, '/b')
   assert.is(parse(['--bundle=/b']).values.bundle, '/b')

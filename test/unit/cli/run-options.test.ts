@@ -1,7 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { bindPositionals, parseArgv } from '../../../lib/cli/argv.js'
-import { parseEntrypoint, parseRunOptions, runOptions, runPositionals, type RunOptionsHost } from '../../../lib/cli/commands/run-options.js'
+import { parseEntrypoint, parseRunOptions, type RunOptionsHost } from '../../../lib/cli/commands/run-options.js'
+import { runOptions, runPositionals } from '../../../lib/cli/flags/run.js'
 import { defaultRunOptions } from '../../../lib/spec/run-options.js'
 import { throwsCode } from '../../support/assert.js'
 
