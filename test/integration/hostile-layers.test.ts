@@ -2,16 +2,15 @@
 // bin/cocker as root and rootless: the host stays untouched, and the user reads one
 // line saying what the layer tried. Images are built here (test/support/tar-builder.ts),
 // pushed with skopeo.
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeTempDir } from '../fixtures/bundle.js'
 import { hostBusybox } from '../fixtures/busybox-bundle.js'
-import { cocker, engineScenario, type Engine } from '../support/cocker.js'
+import { cocker, cockerScenario, type CockerMode } from '../support/cocker-modes.js'
 import { buildLayout, pushLayout } from '../support/image-fixture.js'
 import { registryMissing, startRegistry, type TestRegistry } from '../support/registry.js'
-import { skipUnless } from '../support/requires.js'
 import { buildTar, chardev, dir, file, hardlink, symlink, type RawEntry } from '../support/tar-builder.js'
 
 let registry: TestRegistry | undefined
@@ -44,22 +43,15 @@ async function pushImage(name: string, layers: RawEntry[][]): Promise<string> {
 }
 
 /** After a refused pull: no image, no layer, nothing left in tmp/ (system check finds nothing). */
-async function assertStoreClean(e: Engine): Promise<void> {
+async function assertStoreClean(e: CockerMode): Promise<void> {
   assert.is((await cocker(e, ['images', '-q'], { status: 0 })).stdout, '')
   const check = await cocker(e, ['system', 'check', '--max', '0s'], { status: 0 })
   assert.not.match(check.stdout, /layer|tmp|blob/i, check.stdout)
-  assert.equal(existsSync(path.join(e.store, 'tmp')) ? readdirSync(path.join(e.store, 'tmp')) : [], [])
+  assert.equal(existsSync(path.join(e.root, 'tmp')) ? readdirSync(path.join(e.root, 'tmp')) : [], [])
 }
 
-function scenario(title: string, body: (e: Engine) => Promise<void>): void {
-  engineScenario(title, async e => {
-    if (skipUnless(!missing, title, missing ?? '')) return
-    try {
-      await body(e)
-    } finally {
-      rmSync(e.store, { recursive: true, force: true })
-    }
-  })
+function scenario(title: string, body: (e: CockerMode) => Promise<void>, modes?: readonly CockerMode['name'][]): void {
+  cockerScenario(title, body, modes, missing)
 }
 
 scenario('a layer entry climbing out with ".." is refused, naming the entry', async e => {
@@ -108,38 +100,28 @@ scenario('a hardlink through a symlink is refused', async e => {
   await assertStoreClean(e)
 })
 
-engineScenario('device nodes: made as root; rootless, skipped with a warning naming them', async e => {
-  if (skipUnless(!missing, 'device nodes', missing ?? '')) return
-  try {
-    const ref = await pushImage('device', [[...base(), dir('dev'), chardev('dev/kmsg2', 1, 11)]])
-    const r = await cocker(e, ['pull', '-q', ref], { status: 0 })
-    const out = await cocker(e, ['run', '--rm', ref, 'sh', '-c', 'echo /*'], { status: 0 })
-    assert.match(out.stdout, /\/bin/)
-    const store = (await cocker(e, ['image', 'inspect', '--format', '{{.GraphDriver.Data.UpperDir}}', ref], { status: 0 })).stdout.trim()
-    const node = path.join(store, 'dev/kmsg2')
-    if (e.name === 'root') {
-      assert.is(r.stderr, '')
-      assert.ok(lstatSync(node).isCharacterDevice())
-    } else {
-      assert.match(r.stderr, /^WARN: layer [0-9a-f]{12}: \/dev\/kmsg2: device nodes cannot be created rootless \(char 1:11\); skipped\n$/)
-      assert.not.ok(existsSync(node))
-    }
-  } finally {
-    rmSync(e.store, { recursive: true, force: true })
+scenario('device nodes: made as root; rootless, skipped with a warning naming them', async e => {
+  const ref = await pushImage('device', [[...base(), dir('dev'), chardev('dev/kmsg2', 1, 11)]])
+  const r = await cocker(e, ['pull', '-q', ref], { status: 0 })
+  const out = await cocker(e, ['run', '--rm', ref, 'sh', '-c', 'echo /*'], { status: 0 })
+  assert.match(out.stdout, /\/bin/)
+  const store = (await cocker(e, ['image', 'inspect', '--format', '{{.GraphDriver.Data.UpperDir}}', ref], { status: 0 })).stdout.trim()
+  const node = path.join(store, 'dev/kmsg2')
+  if (e.name === 'root') {
+    assert.is(r.stderr, '')
+    assert.ok(lstatSync(node).isCharacterDevice())
+  } else {
+    assert.match(r.stderr, /^WARN: layer [0-9a-f]{12}: \/dev\/kmsg2: device nodes cannot be created rootless \(char 1:11\); skipped\n$/)
+    assert.not.ok(existsSync(node))
   }
 })
 
-engineScenario('rootless: a file owned by an id outside the subordinate range is one clear error', async e => {
-  if (skipUnless(!missing, 'unmapped ids', missing ?? '')) return
-  try {
-    const ref = await pushImage('unmapped', [[...base(), file('opt-owned', 'x', { uid: 300000, gid: 0 })]])
-    const r = await cocker(e, ['pull', '-q', ref], { status: 125 })
-    assert.match(r.stderr, /^Error: .*opt-owned.* uid 300000/)
-    assert.is(r.stderr.split('\n').length, 2, r.stderr)
-    await assertStoreClean(e)
-  } finally {
-    rmSync(e.store, { recursive: true, force: true })
-  }
+scenario('rootless: a file owned by an id outside the subordinate range is one clear error', async e => {
+  const ref = await pushImage('unmapped', [[...base(), file('opt-owned', 'x', { uid: 300000, gid: 0 })]])
+  const r = await cocker(e, ['pull', '-q', ref], { status: 125 })
+  assert.match(r.stderr, /^Error: .*opt-owned.* uid 300000/)
+  assert.is(r.stderr.split('\n').length, 2, r.stderr)
+  await assertStoreClean(e)
 }, ['rootless'])
 
 test.run()

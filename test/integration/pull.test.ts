@@ -27,10 +27,7 @@ test.after(async () => {
 
 /** Runs the scenario in both modes when a registry can run here, else prints why not. */
 function scenario(title: string, body: (mode: CockerMode) => Promise<void>, modes?: readonly CockerMode['name'][]): void {
-  cockerScenario(title, async mode => {
-    if (skipUnless(!missing, `${title} (${mode.name})`, missing ?? '')) return
-    await body(mode)
-  }, modes)
+  cockerScenario(title, body, modes, missing)
 }
 
 const BUSYBOX_ID = () => fixtureLayout('busybox').images[0]!.config.digest.slice(7)

@@ -11,7 +11,6 @@ import { cocker, cockerScenario, modeDir, type CockerMode } from '../support/coc
 import { startCountingProxy, type CountingProxy } from '../support/counting-proxy.js'
 import { fixtureLayout, pushFixture } from '../support/image-fixture.js'
 import { registryMissing, startRegistry, type TestRegistry } from '../support/registry.js'
-import { skipUnless } from '../support/requires.js'
 
 const missing = registryMissing()
 let registry: TestRegistry | undefined
@@ -31,11 +30,9 @@ test.after(async () => {
   await authRegistry?.stop()
 })
 
+/** Runs the scenario in both modes when a registry can run here, else prints why not. */
 function scenario(title: string, body: (mode: CockerMode) => Promise<void>, modes?: readonly CockerMode['name'][]): void {
-  cockerScenario(title, async mode => {
-    if (skipUnless(!missing, `${title} (${mode.name})`, missing ?? '')) return
-    await body(mode)
-  }, modes)
+  cockerScenario(title, body, modes, missing)
 }
 
 const image = () => fixtureLayout('busybox').images[0]!

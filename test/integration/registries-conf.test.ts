@@ -6,7 +6,7 @@ import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeTempDir } from '../fixtures/bundle.js'
-import { cocker, engineOrSkip, type Engine } from '../support/cocker.js'
+import { cocker, cockerModeOrSkip, type CockerMode } from '../support/cocker-modes.js'
 import { pushFixture } from '../support/image-fixture.js'
 import { freePort, registryMissing, startRegistry, type TestRegistry } from '../support/registry.js'
 import { skipUnless } from '../support/requires.js'
@@ -27,10 +27,10 @@ test.after(async () => {
   await mirror?.stop()
 })
 
-function withConf(title: string, conf: (dead: string) => string, body: (e: Engine, env: Record<string, string>) => Promise<void>): void {
+function withConf(title: string, conf: (dead: string) => string, body: (e: CockerMode, env: Record<string, string>) => Promise<void>): void {
   test(title, async () => {
     if (skipUnless(!missing, title, missing ?? '')) return
-    const e = engineOrSkip('root', title)
+    const e = cockerModeOrSkip('root', title)
     if (!e) return
     const file = path.join(makeTempDir('cocker-regconf-'), 'registries.conf')
     writeFileSync(file, conf(`127.0.0.1:${await freePort()}`))

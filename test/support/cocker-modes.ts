@@ -1,10 +1,10 @@
 // bin/cocker as root and as the rootless test user, each on a store of its own under
 // a temp dir: the pattern of runtime-modes.ts for the engine's commands.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
+import { chownSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
+import { makeTempDir } from '../fixtures/bundle.js'
 import { runCmd, wrapForUser, type RunOptions, type RunResult } from './exec.js'
 import { repoPath } from './paths.js'
 import { hasNewuidmap, hasUserns, isRoot, rootlessOrSkip, skipUnless } from './requires.js'
@@ -20,15 +20,9 @@ export interface CockerMode {
 
 export const COCKER_MODES = ['root', 'rootless'] as const
 
-const temps: string[] = []
-process.on('exit', () => {
-  for (const dir of temps) rmSync(dir, { recursive: true, force: true })
-})
-
 /** A temp dir removed at exit, owned by the mode's user. */
 export function modeDir(mode: Pick<CockerMode, 'user'>, prefix = 'cocker-it-'): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
-  temps.push(dir)
+  const dir = makeTempDir(prefix)
   if (mode.user && isRoot()) chownSync(dir, mode.user.uid, mode.user.gid)
   return dir
 }
@@ -59,10 +53,12 @@ export function spawnCocker(mode: CockerMode, args: string[], env: Record<string
   return spawn(argv[0]!, argv.slice(1), { stdio: 'ignore', env: full, cwd: mode.user?.home, detached: true })
 }
 
-/** A test per mode. */
-export function cockerScenario(title: string, body: (mode: CockerMode) => Promise<void>, modes: readonly CockerMode['name'][] = COCKER_MODES): void {
+/** A test per mode; `missing` (e.g. registryMissing()) says why none can run here. */
+export function cockerScenario(title: string, body: (mode: CockerMode) => Promise<void>,
+  modes: readonly CockerMode['name'][] = COCKER_MODES, missing?: string): void {
   for (const name of modes) {
     test(`${title} (${name})`, async () => {
+      if (skipUnless(!missing, `${title} (${name})`, missing ?? '')) return
       const mode = cockerModeOrSkip(name, title)
       if (mode) await body(mode)
     })
