@@ -114,7 +114,7 @@ async function copyRootfs(top: string, merged: string, env: NodeJS.ProcessEnv): 
     copyTree(top, merged)
     return
   }
-  const script = path.join(packageRoot(), 'dist/lib/storage/copy-tree-main.js')
+  const script = path.join(packageRoot(), 'dist/lib/cli/copy-tree-main.js')
   const status = await runInUserNamespace([process.execPath, script, top, merged], { env, cwd: '/', warn: () => {} })
   if (status !== 0) throw new CockerError('HELPER_FAILED', `cannot copy the image's files into ${merged} (status ${status})`)
 }

@@ -4,7 +4,7 @@
  * makes each layer and each container's root this way.
  *
  * Owners can only be kept where they are mapped: rootless, run this inside the user
- * namespace (pull already runs there; `run` re-executes copy-tree-main.js there).
+ * namespace (pull already runs there; `run` re-executes lib/cli/copy-tree-main.js there).
  * Order per file matters: chown clears setuid bits and security.capability, so it comes
  * before chmod and the xattrs; a directory's times are set after its content is written.
  * Regular files are copied with FICLONE where the filesystem can share their blocks.

@@ -1,6 +1,6 @@
 // node copy-tree-main.js SRC DST: copyTree as its own process, for a rootless `run` under
 // the vfs driver to run inside the user namespace (lib/container/run-image.ts). Not bundled.
-import { copyTree } from './copy-tree.js'
+import { copyTree } from '../storage/copy-tree.js'
 
 const [src, dst] = process.argv.slice(2)
 if (!src || !dst) {
