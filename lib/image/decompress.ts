@@ -3,10 +3,10 @@
  * archives mislabel layers often enough that podman sniffs too. gzip through node:zlib;
  * zstd through the system's libzstd (Node 20 has none), bound with koffi on first use.
  */
-import { createRequire } from 'node:module'
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { CockerError } from '../errors.js'
+import { loadKoffi } from '../sys/libc.js'
 
 export type Compression = 'gzip' | 'zstd' | 'none'
 
@@ -76,7 +76,7 @@ let zstd: Zstd | undefined
 
 function libzstd(): Zstd {
   if (zstd) return zstd
-  const koffi = createRequire(import.meta.url)('koffi')
+  const koffi = loadKoffi()
   let lib
   try {
     lib = koffi.load('libzstd.so.1')

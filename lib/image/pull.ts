@@ -210,20 +210,22 @@ async function fetchAndStage(client: RegistryClient, repo: string, d: Descriptor
   const writer = store.blobs.writer({ digest: d.digest, size: d.size })
   const unpacker = new PassThrough({ highWaterMark: 1 << 20 })
   const tee = new Tee(writer, unpacker)
+  // whichever side fails first stops the other, and its error is the one to tell: a bad
+  // download makes the unpacker fail too, a refused layer makes the download fail, less clearly
+  let firstError: unknown
+  const stop = (err: unknown, other: { destroy(err: Error): void }) => {
+    firstError ??= err
+    other.destroy(err as Error)
+    throw err
+  }
   const [fetched, unpacked] = await Promise.allSettled([
-    client.fetchBlob(repo, d.digest, d.size, tee, n => event('downloading', n)).catch(err => {
-      unpacker.destroy(err)
-      throw err
-    }),
-    stageLayer(store, unpacker, diffId, d.digest, { onSkipped }).catch(err => {
-      tee.destroy(err)
-      throw err
-    }),
+    client.fetchBlob(repo, d.digest, d.size, tee, n => event('downloading', n)).catch(err => stop(err, unpacker)),
+    stageLayer(store, unpacker, diffId, d.digest, { onSkipped }).catch(err => stop(err, tee)),
   ])
   try {
-    // the download's error first: a bad blob makes the unpacker fail too, less clearly
-    if (fetched.status === 'rejected') throw fetched.reason
-    if (unpacked.status === 'rejected') throw unpacked.reason
+    // bytes that do not match their digest explain anything the unpacker made of them
+    if (fetched.status === 'rejected' && (fetched.reason as CockerError).code === 'BLOB_INVALID') throw fetched.reason
+    if (fetched.status === 'rejected' || unpacked.status === 'rejected') throw firstError
     await writer.commit()
   } catch (err) {
     writer.destroy()

@@ -24,9 +24,7 @@ let bindings: Bindings | undefined
 
 function libc(): Bindings {
   if (bindings) return bindings
-  // koffi is CommonJS with a native addon: require keeps esbuild's bundle loading it at run time.
-  // From the package root, not import.meta.url: a heap-snapshot start has no module URL.
-  const koffi = createRequire(`${packageRoot()}package.json`)('koffi')
+  const koffi = loadKoffi()
   const lib = koffi.load('libc.so.6')
   bindings = {
     flock: lib.func('int flock(int fd, int op)'),
@@ -37,6 +35,15 @@ function libc(): Bindings {
     errno: () => koffi.errno(),
   }
   return bindings
+}
+
+/**
+ * koffi, the FFI every native call here goes through. CommonJS with a native addon: a
+ * require keeps esbuild's bundle loading it at run time, found from the package root (a
+ * program started from a heap snapshot has no module URL to resolve from).
+ */
+export function loadKoffi(): any {
+  return createRequire(`${packageRoot()}package.json`)('koffi')
 }
 
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]))

@@ -89,6 +89,17 @@ scenario('the Docker schema 2 and the OCI forms of the image both pull, to the s
   assert.is(storeJson(mode).images.length, 1, 'one image: same config, so same ID')
 })
 
+scenario('zstd layers pull and run like gzip ones', async mode => {
+  const pushed = await pushFixture(registry!.host, 'busybox-zstd')
+  const pull = await cocker(mode, ['pull', '-q', pushed.reference], { status: 0 })
+  assert.is(pull.stdout, `${BUSYBOX_ID()}\n`, 'the same config as the gzip image, so the same ID')
+  const [info] = JSON.parse((await cocker(mode, ['inspect', pushed.reference], { status: 0 })).stdout)
+  const layerTypes = JSON.parse(readFileSync(path.join(mode.root, 'blobs/sha256', info.Digest.slice(7)), 'utf8')).layers.map((l: { mediaType: string }) => l.mediaType)
+  assert.equal([...new Set(layerTypes)], ['application/vnd.oci.image.layer.v1.tar+zstd'])
+  const motd = await cocker(mode, ['run', '--rm', pushed.reference, 'cat', '/etc/motd'], { status: 0 })
+  assert.is(motd.stdout, 'hello from the cocker test image\n')
+})
+
 /** The content of /arch in the image's only layer, read from the store. */
 async function archOf(mode: CockerMode, image: string): Promise<string> {
   const [info] = JSON.parse((await cocker(mode, ['inspect', image], { status: 0 })).stdout)

@@ -104,6 +104,7 @@ const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json'
 const OCI_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip'
+const OCI_LAYER_ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd'
 
 /** Go's GOARCH for this host, as images name it. */
 export function hostArch(): string {
@@ -118,10 +119,19 @@ function writeBlob(dir: string, bytes: Buffer): string {
   return digest
 }
 
-function makeImage(dir: string, layerTars: Buffer[], platform: { os: string; architecture: string; variant?: string }, cmd: string[]): FixtureImage {
+/** zstd through the zstd CLI (Node 20 has none; lib's own decoder must not judge itself). */
+function zstdSync(data: Buffer): Buffer {
+  const r = spawnSync('zstd', ['-q', '-c'], { input: data, maxBuffer: 1 << 30 })
+  if (r.status !== 0) throw new Error(`zstd exited ${r.status}: ${r.stderr}`)
+  return r.stdout
+}
+
+function makeImage(dir: string, layerTars: Buffer[], platform: { os: string; architecture: string; variant?: string }, cmd: string[],
+  compression: 'gzip' | 'zstd' = 'gzip'): FixtureImage {
   const layers: FixtureLayer[] = layerTars.map(t => {
-    const blob = gzipSync(t)
-    return { mediaType: OCI_LAYER_GZIP, digest: writeBlob(dir, blob), size: blob.length, diffId: sha256(t), tar: t, blob }
+    const blob = compression === 'zstd' ? zstdSync(t) : gzipSync(t)
+    const mediaType = compression === 'zstd' ? OCI_LAYER_ZSTD : OCI_LAYER_GZIP
+    return { mediaType, digest: writeBlob(dir, blob), size: blob.length, diffId: sha256(t), tar: t, blob }
   })
   const configBytes = Buffer.from(
     JSON.stringify({
@@ -171,7 +181,7 @@ function busyboxApplets(busybox: string): string[] {
  * command in /bin, /etc/passwd, /etc/group, /tmp and /etc/removed-later. Layer 2: /etc/motd,
  * /opt/data/hello.txt and a whiteout of /etc/removed-later. Config: Cmd ["sh"], Env PATH.
  */
-export function buildBusyboxLayout(dir: string, tag = 'latest'): FixtureLayout {
+export function buildBusyboxLayout(dir: string, tag = 'latest', compression: 'gzip' | 'zstd' = 'gzip'): FixtureLayout {
   const busybox = hostBusybox()
   const layer1 = tar([
     { type: 'dir', path: 'bin' },
@@ -193,7 +203,7 @@ export function buildBusyboxLayout(dir: string, tag = 'latest'): FixtureLayout {
     { type: 'file', path: 'opt/data/hello.txt', data: 'hello\n' },
   ])
   mkdirSync(dir, { recursive: true })
-  const image = makeImage(dir, [layer1, layer2], { os: 'linux', architecture: hostArch() }, ['sh'])
+  const image = makeImage(dir, [layer1, layer2], { os: 'linux', architecture: hostArch() }, ['sh'], compression)
   return finishLayout(dir, tag, image.manifest, image.manifestBytes, [image])
 }
 
@@ -259,7 +269,7 @@ export function buildBigLayout(dir: string, tag = 'latest'): FixtureLayout {
   return finishLayout(dir, tag, image.manifest, image.manifestBytes, [image])
 }
 
-export type FixtureKind = 'busybox' | 'multiarch' | 'big'
+export type FixtureKind = 'busybox' | 'busybox-zstd' | 'multiarch' | 'big'
 
 export interface PushedFixture {
   layout: FixtureLayout
@@ -288,7 +298,8 @@ export function fixtureLayout(kind: FixtureKind): FixtureLayout {
   let layout = layouts.get(kind)
   if (!layout) {
     const dir = mkdtempSync(path.join(os.tmpdir(), `cocker-fixture-${kind}-`))
-    layout = kind === 'busybox' ? buildBusyboxLayout(dir) : kind === 'big' ? buildBigLayout(dir) : buildMultiArchLayout(dir)
+    layout = kind === 'busybox' ? buildBusyboxLayout(dir) : kind === 'busybox-zstd' ? buildBusyboxLayout(dir, 'latest', 'zstd')
+      : kind === 'big' ? buildBigLayout(dir) : buildMultiArchLayout(dir)
     layouts.set(kind, layout)
   }
   return layout
