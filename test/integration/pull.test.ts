@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert'
 import { cocker, cockerScenario, modeDir, spawnCocker, type CockerMode } from '../support/cocker-modes.js'
 import { fixtureLayout, hostArch, pushFixture } from '../support/image-fixture.js'
 import { registryMissing, startRegistry, type TestRegistry } from '../support/registry.js'
-import { skipUnless } from '../support/requires.js'
+import { runCmd, formatArgv } from '../support/exec.js'
+import { skipUnless, which } from '../support/requires.js'
 
 const missing = registryMissing()
 let registry: TestRegistry | undefined
@@ -61,6 +62,20 @@ scenario('pull prints the image ID, images lists it, run prints its motd and pas
   assert.match(nope.stderr, '/nonexistent')
   // the whiteout of layer 2 hides layer 1's file
   await cocker(mode, ['run', '--rm', pushed.reference, 'test', '!', '-e', '/etc/removed-later'], { status: 0 })
+})
+
+scenario('on a terminal a pull shows each layer\'s progress; -q shows none', async mode => {
+  if (skipUnless(Boolean(which('script')), `pull progress (${mode.name})`, 'no script(1) to give the pull a terminal (apt-get install bsdutils)')) return
+  const pushed = await pushFixture(registry!.host, 'busybox')
+  // script(1) runs the command on a pty and copies what it writes to our stdout
+  const onTty = (args: string[]) =>
+    runCmd(['script', '-qec', formatArgv([mode.bin, '--root', mode.root, ...args]), '/dev/null'], { asUser: mode.user, status: 0 })
+  const shown = await onTty(['pull', pushed.reference])
+  assert.match(shown.stdout, `Trying to pull ${pushed.reference}`)
+  for (const layer of fixtureLayout('busybox').images[0]!.layers) assert.match(shown.stdout, `Copying blob ${layer.digest.slice(7, 19)}`)
+  assert.match(shown.stdout, BUSYBOX_ID())
+  const quiet = await onTty(['pull', '-q', pushed.reference])
+  assert.is(quiet.stdout.trim(), BUSYBOX_ID())
 })
 
 scenario('files in the image belong to root in the container; a bind-mounted dir gets files of the user', async mode => {
