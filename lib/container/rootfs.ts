@@ -6,13 +6,16 @@
  *   merged/    the mount point: the bundle's root.path
  *   userdata/  the bundle (config.json) and the files bind-mounted into the
  *              container: hostname, hosts, resolv.conf
+ *   creator    "PID STARTTIME" of the `cocker run` that owns the dir: when that process is
+ *              gone and the dir is not, it was killed, and `system check` removes the dir
  *
  * The overlay is mounted by the helper inside the container's own mount namespace
  * (the `overlay` op), so nothing is mounted on the host and nothing needs unmounting.
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import { selfStamp } from '../sys/proc.js'
 
 export interface ContainerDirs {
   dir: string
@@ -36,6 +39,7 @@ export function containerDirs(storeRoot: string, id: string): ContainerDirs {
 export function makeContainerDirs(dirs: ContainerDirs): void {
   mkdirSync(path.dirname(dirs.dir), { recursive: true, mode: 0o700 })
   mkdirSync(dirs.dir, { mode: 0o700 })
+  writeFileSync(path.join(dirs.dir, 'creator'), selfStamp())
   // the container's root is the upper dir's owner: us, which is root in our user namespace
   for (const d of [dirs.upper, dirs.work, dirs.merged, dirs.userdata]) mkdirSync(d, { mode: 0o755 })
 }

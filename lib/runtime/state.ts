@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import { isProcessAlive, procStat } from '../sys/proc.js'
 import type { Spec, State, Status } from './oci-spec.js'
 
 export interface ContainerRecord {
@@ -85,21 +86,10 @@ export function listIds(root: string): string[] {
   return readdirSync(root).filter(id => ID_PATTERN.test(id) && existsSync(path.join(root, id, 'state.json'))).sort()
 }
 
+export { procStat }
+
 export function ensureRoot(root: string): void {
   mkdirSync(root, { recursive: true, mode: 0o700 })
-}
-
-/** Start time and state letter of a process, or undefined if it does not exist. */
-export function procStat(pid: number): { startTime: string; state: string } | undefined {
-  if (!pid) return undefined
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // the command name can hold spaces and parentheses: fields start after the last ')'
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return { state: fields[0], startTime: fields[19] }
-  } catch {
-    return undefined
-  }
 }
 
 /** Whether the record's init is alive (a zombie has exited: it only waits to be reaped). */
@@ -107,10 +97,6 @@ export function isAlive(record: ContainerRecord): boolean {
   return isProcessAlive(record.pid, record.pidStartTime)
 }
 
-function isProcessAlive(pid: number, startTime: string): boolean {
-  const st = procStat(pid)
-  return st !== undefined && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X'
-}
 
 export function containerStatus(root: string, record: ContainerRecord, frozen: () => boolean): Status {
   if (!record.pid) return record.creator && isProcessAlive(record.creator.pid, record.creator.startTime) ? 'creating' : 'stopped'

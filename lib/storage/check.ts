@@ -7,13 +7,16 @@
  *     than maxAge; missing or dangling short links;
  *   - images whose layers, config or manifest blob are missing, or whose blobs no
  *     longer match their digest (skipped with quick);
- *   - blobs no image needs, older than maxAge; corrupt layer blobs.
+ *   - blobs no image needs, older than maxAge; corrupt layer blobs;
+ *   - containers/<id> dirs whose `cocker run` was killed (its creator stamp names a process
+ *     that is gone), whatever their age.
  * maxAge (default 24 h, podman's --max) spares what a running pull is still creating.
  * Repair removes damaged images (never one a container uses), then what nothing needs.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import { stampAlive } from '../sys/proc.js'
 import { readMetadata, updateMetadata, type Metadata } from './metadata.js'
 import { imageBlobs, layerClosure, type RemoveReport, type Store } from './store.js'
 
@@ -26,7 +29,7 @@ export interface CheckOptions {
   maxAge?: number
 }
 
-export type ProblemSubject = 'layer' | 'image' | 'blob' | 'link' | 'tmp'
+export type ProblemSubject = 'layer' | 'image' | 'blob' | 'link' | 'tmp' | 'container'
 
 export interface CheckProblem {
   subject: ProblemSubject
@@ -62,6 +65,14 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
 
   for (const name of list(paths.tmp)) {
     if (old(path.join(paths.tmp, name))) problem('tmp', name, `tmp/${name} is left over from an interrupted operation`)
+  }
+
+  const containers = path.join(paths.root, 'containers')
+  for (const id of list(containers)) {
+    const stamp = readOrEmpty(path.join(containers, id, 'creator'))
+    if (!stampAlive(stamp) && (stamp || old(path.join(containers, id)))) {
+      problem('container', id, `containers/${id} is left over from a \`cocker run\` that was killed`)
+    }
   }
 
   const recorded = new Map(md.layers.map(l => [l.id, l]))
@@ -166,6 +177,10 @@ async function repair(store: Store, report: CheckReport, damaged: Set<string>, c
     await store.removeTree(path.join(paths.tmp, p.name))
     removed.push({ subject: 'tmp', name: p.name })
   }
+  for (const p of report.problems.filter(p => p.subject === 'container')) {
+    await store.removeTree(path.join(paths.root, 'containers', p.name))
+    removed.push({ subject: 'container', name: p.name })
+  }
   await store.layers.removeDetached(detached)
 }
 
@@ -200,5 +215,13 @@ function rmQuiet(p: string): void {
     unlinkSync(p)
   } catch {
     // already gone
+  }
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return ''
   }
 }

@@ -207,6 +207,29 @@ scenario('two pulls of one image at once both succeed; the store has it once', a
   await cocker(mode, ['run', '--rm', pushed.reference, 'cat', '/opt/data/hello.txt'], { status: 0 })
 })
 
+scenario('a run killed (-9) leaves its container dir; system check names it, --repair removes it', async mode => {
+  const pushed = await pushFixture(registry!.host, 'busybox')
+  await cocker(mode, ['pull', '-q', pushed.reference], { status: 0 })
+  const child = spawnCocker(mode, ['run', '--rm', pushed.reference, 'sleep', '60'])
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  const containers = path.join(mode.root, 'containers')
+  for (let i = 0; i < 250 && ls(containers).length === 0; i++) await new Promise(r => setTimeout(r, 20))
+  const [id] = ls(containers)
+  assert.ok(id, 'the run made its container dir')
+  // what its creator stamp names is still running: not a leftover yet
+  assert.not.match((await cocker(mode, ['system', 'check'])).stdout, id!)
+  process.kill(-child.pid!, 'SIGKILL')
+  await exited
+  await new Promise(r => setTimeout(r, 50))
+  const check = await cocker(mode, ['system', 'check'])
+  assert.match(check.stdout, `containers/${id} is left over from a \`cocker run\` that was killed`)
+  const runtimeState = path.join(mode.user ? `${mode.user.env.XDG_RUNTIME_DIR}/cocker/runtime` : '/run/cocker/runtime', id!)
+  assert.ok(existsSync(runtimeState), `the runtime's record ${runtimeState} is left too`)
+  await cocker(mode, ['system', 'check', '--repair'], { status: 0 })
+  assert.equal(ls(containers), [])
+  assert.not.ok(existsSync(runtimeState), 'and goes with the container dir')
+})
+
 scenario('a pull killed (-9) at any moment leaves a store the next pull completes; check --repair clears tmp/', async mode => {
   const pushed = await pushFixture(registry!.host, 'big')
   const image = fixtureLayout('big').images[0]!

@@ -1,9 +1,10 @@
 import { CockerError } from '../../errors.js'
 import type { CheckReport } from '../../storage/check.js'
+import { isRootless } from '../../rootless/identity.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { storeFor } from './store-context.js'
 
-const NOUN = { layer: 'layer', image: 'image', blob: 'blob', link: 'layer link', tmp: 'temporary file' } as const
+const NOUN = { layer: 'layer', image: 'image', blob: 'blob', link: 'layer link', tmp: 'temporary file', container: 'container' } as const
 
 /** Go durations: 24h, 90m, 1h30m, 10s, 0. */
 export function parseDuration(text: string): number {
@@ -36,10 +37,23 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const opts = { quick: args.quick as boolean, maxAge: parseDuration(args.max as string) }
   const repair = (args.repair || args.force) as boolean
   const report = await store.check({ ...opts, repair })
+  for (const r of report.removed) if (r.subject === 'container') await forgetRuntimeState(r.name, ctx.env)
   const stdout = render(report)
   if (!report.problems.length) return { stdout }
   if (!repair) return { stdout, stderr: 'Error: damage detected in local storage\n', exitCode: 125 }
   const again = await store.check(opts)
   if (again.problems.length) return { stdout, stderr: 'Error: damage in local storage still present after repair attempt\n', exitCode: 125 }
   return { stdout }
+}
+
+/**
+ * A killed `cocker run` also leaves the runtime's record of its container (and, as root, its
+ * cgroups): gone with its dir, as `cocker-runtime delete --force` would do it.
+ */
+async function forgetRuntimeState(id: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const { runtimeStateDir } = await import('../../container/run-image.js')
+  const { deleteContainer } = await import('../../runtime/lifecycle.js')
+  const ignore = () => {}
+  await deleteContainer({ root: runtimeStateDir(env), rootless: isRootless(env), systemdCgroup: false, warn: ignore, debug: ignore }, id, { force: true })
+    .catch(ignore)
 }
