@@ -8,14 +8,15 @@
  *              container: hostname, hosts, resolv.conf
  *   creator    "PID STARTTIME" of the `cocker run` that owns the dir: when that process is
  *              gone and the dir is not, it was killed, and `system check` removes the dir
+ *   image      the image's ID: `rmi` refuses an image a running container stands on
  *
  * The overlay is mounted by the helper inside the container's own mount namespace
  * (the `overlay` op), so nothing is mounted on the host and nothing needs unmounting.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
-import { selfStamp } from '../sys/proc.js'
+import { selfStamp, stampAlive } from '../sys/proc.js'
 
 export interface ContainerDirs {
   dir: string
@@ -36,10 +37,11 @@ export function containerDirs(storeRoot: string, id: string): ContainerDirs {
   }
 }
 
-export function makeContainerDirs(dirs: ContainerDirs): void {
+export function makeContainerDirs(dirs: ContainerDirs, imageId: string): void {
   mkdirSync(path.dirname(dirs.dir), { recursive: true, mode: 0o700 })
   mkdirSync(dirs.dir, { mode: 0o700 })
   writeFileSync(path.join(dirs.dir, 'creator'), selfStamp())
+  writeFileSync(path.join(dirs.dir, 'image'), imageId)
   // the container's root is the upper dir's owner: us, which is root in our user namespace
   for (const d of [dirs.upper, dirs.work, dirs.merged, dirs.userdata]) mkdirSync(d, { mode: 0o755 })
 }
@@ -62,4 +64,23 @@ export function overlayMountData(lowerDirs: readonly string[], dirs: ContainerDi
       { hint: 'squash the image into fewer layers' })
   }
   return text
+}
+
+/** IDs (short) of the running containers whose rootfs stands on the image. */
+export function containersUsing(storeRoot: string, imageId: string): string[] {
+  const root = path.join(storeRoot, 'containers')
+  let ids: string[]
+  try {
+    ids = readdirSync(root)
+  } catch {
+    return []
+  }
+  const read = (id: string, file: string) => {
+    try {
+      return readFileSync(path.join(root, id, file), 'utf8')
+    } catch {
+      return ''
+    }
+  }
+  return ids.filter(id => read(id, 'image') === imageId && stampAlive(read(id, 'creator'))).map(id => id.slice(0, 12))
 }

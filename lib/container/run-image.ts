@@ -57,7 +57,7 @@ export async function runImage(o: RunImageOptions): Promise<number> {
   }
   const id = randomBytes(32).toString('hex')
   const dirs = containerDirs(store.paths.root, id)
-  makeContainerDirs(dirs)
+  makeContainerDirs(dirs, image.id)
   try {
     const maps = rootless ? usernsMapsForCaller() : undefined
     if (maps?.warning) o.warn(maps.warning)

@@ -207,7 +207,7 @@ scenario('two pulls of one image at once both succeed; the store has it once', a
   await cocker(mode, ['run', '--rm', pushed.reference, 'cat', '/opt/data/hello.txt'], { status: 0 })
 })
 
-scenario('a run killed (-9) leaves its container dir; system check names it, --repair removes it', async mode => {
+scenario('rmi refuses an image a running container stands on; a run killed (-9) leaves its container dir, which system check names and --repair removes', async mode => {
   const pushed = await pushFixture(registry!.host, 'busybox')
   await cocker(mode, ['pull', '-q', pushed.reference], { status: 0 })
   const child = spawnCocker(mode, ['run', '--rm', pushed.reference, 'sleep', '60'])
@@ -216,8 +216,11 @@ scenario('a run killed (-9) leaves its container dir; system check names it, --r
   for (let i = 0; i < 250 && ls(containers).length === 0; i++) await new Promise(r => setTimeout(r, 20))
   const [id] = ls(containers)
   assert.ok(id, 'the run made its container dir')
-  // what its creator stamp names is still running: not a leftover yet
+  // what its creator stamp names is still running: not a leftover yet, and its image is in use
   assert.not.match((await cocker(mode, ['system', 'check'])).stdout, id!)
+  const rmi = await cocker(mode, ['rmi', pushed.reference])
+  assert.is.not(rmi.status, 0)
+  assert.match(rmi.stderr, `image used by ${id!.slice(0, 12)}: image is in use by a container`)
   process.kill(-child.pid!, 'SIGKILL')
   await exited
   await new Promise(r => setTimeout(r, 50))

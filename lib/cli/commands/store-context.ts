@@ -2,12 +2,15 @@
 // driver, chosen (and recorded) on first use: --storage-driver, STORAGE_DRIVER, storage.conf, probe.
 import { overlayProbe } from '../../container/overlay-probe.js'
 import { checkDriver, resolveDriver, type DriverName } from '../../storage/driver.js'
+import { storeRoot } from '../../storage/paths.js'
 import { openStore, type Store } from '../../storage/store.js'
+import { containersUsing } from '../../container/rootfs.js'
 import type { CliContext } from '../command.js'
 
 /** The store; DRIVER_MISMATCH when this command names another driver than the store's. */
 export function storeFor(ctx: CliContext): Store {
-  const store = openStore({ root: ctx.globals.root as string | undefined, env: ctx.env })
+  const root = storeRoot({ root: ctx.globals.root as string | undefined, env: ctx.env })
+  const store = openStore({ root, env: ctx.env, usedBy: imageId => containersUsing(root, imageId) })
   checkDriver(store, { flag: ctx.globals.storageDriver as string | undefined, env: ctx.env })
   return store
 }
