@@ -13,10 +13,11 @@
  * The overlay is mounted by the helper inside the container's own mount namespace
  * (the `overlay` op), so nothing is mounted on the host and nothing needs unmounting.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { selfStamp, stampAlive } from '../sys/proc.js'
+import { readIfPresent } from '../sys/read.js'
 
 export interface ContainerDirs {
   dir: string
@@ -75,12 +76,6 @@ export function containersUsing(storeRoot: string, imageId: string): string[] {
   } catch {
     return []
   }
-  const read = (id: string, file: string) => {
-    try {
-      return readFileSync(path.join(root, id, file), 'utf8')
-    } catch {
-      return ''
-    }
-  }
+  const read = (id: string, file: string) => readIfPresent(path.join(root, id, file)) ?? ''
   return ids.filter(id => read(id, 'image') === imageId && stampAlive(read(id, 'creator'))).map(id => id.slice(0, 12))
 }

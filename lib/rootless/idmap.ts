@@ -4,19 +4,13 @@
  * /etc/subuid and /etc/subgid. We check first so the error names the range.
  */
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { CockerError } from '../errors.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
 import { coversRange, parseSubid } from './subid.js'
+import { readIfPresent } from '../sys/read.js'
 
-function readOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return ''
-  }
-}
+const readOrEmpty = (file: string): string => readIfPresent(file) ?? ''
 
 function mapIds(tool: 'newuidmap' | 'newgidmap', pid: number, maps: IdMapping[], file: string, self: number): void {
   const user = userInfo().username

@@ -4,7 +4,6 @@
  * /etc/subgid ranges from 1 up, mapped by newuidmap/newgidmap. With no ranges
  * only the caller's own id is mapped, and the user is told how to get more.
  */
-import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { userInfo } from 'node:os'
 import type { IdMapping } from '../runtime/oci-spec.js'
@@ -14,6 +13,7 @@ import { packageRoot } from '../package-root.js'
 import { mapIdsExternally } from './idmap.js'
 import { USERNS_UID_ENV } from './identity.js'
 import { parseSubid, type SubidRange } from './subid.js'
+import { readIfPresent } from '../sys/read.js'
 
 export interface UsernsMaps {
   uid: IdMapping[]
@@ -48,13 +48,7 @@ export function planUsernsMaps(user: { name: string; uid: number; gid: number },
   }
 }
 
-function readOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return ''
-  }
-}
+const readOrEmpty = (file: string): string => readIfPresent(file) ?? ''
 
 export function usernsMapsForCaller(): UsernsMaps {
   const me = { name: userInfo().username, uid: process.geteuid!(), gid: process.getegid!() }

@@ -1,6 +1,6 @@
 /** What the spec builder needs to know about the host, read in one place so the builder stays pure. */
-import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { readIfPresent } from '../sys/read.js'
 
 export interface HostFacts {
   /** Hard limits of this process by RLIMIT_* name; Infinity for "unlimited". */
@@ -34,30 +34,22 @@ export function parseProcLimits(text: string): Record<string, number> {
   return out
 }
 
-const read = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * With systemd-resolved, /etc/resolv.conf names only its 127.0.0.53 stub; the resolvers it
  * forwards to are listed in /run/systemd/resolve/resolv.conf, which podman uses instead.
  */
 function hostResolvConf(): string {
-  const etc = read('/etc/resolv.conf') ?? ''
+  const etc = readIfPresent('/etc/resolv.conf') ?? ''
   const servers = [...etc.matchAll(/^\s*nameserver\s+(\S+)/gm)].map(m => m[1])
-  if (servers.length > 0 && servers.every(s => s === '127.0.0.53')) return read('/run/systemd/resolve/resolv.conf') ?? etc
+  if (servers.length > 0 && servers.every(s => s === '127.0.0.53')) return readIfPresent('/run/systemd/resolve/resolv.conf') ?? etc
   return etc
 }
 
 export function readHostFacts(): HostFacts {
   return {
-    hardLimits: parseProcLimits(read('/proc/self/limits') ?? ''),
+    hardLimits: parseProcLimits(readIfPresent('/proc/self/limits') ?? ''),
     resolvConf: hostResolvConf(),
-    hosts: read('/etc/hosts') ?? '',
+    hosts: readIfPresent('/etc/hosts') ?? '',
     hostname: hostname(),
   }
 }

@@ -17,6 +17,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlin
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { stampAlive } from '../sys/proc.js'
+import { readIfPresent } from '../sys/read.js'
 import { readMetadata, updateMetadata, type Metadata } from './metadata.js'
 import { imageBlobs, layerClosure, type RemoveReport, type Store } from './store.js'
 
@@ -69,7 +70,7 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
 
   const containers = path.join(paths.root, 'containers')
   for (const id of list(containers)) {
-    const stamp = readOrEmpty(path.join(containers, id, 'creator'))
+    const stamp = readIfPresent(path.join(containers, id, 'creator')) ?? ''
     if (!stampAlive(stamp) && (stamp || old(path.join(containers, id)))) {
       problem('container', id, `containers/${id} is left over from a \`cocker run\` that was killed`)
     }
@@ -215,13 +216,5 @@ function rmQuiet(p: string): void {
     unlinkSync(p)
   } catch {
     // already gone
-  }
-}
-
-function readOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return ''
   }
 }
