@@ -132,11 +132,7 @@ async function pullFrom(endpoint: Endpoint, ref: ImageReference, o: PullOptions)
 }
 
 async function fetchSmallBlob(client: RegistryClient, repo: string, d: Descriptor, store: Store): Promise<Buffer> {
-  if (!store.blobs.has(d.digest)) {
-    const writer = store.blobs.writer({ digest: d.digest, size: d.size })
-    await client.fetchBlob(repo, d.digest, d.size, writer)
-    await writer.commit()
-  }
+  await download(client, repo, d, store)
   return store.blobs.read(d.digest)
 }
 
@@ -160,7 +156,8 @@ async function fetchLayers(client: RegistryClient, repo: string, manifest: Image
   // vfs: a layer unpacks over its parent's tree, so only the downloads run at once
   const ids = chainIds(config.rootfs.diff_ids)
   const md = o.store.metadata()
-  await Promise.all(manifest.layers.map((d, i) => (o.store.layers.has(ids[i]!, md) ? undefined : download(client, repo, d, o))))
+  const progress = (d: Descriptor) => (n: number) => o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: n, state: 'downloading' })
+  await Promise.all(manifest.layers.map((d, i) => (o.store.layers.has(ids[i]!, md) ? undefined : download(client, repo, d, o.store, progress(d)))))
   return importLayers(o.store, layers, {
     vfs: true,
     stage: ({ blob: d, diffId }, _i, base) => stageFromBlob(d, diffId, o, base),
@@ -168,13 +165,13 @@ async function fetchLayers(client: RegistryClient, repo: string, manifest: Image
   })
 }
 
-/** Downloads a layer's blob into the blob store (verified there), unless it is there. */
-async function download(client: RegistryClient, repo: string, d: Descriptor, o: PullOptions): Promise<void> {
-  if (o.store.blobs.has(d.digest)) return
-  o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: 0, state: 'downloading' })
-  const writer = o.store.blobs.writer({ digest: d.digest, size: d.size })
+/** Downloads a blob into the blob store (verified there), unless it is there. */
+async function download(client: RegistryClient, repo: string, d: Descriptor, store: Store, onProgress?: (done: number) => void): Promise<void> {
+  if (store.blobs.has(d.digest)) return
+  onProgress?.(0)
+  const writer = store.blobs.writer({ digest: d.digest, size: d.size })
   try {
-    await client.fetchBlob(repo, d.digest, d.size, writer, n => o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done: n, state: 'downloading' }))
+    await client.fetchBlob(repo, d.digest, d.size, writer, onProgress)
     await writer.commit()
   } catch (err) {
     writer.destroy()
