@@ -3,11 +3,11 @@
  * through the setuid helpers newuidmap/newgidmap (package uidmap), which check
  * /etc/subuid and /etc/subgid. We check first so the error names the range.
  */
-import { spawnSync } from 'node:child_process'
 import { userInfo } from 'node:os'
 import { CockerError } from '../errors.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
 import { coversRange, parseSubid } from './subid.js'
+import { childProcess } from '../sys/child-process.js'
 import { readIfPresent } from '../sys/read.js'
 
 const readOrEmpty = (file: string): string => readIfPresent(file) ?? ''
@@ -23,7 +23,7 @@ function mapIds(tool: 'newuidmap' | 'newgidmap', pid: number, maps: IdMapping[],
     }
   }
   const args = [String(pid), ...maps.flatMap(m => [String(m.containerID), String(m.hostID), String(m.size)])]
-  const res = spawnSync(tool, args, { encoding: 'utf8' })
+  const res = childProcess().spawnSync(tool, args, { encoding: 'utf8' })
   if (res.error) {
     throw new CockerError('IDMAP_FAILED', `cannot run ${tool}: ${res.error.message}`,
       { hint: 'install the uidmap package (apt-get install uidmap)' })

@@ -11,11 +11,12 @@
  * The helper dying before the awaited event rejects with HELPER_DIED: a
  * crashed helper never turns into a hung command.
  */
-import { spawn, type StdioOptions } from 'node:child_process'
+import type { StdioOptions } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { getSystemErrorMap } from 'node:util'
 import { CockerError, ExecError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
+import { childProcess } from '../sys/child-process.js'
 import { PROTOCOL_VERSION, type HelperEvent } from './protocol.js'
 
 export function helperPath(): string {
@@ -64,7 +65,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
   if (!process.env.COCKER_HELPER && !existsSync(bin)) {
     return Promise.reject(new CockerError('HELPER_NOT_FOUND', `the helper ${bin} is missing`, { hint: 'build it with "npm run build"' }))
   }
-  const child = spawn(bin, ['--request-fd', String(base), '--event-fd', String(base + 1), '--sync-fd', String(base + 2)], {
+  const child = childProcess().spawn(bin, ['--request-fd', String(base), '--event-fd', String(base + 1), '--sync-fd', String(base + 2)], {
     stdio: [...stdio, 'pipe', 'pipe', 'pipe'] as StdioOptions,
   })
   const request = child.stdio[base] as NodeJS.WritableStream
