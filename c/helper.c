@@ -33,7 +33,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -59,6 +58,15 @@
 
 static int event_fd = -1;
 
+/*
+ * Started by bin/cocker-runtime (launch.c): node is our child and the caller
+ * waits for us, so we leave only after node, with its status, and pass on
+ * to it the signals that are not the container's.
+ */
+static pid_t node_pid;
+static sigset_t forward_set; /* the signals passed on, to node or to the container */
+static int finish(int code);
+
 #if defined(__SANITIZE_ADDRESS__)
 /*
  * The sanitizer build (tests): LeakSanitizer stops the world at exit by
@@ -77,23 +85,19 @@ static void fail(const char *stage, const char *syscall, int err, const char *pa
 		 const char *what)
 {
 	report_error(event_fd, 0, stage, syscall, err, path, "%s", what);
-	exit(1);
+	exit(finish(1));
 }
 
 /*
  * A container that can write to /proc/self/exe of a helper process running
  * in it (exec mode) could replace the helper binary on the host
  * (CVE-2019-5736). So the helper always runs from a sealed, anonymous copy of
- * itself: the first thing it does is copy itself into a memfd, seal it, and
- * re-execute from there.
+ * itself (util.c: exec_sealed); bin/cocker-runtime (launch.c) starts it so.
  */
 static void ensure_sealed(char **argv)
 {
-	extern char **environ;
 	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	int mem;
-	struct stat st;
-	off_t off = 0;
+	const char *step;
 
 	if (exe < 0)
 		fail("seal", "open", errno, "/proc/self/exe", "cannot open the helper binary");
@@ -101,23 +105,13 @@ static void ensure_sealed(char **argv)
 		close(exe);
 		return;
 	}
-	mem = memfd_create("cocker-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mem < 0 || fstat(exe, &st) < 0)
-		fail("seal", "memfd_create", errno, NULL, "cannot make a sealed copy of the helper");
-	while (off < st.st_size) {
-		ssize_t n = sendfile(mem, exe, &off, (size_t)(st.st_size - off));
-
-		if (n <= 0)
-			fail("seal", "sendfile", errno, NULL, "cannot copy the helper into a memfd");
-	}
-	if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-		fail("seal", "fcntl", errno, NULL, "cannot seal the helper's memfd");
-	close(exe);
-	fexecve(mem, argv, environ);
-	fail("seal", "fexecve", errno, NULL, "cannot re-execute the sealed helper");
+	step = exec_sealed(exe, argv);
+	fail("seal", step, errno, NULL, "cannot re-execute the helper from a sealed copy");
 }
 
-static char *read_request(int fd, size_t *len)
+static void forward_to_node(int sfd);
+
+static char *read_request(int fd, size_t *len, int sfd)
 {
 	size_t cap = 65536;
 	char *buf = malloc(cap);
@@ -134,6 +128,16 @@ static char *read_request(int fd, size_t *len)
 			buf = realloc(buf, cap);
 			if (!buf)
 				break;
+		}
+		if (sfd >= 0) {
+			struct pollfd p[2] = { { fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+
+			if (poll(p, 2, -1) < 0 && errno != EINTR)
+				fail("request", "poll", errno, NULL, "cannot wait for the request");
+			if (p[1].revents & POLLIN)
+				forward_to_node(sfd);
+			if (!(p[0].revents & (POLLIN | POLLHUP)))
+				continue;
 		}
 		n = read(fd, buf + *len, cap - *len);
 		if (n < 0 && errno == EINTR)
@@ -423,7 +427,7 @@ static void wait_ts(int sync_fd, pid_t child)
 	while (n < 0 && errno == EINTR);
 	if (n != 1) {
 		kill(child, SIGKILL);
-		exit(1);
+		exit(finish(1));
 	}
 }
 
@@ -632,9 +636,60 @@ static pid_t clone_child(struct stage0 *s)
 	return (pid_t)syscall(SYS_clone, (unsigned long)s->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
 }
 
+/* Ends as node ended: with its exit status, or killed by its signal. */
+__attribute__((noreturn)) static void exit_like_node(int status)
+{
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		sigset_t one;
+
+		signal(sig, SIG_DFL);
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		kill(getpid(), sig);
+		exit(128 + sig);
+	}
+	exit(WEXITSTATUS(status));
+}
+
+/* Takes one signal from sfd: node's end ends us, any other signal goes to node. */
+static void forward_to_node(int sfd)
+{
+	struct signalfd_siginfo si;
+	int status;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo != SIGCHLD)
+		kill(node_pid, (int)si.ssi_signo);
+	else if (waitpid(node_pid, &status, WNOHANG) == node_pid)
+		exit_like_node(status);
+}
+
+/* Launched, our part is done: wait for node, which may still run hooks and write state. */
+static int finish(int code)
+{
+	int sfd, status;
+
+	if (node_pid <= 0)
+		return code;
+	sfd = signalfd(-1, &forward_set, SFD_CLOEXEC);
+	for (;;) {
+		pid_t r = waitpid(node_pid, &status, sfd < 0 ? 0 : WNOHANG);
+
+		if (r == node_pid)
+			exit_like_node(status);
+		if (r < 0 && errno != EINTR)
+			return code;
+		if (sfd >= 0)
+			forward_to_node(sfd);
+	}
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: cocker-helper --request-fd N --event-fd N --sync-fd N\n"
+	fprintf(stderr, "usage: cocker-helper --request-fd N --event-fd N --sync-fd N [--node-pid PID]\n"
 			"       cocker-helper --version\n"
 			"The plan format is described in c/PROTOCOL.md.\n");
 	exit(2);
@@ -648,8 +703,8 @@ int main(int argc, char **argv)
 	struct jline j;
 	char err[256], *buf, last;
 	size_t len;
-	sigset_t mask;
 	pid_t child;
+	int node_sfd = -1;
 
 	for (int i = 1; i < argc; i++) {
 		unsigned long long v;
@@ -658,7 +713,7 @@ int main(int argc, char **argv)
 			printf("cocker-helper protocol %d\n", COCKER_PROTOCOL);
 			return 0;
 		}
-		if (i + 1 >= argc || parse_ull(argv[i + 1], 10, &v) < 0 || v > 1 << 20)
+		if (i + 1 >= argc || parse_ull(argv[i + 1], 10, &v) < 0 || v > INT_MAX)
 			usage();
 		if (strcmp(argv[i], "--request-fd") == 0)
 			request_fd = (int)v;
@@ -666,6 +721,8 @@ int main(int argc, char **argv)
 			event_fd = (int)v;
 		else if (strcmp(argv[i], "--sync-fd") == 0)
 			sync_fd = (int)v;
+		else if (strcmp(argv[i], "--node-pid") == 0)
+			node_pid = (pid_t)v;
 		else
 			usage();
 		i++;
@@ -680,6 +737,12 @@ int main(int argc, char **argv)
 	/* a reader that went away must give EPIPE, not kill us; stage 1 restores it */
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_NAME, "cocker:[0:HELP]");
+	forward_signal_set(&forward_set);
+	if (node_pid > 0) {
+		/* launch.c blocked them before the exec already: none is lost */
+		sigprocmask(SIG_BLOCK, &forward_set, NULL);
+		node_sfd = signalfd(-1, &forward_set, SFD_CLOEXEC);
+	}
 
 	jl_begin(&j, "hello");
 	jl_int(&j, "protocol", COCKER_PROTOCOL);
@@ -687,8 +750,12 @@ int main(int argc, char **argv)
 	jl_end(&j);
 	jl_write(event_fd, 0, &j);
 
-	buf = read_request(request_fd, &len);
+	buf = read_request(request_fd, &len, node_sfd);
 	close(request_fd);
+	if (node_sfd >= 0)
+		close(node_sfd);
+	if (len == 0 && node_pid > 0)
+		return finish(0); /* node needed no helper */
 	if (plan_parse(buf, len, &plan, err, sizeof(err)) < 0)
 		fail("request", "parse", EINVAL, NULL, err);
 
@@ -702,14 +769,8 @@ int main(int argc, char **argv)
 			fail("ns-join", "setns", errno, NULL, "cannot join a namespace");
 
 	/* signals to forward are blocked before the clone so none is lost */
-	sigemptyset(&mask);
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE && sig != SIGSEGV &&
-		    sig != SIGBUS && sig != SIGILL && sig != SIGFPE && sig != SIGTSTP &&
-		    sig != SIGTTIN && sig != SIGTTOU && sig < SIGRTMIN)
-			sigaddset(&mask, sig);
 	if (!s.detach)
-		sigprocmask(SIG_BLOCK, &mask, NULL);
+		sigprocmask(SIG_BLOCK, &forward_set, NULL);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release) < 0 ||
 	    pipe2(status, O_CLOEXEC) < 0)
@@ -721,11 +782,12 @@ int main(int argc, char **argv)
 	if (child == 0) {
 		struct stage1_fds fds = { release[1], status[1], sync_fd, s.console, s.preserve, s.fifo, s.fuse };
 
+		node_pid = 0;
 		close(release[0]);
 		close(status[0]);
 		if (s.relay >= 0)
 			close(s.relay);
-		sigprocmask(SIG_UNBLOCK, &mask, NULL);
+		sigprocmask(SIG_UNBLOCK, &forward_set, NULL);
 		stage1_run(&plan, &fds);
 	}
 	close(release[1]);
@@ -757,10 +819,10 @@ int main(int argc, char **argv)
 	last = forward_status(status[0], s.detach);
 	if (last == 'E') {
 		waitpid(child, NULL, 0);
-		return 1;
+		return finish(1);
 	}
 	if (last == 'C')
-		return 0;
+		return finish(0);
 	/*
 	 * EOF without an error: execve closed the CLOEXEC status pipe. (If the
 	 * process already exited, its SIGCHLD is pending in the blocked mask and
@@ -768,10 +830,10 @@ int main(int argc, char **argv)
 	 */
 	event_pid("started", child);
 	if (s.detach)
-		return 0;
+		return finish(0);
 	if (s.relay >= 0) {
 		master = recv_fd(s.relay);
 		close(s.relay);
 	}
-	return wait_child(child, master, &mask);
+	return finish(wait_child(child, master, &forward_set));
 }

@@ -5,6 +5,7 @@
 #ifndef COCKER_HELPER_H
 #define COCKER_HELPER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -77,5 +78,7 @@ int parse_ull(const char *s, int base, unsigned long long *out);
 int write_all(int fd, const void *buf, size_t len);
 int send_fd(int sock, int fd, const char *name);
 int recv_fd(int sock);
+const char *exec_sealed(int exe, char *const argv[]);
+void forward_signal_set(sigset_t *set);
 
 #endif

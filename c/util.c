@@ -1,12 +1,18 @@
 /*
- * Small helpers shared by both stages: number parsing, full writes, and fd
- * passing over unix sockets (SCM_RIGHTS, as runc's console socket protocol).
+ * Small helpers shared by both stages and the launcher: number parsing, full
+ * writes, fd passing over unix sockets (SCM_RIGHTS, as runc's console socket
+ * protocol), and the sealed re-execution.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -87,4 +93,48 @@ int recv_fd(int sock)
 		return -1;
 	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
 	return fd;
+}
+
+/*
+ * Copies the binary open on exe into a sealed memfd and executes that: the
+ * process then runs from a copy nothing can write, so a container cannot
+ * replace the binary on the host through /proc/PID/exe (CVE-2019-5736).
+ * Returns only on failure, with errno set and the failing call named.
+ */
+const char *exec_sealed(int exe, char *const argv[])
+{
+	extern char **environ;
+	int mem = memfd_create("cocker-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct stat st;
+	off_t off = 0;
+
+	if (mem < 0)
+		return "memfd_create";
+	if (fstat(exe, &st) < 0)
+		return "fstat";
+	while (off < st.st_size) {
+		ssize_t n = sendfile(mem, exe, &off, (size_t)(st.st_size - off));
+
+		if (n <= 0)
+			return "sendfile";
+	}
+	if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		return "fcntl";
+	close(exe);
+	fexecve(mem, argv, environ);
+	return "fexecve";
+}
+
+/*
+ * The signals the helper passes on (to the container in the foreground, to
+ * node when launched): all but those that stop or kill us for our own faults,
+ * and job control, which the terminal's own process group gets anyway.
+ */
+void forward_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (int sig = 1; sig < SIGRTMIN; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE && sig != SIGSEGV && sig != SIGBUS &&
+		    sig != SIGILL && sig != SIGFPE && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+			sigaddset(set, sig);
 }

@@ -3,6 +3,7 @@ import type { ParsedArgs } from './command.js'
 import { resolveInvocation } from './dispatch.js'
 import { renderOutcome, runtimeFailure } from './exit.js'
 import { packageVersion } from './package-info.js'
+import { adoptLauncherHelper } from '../runtime/helper.js'
 import { runtimeProgram } from './runtime-commands/index.js'
 import { makeRuntimeContext, writeLog, type RuntimeCliContext, type RuntimeLog } from './runtime-context.js'
 
@@ -15,6 +16,7 @@ function configureLog(globals: ParsedArgs): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  adoptLauncherHelper(process.env)
   try {
     const inv = resolveInvocation(runtimeProgram, argv)
     if (inv.kind === 'version') {

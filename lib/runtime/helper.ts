@@ -10,9 +10,14 @@
  *
  * The helper dying before the awaited event rejects with HELPER_DIED: a
  * crashed helper never turns into a hung command.
+ *
+ * Under bin/cocker-runtime the first helper is already running: c/launch.c
+ * started node and, while node booted, became a sealed helper waiting on pipes
+ * node inherited (see there). It serves plans whose stdio is its own.
  */
 import type { StdioOptions } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { closeSync, constants as fsc, existsSync, openSync, writeSync } from 'node:fs'
+import { Socket } from 'node:net'
 import { getSystemErrorMap } from 'node:util'
 import { CockerError, ExecError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
@@ -58,20 +63,104 @@ export function helperError(ev: Extract<HelperEvent, { event: 'error' }>): Cocke
   return new CockerError(ev.stage === 'hook' || ev.stage === 'run-hooks' ? 'HOOK_FAILED' : 'HELPER_FAILED', reason, { hint })
 }
 
-export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResult> {
-  const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit']
-  const base = stdio.length
+/** A helper to send a plan to: its three pipes, and how it ends. */
+interface HelperLink {
+  name: string
+  /** Writes the plan and closes the request pipe: its end is what the helper waits for. */
+  sendPlan(plan: Buffer): void
+  events: NodeJS.ReadableStream
+  /** Answers on the sync pipe; closeSync when done, as the init may hold the helper's end until it execs. */
+  sendSync(data: Buffer): void
+  closeSync(): void
+  /** Passes a signal we got on, for the container. */
+  forward(sig: NodeJS.Signals): void
+  onExit(done: (how: string) => void): void
+  onError(failed: (err: Error) => void): void
+  /** Stops keeping node alive for it. */
+  release(): void
+}
+
+let launcherFds: { request: number; events: number; sync: number } | undefined
+
+/**
+ * Takes the pipes of the launcher's helper (_COCKER_HELPER_FDS), once, at start: each is
+ * reopened close-on-exec and the inherited fd closed, and the variable dropped, so that
+ * nothing we start (hooks, newuidmap) holds them. A launcher that is gone leaves none.
+ */
+export function adoptLauncherHelper(env: NodeJS.ProcessEnv): void {
+  const fds = env._COCKER_HELPER_FDS?.split(',').map(Number)
+  delete env._COCKER_HELPER_FDS
+  if (fds?.length !== 3 || !fds.every(fd => Number.isInteger(fd) && fd > 2)) return
+  const [request, events, sync] = fds as [number, number, number]
+  // Read and write, so that opening never waits for the other end; the pipes we write stay
+  // blocking, so the plan (written at once: the helper waits for its end) cannot meet EAGAIN.
+  const reopen = (fd: number, mode: number) => openSync(`/proc/self/fd/${fd}`, mode)
+  try {
+    launcherFds = { request: reopen(request, fsc.O_RDWR), events: reopen(events, fsc.O_RDONLY | fsc.O_NONBLOCK), sync: reopen(sync, fsc.O_RDWR) }
+  } catch { /* no launcher: helpers are spawned */ }
+  for (const fd of fds) try { closeSync(fd) } catch { /* not ours */ }
+}
+
+/** The launcher's helper, for the first plan whose stdio is the launcher's own (0-2, then 3… as they are). */
+function launcherHelper(stdio: HelperOptions['stdio'] & object): HelperLink | undefined {
+  const own = stdio.every((s, i) => (i < 3 ? s === 'inherit' : s === i))
+  if (!launcherFds || !own) return undefined
+  const { request, events, sync } = launcherFds
+  launcherFds = undefined
+  const events$ = new Socket({ fd: events, readable: true, writable: false })
+  return {
+    name: 'the helper of bin/cocker-runtime',
+    // a helper that died is reported by the end of its events, not by EPIPE here
+    sendPlan: plan => {
+      try { writeSync(request, plan) } catch { /* see above */ }
+      closeSync(request)
+    },
+    events: events$,
+    sendSync: data => { try { writeSync(sync, data) } catch { /* see above */ } },
+    closeSync: () => closeSync(sync),
+    // the launcher is the process our caller signals: it passes them on itself
+    forward: () => {},
+    // it outlives us: the end of its events is its end
+    onExit: done => events$.on('end', () => done('its events ended')),
+    onError: () => {},
+    release: () => {},
+  }
+}
+
+function spawnHelper(stdio: HelperOptions['stdio'] & object): HelperLink {
   const bin = helperPath()
   if (!process.env.COCKER_HELPER && !existsSync(bin)) {
-    return Promise.reject(new CockerError('HELPER_NOT_FOUND', `the helper ${bin} is missing`, { hint: 'build it with "npm run build"' }))
+    throw new CockerError('HELPER_NOT_FOUND', `the helper ${bin} is missing`, { hint: 'build it with "npm run build"' })
   }
+  const base = stdio.length
   const child = childProcess().spawn(bin, ['--request-fd', String(base), '--event-fd', String(base + 1), '--sync-fd', String(base + 2)], {
     stdio: [...stdio, 'pipe', 'pipe', 'pipe'] as StdioOptions,
   })
-  const request = child.stdio[base] as NodeJS.WritableStream
-  const events = child.stdio[base + 1] as NodeJS.ReadableStream
   const sync = child.stdio[base + 2] as NodeJS.WritableStream & { destroy(): void }
-  request.end(plan)
+  sync.on('error', () => { /* the helper went away: reported through its exit */ })
+  return {
+    name: bin,
+    sendPlan: plan => (child.stdio[base] as NodeJS.WritableStream).end(plan),
+    events: child.stdio[base + 1] as NodeJS.ReadableStream,
+    sendSync: data => sync.write(data),
+    closeSync: () => sync.destroy(),
+    forward: sig => { try { child.kill(sig) } catch { /* gone */ } },
+    onExit: done => child.on('exit', (code, signal) => done(signal ?? `status ${code}`)),
+    onError: failed => child.on('error', err => failed(new CockerError('HELPER_NOT_FOUND', `cannot run the helper ${bin}: ${err.message}`))),
+    release: () => child.unref(),
+  }
+}
+
+export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResult> {
+  const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit']
+  let helper: HelperLink
+  try {
+    helper = launcherHelper(stdio) ?? spawnHelper(stdio)
+  } catch (err) {
+    return Promise.reject(err)
+  }
+  const { events } = helper
+  helper.sendPlan(plan)
 
   return new Promise<HelperResult>((resolve, reject) => {
     let pid = 0
@@ -79,7 +168,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
     let settled = false
     let buffered = ''
     let queue = Promise.resolve()
-    const forward = (sig: NodeJS.Signals) => { try { child.kill(sig) } catch { /* gone */ } }
+    const forward = (sig: NodeJS.Signals) => helper.forward(sig)
     const forwarded: NodeJS.Signals[] = opts.forwardSignals ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] : []
     for (const sig of forwarded) process.on(sig, forward)
     const finish = (err: Error | null, result?: HelperResult) => {
@@ -87,8 +176,9 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
       settled = true
       for (const sig of forwarded) process.off(sig, forward)
       // the init may still hold the event and sync fds until it execs: never wait for their EOF
-      for (const s of [events, sync]) (s as unknown as { destroy(): void }).destroy()
-      child.unref()
+      ;(events as unknown as { destroy(): void }).destroy()
+      helper.closeSync()
+      helper.release()
       if (err) reject(err)
       else resolve(result!)
     }
@@ -96,7 +186,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
       if (!hello) {
         if (ev.event !== 'hello' || ev.protocol !== PROTOCOL_VERSION) {
           const theirs = ev.event === 'hello' ? ev.protocol : 'none'
-          throw new CockerError('HELPER_PROTOCOL_MISMATCH', `cocker expects helper protocol ${PROTOCOL_VERSION}, ${bin} speaks ${theirs}`,
+          throw new CockerError('HELPER_PROTOCOL_MISMATCH', `cocker expects helper protocol ${PROTOCOL_VERSION}, ${helper.name} speaks ${theirs}`,
             { hint: 'rebuild the helper with "npm run build"' })
         }
         hello = true
@@ -105,7 +195,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
       switch (ev.event) {
         case 'userns-ready':
           await opts.onUsernsReady?.(ev.pid)
-          sync.write('1')
+          helper.sendSync(Buffer.from('1'))
           break
         case 'pid':
           pid = ev.pid
@@ -115,7 +205,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
           const state = Buffer.from(opts.onHooks ? await opts.onHooks(ev.stage, pid) : '')
           const len = Buffer.alloc(4)
           len.writeUInt32LE(state.length)
-          sync.write(Buffer.concat([len, state]))
+          helper.sendSync(Buffer.concat([len, state]))
           break
         }
         case 'created':
@@ -153,8 +243,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
       }
     })
     events.on('error', () => { /* reported through exit */ })
-    sync.on('error', () => { /* the helper went away: reported through exit */ })
-    child.on('error', err => finish(new CockerError('HELPER_NOT_FOUND', `cannot run the helper ${bin}: ${err.message}`)))
+    helper.onError(err => finish(err))
     let ended = false
     let exited: string | undefined
     const died = () => {
@@ -169,8 +258,8 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
       ended = true
       if (exited) died()
     })
-    child.on('exit', (code, signal) => {
-      exited = signal ?? `status ${code}`
+    helper.onExit(how => {
+      exited = how
       if (settled) return
       // the event stream may still hold the line that explains the exit; an init that
       // outlives the helper keeps the stream open, so do not wait for its end for long

@@ -1,6 +1,7 @@
 // OCI hooks under cocker-runtime, as root and rootless: which namespaces each
 // kind runs in, the state each gets on stdin, their order over create, start
 // and delete, and what a failing or hanging hook does to the container.
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, readlinkSync } from 'node:fs'
 import os from 'node:os'
@@ -87,6 +88,21 @@ scenario('all six kinds of hook run in order, each in its namespaces with the st
     assert.is(read(dir, 'poststop.host'), os.hostname())
   } finally {
     await forceDelete(mode, id)
+  }
+})
+
+scenario('hooks get their stdio and nothing more of cocker-runtime: no other fd, no variable of its own', async mode => {
+  const dir = sharedDir(mode)
+  // the shell lists its own fds: the glob's directory fd is closed again before echo runs
+  const record = (stage: string) => sh(`echo /proc/$$/fd/* > ${dir}/${stage}.fds; env > ${dir}/${stage}.env`)
+  const bundle = busybox(mode, ['true'], s => setHooks(s, { prestart: [record('prestart')], poststop: [record('poststop')] }))
+  await runtime(mode, ['run', '--bundle', bundle.dir, safeName()], { status: 0 })
+  // what any program we start sees: 0-2, the glob's own fd, and whatever fds our caller leaks to us
+  const fdsOf = (list: string) => list.trim().split(' ').map(f => f.split('/').pop())
+  const expected = fdsOf(spawnSync('/bin/sh', ['-c', 'echo /proc/$$/fd/*'], { encoding: 'utf8' }).stdout)
+  for (const stage of ['prestart', 'poststop']) {
+    assert.equal(fdsOf(read(dir, `${stage}.fds`)), expected, `${stage}: fds`)
+    assert.not.match(read(dir, `${stage}.env`), /_COCKER/, `${stage}: environment`)
   }
 })
 

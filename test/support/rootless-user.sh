@@ -67,11 +67,15 @@ stage() {
 	stamp=$dest/.staged
 
 	local p
-	for p in bin dist package.json node_modules c/cocker-helper c/cocker-helper-asan c/tests/fixture-init; do
+	for p in bin dist package.json node_modules c/cocker-helper c/cocker-launch c/cocker-helper-asan c/tests/fixture-init; do
 		[ -e "$src/$p" ] && parts+=("$p")
 	done
 
-	if [ -e "$stamp" ] && [ "$(stat -c %u "$dest")" = 0 ] &&
+	local missing=
+	for p in "${parts[@]}"; do
+		[ -e "$dest/$p" ] || [ -L "$dest/$p" ] || missing=1
+	done
+	if [ -e "$stamp" ] && [ "$(stat -c %u "$dest")" = 0 ] && [ -z "$missing" ] &&
 		[ -z "$(cd "$src" && find "${parts[@]}" -newer "$stamp" -print -quit)" ]; then
 		echo "$dest"
 		return

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { test } from 'uvu'
@@ -14,14 +14,54 @@ function run(bin: 'cocker' | 'cocker-runtime', args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
-test('bin files are executable scripts that start node from the snapshot or the bundle', () => {
-  for (const bin of ['cocker', 'cocker-runtime']) {
-    const path = join(PACKAGE_ROOT, 'bin', bin)
-    assert.ok(statSync(path).mode & 0o111, `${bin} is not executable`)
-    const text = readFileSync(path, 'utf8')
-    assert.ok(text.startsWith('#!/bin/sh\n'), bin)
-    assert.ok(text.includes(`dist/snapshot/${bin}.blob`) && text.includes(`dist/bundle/${bin}.js`), bin)
+test('bin/cocker is a script, bin/cocker-runtime the C launcher; both start node from the snapshot or the bundle', () => {
+  const cocker = join(PACKAGE_ROOT, 'bin', 'cocker')
+  assert.ok(statSync(cocker).mode & 0o111, 'cocker is not executable')
+  const text = readFileSync(cocker, 'utf8')
+  assert.ok(text.startsWith('#!/bin/sh\n'))
+  assert.ok(text.includes('dist/snapshot/cocker.blob') && text.includes('dist/bundle/cocker.js'))
+  assert.is(readlinkSync(join(PACKAGE_ROOT, 'bin', 'cocker-runtime')), '../c/cocker-launch')
+  assert.ok(statSync(join(PACKAGE_ROOT, 'c', 'cocker-launch')).mode & 0o111, 'c/cocker-launch is not built')
+})
+
+/** A package root with a copy of the launcher, the real bundle, and the snapshot and helper as `setup` leaves them. */
+function withLauncherCopy(setup: (root: string) => void, check: (launcher: string) => void): void {
+  const root = mkdtempSync(join(tmpdir(), 'cocker-launch-'))
+  try {
+    mkdirSync(join(root, 'c'))
+    mkdirSync(join(root, 'dist', 'snapshot'), { recursive: true })
+    copyFileSync(join(PACKAGE_ROOT, 'c', 'cocker-launch'), join(root, 'c', 'cocker-launch'))
+    chmodSync(join(root, 'c', 'cocker-launch'), 0o755)
+    symlinkSync(join(PACKAGE_ROOT, 'dist', 'bundle'), join(root, 'dist', 'bundle'))
+    setup(root)
+    check(join(root, 'c', 'cocker-launch'))
+  } finally {
+    rmSync(root, { recursive: true })
   }
+}
+
+test('cocker-runtime: a snapshot older than node is not used (node could not load it): the bundle runs', () => {
+  withLauncherCopy(root => {
+    const blob = join(root, 'dist', 'snapshot', 'cocker-runtime.blob')
+    writeFileSync(blob, 'not a snapshot')
+    utimesSync(blob, new Date('2000-01-01'), new Date('2000-01-01'))
+  }, launcher => {
+    const r = spawnSync(launcher, ['--version'], { encoding: 'utf8' })
+    assert.is(r.status, 0, r.stderr)
+    assert.is(r.stdout.split('\n')[0], `cocker-runtime version ${packageVersion()}`)
+  })
+})
+
+test('cocker-runtime: without a helper to become, node runs alone; without node, one line and 127', () => {
+  withLauncherCopy(() => {}, launcher => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'COCKER_HELPER'))
+    const r = spawnSync(launcher, ['state', 'no-such-container'], { encoding: 'utf8', env })
+    assert.is(r.status, 1)
+    assert.match(r.stderr, /^cocker-runtime: container "no-such-container" does not exist/)
+    const none = spawnSync(launcher, ['--version'], { encoding: 'utf8', env: { PATH: '/nonexistent' } })
+    assert.is(none.status, 127)
+    assert.is(none.stderr, 'cocker-runtime: node is not on PATH; cocker needs node 20.16 or later\n')
+  })
 })
 
 test('cocker-runtime --version, -v', () => {
