@@ -9,19 +9,32 @@ import { startupSnapshot } from 'node:v8'
 import { setPackageRoot } from '../package-root.js'
 import { ignoreEpipe } from './exit.js'
 
-/**
- * `warmUp` runs only while the snapshot is built: pure work (no I/O) whose
- * functions then sit compiled in the snapshot instead of compiling on every run.
- */
-export function launch(main: (argv: string[]) => Promise<number>, warmUp?: () => Promise<void>): void {
+export interface LaunchOptions {
+  /**
+   * Runs only while the snapshot is built: pure work (no I/O) whose functions
+   * then sit compiled in the snapshot instead of compiling on every run.
+   */
+  warmUp?: () => Promise<void>
+  /**
+   * Exit as soon as main returns, sparing node's tear-down of the heap (~1 ms).
+   * Only for a main that leaves nothing running behind it (stdout and stderr
+   * are synchronous on Linux).
+   */
+  exitWhenDone?: boolean
+}
+
+export function launch(main: (argv: string[]) => Promise<number>, o: LaunchOptions = {}): void {
   const start = (argv: string[]) => {
     ignoreEpipe()
-    void main(argv).then(code => { process.exitCode = code })
+    void main(argv).then(code => {
+      if (o.exitWhenDone) process.exit(code)
+      process.exitCode = code
+    })
   }
   if (!startupSnapshot.isBuildingSnapshot()) return start(process.argv.slice(2))
   // Command modules stay unloaded in the snapshot: they would snapshot node:child_process,
   // which node does not vouch for.
-  void warmUp?.()
+  void o.warmUp?.()
   startupSnapshot.setDeserializeMainFunction(() => {
     // node --snapshot-blob dist/snapshot/X.blob -- ARGS: argv has no script, and the blob says where we are
     const blob = process.execArgv[process.execArgv.indexOf('--snapshot-blob') + 1]

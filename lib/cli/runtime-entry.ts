@@ -30,4 +30,5 @@ async function warmUp(): Promise<void> {
   }
 }
 
-launch(main, warmUp)
+// every await of main ends before it returns: nothing is left to wait for
+launch(main, { warmUp, exitWhenDone: true })
