@@ -107,7 +107,7 @@ function launcherHelper(stdio: HelperOptions['stdio'] & object): HelperLink | un
   if (!launcherFds || !own) return undefined
   const { request, events, sync } = launcherFds
   launcherFds = undefined
-  const events$ = new Socket({ fd: events, readable: true, writable: false })
+  const eventStream = new Socket({ fd: events, readable: true, writable: false })
   return {
     name: 'the helper of bin/cocker-runtime',
     // a helper that died is reported by the end of its events, not by EPIPE here
@@ -115,13 +115,13 @@ function launcherHelper(stdio: HelperOptions['stdio'] & object): HelperLink | un
       try { writeSync(request, plan) } catch { /* see above */ }
       closeSync(request)
     },
-    events: events$,
+    events: eventStream,
     sendSync: data => { try { writeSync(sync, data) } catch { /* see above */ } },
     closeSync: () => closeSync(sync),
     // the launcher is the process our caller signals: it passes them on itself
     forward: () => {},
     // it outlives us: the end of its events is its end
-    onExit: done => events$.on('end', () => done('its events ended')),
+    onExit: done => eventStream.on('end', () => done('its events ended')),
     onError: () => {},
     release: () => {},
   }
