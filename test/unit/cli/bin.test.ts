@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { test } from 'uvu'
@@ -62,6 +63,39 @@ test('cocker-runtime: without a helper to become, node runs alone; without node,
     assert.is(none.status, 127)
     assert.is(none.stderr, 'cocker-runtime: node is not on PATH; cocker needs node 20.16 or later\n')
   })
+})
+
+/** The processes whose command line holds marker. */
+function running(marker: string): number[] {
+  return readdirSync('/proc').filter(p => /^\d+$/.test(p)).filter(p => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker)
+    } catch {
+      return false
+    }
+  }).map(Number)
+}
+
+test('cocker-runtime: a signal ends it as it ends node; after a kill -9 no node of it is left', async () => {
+  // node waits at the open of a fifo that nobody writes: it would wait forever on its own
+  const dir = mkdtempSync(join(tmpdir(), 'cocker-bin-'))
+  try {
+    spawnSync('mkfifo', [join(dir, 'config.json')])
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      const marker = `bin-signal-${process.pid}-${signal}`
+      const child = spawn(join(PACKAGE_ROOT, 'bin', 'cocker-runtime'), ['--root', join(dir, 'state'), 'run', '--bundle', dir, marker], { stdio: 'ignore' })
+      await new Promise(r => setTimeout(r, 300))
+      child.kill(signal)
+      const [, sig] = await once(child, 'exit')
+      assert.is(sig, signal)
+      for (let i = 0; i < 100 && running(marker).length; i++) await new Promise(r => setTimeout(r, 10))
+      const left = running(marker)
+      for (const pid of left) process.kill(pid, 'SIGKILL')
+      assert.equal(left, [], `processes of "cocker-runtime run ${marker}" outlived it`)
+    }
+  } finally {
+    rmSync(dir, { recursive: true })
+  }
 })
 
 test('cocker-runtime --version, -v', () => {
