@@ -68,8 +68,9 @@ bench_mode() {
 	local uid gid path
 	path=$(dirname "$(command -v node)"):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 	# A clean environment in both modes: inherited variables change what is
-	# measured (NODE_EXTRA_CA_CERTS alone adds ~40 ms to every node start).
-	# BENCH_NODE_CA=1 keeps that one, as the machine's own environment sets it.
+	# measured (NODE_EXTRA_CA_CERTS alone adds ~35 ms to every node start).
+	# BENCH_NODE_CA=1 keeps that one, as the machine's own environment sets it:
+	# node -e 0 pays for it, cocker-runtime does not (it drops it: no TLS there).
 	local ca=()
 	[ "${BENCH_NODE_CA:-}" = 1 ] && [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && ca=("NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS")
 	local as=(env -i "HOME=$HOME" "USER=$(id -un)" "PATH=$path" ${XDG_RUNTIME_DIR:+"XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR"} "${ca[@]}")

@@ -82,6 +82,15 @@ int main(int argc, char **argv)
 	sigset_t forward, unblocked;
 	pid_t pid, parent;
 
+	/*
+	 * cocker-runtime is a program that happens to be node, not a node script: the
+	 * user's node options are not for it (a V8 flag among them would even make node
+	 * refuse the snapshot), and it makes no TLS connection, so node need not parse
+	 * an extra CA bundle at start (30 ms and more).
+	 */
+	unsetenv("NODE_OPTIONS");
+	unsetenv("NODE_EXTRA_CA_CERTS");
+
 	/* the package root: this binary is <root>/c/cocker-launch */
 	if (!args || !realpath("/proc/self/exe", self))
 		die(1, "cannot find where it is installed: %s", strerror(errno));

@@ -32,7 +32,8 @@ await build({
   define: { 'import.meta.url': '"file:///snapshot/has/no/module/url.js"' },
 })
 for (const name of Object.keys(entryPoints)) {
+  // V8 flags from NODE_OPTIONS would be baked into the blob, and the bin scripts start node without them
   const r = spawnSync(process.execPath, ['--snapshot-blob', `dist/snapshot/${name}.blob`, '--build-snapshot', `dist/snapshot/${name}.cjs`],
-    { stdio: 'inherit' })
+    { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } })
   if (r.status !== 0) throw new Error(`node --build-snapshot for ${name} failed (${r.status ?? r.signal})`)
 }

@@ -98,6 +98,16 @@ test('cocker-runtime: a signal ends it as it ends node; after a kill -9 no node 
   }
 })
 
+test('the user\'s NODE_OPTIONS, even a V8 flag that a snapshot refuses, stop neither program', () => {
+  const env = { ...process.env, NODE_OPTIONS: '--max-old-space-size=4096' }
+  const runtime = spawnSync(join(PACKAGE_ROOT, 'bin', 'cocker-runtime'), ['--version'], { encoding: 'utf8', env })
+  assert.is(runtime.status, 0, runtime.stderr)
+  assert.is(runtime.stdout.split('\n')[0], `cocker-runtime version ${packageVersion()}`)
+  const cocker = spawnSync(join(PACKAGE_ROOT, 'bin', 'cocker'), ['--version'], { encoding: 'utf8', env })
+  assert.is(cocker.status, 0, cocker.stderr)
+  assert.is(cocker.stdout, `cocker version ${packageVersion()}\n`)
+})
+
 test('cocker-runtime --version, -v', () => {
   for (const flag of ['--version', '-v']) {
     const r = run('cocker-runtime', [flag])
