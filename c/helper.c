@@ -193,7 +193,8 @@ struct stage0 {
 	int join_fd[MAX_PATHS], join_type[MAX_PATHS], njoin;
 	char uid_map[4096], gid_map[4096];
 	int setgroups_deny, idmap_external;
-	int cgroup_fd[MAX_PATHS], ncgroup;
+	int cgroup_fd[MAX_PATHS], ncgroup; /* cgroup.procs, for stage 0 to write the init's pid to */
+	int tasks_fd[MAX_PATHS], ntasks;   /* v1 tasks files, for the init to write 0 to */
 	int into_cgroup; /* a cgroup2 directory the init is cloned straight into, or -1 */
 	int into_index;  /* the cgroup-join it stands for: no cgroup.procs write for that one */
 	int console, relay;
@@ -275,27 +276,39 @@ static void attach_device_filter(const char *dir, const char *hex)
 }
 
 /*
- * The directory of a cgroup.procs path on cgroup2, for clone3's CLONE_INTO_CGROUP,
- * else -1. Being born in the cgroup spares the kernel a migration, which takes
- * a lock that waits for an RCU grace period (milliseconds) on every first use.
+ * How the init joins the cgroup of a cgroup.procs path. A migration written to
+ * cgroup.procs takes the kernel's threadgroup lock, whose first taking after a
+ * quiet spell waits out an RCU grace period (10-20 ms). Two ways around it:
+ * on cgroup2 the init is born in the directory (clone3 CLONE_INTO_CGROUP, with
+ * the fd in *dir); on cgroup v1 the init moves itself by writing 0 to the
+ * directory's tasks file (fd in *tasks), the one move made without that lock:
+ * a task moving itself alone, and the init is single-threaded. Either fd may
+ * be -1; on any other filesystem both are.
  */
-static int cgroup2_dir(const char *procs)
+static void cgroup_join_fds(const char *procs, int *dir, int *tasks)
 {
-	char dir[PATH_MAX];
+	char path[PATH_MAX];
 	const char *slash = strrchr(procs, '/');
 	struct statfs fs;
 	int fd;
 
-	if (!slash || (size_t)(slash - procs) >= sizeof(dir))
-		return -1;
-	memcpy(dir, procs, (size_t)(slash - procs));
-	dir[slash - procs] = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 && (fstatfs(fd, &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)) {
-		close(fd);
-		fd = -1;
+	*dir = *tasks = -1;
+	if (!slash || (size_t)(slash - procs) + sizeof("/tasks") > sizeof(path))
+		return;
+	memcpy(path, procs, (size_t)(slash - procs));
+	path[slash - procs] = '\0';
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstatfs(fd, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
+		*dir = fd;
+		return;
 	}
-	return fd;
+	if (fs.f_type == CGROUP_SUPER_MAGIC) {
+		strcat(path, "/tasks");
+		*tasks = open(path, O_WRONLY | O_CLOEXEC);
+	}
+	close(fd);
 }
 
 /*
@@ -338,18 +351,28 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 		case OP_IDMAP_EXTERNAL:
 			s->idmap_external = 1;
 			break;
-		case OP_CGROUP_JOIN:
-			if (s->ncgroup == MAX_PATHS)
+		case OP_CGROUP_JOIN: {
+			int dir, tasks;
+
+			if (s->ncgroup == MAX_PATHS || s->ntasks == MAX_PATHS)
 				fail("cgroup-join", "open", E2BIG, op->f[0].s, "too many cgroups to join");
+			cgroup_join_fds(op->f[0].s, &dir, &tasks);
+			if (tasks >= 0) {
+				s->tasks_fd[s->ntasks++] = tasks;
+				break;
+			}
 			s->cgroup_fd[s->ncgroup] = open(op->f[0].s, O_WRONLY | O_CLOEXEC);
 			if (s->cgroup_fd[s->ncgroup] < 0)
 				fail("cgroup-join", "open", errno, op->f[0].s, "cannot open the cgroup");
-			if (s->into_cgroup < 0) {
-				s->into_cgroup = cgroup2_dir(op->f[0].s);
+			if (dir >= 0 && s->into_cgroup < 0) {
+				s->into_cgroup = dir;
 				s->into_index = s->ncgroup;
+			} else if (dir >= 0) {
+				close(dir);
 			}
 			s->ncgroup++;
 			break;
+		}
 		case OP_CONSOLE_SOCKET:
 			s->console = connect_console(op->f[0].s);
 			break;
@@ -780,7 +803,8 @@ int main(int argc, char **argv)
 	if (child < 0)
 		fail("clone", "clone", errno, NULL, "cannot create the container's namespaces");
 	if (child == 0) {
-		struct stage1_fds fds = { release[1], status[1], sync_fd, s.console, s.preserve, s.fifo, s.fuse };
+		struct stage1_fds fds = { release[1], status[1], sync_fd, s.console, s.preserve, s.fifo, s.fuse,
+					  s.tasks_fd, s.ntasks };
 
 		node_pid = 0;
 		close(release[0]);
@@ -796,6 +820,8 @@ int main(int argc, char **argv)
 		close(s.fuse);
 	if (s.relay >= 0)
 		close(s.console);
+	for (int i = 0; i < s.ntasks; i++)
+		close(s.tasks_fd[i]);
 
 	if (s.clone_flags & CLONE_NEWUSER)
 		map_ids(&s, child, sync_fd);

@@ -70,6 +70,8 @@ struct stage1_fds {
 	int preserve;	/* fds 3..3+preserve-1 are handed on */
 	int fifo;	/* O_PATH fd of the exec fifo, or -1 */
 	int fuse;	/* /dev/fuse, opened before the init joins its cgroup, or -1 */
+	const int *tasks; /* cgroup v1 tasks files the init writes 0 to, joining them (helper.c) */
+	int ntasks;
 };
 __attribute__((noreturn)) void stage1_run(struct plan *plan, struct stage1_fds *fds);
 

@@ -924,6 +924,13 @@ void stage1_run(struct plan *plan, struct stage1_fds *fds)
 		_exit(1);
 	close(fds->release);
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	/* first, so that the cgroups' limits and device rules hold for all that follows */
+	current_op = "cgroup-join";
+	for (int i = 0; i < fds->ntasks; i++) {
+		if (write(fds->tasks[i], "0", 1) < 0)
+			die("write", errno, NULL, "cannot move the container into its cgroup");
+		close(fds->tasks[i]);
+	}
 	/* modes come from the plan (mkdir, mknod), not from the caller's umask */
 	umask(0);
 	for (size_t i = 0; i < plan->nops; i++)

@@ -1,8 +1,7 @@
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, write, writeSync } from 'node:fs'
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync } from 'node:fs'
 import { posix } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CockerError } from '../errors.js'
-import type { CgroupLayout } from './layout.js'
 import type { CgroupPlan } from './plan.js'
 
 const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code
@@ -35,34 +34,6 @@ function writeCgroupFile(file: string, value: string): void {
     throw failed(`writing ${value} to ${file}`, err)
   } finally {
     if (fd !== undefined) closeSync(fd)
-  }
-}
-
-/**
- * With v1 hierarchies, the first move of a process into a cgroup after a quiet spell waits
- * for an RCU grace period (10-20 ms here: the kernel's threadgroup rwsem leaves its fast
- * mode), and moves within the following grace period do not. Moving ourselves to the cgroup
- * we are already in starts that wait on a thread-pool thread while the plan is compiled,
- * so the helper's move of the container finds it done or under way. Best effort. Not any
- * earlier: the kernel holds cgroup_mutex through that wait, so our own cgroup mkdirs would
- * wait in its place (measured: no gain).
- */
-export function primeCgroupMoves(layout: CgroupLayout, selfCgroup: string): void {
-  const [controller, mount] = Object.entries(layout.v1)[0] ?? []
-  if (!controller || !mount || (layout.roots?.[mount] ?? '/') !== '/') return
-  for (const line of selfCgroup.split('\n')) {
-    const [, controllers, dir] = line.split(':')
-    if (dir?.startsWith('/') && controllers!.split(',').includes(controller)) {
-      // opened here, so that the one slow call (the write) leaves for the thread pool at once
-      let fd: number
-      try {
-        fd = openSync(posix.join(mount, dir, 'cgroup.procs'), constants.O_WRONLY)
-      } catch {
-        return
-      }
-      write(fd, String(process.pid), () => closeSync(fd))
-      return
-    }
   }
 }
 

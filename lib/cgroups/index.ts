@@ -1,3 +1,3 @@
-export { applyCgroupPlan, primeCgroupMoves, freeze, isFrozen, listPids, removeCgroup } from './apply.js'
+export { applyCgroupPlan, freeze, isFrozen, listPids, removeCgroup } from './apply.js'
 export { detectCgroups, type CgroupLayout } from './layout.js'
 export { cgroupDirs, planCgroup, type CgroupPlan, type PlanOptions } from './plan.js'

@@ -9,7 +9,7 @@ import { constants as fsc, existsSync, mkdirSync, openSync, readFileSync, readdi
 import { Socket } from 'node:net'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
-import { applyCgroupPlan, primeCgroupMoves, cgroupDirs, detectCgroups, freeze, isFrozen, listPids, planCgroup, removeCgroup } from '../cgroups/index.js'
+import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, isFrozen, listPids, planCgroup, removeCgroup } from '../cgroups/index.js'
 import { mapIdsExternally } from '../rootless/idmap.js'
 import { compilePlan, processOps, withDeviceRules, type PlanContext } from './compile.js'
 import { helperError, runHelper, type HelperOptions } from './helper.js'
@@ -131,7 +131,6 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })
     plan.warnings.forEach(w => ctx.warn(w))
-    if (cgroups.procs.length && layout.version !== 'v2') primeCgroupMoves(layout, readFileSync('/proc/self/cgroup', 'utf8'))
     const result = await runHelper(encodePlan(plan.ops), {
       until: after.until,
       stdio: stdioFor(o.preserveFds, o.stdin),

@@ -117,6 +117,12 @@ scenario('memory and pids limits land in the cgroup at cgroupsPath, which delete
     assert.is(cat(pidsDir, 'pids.max'), '50')
     assert.ok(cat(memDir, 'cgroup.procs').split('\n').includes(String(pid)), `${pid} is not in ${memDir}`)
     assert.ok(cat(pidsDir, 'cgroup.procs').split('\n').includes(String(pid)), `${pid} is not in ${pidsDir}`)
+    // a process exec'd into the container joins them too (on cgroup v1 each moves itself in)
+    const inside = (await runtime(mode, ['exec', id, 'cat', '/proc/self/cgroup'], { status: 0 })).stdout
+    for (const [controller, root] of [['memory', memory!], ['pids', pids!]] as const) {
+      const line = root.v2 ? '0:' : `\\d+:[^:\\n]*\\b${controller}\\b[^:\\n]*`
+      assert.match(inside, new RegExp(`^${line}:${cgroupsPath}$`, 'm'), `exec: ${controller}`)
+    }
     await runtime(mode, ['delete', '--force', id], { status: 0 })
     assert.is(existsSync(memDir), false, `${memDir} is left after delete`)
     assert.is(existsSync(pidsDir), false, `${pidsDir} is left after delete`)
