@@ -4,7 +4,7 @@
 # every cocker command pays. One hyperfine run per mode, so all commands of
 # a mode see the same machine state (medians drift ±10-15 % between runs,
 # PEERS.md); then medians and the ratios cocker/node, cocker/crun, cocker/runc.
-# As root also each start after 100 ms of idle (the cgroup v1 cost, see below).
+# As root also each start after 100 ms of idle (cgroup v1's grace period, see below).
 #
 #   bench/runtime.sh [root] [rootless]    default: both as root, rootless otherwise
 #
@@ -106,10 +106,10 @@ bench_mode() {
 		crun "crun --root $state/crun run --bundle $bundle bench-crun-$$"
 		runc "runc --root $state/runc run --bundle $bundle bench-runc-$$"
 	)
-	# As root every container joins its cgroups, and on cgroup v1 the first move of a
-	# process waits for an RCU grace period (~10-20 ms here) unless another move ran
-	# within the last one (crun's own runs come back-to-back that fast). Without
-	# cgroups both show what the runtime itself costs.
+	# As root every container joins its cgroups. On cgroup v1 a move written to cgroup.procs
+	# waits for an RCU grace period (~10-20 ms here) unless another move ran within the
+	# last one (crun's own runs come back-to-back that fast); cocker's init moves itself,
+	# which needs no wait. Without cgroups both show what the runtime itself costs.
 	[ "$mode" = root ] && try+=(
 		cocker-nocg "$cocker --cgroup-manager disabled run --bundle $bundle bench-cocker-nocg-$$"
 		crun-nocg "crun --cgroup-manager disabled --root $state/crun run --bundle $bundle bench-crun-nocg-$$"
@@ -142,8 +142,8 @@ bench_mode() {
 	results+=("$mode" "$tmp/$mode/result.json")
 
 	# Back to back, every start but the first finds the cgroup lock in its fast mode; a start
-	# after a quiet spell (the usual case) waits out a grace period, whatever the runtime.
-	# So as root the runtimes run once more, each start after 100 ms of idle.
+	# after a quiet spell (the usual case) waits out a grace period in crun and runc. So as
+	# root the runtimes run once more, each start after 100 ms of idle.
 	[ "$mode" = root ] || return 0
 	local spaced=(-N --warmup 2 --min-runs "$((min_runs < 15 ? min_runs : 15))" --prepare 'sleep 0.1' --export-json "$tmp/$mode/spaced.json")
 	for i in "${!names[@]}"; do
