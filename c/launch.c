@@ -91,6 +91,11 @@ int main(int argc, char **argv)
 	unsetenv("NODE_OPTIONS");
 	unsetenv("NODE_EXTRA_CA_CERTS");
 
+	/* closed stdio gets /dev/null, as node would do: else our pipes would take fds 0-2 */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			die(1, "%s", "cannot open /dev/null for a closed standard stream");
+
 	/* the package root: this binary is <root>/c/cocker-launch */
 	if (!args || !realpath("/proc/self/exe", self))
 		die(1, "cannot find where it is installed: %s", strerror(errno));

@@ -108,6 +108,11 @@ test('the user\'s NODE_OPTIONS, even a V8 flag that a snapshot refuses, stop nei
   assert.is(cocker.stdout, `cocker version ${packageVersion()}\n`)
 })
 
+test('cocker-runtime with its standard streams closed still answers, with its exit status', () => {
+  const r = spawnSync('/bin/sh', ['-c', `exec 0<&- 1>&- 2>&-; '${join(PACKAGE_ROOT, 'bin', 'cocker-runtime')}' state no-such-container`], { timeout: 10_000 })
+  assert.is(r.status, 1)
+})
+
 test('cocker-runtime --version, -v', () => {
   for (const flag of ['--version', '-v']) {
     const r = run('cocker-runtime', [flag])
