@@ -14,7 +14,7 @@ import { RegistryClient } from '../../lib/image/registry/client.js'
 import { throwsCode } from '../support/assert.js'
 import { fixtureLayout, pushFixture, sha256 } from '../support/image-fixture.js'
 import { registryMissing, rejectsCode, startRegistry, type TestRegistry } from '../support/registry.js'
-import { skipUnless } from '../support/requires.js'
+import { skipUnless, which } from '../support/requires.js'
 import { runCmd } from '../support/exec.js'
 import { repoPath } from '../support/paths.js'
 
@@ -235,6 +235,41 @@ test('cocker login checks the password, writes auth.json (mode 600); logout remo
   await runCmd([cocker, 'login', '-u', 'alice', '-p', 's3cret', '--authfile', path.join(runtimeDir, 'other.json'), host], { env, status: 0 })
   assert.ok(existsSync(path.join(runtimeDir, 'other.json')))
   assert.is((await runCmd([cocker, 'logout', '--all', '--authfile', path.join(runtimeDir, 'other.json')], { env, status: 0 })).stdout, 'Removed login credentials for all registries\n')
+})
+
+/** A CA of its own and a certificate from it for 127.0.0.1, as a private registry has. */
+function privateCa(dir: string): { ca: string; certificate: string; key: string } {
+  const f = (name: string) => path.join(dir, name)
+  const openssl = (...args: string[]) => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`)
+  }
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n')
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=cocker test CA')
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1')
+  openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
+    '-out', f('server.pem'), '-days', '2', '-extfile', f('san.ext'))
+  return { ca: f('ca.pem'), certificate: f('server.pem'), key: f('server.key') }
+}
+
+test('a registry on TLS with a private CA: cocker trusts it through NODE_EXTRA_CA_CERTS, and only then', async () => {
+  if (skip('TLS registry') || skipUnless(Boolean(which('openssl')), 'TLS registry', 'no openssl (apt-get install openssl)')) return
+  const dir = mkdtempSync(path.join(tmp, 'tls-'))
+  const { ca, certificate, key } = privateCa(dir)
+  const tlsRegistry = await startRegistry({ tls: { certificate, key } })
+  try {
+    const pushed = await pushFixture(tlsRegistry.host, 'busybox')
+    const pull = (env: Record<string, string>) => runCmd([repoPath('bin/cocker'), '--root', path.join(dir, 'store'), 'pull', '-q',
+      '--tls-verify=true', pushed.reference], { env })
+    const refused = await pull({ NODE_EXTRA_CA_CERTS: '' })
+    assert.is(refused.status, 125)
+    assert.match(refused.stderr, /^Error: cannot reach registry 127\.0\.0\.1:\d+: its TLS certificate is not trusted/)
+    const trusted = await pull({ NODE_EXTRA_CA_CERTS: ca })
+    assert.is(trusted.status, 0, trusted.stderr)
+    assert.match(trusted.stdout, /^[0-9a-f]{64}\n$/)
+  } finally {
+    await tlsRegistry.stop()
+  }
 })
 
 test('cocker login --tls-verify=false reaches a registry on plain HTTP', async () => {

@@ -1,8 +1,10 @@
 // A real distribution registry (Debian's docker-registry) for the tests: plain
-// HTTP on 127.0.0.1, a fresh storage directory, optionally htpasswd auth.
+// HTTP on 127.0.0.1 (or TLS with given files), a fresh storage directory,
+// optionally htpasswd auth.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -23,6 +25,8 @@ export interface TestRegistry {
 
 export interface RegistryOptions {
   auth?: { username: string; password: string }
+  /** PEM files: the registry then speaks HTTPS only. */
+  tls?: { certificate: string; key: string }
 }
 
 /** Why the registry tests cannot run here, or undefined when they can. */
@@ -59,6 +63,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     writeFileSync(path.join(dir, 'htpasswd'), r.stdout)
     authSection = `auth:\n  htpasswd:\n    realm: cocker-test\n    path: ${path.join(dir, 'htpasswd')}\n`
   }
+  const tlsSection = opts.tls ? `  tls:\n    certificate: ${opts.tls.certificate}\n    key: ${opts.tls.key}\n` : ''
   // The port can be taken between freePort() and the registry's bind; one retry covers it.
   for (let attempt = 0; ; attempt++) {
     const port = await freePort()
@@ -77,7 +82,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:${port}
-${authSection}`,
+${tlsSection}${authSection}`,
     )
     const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] })
     live.add(child)
@@ -85,7 +90,7 @@ ${authSection}`,
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
     const host = `127.0.0.1:${port}`
     const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-    const ready = await waitReady(host, exited)
+    const ready = await waitReady(host, exited, Boolean(opts.tls))
     if (!ready) {
       live.delete(child)
       child.kill('SIGKILL')
@@ -108,14 +113,15 @@ ${authSection}`,
   }
 }
 
-async function waitReady(host: string, exited: Promise<void>): Promise<boolean> {
+async function waitReady(host: string, exited: Promise<void>, tls: boolean): Promise<boolean> {
   let gone = false
   void exited.then(() => (gone = true))
   const deadline = Date.now() + 15_000
   while (!gone && Date.now() < deadline) {
     // 200 anonymous, 401 with auth: either way it is serving.
     const status = await new Promise<number>(resolve => {
-      const req = http.get(`http://${host}/v2/`, res => (res.resume(), resolve(res.statusCode ?? 0)))
+      const done = (res: http.IncomingMessage) => (res.resume(), resolve(res.statusCode ?? 0))
+      const req = tls ? https.get(`https://${host}/v2/`, { rejectUnauthorized: false }, done) : http.get(`http://${host}/v2/`, done)
       req.on('error', () => resolve(0))
       req.setTimeout(1000, () => req.destroy())
     })

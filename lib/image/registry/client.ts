@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises'
 import { CockerError } from '../../errors.js'
 import { parseChallenges, repositoryScope } from './challenge.js'
 import { apiHost, isLoopback } from './endpoint.js'
+import { registryTrust } from './trust.js'
 
 export interface Credentials {
   username: string
@@ -100,7 +101,7 @@ export class RegistryClient {
     const maxSockets = opts.maxSockets ?? 6
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets }),
-      https: new https.Agent({ keepAlive: true, maxSockets, rejectUnauthorized: !this.allowHttp }),
+      https: new https.Agent({ keepAlive: true, maxSockets, rejectUnauthorized: !this.allowHttp, ...registryTrust() }),
     }
   }
 
