@@ -300,7 +300,11 @@ static void cgroup_join_fds(const char *procs, int *dir, int *tasks)
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (fstatfs(fd, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
+	if (fstatfs(fd, &fs) < 0) {
+		close(fd);
+		return;
+	}
+	if (fs.f_type == CGROUP2_SUPER_MAGIC) {
 		*dir = fd;
 		return;
 	}
