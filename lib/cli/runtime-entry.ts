@@ -20,10 +20,9 @@ async function warmUp(): Promise<void> {
   }
   const { specTemplate } = await import('../runtime/spec-template.js')
   const { parseConfig } = await import('../runtime/schema/validate.js')
-  const { compilePlan } = await import('../runtime/compile.js')
+  const { compilePlan, withDeviceRules } = await import('../runtime/compile.js')
   const { encodePlan } = await import('../runtime/protocol.js')
   const { detectCgroups, planCgroup, cgroupDirs } = await import('../cgroups/index.js')
-  const { withDeviceRules } = await import('../runtime/compile.js')
   for (const rootless of [false, true]) {
     const spec = parseConfig(JSON.stringify(specTemplate({ rootless, uid: 1000, gid: 1000 })))
     const ids = rootless ? 1000 : 0

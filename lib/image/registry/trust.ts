@@ -8,19 +8,19 @@
 import { readFileSync } from 'node:fs'
 import { rootCertificates } from 'node:tls'
 
-export const EXTRA_CA_ENV = '_COCKER_EXTRA_CA_CERTS'
+const EXTRA_CA_ENV = '_COCKER_EXTRA_CA_CERTS'
 
 let cached: { ca?: string[] } | undefined
 
-export function registryTrust(env: NodeJS.ProcessEnv = process.env, warn = (m: string) => process.stderr.write(`WARN: ${m}\n`)): { ca?: string[] } {
+export function registryTrust(): { ca?: string[] } {
   if (cached) return cached
-  const file = env[EXTRA_CA_ENV]
+  const file = process.env[EXTRA_CA_ENV]
   cached = {}
   if (!file) return cached
   try {
     cached = { ca: [...rootCertificates, readFileSync(file, 'utf8')] }
   } catch (err) {
-    warn(`ignoring the extra CA certificates in ${file} (NODE_EXTRA_CA_CERTS): ${(err as Error).message}`)
+    process.stderr.write(`WARN: ignoring the extra CA certificates in ${file} (NODE_EXTRA_CA_CERTS): ${(err as Error).message}\n`)
   }
   return cached
 }
