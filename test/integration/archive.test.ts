@@ -8,13 +8,13 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeTempDir } from '../fixtures/bundle.js'
 import { runCmd, type RunOptions, type RunResult } from '../support/exec.js'
-import { fixtureLayout, sha256, tar } from '../support/image-fixture.js'
+import { FIXTURE_IMAGE, fixtureLayout, fixtureOciArchive, sha256, tar } from '../support/image-fixture.js'
 import { repoPath } from '../support/paths.js'
 import { hasNewuidmap, hasUserns, isRoot, rootlessOrSkip, skipUnless, which } from '../support/requires.js'
 import { stageForRootless, type RootlessUser } from '../support/rootless.js'
 
 const MOTD = 'hello from the cocker test image\n'
-const NAME = 'localhost/cocker-fixture:1'
+const NAME = FIXTURE_IMAGE
 const tmp = makeTempDir('cocker-archive-')
 chmodSync(tmp, 0o1777) // the rootless user writes archives here too
 const stores: string[] = []
@@ -52,22 +52,6 @@ function file(name: string, bytes?: Buffer): string {
   return p
 }
 
-let fixtureArchive: string | undefined
-/** The busybox fixture as an oci-archive whose index names it cocker-fixture:1. */
-async function fixtureOciArchive(): Promise<string> {
-  if (fixtureArchive) return fixtureArchive
-  const layout = fixtureLayout('busybox')
-  const dir = path.join(tmp, 'fixture-layout')
-  cpSync(layout.dir, dir, { recursive: true })
-  const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8'))
-  index.manifests[0].annotations['org.opencontainers.image.ref.name'] = 'cocker-fixture:1'
-  writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index))
-  for (const f of readdirSync(dir)) if (f.startsWith('pushed-')) rmSync(path.join(dir, f))
-  fixtureArchive = file('fixture-oci.tar')
-  await runCmd(['tar', '-C', dir, '-cf', fixtureArchive, 'oci-layout', 'index.json', 'blobs'], { status: 0 })
-  return fixtureArchive
-}
-
 async function checkClean(s: Side, root: string): Promise<void> {
   const r = await cocker(s, root, ['system', 'check', '--max', '0s'], { status: undefined })
   assert.is(r.status, 0, `system check: ${r.stdout}${r.stderr}`)
@@ -78,7 +62,7 @@ for (const name of ['root', 'rootless'] as const) {
     const s = side(name, 'load and save round trip')
     if (!s) return
     const a = store(s)
-    const loaded = await cocker(s, a, ['load', '-i', await fixtureOciArchive()])
+    const loaded = await cocker(s, a, ['load', '-i', fixtureOciArchive()])
     assert.is(loaded.stdout, `Loaded image: ${NAME}\n`)
     assert.is((await cocker(s, a, ['run', '--rm', NAME, 'cat', '/etc/motd'])).stdout, MOTD)
     await cocker(s, a, ['run', '--rm', NAME, 'cat', '/etc/removed-later'], { status: 1 })
@@ -121,7 +105,7 @@ test('podman loads and runs what cocker save writes; skopeo and umoci read its o
   const s = side('root', 'podman, skopeo and umoci read cocker save')
   if (!s) return
   const a = store(s)
-  await cocker(s, a, ['load', '-i', await fixtureOciArchive()])
+  await cocker(s, a, ['load', '-i', fixtureOciArchive()])
   const docker = file('for-podman.tar')
   await cocker(s, a, ['save', '-o', docker, NAME])
   const oci = file('for-skopeo.tar')
@@ -207,7 +191,7 @@ test('history and image tree of a two-layer image', async () => {
   const s = side('root', 'history and tree')
   if (!s) return
   const a = store(s)
-  await cocker(s, a, ['load', '-i', await fixtureOciArchive()])
+  await cocker(s, a, ['load', '-i', fixtureOciArchive()])
   const id = (await cocker(s, a, ['images', '-q'])).stdout.trim()
   const hist = (await cocker(s, a, ['history', NAME])).stdout.split('\n')
   assert.match(hist[0]!, /^ID\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/)
@@ -256,7 +240,7 @@ for (const name of ['root', 'rootless'] as const) {
     const s = side(name, 'hostile archives')
     if (!s) return
     const a = store(s)
-    await cocker(s, a, ['load', '-i', await fixtureOciArchive()])
+    await cocker(s, a, ['load', '-i', fixtureOciArchive()])
     const before = (await cocker(s, a, ['images', '--no-trunc'])).stdout
     for (const [what, bytes, message] of hostileArchives()) {
       const f = file(`${name}-hostile-${what.replace(/\W+/g, '-')}.tar`, bytes)

@@ -5,6 +5,7 @@ import { chownSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import { makeTempDir } from '../fixtures/bundle.js'
+import { FIXTURE_IMAGE, fixtureOciArchive } from './image-fixture.js'
 import { runCmd, wrapForUser, type RunOptions, type RunResult } from './exec.js'
 import { repoPath } from './paths.js'
 import { hasNewuidmap, hasUserns, isRoot, rootlessOrSkip, skipUnless } from './requires.js'
@@ -63,4 +64,10 @@ export function cockerScenario(title: string, body: (mode: CockerMode) => Promis
       if (mode) await body(mode)
     })
   }
+}
+
+/** Loads the busybox fixture (image-fixture.ts) into the mode's store; returns its name. */
+export async function loadBusybox(mode: CockerMode): Promise<string> {
+  await cocker(mode, ['load', '-q', '-i', fixtureOciArchive()], { status: 0 })
+  return FIXTURE_IMAGE
 }

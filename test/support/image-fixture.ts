@@ -3,7 +3,7 @@
 // hand-written manifests. skopeo (the oracle) pushes them to the test registry.
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -336,4 +336,35 @@ export async function pushLayout(host: string, layout: FixtureLayout,
   const r = spawnSync('skopeo', argv, { encoding: 'utf8', timeout: 120_000 })
   if (r.status !== 0) throw new Error(`skopeo ${argv.join(' ')} exited ${r.status}:\n${r.stderr}`)
   return { layout, reference: key, repository: opts.repository, tag, digest: readFileSync(digestFile, 'utf8').trim() }
+}
+
+/** The name the busybox fixture's oci-archive gives its image. */
+export const FIXTURE_IMAGE = 'localhost/cocker-fixture:1'
+
+let ociArchive: string | undefined
+/**
+ * The busybox fixture (buildBusyboxLayout) as an oci-archive whose index names it
+ * FIXTURE_IMAGE, made once per process in a temp dir every user can read: what
+ * `cocker load -i` and `podman load -i` take.
+ */
+export function fixtureOciArchive(): string {
+  if (ociArchive) return ociArchive
+  const layout = fixtureLayout('busybox')
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cocker-fixture-archive-'))
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+  chmodSync(dir, 0o755)
+  const index = JSON.parse(readFileSync(path.join(layout.dir, 'index.json'), 'utf8'))
+  index.manifests[0].annotations['org.opencontainers.image.ref.name'] = FIXTURE_IMAGE.replace(/^localhost\//, '')
+  const blobs = readdirSync(path.join(layout.dir, 'blobs/sha256')).map(f => ({
+    type: 'file' as const, path: `blobs/sha256/${f}`, data: readFileSync(path.join(layout.dir, 'blobs/sha256', f)),
+  }))
+  const archive = path.join(dir, 'fixture-oci.tar')
+  writeFileSync(archive, tar([
+    { type: 'file', path: 'oci-layout', data: readFileSync(path.join(layout.dir, 'oci-layout')) },
+    { type: 'file', path: 'index.json', data: JSON.stringify(index) },
+    { type: 'dir', path: 'blobs' },
+    { type: 'dir', path: 'blobs/sha256' },
+    ...blobs,
+  ]), { mode: 0o644 })
+  return (ociArchive = archive)
 }
