@@ -72,7 +72,7 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
     : o.hostname ?? (hostNetwork ? input.host.hostname : input.hostname ?? input.containerId.slice(0, 12))
 
   const user = resolveUser(o.user ?? image.User ?? '', input.readFile)
-  const bounding = capabilities(o)
+  const bounding = capabilities(o, input.host.capabilities, warnings)
   const env = mergeEnv([`PATH=${DEFAULT_PATH}`, 'TERM=xterm', CONTAINER_ENV], image.Env, o.env)
   if (!hasEnv(env, 'HOME')) env.push(`HOME=${user.home}`)
   if (!hasEnv(env, 'HOSTNAME')) env.push(`HOSTNAME=${hostname}`)
@@ -116,9 +116,16 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   return { spec, files, warnings }
 }
 
-/** The bounding set: podman's defaults, --cap-add, --cap-drop; everything when privileged. */
-function capabilities(o: RunOptions): string[] {
-  const all: string[] = [...CAPABILITIES]
+/**
+ * The bounding set: podman's defaults, --cap-add, --cap-drop; everything when privileged. As
+ * podman does, only what the host lets the container have (`grantable`); a capability named
+ * in --cap-add that is not gets a warning rather than a runtime that cannot start.
+ */
+function capabilities(o: RunOptions, grantable: readonly string[], warnings: string[]): string[] {
+  const all = CAPABILITIES.filter(c => grantable.includes(c))
+  for (const c of o.capAdd) {
+    if (c !== 'ALL' && !grantable.includes(c)) warnings.push(`--cap-add ${c}: not in the bounding set cocker runs with, so the container runs without it`)
+  }
   if (o.privileged || o.capAdd.includes('ALL')) {
     return o.capDrop.includes('ALL') ? [] : all.filter(c => !o.capDrop.includes(c))
   }

@@ -19,6 +19,7 @@ const HOST: HostFacts = {
   resolvConf: 'search example.org\nnameserver 127.0.0.53\n',
   hosts: '127.0.0.1 localhost\n10.0.0.5 builder\n',
   hostname: 'builder',
+  capabilities: [...CAPABILITIES],
 }
 const FILES: Record<string, string> = {
   '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nalice:x:1001:1002:Alice:/home/alice:/bin/sh\n',
@@ -178,6 +179,18 @@ test('capabilities: --cap-add, --cap-drop, ALL', () => {
   assert.equal(bounding({ capDrop: ['ALL'], capAdd: ['CAP_KILL'] }), ['CAP_KILL'])
   assert.equal(bounding({ capAdd: ['ALL'] }), [...CAPABILITIES])
   assert.equal(bounding({ capAdd: ['ALL'], capDrop: ['CAP_SYS_ADMIN'] }), CAPABILITIES.filter(c => c !== 'CAP_SYS_ADMIN'))
+})
+
+test('capabilities: only those the host can grant; a --cap-add it cannot is a warning', () => {
+  const host = { ...HOST, capabilities: CAPABILITIES.filter(c => c !== 'CAP_SYS_RESOURCE') }
+  const privileged = build({ privileged: true }, undefined, { host })
+  assert.equal(privileged.spec.process!.capabilities!.bounding, host.capabilities)
+  assert.equal(privileged.warnings, [])
+  const added = build({ capAdd: ['CAP_SYS_RESOURCE', 'CAP_NET_ADMIN'] }, undefined, { host })
+  const bounding = added.spec.process!.capabilities!.bounding!
+  assert.ok(bounding.includes('CAP_NET_ADMIN'))
+  assert.not.ok(bounding.includes('CAP_SYS_RESOURCE'))
+  assert.equal(added.warnings, ['--cap-add CAP_SYS_RESOURCE: not in the bounding set cocker runs with, so the container runs without it'])
 })
 
 test('capabilities: a non-root user gets only what --cap-add names, as ambient too', () => {
