@@ -190,17 +190,13 @@ function mounts(input: ContainerConfigInput, userdata: (name: string) => string)
   const o = input.options
   const rootless = input.rootless !== undefined
   const ro = o.privileged ? [] : ['ro']
-  // sysfs may only be mounted by the owner of the network namespace: without one of its own, a
-  // rootless container sees the host's, read-only (see runtime/spec-template.ts)
-  const sysfs: Mount = rootless && o.network.mode !== 'private'
-    ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-    : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] }
+  const sysfs: Mount = { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] }
   const cgroup: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup',
     options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', ...ro] }
   const etc = (name: string): Mount => ({ destination: `/etc/${name}`, type: 'bind', source: userdata(name),
     options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] })
   const defaults: Mount[] = [
-    ...systemMounts({ rootless, hostDev: o.privileged, sysfs, cgroup }),
+    ...systemMounts({ rootless, hostDev: o.privileged, sysfs, cgroup }).map(m => (rootless ? hostKernelFs(m, o) : m)),
     etc('hostname'), etc('hosts'), etc('resolv.conf'),
     ...(o.readOnly && o.readOnlyTmpfs
       ? READ_ONLY_TMPFS.map((d): Mount => ({ destination: d, type: 'tmpfs', source: 'tmpfs',
@@ -212,6 +208,19 @@ function mounts(input: ContainerConfigInput, userdata: (name: string) => string)
   // a mount lands on top of its parent's, so parents first; sort is stable for equal depths
   const depth = (m: Mount) => m.destination.split('/').filter(Boolean).length
   return [...defaults.filter(m => !taken.has(m.destination)), ...user.sort((a, b) => depth(a) - depth(b))]
+}
+
+/**
+ * proc, sysfs and mqueue may only be mounted by the user namespace that owns the pid, network
+ * or IPC namespace they show. A rootless container that shares one with the host (or joins
+ * one) gets the host's instead, bound: /sys read-only (see runtime/spec-template.ts).
+ */
+function hostKernelFs(m: Mount, o: RunOptions): Mount {
+  const shown: Record<string, NamespaceMode> = { '/proc': o.pid, '/sys': o.network, '/dev/mqueue': o.ipc }
+  const namespace = shown[m.destination]
+  if (namespace === undefined || namespace.mode === 'private') return m
+  const ro = m.destination === '/sys' ? ['ro'] : []
+  return { destination: m.destination, type: 'bind', source: m.destination, options: ['rbind', 'nosuid', 'noexec', 'nodev', ...ro] }
 }
 
 function toMount(m: MountRequest): Mount {

@@ -282,6 +282,16 @@ test('rootless: the caller\'s maps; /sys is the host\'s, read-only, without a ne
   assert.equal(mount(host, '/sys'), { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] })
 })
 
+test('rootless: /proc and /dev/mqueue are the host\'s, bound, with the host\'s pid or IPC namespace', () => {
+  const s = spec({ pid: { mode: 'host' }, ipc: { mode: 'path', path: '/proc/1/ns/ipc' } }, undefined, { rootless: ROOTLESS })
+  assert.equal(mount(s, '/proc'), { destination: '/proc', type: 'bind', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev'] })
+  assert.equal(mount(s, '/dev/mqueue'), { destination: '/dev/mqueue', type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev'] })
+  assert.is(mount(s, '/sys')!.type, 'sysfs')
+  const root = spec({ pid: { mode: 'host' }, ipc: { mode: 'host' } })
+  assert.is(mount(root, '/proc')!.type, 'proc')
+  assert.is(mount(root, '/dev/mqueue')!.type, 'mqueue')
+})
+
 test('sysctls: ping_group_range with a private network; namespaced ones only', () => {
   assert.equal(spec().linux!.sysctl, { 'net.ipv4.ping_group_range': '0 0' })
   assert.equal(spec({ network: { mode: 'host' } }).linux!.sysctl, {})
