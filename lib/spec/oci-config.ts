@@ -84,7 +84,7 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
     env,
     cwd: path.posix.resolve('/', o.workdir ?? (image.WorkingDir || '/')),
     capabilities: processCapabilities(bounding, user.uid, o.capAdd),
-    rlimits: rlimits(o.ulimits, input.host.hardLimits),
+    rlimits: rlimits(o.ulimits, input.host, rootless),
     noNewPrivileges: o.noNewPrivileges,
   }
 
@@ -148,9 +148,20 @@ function processCapabilities(bounding: string[], uid: number, capAdd: string[]):
 /**
  * podman raises NOFILE and NPROC to 1048576. Asking for more than the hard limit needs
  * CAP_SYS_RESOURCE, which root lacks on some hosts (and rootless never has), so the default is
- * the caller's hard limit when that is lower. Limits given with --ulimit are passed as asked.
+ * the caller's hard limit when that is lower. Limits given with --ulimit are passed as asked,
+ * unless the runtime could only fail to set them.
  */
-function rlimits(ulimits: Rlimit[], hardLimits: Record<string, number>): Rlimit[] {
+function rlimits(ulimits: Rlimit[], host: HostFacts, rootless: boolean): Rlimit[] {
+  const { hardLimits } = host
+  if (rootless || !host.capabilities.includes('CAP_SYS_RESOURCE')) {
+    for (const u of ulimits) {
+      const hard = hardLimits[u.type]
+      if (hard === undefined || u.hard <= hard) continue
+      const name = u.type.slice('RLIMIT_'.length).toLowerCase()
+      throw new CockerError('INVALID_ARGUMENT', `--ulimit ${name}=${u.soft}:${u.hard}: the hard limit is above cocker's own, ${hard}, and raising it needs CAP_SYS_RESOURCE`,
+        { hint: `use at most ${name}=${Math.min(u.soft, hard)}:${hard}` })
+    }
+  }
   const out: Rlimit[] = []
   for (const type of ['RLIMIT_NOFILE', 'RLIMIT_NPROC']) {
     const hard = hardLimits[type]

@@ -259,6 +259,16 @@ test('rlimits: --ulimit replaces the default of its type and is passed as asked'
   ])
 })
 
+test('rlimits: a --ulimit above the caller\'s hard limit is refused when it cannot raise it', () => {
+  const ulimits = [{ type: 'RLIMIT_NOFILE', soft: 30000, hard: 30000 }]
+  const message = /^--ulimit nofile=30000:30000: the hard limit is above cocker's own, 20000, and raising it needs CAP_SYS_RESOURCE$/
+  throwsCode(() => build({ ulimits }, undefined, { rootless: ROOTLESS }), 'INVALID_ARGUMENT', message)
+  const host = { ...HOST, capabilities: CAPABILITIES.filter(c => c !== 'CAP_SYS_RESOURCE') }
+  throwsCode(() => build({ ulimits }, undefined, { host }), 'INVALID_ARGUMENT', message)
+  assert.equal(spec({ ulimits: [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 20000 }] }, undefined, { host }).process!.rlimits!.at(-1),
+    { type: 'RLIMIT_NOFILE', soft: 100, hard: 20000 })
+})
+
 // ---- namespaces, sysctls ----
 
 const nsTypes = (s: Spec) => s.linux!.namespaces!.map(n => n.path ? `${n.type}=${n.path}` : n.type)
