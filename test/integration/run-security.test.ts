@@ -7,6 +7,8 @@ import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { modeDir } from '../support/cocker-modes.js'
+import { runCmd } from '../support/exec.js'
+import { skipUnless } from '../support/requires.js'
 import { busyboxScenario, capField, runSh, statusField, type BusyboxMode } from '../support/run-scenario.js'
 
 // capabilities(7)
@@ -34,6 +36,18 @@ busyboxScenario('--cap-add for a non-root user: the capability is effective and 
   for (const field of ['CapEff', 'CapPrm', 'CapAmb']) assert.is(statusField(s, field), want, field)
   assert.is(statusField(s, 'Uid').split(/\s+/)[0], '65534')
 })
+
+busyboxScenario('--cap-add of a capability outside cocker\'s bounding set: one warning, and the container runs without it', async mode => {
+  const title = '--cap-add outside the bounding set (root)'
+  const bounding = capField(readFileSync('/proc/self/status', 'utf8'), 'CapBnd')
+  // setpriv lists the kernel's capabilities in bit order
+  const names = (await runCmd(['setpriv', '--list-caps'], { status: 0 })).stdout.trim().split('\n')
+  const missing = names.findIndex((_, cap) => !(bounding & bit(cap)))
+  if (skipUnless(missing >= 0, title, `root's bounding set here has every capability (${hex(bounding)})`)) return
+  const r = await runSh(mode, ['--cap-add', names[missing]!], 'grep ^CapEff: /proc/self/status')
+  assert.is(capField(r.stdout, 'CapEff') & bit(missing), 0n)
+  assert.is(r.stderr, `WARN: --cap-add CAP_${names[missing]!.toUpperCase()}: not in the bounding set cocker runs with, so the container runs without it\n`)
+}, ['root'])
 
 /** What --privileged can give: as root, this process's bounding set; rootless, every capability of the kernel. */
 function privilegedCaps(mode: BusyboxMode): bigint {
