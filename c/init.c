@@ -371,7 +371,8 @@ static void op_console(struct op *op, int console)
 		die("sendmsg", errno, NULL, "cannot send the terminal to the console socket");
 	close(master);
 	close(console);
-	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+	/* stage1_run made the init a session leader, without a controlling terminal yet */
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		die("ioctl", errno, name, "cannot make the terminal the controlling terminal");
 	for (int i = 0; i < 3; i++)
 		if (dup2(slave, i) < 0)
@@ -924,6 +925,14 @@ void stage1_run(struct plan *plan, struct stage1_fds *fds)
 		_exit(1);
 	close(fds->release);
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	/*
+	 * A session of its own, as runc and crun give the container: in ours it would share
+	 * the caller's controlling terminal, which it could open as /dev/tty, or use with
+	 * TIOCSTI to type into the caller's shell, whatever its stdio.
+	 */
+	current_op = "setsid";
+	if (setsid() < 0)
+		die("setsid", errno, NULL, "cannot start a new session");
 	/* first, so that the cgroups' limits and device rules hold for all that follows */
 	current_op = "cgroup-join";
 	for (int i = 0; i < fds->ntasks; i++) {

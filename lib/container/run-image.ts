@@ -72,7 +72,7 @@ export async function runImage(o: RunImageOptions): Promise<number> {
       containerId: id,
       ...(o.options.name ? { name: o.options.name } : {}),
       userdataDir: dirs.userdata,
-      host: readHostFacts(),
+      host: readHostFacts({ rootless }),
       cgroupVersion: detectCgroups().version === 'v2' ? 'v2' : 'v1',
     })
     built.warnings.forEach(w => o.warn(w))

@@ -145,12 +145,15 @@ function cgroupMountOps(m: Mount, ctx: PlanContext, readonly: boolean): Op[] {
   // rootless cannot mount cgroupfs for controllers it does not own: show the host's tree read-only
   if (ctx.rootless) return [['mount', '/sys/fs/cgroup', m.destination, '', MS.BIND | MS.REC | MS.RDONLY | base, 0, '']]
   if (!controllers.length) return [['mount', 'cgroup2', m.destination, 'cgroup2', base | ro, 0, '']]
-  // v1: a tmpfs holding one cgroupfs per hierarchy, as runc lays it out
+  // v1: a tmpfs holding one dir per hierarchy, as runc lays it out. Without a cgroup namespace
+  // a cgroupfs mount would show the hierarchy's root: where the container has a cgroup of its
+  // own, that is bound instead, so that it sees its own limits where programs look for them.
   const ops: Op[] = [['mount', 'tmpfs', m.destination, 'tmpfs', base, 0, 'mode=755']]
   for (const [name, mountpoint] of controllers) {
-    const dir = path.basename(mountpoint)
-    const data = name.startsWith('name=') ? `none,${name}` : name
-    ops.push(['mount', 'cgroup', path.posix.join(m.destination, dir), 'cgroup', base | ro, 0, data])
+    const target = path.posix.join(m.destination, path.basename(mountpoint))
+    const own = ctx.cgroupProcs?.map(p => path.posix.dirname(p)).find(d => d.startsWith(`${mountpoint}/`))
+    if (own) ops.push(['mount', own, target, '', MS.BIND | base | ro, 0, ''])
+    else ops.push(['mount', 'cgroup', target, 'cgroup', base | ro, 0, name.startsWith('name=') ? `none,${name}` : name])
   }
   return ops
 }

@@ -243,6 +243,9 @@ function pidsOf(record: ContainerRecord): number[] {
   const ownsPidNs = record.config.linux?.namespaces?.some(n => n.type === 'pid' && !n.path)
   if (!ownsPidNs) return [record.pid]
   const ns = nsOf(record.pid)
+  // unreadable from inside another user namespace (rootless `system check` runs in one): then
+  // every process it cannot read would match; the init alone will do, its end ends them all
+  if (ns === undefined) return [record.pid]
   return readdirSync('/proc').filter(p => /^\d+$/.test(p) && nsOf(p) === ns).map(Number).sort((a, b) => a - b)
 }
 

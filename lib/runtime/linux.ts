@@ -12,6 +12,11 @@ export const CAPABILITIES = [
   'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ] as const
 
+/** The names of the capabilities set in `mask` (a CapBnd-style bit mask), those cocker knows. */
+export function capabilityNames(mask: bigint): string[] {
+  return CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n)
+}
+
 /** RLIMIT_* numbers (asm-generic; the same on x86_64 and arm64). */
 export const RLIMITS: Record<string, number> = {
   RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,

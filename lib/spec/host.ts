@@ -1,5 +1,6 @@
 /** What the spec builder needs to know about the host, read in one place so the builder stays pure. */
 import { hostname } from 'node:os'
+import { CAPABILITIES, capabilityNames } from '../runtime/linux.js'
 import { readIfPresent } from '../sys/read.js'
 
 export interface HostFacts {
@@ -10,6 +11,12 @@ export interface HostFacts {
   /** /etc/hosts, for --network host. */
   hosts: string
   hostname: string
+  /**
+   * The capabilities a container can be given. As root, this process's bounding set: nothing
+   * outside it can be raised again (some hosts drop CAP_SYS_RESOURCE from root's). Rootless,
+   * every one the kernel knows: a new user namespace starts with all of them.
+   */
+  capabilities: string[]
 }
 
 const LIMIT_NAMES: Record<string, string> = {
@@ -45,8 +52,21 @@ function hostResolvConf(): string {
   return etc
 }
 
-export function readHostFacts(): HostFacts {
+/** The `CapBnd:` line of /proc/self/status as names; undefined when it cannot be read. */
+export function parseBoundingSet(status: string): string[] | undefined {
+  const hex = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1]
+  return hex === undefined ? undefined : capabilityNames(BigInt(`0x${hex}`))
+}
+
+function grantableCapabilities(rootless: boolean): string[] {
+  if (!rootless) return parseBoundingSet(readIfPresent('/proc/self/status') ?? '') ?? [...CAPABILITIES]
+  const last = Number(readIfPresent('/proc/sys/kernel/cap_last_cap'))
+  return Number.isInteger(last) ? CAPABILITIES.slice(0, last + 1) : [...CAPABILITIES]
+}
+
+export function readHostFacts(o: { rootless: boolean }): HostFacts {
   return {
+    capabilities: grantableCapabilities(o.rootless),
     hardLimits: parseProcLimits(readIfPresent('/proc/self/limits') ?? ''),
     resolvConf: hostResolvConf(),
     hosts: readIfPresent('/etc/hosts') ?? '',

@@ -72,7 +72,7 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
     : o.hostname ?? (hostNetwork ? input.host.hostname : input.hostname ?? input.containerId.slice(0, 12))
 
   const user = resolveUser(o.user ?? image.User ?? '', input.readFile)
-  const bounding = capabilities(o)
+  const bounding = capabilities(o, input.host.capabilities, warnings)
   const env = mergeEnv([`PATH=${DEFAULT_PATH}`, 'TERM=xterm', CONTAINER_ENV], image.Env, o.env)
   if (!hasEnv(env, 'HOME')) env.push(`HOME=${user.home}`)
   if (!hasEnv(env, 'HOSTNAME')) env.push(`HOSTNAME=${hostname}`)
@@ -84,7 +84,7 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
     env,
     cwd: path.posix.resolve('/', o.workdir ?? (image.WorkingDir || '/')),
     capabilities: processCapabilities(bounding, user.uid, o.capAdd),
-    rlimits: rlimits(o.ulimits, input.host.hardLimits),
+    rlimits: rlimits(o.ulimits, input.host, rootless),
     noNewPrivileges: o.noNewPrivileges,
   }
 
@@ -116,9 +116,16 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   return { spec, files, warnings }
 }
 
-/** The bounding set: podman's defaults, --cap-add, --cap-drop; everything when privileged. */
-function capabilities(o: RunOptions): string[] {
-  const all: string[] = [...CAPABILITIES]
+/**
+ * The bounding set: podman's defaults, --cap-add, --cap-drop; everything when privileged. As
+ * podman does, only what the host lets the container have (`grantable`); a capability named
+ * in --cap-add that is not gets a warning rather than a runtime that cannot start.
+ */
+function capabilities(o: RunOptions, grantable: readonly string[], warnings: string[]): string[] {
+  const all = CAPABILITIES.filter(c => grantable.includes(c))
+  for (const c of o.capAdd) {
+    if (c !== 'ALL' && !grantable.includes(c)) warnings.push(`--cap-add ${c}: not in the bounding set cocker runs with, so the container runs without it`)
+  }
   if (o.privileged || o.capAdd.includes('ALL')) {
     return o.capDrop.includes('ALL') ? [] : all.filter(c => !o.capDrop.includes(c))
   }
@@ -141,9 +148,20 @@ function processCapabilities(bounding: string[], uid: number, capAdd: string[]):
 /**
  * podman raises NOFILE and NPROC to 1048576. Asking for more than the hard limit needs
  * CAP_SYS_RESOURCE, which root lacks on some hosts (and rootless never has), so the default is
- * the caller's hard limit when that is lower. Limits given with --ulimit are passed as asked.
+ * the caller's hard limit when that is lower. Limits given with --ulimit are passed as asked,
+ * unless the runtime could only fail to set them.
  */
-function rlimits(ulimits: Rlimit[], hardLimits: Record<string, number>): Rlimit[] {
+function rlimits(ulimits: Rlimit[], host: HostFacts, rootless: boolean): Rlimit[] {
+  const { hardLimits } = host
+  if (rootless || !host.capabilities.includes('CAP_SYS_RESOURCE')) {
+    for (const u of ulimits) {
+      const hard = hardLimits[u.type]
+      if (hard === undefined || u.hard <= hard) continue
+      const name = u.type.slice('RLIMIT_'.length).toLowerCase()
+      throw new CockerError('INVALID_ARGUMENT', `--ulimit ${name}=${u.soft}:${u.hard}: the hard limit is above cocker's own, ${hard}, and raising it needs CAP_SYS_RESOURCE`,
+        { hint: `use at most ${name}=${Math.min(u.soft, hard)}:${hard}` })
+    }
+  }
   const out: Rlimit[] = []
   for (const type of ['RLIMIT_NOFILE', 'RLIMIT_NPROC']) {
     const hard = hardLimits[type]
@@ -183,17 +201,13 @@ function mounts(input: ContainerConfigInput, userdata: (name: string) => string)
   const o = input.options
   const rootless = input.rootless !== undefined
   const ro = o.privileged ? [] : ['ro']
-  // sysfs may only be mounted by the owner of the network namespace: without one of its own, a
-  // rootless container sees the host's, read-only (see runtime/spec-template.ts)
-  const sysfs: Mount = rootless && o.network.mode !== 'private'
-    ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-    : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] }
+  const sysfs: Mount = { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] }
   const cgroup: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup',
     options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', ...ro] }
   const etc = (name: string): Mount => ({ destination: `/etc/${name}`, type: 'bind', source: userdata(name),
     options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] })
   const defaults: Mount[] = [
-    ...systemMounts({ rootless, hostDev: o.privileged, sysfs, cgroup }),
+    ...systemMounts({ rootless, hostDev: o.privileged, sysfs, cgroup }).map(m => (rootless ? hostKernelFs(m, o) : m)),
     etc('hostname'), etc('hosts'), etc('resolv.conf'),
     ...(o.readOnly && o.readOnlyTmpfs
       ? READ_ONLY_TMPFS.map((d): Mount => ({ destination: d, type: 'tmpfs', source: 'tmpfs',
@@ -205,6 +219,19 @@ function mounts(input: ContainerConfigInput, userdata: (name: string) => string)
   // a mount lands on top of its parent's, so parents first; sort is stable for equal depths
   const depth = (m: Mount) => m.destination.split('/').filter(Boolean).length
   return [...defaults.filter(m => !taken.has(m.destination)), ...user.sort((a, b) => depth(a) - depth(b))]
+}
+
+/**
+ * proc, sysfs and mqueue may only be mounted by the user namespace that owns the pid, network
+ * or IPC namespace they show. A rootless container that shares one with the host (or joins
+ * one) gets the host's instead, bound: /sys read-only (see runtime/spec-template.ts).
+ */
+function hostKernelFs(m: Mount, o: RunOptions): Mount {
+  const shown: Record<string, NamespaceMode> = { '/proc': o.pid, '/sys': o.network, '/dev/mqueue': o.ipc }
+  const namespace = shown[m.destination]
+  if (namespace === undefined || namespace.mode === 'private') return m
+  const ro = m.destination === '/sys' ? ['ro'] : []
+  return { destination: m.destination, type: 'bind', source: m.destination, options: ['rbind', 'nosuid', 'noexec', 'nodev', ...ro] }
 }
 
 function toMount(m: MountRequest): Mount {

@@ -444,6 +444,17 @@ test('cgroup v1 mount as root: a tmpfs with one cgroupfs per hierarchy', () => {
   ])
 })
 
+test('cgroup v1 mount as root: the container\'s own cgroup is bound where it has one', () => {
+  const ctx = { ...ROOT, cgroupV1: { memory: '/sys/fs/cgroup/memory', 'name=systemd': '/sys/fs/cgroup/systemd' },
+    cgroupProcs: ['/sys/fs/cgroup/memory/cocker/c1/cgroup.procs', '/sys/fs/cgroup/unified/cocker/c1/cgroup.procs'] }
+  const base = MS.NOSUID | MS.NODEV | MS.NOEXEC
+  assert.equal(all(compile(runcSpec(), ctx).ops, 'mount').slice(-3), [
+    ['mount', 'tmpfs', '/sys/fs/cgroup', 'tmpfs', base, 0, 'mode=755'],
+    ['mount', '/sys/fs/cgroup/memory/cocker/c1', '/sys/fs/cgroup/memory', '', MS.BIND | base | MS.RDONLY, 0, ''],
+    ['mount', 'cgroup', '/sys/fs/cgroup/systemd', 'cgroup', base | MS.RDONLY, 0, 'none,name=systemd'],
+  ])
+})
+
 test('config devices: mknod with type bits and owner; a default of the same path is replaced', () => {
   const spec = runcSpec()
   spec.linux!.devices = [

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { hostsFile, resolvConf } from '../../../lib/spec/etc-files.js'
-import { parseProcLimits } from '../../../lib/spec/host.js'
+import { parseBoundingSet, parseProcLimits } from '../../../lib/spec/host.js'
 import { hasEnv, mergeEnv } from '../../../lib/spec/image-config.js'
 
 test('hosts: loopback names plus the hostname and the container name', () => {
@@ -27,6 +27,12 @@ test('parseProcLimits: hard limits by RLIMIT name, unlimited as Infinity', () =>
     'Max open files            1024                 20000                files     ',
   ].join('\n')
   assert.equal(parseProcLimits(text), { RLIMIT_CPU: Infinity, RLIMIT_NPROC: 96365, RLIMIT_NOFILE: 20000 })
+})
+
+test('parseBoundingSet: CapBnd as capability names', () => {
+  const status = 'CapPrm:\t000001fffeffffff\nCapBnd:\t0000000000000005\nCapAmb:\t0000000000000000\n'
+  assert.equal(parseBoundingSet(status), ['CAP_CHOWN', 'CAP_DAC_READ_SEARCH'])
+  assert.is(parseBoundingSet('Name:\tnode\n'), undefined)
 })
 
 test('mergeEnv: later layers win, keys keep their first place', () => {

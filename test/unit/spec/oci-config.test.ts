@@ -19,6 +19,7 @@ const HOST: HostFacts = {
   resolvConf: 'search example.org\nnameserver 127.0.0.53\n',
   hosts: '127.0.0.1 localhost\n10.0.0.5 builder\n',
   hostname: 'builder',
+  capabilities: [...CAPABILITIES],
 }
 const FILES: Record<string, string> = {
   '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nalice:x:1001:1002:Alice:/home/alice:/bin/sh\n',
@@ -180,6 +181,18 @@ test('capabilities: --cap-add, --cap-drop, ALL', () => {
   assert.equal(bounding({ capAdd: ['ALL'], capDrop: ['CAP_SYS_ADMIN'] }), CAPABILITIES.filter(c => c !== 'CAP_SYS_ADMIN'))
 })
 
+test('capabilities: only those the host can grant; a --cap-add it cannot is a warning', () => {
+  const host = { ...HOST, capabilities: CAPABILITIES.filter(c => c !== 'CAP_SYS_RESOURCE') }
+  const privileged = build({ privileged: true }, undefined, { host })
+  assert.equal(privileged.spec.process!.capabilities!.bounding, host.capabilities)
+  assert.equal(privileged.warnings, [])
+  const added = build({ capAdd: ['CAP_SYS_RESOURCE', 'CAP_NET_ADMIN'] }, undefined, { host })
+  const bounding = added.spec.process!.capabilities!.bounding!
+  assert.ok(bounding.includes('CAP_NET_ADMIN'))
+  assert.not.ok(bounding.includes('CAP_SYS_RESOURCE'))
+  assert.equal(added.warnings, ['--cap-add CAP_SYS_RESOURCE: not in the bounding set cocker runs with, so the container runs without it'])
+})
+
 test('capabilities: a non-root user gets only what --cap-add names, as ambient too', () => {
   assert.equal(spec({ user: 'alice' }).process!.capabilities!.effective, [])
   const caps = spec({ user: 'alice', capAdd: ['CAP_NET_BIND_SERVICE'] }).process!.capabilities!
@@ -246,6 +259,16 @@ test('rlimits: --ulimit replaces the default of its type and is passed as asked'
   ])
 })
 
+test('rlimits: a --ulimit above the caller\'s hard limit is refused when it cannot raise it', () => {
+  const ulimits = [{ type: 'RLIMIT_NOFILE', soft: 30000, hard: 30000 }]
+  const message = /^--ulimit nofile=30000:30000: the hard limit is above cocker's own, 20000, and raising it needs CAP_SYS_RESOURCE$/
+  throwsCode(() => build({ ulimits }, undefined, { rootless: ROOTLESS }), 'INVALID_ARGUMENT', message)
+  const host = { ...HOST, capabilities: CAPABILITIES.filter(c => c !== 'CAP_SYS_RESOURCE') }
+  throwsCode(() => build({ ulimits }, undefined, { host }), 'INVALID_ARGUMENT', message)
+  assert.equal(spec({ ulimits: [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 20000 }] }, undefined, { host }).process!.rlimits!.at(-1),
+    { type: 'RLIMIT_NOFILE', soft: 100, hard: 20000 })
+})
+
 // ---- namespaces, sysctls ----
 
 const nsTypes = (s: Spec) => s.linux!.namespaces!.map(n => n.path ? `${n.type}=${n.path}` : n.type)
@@ -267,6 +290,16 @@ test('rootless: the caller\'s maps; /sys is the host\'s, read-only, without a ne
   assert.not.ok(mount(s, '/dev/pts')!.options!.includes('gid=5'))
   const host = spec({ network: { mode: 'host' } }, undefined, { rootless: ROOTLESS })
   assert.equal(mount(host, '/sys'), { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] })
+})
+
+test('rootless: /proc and /dev/mqueue are the host\'s, bound, with the host\'s pid or IPC namespace', () => {
+  const s = spec({ pid: { mode: 'host' }, ipc: { mode: 'path', path: '/proc/1/ns/ipc' } }, undefined, { rootless: ROOTLESS })
+  assert.equal(mount(s, '/proc'), { destination: '/proc', type: 'bind', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev'] })
+  assert.equal(mount(s, '/dev/mqueue'), { destination: '/dev/mqueue', type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev'] })
+  assert.is(mount(s, '/sys')!.type, 'sysfs')
+  const root = spec({ pid: { mode: 'host' }, ipc: { mode: 'host' } })
+  assert.is(mount(root, '/proc')!.type, 'proc')
+  assert.is(mount(root, '/dev/mqueue')!.type, 'mqueue')
 })
 
 test('sysctls: ping_group_range with a private network; namespaced ones only', () => {

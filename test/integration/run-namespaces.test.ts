@@ -1,0 +1,66 @@
+// `cocker run`'s namespace flags, root and rootless: --network none|host, --uts, --ipc, --pid,
+// --hostname and --sysctl, checked inside the container against the namespace links in
+// /proc/self/ns (compared with the host's, this test process's), `hostname` and /proc/sys.
+import { readFileSync } from 'node:fs'
+import os from 'node:os'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { busyboxScenario, hostNamespace, runSh } from '../support/run-scenario.js'
+
+const TYPES = ['net', 'uts', 'ipc', 'pid'] as const
+const NS_SCRIPT = `for t in ${TYPES.join(' ')}; do echo "$t $(readlink /proc/self/ns/$t)"; done`
+
+/** The container's namespace links from NS_SCRIPT's output, by type. */
+function namespacesIn(stdout: string): Record<string, string> {
+  return Object.fromEntries(stdout.split('\n').filter(l => /^(net|uts|ipc|pid) /.test(l)).map(l => l.split(' ') as [string, string]))
+}
+
+busyboxScenario('by default every namespace is the container\'s own; --network none has only loopback', async mode => {
+  for (const flags of [[], ['--network', 'none']]) {
+    const r = await runSh(mode, flags, `${NS_SCRIPT}; ls /sys/class/net; echo $$`)
+    const ns = namespacesIn(r.stdout)
+    for (const t of TYPES) assert.is.not(ns[t], hostNamespace(t), `${t} namespace with ${flags.join(' ') || 'no flags'}`)
+    assert.match(r.stdout, /\nlo\n1\n$/, 'only loopback, and the shell is pid 1')
+  }
+})
+
+busyboxScenario('--network host, --uts host, --ipc host and --pid host join the host\'s namespaces', async mode => {
+  for (const t of TYPES) {
+    const flag = { net: '--network', uts: '--uts', ipc: '--ipc', pid: '--pid' }[t]
+    const ns = namespacesIn((await runSh(mode, [flag, 'host'], NS_SCRIPT)).stdout)
+    for (const other of TYPES) {
+      if (other === t) assert.is(ns[other], hostNamespace(other), `${flag} host: ${other}`)
+      else assert.is.not(ns[other], hostNamespace(other), `${flag} host: ${other} stays the container's`)
+    }
+  }
+  // the host's network devices, hostname and processes, not the container's
+  const r = await runSh(mode, ['--network', 'host', '--uts', 'host', '--pid', 'host'], 'hostname; ls /sys/class/net | wc -l; cat /proc/1/comm')
+  const [hostname, devices, init] = r.stdout.split('\n')
+  assert.is(hostname, os.hostname())
+  assert.ok(Number(devices) > 1, `more than loopback: ${r.stdout}`)
+  assert.is(init, readFileSync('/proc/1/comm', 'utf8').trim())
+})
+
+busyboxScenario('--hostname sets the UTS name, /etc/hostname and $HOSTNAME', async mode => {
+  const r = await runSh(mode, ['--hostname', 'flagged.example'], 'hostname; cat /proc/sys/kernel/hostname /etc/hostname; echo $HOSTNAME')
+  assert.is(r.stdout, 'flagged.example\n'.repeat(4))
+})
+
+busyboxScenario('--sysctl sets namespaced kernel parameters in the container only', async mode => {
+  const read = (key: string) => readFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, 'utf8')
+  const hostShmmax = read('kernel.shmmax')
+  const hostPing = read('net.ipv4.ping_group_range')
+  const r = await runSh(mode, ['--sysctl', 'kernel.shmmax=12345678', '--sysctl', 'net.ipv4.ping_group_range=100 200'],
+    'cat /proc/sys/kernel/shmmax /proc/sys/net/ipv4/ping_group_range')
+  assert.is(r.stdout, '12345678\n100\t200\n')
+  assert.is(read('kernel.shmmax'), hostShmmax)
+  assert.is(read('net.ipv4.ping_group_range'), hostPing)
+  // one the container's namespaces do not hold would change the host: refused before anything runs
+  for (const flags of [['--sysctl', 'vm.swappiness=1'], ['--network', 'host', '--sysctl', 'net.ipv4.ip_forward=1']]) {
+    const refused = await runSh(mode, flags, 'echo ran', { status: 125 })
+    assert.is(refused.stdout, '')
+    assert.match(refused.stderr, /^Error: --sysctl [^\n]+\n$/)
+  }
+})
+
+test.run()
