@@ -1,7 +1,7 @@
 /**
  * Image config + `run` options → OCI runtime config: podman's specgen, for what cocker runs.
  * Pure: everything it needs from the image's files or the host comes in through the input, and
- * the files it wants next to the container (hostname, hosts, resolv.conf) go out as data.
+ * the files it wants next to the container (hostname, hosts, resolv.conf, .containerenv) go out as data.
  */
 import path from 'node:path'
 import { CockerError } from '../errors.js'
@@ -88,19 +88,24 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
     noNewPrivileges: o.noNewPrivileges,
   }
 
-  const userdata = (name: string) => path.posix.join(input.userdataDir, name)
-  const files = [
-    { path: userdata('hostname'), content: `${hostname}\n` },
-    { path: userdata('hosts'), content: hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts }) },
-    { path: userdata('resolv.conf'), content: resolvConf(input.host.resolvConf, hostNetwork) },
+  // Podman's files, bound in from userdata: no resolv.conf without a network (Podman's
+  // --network none), and an empty /run/.containerenv, by which toolbox, distrobox and
+  // scripts tell that they run in a Podman container
+  const userdataFiles: [destination: string, content: string][] = [
+    ['/etc/hostname', `${hostname}\n`],
+    ['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })],
+    ...(o.network.mode === 'private' ? [] : [['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork)] as [string, string]]),
+    ['/run/.containerenv', ''],
   ]
+  const binds = userdataFiles.map(([destination]) => ({ destination, source: path.posix.join(input.userdataDir, path.posix.basename(destination)) }))
+  const files = userdataFiles.map(([, content], i) => ({ path: binds[i]!.source, content }))
 
   const spec: Spec = {
     ociVersion: '1.0.2',
     process: proc,
     root: { path: input.rootfs, ...(o.readOnly ? { readonly: true } : {}) },
     ...(hostUts ? {} : { hostname }),
-    mounts: mounts(input, userdata),
+    mounts: mounts(input, binds),
     annotations: { ...o.annotations, 'org.opencontainers.image.stopSignal': String(stopSignal(o, image.StopSignal, warnings)) },
     linux: {
       namespaces: namespaces(o, rootless, input.cgroupVersion === 'v2'),
@@ -179,7 +184,7 @@ function namespaces(o: RunOptions, rootless: boolean, cgroupns: boolean): Namesp
   return out
 }
 
-function mounts(input: ContainerConfigInput, userdata: (name: string) => string): Mount[] {
+function mounts(input: ContainerConfigInput, binds: { destination: string; source: string }[]): Mount[] {
   const o = input.options
   const rootless = input.rootless !== undefined
   const ro = o.privileged ? [] : ['ro']
@@ -190,15 +195,14 @@ function mounts(input: ContainerConfigInput, userdata: (name: string) => string)
     : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] }
   const cgroup: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup',
     options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', ...ro] }
-  const etc = (name: string): Mount => ({ destination: `/etc/${name}`, type: 'bind', source: userdata(name),
-    options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] })
   const defaults: Mount[] = [
     ...systemMounts({ rootless, hostDev: o.privileged, sysfs, cgroup }),
-    etc('hostname'), etc('hosts'), etc('resolv.conf'),
     ...(o.readOnly && o.readOnlyTmpfs
       ? READ_ONLY_TMPFS.map((d): Mount => ({ destination: d, type: 'tmpfs', source: 'tmpfs',
         options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] }))
       : []),
+    // after the tmpfs on /run, which would hide /run/.containerenv
+    ...binds.map((b): Mount => ({ ...b, type: 'bind', options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] })),
   ]
   const user = o.mounts.map(toMount)
   const taken = new Set(user.map(m => m.destination))

@@ -132,23 +132,30 @@ test('hostname: the id prefix, -h, or the host\'s with --network host or --uts h
 
 // ---- /etc files ----
 
-test('files: hostname, hosts and resolv.conf in userdataDir, bind-mounted', () => {
+test('files: hostname, hosts and an empty .containerenv in userdataDir, bind-mounted; no resolv.conf without a network', () => {
   const { spec: s, files } = build({ hostname: 'web' })
-  assert.equal(files.map(f => f.path), ['/run/cocker/c1/hostname', '/run/cocker/c1/hosts', '/run/cocker/c1/resolv.conf'])
+  assert.equal(files.map(f => f.path), ['/run/cocker/c1/hostname', '/run/cocker/c1/hosts', '/run/cocker/c1/.containerenv'])
   assert.is(files[0].content, 'web\n')
   assert.match(files[1].content, /^127\.0\.0\.1\tlocalhost/)
   assert.match(files[1].content, /127\.0\.1\.1\tweb c1\n$/)
-  // the host's only resolver is its own loopback: replaced by the public fallback, search kept
-  assert.is(files[2].content, 'search example.org\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n')
-  for (const name of ['hostname', 'hosts', 'resolv.conf']) {
-    assert.equal(mount(s, `/etc/${name}`), { destination: `/etc/${name}`, type: 'bind', source: `/run/cocker/c1/${name}`, options: ['bind', 'rprivate'] })
+  assert.is(files[2].content, '')
+  for (const [destination, name] of [['/etc/hostname', 'hostname'], ['/etc/hosts', 'hosts'], ['/run/.containerenv', '.containerenv']]) {
+    assert.equal(mount(s, destination), { destination, type: 'bind', source: `/run/cocker/c1/${name}`, options: ['bind', 'rprivate'] })
   }
+  assert.is(mount(s, '/etc/resolv.conf'), undefined)
 })
 
 test('files: --network host keeps the host\'s hosts and resolv.conf', () => {
-  const { files } = build({ network: { mode: 'host' } })
+  const { spec: s, files } = build({ network: { mode: 'host' } })
   assert.is(files[1].content, `${HOST.hosts}127.0.1.1\tbuilder c1\n`)
-  assert.is(files[2].content, HOST.resolvConf)
+  assert.equal(files[2], { path: '/run/cocker/c1/resolv.conf', content: HOST.resolvConf })
+  assert.equal(mount(s, '/etc/resolv.conf'), { destination: '/etc/resolv.conf', type: 'bind', source: '/run/cocker/c1/resolv.conf', options: ['bind', 'rprivate'] })
+})
+
+test('files: a joined network namespace gets a resolv.conf, the public fallback for a loopback-only host', () => {
+  const { files } = build({ network: { mode: 'path', path: '/run/netns/x' } })
+  // the host's only resolver is its own loopback: replaced by the public fallback, search kept
+  assert.equal(files[2], { path: '/run/cocker/c1/resolv.conf', content: 'search example.org\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n' })
 })
 
 // ---- read-only, privileged, capabilities ----
@@ -281,9 +288,11 @@ test('sysctls: ping_group_range with a private network; namespaced ones only', (
 
 // ---- mounts ----
 
-test('mounts: podman\'s kernel filesystems first, in order', () => {
-  assert.equal(spec().mounts!.map(m => m.destination), ['/proc', '/dev', '/sys', '/dev/pts', '/dev/mqueue', '/dev/shm',
-    '/sys/fs/cgroup', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf'])
+test('mounts: podman\'s kernel filesystems first, in order; the userdata files over --read-only\'s tmpfs', () => {
+  const kernel = ['/proc', '/dev', '/sys', '/dev/pts', '/dev/mqueue', '/dev/shm', '/sys/fs/cgroup']
+  assert.equal(spec().mounts!.map(m => m.destination), [...kernel, '/etc/hostname', '/etc/hosts', '/run/.containerenv'])
+  assert.equal(spec({ readOnly: true }).mounts!.map(m => m.destination),
+    [...kernel, '/run', '/tmp', '/var/tmp', '/etc/hostname', '/etc/hosts', '/run/.containerenv'])
 })
 
 test('mounts: volumes after the defaults, parents first; a volume replaces a default at its path', () => {
