@@ -17,23 +17,9 @@ import { hasFixtureInit, fixtureInitPath } from '../fixtures/init-bundle.js'
 import { cocker, cockerModeOrSkip, COCKER_MODES, loadBusybox, type CockerMode } from '../support/cocker-modes.js'
 import { FIXTURE_IMAGE } from '../support/image-fixture.js'
 import { cleanupPodman, podman, podmanOrSkip, type PodmanEnv } from '../support/podman.js'
+import { PODMAN_4_EXTRA_CAPABILITIES, PODMAN_MASKED_PATHS, PODMAN_READONLY_PATHS } from '../support/podman-defaults.js'
 import { skipUnless } from '../support/requires.js'
 import { stageForRootless } from '../support/rootless.js'
-
-/** Podman 4.3's masked and read-only paths (its config.json), probed in both containers. */
-const MASKED = ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
-  '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/fs/selinux', '/sys/dev/block']
-const READONLY = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
-
-/**
- * Podman 5 gives eleven capabilities; Podman 4.3 gave Docker's fourteen, the three more being
- * CAP_AUDIT_WRITE, CAP_MKNOD and CAP_NET_RAW. cocker gives Podman 5's set: Podman dropped them
- * (containers.conf default_capabilities, 2024) as unneeded by almost every image and each a
- * risk of its own: NET_RAW lets a container forge packets on its network (ping works without
- * it through net.ipv4.ping_group_range, which cocker sets as Podman does), MKNOD creates device
- * nodes the device cgroup then has to refuse, AUDIT_WRITE writes into the host's audit log.
- */
-const DROPPED_IN_PODMAN_5 = ['CAP_AUDIT_WRITE', 'CAP_MKNOD', 'CAP_NET_RAW']
 
 const STATUS_FIELDS = ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Seccomp_filters']
 
@@ -56,14 +42,14 @@ const PROBE = sh([
   'ls -ln /dev /dev/pts /dev/shm /dev/mqueue',
   'echo "## masked"',
   // a byte is enough to tell a masked file from a real one (/proc/kcore is as big as the address space)
-  `for p in ${MASKED.join(' ')}; do`,
+  `for p in ${PODMAN_MASKED_PATHS.join(' ')}; do`,
   '  if [ -d "$p" ]; then echo "$p: directory [$(ls -A "$p" | tr "\\n" " ")]"',
   '  elif [ -e "$p" ]; then echo "$p: file, $(head -c 1 "$p" | wc -c) bytes read"',
   '  else echo "$p: absent"; fi',
   'done',
   'echo "## readonly"',
   // opening for writing (and writing nothing) is the test: EROFS or not
-  `for p in ${READONLY.join(' ')}; do`,
+  `for p in ${PODMAN_READONLY_PATHS.join(' ')}; do`,
   '  f=$(find "$p" -type f 2>/dev/null | head -n 1)',
   '  if [ -z "$f" ]; then echo "$p: absent or empty"; continue; fi',
   '  err=$( (: > "$f") 2>&1 ) && echo "$p ($f): writable" || echo "$p ($f): ${err##*: }"',
@@ -159,14 +145,22 @@ function withoutRuntimeChoices(obs: Observations): Observations {
   return {
     ...obs,
     dev: obs.dev!.filter(l => !/ core -> \/proc\/kcore$/.test(l)),
-    mounts: obs.mounts!.map(l => (MASKED.includes(l.split(' ')[0]!) ? `${l.split(' ')[0]} masked` : l)),
+    mounts: obs.mounts!.map(l => (PODMAN_MASKED_PATHS.includes(l.split(' ')[0]!) ? `${l.split(' ')[0]} masked` : l)),
   }
 }
 
-/** What cocker should show, given what Podman showed: Podman's view with the named differences applied. */
+/**
+ * What cocker should show, given what Podman showed: Podman's view with the named difference
+ * applied. cocker gives Podman 5's eleven capabilities; Podman 4.3 gives Docker's fourteen, the
+ * three more being CAP_AUDIT_WRITE, CAP_MKNOD and CAP_NET_RAW. Podman 5 dropped them as unneeded
+ * by almost every image and each a risk of its own: NET_RAW lets a container forge packets on
+ * its network (ping works without it through net.ipv4.ping_group_range, which cocker sets as
+ * Podman does), MKNOD creates device nodes that the device cgroup then has to refuse,
+ * AUDIT_WRITE writes into the host's audit log.
+ */
 function expectedFromPodman(obs: Observations, podmanMajor: number): Observations {
   if (podmanMajor >= 5) return obs
-  const dropped = DROPPED_IN_PODMAN_5.reduce((m, c) => m | (1n << BigInt(CAPABILITIES.indexOf(c as never))), 0n)
+  const dropped = PODMAN_4_EXTRA_CAPABILITIES.reduce((m, c) => m | (1n << BigInt(CAPABILITIES.indexOf(c as never))), 0n)
   const status = obs.status!.map(l => {
     const m = /^(CapPrm|CapEff|CapBnd):(\s+)([0-9a-f]+)$/.exec(l)
     return m ? `${m[1]}:${m[2]}${(BigInt(`0x${m[3]}`) & ~dropped).toString(16).padStart(m[3]!.length, '0')}` : l

@@ -11,6 +11,7 @@ import type { ImageRunConfig } from '../../../lib/spec/image-config.js'
 import { buildContainerConfig, type ContainerConfig, type ContainerConfigInput } from '../../../lib/spec/oci-config.js'
 import { defaultRunOptions, type RunOptions } from '../../../lib/spec/run-options.js'
 import { throwsCode } from '../../support/assert.js'
+import { PODMAN_5_CAPABILITIES, PODMAN_MASKED_PATHS, PODMAN_READONLY_PATHS } from '../../support/podman-defaults.js'
 
 const ID = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
 const HOST: HostFacts = {
@@ -170,9 +171,7 @@ test('--read-only: read-only root, writable tmpfs on /run /tmp /var/tmp, read-on
 
 test('capabilities: Podman 5\'s eleven for root (containers.conf default_capabilities), in all three sets', () => {
   const caps = spec().process!.capabilities!
-  // Podman 4.3 also gave CAP_AUDIT_WRITE, CAP_MKNOD and CAP_NET_RAW (Docker's fourteen)
-  assert.equal(caps.bounding, ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
-    'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_SETFCAP'])
+  assert.equal(caps.bounding, PODMAN_5_CAPABILITIES)
   assert.equal(caps.effective, caps.bounding)
   assert.equal(caps.permitted, caps.bounding)
   assert.is(caps.ambient, undefined)
@@ -207,10 +206,8 @@ test('--privileged: every capability, no seccomp, no masked or read-only paths, 
 
 test('masked and read-only paths: podman\'s, with --security-opt mask and unmask', () => {
   const s = spec()
-  // what Podman 4.3 writes into config.json
-  assert.equal(s.linux!.maskedPaths, ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-    '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/fs/selinux', '/sys/dev/block'])
-  assert.equal(s.linux!.readonlyPaths, ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'])
+  assert.equal(s.linux!.maskedPaths, PODMAN_MASKED_PATHS)
+  assert.equal(s.linux!.readonlyPaths, PODMAN_READONLY_PATHS)
   const changed = spec({ mask: ['/proc/cpuinfo'], unmask: ['/proc/kcore', '/proc/sys'] }).linux!
   assert.ok(changed.maskedPaths!.includes('/proc/cpuinfo'))
   assert.not.ok(changed.maskedPaths!.includes('/proc/kcore'))
