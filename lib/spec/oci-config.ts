@@ -8,7 +8,7 @@ import { CockerError } from '../errors.js'
 import { CAPABILITIES, signalNumber } from '../runtime/linux.js'
 import type { IdMapping, Mount, Namespace, NamespaceType, Process, Resources, Rlimit, Spec } from '../runtime/oci-spec.js'
 import {
-  CONTAINER_ENV, DEFAULT_CAPABILITIES, MASKED_PATHS, NETNS_SYSCTLS, READ_ONLY_TMPFS, READONLY_PATHS, RLIMIT_DEFAULT,
+  CONTAINER_ENV, DEFAULT_CAPABILITIES, MASKED_PATHS, NETNS_SYSCTLS, PIDS_LIMIT, READ_ONLY_TMPFS, READONLY_PATHS, RLIMIT_DEFAULT,
   systemMounts,
 } from './defaults.js'
 import { hostsFile, resolvConf } from './etc-files.js'
@@ -262,8 +262,11 @@ function resources(o: RunOptions, rootless: boolean): { resources?: Resources } 
     throw new CockerError('INVALID_ARGUMENT', 'resource limits need cgroups, and --cgroups disabled turns them off',
       { hint: 'drop --cgroups disabled, or the --memory, --cpus and --pids-limit options' })
   }
-  // the device cgroup is root's to set: deny all, the runtime then allows the default devices
-  if (!rootless && o.cgroups !== 'disabled') r.devices = [{ allow: o.privileged, access: 'rwm' }]
+  if (!rootless && o.cgroups !== 'disabled') {
+    if (o.pidsLimit === undefined) r.pids = { limit: PIDS_LIMIT }
+    // the device cgroup is root's to set: deny all, the runtime then allows the default devices
+    r.devices = [{ allow: o.privileged, access: 'rwm' }]
+  }
   return Object.keys(r).length ? { resources: r } : {}
 }
 

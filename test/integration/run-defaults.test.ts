@@ -38,6 +38,10 @@ const PROBE = sh([
   '  { for (s = 7; $s != "-"; s++); if ($(s + 1) != "cgroup") next',
   '    n = split($(s + 3), o, ","); mine = "?"; for (i = 1; i <= n; i++) if (o[i] in own) mine = own[o[i]]',
   `    print $5 ": " ($4 == mine ? "its own cgroup" : "cgroup " $4 ", its own is " mine) }' /proc/self/cgroup /proc/self/mountinfo`,
+  'echo "## pids"',
+  // Podman's pids_limit, where the container has a pids cgroup of its own (v1, or v2)
+  'f=$(ls /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null | head -n 1)',
+  'if [ -n "$f" ]; then echo "pids.max: $(cat "$f")"; else echo "pids.max: no such file"; fi',
   'echo "## dev"',
   'ls -ln /dev /dev/pts /dev/shm /dev/mqueue',
   'echo "## masked"',
@@ -55,7 +59,7 @@ const PROBE = sh([
   '  err=$( (: > "$f") 2>&1 ) && echo "$p ($f): writable" || echo "$p ($f): ${err##*: }"',
   'done',
 ])
-const SECTIONS = ['status', 'mounts', 'cgroups', 'dev', 'masked', 'readonly']
+const SECTIONS = ['status', 'mounts', 'cgroups', 'pids', 'dev', 'masked', 'readonly']
 
 /** fixture-init's harmless syscall probes (c/tests/fixture-init.c): "ok" or "errno=N" each. */
 const SYSCALLS = ['mkdir', 'chmod', 'chown', 'mknod', 'mount', 'unshare', 'sethostname', 'chroot', 'reboot', 'swapon', 'add_key',
@@ -209,7 +213,7 @@ function pairTest(title: string, body: (pair: Pair) => Promise<void>, needsFixtu
   }
 }
 
-pairTest('the default container: capabilities, mounts, cgroups, /dev, masked and read-only paths as Podman\'s', async pair => {
+pairTest('the default container: capabilities, mounts, cgroups, pids limit, /dev, masked and read-only paths as Podman\'s', async pair => {
   const [theirs, ours] = await runBoth(pair, [], ['sh', '-c', PROBE])
   const expected = expectedFromPodman(withoutRuntimeChoices(parse(theirs, SECTIONS)), pair.podmanMajor)
   const actual = withoutRuntimeChoices(parse(ours, SECTIONS))
@@ -217,6 +221,7 @@ pairTest('the default container: capabilities, mounts, cgroups, /dev, masked and
     ['/proc/self/status (Cap*, NoNewPrivs, Seccomp)', expected.status!.map(capNames), actual.status!.map(capNames)],
     ['the mount table', expected.mounts, actual.mounts],
     ['what the cgroup mounts show', expected.cgroups, actual.cgroups],
+    ['the pids limit', expected.pids, actual.pids],
     ['/dev', expected.dev, actual.dev],
     ['masked paths (what reading them shows)', expected.masked, actual.masked],
     ['read-only paths (what opening a file in them for writing gives)', expected.readonly, actual.readonly],

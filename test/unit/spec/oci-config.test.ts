@@ -324,6 +324,13 @@ test('resources: memory, cpus, pids; the device cgroup as root only', () => {
   assert.is(spec({ cgroups: 'disabled' }).linux!.resources, undefined)
 })
 
+test('resources: Podman\'s pids_limit of 2048 by default, as root; none rootless, unlimited with --pids-limit -1', () => {
+  assert.equal(spec().linux!.resources, { pids: { limit: 2048 }, devices: [{ allow: false, access: 'rwm' }] })
+  assert.equal(spec({ privileged: true }).linux!.resources!.pids, { limit: 2048 })
+  assert.is(spec({ pidsLimit: 0 }).linux!.resources!.pids, undefined)
+  assert.is(spec({}, undefined, { rootless: ROOTLESS }).linux!.resources, undefined)
+})
+
 test('annotations: the user\'s plus the stop signal (option, image, SIGTERM)', () => {
   assert.equal(spec({ annotations: { a: 'b' } }).annotations, { a: 'b', 'org.opencontainers.image.stopSignal': '15' })
   assert.is(spec({}, { Cmd: ['sh'], StopSignal: 'SIGQUIT' }).annotations!['org.opencontainers.image.stopSignal'], '3')
