@@ -7,8 +7,9 @@
 // Podman calls none), and Podman's default network would differ in ways that are not
 // defaults of the container (interfaces, /etc/hosts entries).
 //
-// Outputs are normalized only where a difference is incidental (ids, sources, sizes), and
-// the differences cocker has on purpose are named below, each with its reason.
+// Outputs are normalized only where a difference is incidental (ids, sources, sizes) or is
+// crun's own choice rather than Podman's (crunNormalized: cocker's runtime does as runc does),
+// and the difference cocker has on purpose, the capability set, is named below with its reason.
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -16,6 +17,7 @@ import { CAPABILITIES } from '../../lib/runtime/linux.js'
 import { hasFixtureInit, fixtureInitPath } from '../fixtures/init-bundle.js'
 import { cocker, cockerModeOrSkip, COCKER_MODES, loadBusybox, type CockerMode } from '../support/cocker-modes.js'
 import { FIXTURE_IMAGE } from '../support/image-fixture.js'
+import { crunNormalized, devLine, parseSections, type Observations } from '../support/observations.js'
 import { cleanupPodman, podman, podmanOrSkip, type PodmanEnv } from '../support/podman.js'
 import { PODMAN_4_EXTRA_CAPABILITIES, PODMAN_MASKED_PATHS, PODMAN_READONLY_PATHS } from '../support/podman-defaults.js'
 import { skipUnless } from '../support/requires.js'
@@ -66,16 +68,6 @@ const SYSCALLS = ['mkdir', 'chmod', 'chown', 'mknod', 'mount', 'unshare', 'setho
   'keyctl', 'personality']
 const SYSCALL_PROBE = sh(SYSCALLS.map(s => `echo "${s}: $(/fixture-init syscall ${s})"`))
 
-type Observations = Record<string, string[]>
-
-/** `ls -ln` lines as "MODE UID:GID [MAJOR,MINOR] NAME": no sizes, dates or link counts. */
-function devLine(line: string): string {
-  const f = line.trim().split(/\s+/)
-  if (f.length < 8 || !/^[-dlcbps]/.test(f[0]!)) return line.trim()
-  const device = /^[cb]/.test(f[0]!)
-  return `${f[0]} ${f[2]}:${f[3]}${device ? ` ${f[4]}${f[5]}` : ''} ${f.slice(device ? 9 : 8).join(' ')}`
-}
-
 /**
  * A mountinfo line as "MOUNTPOINT FSTYPE OPTIONS", OPTIONS the per-mount ones that decide what
  * a process may do there (ro/rw, nosuid, nodev, noexec); ids, sources and superblock options
@@ -89,14 +81,7 @@ function mountLine(line: string): string {
 }
 
 function parse(stdout: string, sections: string[]): Observations {
-  const obs: Observations = {}
-  let section = ''
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith('## ')) section = line.slice(3)
-    else if (section && line !== '' && !/^total \d+$/.test(line)) {
-      (obs[section] ??= []).push(section === 'dev' ? devLine(line) : section === 'mounts' ? mountLine(line) : line)
-    }
-  }
+  const obs = parseSections(stdout, { dev: devLine, mounts: mountLine })
   // masks, read-only binds and cgroup hierarchies are mounted in a different order by each
   // runtime; the set is what counts
   obs.mounts?.sort()
@@ -135,22 +120,6 @@ function lineDiff(what: string, podmanLines: string[] = [], cockerLines: string[
 function sameLines(...comparisons: [what: string, podmanLines: string[] | undefined, cockerLines: string[] | undefined][]): void {
   const diffs = comparisons.map(c => lineDiff(...c)).filter(d => d !== undefined)
   if (diffs.length) assert.unreachable(diffs.join('\n\n'))
-}
-
-/**
- * Where Podman's runtime, crun, differs from runc, whom cocker's runtime follows (see
- * runtime-interop.test.ts): these are no defaults of Podman, so they are taken out of both:
- * - crun makes /dev/core -> /proc/kcore even where the kernel has no /proc/kcore;
- * - crun masks a file with a read-only bind of the host's /dev/null, runc (and cocker) with
- *   the container's own /dev/null: that the path is masked counts, and the masked section
- *   shows what reading it gives.
- */
-function withoutRuntimeChoices(obs: Observations): Observations {
-  return {
-    ...obs,
-    dev: obs.dev!.filter(l => !/ core -> \/proc\/kcore$/.test(l)),
-    mounts: obs.mounts!.map(l => (PODMAN_MASKED_PATHS.includes(l.split(' ')[0]!) ? `${l.split(' ')[0]} masked` : l)),
-  }
 }
 
 /**
@@ -215,8 +184,8 @@ function pairTest(title: string, body: (pair: Pair) => Promise<void>, needsFixtu
 
 pairTest('the default container: capabilities, mounts, cgroups, pids limit, /dev, masked and read-only paths as Podman\'s', async pair => {
   const [theirs, ours] = await runBoth(pair, [], ['sh', '-c', PROBE])
-  const expected = expectedFromPodman(withoutRuntimeChoices(parse(theirs, SECTIONS)), pair.podmanMajor)
-  const actual = withoutRuntimeChoices(parse(ours, SECTIONS))
+  const expected = expectedFromPodman(crunNormalized(parse(theirs, SECTIONS), PODMAN_MASKED_PATHS), pair.podmanMajor)
+  const actual = crunNormalized(parse(ours, SECTIONS), PODMAN_MASKED_PATHS)
   sameLines(
     ['/proc/self/status (Cap*, NoNewPrivs, Seccomp)', expected.status!.map(capNames), actual.status!.map(capNames)],
     ['the mount table', expected.mounts, actual.mounts],
