@@ -88,8 +88,8 @@ export function resolveHierarchies(layout: CgroupLayout, path: string, selfCgrou
 /**
  * Each v1 hierarchy (its mount point) -> the directory a container sees there, as runc and crun
  * bind it: its own cgroup (the dir of one of the cgroup.procs files it `joined`), else the one it
- * inherits from us (a named hierarchy like name=systemd, rootless, --cgroups disabled). Never
- * the hierarchy's root, which would show the host's whole tree.
+ * inherits from us (a named hierarchy like name=systemd, rootless, --cgroups disabled); not a
+ * fresh mount of the hierarchy, which would show the host's whole tree.
  */
 export function v1Views(layout: CgroupLayout, joined: string[],
   selfCgroup: () => string = () => readHostFile('/proc/self/cgroup') ?? ''): Record<string, string> {

@@ -146,8 +146,9 @@ function cgroupMountOps(m: Mount, ctx: PlanContext, readonly: boolean): Op[] {
     // per hierarchy, so that it sees its own limits and not the host's tree; rootless cannot
     // write the host's cgroups, so it gets them read-only whatever was asked
     const ro = readonly || ctx.rootless ? MS.RDONLY : 0
-    return [['mount', 'tmpfs', m.destination, 'tmpfs', base, 0, 'mode=755'],
-      ...v1.map(([mount, dir]): Op => ['mount', dir, path.posix.join(m.destination, path.basename(mount)), '', MS.BIND | base | ro, 0, ''])]
+    const binds = v1.map(([mount, dir]): Op =>
+      ['mount', dir, path.posix.join(m.destination, path.basename(mount)), '', MS.BIND | base | ro, 0, ''])
+    return [['mount', 'tmpfs', m.destination, 'tmpfs', base, 0, 'mode=755'], ...binds]
   }
   // rootless cannot mount cgroupfs for controllers it does not own: show the host's tree read-only
   if (ctx.rootless) return [['mount', '/sys/fs/cgroup', m.destination, '', MS.BIND | MS.REC | MS.RDONLY | base, 0, '']]

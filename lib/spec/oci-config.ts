@@ -94,18 +94,18 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   const userdataFiles: [destination: string, content: string][] = [
     ['/etc/hostname', `${hostname}\n`],
     ['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })],
-    ...(o.network.mode === 'private' ? [] : [['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork)] as [string, string]]),
-    ['/run/.containerenv', ''],
   ]
-  const binds = userdataFiles.map(([destination]) => ({ destination, source: path.posix.join(input.userdataDir, path.posix.basename(destination)) }))
-  const files = userdataFiles.map(([, content], i) => ({ path: binds[i]!.source, content }))
+  if (o.network.mode !== 'private') userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork)])
+  userdataFiles.push(['/run/.containerenv', ''])
+  const userdata = (destination: string) => path.posix.join(input.userdataDir, path.posix.basename(destination))
+  const files = userdataFiles.map(([destination, content]) => ({ path: userdata(destination), content }))
 
   const spec: Spec = {
     ociVersion: '1.0.2',
     process: proc,
     root: { path: input.rootfs, ...(o.readOnly ? { readonly: true } : {}) },
     ...(hostUts ? {} : { hostname }),
-    mounts: mounts(input, binds),
+    mounts: mounts(input, userdataFiles.map(([destination]) => ({ destination, source: userdata(destination) }))),
     annotations: { ...o.annotations, 'org.opencontainers.image.stopSignal': String(stopSignal(o, image.StopSignal, warnings)) },
     linux: {
       namespaces: namespaces(o, rootless, input.cgroupVersion === 'v2'),

@@ -81,7 +81,7 @@ test('a relative path needs our entry in /proc/self/cgroup', () => {
   assert.is(throwsCode(() => resolveHierarchies(HYBRID, 'x', () => '0::/\n'), 'CGROUP_FAILED').message, 'cgroup: /proc/self/cgroup has no entry for cpu')
 })
 
-test('v1Views: the container\'s own cgroup where it joined one, ours elsewhere, never a hierarchy\'s root above us', () => {
+test('v1Views: the container\'s own cgroup where it joined one, else ours', () => {
   const joined = [`${C}/cpu,cpuacct/cocker/abc/cgroup.procs`, `${C}/memory/cocker/abc/cgroup.procs`, `${C}/unified/cocker/abc/cgroup.procs`]
   assert.equal(v1Views(HYBRID, joined, self), {
     [`${C}/cpu,cpuacct`]: `${C}/cpu,cpuacct/cocker/abc`,

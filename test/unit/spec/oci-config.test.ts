@@ -149,7 +149,8 @@ test('files: --network host keeps the host\'s hosts and resolv.conf', () => {
   const { spec: s, files } = build({ network: { mode: 'host' } })
   assert.is(files[1].content, `${HOST.hosts}127.0.1.1\tbuilder c1\n`)
   assert.equal(files[2], { path: '/run/cocker/c1/resolv.conf', content: HOST.resolvConf })
-  assert.equal(mount(s, '/etc/resolv.conf'), { destination: '/etc/resolv.conf', type: 'bind', source: '/run/cocker/c1/resolv.conf', options: ['bind', 'rprivate'] })
+  assert.equal(mount(s, '/etc/resolv.conf'),
+    { destination: '/etc/resolv.conf', type: 'bind', source: '/run/cocker/c1/resolv.conf', options: ['bind', 'rprivate'] })
 })
 
 test('files: a joined network namespace gets a resolv.conf, the public fallback for a loopback-only host', () => {
