@@ -226,6 +226,7 @@ static int cmd_rlimit(const char *name)
  * tells whether seccomp or a missing capability stopped it:
  * reboot with a bad magic is EPERM without CAP_SYS_BOOT and EINVAL with it;
  * swapon(NULL) is EPERM without CAP_SYS_ADMIN and EFAULT with it;
+ * add_key without a type is EFAULT, unless a filter refuses it first;
  * sethostname and chroot reuse the current values.
  */
 static int probe_syscall(const char *name, const char *path)
@@ -290,6 +291,8 @@ static int probe_syscall(const char *name, const char *path)
 	if (!strcmp(name, "keyctl"))
 		/* KEYCTL_GET_KEYRING_ID of the session keyring, without creating it. */
 		return (int)syscall(SYS_keyctl, 0, -3, 0);
+	if (!strcmp(name, "add_key"))
+		return (int)syscall(SYS_add_key, NULL, NULL, NULL, 0, 0);
 	if (!strcmp(name, "personality"))
 		return personality(0xffffffff) < 0 ? -1 : 0;
 	errno = 0;

@@ -1,5 +1,6 @@
 import { posix } from 'node:path'
 import { CockerError } from '../errors.js'
+import { readHostFile } from './host.js'
 import { parseSelfCgroup, type CgroupLayout } from './layout.js'
 
 /** One mounted hierarchy and the container's directory in it. */
@@ -82,4 +83,29 @@ export function resolveHierarchies(layout: CgroupLayout, path: string, selfCgrou
     if (inner === '') throw invalid(`linux.cgroupsPath: ${JSON.stringify(path)} is the root cgroup of ${h.mount}`)
     return { ...h, dir: `${h.mount}${inner}` }
   })
+}
+
+/**
+ * Each v1 hierarchy (its mount point) -> the directory a container sees there, as runc and crun
+ * bind it: its own cgroup (the dir of one of the cgroup.procs files it `joined`), else the one it
+ * inherits from us (a named hierarchy like name=systemd, rootless, --cgroups disabled); not a
+ * fresh mount of the hierarchy, which would show the host's whole tree.
+ */
+export function v1Views(layout: CgroupLayout, joined: string[],
+  selfCgroup: () => string = () => readHostFile('/proc/self/cgroup') ?? ''): Record<string, string> {
+  const views: Record<string, string> = {}
+  let self: Record<string, string> | undefined
+  for (const [ctrl, mount] of Object.entries(layout.v1)) {
+    if (mount in views) continue
+    const own = joined.map(p => posix.dirname(p)).find(d => d === mount || d.startsWith(`${mount}/`))
+    if (own) {
+      views[mount] = own
+      continue
+    }
+    self ??= parseSelfCgroup(selfCgroup())
+    // Our path is from the hierarchy root; the mount may show only a subtree of it.
+    const rel = posix.relative(layout.roots?.[mount] ?? '/', self[ctrl] ?? '/')
+    views[mount] = rel && !rel.startsWith('..') ? `${mount}/${rel}` : mount
+  }
+  return views
 }

@@ -5,7 +5,7 @@
  *   upper/     what the container writes         work/   overlay's scratch dir
  *   merged/    the mount point: the bundle's root.path
  *   userdata/  the bundle (config.json) and the files bind-mounted into the
- *              container: hostname, hosts, resolv.conf
+ *              container: hostname, hosts, resolv.conf, .containerenv
  *   creator    "PID STARTTIME" of the `cocker run` that owns the dir: when that process is
  *              gone and the dir is not, it was killed, and `system check` removes the dir
  *   image      the image's ID: `rmi` refuses an image a running container stands on

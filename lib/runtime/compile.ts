@@ -31,7 +31,7 @@ export interface PlanContext {
   deviceFilter?: { dir: string; program: Buffer }
   /** The compiled seccomp program and its SECCOMP_FILTER_FLAG bits. */
   seccomp?: { program: Buffer; flags: number }
-  /** Where the v1 controllers are mounted (name → mount point), for a "cgroup" mount; empty on v2. */
+  /** For a "cgroup" mount on v1: each hierarchy's mount point → the host dir the container sees there (v1Views); empty on v2. */
   cgroupV1?: Record<string, string>
   /** Whether stage 1 must stop for TS's hooks (prestart, createRuntime) and to learn the state. */
   hooks?: boolean
@@ -139,23 +139,20 @@ function namespaceOps(spec: Spec, ctx: PlanContext, idmap: IdmapMethod): Op[] {
 }
 
 function cgroupMountOps(m: Mount, ctx: PlanContext, readonly: boolean): Op[] {
-  const ro = readonly ? MS.RDONLY : 0
   const base = MS.NOSUID | MS.NODEV | MS.NOEXEC
-  const controllers = Object.entries(ctx.cgroupV1 ?? {})
+  const v1 = Object.entries(ctx.cgroupV1 ?? {})
+  if (v1.length) {
+    // v1, as runc and crun lay it out: a tmpfs holding a bind of the container's own cgroup
+    // per hierarchy, so that it sees its own limits and not the host's tree; rootless cannot
+    // write the host's cgroups, so it gets them read-only whatever was asked
+    const ro = readonly || ctx.rootless ? MS.RDONLY : 0
+    const binds = v1.map(([mount, dir]): Op =>
+      ['mount', dir, path.posix.join(m.destination, path.basename(mount)), '', MS.BIND | base | ro, 0, ''])
+    return [['mount', 'tmpfs', m.destination, 'tmpfs', base, 0, 'mode=755'], ...binds]
+  }
   // rootless cannot mount cgroupfs for controllers it does not own: show the host's tree read-only
   if (ctx.rootless) return [['mount', '/sys/fs/cgroup', m.destination, '', MS.BIND | MS.REC | MS.RDONLY | base, 0, '']]
-  if (!controllers.length) return [['mount', 'cgroup2', m.destination, 'cgroup2', base | ro, 0, '']]
-  // v1: a tmpfs holding one dir per hierarchy, as runc lays it out. Without a cgroup namespace
-  // a cgroupfs mount would show the hierarchy's root: where the container has a cgroup of its
-  // own, that is bound instead, so that it sees its own limits where programs look for them.
-  const ops: Op[] = [['mount', 'tmpfs', m.destination, 'tmpfs', base, 0, 'mode=755']]
-  for (const [name, mountpoint] of controllers) {
-    const target = path.posix.join(m.destination, path.basename(mountpoint))
-    const own = ctx.cgroupProcs?.map(p => path.posix.dirname(p)).find(d => d.startsWith(`${mountpoint}/`))
-    if (own) ops.push(['mount', own, target, '', MS.BIND | base | ro, 0, ''])
-    else ops.push(['mount', 'cgroup', target, 'cgroup', base | ro, 0, name.startsWith('name=') ? `none,${name}` : name])
-  }
-  return ops
+  return [['mount', 'cgroup2', m.destination, 'cgroup2', base | (readonly ? MS.RDONLY : 0), 0, '']]
 }
 
 function mountOps(spec: Spec, ctx: PlanContext): Op[] {
@@ -189,8 +186,9 @@ function deviceOps(spec: Spec, inUserns: boolean): Op[] {
     if (seen.has(d.path)) continue
     seen.add(d.path)
     if (inUserns) {
-      // mknod is not allowed in a user namespace: bind the host's node instead (runc does the same)
-      ops.unshift(['mount', d.path, d.path, '', MS.BIND, 0, ''])
+      // mknod is not allowed in a user namespace: bind the host's node instead (runc does the
+      // same), nosuid and noexec as the /dev tmpfs it replaces a node of (crun does the same)
+      ops.unshift(['mount', d.path, d.path, '', MS.BIND | MS.NOSUID | MS.NOEXEC, 0, ''])
     } else {
       const mode = (DEVICE_TYPE_BITS[d.type] ?? 0) | ((d.fileMode ?? 0o666) & 0o7777)
       ops.unshift(['mknod', d.path, mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0])

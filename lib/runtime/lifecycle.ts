@@ -9,7 +9,7 @@ import { constants as fsc, existsSync, mkdirSync, openSync, readFileSync, readdi
 import { Socket } from 'node:net'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
-import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, isFrozen, listPids, planCgroup, removeCgroup } from '../cgroups/index.js'
+import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, isFrozen, listPids, planCgroup, removeCgroup, v1Views } from '../cgroups/index.js'
 import { mapIdsExternally } from '../rootless/idmap.js'
 import { compilePlan, processOps, withDeviceRules, type PlanContext } from './compile.js'
 import { helperError, runHelper, type HelperOptions } from './helper.js'
@@ -126,7 +126,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
     const plan = compilePlan(spec, {
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
       fifo: fifoPath(ctx.root, o.id), consoleSocket: o.consoleSocket, noPivot: o.noPivot, preserveFds: o.preserveFds,
-      cgroupProcs: cgroups.procs, deviceFilter: cgroups.deviceFilter, seccomp, cgroupV1: layout.version === 'v2' ? {} : layout.v1,
+      cgroupProcs: cgroups.procs, deviceFilter: cgroups.deviceFilter, seccomp, cgroupV1: layout.version === 'v2' ? {} : v1Views(layout, cgroups.procs),
       rootfsOverlay: o.rootfsOverlay,
       hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })

@@ -25,6 +25,13 @@ export const CONTAINER_ENV = 'container=podman'
 export const RLIMIT_DEFAULT = 1048576
 
 /**
+ * containers.conf `pids_limit`: a fork bomb in a container stops at this many tasks. Only where
+ * the container gets a cgroup of its own (root), as with Podman, which skips it where cgroups
+ * cannot be delegated.
+ */
+export const PIDS_LIMIT = 2048
+
+/**
  * containers.conf `default_sysctls`: lets any process in a container with its own network
  * namespace open ICMP echo sockets, so ping works without CAP_NET_RAW.
  */

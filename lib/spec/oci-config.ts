@@ -1,14 +1,14 @@
 /**
  * Image config + `run` options → OCI runtime config: podman's specgen, for what cocker runs.
  * Pure: everything it needs from the image's files or the host comes in through the input, and
- * the files it wants next to the container (hostname, hosts, resolv.conf) go out as data.
+ * the files it wants next to the container (hostname, hosts, resolv.conf, .containerenv) go out as data.
  */
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { CAPABILITIES, signalNumber } from '../runtime/linux.js'
 import type { IdMapping, Mount, Namespace, NamespaceType, Process, Resources, Rlimit, Spec } from '../runtime/oci-spec.js'
 import {
-  CONTAINER_ENV, DEFAULT_CAPABILITIES, MASKED_PATHS, NETNS_SYSCTLS, READ_ONLY_TMPFS, READONLY_PATHS, RLIMIT_DEFAULT,
+  CONTAINER_ENV, DEFAULT_CAPABILITIES, MASKED_PATHS, NETNS_SYSCTLS, PIDS_LIMIT, READ_ONLY_TMPFS, READONLY_PATHS, RLIMIT_DEFAULT,
   systemMounts,
 } from './defaults.js'
 import { hostsFile, resolvConf } from './etc-files.js'
@@ -88,19 +88,24 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
     noNewPrivileges: o.noNewPrivileges,
   }
 
-  const userdata = (name: string) => path.posix.join(input.userdataDir, name)
-  const files = [
-    { path: userdata('hostname'), content: `${hostname}\n` },
-    { path: userdata('hosts'), content: hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts }) },
-    { path: userdata('resolv.conf'), content: resolvConf(input.host.resolvConf, hostNetwork) },
+  // Podman's files, bound in from userdata: no resolv.conf without a network (Podman's
+  // --network none), and an empty /run/.containerenv, by which toolbox, distrobox and
+  // scripts tell that they run in a Podman container
+  const userdataFiles: [destination: string, content: string][] = [
+    ['/etc/hostname', `${hostname}\n`],
+    ['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })],
   ]
+  if (o.network.mode !== 'private') userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork)])
+  userdataFiles.push(['/run/.containerenv', ''])
+  const userdata = (destination: string) => path.posix.join(input.userdataDir, path.posix.basename(destination))
+  const files = userdataFiles.map(([destination, content]) => ({ path: userdata(destination), content }))
 
   const spec: Spec = {
     ociVersion: '1.0.2',
     process: proc,
     root: { path: input.rootfs, ...(o.readOnly ? { readonly: true } : {}) },
     ...(hostUts ? {} : { hostname }),
-    mounts: mounts(input, userdata),
+    mounts: mounts(input, userdataFiles.map(([destination]) => ({ destination, source: userdata(destination) }))),
     annotations: { ...o.annotations, 'org.opencontainers.image.stopSignal': String(stopSignal(o, image.StopSignal, warnings)) },
     linux: {
       namespaces: namespaces(o, rootless, input.cgroupVersion === 'v2'),
@@ -197,22 +202,21 @@ function namespaces(o: RunOptions, rootless: boolean, cgroupns: boolean): Namesp
   return out
 }
 
-function mounts(input: ContainerConfigInput, userdata: (name: string) => string): Mount[] {
+function mounts(input: ContainerConfigInput, binds: { destination: string; source: string }[]): Mount[] {
   const o = input.options
   const rootless = input.rootless !== undefined
   const ro = o.privileged ? [] : ['ro']
   const sysfs: Mount = { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] }
   const cgroup: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup',
     options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', ...ro] }
-  const etc = (name: string): Mount => ({ destination: `/etc/${name}`, type: 'bind', source: userdata(name),
-    options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] })
   const defaults: Mount[] = [
     ...systemMounts({ rootless, hostDev: o.privileged, sysfs, cgroup }).map(m => (rootless ? hostKernelFs(m, o) : m)),
-    etc('hostname'), etc('hosts'), etc('resolv.conf'),
     ...(o.readOnly && o.readOnlyTmpfs
       ? READ_ONLY_TMPFS.map((d): Mount => ({ destination: d, type: 'tmpfs', source: 'tmpfs',
         options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] }))
       : []),
+    // after the tmpfs on /run, which would hide /run/.containerenv
+    ...binds.map((b): Mount => ({ ...b, type: 'bind', options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] })),
   ]
   const user = o.mounts.map(toMount)
   const taken = new Set(user.map(m => m.destination))
@@ -285,8 +289,11 @@ function resources(o: RunOptions, rootless: boolean): { resources?: Resources } 
     throw new CockerError('INVALID_ARGUMENT', 'resource limits need cgroups, and --cgroups disabled turns them off',
       { hint: 'drop --cgroups disabled, or the --memory, --cpus and --pids-limit options' })
   }
-  // the device cgroup is root's to set: deny all, the runtime then allows the default devices
-  if (!rootless && o.cgroups !== 'disabled') r.devices = [{ allow: o.privileged, access: 'rwm' }]
+  if (!rootless && o.cgroups !== 'disabled') {
+    if (o.pidsLimit === undefined) r.pids = { limit: PIDS_LIMIT }
+    // the device cgroup is root's to set: deny all, the runtime then allows the default devices
+    r.devices = [{ allow: o.privileged, access: 'rwm' }]
+  }
   return Object.keys(r).length ? { resources: r } : {}
 }
 

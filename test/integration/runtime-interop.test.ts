@@ -8,6 +8,7 @@ import { makeTempDir, type Bundle } from '../fixtures/bundle.js'
 import { makeBusyboxBundle } from '../fixtures/busybox-bundle.js'
 import { runCmd, type RunResult } from '../support/exec.js'
 import { safeName } from '../support/names.js'
+import { crunNormalized, devLine, parseSections, type Observations } from '../support/observations.js'
 import { RUNTIME_BIN } from '../support/paths.js'
 import { isRoot, skipUnless, which } from '../support/requires.js'
 
@@ -25,17 +26,6 @@ const PROBE = [
 
 const SECTIONS = ['hostname', 'id', 'pid', 'status', 'mounts', 'dev', 'rlimit', 'cwd']
 
-type Observations = Record<string, string[]>
-
-/** `ls -ln` lines without what differs from run to run (sizes, dates): type+mode, owner, device numbers, name. */
-function devLine(line: string): string {
-  const f = line.trim().split(/\s+/)
-  if (f.length < 8 || !/^[-dlcbps]/.test(f[0]!)) return line.trim()
-  const name = f.slice(f[0]!.startsWith('c') || f[0]!.startsWith('b') ? 9 : 8).join(' ')
-  const dev = f[0]!.startsWith('c') || f[0]!.startsWith('b') ? ` ${f[4]}${f[5]}` : ''
-  return `${f[0]} ${f[2]}:${f[3]}${dev} ${name}`
-}
-
 /** A mountinfo line as "TARGET FSTYPE PER-MOUNT-OPTIONS"; ids and sources differ between runtimes by design. */
 function mountLine(line: string): string {
   const [pre, post] = line.split(' - ')
@@ -44,35 +34,10 @@ function mountLine(line: string): string {
 }
 
 function parse(stdout: string): Observations {
-  const obs: Observations = {}
-  let section = ''
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith('## ')) section = line.slice(3)
-    else if (section && line !== '' && !/^total \d+$/.test(line)) {
-      (obs[section] ??= []).push(section === 'dev' ? devLine(line) : section === 'mounts' ? mountLine(line) : line)
-    }
-  }
+  const obs = parseSections(stdout, { dev: devLine, mounts: mountLine })
   // the order of masks and read-only binds differs between runtimes; the set is what a process sees
   obs.mounts?.sort()
   return obs
-}
-
-/**
- * Where crun and runc differ from each other, so neither is the measure of
- * cocker (which does as runc does); applied to both sides of a crun comparison:
- * - crun alone adds /dev/core -> /proc/kcore (runc and the runtime spec do not);
- * - crun masks a file with a read-only bind of the host's /dev/null, runc with
- *   the container's own /dev/null: only the fact that the path is masked counts.
- */
-function crunNormalized(obs: Observations, maskedPaths: string[]): Observations {
-  return {
-    ...obs,
-    dev: (obs.dev ?? []).filter(l => !/ core -> \/proc\/kcore$/.test(l)),
-    mounts: (obs.mounts ?? []).map(l => {
-      const target = l.split(' ')[0]!
-      return maskedPaths.includes(target) ? `${target} masked` : l
-    }),
-  }
 }
 
 function observationBundle(): Bundle {

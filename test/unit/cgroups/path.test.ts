@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { CgroupLayout } from '../../../lib/cgroups/layout.js'
-import { normalizeCgroupsPath, resolveHierarchies, systemdToCgroupfs } from '../../../lib/cgroups/path.js'
+import { normalizeCgroupsPath, resolveHierarchies, systemdToCgroupfs, v1Views } from '../../../lib/cgroups/path.js'
 import { throwsCode } from '../../support/assert.js'
 
 const C = '/sys/fs/cgroup'
@@ -79,6 +79,24 @@ test('".." stops at the hierarchy root; the root itself is refused', () => {
 
 test('a relative path needs our entry in /proc/self/cgroup', () => {
   assert.is(throwsCode(() => resolveHierarchies(HYBRID, 'x', () => '0::/\n'), 'CGROUP_FAILED').message, 'cgroup: /proc/self/cgroup has no entry for cpu')
+})
+
+test('v1Views: the container\'s own cgroup where it joined one, else ours', () => {
+  const joined = [`${C}/cpu,cpuacct/cocker/abc/cgroup.procs`, `${C}/memory/cocker/abc/cgroup.procs`, `${C}/unified/cocker/abc/cgroup.procs`]
+  assert.equal(v1Views(HYBRID, joined, self), {
+    [`${C}/cpu,cpuacct`]: `${C}/cpu,cpuacct/cocker/abc`,
+    [`${C}/memory`]: `${C}/memory/cocker/abc`,
+    [`${C}/systemd`]: `${C}/systemd`,
+  })
+  // rootless on v1 (or --cgroups disabled): nothing joined, the container is where we are
+  assert.equal(v1Views(HYBRID, [], () => '9:name=systemd:/user.slice/u\n4:memory:/process_api/314e\n1:cpu,cpuacct:/\n0::/\n'), {
+    [`${C}/cpu,cpuacct`]: `${C}/cpu,cpuacct`,
+    [`${C}/memory`]: `${C}/memory/process_api/314e`,
+    [`${C}/systemd`]: `${C}/systemd/user.slice/u`,
+  })
+  // a subtree mount: our path relative to what is mounted
+  const sub: CgroupLayout = { ...HYBRID, roots: { [`${C}/memory`]: '/process_api' } }
+  assert.is(v1Views(sub, [], self)[`${C}/memory`], `${C}/memory/314e`)
 })
 
 test.run()

@@ -211,10 +211,10 @@ test('runc spec --rootless: setid 0 0 first, bind mounts instead of mknod, no se
   assert.not.ok(names(ops).includes('mknod'))
   const devs = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']
   assert.equal(all(ops, 'mount').filter(op => op[2].toString().startsWith('/dev/') && op[1] === op[2]),
-    devs.map(d => ['mount', d, d, '', MS.BIND, 0, '']))
+    devs.map(d => ['mount', d, d, '', MS.BIND | MS.NOSUID | MS.NOEXEC, 0, '']))
   const base = MS.NOSUID | MS.NODEV | MS.NOEXEC
   assert.ok(ops.some(op => JSON.stringify(op) === JSON.stringify(['mount', '/sys', '/sys', '', MS.BIND | MS.REC | base | MS.RDONLY, 0, ''])))
-  // a rootless container cannot mount cgroupfs: the host's tree, read-only
+  // a rootless container cannot mount cgroupfs: on v2 the host's tree, read-only
   assert.ok(ops.some(op => JSON.stringify(op) === JSON.stringify(['mount', '/sys/fs/cgroup', '/sys/fs/cgroup', '', MS.BIND | MS.REC | MS.RDONLY | base, 0, ''])))
   inOrder(ops, 'setid', 'rootfs', ['mount', 'proc'], ['mount', '/dev/null'], 'symlink', 'pivot-root', 'mask', 'keep-caps')
   assert.not.ok(names(ops).includes('groups'), 'setgroups is denied with a single-id map')
@@ -271,7 +271,7 @@ test('root with a new user namespace: maps written directly, no setgroups-deny',
   assert.equal(stage1(ops)[0], ['setid', 0, 0])
   // mknod is not allowed in a user namespace, even for real root
   assert.not.ok(names(ops).includes('mknod'))
-  assert.ok(ops.some(op => op[0] === 'mount' && op[1] === '/dev/null' && op[4] === MS.BIND))
+  assert.ok(ops.some(op => op[0] === 'mount' && op[1] === '/dev/null' && op[4] === (MS.BIND | MS.NOSUID | MS.NOEXEC)))
 })
 
 test('joined namespaces: setns order user first, mount last; no setid 0 0', () => {
@@ -434,25 +434,20 @@ test('rootfsPropagation: "/" is a slave (or private) until the pivot, then what 
   throwsCode(() => compilePlan(spec, ROOT), 'CONFIG_INVALID', '/linux/rootfsPropagation')
 })
 
-test('cgroup v1 mount as root: a tmpfs with one cgroupfs per hierarchy', () => {
-  const ops = compile(runcSpec(), { ...ROOT, cgroupV1: { memory: '/sys/fs/cgroup/memory', 'name=systemd': '/sys/fs/cgroup/systemd' } }).ops
+test('cgroup v1 mount: a tmpfs with a bind of the container\'s own cgroup per hierarchy, read-only rootless', () => {
+  const cgroupV1 = { '/sys/fs/cgroup/memory': '/sys/fs/cgroup/memory/cocker/abc', '/sys/fs/cgroup/systemd': '/sys/fs/cgroup/systemd/user.slice' }
   const base = MS.NOSUID | MS.NODEV | MS.NOEXEC
-  assert.equal(all(ops, 'mount').slice(-3), [
+  const expected = (ro: number) => [
     ['mount', 'tmpfs', '/sys/fs/cgroup', 'tmpfs', base, 0, 'mode=755'],
-    ['mount', 'cgroup', '/sys/fs/cgroup/memory', 'cgroup', base | MS.RDONLY, 0, 'memory'],
-    ['mount', 'cgroup', '/sys/fs/cgroup/systemd', 'cgroup', base | MS.RDONLY, 0, 'none,name=systemd'],
-  ])
-})
-
-test('cgroup v1 mount as root: the container\'s own cgroup is bound where it has one', () => {
-  const ctx = { ...ROOT, cgroupV1: { memory: '/sys/fs/cgroup/memory', 'name=systemd': '/sys/fs/cgroup/systemd' },
-    cgroupProcs: ['/sys/fs/cgroup/memory/cocker/c1/cgroup.procs', '/sys/fs/cgroup/unified/cocker/c1/cgroup.procs'] }
-  const base = MS.NOSUID | MS.NODEV | MS.NOEXEC
-  assert.equal(all(compile(runcSpec(), ctx).ops, 'mount').slice(-3), [
-    ['mount', 'tmpfs', '/sys/fs/cgroup', 'tmpfs', base, 0, 'mode=755'],
-    ['mount', '/sys/fs/cgroup/memory/cocker/c1', '/sys/fs/cgroup/memory', '', MS.BIND | base | MS.RDONLY, 0, ''],
-    ['mount', 'cgroup', '/sys/fs/cgroup/systemd', 'cgroup', base | MS.RDONLY, 0, 'none,name=systemd'],
-  ])
+    ['mount', '/sys/fs/cgroup/memory/cocker/abc', '/sys/fs/cgroup/memory', '', MS.BIND | base | ro, 0, ''],
+    ['mount', '/sys/fs/cgroup/systemd/user.slice', '/sys/fs/cgroup/systemd', '', MS.BIND | base | ro, 0, ''],
+  ]
+  assert.equal(all(compile(runcSpec(), { ...ROOT, cgroupV1 }).ops, 'mount').slice(-3), expected(MS.RDONLY))
+  const rw = runcSpec()
+  rw.mounts!.find(m => m.type === 'cgroup')!.options = ['nosuid', 'noexec', 'nodev', 'relatime']
+  assert.equal(all(compile(rw, { ...ROOT, cgroupV1 }).ops, 'mount').slice(-3), expected(0))
+  const rootless = all(compile(runcSpec(true), { ...ROOTLESS, cgroupV1 }).ops, 'mount')
+  assert.equal(rootless.filter(op => String(op[2]).startsWith('/sys/fs/cgroup')), expected(MS.RDONLY))
 })
 
 test('config devices: mknod with type bits and owner; a default of the same path is replaced', () => {

@@ -6,12 +6,12 @@ import type { Mount, Spec } from '../../../lib/runtime/oci-spec.js'
 import { encodePlan } from '../../../lib/runtime/protocol.js'
 import { validateConfig } from '../../../lib/runtime/schema/validate.js'
 import { compileSeccomp } from '../../../lib/runtime/seccomp.js'
-import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from '../../../lib/spec/defaults.js'
 import type { HostFacts } from '../../../lib/spec/host.js'
 import type { ImageRunConfig } from '../../../lib/spec/image-config.js'
 import { buildContainerConfig, type ContainerConfig, type ContainerConfigInput } from '../../../lib/spec/oci-config.js'
 import { defaultRunOptions, type RunOptions } from '../../../lib/spec/run-options.js'
 import { throwsCode } from '../../support/assert.js'
+import { PODMAN_5_CAPABILITIES, PODMAN_MASKED_PATHS, PODMAN_READONLY_PATHS } from '../../support/podman-defaults.js'
 
 const ID = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
 const HOST: HostFacts = {
@@ -133,23 +133,31 @@ test('hostname: the id prefix, -h, or the host\'s with --network host or --uts h
 
 // ---- /etc files ----
 
-test('files: hostname, hosts and resolv.conf in userdataDir, bind-mounted', () => {
+test('files: hostname, hosts and an empty .containerenv in userdataDir, bind-mounted; no resolv.conf without a network', () => {
   const { spec: s, files } = build({ hostname: 'web' })
-  assert.equal(files.map(f => f.path), ['/run/cocker/c1/hostname', '/run/cocker/c1/hosts', '/run/cocker/c1/resolv.conf'])
+  assert.equal(files.map(f => f.path), ['/run/cocker/c1/hostname', '/run/cocker/c1/hosts', '/run/cocker/c1/.containerenv'])
   assert.is(files[0].content, 'web\n')
   assert.match(files[1].content, /^127\.0\.0\.1\tlocalhost/)
   assert.match(files[1].content, /127\.0\.1\.1\tweb c1\n$/)
-  // the host's only resolver is its own loopback: replaced by the public fallback, search kept
-  assert.is(files[2].content, 'search example.org\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n')
-  for (const name of ['hostname', 'hosts', 'resolv.conf']) {
-    assert.equal(mount(s, `/etc/${name}`), { destination: `/etc/${name}`, type: 'bind', source: `/run/cocker/c1/${name}`, options: ['bind', 'rprivate'] })
+  assert.is(files[2].content, '')
+  for (const [destination, name] of [['/etc/hostname', 'hostname'], ['/etc/hosts', 'hosts'], ['/run/.containerenv', '.containerenv']]) {
+    assert.equal(mount(s, destination), { destination, type: 'bind', source: `/run/cocker/c1/${name}`, options: ['bind', 'rprivate'] })
   }
+  assert.is(mount(s, '/etc/resolv.conf'), undefined)
 })
 
 test('files: --network host keeps the host\'s hosts and resolv.conf', () => {
-  const { files } = build({ network: { mode: 'host' } })
+  const { spec: s, files } = build({ network: { mode: 'host' } })
   assert.is(files[1].content, `${HOST.hosts}127.0.1.1\tbuilder c1\n`)
-  assert.is(files[2].content, HOST.resolvConf)
+  assert.equal(files[2], { path: '/run/cocker/c1/resolv.conf', content: HOST.resolvConf })
+  assert.equal(mount(s, '/etc/resolv.conf'),
+    { destination: '/etc/resolv.conf', type: 'bind', source: '/run/cocker/c1/resolv.conf', options: ['bind', 'rprivate'] })
+})
+
+test('files: a joined network namespace gets a resolv.conf, the public fallback for a loopback-only host', () => {
+  const { files } = build({ network: { mode: 'path', path: '/run/netns/x' } })
+  // the host's only resolver is its own loopback: replaced by the public fallback, search kept
+  assert.equal(files[2], { path: '/run/cocker/c1/resolv.conf', content: 'search example.org\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n' })
 })
 
 // ---- read-only, privileged, capabilities ----
@@ -163,9 +171,9 @@ test('--read-only: read-only root, writable tmpfs on /run /tmp /var/tmp, read-on
   assert.equal(spec().root, { path: '/var/lib/cocker/containers/c1/merged' })
 })
 
-test('capabilities: podman\'s default set for root, in all three sets', () => {
+test('capabilities: Podman 5\'s eleven for root (containers.conf default_capabilities), in all three sets', () => {
   const caps = spec().process!.capabilities!
-  assert.equal([...caps.bounding!].sort(), [...DEFAULT_CAPABILITIES].sort())
+  assert.equal(caps.bounding, PODMAN_5_CAPABILITIES)
   assert.equal(caps.effective, caps.bounding)
   assert.equal(caps.permitted, caps.bounding)
   assert.is(caps.ambient, undefined)
@@ -212,8 +220,8 @@ test('--privileged: every capability, no seccomp, no masked or read-only paths, 
 
 test('masked and read-only paths: podman\'s, with --security-opt mask and unmask', () => {
   const s = spec()
-  assert.equal(s.linux!.maskedPaths, MASKED_PATHS)
-  assert.equal(s.linux!.readonlyPaths, READONLY_PATHS)
+  assert.equal(s.linux!.maskedPaths, PODMAN_MASKED_PATHS)
+  assert.equal(s.linux!.readonlyPaths, PODMAN_READONLY_PATHS)
   const changed = spec({ mask: ['/proc/cpuinfo'], unmask: ['/proc/kcore', '/proc/sys'] }).linux!
   assert.ok(changed.maskedPaths!.includes('/proc/cpuinfo'))
   assert.not.ok(changed.maskedPaths!.includes('/proc/kcore'))
@@ -314,9 +322,11 @@ test('sysctls: ping_group_range with a private network; namespaced ones only', (
 
 // ---- mounts ----
 
-test('mounts: podman\'s kernel filesystems first, in order', () => {
-  assert.equal(spec().mounts!.map(m => m.destination), ['/proc', '/dev', '/sys', '/dev/pts', '/dev/mqueue', '/dev/shm',
-    '/sys/fs/cgroup', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf'])
+test('mounts: podman\'s kernel filesystems first, in order; the userdata files over --read-only\'s tmpfs', () => {
+  const kernel = ['/proc', '/dev', '/sys', '/dev/pts', '/dev/mqueue', '/dev/shm', '/sys/fs/cgroup']
+  assert.equal(spec().mounts!.map(m => m.destination), [...kernel, '/etc/hostname', '/etc/hosts', '/run/.containerenv'])
+  assert.equal(spec({ readOnly: true }).mounts!.map(m => m.destination),
+    [...kernel, '/run', '/tmp', '/var/tmp', '/etc/hostname', '/etc/hosts', '/run/.containerenv'])
 })
 
 test('mounts: volumes after the defaults, parents first; a volume replaces a default at its path', () => {
@@ -346,6 +356,13 @@ test('resources: memory, cpus, pids; the device cgroup as root only', () => {
   throwsCode(() => build({ memorySwap: 1e9 }), 'INVALID_ARGUMENT', /--memory-swap needs --memory/)
   throwsCode(() => build({ memory: 1e9, cgroups: 'disabled' }), 'INVALID_ARGUMENT', /need cgroups/)
   assert.is(spec({ cgroups: 'disabled' }).linux!.resources, undefined)
+})
+
+test('resources: Podman\'s pids_limit of 2048 by default, as root; none rootless, unlimited with --pids-limit -1', () => {
+  assert.equal(spec().linux!.resources, { pids: { limit: 2048 }, devices: [{ allow: false, access: 'rwm' }] })
+  assert.equal(spec({ privileged: true }).linux!.resources!.pids, { limit: 2048 })
+  assert.is(spec({ pidsLimit: 0 }).linux!.resources!.pids, undefined)
+  assert.is(spec({}, undefined, { rootless: ROOTLESS }).linux!.resources, undefined)
 })
 
 test('annotations: the user\'s plus the stop signal (option, image, SIGTERM)', () => {
