@@ -6,6 +6,7 @@ import { SYSCALLS_AARCH64, SYSCALLS_X86, SYSCALLS_X86_64 } from '../../../lib/ru
 import { DEFAULT_CAPABILITIES } from '../../../lib/spec/defaults.js'
 import { defaultSeccompProfile } from '../../../lib/spec/seccomp-default.js'
 import { checkProgram, runProgram } from '../../support/bpf.js'
+import { skipUnless } from '../../support/requires.js'
 
 const ALLOW = 0x7fff0000
 const errno = (e: number) => (0x00050000 | e) >>> 0
@@ -95,10 +96,7 @@ test('32-bit x86 programs are filtered too', () => {
 // podman's own profile, where the host has one, names the same syscalls
 const PODMAN_PROFILE = '/usr/share/containers/seccomp.json'
 test('the allow and deny lists match the installed podman profile', () => {
-  if (!existsSync(PODMAN_PROFILE)) {
-    console.log(`skip: ${PODMAN_PROFILE} is not installed`)
-    return
-  }
+  if (skipUnless(existsSync(PODMAN_PROFILE), 'the allow and deny lists match the installed podman profile', `${PODMAN_PROFILE} is not installed (apt-get install golang-github-containers-common)`)) return
   const podman = JSON.parse(readFileSync(PODMAN_PROFILE, 'utf8')) as { syscalls: { names: string[]; action: string; includes?: object; excludes?: object; args?: unknown[] | null }[] }
   const unconditional = (action: string) => new Set(podman.syscalls
     .filter(s => s.action === action && !s.args?.length && !Object.keys(s.includes ?? {}).length && !Object.keys(s.excludes ?? {}).length)
