@@ -256,6 +256,16 @@ async function cleanup(pe: PodmanEnv): Promise<void> {
   rmSync(pe.dir, { recursive: true, force: true })
 }
 
+// Self-contained at the end of the file: the setup above may move to test/support.
+// With cocker-runtime in runtime_supports_json (see podmanEnv), conmon has it write its
+// errors as JSON to a log file, where Podman reads the runtime's own message (without
+// that, Podman shows the runtime's stderr, "cocker-runtime: " and all).
+modeTest('podman shows cocker-runtime\'s own error message from its JSON log, and 127 for a command not found', async pe => {
+  const r = await podmanRun(pe, ['--rm', IMAGE, '/no/such/program'])
+  assert.is(r.status, 127, r.stderr)
+  assert.is(r.stderr, `Error: ${pe.runtime}: exec: "/no/such/program": No such file or directory: OCI runtime attempted to invoke a command that was not found\n`)
+})
+
 test.after(async () => {
   for (const p of envs.values()) {
     // a failed setup cleaned up after itself, and its tests failed with the reason
