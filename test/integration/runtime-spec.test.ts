@@ -48,9 +48,10 @@ scenario('the README\'s bundle: spec, then run gives an interactive sh on a term
   try {
     // script gives it the terminal an interactive shell has; -e passes the exit status on
     const cmd = formatArgv([mode.bin, '--root', mode.root, 'run', id])
-    const r = await runCmd(['script', '-qec', cmd, '/dev/null'], { asUser: mode.user, cwd: bundle, input: 'echo hello from the demo; hostname; exit 7\n' })
+    const r = await runCmd(['script', '-qec', cmd, '/dev/null'], { asUser: mode.user, cwd: bundle, input: 'echo hello from the demo; hostname; tty; exit 7\n' })
     assert.is(r.status, 7, r.stdout)
-    assert.match(r.stdout.replace(/\r\n/g, '\n'), /\nhello from the demo\ncocker\n/)
+    // the terminal is the container's own (terminal: true): a pty of its /dev/pts
+    assert.match(r.stdout.replace(/\r\n/g, '\n'), /\nhello from the demo\ncocker\n\/dev\/pts\/0\n/)
   } finally {
     await forceDelete(mode, id)
   }
