@@ -6,7 +6,8 @@ const MASKED = ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/pro
 const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
 const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']
 
-export function specTemplate(o: { rootless: boolean; uid?: number; gid?: number }): Spec {
+/** uid and gid: the caller's, which the rootless variant maps to root (as runc does). */
+export function specTemplate(o: { rootless: boolean; uid: number; gid: number }): Spec {
   const spec: Spec = {
     ociVersion: '1.0.2',
     process: {
@@ -43,8 +44,8 @@ export function specTemplate(o: { rootless: boolean; uid?: number; gid?: number 
     },
   }
   if (o.rootless) {
-    spec.linux!.uidMappings = [{ containerID: 0, hostID: o.uid ?? 0, size: 1 }]
-    spec.linux!.gidMappings = [{ containerID: 0, hostID: o.gid ?? 0, size: 1 }]
+    spec.linux!.uidMappings = [{ containerID: 0, hostID: o.uid, size: 1 }]
+    spec.linux!.gidMappings = [{ containerID: 0, hostID: o.gid, size: 1 }]
   } else {
     spec.linux!.resources = { devices: [{ allow: false, access: 'rwm' }] }
   }

@@ -93,12 +93,44 @@ for (const name of ['root', 'rootless'] as const) {
   })
 }
 
-test('save to a terminal is refused', async () => {
+test('save to a terminal is refused in one line, and writes nothing there', async () => {
   const s = side('root', 'save to a terminal')
   if (!s) return
   if (skipUnless(!!which('script'), 'save to a terminal', 'script(1) is missing')) return
-  const r = await runCmd(['script', '-qec', `${s.bin} --root ${store(s)} save nosuch`, '/dev/null'], { status: undefined })
-  assert.match(r.stdout, /nosuch: image not known|refusing to save to terminal/)
+  const a = store(s)
+  await cocker(s, a, ['load', '-i', fixtureOciArchive()])
+  // script gives the command a terminal for its standard streams; -e passes its exit status on
+  const r = await runCmd(['script', '-qec', `${s.bin} --root ${a} save ${NAME}`, '/dev/null'])
+  assert.is(r.status, 125, r.stdout)
+  assert.is(r.stdout, 'Error: refusing to save to terminal. Use -o flag or redirect\r\n')
+})
+
+test('save --format docker-dir writes the dir: transport, which skopeo copies into an archive cocker loads and runs', async () => {
+  const s = side('root', 'save --format docker-dir')
+  if (!s) return
+  if (skipUnless(!!which('skopeo'), 'save --format docker-dir', 'skopeo is not installed')) return
+  const a = store(s)
+  await cocker(s, a, ['load', '-i', fixtureOciArchive()])
+  const dir = path.join(tmp, 'docker-dir')
+  await cocker(s, a, ['save', '--format', 'docker-dir', '-o', dir, NAME])
+  const layout = fixtureLayout('busybox').images[0]!
+  assert.is(readFileSync(path.join(dir, 'version'), 'utf8'), 'Directory Transport Version: 1.1\n')
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'))
+  assert.is(manifest.mediaType, 'application/vnd.docker.distribution.manifest.v2+json')
+  assert.is(manifest.config.digest, layout.config.digest)
+  assert.equal(manifest.layers.map((l: { digest: string }) => l.digest), layout.layers.map(l => l.digest), 'the layers go out as stored')
+  // skopeo checks every blob against its digest as it copies
+  const info = JSON.parse((await runCmd(['skopeo', 'inspect', `dir:${dir}`], { status: 0 })).stdout)
+  assert.equal(info.Layers, layout.layers.map(l => l.digest))
+  const archive = file('from-docker-dir.tar')
+  rmSync(archive, { force: true })
+  await runCmd(['skopeo', 'copy', '--quiet', `dir:${dir}`, `oci-archive:${archive}:from-dir:1`], { status: 0 })
+  const b = store(s)
+  assert.is((await cocker(s, b, ['load', '-i', archive])).stdout, 'Loaded image: localhost/from-dir:1\n')
+  assert.is((await cocker(s, b, ['run', '--rm', 'localhost/from-dir:1', 'cat', '/etc/motd'])).stdout, MOTD)
+  // load reads archives only: a directory is one line saying so
+  const r = await cocker(s, b, ['load', '-i', dir], { status: 125 })
+  assert.is(r.stderr, `Error: ${dir} is a directory; give a docker-archive or oci-archive file (load reads no directories)\n`)
 })
 
 test('podman loads and runs what cocker save writes; skopeo and umoci read its oci-archive and oci-dir', async () => {
@@ -183,6 +215,8 @@ for (const name of ['root', 'rootless'] as const) {
     const bad = await cocker(s, a, ['import', '-c', 'FROM x', plain], { status: 125 })
     assert.match(bad.stderr.split('\n')[0]!, /^Error: invalid change "FROM x" - invalid instruction FROM/)
     await cocker(s, a, ['import', 'https://example.com/x.tar'], { status: 125 })
+    const missing = path.join(tmp, 'no-such.tar')
+    assert.is((await cocker(s, a, ['import', missing], { status: 125 })).stderr, `Error: cannot read ${missing}: no such file\n`)
     await checkClean(s, a)
   })
 }

@@ -272,11 +272,10 @@ test('a detached task: exec, ps, kill, delete', async () => {
     // the spec containerd wrote puts the task in cgroup /<namespace>/<id>
     const info = JSON.parse((await ctr(d, ['container', 'info', id], { status: 0 })).stdout)
     const cgroupsPath: string = info.Spec?.linux?.cgroupsPath ?? ''
-    if (cgroupsPath) {
-      const cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
-      const memory = cg.split('\n').find(l => /^\d+:([^:]*,)?memory(,[^:]*)?:/.test(l) || l.startsWith('0::'))
-      assert.ok(memory?.endsWith(':' + cgroupsPath), `cgroupsPath ${cgroupsPath}, /proc/${pid}/cgroup:\n${cg}`)
-    }
+    assert.ok(cgroupsPath, 'containerd wrote no cgroupsPath')
+    const cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    const memory = cg.split('\n').find(l => /^\d+:([^:]*,)?memory(,[^:]*)?:/.test(l) || l.startsWith('0::'))
+    assert.ok(memory?.endsWith(':' + cgroupsPath), `cgroupsPath ${cgroupsPath}, /proc/${pid}/cgroup:\n${cg}`)
 
     const fifo = ['--fifo-dir', path.join(d.dir, 'fifo')]
     const ex = await ctr(d, ['task', 'exec', ...fifo, '--exec-id', 'e1', id, 'echo', 'hi'], { status: 0 })

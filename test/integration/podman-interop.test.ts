@@ -90,6 +90,15 @@ modeTest(
   ['root'],
 )
 
+// With cocker-runtime in runtime_supports_json (see test/support/podman.ts), conmon has it
+// write its errors as JSON to a log file, where Podman reads the runtime's own message
+// (without that, Podman shows the runtime's stderr, "cocker-runtime: " and all).
+modeTest('podman shows cocker-runtime\'s own error message from its JSON log, and 127 for a command not found', async pe => {
+  const r = await podmanRun(pe, ['--rm', IMAGE, '/no/such/program'])
+  assert.is(r.status, 127, r.stderr)
+  assert.is(r.stderr, `Error: ${pe.runtime}: exec: "/no/such/program": No such file or directory: OCI runtime attempted to invoke a command that was not found\n`)
+})
+
 test.after(cleanupPodman)
 
 test.run()

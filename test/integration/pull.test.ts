@@ -31,6 +31,21 @@ function scenario(title: string, body: (mode: CockerMode) => Promise<void>, mode
   cockerScenario(title, body, modes, missing)
 }
 
+/** Waits (bounded) until no live process is left in process group `pgid`: SIGKILL ends them, each in its own time. */
+async function groupGone(pgid: number): Promise<void> {
+  const members = () => readdirSync('/proc').filter(p => /^\d+$/.test(p)).filter(p => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return state !== 'Z' && Number(pgrp) === pgid
+    } catch {
+      return false // gone while we looked
+    }
+  })
+  for (let i = 0; i < 500 && members().length; i++) await new Promise(r => setTimeout(r, 10))
+  assert.equal(members(), [], `process group ${pgid} outlived its SIGKILL`)
+}
+
 const BUSYBOX_ID = () => fixtureLayout('busybox').images[0]!.config.digest.slice(7)
 
 interface StoreJson {
@@ -223,7 +238,7 @@ scenario('rmi refuses an image a running container stands on; a run killed (-9) 
   assert.match(rmi.stderr, `image used by ${id!.slice(0, 12)}: image is in use by a container`)
   process.kill(-child.pid!, 'SIGKILL')
   await exited
-  await new Promise(r => setTimeout(r, 50))
+  await groupGone(child.pid!)
   const check = await cocker(mode, ['system', 'check'])
   assert.match(check.stdout, `containers/${id} is left over from a \`cocker run\` that was killed`)
   const runtimeState = path.join(mode.user ? `${mode.user.env.XDG_RUNTIME_DIR}/cocker/runtime` : '/run/cocker/runtime', id!)
@@ -240,14 +255,11 @@ scenario('a pull killed (-9) at any moment leaves a store the next pull complete
     const child = spawnCocker(mode, ['pull', pushed.reference])
     const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
     await new Promise(r => setTimeout(r, delayMs))
-    try {
-      process.kill(-child.pid!, 'SIGKILL')
-    } catch {
-      // it finished first
-    }
+    // once node has reaped it, its pid (the group's id) may already be another's
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')
     await exited
-    // the namespace child of a rootless pull dies with the group; give the kernel a moment
-    await new Promise(r => setTimeout(r, 50))
+    // the namespace child of a rootless pull dies with the group, maybe after its leader
+    await groupGone(child.pid!)
     const check = await cocker(mode, ['system', 'check'])
     assert.is(check.status, 0, `after a kill at ${delayMs} ms, check reports no damage:\n${check.stdout}${check.stderr}`)
     const pull = await cocker(mode, ['pull', pushed.reference], { status: 0 })

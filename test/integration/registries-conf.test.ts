@@ -7,12 +7,14 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeTempDir } from '../fixtures/bundle.js'
 import { cocker, cockerModeOrSkip, type CockerMode } from '../support/cocker-modes.js'
-import { pushFixture } from '../support/image-fixture.js'
+import { pushFixture, type PushedFixture } from '../support/image-fixture.js'
 import { freePort, registryMissing, startRegistry, type TestRegistry } from '../support/registry.js'
 import { skipUnless } from '../support/requires.js'
 
 let main: TestRegistry | undefined
 let mirror: TestRegistry | undefined
+let fromLocation: PushedFixture | undefined
+let fromMirror: PushedFixture | undefined
 const missing = registryMissing()
 
 test.before(async () => {
@@ -20,7 +22,9 @@ test.before(async () => {
   main = await startRegistry()
   mirror = await startRegistry()
   await pushFixture(main.host, 'busybox')
-  await pushFixture(mirror.host, 'busybox', { repository: 'team/busybox' })
+  fromLocation = await pushFixture(main.host, 'busybox', { repository: 'team/busybox', format: 'v2s2' })
+  fromMirror = await pushFixture(mirror.host, 'busybox', { repository: 'team/busybox' })
+  assert.is.not(fromLocation.digest, fromMirror.digest)
 })
 test.after(async () => {
   await main?.stop()
@@ -46,10 +50,12 @@ withConf('a short name resolves through unqualified-search-registries', () =>
   assert.is((await cocker(e, ['run', '--rm', 'busybox', 'cat', '/etc/motd'], { env, status: 0 })).stdout, 'hello from the cocker test image\n')
 })
 
-withConf('a prefix pulled from its mirror first, a dead mirror skipped, the location last', dead => `
+// The location serves the fixture as Docker schema 2 and the mirror as OCI: two manifest
+// digests, so the digest pulled tells which of them served it.
+withConf('a prefix is pulled from its mirror first (a dead mirror skipped), though the location serves it too', dead => `
 [[registry]]
 prefix = "example.test/team"
-location = "${dead}/nowhere"
+location = "${main!.host}/team"
 [[registry.mirror]]
 location = "${dead}/team"
 [[registry.mirror]]
@@ -57,6 +63,18 @@ location = "${mirror!.host}/team"
 `, async (e, env) => {
   await cocker(e, ['pull', '-q', 'example.test/team/busybox'], { env, status: 0 })
   assert.is((await cocker(e, ['images', '--format', '{{.Repository}}'], { env, status: 0 })).stdout, 'example.test/team/busybox\n')
+  assert.is((await cocker(e, ['inspect', '--format', '{{.Digest}}', 'example.test/team/busybox'], { env, status: 0 })).stdout, `${fromMirror!.digest}\n`)
+})
+
+withConf('a prefix whose mirrors are all dead is pulled from its location, last', dead => `
+[[registry]]
+prefix = "example.test/team"
+location = "${main!.host}/team"
+[[registry.mirror]]
+location = "${dead}/team"
+`, async (e, env) => {
+  await cocker(e, ['pull', '-q', 'example.test/team/busybox'], { env, status: 0 })
+  assert.is((await cocker(e, ['inspect', '--format', '{{.Digest}}', 'example.test/team/busybox'], { env, status: 0 })).stdout, `${fromLocation!.digest}\n`)
 })
 
 withConf('a location rewrites the prefix', () => `

@@ -44,15 +44,22 @@ scenario('oomScoreAdj sets /proc/self/oom_score_adj', async mode => {
   assert.is(out, '500\n')
 })
 
-scenario('linux.devices creates the node with its type, numbers and mode, and the device cgroup allows it', async mode => {
-  const out = await run(mode, busybox(mode, ['sh', '-c', 'ls -ln /dev/mynull; echo x > /dev/mynull && echo written'], s => {
+// fuse (10:229): a device the default rules do not allow, harmless to open where a bug lets it through
+const UNLISTED = 'mknod /dev/unlisted c 10 229 && { true < /dev/unlisted && echo opened; } 2>&1 || true'
+
+scenario('linux.devices creates the node with its type, numbers and mode, and the device cgroup allows it; a node not in the list is refused', async mode => {
+  const out = await run(mode, busybox(mode, ['sh', '-c', `ls -ln /dev/mynull; echo x > /dev/mynull && echo written; ${UNLISTED}`], s => {
     ;(s.linux as Record<string, unknown>).devices = [{ path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o640, uid: 0, gid: 0 }]
+    // to make the unlisted node: the rules allow mknod of any char device ("c *:* m"), not its use
+    for (const set of ['bounding', 'effective', 'permitted'] as const) s.process.capabilities![set]!.push('CAP_MKNOD')
   }))
-  const [ls, written] = out.trim().split('\n')
+  const [ls, written, unlisted] = out.trim().split('\n')
   const f = ls!.split(/\s+/)
   // crw-r-----  1 0  0  1,  3 <date> /dev/mynull
   assert.equal([f[0], f[2], f[3], f[4], f[5], f[f.length - 1]], ['crw-r-----', '0', '0', '1,', '3', '/dev/mynull'], ls)
   assert.is(written, 'written')
+  // the device cgroup (v1 devices controller, or v2's eBPF filter) says EPERM; a mode would say EACCES
+  assert.is(unlisted, "sh: can't open /dev/unlisted: Operation not permitted")
 }, 'busybox', ['root'])
 
 scenario('a container joins another\'s UTS and network namespaces by path', async mode => {

@@ -173,7 +173,7 @@ for (const mode of ['root', 'rootless'] as const) {
   })
 }
 
-test('storage.conf [storage] driver decides a new store (CONTAINERS_STORAGE_CONF, then the user\'s file)', async () => {
+test('storage.conf [storage] driver decides a new store (CONTAINERS_STORAGE_CONF, then the user\'s file); the flag wins over it', async () => {
   const name = 'storage.conf decides a new store'
   const why = unavailable('rootless')
   if (skipUnless(!why, name, why!)) return
@@ -181,25 +181,35 @@ test('storage.conf [storage] driver decides a new store (CONTAINERS_STORAGE_CONF
   writeFileSync(conf, '# test\n[storage]\ndriver = "vfs"  # the slow one\n[storage.options]\ndriver = "overlay"\n')
   chmodSync(path.dirname(conf), 0o755)
   const root = tempRoot('root')
+  const flagged = tempRoot('root')
   const userRoot = tempRoot('rootless')
-  const userConf = path.join(user!.home, '.config/containers/storage.conf')
-  const hadUserConf = existsSync(userConf)
+  // a home of its own, so the user's real ~/.config is neither read nor touched
+  const home = tempRoot('rootless')
   try {
-    assert.is((await cocker('root', root, ['info', '--format', '{{.Store.GraphDriverName}} {{.Store.ConfigFile}}'], 0, { CONTAINERS_STORAGE_CONF: conf })).stdout, `vfs ${conf}\n`)
+    const withConf = { CONTAINERS_STORAGE_CONF: conf }
+    assert.is((await cocker('root', root, ['info', '--format', '{{.Store.GraphDriverName}} {{.Store.ConfigFile}}'], 0, withConf)).stdout, `vfs ${conf}\n`)
     assert.is(storedDriver(root), 'vfs')
+    await cocker('root', root, ['images'], 0, withConf)
     // the flag wins over the file for a new store; the file disagreeing later is refused
-    await cocker('root', root, ['images'], 0, { CONTAINERS_STORAGE_CONF: conf })
-    if (!hadUserConf) {
-      await runCmd(['sh', '-c', `mkdir -p ~/.config/containers && printf '[storage]\\ndriver = "vfs"\\n' > ~/.config/containers/storage.conf`], { asUser: user!, status: 0 })
-      const env = { CONTAINERS_STORAGE_CONF: '' }
-      assert.is((await cocker('rootless', userRoot, ['info', '--format', '{{.Store.GraphDriverName}}'], 0, env)).stdout, 'vfs\n')
-      const r = await cocker('rootless', userRoot, ['--storage-driver', 'overlay', 'images'], 125, env)
-      assert.match(r.stderr, /database graph driver "vfs" does not match our graph driver "overlay"/)
-    }
+    assert.is((await cocker('root', flagged, ['--storage-driver', 'overlay', 'info', '--format', '{{.Store.GraphDriverName}}'], 0, withConf)).stdout, 'overlay\n')
+    assert.is(storedDriver(flagged), 'overlay')
+    const refused = await cocker('root', flagged, ['images'], 125, withConf)
+    assert.match(refused.stderr, `database graph driver "overlay" does not match our graph driver "vfs"`)
+    assert.match(refused.stderr, conf)
+
+    // rootless, without CONTAINERS_STORAGE_CONF: $HOME/.config/containers/storage.conf
+    const env = { CONTAINERS_STORAGE_CONF: '', HOME: home }
+    await runCmd(['sh', '-c', `mkdir -p "$HOME/.config/containers" && printf '[storage]\\ndriver = "vfs"\\n' > "$HOME/.config/containers/storage.conf"`],
+      { asUser: user!, env, status: 0 })
+    assert.is((await cocker('rootless', userRoot, ['info', '--format', '{{.Store.GraphDriverName}} {{.Store.ConfigFile}}'], 0, env)).stdout,
+      `vfs ${home}/.config/containers/storage.conf\n`)
+    const r = await cocker('rootless', userRoot, ['--storage-driver', 'overlay', 'images'], 125, env)
+    assert.match(r.stderr, /database graph driver "vfs" does not match our graph driver "overlay"/)
   } finally {
-    if (!hadUserConf) rmSync(userConf, { force: true })
     rmSync(path.dirname(conf), { recursive: true, force: true })
+    rmSync(home, { recursive: true, force: true })
     await removeRoot('root', root)
+    await removeRoot('root', flagged)
     await removeRoot('rootless', userRoot)
   }
 })

@@ -15,14 +15,16 @@ test('images: header on an empty store; rows per name, dangling as <none>; -q, -
   const t = tempStore()
   try {
     assert.is(cocker(t.root, ['images'], 0).stdout, 'REPOSITORY  TAG         IMAGE ID    CREATED     SIZE\n')
-    const old = await addTestImage(t.store, { names: ['localhost/foo:latest'], layers: [{ a: 'x'.repeat(11329) }], created: new Date(Date.now() - 3 * 3600e3).toISOString() })
-    const neu = await addTestImage(t.store, { names: ['localhost/foo:latest', 'quay.io/x/y:1'], layers: [{ a: 'new' }] })
+    // ages that read the same for half an hour either way, however slow the machine
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3600e3).toISOString()
+    const old = await addTestImage(t.store, { names: ['localhost/foo:latest'], layers: [{ a: 'x'.repeat(11329) }], created: hoursAgo(30) })
+    const neu = await addTestImage(t.store, { names: ['localhost/foo:latest', 'quay.io/x/y:1'], layers: [{ a: 'new' }], created: hoursAgo(3) })
     const out = cocker(t.root, ['images'], 0).stdout
     assert.is(out, [
-      'REPOSITORY     TAG         IMAGE ID      CREATED                 SIZE',
-      `localhost/foo  latest      ${neu.id.slice(0, 12)}  Less than a second ago  3 B`,
-      `quay.io/x/y    1           ${neu.id.slice(0, 12)}  Less than a second ago  3 B`,
-      `<none>         <none>      ${old.id.slice(0, 12)}  3 hours ago             11.3 kB`,
+      'REPOSITORY     TAG         IMAGE ID      CREATED       SIZE',
+      `localhost/foo  latest      ${neu.id.slice(0, 12)}  3 hours ago   3 B`,
+      `quay.io/x/y    1           ${neu.id.slice(0, 12)}  3 hours ago   3 B`,
+      `<none>         <none>      ${old.id.slice(0, 12)}  30 hours ago  11.3 kB`,
       '',
     ].join('\n'))
     assert.is(cocker(t.root, ['images', '-q'], 0).stdout, `${neu.id.slice(0, 12)}\n${old.id.slice(0, 12)}\n`)

@@ -27,6 +27,8 @@ export interface RegistryOptions {
   auth?: { username: string; password: string }
   /** PEM files: the registry then speaks HTTPS only. */
   tls?: { certificate: string; key: string }
+  /** The address to listen on; default 127.0.0.1. */
+  address?: string
 }
 
 /** Why the registry tests cannot run here, or undefined when they can. */
@@ -41,11 +43,11 @@ process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL')
 })
 
-export function freePort(): Promise<number> {
+export function freePort(address = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer()
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, address, () => {
       const { port } = server.address() as net.AddressInfo
       server.close(() => resolve(port))
     })
@@ -66,7 +68,8 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   const tlsSection = opts.tls ? `  tls:\n    certificate: ${opts.tls.certificate}\n    key: ${opts.tls.key}\n` : ''
   // The port can be taken between freePort() and the registry's bind; one retry covers it.
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort()
+    const address = opts.address ?? '127.0.0.1'
+    const port = await freePort(address)
     const config = path.join(dir, 'config.yml')
     writeFileSync(
       config,
@@ -81,14 +84,14 @@ storage:
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:${port}
+  addr: ${address}:${port}
 ${tlsSection}${authSection}`,
     )
     const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] })
     live.add(child)
     let stderr = ''
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
-    const host = `127.0.0.1:${port}`
+    const host = `${address}:${port}`
     const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
     const ready = await waitReady(host, exited, Boolean(opts.tls))
     if (!ready) {

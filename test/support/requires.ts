@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { wrapForUser } from './exec.js'
 import { repoPath, RUNTIME_BIN } from './paths.js'
-import { rootlessUser, type RootlessUser } from './rootless.js'
+import { rootlessUser, rootlessUserWithoutSubids, type RootlessUser } from './rootless.js'
 
 /**
  * Capability probes for gating tests, and the skip marker that test/run.ts
@@ -110,6 +110,11 @@ function subidLine(file: string, name: string): string {
   }
 }
 
+function withoutSubids(): string {
+  const probe = rootlessUserWithoutSubids()
+  return `rootless user without subordinate ids: ${probe.user ? `${probe.user.name} uid ${probe.user.uid}` : `not ready: ${probe.reason}`}`
+}
+
 /** One line per probe, for the top of a test log: why tests skip shows there. */
 export function probeReport(): string[] {
   const root = isRoot()
@@ -129,6 +134,7 @@ export function probeReport(): string[] {
     u
       ? `rootless user: ${u.name} uid ${u.uid} gid ${u.gid}, subuid ${subidLine('/etc/subuid', u.name)}, subgid ${subidLine('/etc/subgid', u.name)}, XDG_RUNTIME_DIR ${u.env.XDG_RUNTIME_DIR}`
       : `rootless user: not ready: ${probe.reason}`,
+    withoutSubids(),
     `cgroup: ${cgroup}${controllers}`,
     `/dev/net/tun: ${deviceMode('/dev/net/tun')}, /dev/fuse: ${deviceMode('/dev/fuse')}`,
     `binaries: bin/cocker-runtime ${existsSync(RUNTIME_BIN) ? 'present' : 'missing'}, c/cocker-helper ${existsSync(repoPath('c/cocker-helper')) ? 'present' : 'missing'}, c/tests/fixture-init ${existsSync(repoPath('c/tests/fixture-init')) ? 'present' : 'missing'}, busybox ${which('busybox') ?? 'missing'}`,

@@ -5,6 +5,10 @@
 #   rootless-user.sh user          create the user (if missing) with subordinate
 #                                  id ranges and a runtime dir; prints
 #                                  "NAME UID GID HOME XDG_RUNTIME_DIR"
+#   rootless-user.sh user-without-subids
+#                                  the same for a second user, NAME-nosubids, that
+#                                  has no line in /etc/subuid or /etc/subgid (the
+#                                  single-id case); fails if it has one
 #   rootless-user.sh stage SRC     copy what running cocker needs from SRC into
 #                                  a dir the user can read; prints its path
 #
@@ -28,21 +32,31 @@ next_free_start() {
 }
 
 add_subid_range() {
-	local file=$1
+	local name=$1 file=$2
 	[ -e "$file" ] || install -m 0644 /dev/null "$file"
 	if ! grep -q "^$name:" "$file"; then
 		echo "$name:$(next_free_start "$file"):65536" >>"$file"
 	fi
 }
 
+# Creates user $1 if missing, with subordinate ranges when $2 is "with-subids",
+# else checking it has none; prints "NAME UID GID HOME XDG_RUNTIME_DIR".
 setup_user() {
+	local name=$1 subids=$2
 	if ! id -u "$name" >/dev/null 2>&1; then
 		# SUB_*_COUNT=0: useradd would otherwise pick a range itself on
-		# some systems; we want the one add_subid_range picks.
+		# some systems; we want the one add_subid_range picks, or none.
 		useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$name" >&2
 	fi
-	add_subid_range /etc/subuid
-	add_subid_range /etc/subgid
+	if [ "$subids" = with-subids ]; then
+		add_subid_range "$name" /etc/subuid
+		add_subid_range "$name" /etc/subgid
+	else
+		local file
+		for file in /etc/subuid /etc/subgid; do
+			! grep -qs "^$name:" "$file" || die "$name has a line in $file; it is the user without subordinate ids, so remove that line"
+		done
+	fi
 
 	local uid gid home xdg
 	uid=$(id -u "$name")
@@ -94,7 +108,8 @@ stage() {
 }
 
 case "${1:-}" in
-user) setup_user ;;
+user) setup_user "$name" with-subids ;;
+user-without-subids) setup_user "$name-nosubids" without-subids ;;
 stage) [ $# = 2 ] || die "usage: rootless-user.sh stage SRC"; stage "$2" ;;
-*) die "usage: rootless-user.sh user | stage SRC" ;;
+*) die "usage: rootless-user.sh user | user-without-subids | stage SRC" ;;
 esac

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { REPO_ROOT, repoPath } from './paths.js'
@@ -42,7 +42,12 @@ function probeRootlessUser(): RootlessProbe {
     }
     return { user: { name: info.username, uid, gid: process.getgid!(), home: info.homedir, env: cleanEnv(info.username, info.homedir, xdg) } }
   }
-  const r = spawnSync('bash', [SETUP_SCRIPT, 'user'], { encoding: 'utf8' })
+  return userFromSetupScript('user')
+}
+
+/** The user that `rootless-user.sh SUBCOMMAND` (as root) creates or finds. */
+function userFromSetupScript(subcommand: 'user' | 'user-without-subids'): RootlessProbe {
+  const r = spawnSync('bash', [SETUP_SCRIPT, subcommand], { encoding: 'utf8' })
   if (r.status !== 0) {
     return { reason: `setting up the rootless test user failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr.trim()}` }
   }
@@ -58,6 +63,31 @@ function probeRootlessUser(): RootlessProbe {
 export function rootlessUser(): RootlessProbe {
   cached ??= probeRootlessUser()
   return cached
+}
+
+let cachedWithoutSubids: RootlessProbe | undefined
+
+/**
+ * A second unprivileged user that has no line in /etc/subuid or /etc/subgid, for the
+ * single-id case: as root, `cockertest-nosubids`; otherwise the current user when it has none.
+ */
+export function rootlessUserWithoutSubids(): RootlessProbe {
+  cachedWithoutSubids ??= process.getuid!() === 0 ? userFromSetupScript('user-without-subids') : unprivilegedWithoutSubids()
+  return cachedWithoutSubids
+}
+
+function unprivilegedWithoutSubids(): RootlessProbe {
+  const probe = rootlessUser()
+  if (!probe.user) return probe
+  const name = probe.user.name
+  const listed = ['/etc/subuid', '/etc/subgid'].filter(f => {
+    try {
+      return readFileSync(f, 'utf8').split('\n').some(l => l.startsWith(`${name}:`))
+    } catch {
+      return false
+    }
+  })
+  return listed.length ? { reason: `${name} has a range in ${listed.join(' and ')}, and only root can create a user without one` } : probe
 }
 
 /**

@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs'
-import path from 'node:path'
 import { CockerError } from '../../errors.js'
 import { importTarball } from '../../image/import.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
+import { openInputFile } from './input-file.js'
 import { driverFor, storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
@@ -11,7 +10,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
     throw new CockerError('NOT_SUPPORTED', `${file}: importing from a URL is not supported`, { hint: 'download it first (curl -o FILE URL), then import FILE' })
   }
   if (file === '-' && process.stdin.isTTY) throw new CockerError('INVALID_ARGUMENT', 'cannot read from terminal, use command-line redirection')
-  const source = file === '-' ? process.stdin : createReadStream(path.resolve(ctx.cwd, file))
+  const source = file === '-' ? process.stdin : openInputFile(file, ctx.cwd, 'a tarball of the root filesystem (tar -C DIR -cf FILE .)')
   const store = storeFor(ctx)
   await driverFor(ctx, store)
   const image = await importTarball(source, {

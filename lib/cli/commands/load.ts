@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs'
-import path from 'node:path'
 import { CockerError } from '../../errors.js'
 import { loadArchive } from '../../image/load.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
+import { openInputFile } from './input-file.js'
 import { driverFor, storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
@@ -10,7 +9,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   if (!input && process.stdin.isTTY) {
     throw new CockerError('INVALID_ARGUMENT', 'cannot read from terminal, use command-line redirection or the --input flag')
   }
-  const source = input ? createReadStream(path.resolve(ctx.cwd, input)) : process.stdin
+  const source = input ? openInputFile(input, ctx.cwd, 'a docker-archive or oci-archive file (load reads no directories)') : process.stdin
   const store = storeFor(ctx)
   await driverFor(ctx, store)
   const loaded = await loadArchive(source, { store, name: input ?? 'stdin' })

@@ -7,7 +7,7 @@ import type { RuntimeCliContext } from '../runtime-context.js'
 
 export async function run(args: ParsedArgs, ctx: RuntimeCliContext): Promise<Outcome> {
   const bundle = resolve(ctx.cwd, (args.bundle as string | undefined) ?? '.')
-  const spec = specTemplate({ rootless: args.rootless === true })
+  const spec = specTemplate({ rootless: args.rootless === true, uid: process.geteuid!(), gid: process.getegid!() })
   try {
     // runc writes tab-indented JSON without a final newline.
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec, null, '\t'), { flag: 'wx' })

@@ -25,28 +25,53 @@ test('bin/cocker is a script, bin/cocker-runtime the C launcher; both start node
   assert.ok(statSync(join(PACKAGE_ROOT, 'c', 'cocker-launch')).mode & 0o111, 'c/cocker-launch is not built')
 })
 
-/** A package root with a copy of the launcher, the real bundle, and the snapshot and helper as `setup` leaves them. */
-function withLauncherCopy(setup: (root: string) => void, check: (launcher: string) => void): void {
+/**
+ * A package root with a copy of the launcher (c/cocker-launch) and of bin/cocker, the real
+ * bundle, and the snapshots and helper as `setup` leaves them; `check` gets the copy of `program`.
+ */
+function withPackageCopy(program: 'c/cocker-launch' | 'bin/cocker', setup: (root: string) => void, check: (bin: string) => void): void {
   const root = mkdtempSync(join(tmpdir(), 'cocker-launch-'))
   try {
-    mkdirSync(join(root, 'c'))
+    for (const bin of ['c/cocker-launch', 'bin/cocker']) {
+      mkdirSync(join(root, dirname(bin)), { recursive: true })
+      copyFileSync(join(PACKAGE_ROOT, bin), join(root, bin))
+      chmodSync(join(root, bin), 0o755)
+    }
     mkdirSync(join(root, 'dist', 'snapshot'), { recursive: true })
-    copyFileSync(join(PACKAGE_ROOT, 'c', 'cocker-launch'), join(root, 'c', 'cocker-launch'))
-    chmodSync(join(root, 'c', 'cocker-launch'), 0o755)
     symlinkSync(join(PACKAGE_ROOT, 'dist', 'bundle'), join(root, 'dist', 'bundle'))
     setup(root)
-    check(join(root, 'c', 'cocker-launch'))
+    check(join(root, program))
   } finally {
     rmSync(root, { recursive: true })
   }
 }
 
+/** Writes a file node refuses as a snapshot at dist/snapshot/NAME, dated before or after node itself. */
+function brokenSnapshot(root: string, name: string, age: 'older' | 'newer'): void {
+  const blob = join(root, 'dist', 'snapshot', name)
+  writeFileSync(blob, 'not a snapshot')
+  const when = age === 'older' ? new Date('2000-01-01') : new Date(statSync(process.execPath).mtimeMs + 60_000)
+  utimesSync(blob, when, when)
+}
+
+test('bin/cocker starts from the bundle when the snapshot is missing, older than node, or NODE_OPTIONS is set; else from the snapshot', () => {
+  const version = (env: NodeJS.ProcessEnv = {}) => (bin: string) => {
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } })
+    assert.is(r.status, 0, r.stderr)
+    assert.is(r.stdout, `cocker version ${packageVersion()}\n`)
+  }
+  withPackageCopy('bin/cocker', () => {}, version())
+  withPackageCopy('bin/cocker', root => brokenSnapshot(root, 'cocker.blob', 'older'), version())
+  withPackageCopy('bin/cocker', root => brokenSnapshot(root, 'cocker.blob', 'newer'), version({ NODE_OPTIONS: '--max-old-space-size=4096' }))
+  // the control: a snapshot newer than node is the one started, so this one fails
+  withPackageCopy('bin/cocker', root => brokenSnapshot(root, 'cocker.blob', 'newer'), bin => {
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
+    assert.is.not(r.status, 0, 'node started a file that is no snapshot')
+  })
+})
+
 test('cocker-runtime: a snapshot older than node is not used (node could not load it): the bundle runs', () => {
-  withLauncherCopy(root => {
-    const blob = join(root, 'dist', 'snapshot', 'cocker-runtime.blob')
-    writeFileSync(blob, 'not a snapshot')
-    utimesSync(blob, new Date('2000-01-01'), new Date('2000-01-01'))
-  }, launcher => {
+  withPackageCopy('c/cocker-launch', root => brokenSnapshot(root, 'cocker-runtime.blob', 'older'), launcher => {
     const r = spawnSync(launcher, ['--version'], { encoding: 'utf8' })
     assert.is(r.status, 0, r.stderr)
     assert.is(r.stdout.split('\n')[0], `cocker-runtime version ${packageVersion()}`)
@@ -54,7 +79,7 @@ test('cocker-runtime: a snapshot older than node is not used (node could not loa
 })
 
 test('cocker-runtime: without a helper to become, node runs alone; without node, one line and 127', () => {
-  withLauncherCopy(() => {}, launcher => {
+  withPackageCopy('c/cocker-launch', () => {}, launcher => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'COCKER_HELPER'))
     const r = spawnSync(launcher, ['state', 'no-such-container'], { encoding: 'utf8', env })
     assert.is(r.status, 1)
@@ -108,9 +133,19 @@ test('the user\'s NODE_OPTIONS, even a V8 flag that a snapshot refuses, stop nei
   assert.is(cocker.stdout, `cocker version ${packageVersion()}\n`)
 })
 
-test('cocker-runtime with its standard streams closed still answers, with its exit status', () => {
-  const r = spawnSync('/bin/sh', ['-c', `exec 0<&- 1>&- 2>&-; '${join(PACKAGE_ROOT, 'bin', 'cocker-runtime')}' state no-such-container`], { timeout: 10_000 })
-  assert.is(r.status, 1)
+test('cocker-runtime with its standard streams closed still does its work, and fails as it should', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cocker-bin-'))
+  try {
+    // nothing to print to: what it did shows in files, which a crash (also exit 1) leaves unwritten
+    const closed = (args: string) => spawnSync('/bin/sh', ['-c', `exec 0<&- 1>&- 2>&-; '${join(PACKAGE_ROOT, 'bin', 'cocker-runtime')}' ${args}`], { timeout: 10_000 })
+    assert.is(closed(`spec --bundle '${dir}'`).status, 0)
+    assert.is(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).process.args[0], 'sh')
+    const log = join(dir, 'log.json')
+    assert.is(closed(`--log '${log}' --log-format json state no-such-container`).status, 1)
+    assert.match(JSON.parse(readFileSync(log, 'utf8')).msg, /^container "no-such-container" does not exist/)
+  } finally {
+    rmSync(dir, { recursive: true })
+  }
 })
 
 test('cocker-runtime --version, -v', () => {

@@ -126,7 +126,7 @@ function ruleLines(rules: SeccompSyscall[]): string[] {
 }
 
 test('resolved against the same capabilities and architecture, every syscall meets the rules of the installed Podman profile', () => {
-  if (skipUnless(existsSync(PODMAN_PROFILE), 'the default profile against Podman\'s', `${PODMAN_PROFILE} is not installed`)) return
+  if (skipUnless(existsSync(PODMAN_PROFILE), 'the default profile against Podman\'s', `${PODMAN_PROFILE} is not installed (apt-get install golang-github-containers-common)`)) return
   const podman = JSON.parse(readFileSync(PODMAN_PROFILE, 'utf8')) as PodmanProfile
   const capSets: [string, readonly string[]][] = [
     ['cocker\'s default', PODMAN_5_CAPABILITIES], ['+ CAP_SYS_ADMIN', [...PODMAN_5_CAPABILITIES, 'CAP_SYS_ADMIN']],
