@@ -1,6 +1,6 @@
 // The test infrastructure itself: the rootless user, the staged copy, runCmd,
-// the runner's summary parser, and the fixtures (checked against runc, which
-// shares no code with either cocker or the fixtures).
+// and the fixtures (checked against runc, which shares no code with either
+// cocker or the fixtures). The runner's summary parser: test/unit/support/.
 import { existsSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
@@ -13,7 +13,6 @@ import { namePrefix, safeName } from '../support/names.js'
 import { RUNTIME_BIN } from '../support/paths.js'
 import { hasUserns, isRoot, rootlessOrSkip, skipUnless, which } from '../support/requires.js'
 import { rootlessRuntimeBin, stageForRootless } from '../support/rootless.js'
-import { parseOutput } from '../support/summary.js'
 
 test('rootless user setup gives an unprivileged user', async () => {
   const user = rootlessOrSkip('rootless user setup gives an unprivileged user')
@@ -61,24 +60,6 @@ test('runCmd passes input and kills what outlives its timeout', async () => {
     assert.match((e as Error).message, /^command timed out after 300 ms/)
   }
   assert.ok(Date.now() - start < 5000, 'the timeout must not wait for the grandchild')
-})
-
-test('the summary parser moves skip markers from passed to skipped', () => {
-  const uvu = (total: number, passed: number, skipped = 0) =>
-    `  Total:     ${total}\n  Passed:    ${passed}\n  Skipped:   ${skipped}\n  Duration:  1ms\n`
-  const marker = '\u001b[32m✓ \u001b[39m# SKIP runs rootless: no user namespaces\n'
-  assert.equal(parseOutput(marker + uvu(3, 3), 0), {
-    passed: 2,
-    failed: 0,
-    skipped: [{ name: 'runs rootless', reason: 'no user namespaces' }],
-    ok: true,
-  })
-  assert.equal(parseOutput(uvu(3, 1), 1), { passed: 1, failed: 2, skipped: [], ok: false })
-  // A crash before uvu's summary, or a clean summary with a failing exit, is a failure.
-  assert.equal(parseOutput('TypeError: boom\n', 1), { passed: 0, failed: 1, skipped: [], ok: false })
-  assert.equal(parseOutput('', 0), { passed: 0, failed: 1, skipped: [], ok: false })
-  assert.equal(parseOutput(uvu(2, 2), 1), { passed: 2, failed: 1, skipped: [], ok: false })
-  assert.equal(parseOutput(uvu(2, 2), 0, true).ok, false)
 })
 
 test('safeName is unique and carries the file tag', () => {
