@@ -84,7 +84,9 @@ http:
   addr: 127.0.0.1:${port}
 ${tlsSection}${authSection}`,
     )
-    const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] })
+    // docker-registry takes REGISTRY_* variables as settings (REGISTRY_AUTH_FILE would be auth.file): none but the config's
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')))
+    const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'], env })
     live.add(child)
     let stderr = ''
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
