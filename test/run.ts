@@ -122,11 +122,6 @@ async function main(): Promise<number> {
     return 1
   }
   process.env.ASAN_OPTIONS ??= 'abort_on_error=1'
-  // No registry credentials of the machine's or its user's reach the tests or the oracles:
-  // an auth file that cannot exist (tests of login set their own). Without it, skopeo
-  // run by a user without a login session reads /run/containers/UID/auth.json, which
-  // root's Podman left unreadable, and fails.
-  process.env.REGISTRY_AUTH_FILE = '/nonexistent/auth.json'
   for (const line of probeReport()) console.log(`probe: ${line}`)
   console.log(`probe: helper: ${helper.line}`)
   // Stage once here so the test files find a fresh copy and do not race to make it.

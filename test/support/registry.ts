@@ -36,6 +36,14 @@ export function registryMissing(): string | undefined {
   return undefined
 }
 
+/**
+ * skopeo's environment: no registry credentials of the machine's or its user's (an auth
+ * file that cannot exist; --creds where a test needs some). Else, run by a user without a
+ * login session, it reads /run/containers/UID/auth.json, which root's Podman leaves
+ * unreadable, and fails.
+ */
+export const SKOPEO_ENV = { ...process.env, REGISTRY_AUTH_FILE: '/proc/nonexistent/auth.json' }
+
 const live = new Set<ChildProcess>()
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL')
