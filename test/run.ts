@@ -41,22 +41,35 @@ function tierRank(file: string): number {
   return i < 0 ? TIER_ORDER.length : i
 }
 
+function killFileGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL')
+  } catch {
+    // ESRCH: nothing left.
+  }
+}
+
+// The running file's process group, which a Ctrl-C at the terminal does not reach
+// (it is detached): the runner ends it, then itself, with the signal it got.
+let running: number | undefined
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    if (running !== undefined) killFileGroup(running)
+    process.kill(process.pid, sig)
+  })
+}
+
 function runFile(file: string): Promise<FileResult> {
   return new Promise(resolve => {
     // detached: the file leads its own process group, so a timeout kills
     // the containers and helpers it started along with it.
     const child = spawn(process.execPath, [file], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    running = child.pid
     let stdout = ''
     let output = ''
     child.stdout.on('data', (b: Buffer) => ((stdout += b), (output += b)))
     child.stderr.on('data', (b: Buffer) => (output += b))
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL')
-      } catch {
-        // ESRCH: nothing left.
-      }
-    }
+    const killGroup = () => killFileGroup(child.pid!)
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
@@ -69,6 +82,7 @@ function runFile(file: string): Promise<FileResult> {
       if (open > 0 || exitCode === undefined) return
       clearTimeout(timer)
       clearTimeout(drain)
+      running = undefined
       if (timedOut) output += `\n[run.js] timed out after ${TIMEOUT_MS / 1000} s; process group killed\n`
       resolve({ ...parseOutput(stdout, exitCode, timedOut), output })
     }
