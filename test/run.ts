@@ -5,14 +5,15 @@
 //
 //   node dist/test/run.js [-v] [FILTER...]   only paths containing a FILTER; -v shows passing output too
 //
-// COCKER_TEST_TIMEOUT (seconds, default 600) bounds each file.
+// COCKER_TEST_TIMEOUT (seconds, default 600) bounds each file. With CI set, a
+// missing sanitizer build of the helper is an error (see chooseHelper).
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { constants } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { probeReport } from './support/requires.js'
-import { parseOutput, type FileSummary } from './support/summary.js'
+import { parseOutput, type FileSummary, type SkipMarker } from './support/summary.js'
 import { rootlessUser, stageForRootless } from './support/rootless.js'
 
 const DIST_TEST = path.dirname(fileURLToPath(import.meta.url))
@@ -40,22 +41,35 @@ function tierRank(file: string): number {
   return i < 0 ? TIER_ORDER.length : i
 }
 
+function killFileGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL')
+  } catch {
+    // ESRCH: nothing left.
+  }
+}
+
+// The running file's process group, which a Ctrl-C at the terminal does not reach
+// (it is detached): the runner ends it, then itself, with the signal it got.
+let running: number | undefined
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    if (running !== undefined) killFileGroup(running)
+    process.kill(process.pid, sig)
+  })
+}
+
 function runFile(file: string): Promise<FileResult> {
   return new Promise(resolve => {
     // detached: the file leads its own process group, so a timeout kills
     // the containers and helpers it started along with it.
     const child = spawn(process.execPath, [file], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    running = child.pid
     let stdout = ''
     let output = ''
     child.stdout.on('data', (b: Buffer) => ((stdout += b), (output += b)))
     child.stderr.on('data', (b: Buffer) => (output += b))
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL')
-      } catch {
-        // ESRCH: nothing left.
-      }
-    }
+    const killGroup = () => killFileGroup(child.pid!)
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
@@ -68,6 +82,7 @@ function runFile(file: string): Promise<FileResult> {
       if (open > 0 || exitCode === undefined) return
       clearTimeout(timer)
       clearTimeout(drain)
+      running = undefined
       if (timedOut) output += `\n[run.js] timed out after ${TIMEOUT_MS / 1000} s; process group killed\n`
       resolve({ ...parseOutput(stdout, exitCode, timedOut), output })
     }
@@ -89,6 +104,23 @@ function runFile(file: string): Promise<FileResult> {
   })
 }
 
+/**
+ * The helper the tests' containers run through: COCKER_HELPER when set, else the sanitizer
+ * build (npm test makes it), so memory errors in C fail the tests. Without that build the
+ * plain helper runs and the log says so; in CI (CI set) its absence is an error.
+ */
+function chooseHelper(): { line: string } | { error: string } {
+  if (process.env.COCKER_HELPER) return { line: `${process.env.COCKER_HELPER} (COCKER_HELPER)` }
+  const asan = path.join(path.dirname(DIST), 'c/cocker-helper-asan')
+  if (existsSync(asan)) {
+    process.env.COCKER_HELPER = asan
+    return { line: `${asan} (ASan/UBSan)` }
+  }
+  const missing = `${asan} is not built (make -C c asan)`
+  if (process.env.CI) return { error: `${missing}: CI runs the tests through the sanitizer build only` }
+  return { line: `c/cocker-helper, WITHOUT sanitizers: ${missing}` }
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2)
   const verbose = args.includes('-v') || args.includes('--verbose')
@@ -97,13 +129,15 @@ async function main(): Promise<number> {
     .filter(f => filters.length === 0 || filters.some(s => path.relative(DIST, f).includes(s)))
     .sort((a, b) => tierRank(a) - tierRank(b) || a.localeCompare(b))
 
-  // Containers in the tests run through the sanitizer build of the helper when
-  // it was built (npm test builds it), so memory errors in C fail the tests.
-  const asan = path.join(path.dirname(DIST), 'c/cocker-helper-asan')
-  if (!process.env.COCKER_HELPER && existsSync(asan)) process.env.COCKER_HELPER = asan
+  const helper = chooseHelper()
+  if ('error' in helper) {
+    console.log(`error: ${helper.error}`)
+    console.log('0 passed, 1 failed, 0 skipped')
+    return 1
+  }
   process.env.ASAN_OPTIONS ??= 'abort_on_error=1'
   for (const line of probeReport()) console.log(`probe: ${line}`)
-  console.log(`probe: helper: ${process.env.COCKER_HELPER ?? 'c/cocker-helper'}`)
+  console.log(`probe: helper: ${helper.line}`)
   // Stage once here so the test files find a fresh copy and do not race to make it.
   if (rootlessUser().user) {
     try {
@@ -121,19 +155,23 @@ async function main(): Promise<number> {
 
   let passed = 0
   let failed = 0
+  // One line per skipped test (its markers joined), then markers printed outside any test.
   const skipped: string[] = []
+  const stray: string[] = []
+  const markers = (ms: SkipMarker[]) => ms.map(m => `${m.name}: ${m.reason}`).join('; ')
   for (const file of files) {
     const rel = path.relative(DIST, file)
     const r = await runFile(file)
     passed += r.passed
     failed += r.failed
-    for (const s of r.skipped) skipped.push(`${rel}: ${s.name}: ${s.reason}`)
+    for (const s of r.skipped) skipped.push(`${rel}: ${markers(s)}`)
+    if (r.stray.length) stray.push(`${rel}: ${markers(r.stray)}`)
     if (r.ok) {
       const extra = r.skipped.length ? `, ${r.skipped.length} skipped` : ''
       console.log(`ok   ${rel} (${r.passed} passed${extra})`)
       if (verbose) process.stdout.write(r.output)
     } else {
-      console.log(`FAIL ${rel}`)
+      console.log(`FAIL ${rel} (${r.passed} passed, ${r.failed} failed${r.problems.length ? `: ${r.problems.join('; ')}` : ''})`)
       process.stdout.write(r.output.trimEnd().replace(/^/gm, '    ').replace(/^ +$/gm, '') + '\n')
     }
   }
@@ -141,6 +179,10 @@ async function main(): Promise<number> {
   if (skipped.length) {
     console.log(`\nskipped (${skipped.length}):`)
     for (const s of skipped) console.log(`  ${s}`)
+  }
+  if (stray.length) {
+    console.log('\nskip markers printed outside any test (not counted):')
+    for (const s of stray) console.log(`  ${s}`)
   }
   console.log(`\n${passed} passed, ${failed} failed, ${skipped.length} skipped`)
   return failed ? 1 : 0

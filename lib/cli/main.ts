@@ -3,7 +3,9 @@ import type { CliContext } from './command.js'
 import { resolveInvocation } from './dispatch.js'
 import { engineFailure, ENGINE_FAILED, renderOutcome } from './exit.js'
 import { packageVersion } from './package-info.js'
-import { needsUserNamespace } from '../rootless/identity.js'
+import os from 'node:os'
+import { userRuntimeDir } from '../config/runtime-dir.js'
+import { inRootlessUserNamespace, isRootless, needsUserNamespace } from '../rootless/identity.js'
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -18,6 +20,12 @@ export async function main(argv: string[]): Promise<number> {
       if (inv.kind === 'help') return 0
       process.stderr.write("Error: missing command 'cocker COMMAND'\n")
       return ENGINE_FAILED
+    }
+    if (isRootless(process.env) && !inRootlessUserNamespace(process.env)) {
+      // As Podman does: what cocker starts, above all itself in the user namespace (where
+      // uid 0 would find root's home), gets the user's home and runtime dir.
+      process.env.HOME ||= os.homedir()
+      process.env.XDG_RUNTIME_DIR = userRuntimeDir(process.env)
     }
     const ctx: CliContext = { program: cockerProgram, path: inv.path, globals: inv.globals, env: process.env, cwd: process.cwd() }
     if (inv.command.userNamespace && needsUserNamespace()) {

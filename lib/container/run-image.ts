@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { detectCgroups } from '../cgroups/index.js'
+import { userRuntimeDir } from '../config/runtime-dir.js'
 import { CockerError } from '../errors.js'
 import { parseImageConfig } from '../image/manifest.js'
-import { isRootless, realUid } from '../rootless/identity.js'
+import { isRootless } from '../rootless/identity.js'
 import { packageRoot } from '../package-root.js'
 import { removeTreesInUserNamespace, runInUserNamespace, usernsMapsForCaller } from '../rootless/userns.js'
 import { runContainer, type RuntimeContext } from '../runtime/lifecycle.js'
@@ -39,8 +40,7 @@ export interface RunImageOptions {
 /** Where the runtime keeps the state of cocker's running containers. */
 export function runtimeStateDir(env: NodeJS.ProcessEnv): string {
   if (!isRootless(env)) return '/run/cocker/runtime'
-  const base = env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : `/tmp/cocker-${realUid(env)}`
-  return path.join(base, 'cocker', 'runtime')
+  return path.join(userRuntimeDir(env), 'cocker', 'runtime')
 }
 
 export async function runImage(o: RunImageOptions): Promise<number> {

@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { userRuntimeDir } from '../config/runtime-dir.js'
 import { CockerError } from '../errors.js'
+import { isRootless } from '../rootless/identity.js'
 import type { Credentials } from './registry/client.js'
 
 export type { Credentials } from './registry/client.js'
@@ -33,13 +35,16 @@ function home(env: NodeJS.ProcessEnv): string {
   return env.HOME || os.homedir()
 }
 
-/** The file login writes: --authfile, $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, or /run/containers/UID/auth.json. */
+/**
+ * The file login writes: --authfile, $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json;
+ * without XDG_RUNTIME_DIR, rootless: the runtime dir Podman would use (config/runtime-dir.ts), root: /run/containers/0/auth.json.
+ */
 export function authFileForWriting(opts: AuthFileOptions = {}): string {
   const env = opts.env ?? process.env
   if (opts.authfile) return opts.authfile
   if (env.REGISTRY_AUTH_FILE) return env.REGISTRY_AUTH_FILE
-  if (env.XDG_RUNTIME_DIR) return path.join(env.XDG_RUNTIME_DIR, 'containers/auth.json')
-  return path.join('/run/containers', String(process.getuid?.() ?? 0), 'auth.json')
+  if (env.XDG_RUNTIME_DIR || isRootless(env)) return path.join(userRuntimeDir(env), 'containers/auth.json')
+  return '/run/containers/0/auth.json'
 }
 
 /** Where credentials are looked for, in order. ~/.docker/config.json is only ever read. */

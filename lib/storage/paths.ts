@@ -5,8 +5,9 @@
  * geteuid() is 0: the re-exec sets _COCKER_USERNS_UID to the real uid, so the store
  * stays the user's there (lib/rootless/identity.ts). Cheap to import: every command reads this.
  */
+import os from 'node:os'
 import path from 'node:path'
-import { isRootless } from '../rootless/identity.js'
+import { inRootlessUserNamespace, isRootless } from '../rootless/identity.js'
 
 export const STORAGE_ROOT_ENV = 'COCKER_STORAGE_ROOT'
 
@@ -22,7 +23,8 @@ export function storeRoot(opts: { root?: string; env?: NodeJS.ProcessEnv } = {})
 
 function homeDir(env: NodeJS.ProcessEnv): string {
   if (env.HOME) return env.HOME
-  // os.homedir() would say /root inside the user namespace; HOME is inherited, so this is rare.
+  // Inside the user namespace os.homedir() would say root's; cocker hands HOME down (cli/main.ts).
+  if (!inRootlessUserNamespace(env)) return os.homedir()
   throw new Error('HOME is not set: cannot locate the rootless store (set HOME, XDG_DATA_HOME or --root)')
 }
 

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert'
 import { cocker, cockerScenario, modeDir, type CockerMode } from '../support/cocker-modes.js'
 import { startCountingProxy, type CountingProxy } from '../support/counting-proxy.js'
 import { fixtureLayout, pushFixture } from '../support/image-fixture.js'
-import { registryMissing, startRegistry, type TestRegistry } from '../support/registry.js'
+import { registryMissing, SKOPEO_ENV, startRegistry, type TestRegistry } from '../support/registry.js'
 
 const missing = registryMissing()
 let registry: TestRegistry | undefined
@@ -38,7 +38,7 @@ function scenario(title: string, body: (mode: CockerMode) => Promise<void>, mode
 const image = () => fixtureLayout('busybox').images[0]!
 
 function skopeo(args: string[]): string {
-  const r = spawnSync('skopeo', args, { encoding: 'utf8', timeout: 120_000 })
+  const r = spawnSync('skopeo', args, { encoding: 'utf8', timeout: 120_000, env: SKOPEO_ENV })
   assert.is(r.status, 0, `skopeo ${args.join(' ')}: ${r.stderr}`)
   return r.stdout
 }

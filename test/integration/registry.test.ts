@@ -13,7 +13,7 @@ import { selectManifest } from '../../lib/image/platform.js'
 import { RegistryClient } from '../../lib/image/registry/client.js'
 import { throwsCode } from '../support/assert.js'
 import { fixtureLayout, pushFixture, sha256 } from '../support/image-fixture.js'
-import { registryMissing, rejectsCode, startRegistry, type TestRegistry } from '../support/registry.js'
+import { registryMissing, rejectsCode, SKOPEO_ENV, startRegistry, type TestRegistry } from '../support/registry.js'
 import { skipUnless, which } from '../support/requires.js'
 import { runCmd } from '../support/exec.js'
 import { repoPath } from '../support/paths.js'
@@ -170,11 +170,11 @@ test('push blobs and manifest; skopeo reads them back byte-identical; a second r
   assert.equal(await pushLayout(c, 'pushed/busybox'), ['uploaded', 'uploaded', 'uploaded'])
   assert.equal(await pushLayout(c, 'pushed/busybox'), ['exists', 'exists', 'exists'])
   const image = fixtureLayout('busybox').images[0]!
-  const raw = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry!.host}/pushed/busybox:v1`])
+  const raw = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry!.host}/pushed/busybox:v1`], { env: SKOPEO_ENV })
   assert.is(raw.status, 0, raw.stderr?.toString())
   assert.ok(raw.stdout.equals(image.manifestBytes), 'skopeo reads the manifest we pushed')
   const out = path.join(tmp, 'copied')
-  const copy = spawnSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry!.host}/pushed/busybox:v1`, `oci:${out}:v1`], { encoding: 'utf8' })
+  const copy = spawnSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry!.host}/pushed/busybox:v1`, `oci:${out}:v1`], { encoding: 'utf8', env: SKOPEO_ENV })
   assert.is(copy.status, 0, copy.stderr)
   for (const blob of [...image.layers.map(l => l.blob), image.configBytes, image.manifestBytes]) {
     const file = path.join(out, 'blobs/sha256', createHash('sha256').update(blob).digest('hex'))

@@ -9,6 +9,8 @@ export interface RunOptions {
   status?: number
   /** Run as this user with its clean environment (see rootless.ts). */
   asUser?: RootlessUser
+  /** A wrapper that runs before the switch to asUser and ends by exec'ing its arguments (a namespace made as root). */
+  prefix?: string[]
   cwd?: string
   /** Added over process.env, or over the user's clean environment with asUser. */
   env?: Record<string, string | undefined>
@@ -76,7 +78,9 @@ export function wrapForUser(
  * the command, stdout and stderr (podman's `run_podman 127 ...`).
  */
 export async function runCmd(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  const { argv: full, env } = wrapForUser(argv, opts.asUser, opts.env)
+  const wrapped = wrapForUser(argv, opts.asUser, opts.env)
+  const full = [...(opts.prefix ?? []), ...wrapped.argv]
+  const env = wrapped.env
   const timeoutMs = opts.timeoutMs ?? 60_000
   const child = spawn(full[0]!, full.slice(1), {
     // CI's checkout may be a directory the test user cannot enter: start them at home

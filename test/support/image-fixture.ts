@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { hostBusybox } from '../fixtures/busybox-bundle.js'
+import { SKOPEO_ENV } from './registry.js'
 
 export type TarEntry =
   | { type: 'file'; path: string; data: Buffer | string; mode?: number }
@@ -333,7 +334,7 @@ export async function pushLayout(host: string, layout: FixtureLayout,
   if (opts.format === 'v2s2') argv.push('--format', 'v2s2')
   if (opts.auth) argv.push('--dest-creds', `${opts.auth.username}:${opts.auth.password}`)
   argv.push(`oci:${layout.dir}:${layout.tag}`, `docker://${key}`)
-  const r = spawnSync('skopeo', argv, { encoding: 'utf8', timeout: 120_000 })
+  const r = spawnSync('skopeo', argv, { encoding: 'utf8', timeout: 120_000, env: SKOPEO_ENV })
   if (r.status !== 0) throw new Error(`skopeo ${argv.join(' ')} exited ${r.status}:\n${r.stderr}`)
   return { layout, reference: key, repository: opts.repository, tag, digest: readFileSync(digestFile, 'utf8').trim() }
 }

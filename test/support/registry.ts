@@ -38,6 +38,14 @@ export function registryMissing(): string | undefined {
   return undefined
 }
 
+/**
+ * skopeo's environment: no registry credentials of the machine's or its user's (an auth
+ * file that cannot exist; --creds where a test needs some). Else, run by a user without a
+ * login session, it reads /run/containers/UID/auth.json, which root's Podman leaves
+ * unreadable, and fails.
+ */
+export const SKOPEO_ENV = { ...process.env, REGISTRY_AUTH_FILE: '/proc/nonexistent/auth.json' }
+
 const live = new Set<ChildProcess>()
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL')
@@ -87,7 +95,9 @@ http:
   addr: ${address}:${port}
 ${tlsSection}${authSection}`,
     )
-    const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] })
+    // docker-registry takes REGISTRY_* variables as settings (REGISTRY_AUTH_FILE would be auth.file): none but the config's
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')))
+    const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'], env })
     live.add(child)
     let stderr = ''
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))

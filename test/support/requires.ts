@@ -4,7 +4,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { wrapForUser } from './exec.js'
 import { repoPath, RUNTIME_BIN } from './paths.js'
-import { rootlessUser, rootlessUserWithoutSubids, type RootlessUser } from './rootless.js'
+import { isRoot, rootlessUser, rootlessUserWithoutSubids, type RootlessUser } from './rootless.js'
+
+export { isRoot }
 
 /**
  * Capability probes for gating tests, and the skip marker that test/run.ts
@@ -23,10 +25,6 @@ export function rootlessOrSkip(name: string): RootlessUser | undefined {
   if (probe.user) return probe.user
   skipUnless(false, name, `no rootless user: ${probe.reason}`)
   return undefined
-}
-
-export function isRoot(): boolean {
-  return process.getuid!() === 0
 }
 
 const usernsCache = new Map<number, boolean>()
@@ -132,7 +130,7 @@ export function probeReport(): string[] {
     `userns: ${hasUserns() ? 'yes' : 'no'} for us` + (u && u.uid !== process.getuid!() ? `, ${hasUserns(u) ? 'yes' : 'no'} for ${u.name}` : ''),
     `newuidmap/newgidmap: ${which('newuidmap') ?? 'missing'} ${which('newgidmap') ?? 'missing'}`,
     u
-      ? `rootless user: ${u.name} uid ${u.uid} gid ${u.gid}, subuid ${subidLine('/etc/subuid', u.name)}, subgid ${subidLine('/etc/subgid', u.name)}, XDG_RUNTIME_DIR ${u.env.XDG_RUNTIME_DIR}`
+      ? `rootless user: ${u.name} uid ${u.uid} gid ${u.gid}, subuid ${subidLine('/etc/subuid', u.name)}, subgid ${subidLine('/etc/subgid', u.name)}, XDG_RUNTIME_DIR ${u.env.XDG_RUNTIME_DIR ?? 'unset'}`
       : `rootless user: not ready: ${probe.reason}`,
     withoutSubids(),
     `cgroup: ${cgroup}${controllers}`,

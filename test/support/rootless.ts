@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { REPO_ROOT, repoPath } from './paths.js'
@@ -21,26 +21,34 @@ const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 let cached: RootlessProbe | undefined
 let stagedDir: string | undefined
 
-function cleanEnv(name: string, home: string, xdg: string): Record<string, string> {
+/** Root of the host: uid 0 in the initial user namespace, not in one a test made (namespace-root.ts). */
+export function isRoot(): boolean {
+  if (process.getuid!() !== 0) return false
+  try {
+    return readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295'
+  } catch {
+    return true
+  }
+}
+
+function cleanEnv(name: string, home: string, xdg: string | undefined): Record<string, string> {
   // node may live outside the standard dirs (nvm, /opt); keep it on PATH.
   const nodeDir = path.dirname(process.execPath)
   const PATH = BASE_PATH.split(':').includes(nodeDir) ? BASE_PATH : `${nodeDir}:${BASE_PATH}`
-  return { HOME: home, USER: name, LOGNAME: name, PATH, XDG_RUNTIME_DIR: xdg, LANG: 'C.UTF-8' }
+  const env: Record<string, string> = { HOME: home, USER: name, LOGNAME: name, PATH, LANG: 'C.UTF-8' }
+  if (xdg) env.XDG_RUNTIME_DIR = xdg
+  return env
 }
 
 function probeRootlessUser(): RootlessProbe {
   const uid = process.getuid!()
+  if (uid === 0 && !isRoot()) return { reason: 'this test file runs as root of a user namespace of its own' }
   if (uid !== 0) {
-    // Already unprivileged: rootless scenarios run as ourselves.
+    // Already unprivileged: rootless scenarios run as ourselves, with the runtime dir we
+    // have. Without a login session there is none, and cocker copes as Podman does.
     const info = os.userInfo()
-    const xdg = process.env.XDG_RUNTIME_DIR || `/tmp/cocker-xdg-${uid}`
-    try {
-      mkdirSync(xdg, { recursive: true, mode: 0o700 })
-      if (statSync(xdg).uid !== uid) return { reason: `${xdg} is not owned by uid ${uid}` }
-    } catch (e) {
-      return { reason: `cannot create ${xdg}: ${(e as Error).message}` }
-    }
-    return { user: { name: info.username, uid, gid: process.getgid!(), home: info.homedir, env: cleanEnv(info.username, info.homedir, xdg) } }
+    const home = process.env.HOME || info.homedir
+    return { user: { name: info.username, uid, gid: process.getgid!(), home, env: cleanEnv(info.username, home, process.env.XDG_RUNTIME_DIR) } }
   }
   return userFromSetupScript('user')
 }
@@ -58,7 +66,8 @@ function userFromSetupScript(subcommand: 'user' | 'user-without-subids'): Rootle
 
 /**
  * The rootless test user: as root, `cockertest` (created with subordinate id
- * ranges on first use); otherwise the current user. `reason` says why there is none.
+ * ranges and a runtime dir on first use); otherwise the current user, as it is.
+ * `reason` says why there is none.
  */
 export function rootlessUser(): RootlessProbe {
   cached ??= probeRootlessUser()
@@ -72,7 +81,7 @@ let cachedWithoutSubids: RootlessProbe | undefined
  * single-id case: as root, `cockertest-nosubids`; otherwise the current user when it has none.
  */
 export function rootlessUserWithoutSubids(): RootlessProbe {
-  cachedWithoutSubids ??= process.getuid!() === 0 ? userFromSetupScript('user-without-subids') : unprivilegedWithoutSubids()
+  cachedWithoutSubids ??= isRoot() ? userFromSetupScript('user-without-subids') : unprivilegedWithoutSubids()
   return cachedWithoutSubids
 }
 

@@ -9,7 +9,12 @@ import { parseImageConfig } from '../../../lib/image/manifest.js'
 import { archiveChunks, planSave } from '../../../lib/image/save.js'
 import { readTar } from '../../../lib/image/tar.js'
 import { sha256, tar } from '../../support/image-fixture.js'
+import { runAsRoot, testAsRoot } from '../../support/namespace-root.js'
 import { tempStore } from '../../support/store-fixture.js'
+
+// Importing and loading unpack layers, whose files belong to root: as another user this
+// file runs as root of a user namespace it makes.
+runAsRoot()
 
 const rootfs = tar([{ type: 'dir', path: 'etc' }, { type: 'file', path: 'etc/motd', data: 'hi\n' }])
 
@@ -25,7 +30,7 @@ async function names(archive: Buffer): Promise<string[]> {
   return out
 }
 
-test('docker-archive: <config>.json, <diff-id>.tar, manifest.json, repositories; loads back to the same ID', async () => {
+testAsRoot('docker-archive: <config>.json, <diff-id>.tar, manifest.json, repositories; loads back to the same ID', async () => {
   const a = tempStore()
   const b = tempStore()
   try {
@@ -43,7 +48,7 @@ test('docker-archive: <config>.json, <diff-id>.tar, manifest.json, repositories;
   }
 })
 
-test('oci-archive keeps the manifest digest; a blob whose name lies is refused and nothing is kept', async () => {
+testAsRoot('oci-archive keeps the manifest digest; a blob whose name lies is refused and nothing is kept', async () => {
   const a = tempStore()
   const b = tempStore()
   try {
@@ -70,7 +75,7 @@ test('oci-archive keeps the manifest digest; a blob whose name lies is refused a
   }
 })
 
-test('history and tree of an imported image', async () => {
+testAsRoot('history and tree of an imported image', async () => {
   const a = tempStore()
   try {
     const image = await importTarball(Readable.from([rootfs]), { store: a.store, message: 'm' })
