@@ -53,6 +53,8 @@ export function engineFailure(err: unknown, ctx: FailureContext): Failure {
     const status = err.code === 'EXEC_NOT_FOUND' ? NOT_FOUND : err.code === 'EXEC_CANNOT_INVOKE' ? CANNOT_INVOKE : ENGINE_FAILED
     return { status, stderr: `Error: ${oneLine(err, message)}\n`, logMessage: message }
   }
+  const host = hostFilesystemError(err)
+  if (host) return { status: ENGINE_FAILED, stderr: `Error: ${host}\n`, logMessage: host }
   const message = `internal error: ${describeChain(err)}`
   return {
     status: ENGINE_FAILED,
@@ -71,9 +73,29 @@ export function runtimeFailure(err: unknown, ctx: FailureContext): Failure {
     const message = describeChain(err)
     return { status: RUNTIME_FAILED, stderr: `cocker-runtime: ${oneLine(err, message)}\n`, logMessage: oneLine(err, message) }
   }
+  const host = hostFilesystemError(err)
+  if (host) return { status: RUNTIME_FAILED, stderr: `cocker-runtime: ${host}\n`, logMessage: host }
   const message = `internal error: ${describeChain(err)}`
   const extra = bugReport(err, ctx).replace(/^(?=.)/gm, 'cocker-runtime: ')
   return { status: RUNTIME_FAILED, stderr: `cocker-runtime: ${message}\n${extra}`, logMessage: message }
+}
+
+// What the host's filesystem refuses is no bug of cocker's, wherever in cocker it happens
+// (a --root the user may not write, a full disk): the path and what to do, on one line.
+const HOST_FS_HINTS: Record<string, string> = {
+  EACCES: 'permission denied; check the owner and mode of that path, or choose a place of yours (--root)',
+  EPERM: 'operation not permitted; check the owner and mode of that path, or choose a place of yours (--root)',
+  EROFS: 'the filesystem is read-only; choose a writable place (--root)',
+  ENOSPC: 'no space left on the device; free some (cocker system df shows what the store holds)',
+  EDQUOT: 'the disk quota is used up; free some (cocker system df shows what the store holds)',
+}
+
+/** "cannot mkdir /x/y: permission denied; …" for node's errors on a path, else undefined. */
+export function hostFilesystemError(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException
+  if (!(err instanceof Error) || typeof e.path !== 'string' || typeof e.syscall !== 'string') return undefined
+  const hint = HOST_FS_HINTS[e.code ?? '']
+  return hint && `cannot ${e.syscall} ${e.path}: ${hint}`
 }
 
 /** A user error is one line: what is wrong, with what, then what to do. */

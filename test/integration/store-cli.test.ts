@@ -1,7 +1,10 @@
 // The store's commands through bin/cocker, on a temp store filled through the API.
 import { spawnSync } from 'node:child_process'
+import { chmodSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { cocker as cockerAs, cockerScenario, loadBusybox } from '../support/cocker-modes.js'
+import { makeTempDir } from '../fixtures/bundle.js'
 import { repoPath } from '../support/paths.js'
 import { addTestImage, tempStore } from '../support/store-fixture.js'
 
@@ -105,5 +108,15 @@ test('image prune, system df, system reset (asks unless -f), system check', asyn
     t.cleanup()
   }
 })
+
+// Only rootless: root may write anywhere that is not read-only.
+cockerScenario('a store where the user may not write: one line naming the path and what to do, no bug report', async mode => {
+  const notYours = makeTempDir('cocker-not-yours-')
+  chmodSync(notYours, 0o555) // not the user's to write, whether root or the user made it
+  const r = await cockerAs({ ...mode, root: `${notYours}/store` }, ['load', '-i', '/dev/null'], { status: 125 })
+  assert.match(r.stderr, new RegExp(`^Error: cannot mkdir ${notYours}/store\\S*: permission denied; check the owner and mode of that path, or choose a place of yours \\(--root\\)\n$`))
+  // and the store the user owns still works
+  await loadBusybox(mode)
+}, ['rootless'])
 
 test.run()

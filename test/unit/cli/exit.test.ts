@@ -29,6 +29,18 @@ test('cocker: unexpected errors are 125 and ask for a report', () => {
   assert.match(engineFailure(new TypeError('x'), { ...ctx, debug: true }).stderr, /\n\s+at /)
 })
 
+test('a path the host refuses (permissions, read-only, full) is one line with what to do, not a bug report', () => {
+  const eacces = Object.assign(new Error("EACCES: permission denied, mkdir '/srv/store/tmp'"), { code: 'EACCES', syscall: 'mkdir', path: '/srv/store/tmp' })
+  const f = engineFailure(eacces, ctx)
+  assert.is(f.status, 125)
+  assert.is(f.stderr, 'Error: cannot mkdir /srv/store/tmp: permission denied; check the owner and mode of that path, or choose a place of yours (--root)\n')
+  const enospc = Object.assign(new Error('ENOSPC'), { code: 'ENOSPC', syscall: 'write', path: '/srv/store/blobs/x' })
+  assert.is(runtimeFailure(enospc, ctx).stderr, 'cocker-runtime: cannot write /srv/store/blobs/x: no space left on the device; free some (cocker system df shows what the store holds)\n')
+  // without a path, or with another code, it is still a bug to report
+  assert.match(engineFailure(Object.assign(new Error('EACCES'), { code: 'EACCES', syscall: 'connect' }), ctx).stderr, /internal error.*\nThis is probably a bug/)
+  assert.match(engineFailure(Object.assign(new Error('EBADF'), { code: 'EBADF', syscall: 'read', path: '/x' }), ctx).stderr, /internal error/)
+})
+
 test('cocker-runtime: every failure is status 1 and lines start with the program name', () => {
   const u = runtimeFailure(new UsageError('unknown flag: --bogus', ['create']), ctx)
   assert.is(u.status, 1)
