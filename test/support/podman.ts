@@ -154,6 +154,8 @@ function mountsUnder(dir: string): string[] {
     .sort((a, b) => b.length - a.length)
 }
 
+const PAUSE_NAMES = ['catatonit', 'podman pause']
+
 /** Removes the setup's containers, image, pause process, mounts and temp dir. */
 async function cleanup(pe: PodmanEnv): Promise<void> {
   await podman(pe, ['rm', '-a', '-f', '-t', '0'])
@@ -163,10 +165,11 @@ async function cleanup(pe: PodmanEnv): Promise<void> {
     if (!isRoot()) await podman(pe, ['unshare', 'rm', '-rf', path.join(pe.dir, 'graph')])
     // The rootless pause process holds Podman's user and mount namespaces; ours is the one
     // started with this mode's XDG_RUNTIME_DIR (where Podman records its pid varies by version).
+    // It is catatonit where that is installed; Podman 4.3 without it runs itself, "podman pause".
     for (const pid of readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
       try {
         const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
-        if (env.includes(`XDG_RUNTIME_DIR=${pe.env.XDG_RUNTIME_DIR}`) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'catatonit') {
+        if (env.includes(`XDG_RUNTIME_DIR=${pe.env.XDG_RUNTIME_DIR}`) && PAUSE_NAMES.includes(readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) {
           process.kill(Number(pid), 'SIGKILL')
         }
       } catch {
