@@ -15,12 +15,13 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { CAPABILITIES } from '../../lib/runtime/linux.js'
 import { hasFixtureInit, fixtureInitPath } from '../fixtures/init-bundle.js'
-import { cocker, cockerModeOrSkip, COCKER_MODES, loadBusybox, type CockerMode } from '../support/cocker-modes.js'
+import { cocker, COCKER_MODES, type CockerMode } from '../support/cocker-modes.js'
 import { FIXTURE_IMAGE } from '../support/image-fixture.js'
 import { crunNormalized, devLine, parseSections, type Observations } from '../support/observations.js'
 import { cleanupPodman, podman, podmanOrSkip, type PodmanEnv } from '../support/podman.js'
 import { PODMAN_4_EXTRA_CAPABILITIES, PODMAN_MASKED_PATHS, PODMAN_READONLY_PATHS } from '../support/podman-defaults.js'
 import { skipUnless } from '../support/requires.js'
+import { busyboxModeOrSkip, type BusyboxMode } from '../support/run-scenario.js'
 import { stageForRootless } from '../support/rootless.js'
 
 const STATUS_FIELDS = ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Seccomp_filters']
@@ -141,27 +142,19 @@ function expectedFromPodman(obs: Observations, podmanMajor: number): Observation
   return { ...obs, status }
 }
 
-interface Pair { mode: CockerMode; pe: PodmanEnv; podmanMajor: number; fixture: string }
+interface Pair { mode: BusyboxMode; pe: PodmanEnv; podmanMajor: number; fixture: string }
 
-const pairs = new Map<CockerMode['name'], Promise<Pair>>()
+let podmanMajor: Promise<number> | undefined
 
-/** The mode's cocker (with the image loaded) and Podman, once per file; undefined after printing why not. */
+/** The mode's cocker (with the image loaded) and Podman; undefined after printing why not. */
 async function pairOrSkip(modeName: CockerMode['name'], title: string): Promise<Pair | undefined> {
   const pe = await podmanOrSkip(modeName, `${title} (${modeName})`)
   if (!pe) return undefined
-  let p = pairs.get(modeName)
-  if (!p) {
-    const mode = cockerModeOrSkip(modeName, title)
-    if (!mode) return undefined
-    p = (async () => {
-      await loadBusybox(mode)
-      const version = (await podman(pe, ['version', '--format', '{{.Client.Version}}'], { status: 0 })).stdout.trim()
-      const fixture = mode.user ? path.join(stageForRootless(), 'c/tests/fixture-init') : fixtureInitPath()
-      return { mode, pe, podmanMajor: Number(version.split('.')[0]), fixture }
-    })()
-    pairs.set(modeName, p)
-  }
-  return p
+  const mode = await busyboxModeOrSkip(modeName, title)
+  if (!mode) return undefined
+  podmanMajor ??= podman(pe, ['version', '--format', '{{.Client.Version}}'], { status: 0 }).then(r => Number(r.stdout.trim().split('.')[0]))
+  const fixture = mode.user ? path.join(stageForRootless(), 'c/tests/fixture-init') : fixtureInitPath()
+  return { mode, pe, podmanMajor: await podmanMajor, fixture }
 }
 
 /** The same `run` under both engines: [podman's stdout, cocker's stdout]. */

@@ -13,19 +13,25 @@ export interface BusyboxMode extends CockerMode {
 
 const loaded = new Map<CockerMode['name'], Promise<BusyboxMode>>()
 
+/** The mode with the busybox fixture in its store, loaded once per file; undefined after printing why it cannot run. */
+export function busyboxModeOrSkip(name: CockerMode['name'], title: string): Promise<BusyboxMode> | undefined {
+  let mode = loaded.get(name)
+  if (!mode) {
+    const fresh = cockerModeOrSkip(name, title)
+    if (!fresh) return undefined
+    mode = loadBusybox(fresh).then(image => ({ ...fresh, image }))
+    loaded.set(name, mode)
+  }
+  return mode
+}
+
 /** A test per mode (cockerScenario's titles and skips) with the busybox fixture in the mode's store. */
 export function busyboxScenario(title: string, body: (mode: BusyboxMode) => Promise<void>,
   modes: readonly CockerMode['name'][] = COCKER_MODES): void {
   for (const name of modes) {
     test(`${title} (${name})`, async () => {
-      let mode = loaded.get(name)
-      if (!mode) {
-        const fresh = cockerModeOrSkip(name, title)
-        if (!fresh) return
-        mode = loadBusybox(fresh).then(image => ({ ...fresh, image }))
-        loaded.set(name, mode)
-      }
-      await body(await mode)
+      const mode = busyboxModeOrSkip(name, title)
+      if (mode) await body(await mode)
     })
   }
 }
