@@ -12,6 +12,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { constants } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { killGroup } from './support/exec.js'
 import { probeReport } from './support/requires.js'
 import { parseOutput, type FileSummary, type SkipMarker } from './support/summary.js'
 import { rootlessUser, stageForRootless } from './support/rootless.js'
@@ -41,20 +42,12 @@ function tierRank(file: string): number {
   return i < 0 ? TIER_ORDER.length : i
 }
 
-function killFileGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGKILL')
-  } catch {
-    // ESRCH: nothing left.
-  }
-}
-
 // The running file's process group, which a Ctrl-C at the terminal does not reach
 // (it is detached): the runner ends it, then itself, with the signal it got.
 let running: number | undefined
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(sig, () => {
-    if (running !== undefined) killFileGroup(running)
+    if (running !== undefined) killGroup(running)
     process.kill(process.pid, sig)
   })
 }
@@ -69,11 +62,10 @@ function runFile(file: string): Promise<FileResult> {
     let output = ''
     child.stdout.on('data', (b: Buffer) => ((stdout += b), (output += b)))
     child.stderr.on('data', (b: Buffer) => (output += b))
-    const killGroup = () => killFileGroup(child.pid!)
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
-      killGroup()
+      killGroup(child.pid!)
     }, TIMEOUT_MS)
     let exitCode: number | undefined
     let open = 2
@@ -93,7 +85,7 @@ function runFile(file: string): Promise<FileResult> {
       if (signal && !timedOut) output += `\n[run.js] killed by ${signal}\n`
       // Whatever the file left running in its group is a leak; end it. A
       // process that left the group but holds our pipes gets 2 s.
-      killGroup()
+      killGroup(child.pid!)
       drain = setTimeout(() => {
         console.log(`warning: ${path.relative(DIST, file)}: a process it started still holds its output 2 s after exit`)
         child.stdout.destroy()

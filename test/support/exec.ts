@@ -34,7 +34,8 @@ process.on('exit', () => {
   for (const pgid of liveGroups) killGroup(pgid)
 })
 
-function killGroup(pgid: number): void {
+/** SIGKILL to every process of the group `pgid`, if any is left. */
+export function killGroup(pgid: number): void {
   try {
     process.kill(-pgid, 'SIGKILL')
   } catch {
