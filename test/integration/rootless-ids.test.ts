@@ -4,12 +4,11 @@
 // mapped, and cocker says so in one warning line. The second case runs as a user made
 // for it without ranges (test/support/rootless-user.sh user-without-subids).
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { cocker, cockerScenario, loadBusybox, modeDir, type CockerMode } from '../support/cocker-modes.js'
+import { cocker, cockerScenario, loadBusybox, rootlessMode, type CockerMode } from '../support/cocker-modes.js'
 import { hasUserns, skipUnless } from '../support/requires.js'
-import { rootlessUserWithoutSubids, stageForRootless } from '../support/rootless.js'
+import { rootlessUserWithoutSubids } from '../support/rootless.js'
 
 interface IdMap { container_id: number; host_id: number; size: number }
 
@@ -45,9 +44,7 @@ function withoutSubidsOrSkip(title: string): CockerMode | undefined {
   if (skipUnless(probe.user !== undefined, title, `no user without subordinate ids: ${probe.reason}`)) return undefined
   const user = probe.user!
   if (skipUnless(hasUserns(user), title, `${user.name} cannot create user namespaces`)) return undefined
-  const mode: CockerMode = { name: 'rootless', bin: path.join(stageForRootless(), 'bin/cocker'), user, root: '' }
-  mode.root = path.join(modeDir(mode, 'cocker-it-nosubids-'), 'store')
-  return mode
+  return rootlessMode(user, 'cocker-it-nosubids-')
 }
 
 const WARNING = (name: string) => `WARN: ${name} has no range in /etc/subuid and /etc/subgid: only uid 0 is mapped in the user namespace, ` +

@@ -38,8 +38,13 @@ export function cockerModeOrSkip(name: CockerMode['name'], title: string): Cocke
   if (!user) return undefined
   if (skipUnless(hasUserns(user), `${title} (rootless)`, `${user.name} cannot create user namespaces`)) return undefined
   if (skipUnless(hasNewuidmap(), `${title} (rootless)`, 'no newuidmap/newgidmap (apt-get install uidmap)')) return undefined
-  const mode: CockerMode = { name, bin: path.join(stageForRootless(), 'bin/cocker'), user, root: '' }
-  mode.root = path.join(modeDir(mode, 'cocker-it-rootless-'), 'store')
+  return rootlessMode(user)
+}
+
+/** bin/cocker of the staged copy, as `user`, on a store of its own that the user owns. */
+export function rootlessMode(user: RootlessUser, prefix = 'cocker-it-rootless-'): CockerMode {
+  const mode: CockerMode = { name: 'rootless', bin: path.join(stageForRootless(), 'bin/cocker'), user, root: '' }
+  mode.root = path.join(modeDir(mode, prefix), 'store')
   return mode
 }
 
