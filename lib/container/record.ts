@@ -1,0 +1,301 @@
+/**
+ * Container records: what `ps`, `inspect` and every lifecycle command know of a container,
+ * kept next to its files in <store>/containers/<id>/:
+ *
+ *   container.json  the record below, replaced by rename (readers take no lock; writers hold
+ *                   the container's lock file, lock-file.ts)
+ *   exit            written by the monitor (c/monitor.c) when the init ends, by rename:
+ *                   {"exitCode":N,"signal":"KILL"?,"finishedAt":ISO}
+ *   ctr.log         the k8s-file log the monitor writes
+ *   userdata/attach the monitor's attach socket (owner only)
+ *
+ * The record says what the CLI last did (created, started with this monitor, stopped by the
+ * user); what happened since is read from the processes and the exit file (`observe`): a
+ * container whose monitor is gone has exited, with the code of its exit file when it wrote one.
+ * Names are reserved by symlinks <store>/container-names/<name> → <id>, whose creation is atomic.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { CockerError } from '../errors.js'
+import { isProcessAlive, selfStamp, stampAlive } from '../sys/proc.js'
+import { readIfPresent } from '../sys/read.js'
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'removing'
+
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped'
+  /** on-failure:N; 0 = no limit. */
+  maxRetries: number
+}
+
+export interface Healthcheck {
+  /** As the image's config has it: ["CMD-SHELL", "…"] or ["CMD", …]. */
+  test: string[]
+  /** Nanoseconds, as podman's inspect shows them. */
+  interval: number
+  timeout: number
+  startPeriod: number
+  retries: number
+  onFailure: 'none' | 'kill' | 'restart' | 'stop'
+}
+
+export interface HealthState {
+  status: 'starting' | 'healthy' | 'unhealthy'
+  failingStreak: number
+  log: { start: string; end: string; exitCode: number; output: string }[]
+}
+
+export interface ContainerState {
+  status: ContainerStatus
+  /** The init's host pid while it runs; 0 otherwise. */
+  pid: number
+  /** The monitor (c/monitor.c) of the current run: pid and /proc start time. */
+  monitor?: { pid: number; startTime: string }
+  startedAt?: string
+  finishedAt?: string
+  exitCode?: number
+  oomKilled?: boolean
+  /** Restarts by the restart policy since the last start by a user. */
+  restartCount: number
+  /** `stop` or `kill` by a user: unless-stopped and always do not restart it then. */
+  stoppedByUser?: boolean
+  health?: HealthState
+}
+
+export interface ContainerRecord {
+  /** 64 hex digits. */
+  id: string
+  name: string
+  /** The image's ID (config digest hex) and the name the user gave for it. */
+  imageId: string
+  imageName: string
+  /** The process the container runs: entrypoint + command, as resolved into config.json. */
+  command: string[]
+  /** ISO 8601 with nanoseconds. */
+  created: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  tty: boolean
+  interactive: boolean
+  /** --rm */
+  autoRemove: boolean
+  restartPolicy: RestartPolicy
+  stopSignal: string
+  /** Seconds. */
+  stopTimeout: number
+  log: { driver: 'k8s-file' | 'none' | 'passthrough'; path: string; maxSize?: number }
+  detachKeys: string
+  healthcheck?: Healthcheck
+  /** OCI mounts of the container's config, for inspect's Mounts. */
+  mounts: { type: string; source: string; destination: string; options: string[] }[]
+  /** The container's working config: the OCI bundle (config.json) is in userdata/. */
+  storage: { driver: string; lowerDirs: string[] }
+  state: ContainerState
+}
+
+/** What the monitor writes when the init ends. */
+export interface ExitFile {
+  exitCode: number
+  signal?: string
+  finishedAt: string
+}
+
+export const recordFile = (containerDir: string) => path.join(containerDir, 'container.json')
+export const exitFile = (containerDir: string) => path.join(containerDir, 'exit')
+export const logFile = (containerDir: string) => path.join(containerDir, 'ctr.log')
+export const attachSocket = (containerDir: string) => path.join(containerDir, 'userdata', 'attach')
+
+export function readRecordFile(containerDir: string): ContainerRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(recordFile(containerDir), 'utf8')) as ContainerRecord
+  } catch {
+    return undefined
+  }
+}
+
+export function readExitFile(containerDir: string): ExitFile | undefined {
+  try {
+    return JSON.parse(readFileSync(exitFile(containerDir), 'utf8')) as ExitFile
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The record's state as it is now: a running container whose monitor is gone has exited,
+ * with its exit file's code if that belongs to this run (else -1, as podman shows an exit it
+ * never saw). Pure reading: nothing is written, so ps and inspect need no lock.
+ */
+export function observe(record: ContainerRecord, containerDir: string): ContainerState {
+  const s = record.state
+  if (s.status !== 'running' && s.status !== 'paused' && s.status !== 'stopping') return s
+  if (s.monitor && isProcessAlive(s.monitor.pid, s.monitor.startTime)) {
+    // the monitor outlives the init by the time it takes to record the exit and clean up
+    const exit = readExitFile(containerDir)
+    if (!exit || !isThisRun(exit, s)) return s
+    return exited(s, exit)
+  }
+  const exit = readExitFile(containerDir)
+  return exited(s, exit && isThisRun(exit, s) ? exit : undefined)
+}
+
+function isThisRun(exit: ExitFile, s: ContainerState): boolean {
+  return !s.startedAt || exit.finishedAt >= s.startedAt
+}
+
+function exited(s: ContainerState, exit: ExitFile | undefined): ContainerState {
+  return {
+    ...s,
+    status: 'exited',
+    pid: 0,
+    exitCode: exit ? exit.exitCode : (s.exitCode ?? -1),
+    finishedAt: exit?.finishedAt ?? s.finishedAt ?? s.startedAt,
+  }
+}
+
+/** IDs of the store's containers that have a record (a directory without one is being created or a leftover). */
+export function listContainerIds(storeRoot: string): string[] {
+  const root = path.join(storeRoot, 'containers')
+  let ids: string[]
+  try {
+    ids = readdirSync(root)
+  } catch {
+    return []
+  }
+  return ids.filter(id => /^[0-9a-f]{64}$/.test(id))
+}
+
+export const containersRoot = (storeRoot: string) => path.join(storeRoot, 'containers')
+export const containerDirOf = (storeRoot: string, id: string) => path.join(storeRoot, 'containers', id)
+const namesRoot = (storeRoot: string) => path.join(storeRoot, 'container-names')
+
+/** Replaces container.json whole: readers see the old record or the new one. */
+export function writeRecordFile(containerDir: string, record: ContainerRecord): void {
+  const tmp = path.join(containerDir, `.container.json.${process.pid}`)
+  writeFileSync(tmp, JSON.stringify(record))
+  renameSync(tmp, recordFile(containerDir))
+}
+
+/** The id a name is reserved for, if it is. */
+export function nameOwner(storeRoot: string, name: string): string | undefined {
+  try {
+    return readlinkSync(path.join(namesRoot(storeRoot), name))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Reserves a name for a container: atomic, so of two commands giving one name at once one
+ * wins. A name whose container is gone (a create killed before its record) is taken over.
+ * Returns false when a container that exists holds it.
+ */
+export function reserveName(storeRoot: string, name: string, id: string): boolean {
+  mkdirSync(namesRoot(storeRoot), { recursive: true, mode: 0o700 })
+  const link = path.join(namesRoot(storeRoot), name)
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      symlinkSync(id, link)
+      return true
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    const owner = nameOwner(storeRoot, name)
+    if (owner === id) return true
+    if (owner && existsSync(containerDirOf(storeRoot, owner))) return false
+    rmSync(link, { force: true })
+  }
+  return false
+}
+
+/** Frees a name if `id` holds it. */
+export function releaseName(storeRoot: string, name: string, id: string): void {
+  if (nameOwner(storeRoot, name) === id) rmSync(path.join(namesRoot(storeRoot), name), { force: true })
+}
+
+export interface FoundContainer {
+  record: ContainerRecord
+  dir: string
+}
+
+/** Every container with a record, oldest first. */
+export function listContainers(storeRoot: string): FoundContainer[] {
+  return listContainerIds(storeRoot).flatMap(id => {
+    const dir = containerDirOf(storeRoot, id)
+    const record = readRecordFile(dir)
+    return record ? [{ record, dir }] : []
+  }).sort((a, b) => a.record.created.localeCompare(b.record.created))
+}
+
+/**
+ * A container by full id, name, or unique id prefix, as podman looks them up; undefined
+ * when none matches. An ambiguous prefix is an error naming the candidates.
+ */
+export function findContainer(storeRoot: string, nameOrId: string): FoundContainer | undefined {
+  const byId = (id: string): FoundContainer | undefined => {
+    const dir = containerDirOf(storeRoot, id)
+    const record = readRecordFile(dir)
+    return record ? { record, dir } : undefined
+  }
+  if (/^[0-9a-f]{64}$/.test(nameOrId)) {
+    const found = byId(nameOrId)
+    if (found) return found
+  }
+  const owner = /^[\w][\w.-]*$/.test(nameOrId) ? nameOwner(storeRoot, nameOrId) : undefined
+  if (owner) {
+    const found = byId(owner)
+    if (found && found.record.name === nameOrId) return found
+  }
+  if (!/^[0-9a-f]+$/.test(nameOrId)) return undefined
+  const matches = listContainerIds(storeRoot).filter(id => id.startsWith(nameOrId))
+  if (matches.length > 1) {
+    throw new CockerError('INVALID_ARGUMENT', `more than one container matches the id prefix "${nameOrId}": ${matches.map(m => m.slice(0, 12)).join(', ')}`,
+      { hint: 'give more characters of the id, or the name' })
+  }
+  return matches.length ? byId(matches[0]) : undefined
+}
+
+/** findContainer, or podman's error for a container that does not exist. */
+export function requireContainer(storeRoot: string, nameOrId: string): FoundContainer {
+  const found = findContainer(storeRoot, nameOrId)
+  if (!found) {
+    throw new CockerError('CONTAINER_NOT_FOUND', `no container with name or ID "${nameOrId}" found`,
+      { hint: '"cocker ps -a" lists the containers' })
+  }
+  return found
+}
+
+/**
+ * The container's lock, for writers of its record (readers take none): a file created with
+ * O_EXCL holding "PID STARTTIME" of its holder. flock would need koffi (~200 ms to load) on
+ * every stop and rm; a holder that died (kill -9) is seen by its stamp and its lock taken over.
+ */
+export async function withContainerLock<T>(containerDir: string, fn: () => T | Promise<T>): Promise<T> {
+  const lock = path.join(containerDir, 'lock')
+  for (let waited = 0; ; waited += 10) {
+    try {
+      writeFileSync(lock, selfStamp(), { flag: 'wx', mode: 0o600 })
+      break
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') throw new CockerError('CONTAINER_NOT_FOUND', `the container in ${containerDir} was removed meanwhile`)
+      if (code !== 'EEXIST') throw err
+    }
+    const holder = readIfPresent(lock)
+    if (holder !== undefined && !stampAlive(holder)) {
+      // taken over only if it still names the dead holder: another waiter may have been first
+      if (readIfPresent(lock) === holder) rmSync(lock, { force: true })
+      continue
+    }
+    if (waited > 60_000) {
+      throw new CockerError('CONTAINER_LOCKED', `the container in ${containerDir} is locked by process ${holder?.split(' ')[0]}`,
+        { hint: 'wait for that command to finish' })
+    }
+    await new Promise(r => setTimeout(r, 10))
+  }
+  try {
+    return await fn()
+  } finally {
+    rmSync(lock, { force: true })
+  }
+}
