@@ -90,6 +90,8 @@ export interface ContainerRecord {
   mounts: { type: string; source: string; destination: string; options: string[] }[]
   /** The container's working config: the OCI bundle (config.json) is in userdata/. */
   storage: { driver: string; lowerDirs: string[] }
+  /** --cgroups disabled: no cgroups at all. */
+  cgroupsDisabled?: boolean
   state: ContainerState
 }
 

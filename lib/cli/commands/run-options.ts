@@ -141,7 +141,7 @@ export function parseEntrypoint(value: string): string[] {
 }
 
 /** "KEY=VALUE" as is; a bare "KEY" takes the host's value, and is left out when the host has none (podman). */
-function envEntry(flag: string, entry: string, env: NodeJS.ProcessEnv): string[] {
+export function envEntry(flag: string, entry: string, env: NodeJS.ProcessEnv): string[] {
   const eq = entry.indexOf('=')
   if (eq === 0) throw invalid(`${flag} ${entry}: the variable name is empty`)
   if (eq > 0) return [entry]
@@ -149,7 +149,7 @@ function envEntry(flag: string, entry: string, env: NodeJS.ProcessEnv): string[]
   return value === undefined ? [] : [`${entry}=${value}`]
 }
 
-function readEnvFile(file: string, host: RunOptionsHost): string[] {
+export function readEnvFile(file: string, host: RunOptionsHost = nodeHost()): string[] {
   let text: string
   try {
     text = host.readFile(file)

@@ -1,0 +1,41 @@
+/**
+ * `rm`: a container that does not run goes, with its files and its name. A running one needs
+ * --force, which stops it first (podman's rule: the stop signal, then SIGKILL after the
+ * timeout). The directory is first renamed into the store's tmp/, so a kill -9 part-way leaves
+ * either the whole container or a leftover that `system check` removes, never half a record.
+ */
+import { mkdirSync, renameSync } from 'node:fs'
+import path from 'node:path'
+import { CockerError } from '../errors.js'
+import { deleteContainer } from '../runtime/lifecycle.js'
+import { runtimeContext, type Engine } from './engine.js'
+import { removeContainerFiles } from './files.js'
+import { observe, readRecordFile, releaseName, withContainerLock, writeRecordFile, type FoundContainer } from './record.js'
+import { stopContainer } from './stop.js'
+
+export async function removeContainer(engine: Engine, found: FoundContainer, o: { force?: boolean; timeout?: number } = {}): Promise<void> {
+  const { record, dir } = found
+  const status = observe(record, dir).status
+  if (status === 'running' || status === 'paused' || status === 'stopping') {
+    if (!o.force) {
+      throw new CockerError('CONTAINER_STATE_INVALID',
+        `cannot remove container ${record.id} as it is running - running or paused containers cannot be removed without force`,
+        { hint: `stop it first, or use "cocker rm -f ${record.name}"` })
+    }
+    await stopContainer(engine, found, { timeout: o.timeout })
+  }
+  const doomed = path.join(engine.storeRoot, 'tmp', `container-${record.id}`)
+  await withContainerLock(dir, async () => {
+    const now = readRecordFile(dir)
+    if (!now) return
+    now.state.status = 'removing'
+    writeRecordFile(dir, now)
+    try {
+      await deleteContainer(runtimeContext(engine, now), now.id, { force: true })
+    } catch { /* no runtime state left */ }
+    mkdirSync(path.dirname(doomed), { recursive: true, mode: 0o700 })
+    renameSync(dir, doomed)
+  })
+  releaseName(engine.storeRoot, record.name, record.id)
+  await removeContainerFiles(doomed, engine.rootless)
+}
