@@ -9,9 +9,10 @@ import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { MonitorOptions } from '../../lib/runtime/lifecycle.js'
-import { killGroup, wrapForUser } from '../support/exec.js'
+import { formatArgv, killGroup, runCmd, wrapForUser } from '../support/exec.js'
 import { safeName } from '../support/names.js'
 import { repoPath } from '../support/paths.js'
+import { skipUnless, which } from '../support/requires.js'
 import { stageForRootless } from '../support/rootless.js'
 import { busybox, forceDelete, pidAlive, poll, scenario, sharedDir, type Mode } from '../support/runtime-modes.js'
 
@@ -210,5 +211,67 @@ function findInit(mode: Mode, c: Case): number {
   const record = readJson<{ pid: number }>(path.join(mode.root, c.id, 'state.json'))
   return record.pid
 }
+
+/** A tmux server of its own, whose panes are real terminals that a test types into and reads. */
+function tmuxServer(tmux: string) {
+  const name = `cocker-${safeName()}`
+  const run = (...args: string[]) => runCmd([tmux, '-L', name, ...args], { status: 0 })
+  let started = false
+  return {
+    /** A window running the driver as the mode's user; tmux's shell gets our environment spelled out. */
+    start: async (window: string, mode: Mode, job: object) => {
+      const { argv, env } = driverArgv(mode, job)
+      const vars = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]))
+      const cmd = formatArgv(['env', '-i', ...vars, ...argv])
+      // a first window that stays, so the server outlives the driver's windows
+      if (!started) await run('new-session', '-d', '-s', name, '-n', 'keep', '-x', '100', '-y', '30', 'sleep 600')
+      started = true
+      await run('new-window', '-t', name, '-n', window, cmd)
+    },
+    keys: (window: string, ...keys: string[]) => run('send-keys', '-t', `${name}:${window}`, ...keys),
+    screen: async (window: string) => (await run('capture-pane', '-p', '-t', `${name}:${window}`)).stdout,
+    resize: (window: string, cols: number, rows: number) => run('resize-window', '-t', `${name}:${window}`, '-x', String(cols), '-y', String(rows)),
+    kill: () => runCmd([tmux, '-L', name, 'kill-server']),
+  }
+}
+
+const TERMINAL = 'a real terminal (tmux): resizes reach the container, ctrl-p ctrl-q detaches it running, attach comes back'
+scenario(TERMINAL, async mode => {
+  const tmux = which('tmux')
+  if (skipUnless(tmux !== undefined, `${TERMINAL} (${mode.name})`, 'tmux is not installed')) return
+  const c = setup(mode, ['sh'], { foreground: true, stdin: true }, true)
+  const server = tmuxServer(tmux!)
+  const shows = async (window: string, text: RegExp) => {
+    let screen = ''
+    const ok = await poll(async () => text.test(screen = await server.screen(window)), 250, 40)
+    assert.ok(ok, `the ${window} window does not show ${text}:\n${screen}`)
+  }
+  try {
+    await server.start('first', mode, c.job)
+    await server.keys('first', 'stty size', 'Enter')
+    await shows('first', /^30 100\s*$/m)
+    await server.resize('first', 120, 40)
+    await server.keys('first', 'stty size', 'Enter')
+    await shows('first', /^40 120\s*$/m)
+    await server.keys('first', 'C-p', 'C-q')
+    assert.ok(await poll(() => existsSync(c.job.result), 500), 'the detach keys did not end the foreground run')
+    const result = readJson<RunResult>(c.job.result)
+    assert.is(result.detached, true, JSON.stringify(result))
+    assert.ok(pidAlive(result.pid), 'the container stopped when its client detached')
+
+    const attached = path.join(c.dir, 'attached')
+    await server.start('second', mode, { attach: { socket: c.monitor.socket, stdin: true, tty: true, detachKeys: 'ctrl-p,ctrl-q' }, result: attached })
+    await server.keys('second', 'echo back-$((40+2))', 'Enter')
+    await shows('second', /^back-42\s*$/m)
+    await server.keys('second', 'exit 7', 'Enter')
+    assert.ok(await poll(() => existsSync(attached), 500), 'attach did not return when the container ended')
+    assert.equal(readJson(attached), { outcome: 'exit', code: 7 })
+    await assertMonitorGone(c, result.monitorPid)
+    assert.ok(await poll(() => existsSync(path.join(c.dir, 'cleaned')), 500), 'the detached monitor did not run the cleanup')
+  } finally {
+    await server.kill()
+    await forceDelete(mode, c.id)
+  }
+})
 
 test.run()
