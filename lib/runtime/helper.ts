@@ -42,9 +42,19 @@ export interface HelperOptions {
   forwardSignals?: boolean
   onUsernsReady?: (pid: number) => Promise<void>
   onHooks?: (stage: string, pid: number) => Promise<string>
+  /** Mode monitor: a helper of our own (it outlives us), never the launcher's. */
+  ownHelper?: boolean
+  /** Mode monitor, foreground: at the exit, one byte on the sync fd says that we clean up. */
+  ackExit?: boolean
 }
 
-export interface HelperResult { pid: number; exitCode?: number; signal?: string }
+export interface HelperResult {
+  pid: number; exitCode?: number; signal?: string
+  /** Mode monitor: the foreground client detached. */
+  detached?: boolean
+  /** The helper's own pid (the monitor's, in mode monitor); unknown for the launcher's. */
+  helperPid?: number
+}
 
 export function errnoText(errno: number): string {
   const entry = getSystemErrorMap().get(-errno)
@@ -66,6 +76,7 @@ export function helperError(ev: Extract<HelperEvent, { event: 'error' }>): Cocke
 /** A helper to send a plan to: its three pipes, and how it ends. */
 interface HelperLink {
   name: string
+  pid?: number
   /** Writes the plan and closes the request pipe: its end is what the helper waits for. */
   sendPlan(plan: Buffer): void
   events: NodeJS.ReadableStream
@@ -140,6 +151,7 @@ function spawnHelper(stdio: HelperOptions['stdio'] & object): HelperLink {
   sync.on('error', () => { /* the helper went away: reported through its exit */ })
   return {
     name: bin,
+    pid: child.pid,
     sendPlan: plan => (child.stdio[base] as NodeJS.WritableStream).end(plan),
     events: child.stdio[base + 1] as NodeJS.ReadableStream,
     sendSync: data => sync.write(data),
@@ -155,7 +167,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
   const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit']
   let helper: HelperLink
   try {
-    helper = launcherHelper(stdio) ?? spawnHelper(stdio)
+    helper = (opts.ownHelper ? undefined : launcherHelper(stdio)) ?? spawnHelper(stdio)
   } catch (err) {
     return Promise.reject(err)
   }
@@ -213,10 +225,14 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
           break
         case 'started':
           await opts.onStarted?.(pid)
-          if (opts.until !== 'exit') finish(null, { pid })
+          if (opts.until !== 'exit') finish(null, { pid, helperPid: helper.pid })
           break
         case 'exit':
-          finish(null, { pid, exitCode: ev.code, signal: ev.signal })
+          if (opts.ackExit) helper.sendSync(Buffer.from('1'))
+          finish(null, { pid, exitCode: ev.code, signal: ev.signal, helperPid: helper.pid })
+          break
+        case 'detached':
+          finish(null, { pid, detached: true, helperPid: helper.pid })
           break
         case 'error':
           throw helperError(ev)
