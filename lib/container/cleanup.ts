@@ -16,7 +16,11 @@ import { findContainer, readExitFile, readRecordFile, withContainerLock, writeRe
 
 export type CleanupOutcome = 'running' | 'exited' | 'restarted' | 'removed' | 'gone'
 
-export async function cleanupContainer(engine: Engine, nameOrId: string): Promise<CleanupOutcome> {
+/**
+ * `handedOverBy`: the pid of a monitor that left the clean-up to a foreground caller (it may
+ * not have exited yet); otherwise a monitor still alive means the container still runs.
+ */
+export async function cleanupContainer(engine: Engine, nameOrId: string, o: { handedOverBy?: number } = {}): Promise<CleanupOutcome> {
   const found = findContainer(engine.storeRoot, nameOrId)
   if (!found) return 'gone'
   const { dir } = found
@@ -25,7 +29,7 @@ export async function cleanupContainer(engine: Engine, nameOrId: string): Promis
     if (!record) return 'gone'
     const m = record.state.monitor
     // a monitor that runs (and is not us, exec'd into this clean-up) still has its container
-    if (m && m.pid !== process.pid && isProcessAlive(m.pid, m.startTime)) return 'running'
+    if (m && m.pid !== process.pid && m.pid !== o.handedOverBy && isProcessAlive(m.pid, m.startTime)) return 'running'
     if (record.state.status === 'created' || record.state.status === 'removing') return 'exited'
     const ctx = runtimeContext(engine, record)
     const oomKilled = oomKillsOf(ctx.root, record.id) > 0

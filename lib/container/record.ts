@@ -261,8 +261,8 @@ export function findContainer(storeRoot: string, nameOrId: string): FoundContain
 export function requireContainer(storeRoot: string, nameOrId: string): FoundContainer {
   const found = findContainer(storeRoot, nameOrId)
   if (!found) {
-    throw new CockerError('CONTAINER_NOT_FOUND', `no container with name or ID "${nameOrId}" found`,
-      { hint: '"cocker ps -a" lists the containers' })
+    // podman's words, which scripts match
+    throw new CockerError('CONTAINER_NOT_FOUND', `no container with name or ID "${nameOrId}" found: no such container`)
   }
   return found
 }

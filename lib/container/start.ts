@@ -9,7 +9,6 @@
  */
 import { rmSync } from 'node:fs'
 import { CockerError } from '../errors.js'
-import { readRecord } from '../runtime/state.js'
 import { deleteContainer, runContainer } from '../runtime/lifecycle.js'
 import { fuseOverlayfsUsable } from '../storage/driver.js'
 import { procStat } from '../sys/proc.js'
@@ -25,14 +24,16 @@ export interface StartOptions {
   sigProxy?: boolean
   /** A restart by the restart policy: counted, and `stoppedByUser` is kept. */
   byPolicy?: boolean
+  /** A restart after a failed health check: the health state starts again. */
+  resetHealth?: boolean
 }
 
 export interface StartResult {
   /** Foreground: the container's exit status; undefined when it was detached from. */
   exitCode?: number
   detached?: boolean
-  /** Foreground: the monitor left the clean-up to us. */
-  cleanupPending?: boolean
+  /** Foreground: the monitor (this pid) left the clean-up to us: cleanupContainer's handedOverBy. */
+  cleanupPendingFrom?: number
 }
 
 export async function startContainer(engine: Engine, dir: string, o: StartOptions = {}): Promise<StartResult> {
@@ -53,7 +54,7 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
     record.state = {
       status: 'running', pid: 0, startedAt: isoNow(), restartCount: o.byPolicy ? record.state.restartCount + 1 : 0,
       ...(o.byPolicy && record.state.stoppedByUser ? { stoppedByUser: true } : {}),
-      ...(record.state.health ? { health: { status: 'starting', failingStreak: 0, log: record.state.health.log } } : {}),
+      ...(record.healthcheck ? { health: { status: 'starting', failingStreak: 0, log: o.resetHealth ? [] : record.state.health?.log ?? [] } } : {}),
     }
     writeRecordFile(dir, record)
     try {
@@ -119,11 +120,13 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
         ...(fuse?.ok ? { program: fuse.program } : {}),
       },
     }),
-    monitor,
-    forwardSignals: o.foreground ? o.sigProxy !== false : false,
-    onStarted: (monitorPid: number) => {
-      started(monitorPid, initPid(ctx.root, record.id))
-      markStarted()
+    monitor: {
+      ...monitor,
+      sigProxy: o.sigProxy !== false,
+      onStarted: (monitorPid, pid) => {
+        started(monitorPid, pid)
+        markStarted()
+      },
     },
   })
   // under the caller's lock until the process started; a foreground caller then waits without it
@@ -132,15 +135,8 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
   return {
     wait: async () => {
       const r = await run
-      return r.detached ? { detached: true } : { exitCode: r.exitCode ?? 0, cleanupPending: true }
+      return r.detached ? { detached: true } : { exitCode: r.exitCode ?? 0, cleanupPendingFrom: r.monitorPid }
     },
   }
 }
 
-function initPid(runtimeRoot: string, id: string): number {
-  try {
-    return readRecord(runtimeRoot, id).pid
-  } catch {
-    return 0
-  }
-}

@@ -37,7 +37,7 @@ export interface HelperOptions {
   stdio?: (number | 'inherit' | 'ignore')[]
   onPid?: (pid: number) => void
   /** The process was exec'd: runs before the wait for its exit goes on. */
-  onStarted?: (pid: number) => Promise<void>
+  onStarted?: (pid: number, helperPid?: number) => Promise<void>
   /** Foreground: pass the signals we get on to the helper, which passes them to the container. */
   forwardSignals?: boolean
   onUsernsReady?: (pid: number) => Promise<void>
@@ -224,7 +224,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
           if (opts.until === 'created') finish(null, { pid })
           break
         case 'started':
-          await opts.onStarted?.(pid)
+          await opts.onStarted?.(pid, helper.pid)
           if (opts.until !== 'exit') finish(null, { pid, helperPid: helper.pid })
           break
         case 'exit':

@@ -99,7 +99,7 @@ function statusOf(ctx: RuntimeContext, record: ContainerRecord): Status {
 
 /** Sets up cgroups, compiles the plan and runs the helper; shared by create and run. */
 async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['mode'],
-  after: { until: HelperOptions['until']; onStarted?: (record: ContainerRecord) => Promise<void>; monitor?: MonitorOptions }):
+  after: { until: HelperOptions['until']; onStarted?: (record: ContainerRecord, helperPid?: number) => Promise<void>; monitor?: MonitorOptions }):
   Promise<{ record: ContainerRecord; exitCode?: number; signal?: string; detached?: boolean; helperPid?: number }> {
   checkId(o.id)
   const bundle = path.resolve(o.bundle)
@@ -162,9 +162,9 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
         for (const stage of HOOK_STAGES_IN_TS) await runHooks(stage, hooks[stage], state)
         return JSON.stringify(state)
       },
-      onStarted: async () => {
+      onStarted: async (_pid, helperPid) => {
         writePidFile(o.pidFile, record.pid)
-        await after.onStarted?.(record)
+        await after.onStarted?.(record, helperPid)
       },
     })
     if (after.until === 'created') writePidFile(o.pidFile, record.pid)
@@ -201,8 +201,13 @@ export async function runContainer(ctx: RuntimeContext, o: LaunchOptions & { det
   Promise<number | MonitorResult> {
   const poststart = async (record: ContainerRecord) =>
     runHooksWarn('poststart', record.config.hooks?.poststart, ociState(record, 'running'), ctx.warn)
-  if (o.monitor) {
-    const r = await launch(ctx, o, 'monitor', { until: o.monitor.foreground ? 'exit' : 'started', onStarted: poststart, monitor: o.monitor })
+  const monitor = o.monitor
+  if (monitor) {
+    const onStarted = async (record: ContainerRecord, helperPid?: number) => {
+      monitor.onStarted?.(helperPid ?? 0, record.pid)
+      await poststart(record)
+    }
+    const r = await launch(ctx, o, 'monitor', { until: monitor.foreground ? 'exit' : 'started', onStarted, monitor })
     return { exitCode: r.exitCode, signal: r.signal, detached: r.detached ?? false, monitorPid: r.helperPid ?? 0, pid: r.record.pid }
   }
   if (o.detach) {
@@ -336,6 +341,8 @@ export async function execProcess(ctx: RuntimeContext, o: {
   id: string; processFile?: string; args?: string[]; tty?: boolean; detach?: boolean; pidFile?: string; consoleSocket?: string
   cwd?: string; env?: string[]; user?: string; additionalGids?: number[]; caps?: string[]; noNewPrivs?: boolean
   preserveFds?: number; ignorePaused?: boolean
+  /** The process's stdin when not our own (exec without -i reads /dev/null); or its whole stdio (health checks capture it). */
+  stdin?: 'inherit' | 'ignore'; stdio?: HelperOptions['stdio']
 }): Promise<number> {
   const record = readRecord(ctx.root, o.id)
   const status = statusOf(ctx, record)
@@ -365,7 +372,7 @@ export async function execProcess(ctx: RuntimeContext, o: {
   warnings.forEach(w => ctx.warn(w))
   const result = await runHelper(encodePlan(ops), {
     until: o.detach ? 'started' : 'exit',
-    stdio: stdioFor(o.preserveFds),
+    stdio: o.stdio ?? stdioFor(o.preserveFds, o.stdin),
     forwardSignals: !o.detach,
     onStarted: async pid => writePidFile(o.pidFile, pid),
   })

@@ -181,3 +181,24 @@ export const containerCleanup: CommandDef = {
   examples: [['cocker container cleanup web', 'clean up after web, if its monitor could not']],
   load: () => import('./container-cleanup.js'),
 }
+
+const healthcheckRun: CommandDef = {
+  name: 'run',
+  describe: 'run the health check of a container',
+  description: "Runs the container's health check once, records the result (inspect's State.Health), and prints healthy or unhealthy; status 1 when unhealthy. The monitor runs it every --health-interval.",
+  usage: 'run <container>',
+  positionals: [CONTAINER],
+  options: [],
+  examples: [['cocker healthcheck run web', 'check web now']],
+  load: () => import('./healthcheck-run.js'),
+}
+
+export const healthcheck: CommandDef = {
+  name: 'healthcheck',
+  describe: 'manage health checks on containers',
+  usage: 'healthcheck <command>',
+  positionals: [],
+  options: [],
+  examples: [],
+  subcommands: [healthcheckRun],
+}

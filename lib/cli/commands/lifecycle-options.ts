@@ -6,6 +6,7 @@
 import type { LifecycleOptions } from '../../container/create.js'
 import type { Healthcheck, RestartPolicy } from '../../container/record.js'
 import { CockerError } from '../../errors.js'
+import { parseDetachKeys } from '../../runtime/monitor.js'
 import type { ParsedArgs } from '../command.js'
 
 const invalid = (message: string, hint?: string) => new CockerError('INVALID_ARGUMENT', message, { hint })
@@ -18,7 +19,9 @@ export function parseLifecycleOptions(args: ParsedArgs, o: { autoRemove: boolean
   if (o.autoRemove && restartPolicy.name !== 'no') {
     throw invalid(`--restart ${String(args.restart)}: the restart policy cannot be used with --rm`, 'drop one of them')
   }
-  const l: LifecycleOptions = { restartPolicy, logDriver: 'k8s-file', detachKeys: typeof args.detachKeys === 'string' ? args.detachKeys : DEFAULT_DETACH_KEYS }
+  const detachKeys = typeof args.detachKeys === 'string' ? args.detachKeys : DEFAULT_DETACH_KEYS
+  parseDetachKeys(detachKeys) // refused now, not when the container starts
+  const l: LifecycleOptions = { restartPolicy, logDriver: 'k8s-file', detachKeys }
   if (args.stopTimeout !== undefined) {
     const t = Number(args.stopTimeout)
     if (!Number.isInteger(t) || t < 0) throw invalid(`--stop-timeout ${String(args.stopTimeout)}: must be a whole number of seconds`)

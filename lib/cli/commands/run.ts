@@ -30,7 +30,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
     return { stdout: `${id}\n` }
   }
   const r = await startOrRemove(engine, id, dir, options, () => startContainer(engine, dir, { foreground: true, sigProxy: args.sigProxy !== false }))
-  if (r.cleanupPending) await cleanupContainer(engine, id)
+  if (r.cleanupPendingFrom !== undefined) await cleanupContainer(engine, id, { handedOverBy: r.cleanupPendingFrom })
   return { exitCode: r.detached ? 0 : r.exitCode }
 }
 

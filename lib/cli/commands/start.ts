@@ -12,7 +12,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
     if (names.length !== 1) throw new CockerError('INVALID_ARGUMENT', 'you cannot start and attach multiple containers at once')
     const { dir, record } = requireContainer(engine.storeRoot, names[0])
     const r = await startContainer(engine, dir, { foreground: true, sigProxy: args.sigProxy !== false })
-    if (r.cleanupPending) await cleanupContainer(engine, record.id)
+    if (r.cleanupPendingFrom !== undefined) await cleanupContainer(engine, record.id, { handedOverBy: r.cleanupPendingFrom })
     return { exitCode: r.detached ? 0 : (r.exitCode ?? 0) }
   }
   return eachContainer(engine, names, async found => { await startContainer(engine, found.dir) })
