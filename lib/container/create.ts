@@ -4,7 +4,7 @@
  * userdata/, a name, and its record (record.ts) saying "created". Nothing runs yet.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { detectCgroups } from '../cgroups/index.js'
 import { CockerError } from '../errors.js'
@@ -17,8 +17,9 @@ import type { RunOptions } from '../spec/run-options.js'
 import type { DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
+import { crashPoint } from '../sys/crash-point.js'
 import { generatedName } from './names.js'
-import { containerDirOf, nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
+import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
   type RestartPolicy } from './record.js'
 import { copyRootfs, readImageFile, removeContainerFiles } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
@@ -58,7 +59,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
   // vfs: the top layer is the whole tree; its parents would show what it deleted
   const lowerDirs = o.driver === 'vfs' ? [`l/${store.layers.get(image.topLayer)!.link}`] : store.layers.lowerDirs(image.topLayer)
   const id = randomBytes(32).toString('hex')
-  const name = o.options.name ?? unusedName(store.paths.root)
+  const name = o.options.name ?? reserveGeneratedName(store.paths.root, id)
   if (!reserveName(store.paths.root, name, id)) {
     throw new CockerError('CONTAINER_EXISTS', `the container name "${name}" is already in use by ${nameOwner(store.paths.root, name)!}`,
       { hint: 'remove that container first, choose another name, or use --replace' })
@@ -106,6 +107,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
+    crashPoint('create:before-record')
     writeRecordFile(dirs.dir, record)
     return { record, dir: dirs.dir }
   } catch (err) {
@@ -123,15 +125,13 @@ async function removeQuietly(dirs: ContainerDirs, rootless: boolean, warn: (m: s
   }
 }
 
-/** A generated name no container holds. */
-function unusedName(storeRoot: string): string {
+/** A generated name, reserved for `id`: another is drawn while the one drawn is taken. */
+function reserveGeneratedName(storeRoot: string, id: string): string {
   for (;;) {
     const name = generatedName()
-    const owner = nameOwner(storeRoot, name)
-    if (!owner || !existsSync(containerDirOf(storeRoot, owner))) return name
+    if (reserveName(storeRoot, name, id)) return name
   }
 }
-
 
 /** ISO 8601 in UTC with nanoseconds, as podman shows times (the last digits from hrtime). */
 export function isoNow(): string {

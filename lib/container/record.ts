@@ -204,10 +204,17 @@ export function reserveName(storeRoot: string, name: string, id: string): boolea
     }
     const owner = nameOwner(storeRoot, name)
     if (owner === id) return true
-    if (owner && existsSync(containerDirOf(storeRoot, owner))) return false
+    if (owner && nameHeld(containerDirOf(storeRoot, owner))) return false
     rmSync(link, { force: true })
   }
   return false
+}
+
+/** A container holds its name while it has a record, or while the command creating it runs. */
+function nameHeld(containerDir: string): boolean {
+  if (existsSync(recordFile(containerDir))) return true
+  const creator = readIfPresent(path.join(containerDir, 'creator'))
+  return creator !== undefined && stampAlive(creator)
 }
 
 /** Frees a name if `id` holds it. */

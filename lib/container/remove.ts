@@ -8,6 +8,7 @@ import { mkdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { deleteContainer } from '../runtime/lifecycle.js'
+import { crashPoint } from '../sys/crash-point.js'
 import { runtimeContext, type Engine } from './engine.js'
 import { removeContainerFiles } from './files.js'
 import { observe, readRecordFile, releaseName, withContainerLock, writeRecordFile, type FoundContainer } from './record.js'
@@ -33,9 +34,11 @@ export async function removeContainer(engine: Engine, found: FoundContainer, o: 
     try {
       await deleteContainer(runtimeContext(engine, now), now.id, { force: true })
     } catch { /* no runtime state left */ }
+    crashPoint('rm:before-rename')
     mkdirSync(path.dirname(doomed), { recursive: true, mode: 0o700 })
     renameSync(dir, doomed)
   })
+  crashPoint('rm:after-rename')
   releaseName(engine.storeRoot, record.name, record.id)
   await removeContainerFiles(doomed, engine.rootless)
 }

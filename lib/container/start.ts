@@ -11,6 +11,7 @@ import { rmSync } from 'node:fs'
 import { CockerError } from '../errors.js'
 import { deleteContainer, runContainer } from '../runtime/lifecycle.js'
 import { fuseOverlayfsUsable } from '../storage/driver.js'
+import { crashPoint } from '../sys/crash-point.js'
 import { procStat } from '../sys/proc.js'
 import { cockerCommand, runtimeContext, type Engine } from './engine.js'
 import { isoNow } from './create.js'
@@ -57,11 +58,18 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
       ...(record.healthcheck ? { health: { status: 'starting', failingStreak: 0, log: o.resetHealth ? [] : record.state.health?.log ?? [] } } : {}),
     }
     writeRecordFile(dir, record)
+    crashPoint('start:before-monitor')
     try {
-      return await launchMonitored(engine, record, dir, o, (monitorPid, pid) => {
-        record!.state.monitor = { pid: monitorPid, startTime: procStat(monitorPid)?.startTime ?? '' }
-        record!.state.pid = pid
-        writeRecordFile(dir, record!)
+      return await launchMonitored(engine, record, dir, o, {
+        // recorded at once: from here a kill -9 of this command leaves a container whose monitor is known
+        spawned: monitorPid => {
+          record!.state.monitor = { pid: monitorPid, startTime: procStat(monitorPid)?.startTime ?? '' }
+          writeRecordFile(dir, record!)
+        },
+        started: pid => {
+          record!.state.pid = pid
+          writeRecordFile(dir, record!)
+        },
       })
     } catch (err) {
       record.state = { ...record.state, status: 'exited', pid: 0, exitCode: exitCodeOf(err), finishedAt: isoNow() }
@@ -81,12 +89,12 @@ function exitCodeOf(err: unknown): number {
 }
 
 /**
- * Runs the container under a new monitor. `started` is called under the lock with the
- * monitor's and the init's pids; for a foreground start, `wait` then waits (without the lock)
- * for the exit.
+ * Runs the container under a new monitor. Under the caller's lock, `spawned` is told the
+ * monitor's pid as soon as it exists and `started` the init's once it runs; for a foreground
+ * start, `wait` then waits (without the lock) for the exit.
  */
 async function launchMonitored(engine: Engine, record: ContainerRecord, dir: string, o: StartOptions,
-  started: (monitorPid: number, pid: number) => void): Promise<{ wait?: () => Promise<StartResult> }> {
+  on: { spawned(monitorPid: number): void; started(pid: number): void }): Promise<{ wait?: () => Promise<StartResult> }> {
   const dirs = containerDirs(engine.storeRoot, record.id)
   const ctx = runtimeContext(engine, record)
   const driver = record.storage.driver
@@ -123,8 +131,10 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     monitor: {
       ...monitor,
       sigProxy: o.sigProxy !== false,
-      onStarted: (monitorPid, pid) => {
-        started(monitorPid, pid)
+      onSpawn: on.spawned,
+      onStarted: (_monitorPid, pid) => {
+        crashPoint('start:before-pids')
+        on.started(pid)
         markStarted()
       },
     },

@@ -8,6 +8,7 @@ import { constants } from 'node:os'
 import { CockerError } from '../errors.js'
 import { killContainer, resumeContainer } from '../runtime/lifecycle.js'
 import { isAlive, readRecord } from '../runtime/state.js'
+import { crashPoint } from '../sys/crash-point.js'
 import { isProcessAlive } from '../sys/proc.js'
 import { runtimeContext, type Engine } from './engine.js'
 import { observe, readRecordFile, withContainerLock, writeRecordFile, type ContainerRecord, type FoundContainer } from './record.js'
@@ -61,6 +62,7 @@ export async function stopContainer(engine: Engine, found: FoundContainer, o: { 
   const record = await markStoppedByUser(found.dir)
   if (!isUp(observe(record, found.dir).status)) return
   const timeout = o.timeout ?? record.stopTimeout
+  crashPoint('stop:before-signal')
   const runtimeRoot = runtimeContext(engine, record).root
   const exited = () => !initAlive(runtimeRoot, record.id)
   if (await signal(engine, record, record.stopSignal) && !await until(exited, timeout * 1000)) {

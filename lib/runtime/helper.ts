@@ -42,6 +42,8 @@ export interface HelperOptions {
   forwardSignals?: boolean
   onUsernsReady?: (pid: number) => Promise<void>
   onHooks?: (stage: string, pid: number) => Promise<string>
+  /** The helper process exists (its pid; the monitor's, in mode monitor): called before anything else. */
+  onSpawn?: (helperPid: number) => void
   /** Mode monitor: a helper of our own (it outlives us), never the launcher's. */
   ownHelper?: boolean
   /** Mode monitor, foreground: at the exit, one byte on the sync fd says that we clean up. */
@@ -172,6 +174,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
     return Promise.reject(err)
   }
   const { events } = helper
+  if (helper.pid) opts.onSpawn?.(helper.pid)
   helper.sendPlan(plan)
 
   return new Promise<HelperResult>((resolve, reject) => {

@@ -32,6 +32,8 @@ export interface MonitorOptions {
   health?: { intervalMs: number; argv: string[] }
   /** Foreground: pass our signals on to the container (--sig-proxy); default true. */
   sigProxy?: boolean
+  /** Called as soon as the monitor process exists, with its pid. */
+  onSpawn?: (monitorPid: number) => void
   /** Called once the container's process started, with the monitor's pid and the init's. */
   onStarted?: (monitorPid: number, pid: number) => void
   /** Foreground: when the container ends, tell the monitor that we clean up; default true. */

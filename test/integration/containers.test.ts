@@ -154,4 +154,34 @@ async function monitorsOf(mode: CockerMode): Promise<string[]> {
   return r.stdout.split('\n').filter(Boolean)
 }
 
+/** `cocker ARGS` killed with SIGKILL at the named point (lib/sys/crash-point.ts). */
+async function crashAt(mode: CockerMode, point: string, args: string[]): Promise<void> {
+  const r = await cocker(mode, args, { env: { _COCKER_CRASH_AT: point } })
+  assert.is(r.signal, 'SIGKILL', `${point}: the command was not killed there`)
+}
+
+cockerScenario('a kill -9 of run -d, stop or rm at any of their steps leaves containers the next command can use', mode => withContainers(mode, async image => {
+  await crashAt(mode, 'create:before-record', ['run', '-d', '--name', 'k1', image, 'sleep', '1000'])
+  // the name of a container that never got its record is free again
+  await cocker(mode, ['run', '-d', '--name', 'k1', image, 'sleep', '1000'], { status: 0 })
+  await crashAt(mode, 'start:before-monitor', ['run', '-d', '--name', 'k2', image, 'sleep', '1000'])
+  await crashAt(mode, 'start:before-pids', ['run', '-d', '--name', 'k3', image, 'sleep', '1000'])
+  await crashAt(mode, 'stop:before-signal', ['stop', 'k1'])
+  const ps = (await cocker(mode, ['ps', '-a', '--format', '{{.Names}} {{.State}}'], { status: 0 })).stdout.split('\n').filter(Boolean).sort()
+  assert.equal(ps, ['k1 running', 'k2 exited', 'k3 running'])
+  const check = await cocker(mode, ['system', 'check', '--repair'], { status: 0 })
+  assert.not.match(check.stdout, /k1|k3/)
+  await cocker(mode, ['stop', '-t', '0', 'k1', 'k3'], { status: 0 })
+  await crashAt(mode, 'rm:before-rename', ['rm', 'k1'])
+  await cocker(mode, ['rm', 'k1'], { status: 0 })
+  await crashAt(mode, 'rm:after-rename', ['rm', 'k2'])
+  await cocker(mode, ['rm', 'k2'], { status: 1 })
+  await cocker(mode, ['run', '-d', '--name', 'k2', image, 'true'], { status: 0 })
+  await cocker(mode, ['rm', '-f', 'k2', 'k3'], { status: 0 })
+  assert.is((await cocker(mode, ['ps', '-a', '-q'], { status: 0 })).stdout, '')
+  await cocker(mode, ['system', 'check', '--repair', '--max', '0s'], { status: 0 })
+  assert.equal(entries(path.join(mode.root, 'containers')), [])
+  assert.equal(entries(path.join(mode.root, 'tmp')), [])
+}))
+
 test.run()
