@@ -154,6 +154,28 @@ async function monitorsOf(mode: CockerMode): Promise<string[]> {
   return r.stdout.split('\n').filter(Boolean)
 }
 
+cockerScenario('run -i feeds stdin; --rm with -d removes the container when it exits; --cidfile; log drivers; restart; pause', mode => withContainers(mode, async image => {
+  assert.is((await cocker(mode, ['run', '--rm', '-i', image, 'cat'], { input: 'through stdin\n', status: 0 })).stdout, 'through stdin\n')
+  assert.is((await cocker(mode, ['run', '--rm', image, 'cat'], { input: 'ignored\n', status: 0 })).stdout, '')
+  const cidfile = path.join(mode.root, 'cid')
+  const id = (await cocker(mode, ['run', '-d', '--rm', '--cidfile', cidfile, image, 'sh', '-c', 'sleep 0.5'], { status: 0 })).stdout.trim()
+  assert.is((await runCmd(['cat', cidfile], { asUser: mode.user, status: 0 })).stdout, id)
+  await eventually('--rm to remove it', async () => (await cocker(mode, ['container', 'exists', id])).status === 1)
+  const again = await cocker(mode, ['run', '--cidfile', cidfile, image, 'true'], { status: 125 })
+  assert.match(again.stderr, /^Error: --cidfile .*: the file exists already/)
+  await cocker(mode, ['run', '--name', 'quiet', '--log-driver', 'none', image, 'echo', 'unlogged'], { status: 0 })
+  const none = await cocker(mode, ['logs', 'quiet'], { status: 125 })
+  assert.match(none.stderr, /none driver/)
+  const pass = await cocker(mode, ['run', '--rm', '--log-driver', 'passthrough', image, 'echo', 'direct'], { status: 0 })
+  assert.is(pass.stdout, 'direct\n')
+  await cocker(mode, ['run', '-d', '--name', 'again', image, 'sh', '-c', 'echo up; exec sleep 1000'], { status: 0 })
+  await eventually('up', async () => (await cocker(mode, ['logs', 'again'])).stdout === 'up\n')
+  await cocker(mode, ['restart', '-t', '0', 'again'], { status: 0 })
+  await eventually('up twice', async () => (await cocker(mode, ['logs', 'again'])).stdout === 'up\nup\n')
+  const bad = await cocker(mode, ['run', '--restart', 'sometimes', image, 'true'], { status: 125 })
+  assert.is(bad.stderr, 'Error: --restart sometimes: invalid restart policy; use no, on-failure[:N], always or unless-stopped\n')
+}))
+
 /** `cocker ARGS` killed with SIGKILL at the named point (lib/sys/crash-point.ts). */
 async function crashAt(mode: CockerMode, point: string, args: string[]): Promise<void> {
   const r = await cocker(mode, args, { env: { _COCKER_CRASH_AT: point } })

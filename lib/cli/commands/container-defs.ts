@@ -8,6 +8,8 @@ import { runOptions, runPositionals } from '../flags/run.js'
 const CONTAINERS: PositionalDef = { name: 'containers', required: false, variadic: true, complete: 'container' }
 const CONTAINER: PositionalDef = { name: 'container', required: true, complete: 'container' }
 const ALL: OptionDef = { name: 'all', alias: 'a', type: 'boolean', describe: 'act on all containers' }
+/** `start` keeps -a for --attach, as podman's. */
+const ALL_LONG: OptionDef = { name: 'all', type: 'boolean', describe: 'act on all containers' }
 const LATEST: OptionDef = { name: 'latest', alias: 'l', type: 'boolean', describe: 'act on the latest container cocker knows of' }
 const TIME: OptionDef = { name: 'time', alias: 't', type: 'number', valueName: 'seconds', describe: "seconds to wait for the stop signal to stop the container before SIGKILL (default: the container's --stop-timeout, 10)" }
 const DETACH_KEYS: OptionDef = { name: 'detach-keys', type: 'string', valueName: 'keys', describe: 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)' }
@@ -31,7 +33,7 @@ export const start: CommandDef = {
   usage: 'start [options] <containers...>',
   positionals: [CONTAINERS],
   options: [
-    ALL,
+    ALL_LONG,
     { name: 'attach', alias: 'a', type: 'boolean', describe: "attach the container's output and wait for it to exit" },
     DETACH_KEYS,
     { name: 'interactive', alias: 'i', type: 'boolean', describe: "attach the container's stdin too" },

@@ -98,7 +98,7 @@ const push: CommandDef = {
 const run: CommandDef = {
   name: 'run',
   describe: 'run a command in a new container',
-  description: 'Creates a container from the image (pulled first when it is not in the store, as --pull says), runs its entrypoint and command, or the command given, in the foreground, and removes the container when it ends. The exit status is the command\'s; 125 is an error of cocker, 126 a command that cannot be invoked, 127 a command that is not found. The container\'s root is made by the store\'s storage driver (see --storage-driver and `cocker info`): an overlay of the image\'s layers and a fresh upper dir (overlay, fuse-overlayfs), or a copy of the image (vfs); it has its own network namespace with only a loopback interface.',
+  description: 'Creates a container from the image (pulled first when it is not in the store, as --pull says) and runs its entrypoint and command, or the command given, under a monitor of its own: in the foreground, where the exit status is the command\'s (125 is an error of cocker, 126 a command that cannot be invoked, 127 a command that is not found), or with --detach in the background, printing its ID. The container stays, visible to `cocker ps -a` and `cocker logs`, until `cocker rm` (or --rm) removes it; ctrl-p ctrl-q detaches from a foreground container with -it. The container\'s root is made by the store\'s storage driver (see --storage-driver and `cocker info`): an overlay of the image\'s layers and a fresh upper dir (overlay, fuse-overlayfs), or a copy of the image (vfs); it has its own network namespace with only a loopback interface.',
   usage: 'run [options] <image> [command [arg ...]]',
   positionals: runPositionals,
   options: runOptions,
