@@ -9,11 +9,11 @@ import { findImage } from '../../storage/images.js'
 import type { ImageRecord } from '../../storage/metadata.js'
 import type { Store } from '../../storage/store.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
-import { parseRunOptions } from './run-options.js'
+import { readRunOptions } from './run-options.js'
 import { driverFor, storeFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
-  const options = parseRunOptions(args)
+  const options = await readRunOptions(args, ctx.env)
   if (options.detach) {
     throw new CockerError('NOT_SUPPORTED', 'cocker run --detach is not supported yet: containers run in the foreground',
       { hint: 'run it in the foreground, or under `nohup cocker run ... &`' })
