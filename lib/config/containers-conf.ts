@@ -33,7 +33,7 @@ import type { TomlTable } from './toml.js'
 export interface ContainersConf {
   /** The files read, in order. */
   files: string[]
-  /** Which file set a key, by "table.key" (for messages about a value): "containers.env" → file. */
+  /** Where a key was set, by "table.key", for messages about its value: "containers.env" → "FILE:LINE". */
   origin: Record<string, string>
   containers: {
     /** Bounding set of every container, CAP_ names as written (podman adds the CAP_ prefix); undefined: podman's list. */
@@ -185,16 +185,17 @@ const KEYS: Record<'containers' | 'engine', Record<string, [string, Kind]>> = {
 /** One parsed file over `conf`: each key it sets replaces the earlier value. Pure; throws CONFIG_INVALID naming FILE:LINE. */
 export function applyContainersConf(conf: ContainersConf, doc: TomlTable, file: string, text = ''): ContainersConf {
   conf.files.push(file)
+  const lines = text.split('\n')
   for (const table of ['containers', 'engine'] as const) {
     const t = doc[table]
     if (t === undefined) continue
-    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw invalid(file, text, table, `${table} must be a table ([${table}])`)
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new CockerError('CONFIG_INVALID', `${where(file, lines, table)}: ${table} must be a table ([${table}])`, { hint: HINT })
     const target = conf[table] as Record<string, unknown>
     for (const [key, value] of Object.entries(t as TomlTable)) {
       const known = KEYS[table][key]
       if (!known) continue
-      target[known[0]] = checked(value, known[1], why => invalid(file, text, key, `[${table}] ${key} ${why}`))
-      conf.origin[`${table}.${key}`] = file
+      target[known[0]] = checked(value, known[1], why => new CockerError('CONFIG_INVALID', `${where(file, lines, key)}: [${table}] ${key} ${why}`, { hint: HINT }))
+      conf.origin[`${table}.${key}`] = where(file, lines, key)
     }
   }
   return conf
@@ -221,8 +222,8 @@ function checked(value: unknown, kind: Kind, fail: (why: string) => CockerError)
   }
 }
 
-/** CONFIG_INVALID "FILE:LINE: why", LINE being where `key =` first appears in the file. */
-function invalid(file: string, text: string, key: string, why: string): CockerError {
-  const index = text.split('\n').findIndex(l => new RegExp(`^\\s*(\\[\\s*)?["']?${key}["']?\\s*[=\\]]`).test(l))
-  return new CockerError('CONFIG_INVALID', `${file}${index >= 0 ? `:${index + 1}` : ''}: ${why}`, { hint: HINT })
+/** "FILE:LINE", LINE being where `key =` (or `[key]`) first appears in the file; "FILE" when it cannot be found. */
+function where(file: string, lines: string[], key: string): string {
+  const index = lines.findIndex(l => new RegExp(`^\\s*(\\[\\s*)?["']?${key}["']?\\s*[=\\]]`).test(l))
+  return index < 0 ? file : `${file}:${index + 1}`
 }

@@ -176,8 +176,8 @@ function confValue<T>(conf: ContainersConf, key: string, parse: () => T): T {
     return parse()
   } catch (err) {
     if (!(err instanceof CockerError)) throw err
-    const file = conf.origin[`containers.${key}`] ?? 'containers.conf'
-    throw new CockerError('CONFIG_INVALID', `${file}: ${key} ${err.message.replace(/^(--[a-z-]+)? /, '')}`, { hint: err.hint ?? 'see containers.conf(5)' })
+    const where = conf.origin[`containers.${key}`] ?? 'containers.conf'
+    throw new CockerError('CONFIG_INVALID', `${where}: ${key} ${err.message.replace(/^(--[a-z-]+)? /, '')}`, { hint: err.hint ?? 'see containers.conf(5)' })
   }
 }
 

@@ -67,8 +67,8 @@ test('later files override the keys they set; a list replaces the whole list; un
   assert.is(conf.containers.logDriver, 'json-file')
   assert.is(conf.containers.logSizeMax, 1048576)
   assert.equal(conf.engine, { detachKeys: 'ctrl-a', stopTimeout: 30, runtime: 'crun' })
-  assert.is(conf.origin['containers.env'], path.join(dir, '2.conf'))
-  assert.is(conf.origin['containers.default_ulimits'], path.join(dir, '1.conf'))
+  assert.is(conf.origin['containers.env'], `${path.join(dir, '2.conf')}:2`)
+  assert.is(conf.origin['containers.default_ulimits'], `${path.join(dir, '1.conf')}:3`)
 })
 
 test('a broken file: one line with its path, the line, and what is wrong', async () => {
