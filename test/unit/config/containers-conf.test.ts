@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { applyContainersConf, containersConf, containersConfFiles, loadContainersConf } from '../../../lib/config/containers-conf.js'
+import { applyContainersConf, cachedContainersConf, containersConf, containersConfFiles, loadContainersConf } from '../../../lib/config/containers-conf.js'
 import { makeTempDir } from '../../fixtures/bundle.js'
 import { throwsCode } from '../../support/assert.js'
 
@@ -92,6 +92,25 @@ test('containersConf: CONTAINERS_CONF read once per process and environment', as
   assert.is(first.engine.stopTimeout, 5)
   writeFileSync(path.join(dir, 'c.conf'), '[engine]\nstop_timeout = 6\n')
   assert.is(await containersConf(env), first)
+})
+
+test('the cache file: used while every file is unchanged, parsed again when one changes', async () => {
+  const dir = files({ 'a.conf': '[engine]\nstop_timeout = 5\n', 'b.conf': '' })
+  const list = [path.join(dir, 'a.conf'), path.join(dir, 'b.conf')]
+  const cache = path.join(dir, 'cache.json')
+  assert.is((await cachedContainersConf(list, cache)).engine.stopTimeout, 5)
+  // what the cache says is what is used: doctor it to see it read
+  const saved = JSON.parse(readFileSync(cache, 'utf8'))
+  saved.conf.engine.stopTimeout = 99
+  writeFileSync(cache, JSON.stringify(saved))
+  assert.is((await cachedContainersConf(list, cache)).engine.stopTimeout, 99)
+  writeFileSync(path.join(dir, 'b.conf'), '[engine]\ndetach_keys = "ctrl-x"\n')
+  const fresh = await cachedContainersConf(list, cache)
+  assert.equal([fresh.engine.stopTimeout, fresh.engine.detachKeys], [5, 'ctrl-x'])
+  // a cache that cannot be written is no error
+  assert.is((await cachedContainersConf(list, path.join(dir, 'no/such/dir/cache.json'))).engine.stopTimeout, 5)
+  writeFileSync(cache, '{"key": ')
+  assert.is((await cachedContainersConf(list, cache)).engine.stopTimeout, 5)
 })
 
 test.run()
