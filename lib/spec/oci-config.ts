@@ -72,8 +72,8 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
 
   const user = resolveUser(o.user ?? image.User ?? '', input.readFile)
   const bounding = capabilities(o, input.host.capabilities, warnings)
-  // containers.conf's env may set its own "container"
-  const env = mergeEnv([`PATH=${DEFAULT_PATH}`], o.defaults.env, hasEnv(o.defaults.env, 'container') ? [] : [CONTAINER_ENV], image.Env, o.env)
+  // containers.conf's env goes over podman's own three, as it does there
+  const env = mergeEnv([`PATH=${DEFAULT_PATH}`, 'TERM=xterm', CONTAINER_ENV], o.defaults.env, image.Env, o.env)
   if (!hasEnv(env, 'HOME')) env.push(`HOME=${user.home}`)
   if (!hasEnv(env, 'HOSTNAME')) env.push(`HOSTNAME=${hostname}`)
 

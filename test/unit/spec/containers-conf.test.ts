@@ -21,11 +21,12 @@ function spec(options: Partial<RunOptions>, defaults: Partial<ContainerDefaults>
 }
 const envOf = (s: Spec) => s.process!.env!.filter(e => !/^(HOME|HOSTNAME)=/.test(e))
 
-test('env: it replaces podman\'s PATH and TERM, under the image\'s Env and -e; container=podman unless it sets its own', () => {
-  assert.equal(envOf(spec({}, { env: ['A=conf', 'B=conf'] })), ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=conf', 'B=conf', 'container=podman'])
+test('env: over podman\'s PATH, TERM and container=podman, under the image\'s Env and -e', () => {
+  const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  assert.equal(envOf(spec({}, { env: ['A=conf', 'B=conf'] })), [PATH, 'TERM=xterm', 'container=podman', 'A=conf', 'B=conf'])
   assert.equal(envOf(spec({ env: ['B=flag'] }, { env: ['A=conf', 'B=conf', 'C=conf'] }, { env: ['A=image', 'B=image'] })),
-    ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=image', 'B=flag', 'C=conf', 'container=podman'])
-  assert.equal(envOf(spec({}, { env: ['container=other'] })), ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'container=other'])
+    [PATH, 'TERM=xterm', 'container=podman', 'A=image', 'B=flag', 'C=conf'])
+  assert.equal(envOf(spec({}, { env: ['container=other', 'TERM=vt100'] })), [PATH, 'TERM=vt100', 'container=other'])
 })
 
 test('umask: the process\'s', () => {
