@@ -11,7 +11,7 @@
 //
 // What reads what:
 //   cocker run (lib/cli/commands/run-options.ts) applies [containers] default_ulimits, env,
-//     env_host, default_capabilities, default_sysctls, pids_limit, tz, umask and volumes, as
+//     env_host, default_capabilities, default_sysctls, no_hosts, pids_limit, tz, umask and volumes, as
 //     flag defaults or engine defaults, the way Podman applies them (flags override).
 //   The container lifecycle reads the rest from `containersConf(env)`:
 //     engine.stopTimeout (seconds, default 10)     stop, and the record's StopTimeout
@@ -20,7 +20,7 @@
 //     containers.logDriver ("k8s-file")             the monitor's log format
 //     containers.logSizeMax (-1: unlimited)         bytes of log before it is truncated
 //     containers.init (false), containers.initPath  --init and the init binary to use
-//     containers.noHosts, devices, label            read, not applied yet
+//     containers.devices, label                     read, not applied yet
 //   engine.events_logger and engine.image_default_transport are accepted and ignored.
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -59,7 +59,7 @@ export interface ContainersConf {
     logDriver: string
     /** Bytes; -1: no limit (--log-opt max-size's default). */
     logSizeMax: number
-    /** Leave /etc/hosts to the image (--no-hosts's default): read, not applied yet. */
+    /** Leave /etc/hosts to the image (--no-hosts's default). */
     noHosts: boolean
     /** Tasks per container where it has a cgroup of its own; 0: none; undefined: podman's 2048. */
     pidsLimit?: number

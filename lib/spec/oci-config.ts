@@ -91,10 +91,9 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   // Podman's files, bound in from userdata: no resolv.conf without a network (Podman's
   // --network none), and an empty /run/.containerenv, by which toolbox, distrobox and
   // scripts tell that they run in a Podman container
-  const userdataFiles: [destination: string, content: string][] = [
-    ['/etc/hostname', `${hostname}\n`],
-    ['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })],
-  ]
+  const userdataFiles: [destination: string, content: string][] = [['/etc/hostname', `${hostname}\n`]]
+  // --no-hosts (containers.conf no_hosts) leaves the image's own
+  if (!o.noHosts) userdataFiles.push(['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })])
   if (o.network.mode !== 'private') userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork)])
   userdataFiles.push(['/run/.containerenv', ''])
   const userdata = (destination: string) => path.posix.join(input.userdataDir, path.posix.basename(destination))

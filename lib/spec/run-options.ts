@@ -66,6 +66,8 @@ export interface RunOptions {
   /** undefined: the registry's own setting (loopback and insecure registries take plain HTTP). */
   tlsVerify?: boolean
   cgroups: 'enabled' | 'disabled'
+  /** Leave /etc/hosts to the image (containers.conf no_hosts). */
+  noHosts: boolean
   /** The container process's umask (containers.conf umask). */
   umask: number
   /** The host's zoneinfo file to bind on /etc/localtime (containers.conf tz); undefined: the image's own. */
@@ -93,7 +95,7 @@ export function defaultRunOptions(): RunOptions {
     privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
     sysctls: {}, mounts: [], network: { mode: 'private' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
-    cgroups: 'enabled', umask: 0o022,
+    cgroups: 'enabled', noHosts: false, umask: 0o022,
     defaults: { capabilities: [...DEFAULT_CAPABILITIES], env: [`PATH=${DEFAULT_PATH}`, 'TERM=xterm'], sysctls: { ...NETNS_SYSCTLS }, pidsLimit: PIDS_LIMIT },
   }
 }

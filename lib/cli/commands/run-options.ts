@@ -135,7 +135,8 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
 
 /**
  * containers.conf's [containers] defaults, as podman takes them: default_ulimits is --ulimit's
- * default (any --ulimit replaces the whole list), env_host --env-host's, volumes are added where
+ * default (any --ulimit replaces the whole list), env_host --env-host's (args.envHost, when
+ * that flag exists), no_hosts --no-hosts's, tz --tz's, umask --umask's; volumes are added where
  * no -v or --mount targets the same path; env, default_capabilities, default_sysctls and
  * pids_limit replace podman's built-in values, under the flags.
  */
@@ -151,6 +152,7 @@ function applyContainersConf(o: RunOptions, conf: ContainersConf, args: ParsedAr
   if (c.defaultSysctls) o.defaults.sysctls = Object.fromEntries(c.defaultSysctls.map(kv => confValue(conf, 'default_sysctls', () => parseKeyValue('', kv))))
   if (c.pidsLimit !== undefined) o.defaults.pidsLimit = Math.max(c.pidsLimit, 0)
   o.umask = c.umask
+  if (typeof args.noHosts !== 'boolean') o.noHosts = c.noHosts
   if (c.tz) o.timezone = confValue(conf, 'tz', () => timezone(c.tz!, host))
   const taken = new Set(o.mounts.map(m => m.destination))
   const volumes = c.volumes.map(v => confValue(conf, 'volumes', () => checkSource(parseVolume(v, host.cwd), '', v, host)))

@@ -30,11 +30,12 @@ test('default_ulimits: --ulimit\'s default; any --ulimit replaces the whole list
   assert.equal(parse(['--ulimit', 'core=0'], c).ulimits, [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }])
 })
 
-test('env, default_capabilities, default_sysctls, pids_limit, umask become the container\'s defaults', async () => {
+test('env, default_capabilities, default_sysctls, pids_limit, umask, no_hosts become the container\'s defaults', async () => {
   const o = parse([], await conf('[containers]\nenv = ["A=1"]\ndefault_capabilities = ["chown", "CAP_KILL"]\n' +
-    'default_sysctls = ["net.ipv4.ip_forward=1"]\npids_limit = -1\numask = "0027"\n'))
+    'default_sysctls = ["net.ipv4.ip_forward=1"]\npids_limit = -1\numask = "0027"\nno_hosts = true\n'))
   assert.equal(o.defaults, { env: ['A=1'], capabilities: ['CAP_CHOWN', 'CAP_KILL'], sysctls: { 'net.ipv4.ip_forward': '1' }, pidsLimit: 0 })
   assert.is(o.umask, 0o027)
+  assert.is(o.noHosts, true)
   assert.equal(o.env, [])
 })
 

@@ -67,4 +67,9 @@ test('tz: the zone file bound read-only on /etc/localtime; a -v there wins', () 
   assert.equal(own.mounts!.filter(m => m.destination === '/etc/localtime').map(m => m.source), ['/tz'])
 })
 
+test('no_hosts: no /etc/hosts of cocker\'s, the image\'s stays', () => {
+  assert.is(spec({}).mounts!.some(m => m.destination === '/etc/hosts'), true)
+  assert.is(spec({ noHosts: true }).mounts!.some(m => m.destination === '/etc/hosts'), false)
+})
+
 test.run()
