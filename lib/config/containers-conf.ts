@@ -45,7 +45,7 @@ export interface ContainersConf {
     defaultUlimits: string[]
     /** "HOST[:CONTAINER][:PERMISSIONS]" entries; not applied yet (cocker has no --device). */
     devices: string[]
-    /** "KEY=VALUE" entries under the image's Env. */
+    /** "KEY=VALUE" entries over podman's PATH, TERM and container=podman, under the image's Env. */
     env: string[]
     /** The host's environment under the image's Env (--env-host's default). */
     envHost: boolean
@@ -86,7 +86,8 @@ function defaults(): ContainersConf {
     files: [],
     origin: {},
     containers: {
-      defaultUlimits: [], devices: [], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      // env: podman's file says PATH and TERM, which lib/spec sets anyway
+      defaultUlimits: [], devices: [], env: [],
       envHost: false, init: false, label: true, logDriver: 'k8s-file', logSizeMax: -1, noHosts: false, umask: 0o022, volumes: [],
     },
     engine: { detachKeys: 'ctrl-p,ctrl-q', stopTimeout: 10 },
@@ -139,11 +140,20 @@ export function containersConf(env: NodeJS.ProcessEnv = process.env): Promise<Co
   return conf
 }
 
+/** One file's TOML, and the line of each key cocker reads there (smol-toml keeps no positions). */
+export interface ParsedConf {
+  doc: TomlTable
+  /** "table" or "table.key" → its line, 1-based. */
+  lines: Record<string, number>
+}
+
 /**
- * loadContainersConf, through a cache file: parsing Debian's containers.conf (24 KB, nearly all
- * comments) costs `run` ~3.5 ms, reading this JSON ~0.1. It is keyed by each file's path, inode,
- * size, mtime and ctime, and written by rename; a missing, stale or unreadable cache only means
- * a parse, and a cache that cannot be written (its dir is made by the first container) none.
+ * loadContainersConf through a cache file of the parsed TOML: parsing Debian's containers.conf
+ * (24 KB, nearly all comments) costs `run` ~3.5 ms, reading this JSON ~0.1. Keyed by each
+ * file's path, inode, size, mtime and ctime, written by rename; the parse is cached, not what
+ * cocker makes of it, so a newer cocker never reads an older one's defaults. A missing, stale
+ * or unreadable cache only means a parse, and a cache that cannot be written (its dir is made
+ * by the first container) none.
  */
 export async function cachedContainersConf(files: string[], cache: string): Promise<ContainersConf> {
   if (!files.length) return defaults()
@@ -151,38 +161,73 @@ export async function cachedContainersConf(files: string[], cache: string): Prom
     const st = statSync(f, { bigint: true })
     return [f, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(' ')
   }).join('\n')
+  let parsed: ParsedConf[] | undefined
   try {
-    const saved = JSON.parse(readFileSync(cache, 'utf8')) as { key: string; conf: ContainersConf }
-    if (saved.key === key) return saved.conf
+    const saved = JSON.parse(readFileSync(cache, 'utf8')) as { key: string; parsed: ParsedConf[] }
+    if (saved.key === key) parsed = saved.parsed
   } catch {
     // no cache yet, or one cut short: parse
   }
-  const conf = await loadContainersConf(files)
-  const tmp = `${cache}.${process.pid}`
-  try {
-    writeFileSync(tmp, JSON.stringify({ key, conf }))
-    renameSync(tmp, cache)
-  } catch {
-    rmSync(tmp, { force: true })
+  if (!parsed) {
+    parsed = await parseContainersConfFiles(files)
+    const tmp = `${cache}.${process.pid}`
+    try {
+      writeFileSync(tmp, JSON.stringify({ key, parsed }))
+      renameSync(tmp, cache)
+    } catch {
+      rmSync(tmp, { force: true })
+    }
   }
-  return conf
+  return mergeContainersConf(files, parsed)
 }
 
 /** The files merged in order over Podman's defaults. */
 export async function loadContainersConf(files: string[]): Promise<ContainersConf> {
+  return mergeContainersConf(files, await parseContainersConfFiles(files))
+}
+
+function mergeContainersConf(files: string[], parsed: ParsedConf[]): ContainersConf {
   const conf = defaults()
-  if (!files.length) return conf
+  files.forEach((file, i) => applyContainersConf(conf, parsed[i]!, file))
+  return conf
+}
+
+async function parseContainersConfFiles(files: string[]): Promise<ParsedConf[]> {
+  if (!files.length) return []
   const { parseToml } = await import('./toml.js')
-  for (const file of files) {
+  return files.map(file => {
     let text: string
     try {
       text = readFileSync(file, 'utf8')
     } catch (err) {
       throw new CockerError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`, { hint: HINT })
     }
-    applyContainersConf(conf, parseToml(text, file, HINT), file, text)
+    return indexContainersConf(parseToml(text, file, HINT), text)
+  })
+}
+
+/** The lines of the tables and keys cocker reads, where they are first set (for messages). Pure. */
+export function indexContainersConf(doc: TomlTable, text: string): ParsedConf {
+  const source = text.split('\n')
+  const lines: Record<string, number> = {}
+  // the first line that sets `key` (or opens [key]) from line `from` on: -1 when none does
+  const find = (key: string, from = 0) => {
+    const pattern = new RegExp(`^\\s*(\\[\\s*)?["']?${key}["']?\\s*[=\\]]`)
+    const index = source.slice(from).findIndex(l => pattern.test(l))
+    return index < 0 ? -1 : from + index
   }
-  return conf
+  for (const table of ['containers', 'engine'] as const) {
+    const t = doc[table]
+    if (t === undefined) continue
+    const header = find(table)
+    if (header >= 0) lines[table] = header + 1
+    if (typeof t !== 'object' || t === null) continue
+    for (const key of Object.keys(t)) {
+      const at = KEYS[table][key] ? find(key, header + 1) : -1
+      if (at >= 0) lines[`${table}.${key}`] = at + 1
+    }
+  }
+  return { doc, lines }
 }
 
 type Kind = 'string' | 'strings' | 'boolean' | 'integer' | 'umask'
@@ -215,19 +260,20 @@ const KEYS: Record<'containers' | 'engine', Record<string, [string, Kind]>> = {
 }
 
 /** One parsed file over `conf`: each key it sets replaces the earlier value. Pure; throws CONFIG_INVALID naming FILE:LINE. */
-export function applyContainersConf(conf: ContainersConf, doc: TomlTable, file: string, text = ''): ContainersConf {
+export function applyContainersConf(conf: ContainersConf, { doc, lines }: ParsedConf, file: string): ContainersConf {
   conf.files.push(file)
-  const lines = text.split('\n')
+  const where = (name: string) => (lines[name] ? `${file}:${lines[name]}` : file)
+  const fail = (name: string, why: string) => new CockerError('CONFIG_INVALID', `${where(name)}: ${why}`, { hint: HINT })
   for (const table of ['containers', 'engine'] as const) {
     const t = doc[table]
     if (t === undefined) continue
-    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new CockerError('CONFIG_INVALID', `${where(file, lines, table)}: ${table} must be a table ([${table}])`, { hint: HINT })
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw fail(table, `${table} must be a table ([${table}])`)
     const target = conf[table] as Record<string, unknown>
     for (const [key, value] of Object.entries(t as TomlTable)) {
       const known = KEYS[table][key]
       if (!known) continue
-      target[known[0]] = checked(value, known[1], why => new CockerError('CONFIG_INVALID', `${where(file, lines, key)}: [${table}] ${key} ${why}`, { hint: HINT }))
-      conf.origin[`${table}.${key}`] = where(file, lines, key)
+      target[known[0]] = checked(value, known[1], why => fail(`${table}.${key}`, `[${table}] ${key} ${why}`))
+      conf.origin[`${table}.${key}`] = where(`${table}.${key}`)
     }
   }
   return conf
@@ -252,10 +298,4 @@ function checked(value: unknown, kind: Kind, fail: (why: string) => CockerError)
       if (typeof value !== 'string' || !/^[0-7]{1,4}$/.test(value)) throw fail('must be an octal string such as "0022"')
       return parseInt(value, 8)
   }
-}
-
-/** "FILE:LINE", LINE being where `key =` (or `[key]`) first appears in the file; "FILE" when it cannot be found. */
-function where(file: string, lines: string[], key: string): string {
-  const index = lines.findIndex(l => new RegExp(`^\\s*(\\[\\s*)?["']?${key}["']?\\s*[=\\]]`).test(l))
-  return index < 0 ? file : `${file}:${index + 1}`
 }

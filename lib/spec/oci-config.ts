@@ -250,9 +250,11 @@ const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.
 
 function sysctls(o: RunOptions): Record<string, string> {
   // the defaults of a namespace the container does not have of its own are left out, as podman does
-  const own = (key: string) => (key.startsWith('net.') ? o.network.mode === 'private'
-    : IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.') ? o.ipc.mode !== 'host'
-      : key === 'kernel.hostname' || key === 'kernel.domainname' ? o.uts.mode !== 'host' : true)
+  const own = (key: string) => {
+    if (key.startsWith('net.')) return o.network.mode === 'private'
+    if (IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.')) return o.ipc.mode !== 'host'
+    return !(o.uts.mode === 'host' && (key === 'kernel.hostname' || key === 'kernel.domainname'))
+  }
   const out = Object.fromEntries(Object.entries(o.defaults.sysctls).filter(([key]) => own(key)))
   for (const [key, value] of Object.entries(o.sysctls)) {
     const fail = (why: string, hint?: string) => new CockerError('INVALID_ARGUMENT', `--sysctl ${key}=${value}: ${why}`, { hint })

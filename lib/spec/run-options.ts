@@ -7,7 +7,6 @@ import { CockerError } from '../errors.js'
 import { CAPABILITIES, RLIMITS, signalNumber } from '../runtime/linux.js'
 import type { Rlimit, Seccomp } from '../runtime/oci-spec.js'
 import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
-import { DEFAULT_PATH } from './image-config.js'
 
 export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
 
@@ -80,7 +79,7 @@ export interface RunOptions {
 export interface ContainerDefaults {
   /** default_capabilities: CAP_* names. */
   capabilities: string[]
-  /** env: KEY=VALUE under the image's Env. */
+  /** env: KEY=VALUE over podman's PATH, TERM and container=podman, under the image's Env. */
   env: string[]
   /** default_sysctls, each left out when its namespace is the host's; --sysctl overrides them by key. */
   sysctls: Record<string, string>
@@ -96,7 +95,7 @@ export function defaultRunOptions(): RunOptions {
     sysctls: {}, mounts: [], network: { mode: 'private' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
     cgroups: 'enabled', noHosts: false, umask: 0o022,
-    defaults: { capabilities: [...DEFAULT_CAPABILITIES], env: [`PATH=${DEFAULT_PATH}`, 'TERM=xterm'], sysctls: { ...NETNS_SYSCTLS }, pidsLimit: PIDS_LIMIT },
+    defaults: { capabilities: [...DEFAULT_CAPABILITIES], env: [], sysctls: { ...NETNS_SYSCTLS }, pidsLimit: PIDS_LIMIT },
   }
 }
 

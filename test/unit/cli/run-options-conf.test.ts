@@ -5,13 +5,13 @@ import * as assert from 'uvu/assert'
 import { bindPositionals, parseArgv } from '../../../lib/cli/argv.js'
 import { parseRunOptions } from '../../../lib/cli/commands/run-options.js'
 import { runOptions, runPositionals } from '../../../lib/cli/flags/run.js'
-import { applyContainersConf, loadContainersConf, type ContainersConf } from '../../../lib/config/containers-conf.js'
+import { applyContainersConf, indexContainersConf, loadContainersConf, type ContainersConf } from '../../../lib/config/containers-conf.js'
 import { parseToml } from '../../../lib/config/toml.js'
 import { defaultRunOptions } from '../../../lib/spec/run-options.js'
 import { throwsCode } from '../../support/assert.js'
 
 async function conf(text: string): Promise<ContainersConf> {
-  return applyContainersConf(await loadContainersConf([]), parseToml(text, '/c.conf', ''), '/c.conf', text)
+  return applyContainersConf(await loadContainersConf([]), indexContainersConf(parseToml(text, '/c.conf', ''), text), '/c.conf')
 }
 
 function parse(argv: string[], c: ContainersConf, env: NodeJS.ProcessEnv = {}) {

@@ -38,7 +38,7 @@ test('which files: the user\'s file and then its drop-ins by name, rootless only
 test('podman\'s defaults when no file sets a key', async () => {
   const conf = await loadContainersConf([])
   assert.equal(conf.files, [])
-  assert.equal(conf.containers.env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'])
+  assert.equal(conf.containers.env, [])
   assert.is(conf.containers.defaultCapabilities, undefined)
   assert.is(conf.containers.pidsLimit, undefined)
   assert.is(conf.containers.umask, 0o022)
@@ -71,6 +71,11 @@ test('later files override the keys they set; a list replaces the whole list; un
   assert.is(conf.origin['containers.default_ulimits'], `${path.join(dir, '1.conf')}:3`)
 })
 
+test('a value\'s line is found in its own table', async () => {
+  const dir = files({ 'c.conf': '[engine]\nenv = ["X=1"]\n\n[containers]\n# env = []\nenv = ["A=1"]\n' })
+  assert.is((await loadContainersConf([path.join(dir, 'c.conf')])).origin['containers.env'], `${path.join(dir, 'c.conf')}:6`)
+})
+
 test('a broken file: one line with its path, the line, and what is wrong', async () => {
   const dir = files({ 'syntax.conf': '[containers]\nenv = ["A=1"\n\n[engine]\n', 'type.conf': '# x\n[containers]\n  default_ulimits = "nofile=1"\n' })
   const err = await loadContainersConf([path.join(dir, 'syntax.conf')]).catch(e => e)
@@ -80,9 +85,9 @@ test('a broken file: one line with its path, the line, and what is wrong', async
   const typed = await loadContainersConf([path.join(dir, 'type.conf')]).catch(e => e)
   assert.is(typed.message, `${dir}/type.conf:3: [containers] default_ulimits must be a list of strings`)
   const conf = await loadContainersConf([])
-  throwsCode(() => applyContainersConf(conf, { containers: { umask: '9' } }, '/c.conf'), 'CONFIG_INVALID', '/c.conf: [containers] umask must be an octal string such as "0022"')
-  throwsCode(() => applyContainersConf(conf, { engine: { stop_timeout: '10' } }, '/c.conf'), 'CONFIG_INVALID', '/c.conf: [engine] stop_timeout must be a whole number')
-  throwsCode(() => applyContainersConf(conf, { containers: 3 }, '/c.conf'), 'CONFIG_INVALID', '/c.conf: containers must be a table ([containers])')
+  throwsCode(() => applyContainersConf(conf, { doc: { containers: { umask: '9' } }, lines: {} }, '/c.conf'), 'CONFIG_INVALID', '/c.conf: [containers] umask must be an octal string such as "0022"')
+  throwsCode(() => applyContainersConf(conf, { doc: { engine: { stop_timeout: '10' } }, lines: {} }, '/c.conf'), 'CONFIG_INVALID', '/c.conf: [engine] stop_timeout must be a whole number')
+  throwsCode(() => applyContainersConf(conf, { doc: { containers: 3 }, lines: {} }, '/c.conf'), 'CONFIG_INVALID', '/c.conf: containers must be a table ([containers])')
 })
 
 test('containersConf: CONTAINERS_CONF read once per process and environment', async () => {
@@ -101,7 +106,7 @@ test('the cache file: used while every file is unchanged, parsed again when one 
   assert.is((await cachedContainersConf(list, cache)).engine.stopTimeout, 5)
   // what the cache says is what is used: doctor it to see it read
   const saved = JSON.parse(readFileSync(cache, 'utf8'))
-  saved.conf.engine.stopTimeout = 99
+  saved.parsed[0].doc.engine.stop_timeout = 99
   writeFileSync(cache, JSON.stringify(saved))
   assert.is((await cachedContainersConf(list, cache)).engine.stopTimeout, 99)
   writeFileSync(path.join(dir, 'b.conf'), '[engine]\ndetach_keys = "ctrl-x"\n')
