@@ -23,11 +23,7 @@ function confDir(user: Parameters<typeof modeDir>[0], files: Record<string, stri
   return dir
 }
 
-test('rootless: ~/.config/containers/containers.conf and its drop-ins reach the container; flags override them', async () => {
-  const title = 'rootless containers.conf'
-  const mode = busyboxModeOrSkip('rootless', title)
-  if (!mode) return
-  const m = await mode
+busyboxScenario('~/.config/containers/containers.conf and its drop-ins reach the container; flags override them', async m => {
   const dir = confDir(m, {
     'containers/containers.conf': '[containers]\ndefault_ulimits = ["nofile=1000:1001"]\nenv = ["FROM_CONF=user"]\n',
     // read after containers.conf: its env replaces the list, its umask is added
@@ -40,13 +36,9 @@ test('rootless: ~/.config/containers/containers.conf and its drop-ins reach the 
   const flags = await runSh(m, ['-e', 'FROM_CONF=flag', '--ulimit', 'core=0'], PROBE, { env })
   assert.match(flags.stdout, /^env=flag term=xterm\nnofile=(\d+):\1 umask=0077\n$/)
   assert.is.not(/nofile=(\d+)/.exec(flags.stdout)![1], '1000')
-})
+}, ['rootless'])
 
-test('root: the user\'s file is not read, CONTAINERS_CONF is: ulimits, env, capabilities, tz, umask', async () => {
-  const title = 'root containers.conf'
-  const mode = busyboxModeOrSkip('root', title)
-  if (!mode) return
-  const m = await mode
+busyboxScenario('the user\'s file is not read, CONTAINERS_CONF is: ulimits, env, capabilities, tz, umask', async m => {
   const dir = confDir(m, {
     'containers/containers.conf': '[containers]\nenv = ["FROM_CONF=user"]\n',
     'system.conf': '[containers]\ndefault_ulimits = ["nofile=1000:1001"]\nenv = ["FROM_CONF=system"]\numask = "0027"\n' +
@@ -59,7 +51,7 @@ test('root: the user\'s file is not read, CONTAINERS_CONF is: ulimits, env, capa
   const zone = createHash('md5').update(readFileSync('/usr/share/zoneinfo/Asia/Tokyo')).digest('hex')
   // CAP_CHOWN is bit 0, CAP_KILL bit 5
   assert.is(r.stdout, `env=system term=xterm\nnofile=1000:1001 umask=0027\nCapBnd:\t0000000000000021\n${zone}  /etc/localtime\n`)
-})
+}, ['root'])
 
 busyboxScenario('a broken containers.conf: exit 125 and one line with its path, line and what is wrong', async mode => {
   const dir = confDir(mode, { 'containers/containers.conf': '[containers]\nenv = ["A=1"\n\n[engine]\n' })
