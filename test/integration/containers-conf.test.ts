@@ -1,11 +1,11 @@
 // containers.conf as Podman reads it, through bin/cocker run: a rootless user's own file and
 // its drop-ins ($XDG_CONFIG_HOME/containers), root's through CONTAINERS_CONF (so the host's
 // /etc/containers stays as it is), flags over both, and a broken file told in one line.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import * as assert from 'uvu/assert'
 import { test } from 'uvu'
+import * as assert from 'uvu/assert'
 import { cocker, COCKER_MODES, modeDir } from '../support/cocker-modes.js'
 import { FIXTURE_IMAGE } from '../support/image-fixture.js'
 import { cleanupPodman, podmanOrSkip, podmanRun } from '../support/podman.js'
