@@ -14,25 +14,33 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q'
 
-export function parseLifecycleOptions(args: ParsedArgs, o: { autoRemove: boolean }): LifecycleOptions {
+/** containers.conf's defaults for these flags (lib/config/containers-conf.ts). */
+export interface LifecycleDefaults { stopTimeout: number; detachKeys: string; logDriver: string; logSizeMax: number }
+
+export function parseLifecycleOptions(args: ParsedArgs, o: { autoRemove: boolean; defaults?: LifecycleDefaults }): LifecycleOptions {
+  const d = o.defaults
   const restartPolicy = parseRestart(typeof args.restart === 'string' ? args.restart : 'no')
   if (o.autoRemove && restartPolicy.name !== 'no') {
     throw invalid(`--restart ${String(args.restart)}: the restart policy cannot be used with --rm`, 'drop one of them')
   }
-  const detachKeys = typeof args.detachKeys === 'string' ? args.detachKeys : DEFAULT_DETACH_KEYS
+  const detachKeys = typeof args.detachKeys === 'string' ? args.detachKeys : (d?.detachKeys ?? DEFAULT_DETACH_KEYS)
   parseDetachKeys(detachKeys) // refused now, not when the container starts
   const l: LifecycleOptions = { restartPolicy, logDriver: 'k8s-file', detachKeys }
+  if (d) l.stopTimeout = d.stopTimeout
+  if (d && d.logSizeMax > 0) l.logMaxSize = d.logSizeMax
   if (args.stopTimeout !== undefined) {
     const t = Number(args.stopTimeout)
     if (!Number.isInteger(t) || t < 0) throw invalid(`--stop-timeout ${String(args.stopTimeout)}: must be a whole number of seconds`)
     l.stopTimeout = t
   }
-  if (typeof args.logDriver === 'string') {
-    const d = args.logDriver === 'json-file' ? 'k8s-file' : args.logDriver // podman takes json-file as k8s-file
-    if (d !== 'k8s-file' && d !== 'none' && d !== 'passthrough') {
-      throw invalid(`--log-driver ${args.logDriver}: unknown log driver`, 'use k8s-file, json-file, none or passthrough')
+  const driver = typeof args.logDriver === 'string' ? args.logDriver : d?.logDriver
+  if (driver !== undefined) {
+    const name = driver === 'json-file' ? 'k8s-file' : driver // podman takes json-file as k8s-file
+    if (name !== 'k8s-file' && name !== 'none' && name !== 'passthrough') {
+      const where = typeof args.logDriver === 'string' ? '--log-driver' : 'containers.conf log_driver'
+      throw invalid(`${where} ${driver}: unknown log driver`, 'use k8s-file, json-file, none or passthrough')
     }
-    l.logDriver = d
+    l.logDriver = name
   }
   for (const opt of strings(args.logOpt)) {
     const eq = opt.indexOf('=')

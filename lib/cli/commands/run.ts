@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { containersConf } from '../../config/containers-conf.js'
 import { cleanupContainer } from '../../container/cleanup.js'
 import { createContainer } from '../../container/create.js'
 import type { Engine } from '../../container/engine.js'
@@ -17,7 +18,7 @@ import type { Store } from '../../storage/store.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { engineOf } from './container-context.js'
 import { parseLifecycleOptions } from './lifecycle-options.js'
-import { parseRunOptions } from './run-options.js'
+import { readRunOptions } from './run-options.js'
 import { driverFor, storeFor } from './store-context.js'
 
 /** `run`: create, then start attached (the container's status is ours) or, with -d, print its id. */
@@ -49,8 +50,12 @@ async function startOrRemove<T>(engine: Engine, id: string, dir: string, options
 
 /** `run` and `create` alike: the image (pulled if needed), --replace, the container, --cidfile. */
 export async function create(args: ParsedArgs, ctx: CliContext): Promise<{ engine: Engine; id: string; dir: string; options: RunOptions } | number> {
-  const options = parseRunOptions(args)
-  const lifecycle = parseLifecycleOptions(args, { autoRemove: options.rm })
+  const options = await readRunOptions(args, ctx.env)
+  const conf = await containersConf(ctx.env)
+  const lifecycle = parseLifecycleOptions(args, {
+    autoRemove: options.rm,
+    defaults: { stopTimeout: conf.engine.stopTimeout, detachKeys: conf.engine.detachKeys, logDriver: conf.containers.logDriver, logSizeMax: conf.containers.logSizeMax },
+  })
   const cidfile = typeof args.cidfile === 'string' ? path.resolve(ctx.cwd, args.cidfile) : undefined
   if (args.replace === true && !options.name) throw new CockerError('INVALID_ARGUMENT', '--replace needs --name', { hint: 'name the container that is to be replaced' })
   const input = args.image as string
