@@ -223,7 +223,7 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -a '(__cocker_containers)'
 
 # container start
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from start' -s a -l all -d 'act on all containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from start' -l all -d 'act on all containers'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from start' -s a -l attach -d 'attach the container\'s output and wait for it to exit'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from start' -l detach-keys -x -d 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from start' -s i -l interactive -d 'attach the container\'s stdin too'
@@ -735,7 +735,7 @@ complete -c cocker -n '__fish_seen_subcommand_from save' -l storage-driver -x -a
 complete -c cocker -n '__fish_seen_subcommand_from save' -s v -l version -d 'print the version'
 
 # start
-complete -c cocker -n '__fish_seen_subcommand_from start' -s a -l all -d 'act on all containers'
+complete -c cocker -n '__fish_seen_subcommand_from start' -l all -d 'act on all containers'
 complete -c cocker -n '__fish_seen_subcommand_from start' -s a -l attach -d 'attach the container\'s output and wait for it to exit'
 complete -c cocker -n '__fish_seen_subcommand_from start' -l detach-keys -x -d 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)'
 complete -c cocker -n '__fish_seen_subcommand_from start' -s i -l interactive -d 'attach the container\'s stdin too'
