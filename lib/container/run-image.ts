@@ -16,7 +16,8 @@ import { isRootless } from '../rootless/identity.js'
 import { packageRoot } from '../package-root.js'
 import { removeTreesInUserNamespace, runInUserNamespace, usernsMapsForCaller } from '../rootless/userns.js'
 import { runContainer, type RuntimeContext } from '../runtime/lifecycle.js'
-import { readHostFacts } from '../spec/host.js'
+import { packageVersion } from '../cli/package-info.js'
+import { initBinary, readHostFacts } from '../spec/host.js'
 import { buildContainerConfig } from '../spec/oci-config.js'
 import type { RunOptions } from '../spec/run-options.js'
 import { copyTree } from '../storage/copy-tree.js'
@@ -65,6 +66,10 @@ export async function runImage(o: RunImageOptions): Promise<number> {
     const built = buildContainerConfig({
       image: { config: config.config, os: config.os, architecture: config.architecture },
       imageName: o.imageName,
+      // the name as typed when it is a full one, else the image's first (no second metadata read on the run path)
+      imageRef: { name: image.names.includes(o.imageName) ? o.imageName : image.names[0] ?? o.imageName, id: image.id },
+      engineVersion: packageVersion(),
+      ...(o.options.init ? { init: initBinary(o.options.initPath) } : {}),
       options: o.options,
       rootfs: dirs.merged,
       ...(maps ? { rootless: { uidMappings: maps.uid, gidMappings: maps.gid } } : {}),
@@ -72,7 +77,7 @@ export async function runImage(o: RunImageOptions): Promise<number> {
       containerId: id,
       ...(o.options.name ? { name: o.options.name } : {}),
       userdataDir: dirs.userdata,
-      host: readHostFacts({ rootless }),
+      host: readHostFacts({ rootless, privileged: o.options.privileged }),
       cgroupVersion: detectCgroups().version === 'v2' ? 'v2' : 'v1',
     })
     built.warnings.forEach(w => o.warn(w))

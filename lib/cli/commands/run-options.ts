@@ -58,6 +58,12 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
 
   o.tty = args.tty === true
   o.interactive = args.interactive === true
+  o.init = args.init === true
+  const initPath = optional(args.initPath)
+  if (initPath !== undefined) {
+    if (initPath === '') throw invalid('--init-path: the path is empty')
+    o.initPath = initPath
+  }
   o.readOnly = args.readOnly === true
   o.readOnlyTmpfs = args.readOnlyTmpfs !== false
   o.privileged = args.privileged === true

@@ -24,6 +24,8 @@ export const runOptions: OptionDef[] = [
   { name: 'env', alias: 'e', type: 'array', valueName: 'key=value', describe: 'set an environment variable; a KEY alone takes its value from the host' },
   { name: 'env-file', type: 'array', valueName: 'file', complete: 'file', describe: 'read environment variables from a file, one KEY=VALUE per line' },
   { name: 'hostname', alias: 'h', type: 'string', valueName: 'name', describe: 'set the container\'s hostname (default: the first 12 characters of its id)' },
+  { name: 'init', type: 'boolean', describe: 'run an init inside the container that forwards signals and reaps processes' },
+  { name: 'init-path', type: 'string', valueName: 'path', complete: 'file', describe: 'path to the container init binary (default: cocker\'s own)' },
   { name: 'interactive', alias: 'i', type: 'boolean', describe: 'keep stdin open even if not attached' },
   { name: 'ipc', type: 'string', valueName: 'mode', describe: 'IPC namespace: private (default), host or ns:PATH' },
   { name: 'label', alias: 'l', type: 'array', valueName: 'key=value', describe: 'set metadata on the container' },
