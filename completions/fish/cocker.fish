@@ -301,6 +301,8 @@ complete -c cocker -n '__fish_seen_subcommand_from run' -l entrypoint -x -d 'ove
 complete -c cocker -n '__fish_seen_subcommand_from run' -s e -l env -x -d 'set an environment variable; a KEY alone takes its value from the host'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l env-file -r -F -d 'read environment variables from a file, one KEY=VALUE per line'
 complete -c cocker -n '__fish_seen_subcommand_from run' -s h -l hostname -x -d 'set the container\'s hostname (default: the first 12 characters of its id)'
+complete -c cocker -n '__fish_seen_subcommand_from run' -l init -d 'run an init inside the container that forwards signals and reaps processes'
+complete -c cocker -n '__fish_seen_subcommand_from run' -l init-path -r -F -d 'path to the container init binary (default: cocker\'s own)'
 complete -c cocker -n '__fish_seen_subcommand_from run' -s i -l interactive -d 'keep stdin open even if not attached'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l ipc -x -d 'IPC namespace: private (default), host or ns:PATH'
 complete -c cocker -n '__fish_seen_subcommand_from run' -s l -l label -x -d 'set metadata on the container'

@@ -69,6 +69,7 @@ const DEFAULT_DEVICES = [
   { path: '/dev/tty', major: 5, minor: 0 },
 ]
 
+// crun's set, which Podman users see: /dev/core even where the kernel has no /proc/kcore (runc only where it has)
 const DEV_SYMLINKS: [string, string][] = [
   ['/proc/self/fd', '/dev/fd'],
   ['/proc/self/fd/0', '/dev/stdin'],
