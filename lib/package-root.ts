@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 let root: string | undefined
@@ -14,4 +15,12 @@ export function packageRoot(): string {
 
 export function setPackageRoot(dir: string): void {
   root = dir.endsWith('/') ? dir : `${dir}/`
+}
+
+let version: string | undefined
+
+/** cocker's version, from its package.json. */
+export function packageVersion(): string {
+  version ??= (JSON.parse(readFileSync(`${packageRoot()}package.json`, 'utf8')) as { version: string }).version
+  return version
 }

@@ -683,6 +683,8 @@ complete -c cocker -n '__fish_seen_subcommand_from run' -l health-retries -x -d 
 complete -c cocker -n '__fish_seen_subcommand_from run' -l health-start-period -x -d 'time for the container to start before failures count (default 0s)'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l health-timeout -x -d 'time a health check may take (default 30s)'
 complete -c cocker -n '__fish_seen_subcommand_from run' -s h -l hostname -x -d 'set the container\'s hostname (default: the first 12 characters of its id)'
+complete -c cocker -n '__fish_seen_subcommand_from run' -l init -d 'run an init inside the container that forwards signals and reaps processes'
+complete -c cocker -n '__fish_seen_subcommand_from run' -l init-path -r -F -d 'path to the container init binary (default: cocker\'s own)'
 complete -c cocker -n '__fish_seen_subcommand_from run' -s i -l interactive -d 'keep stdin open even if not attached'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l ipc -x -d 'IPC namespace: private (default), host or ns:PATH'
 complete -c cocker -n '__fish_seen_subcommand_from run' -s l -l label -x -d 'set metadata on the container'

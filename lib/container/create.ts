@@ -11,7 +11,8 @@ import { CockerError } from '../errors.js'
 import { parseImageConfig } from '../image/manifest.js'
 import { isRootless } from '../rootless/identity.js'
 import { usernsMapsForCaller } from '../rootless/userns.js'
-import { readHostFacts } from '../spec/host.js'
+import { packageVersion } from '../package-root.js'
+import { initBinary, readHostFacts } from '../spec/host.js'
 import { buildContainerConfig } from '../spec/oci-config.js'
 import type { RunOptions } from '../spec/run-options.js'
 import type { DriverName } from '../storage/driver.js'
@@ -73,6 +74,10 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     const built = buildContainerConfig({
       image: { config: config.config, os: config.os, architecture: config.architecture },
       imageName: o.imageName,
+      // the name as typed when it is a full one, else the image's first (no second metadata read)
+      imageRef: { name: image.names.includes(o.imageName) ? o.imageName : image.names[0] ?? o.imageName, id: image.id },
+      engineVersion: packageVersion(),
+      ...(o.options.init ? { init: initBinary(o.options.initPath) } : {}),
       options: o.options,
       rootfs: dirs.merged,
       ...(maps ? { rootless: { uidMappings: maps.uid, gidMappings: maps.gid } } : {}),
@@ -80,7 +85,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       containerId: id,
       name,
       userdataDir: dirs.userdata,
-      host: readHostFacts({ rootless }),
+      host: readHostFacts({ rootless, privileged: o.options.privileged }),
       cgroupVersion: detectCgroups().version === 'v2' ? 'v2' : 'v1',
     })
     built.warnings.forEach(w => o.warn(w))

@@ -71,11 +71,13 @@ const DEFAULT_DEVICES = [
   { path: '/dev/tty', major: 5, minor: 0 },
 ]
 
+// crun's set, which Podman users see: /dev/core even where the kernel has no /proc/kcore (runc only where it has)
 const DEV_SYMLINKS: [string, string][] = [
   ['/proc/self/fd', '/dev/fd'],
   ['/proc/self/fd/0', '/dev/stdin'],
   ['/proc/self/fd/1', '/dev/stdout'],
   ['/proc/self/fd/2', '/dev/stderr'],
+  ['/proc/kcore', '/dev/core'],
 ]
 
 const DEVICE_TYPE_BITS: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 }

@@ -21,6 +21,19 @@ export const READONLY_PATHS = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/i
  */
 export const CONTAINER_ENV = 'container=podman'
 
+/** Where `run --init` binds the init, and so the container's /proc/1/cmdline: podman's path. */
+export const INIT_DESTINATION = '/run/podman-init'
+
+/**
+ * --privileged: the host's devices that a container does not get. /dev/console and /dev/ptmx
+ * are the runtime's (the container's terminal, its own devpts); rootless, as podman, also no
+ * /dev/ttyN or /dev/ttyS*: the host's virtual consoles and serial lines, whoever may open them.
+ */
+export function privilegedDevice(devicePath: string, rootless: boolean): boolean {
+  if (devicePath === '/dev/console' || devicePath === '/dev/ptmx') return false
+  return !rootless || !/^\/dev\/tty./.test(devicePath)
+}
+
 /** podman's RLimitDefaultValue: what it asks for NOFILE and NPROC when the host allows more. */
 export const RLIMIT_DEFAULT = 1048576
 
@@ -44,14 +57,14 @@ const NOSUID_NOEXEC_NODEV = ['nosuid', 'noexec', 'nodev']
 
 /**
  * The kernel filesystems: podman's list and options. /sys and /sys/fs/cgroup depend on who runs
- * and which namespaces the container has, so they are passed in.
+ * and which namespaces the container has, so they are passed in. /dev is a tmpfs of the
+ * container's own even with --privileged, which adds the host's devices to it (never the host's
+ * /dev itself: its /dev/pts and /dev/shm are the host's sessions and shared memory).
  */
-export function systemMounts(o: { rootless: boolean; hostDev: boolean; sysfs: Mount; cgroup: Mount }): Mount[] {
+export function systemMounts(o: { rootless: boolean; sysfs: Mount; cgroup: Mount }): Mount[] {
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: NOSUID_NOEXEC_NODEV },
-    o.hostDev
-      ? { destination: '/dev', type: 'bind', source: '/dev', options: ['rbind', 'nosuid', 'rprivate'] }
-      : { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'noexec', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'noexec', 'strictatime', 'mode=755', 'size=65536k'] },
     o.sysfs,
     // gid=5 is "tty" in most images; in a user namespace the gid may not be mapped
     { destination: '/dev/pts', type: 'devpts', source: 'devpts',

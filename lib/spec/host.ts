@@ -1,6 +1,11 @@
 /** What the spec builder needs to know about the host, read in one place so the builder stays pure. */
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
+import path from 'node:path'
+import { CockerError } from '../errors.js'
+import { packageRoot } from '../package-root.js'
 import { CAPABILITIES, capabilityNames } from '../runtime/linux.js'
+import type { Device } from '../runtime/oci-spec.js'
 import { readIfPresent } from '../sys/read.js'
 
 export interface HostFacts {
@@ -17,6 +22,8 @@ export interface HostFacts {
    * every one the kernel knows: a new user namespace starts with all of them.
    */
   capabilities: string[]
+  /** The character and block devices under /dev, for --privileged; read only when asked for. */
+  devices?: Device[]
 }
 
 const LIMIT_NAMES: Record<string, string> = {
@@ -64,8 +71,55 @@ function grantableCapabilities(rootless: boolean): string[] {
   return Number.isInteger(last) ? CAPABILITIES.slice(0, last + 1) : [...CAPABILITIES]
 }
 
-export function readHostFacts(o: { rootless: boolean }): HostFacts {
+// filesystems of their own under /dev, which the container mounts afresh
+const DEV_SKIP = new Set(['/dev/pts', '/dev/shm', '/dev/mqueue'])
+
+/** The device nodes under `dir`, with their numbers, mode and owner, as `linux.devices` lists them. */
+export function hostDevices(dir = '/dev'): Device[] {
+  const out: Device[] = []
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return out
+  }
+  for (const name of names.sort()) {
+    const p = path.posix.join(dir, name)
+    let st
+    try {
+      st = lstatSync(p, { bigint: true })
+    } catch {
+      continue // gone since the readdir
+    }
+    if (st.isDirectory()) {
+      if (!DEV_SKIP.has(p)) out.push(...hostDevices(p))
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      // the kernel's dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31
+      const major = Number(((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn))
+      const minor = Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn))
+      out.push({ path: p, type: st.isBlockDevice() ? 'b' : 'c', major, minor, fileMode: Number(st.mode & 0o7777n),
+        uid: Number(st.uid), gid: Number(st.gid) })
+    }
+  }
+  return out
+}
+
+/**
+ * The init that `run --init` binds into the container: --init-path, else the one built
+ * next to the helper. Podman's exit status 125 when it is missing, with the path.
+ */
+export function initBinary(given: string | undefined): string {
+  const file = path.resolve(given ?? path.join(packageRoot(), 'c/cocker-init'))
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw new CockerError('INVALID_ARGUMENT', `the container init ${file} does not exist or is not a file`,
+      { hint: given === undefined ? 'build it with "make -C c", or give one with --init-path' : 'give the path of a static init binary (cocker-init, catatonit, tini)' })
+  }
+  return file
+}
+
+export function readHostFacts(o: { rootless: boolean; privileged?: boolean }): HostFacts {
   return {
+    ...(o.privileged ? { devices: hostDevices() } : {}),
     capabilities: grantableCapabilities(o.rootless),
     hardLimits: parseProcLimits(readIfPresent('/proc/self/limits') ?? ''),
     resolvConf: hostResolvConf(),

@@ -6,9 +6,9 @@
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { CAPABILITIES, signalNumber } from '../runtime/linux.js'
-import type { IdMapping, Mount, Namespace, NamespaceType, Process, Resources, Rlimit, Spec } from '../runtime/oci-spec.js'
+import type { Device, IdMapping, Mount, Namespace, NamespaceType, Process, Resources, Rlimit, Spec } from '../runtime/oci-spec.js'
 import {
-  CONTAINER_ENV, MASKED_PATHS, READ_ONLY_TMPFS, READONLY_PATHS, RLIMIT_DEFAULT, systemMounts,
+  CONTAINER_ENV, INIT_DESTINATION, MASKED_PATHS, privilegedDevice, READ_ONLY_TMPFS, READONLY_PATHS, RLIMIT_DEFAULT, systemMounts,
 } from './defaults.js'
 import { hostsFile, resolvConf } from './etc-files.js'
 import type { HostFacts } from './host.js'
@@ -21,6 +21,12 @@ export interface ContainerConfigInput {
   image: ImageInfo
   /** The image as the user named it, for messages. */
   imageName?: string
+  /** The image's full name (or the user's, when it has none) and id, as /run/.containerenv gives them. */
+  imageRef?: { name: string; id: string }
+  /** cocker's version, for /run/.containerenv's "engine". */
+  engineVersion?: string
+  /** With --init: the host's init binary (host.ts initBinary), bound at INIT_DESTINATION. */
+  init?: string
   options: RunOptions
   /** Absolute path of the container's root filesystem (mounted by the caller). */
   rootfs: string
@@ -77,10 +83,12 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   if (!hasEnv(env, 'HOME')) env.push(`HOME=${user.home}`)
   if (!hasEnv(env, 'HOSTNAME')) env.push(`HOSTNAME=${hostname}`)
 
+  const args = processArgs(image, o.entrypoint, o.command, input.imageName)
+  const init = initBind(input)
   const proc: Process = {
     terminal: o.tty,
     user: { uid: user.uid, gid: user.gid, umask: o.umask, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
-    args: processArgs(image, o.entrypoint, o.command, input.imageName),
+    args: init ? [init.destination, '--', ...args] : args,
     env,
     cwd: path.posix.resolve('/', o.workdir ?? (image.WorkingDir || '/')),
     capabilities: processCapabilities(bounding, user.uid, o.capAdd),
@@ -89,13 +97,13 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   }
 
   // Podman's files, bound in from userdata: no resolv.conf without a network (Podman's
-  // --network none), and an empty /run/.containerenv, by which toolbox, distrobox and
-  // scripts tell that they run in a Podman container
+  // --network none), and /run/.containerenv, by which toolbox, distrobox and scripts tell
+  // that they run in a Podman container
   const userdataFiles: [destination: string, content: string][] = [['/etc/hostname', `${hostname}\n`]]
   // --no-hosts (containers.conf no_hosts) leaves the image's own
   if (!o.noHosts) userdataFiles.push(['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })])
   if (o.network.mode !== 'private') userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork)])
-  userdataFiles.push(['/run/.containerenv', ''])
+  userdataFiles.push(['/run/.containerenv', containerEnv(input)])
   const userdata = (destination: string) => path.posix.join(input.userdataDir, path.posix.basename(destination))
   const files = userdataFiles.map(([destination, content]) => ({ path: userdata(destination), content }))
 
@@ -104,20 +112,55 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
     process: proc,
     root: { path: input.rootfs, ...(o.readOnly ? { readonly: true } : {}) },
     ...(hostUts ? {} : { hostname }),
-    mounts: mounts(input, userdataFiles.map(([destination]) => ({ destination, source: userdata(destination) }))),
+    mounts: mounts(input, [
+      ...userdataFiles.map(([destination]) => ({ destination, source: userdata(destination) })),
+      ...(init ? [init] : []),
+    ]),
     annotations: { ...o.annotations, 'org.opencontainers.image.stopSignal': String(stopSignal(o, image.StopSignal, warnings)) },
     linux: {
       namespaces: namespaces(o, rootless, input.cgroupVersion === 'v2'),
       ...(input.rootless ? { uidMappings: input.rootless.uidMappings, gidMappings: input.rootless.gidMappings } : {}),
       sysctl: sysctls(o),
       ...resources(o, rootless),
-      ...(o.privileged ? {} : maskedAndReadonly(o)),
+      ...(o.privileged ? { devices: privilegedDevices(input) } : maskedAndReadonly(o)),
     },
   }
   if (!o.privileged && o.seccomp.kind !== 'unconfined') {
     spec.linux!.seccomp = o.seccomp.kind === 'profile' ? o.seccomp.profile : defaultSeccompProfile(bounding, input.arch)
   }
   return { spec, files, warnings }
+}
+
+/**
+ * /run/.containerenv as podman writes it: empty, except with --privileged, where the container
+ * may as well know who runs it (toolbox, which always runs privileged, reads the name and image).
+ */
+function containerEnv(input: ContainerConfigInput): string {
+  if (!input.options.privileged) return ''
+  const fields: [string, string][] = [
+    ['engine', `cocker-${input.engineVersion ?? 'unknown'}`],
+    ['name', input.name ?? ''],
+    ['id', input.containerId],
+    ['image', input.imageRef?.name ?? input.imageName ?? ''],
+    ['imageid', input.imageRef?.id ?? ''],
+  ]
+  return `${fields.map(([key, value]) => `${key}=${JSON.stringify(value)}\n`).join('')}rootless=${input.rootless ? 1 : 0}\n`
+}
+
+/** --init: the init, read-only at podman's path; the process becomes [init, "--", args…]. */
+function initBind(input: ContainerConfigInput): { destination: string; source: string; readonly: true } | undefined {
+  if (!input.options.init) return undefined
+  if (!input.init) throw new Error('buildContainerConfig: options.init without the init binary (host.ts initBinary)')
+  return { destination: INIT_DESTINATION, source: input.init, readonly: true }
+}
+
+/**
+ * --privileged: the host's devices, as podman gives them. The runtime creates them with mknod
+ * as root, and binds the host's nodes in a user namespace, where mknod is not allowed.
+ */
+function privilegedDevices(input: ContainerConfigInput): Device[] {
+  const rootless = input.rootless !== undefined
+  return (input.host.devices ?? []).filter(d => privilegedDevice(d.path, rootless))
 }
 
 /**
@@ -201,7 +244,7 @@ function namespaces(o: RunOptions, rootless: boolean, cgroupns: boolean): Namesp
   return out
 }
 
-function mounts(input: ContainerConfigInput, binds: { destination: string; source: string }[]): Mount[] {
+function mounts(input: ContainerConfigInput, binds: { destination: string; source: string; readonly?: true }[]): Mount[] {
   const o = input.options
   const rootless = input.rootless !== undefined
   const ro = o.privileged ? [] : ['ro']
@@ -209,14 +252,15 @@ function mounts(input: ContainerConfigInput, binds: { destination: string; sourc
   const cgroup: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup',
     options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', ...ro] }
   const defaults: Mount[] = [
-    ...systemMounts({ rootless, hostDev: o.privileged, sysfs, cgroup }).map(m => (rootless ? hostKernelFs(m, o) : m)),
+    ...systemMounts({ rootless, sysfs, cgroup }).map(m => (rootless ? hostKernelFs(m, o) : m)),
     ...(o.readOnly && o.readOnlyTmpfs
       ? READ_ONLY_TMPFS.map((d): Mount => ({ destination: d, type: 'tmpfs', source: 'tmpfs',
         options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] }))
       : []),
     ...(o.timezone ? [{ destination: '/etc/localtime', type: 'bind', source: o.timezone.file, options: ['bind', 'ro', 'rprivate'] }] : []),
     // after the tmpfs on /run, which would hide /run/.containerenv
-    ...binds.map((b): Mount => ({ ...b, type: 'bind', options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] })),
+    ...binds.map((b): Mount => ({ destination: b.destination, source: b.source, type: 'bind',
+      options: ['bind', 'rprivate', ...(o.readOnly || b.readonly ? ['ro'] : [])] })),
   ]
   const user = o.mounts.map(toMount)
   const taken = new Set(user.map(m => m.destination))

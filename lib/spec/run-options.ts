@@ -28,6 +28,10 @@ export interface RunOptions {
   name?: string
   tty: boolean
   interactive: boolean
+  /** --init: a small init of cocker's as PID 1, which reaps and forwards signals to the command. */
+  init: boolean
+  /** --init-path: that init's host path instead of cocker's own. */
+  initPath?: string
   readOnly: boolean
   /** With --read-only: tmpfs on /run, /tmp and /var/tmp (podman's --read-only-tmpfs, on by default). */
   readOnlyTmpfs: boolean
@@ -90,7 +94,7 @@ export interface ContainerDefaults {
 /** The options of a plain `cocker run IMAGE`. */
 export function defaultRunOptions(): RunOptions {
   return {
-    command: [], env: [], tty: false, interactive: false, readOnly: false, readOnlyTmpfs: true,
+    command: [], env: [], tty: false, interactive: false, init: false, readOnly: false, readOnlyTmpfs: true,
     privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
     sysctls: {}, mounts: [], network: { mode: 'private' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},

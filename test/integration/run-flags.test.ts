@@ -2,15 +2,14 @@
 // the environment (-e, --env-file), the identity and directory (-u, -w), the command
 // (--entrypoint), stdin (-i), the terminal (-t), the exit statuses, and signals sent to
 // `cocker run` itself.
-import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { cocker, modeDir } from '../support/cocker-modes.js'
-import { formatArgv, runCmd, wrapForUser } from '../support/exec.js'
+import { formatArgv, runCmd } from '../support/exec.js'
 import { skipUnless, which } from '../support/requires.js'
-import { busyboxScenario, runSh, type BusyboxMode } from '../support/run-scenario.js'
+import { busyboxScenario, runSh, startRun } from '../support/run-scenario.js'
 
 busyboxScenario('-e and --env-file set the environment; a bare KEY takes the value cocker has', async mode => {
   const file = path.join(modeDir(mode), 'env')
@@ -71,31 +70,10 @@ busyboxScenario('exit statuses: the command\'s own, 126 for one that cannot be e
   }
 })
 
-/** Starts `cocker run --rm IMAGE sh -c SCRIPT` as the mode's user; `output()` is what it printed so far. */
-function startRun(mode: BusyboxMode, script: string) {
-  const { argv, env } = wrapForUser([mode.bin, '--root', mode.root, 'run', '--rm', mode.image, 'sh', '-c', script], mode.user)
-  const child = spawn(argv[0]!, argv.slice(1), { env, cwd: mode.user?.home, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (b: Buffer) => (out += b))
-  child.stderr.on('data', (b: Buffer) => (err += b))
-  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
-  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 60_000)
-  void exited.then(() => clearTimeout(timer))
-  /** Waits until stdout holds `text`, or fails with what the run printed. */
-  const waitFor = async (text: string) => {
-    while (!out.includes(text)) {
-      const done = await Promise.race([exited.then(() => true), new Promise(r => setTimeout(r, 20)).then(() => false)])
-      if (done && !out.includes(text)) throw new Error(`cocker run ended before printing ${JSON.stringify(text)}:\n${out}\n${err}`)
-    }
-  }
-  return { child, exited, waitFor, output: () => ({ out, err }) }
-}
-
 busyboxScenario('signals sent to cocker run reach the container, and its exit status comes back', async mode => {
   // busybox sh runs a trap between two commands, so the loop's short sleeps let it run soon;
   // the loop ends by itself, as the container (in a session of its own) outlives a killed test
-  const run = startRun(mode, 'trap "echo got USR1" USR1; trap "echo got TERM; exit 3" TERM; echo ready;' +
+  const run = startRun(mode, [], 'trap "echo got USR1" USR1; trap "echo got TERM; exit 3" TERM; echo ready;' +
     ' i=0; while [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done')
   await run.waitFor('ready\n')
   run.child.kill('SIGUSR1')

@@ -9,7 +9,7 @@ import { makeTempDir, type Bundle } from '../fixtures/bundle.js'
 import { makeBusyboxBundle } from '../fixtures/busybox-bundle.js'
 import { runCmd, type RunResult } from '../support/exec.js'
 import { safeName } from '../support/names.js'
-import { crunNormalized, devLine, parseSections, type Observations } from '../support/observations.js'
+import { crunNormalized, devLine, parseSections, withoutCoreLink, type Observations } from '../support/observations.js'
 import { RUNTIME_BIN } from '../support/paths.js'
 import { cgroupLayout, isRoot, skipUnless, which } from '../support/requires.js'
 
@@ -82,7 +82,7 @@ async function compareWith(peer: 'crun' | 'runc', title: string): Promise<void> 
   try {
     assert.is(theirs.result.status, 0, `${peer} exited ${theirs.result.status}: ${theirs.result.stderr}`)
     assert.is(ours.result.status, 0, `cocker-runtime exited ${ours.result.status}: ${ours.result.stderr}`)
-    const normalize = (o: Observations) => peer === 'crun' ? crunNormalized(o, bundle.spec.linux.maskedPaths ?? []) : o
+    const normalize = (o: Observations) => peer === 'crun' ? crunNormalized(o, bundle.spec.linux.maskedPaths ?? []) : withoutCoreLink(o)
     const expected = normalize(parse(theirs.result.stdout))
     const actual = normalize(parse(ours.result.stdout))
     // a typo in the probe would leave both sides empty, and equal

@@ -26,18 +26,24 @@ export function devLine(line: string): string {
 }
 
 /**
+ * crun (and so Podman, and cocker's runtime after it: run-env checks it against Podman) makes
+ * /dev/core -> /proc/kcore even where the kernel has no /proc/kcore; runc only where it has.
+ */
+export function withoutCoreLink(obs: Observations): Observations {
+  return { ...obs, dev: (obs.dev ?? []).filter(l => !/ core -> \/proc\/kcore$/.test(l)) }
+}
+
+/**
  * Where crun and runc differ from each other, so neither is the measure of cocker's runtime
- * (which does as runc does); applied to both sides of a comparison with crun (or with Podman,
- * whose runtime it is):
- * - crun makes /dev/core -> /proc/kcore even where the kernel has no /proc/kcore (runc only
- *   where it has);
+ * (which does as runc does, but for /dev/core); applied to both sides of a comparison with crun
+ * (or with Podman, whose runtime it is):
+ * - /dev/core (withoutCoreLink);
  * - crun masks a file with a read-only bind of the host's /dev/null, runc with the container's
  *   own /dev/null: only the fact that the path is masked counts.
  */
 export function crunNormalized(obs: Observations, maskedPaths: string[]): Observations {
   return {
-    ...obs,
-    dev: (obs.dev ?? []).filter(l => !/ core -> \/proc\/kcore$/.test(l)),
+    ...withoutCoreLink(obs),
     mounts: (obs.mounts ?? []).map(l => {
       const target = l.split(' ')[0]!
       return maskedPaths.includes(target) ? `${target} masked` : l

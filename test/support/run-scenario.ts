@@ -1,10 +1,11 @@
 // `cocker run` of the busybox fixture as root and rootless, for the run-*.test.ts files that
 // check each flag from inside the container: one store per mode for the whole file, loaded
 // once, since those tests only run containers in it.
+import { spawn } from 'node:child_process'
 import { readlinkSync } from 'node:fs'
 import { test } from 'uvu'
 import { cocker, cockerModeOrSkip, COCKER_MODES, loadBusybox, type CockerMode } from './cocker-modes.js'
-import type { RunOptions, RunResult } from './exec.js'
+import { wrapForUser, type RunOptions, type RunResult } from './exec.js'
 
 export interface BusyboxMode extends CockerMode {
   /** The busybox fixture's name in this mode's store. */
@@ -39,6 +40,30 @@ export function busyboxScenario(title: string, body: (mode: BusyboxMode) => Prom
 /** `cocker run --rm FLAGS IMAGE sh -c SCRIPT`; the status must be 0 unless `opts.status` says otherwise. */
 export function runSh(mode: BusyboxMode, flags: string[], script: string, opts: Omit<RunOptions, 'asUser'> = {}): Promise<RunResult> {
   return cocker(mode, ['run', '--rm', ...flags, mode.image, 'sh', '-c', script], { status: 0, ...opts })
+}
+
+/**
+ * Starts `cocker run --rm FLAGS IMAGE sh -c SCRIPT` as the mode's user, for tests that signal it
+ * while it runs; `output()` is what it printed so far.
+ */
+export function startRun(mode: BusyboxMode, flags: string[], script: string) {
+  const { argv, env } = wrapForUser([mode.bin, '--root', mode.root, 'run', '--rm', ...flags, mode.image, 'sh', '-c', script], mode.user)
+  const child = spawn(argv[0]!, argv.slice(1), { env, cwd: mode.user?.home, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (b: Buffer) => (out += b))
+  child.stderr.on('data', (b: Buffer) => (err += b))
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 60_000)
+  void exited.then(() => clearTimeout(timer))
+  /** Waits until stdout holds `text`, or fails with what the run printed. */
+  const waitFor = async (text: string) => {
+    while (!out.includes(text)) {
+      const done = await Promise.race([exited.then(() => true), new Promise(r => setTimeout(r, 20)).then(() => false)])
+      if (done && !out.includes(text)) throw new Error(`cocker run ended before printing ${JSON.stringify(text)}:\n${out}\n${err}`)
+    }
+  }
+  return { child, exited, waitFor, output: () => ({ out, err }) }
 }
 
 /** A `Name:\tvalue` field of /proc/PID/status text, e.g. "CapEff" or "Seccomp". */

@@ -2,7 +2,7 @@ import { systemInfo } from '../../container/info.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { renderTemplate } from '../render/go-template.js'
 import { formatYaml } from '../render/yaml.js'
-import { packageVersion } from '../package-info.js'
+import { packageVersion } from '../../package-root.js'
 import { driverFor, storeFor } from './store-context.js'
 
 // podman info: YAML by default, --format json, or a Go template over podman's field names

@@ -66,6 +66,12 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
 
   o.tty = args.tty === true
   o.interactive = args.interactive === true
+  o.init = args.init === true
+  const initPath = optional(args.initPath)
+  if (initPath !== undefined) {
+    if (initPath === '') throw invalid('--init-path: the path is empty')
+    o.initPath = initPath
+  }
   o.readOnly = args.readOnly === true
   o.readOnlyTmpfs = args.readOnlyTmpfs !== false
   o.privileged = args.privileged === true
@@ -153,6 +159,8 @@ function applyContainersConf(o: RunOptions, conf: ContainersConf, args: ParsedAr
   if (c.pidsLimit !== undefined) o.defaults.pidsLimit = Math.max(c.pidsLimit, 0)
   o.umask = c.umask
   if (typeof args.noHosts !== 'boolean') o.noHosts = c.noHosts
+  if (typeof args.init !== 'boolean') o.init = c.init
+  if (o.initPath === undefined && c.initPath) o.initPath = c.initPath
   if (c.tz) o.timezone = confValue(conf, 'tz', () => timezone(c.tz!, host))
   const taken = new Set(o.mounts.map(m => m.destination))
   const volumes = c.volumes.map(v => confValue(conf, 'volumes', () => checkSource(parseVolume(v, host.cwd), '', v, host)))

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { helperPath } from '../../runtime/helper.js'
 import type { Outcome } from '../command.js'
-import { packageVersion } from '../package-info.js'
+import { packageVersion } from '../../package-root.js'
 
 export async function run(): Promise<Outcome> {
   const helper = helperPath()

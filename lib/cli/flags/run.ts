@@ -32,6 +32,8 @@ export const runOptions: OptionDef[] = [
   { name: 'health-start-period', type: 'string', valueName: 'duration', describe: 'time for the container to start before failures count (default 0s)' },
   { name: 'health-timeout', type: 'string', valueName: 'duration', describe: 'time a health check may take (default 30s)' },
   { name: 'hostname', alias: 'h', type: 'string', valueName: 'name', describe: 'set the container\'s hostname (default: the first 12 characters of its id)' },
+  { name: 'init', type: 'boolean', describe: 'run an init inside the container that forwards signals and reaps processes' },
+  { name: 'init-path', type: 'string', valueName: 'path', complete: 'file', describe: 'path to the container init binary (default: cocker\'s own)' },
   { name: 'interactive', alias: 'i', type: 'boolean', describe: 'keep stdin open even if not attached' },
   { name: 'ipc', type: 'string', valueName: 'mode', describe: 'IPC namespace: private (default), host or ns:PATH' },
   { name: 'label', alias: 'l', type: 'array', valueName: 'key=value', describe: 'set metadata on the container' },

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { packageVersion } from '../../../lib/cli/package-info.js'
+import { packageVersion } from '../../../lib/package-root.js'
 import { packageRoot } from '../../../lib/package-root.js'
 
 const PACKAGE_ROOT = packageRoot()

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { generateDocs, GENERATED_MARK, listGenerated, PROGRAMS, writeDocs } from '../../../lib/cli/docs.js'
-import { packageVersion } from '../../../lib/cli/package-info.js'
+import { packageVersion } from '../../../lib/package-root.js'
 import { packageRoot } from '../../../lib/package-root.js'
 
 const PACKAGE_ROOT = packageRoot()

@@ -88,11 +88,11 @@ test('runc spec as root: stage 1 from setup to pivot_root', () => {
   assert.equal(all(ops, 'symlink'), [
     ['symlink', '/proc/self/fd', '/dev/fd'], ['symlink', '/proc/self/fd/0', '/dev/stdin'],
     ['symlink', '/proc/self/fd/1', '/dev/stdout'], ['symlink', '/proc/self/fd/2', '/dev/stderr'],
-    ['symlink', 'pts/ptmx', '/dev/ptmx'],
+    ['symlink', '/proc/kcore', '/dev/core'], ['symlink', 'pts/ptmx', '/dev/ptmx'],
   ])
   inOrder(ops, 'propagation', 'rootfs', ['mount', 'proc'], ['mount', 'cgroup2'], 'mknod', 'symlink', 'pivot-root')
   assert.is(at(ops, 'mknod'), at(ops, 'mount', 'cgroup2') + 1)
-  assert.is(at(ops, 'pivot-root'), at(ops, 'symlink') + 5)
+  assert.is(at(ops, 'pivot-root'), at(ops, 'symlink') + 6)
   assert.not.ok(names(ops).includes('chroot'))
 })
 

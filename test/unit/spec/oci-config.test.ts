@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { compilePlan, type PlanContext } from '../../../lib/runtime/compile.js'
 import { CAPABILITIES } from '../../../lib/runtime/linux.js'
-import type { Mount, Spec } from '../../../lib/runtime/oci-spec.js'
+import type { Device, Mount, Spec } from '../../../lib/runtime/oci-spec.js'
 import { encodePlan } from '../../../lib/runtime/protocol.js'
 import { validateConfig } from '../../../lib/runtime/schema/validate.js'
 import { compileSeccomp } from '../../../lib/runtime/seccomp.js'
@@ -207,15 +207,43 @@ test('capabilities: a non-root user gets only what --cap-add names, as ambient t
   for (const set of ['effective', 'permitted', 'inheritable', 'ambient'] as const) assert.equal(caps[set], ['CAP_NET_BIND_SERVICE'])
 })
 
-test('--privileged: every capability, no seccomp, no masked or read-only paths, the host\'s /dev', () => {
-  const s = spec({ privileged: true })
+const DEVICES: Device[] = ['/dev/console', '/dev/kmsg', '/dev/ptmx', '/dev/tty', '/dev/tty1', '/dev/ttyS0', '/dev/vda']
+  .map((p, i) => ({ path: p, type: p === '/dev/vda' ? 'b' : 'c', major: 1, minor: i, fileMode: 0o600, uid: 0, gid: 0 }))
+
+test('--privileged: every capability, no seccomp, no masked or read-only paths, the host\'s devices in a /dev of its own', () => {
+  const s = spec({ privileged: true }, undefined, { host: { ...HOST, devices: DEVICES } })
   assert.equal(s.process!.capabilities!.bounding, [...CAPABILITIES])
   assert.is(s.linux!.seccomp, undefined)
   assert.is(s.linux!.maskedPaths, undefined)
   assert.is(s.linux!.readonlyPaths, undefined)
-  assert.equal(mount(s, '/dev'), { destination: '/dev', type: 'bind', source: '/dev', options: ['rbind', 'nosuid', 'rprivate'] })
+  assert.equal(mount(s, '/dev'), mount(spec(), '/dev'))
+  assert.is(mount(s, '/dev')!.type, 'tmpfs')
   assert.not.ok(mount(s, '/sys')!.options!.includes('ro'))
   assert.equal(s.linux!.resources!.devices, [{ allow: true, access: 'rwm' }])
+  // the console and ptmx are the runtime's; rootless, as podman, none of the host's consoles or serial lines
+  assert.equal(s.linux!.devices!.map(d => d.path), ['/dev/kmsg', '/dev/tty', '/dev/tty1', '/dev/ttyS0', '/dev/vda'])
+  const rootless = spec({ privileged: true }, undefined, { host: { ...HOST, devices: DEVICES }, rootless: ROOTLESS })
+  assert.equal(rootless.linux!.devices!.map(d => d.path), ['/dev/kmsg', '/dev/tty', '/dev/vda'])
+  assert.is(spec({}, undefined, { host: { ...HOST, devices: DEVICES } }).linux!.devices, undefined)
+})
+
+test('/run/.containerenv: empty, and with --privileged podman\'s keys with cocker as the engine', () => {
+  const extra = { imageRef: { name: 'docker.io/library/busybox:latest', id: 'f'.repeat(64) }, engineVersion: '1.2.3' }
+  const content = (o: Partial<RunOptions>, more: Partial<ContainerConfigInput> = {}) =>
+    build(o, undefined, { ...extra, ...more }).files.find(f => f.path.endsWith('/.containerenv'))!.content
+  assert.is(content({}), '')
+  assert.is(content({ privileged: true }), `engine="cocker-1.2.3"\nname="c1"\nid="${ID}"\n` +
+    `image="docker.io/library/busybox:latest"\nimageid="${'f'.repeat(64)}"\nrootless=0\n`)
+  assert.match(content({ privileged: true }, { rootless: ROOTLESS }), /\nrootless=1\n$/)
+})
+
+test('--init: the init bound read-only at /run/podman-init runs the command after "--"', () => {
+  const s = spec({ init: true, command: ['echo', 'hi'] }, undefined, { init: '/opt/cocker/c/cocker-init' })
+  assert.equal(s.process!.args, ['/run/podman-init', '--', 'echo', 'hi'])
+  assert.equal(mount(s, '/run/podman-init'),
+    { destination: '/run/podman-init', source: '/opt/cocker/c/cocker-init', type: 'bind', options: ['bind', 'rprivate', 'ro'] })
+  assert.is(mount(spec({ command: ['echo'] }, undefined, { init: '/opt/cocker/c/cocker-init' }), '/run/podman-init'), undefined)
+  assert.throws(() => spec({ init: true }))
 })
 
 test('masked and read-only paths: podman\'s, with --security-opt mask and unmask', () => {
