@@ -10,6 +10,7 @@ complete -c cocker -n __fish_use_subcommand -s h -l help -d 'show help'
 complete -c cocker -n __fish_use_subcommand -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n __fish_use_subcommand -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n __fish_use_subcommand -s v -l version -d 'print the version'
+complete -c cocker -n __fish_use_subcommand -a container -d 'manage containers'
 complete -c cocker -n __fish_use_subcommand -a history -d 'show history of a specified image'
 complete -c cocker -n __fish_use_subcommand -a image -d 'manage images'
 complete -c cocker -n __fish_use_subcommand -a images -d 'list images in local storage'
@@ -19,18 +20,87 @@ complete -c cocker -n __fish_use_subcommand -a inspect -d 'display the configura
 complete -c cocker -n __fish_use_subcommand -a load -d 'load image(s) from a tar archive'
 complete -c cocker -n __fish_use_subcommand -a login -d 'log in to a container registry'
 complete -c cocker -n __fish_use_subcommand -a logout -d 'log out of a container registry'
+complete -c cocker -n __fish_use_subcommand -a ps -d 'list containers'
 complete -c cocker -n __fish_use_subcommand -a pull -d 'pull an image from a registry'
 complete -c cocker -n __fish_use_subcommand -a push -d 'push an image to a specified destination'
+complete -c cocker -n __fish_use_subcommand -a rename -d 'rename an existing container'
 complete -c cocker -n __fish_use_subcommand -a rmi -d 'remove one or more images from local storage'
 complete -c cocker -n __fish_use_subcommand -a run -d 'run a command in a new container'
 complete -c cocker -n __fish_use_subcommand -a save -d 'save image(s) to an archive'
 complete -c cocker -n __fish_use_subcommand -a system -d 'manage cocker'
 complete -c cocker -n __fish_use_subcommand -a tag -d 'add an additional name to a local image'
+complete -c cocker -n __fish_use_subcommand -a top -d 'display the running processes of a container'
 complete -c cocker -n __fish_use_subcommand -a unshare -d 'run a command in a modified user namespace'
 complete -c cocker -n __fish_use_subcommand -a untag -d 'remove a name from a local image'
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'history image images import info inspect load login logout pull push rmi run save system tag unshare untag version'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'container history image images import info inspect load login logout ps pull push rename rmi run save system tag top unshare untag version'
+
+# container
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from exists inspect ls list ps prune rename top' -a exists -d 'check if a container exists in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from exists inspect ls list ps prune rename top' -a inspect -d 'display the configuration of a container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from exists inspect ls list ps prune rename top' -a ls -d 'list containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from exists inspect ls list ps prune rename top' -a list -d 'list containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from exists inspect ls list ps prune rename top' -a ps -d 'list containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from exists inspect ls list ps prune rename top' -a prune -d 'remove all non running containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from exists inspect ls list ps prune rename top' -a rename -d 'rename an existing container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from exists inspect ls list ps prune rename top' -a top -d 'display the running processes of a container'
+
+# container exists
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exists' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exists' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exists' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exists' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exists' -a '(__cocker_containers)'
+
+# container inspect
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.State.Status}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -s l -l latest -d 'act on the latest container cocker knows of'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -s s -l size -d 'display the container\'s total file size (SizeRw, SizeRootFs)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -a '(__cocker_containers)'
+
+# container ls
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s a -l all -d 'show all the containers, default is only running containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l format -x -d 'pretty-print containers to JSON or using a Go template (e.g. \'{{.ID}} {{.Names}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s n -l last -x -d 'print the n last created containers (all states)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s l -l latest -d 'show the latest container created (all states)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l noheading -d 'do not print headers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l no-trunc -d 'display the extended information'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s q -l quiet -d 'print the numeric IDs of the containers only'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s s -l size -d 'display the total file sizes'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l sort -x -a 'command created id image names runningfor size status' -d 'sort output by the key'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s v -l version -d 'print the version'
+
+# container prune
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -l filter -x -d 'only the containers that match (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -s f -l force -d 'do not prompt for confirmation'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -s v -l version -d 'print the version'
+
+# container rename
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rename' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rename' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rename' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rename' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rename' -a '(__cocker_containers)'
+
+# container top
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -s l -l latest -d 'act on the latest container cocker knows of'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -a '(__cocker_containers)'
 
 # history
 complete -c cocker -n '__fish_seen_subcommand_from history' -l format -x -d 'change the output to JSON or a Go template (e.g. \'{{.ID}} {{.CreatedBy}}\')'
@@ -218,11 +288,15 @@ complete -c cocker -n '__fish_seen_subcommand_from info' -l storage-driver -x -a
 complete -c cocker -n '__fish_seen_subcommand_from info' -s v -l version -d 'print the version'
 
 # inspect
-complete -c cocker -n '__fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.Id}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.State.Status}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s l -l latest -d 'act on the latest container cocker knows of'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s s -l size -d 'display the container\'s total file size (SizeRw, SizeRootFs)'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s t -l type -x -a 'all container image' -d 'the kind of object to inspect (default all: containers, then images)'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -a '(__cocker_containers)'
 
 # load
 complete -c cocker -n '__fish_seen_subcommand_from load' -s i -l input -r -F -d 'read from the archive file instead of standard input'
@@ -252,6 +326,22 @@ complete -c cocker -n '__fish_seen_subcommand_from logout' -l root -x -a '(__fis
 complete -c cocker -n '__fish_seen_subcommand_from logout' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from logout' -s v -l version -d 'print the version'
 
+# ps
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s a -l all -d 'show all the containers, default is only running containers'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until)'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l format -x -d 'pretty-print containers to JSON or using a Go template (e.g. \'{{.ID}} {{.Names}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s n -l last -x -d 'print the n last created containers (all states)'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s l -l latest -d 'show the latest container created (all states)'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l noheading -d 'do not print headers'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l no-trunc -d 'display the extended information'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s q -l quiet -d 'print the numeric IDs of the containers only'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s s -l size -d 'display the total file sizes'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l sort -x -a 'command created id image names runningfor size status' -d 'sort output by the key'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s v -l version -d 'print the version'
+
 # pull
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l arch -x -d 'use ARCH instead of the architecture of the machine for choosing images'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l authfile -r -F -d 'path of the authentication file'
@@ -278,6 +368,13 @@ complete -c cocker -n '__fish_seen_subcommand_from push' -s h -l help -d 'show h
 complete -c cocker -n '__fish_seen_subcommand_from push' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from push' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from push' -s v -l version -d 'print the version'
+
+# rename
+complete -c cocker -n '__fish_seen_subcommand_from rename' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from rename' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from rename' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from rename' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from rename' -a '(__cocker_containers)'
 
 # rmi
 complete -c cocker -n '__fish_seen_subcommand_from rmi' -s a -l all -d 'remove all images'
@@ -378,6 +475,14 @@ complete -c cocker -n '__fish_seen_subcommand_from tag' -s h -l help -d 'show he
 complete -c cocker -n '__fish_seen_subcommand_from tag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from tag' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from tag' -s v -l version -d 'print the version'
+
+# top
+complete -c cocker -n '__fish_seen_subcommand_from top' -s l -l latest -d 'act on the latest container cocker knows of'
+complete -c cocker -n '__fish_seen_subcommand_from top' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from top' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from top' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from top' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from top' -a '(__cocker_containers)'
 
 # unshare
 complete -c cocker -n '__fish_seen_subcommand_from unshare' -s h -l help -d 'show help'

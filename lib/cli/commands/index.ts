@@ -148,18 +148,38 @@ const info: CommandDef = {
   load: () => import('./info.js'),
 }
 
+const INSPECT_FORMAT = { ...FORMAT_OPTION, alias: 'f', describe: "format the output using the given Go template (e.g. '{{.State.Status}}')" } as const
+const LATEST = { name: 'latest', alias: 'l', type: 'boolean', describe: 'act on the latest container cocker knows of' } as const
+
 const inspect: CommandDef = {
   name: 'inspect',
   describe: 'display the configuration of object denoted by ID',
-  description: 'Prints a JSON array describing each image: its names, digests, config, layers and history, as podman inspect does.',
-  usage: 'inspect [options] <names...>',
-  positionals: [{ name: 'names', required: true, variadic: true }],
-  options: [{ ...FORMAT_OPTION, alias: 'f', describe: "format the output using the given Go template (e.g. '{{.Id}}')" }],
-  examples: [['cocker inspect alpine', 'show the image alpine'], ["cocker inspect --format '{{.Id}}' alpine", 'its ID']],
+  description: 'Prints a JSON array describing each container or image, as podman inspect does: a name is looked up among the containers first, then the images (--type chooses one kind). A container shows its state as it is now (a container whose monitor is gone has exited), its config, mounts and host config; an image its names, digests, config, layers and history. What was found is printed, and a name that was not makes the exit status 125.',
+  usage: 'inspect [options] [names...]',
+  positionals: [{ name: 'names', required: false, variadic: true, complete: 'container' }],
+  options: [
+    INSPECT_FORMAT,
+    LATEST,
+    { name: 'size', alias: 's', type: 'boolean', describe: "display the container's total file size (SizeRw, SizeRootFs)" },
+    { name: 'type', alias: 't', type: 'string', valueName: 'type', choices: ['all', 'container', 'image'], describe: 'the kind of object to inspect (default all: containers, then images)' },
+  ],
+  examples: [
+    ['cocker inspect web', 'show the container web (or the image web, if there is no such container)'],
+    ["cocker inspect --format '{{.State.Status}} {{.State.ExitCode}}' web", 'its state and exit code'],
+    ["cocker inspect --type image --format '{{.Id}}' alpine", 'the ID of the image alpine'],
+  ],
   load: () => import('./inspect.js'),
 }
 
-const imageInspect: CommandDef = { ...inspect, describe: 'display the configuration of an image', usage: 'inspect [options] <names...>' }
+const imageInspect: CommandDef = {
+  ...inspect,
+  describe: 'display the configuration of an image',
+  description: 'Prints a JSON array describing each image: its names, digests, config, layers and history, as podman image inspect does.',
+  usage: 'inspect [options] <names...>',
+  positionals: [{ name: 'names', required: true, variadic: true }],
+  options: [{ ...FORMAT_OPTION, alias: 'f', describe: "format the output using the given Go template (e.g. '{{.Id}}')" }],
+  examples: [['cocker image inspect alpine', 'show the image alpine'], ["cocker image inspect --format '{{.Id}}' alpine", 'its ID']],
+}
 
 const rmi: CommandDef = {
   name: 'rmi',
@@ -320,6 +340,100 @@ const image: CommandDef = {
   subcommands: [imageExists, { ...history }, { ...importCmd }, imageInspect, { ...load }, imageLs, imagePrune, { ...pull }, { ...push }, imageRm, { ...save }, { ...tag }, imageTree, { ...untag }],
 }
 
+const ps: CommandDef = {
+  name: 'ps',
+  describe: 'list containers',
+  description: 'Lists the running containers (with -a, all of them), oldest first, with podman\'s columns: CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES. A container whose monitor is gone is shown as exited, with the code it recorded. Filters of one key match when any value does (label: when all do); filters of different keys must all match. Reads the records without a lock.',
+  usage: 'ps [options]',
+  positionals: [],
+  options: [
+    { name: 'all', alias: 'a', type: 'boolean', describe: 'show all the containers, default is only running containers' },
+    { name: 'filter', alias: 'f', type: 'array', valueName: 'filter', describe: 'filter output based on conditions given (id, name, label, status, ancestor, exited, until)' },
+    { ...FORMAT_OPTION, describe: "pretty-print containers to JSON or using a Go template (e.g. '{{.ID}} {{.Names}}')" },
+    { name: 'last', alias: 'n', type: 'number', valueName: 'n', describe: 'print the n last created containers (all states)' },
+    { ...LATEST, describe: 'show the latest container created (all states)' },
+    { name: 'noheading', type: 'boolean', describe: 'do not print headers' },
+    { name: 'no-trunc', type: 'boolean', describe: 'display the extended information' },
+    { name: 'quiet', alias: 'q', type: 'boolean', describe: 'print the numeric IDs of the containers only' },
+    { name: 'size', alias: 's', type: 'boolean', describe: 'display the total file sizes' },
+    { name: 'sort', type: 'string', valueName: 'key', default: 'created', choices: ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'], describe: 'sort output by the key' },
+  ],
+  examples: [
+    ['cocker ps -a', 'every container, running or not'],
+    ["cocker ps -a --filter status=exited --filter exited=0 --format '{{.Names}}'", 'names of the containers that exited with 0'],
+    ['cocker ps -q --filter label=app=web', 'IDs of the running containers labelled app=web'],
+  ],
+  load: () => import('./ps.js'),
+}
+
+const containerLs: CommandDef = { ...ps, name: 'ls', aliases: ['list', 'ps'], usage: 'ls [options]' }
+
+const rename: CommandDef = {
+  name: 'rename',
+  describe: 'rename an existing container',
+  description: 'Gives a container a new name, running or not. The name must be free: of two renames to one name, one fails.',
+  usage: 'rename <container> <new-name>',
+  positionals: [{ name: 'container', required: true, complete: 'container' }, { name: 'new-name', required: true }],
+  options: [],
+  examples: [['cocker rename web web-old', 'the container web is now named web-old']],
+  load: () => import('./rename.js'),
+}
+
+const top: CommandDef = {
+  name: 'top',
+  describe: 'display the running processes of a container',
+  description: 'Lists the processes of a running container, read from /proc: pids, users and groups as the container sees them. Descriptors choose the columns (default: user pid ppid pcpu etime tty time args): args, comm, etime, group, hgroup, hpid, huser, nice, pcpu, pgid, pid, ppid, rgroup, rss, ruser, state, stime, time, tty, user, vsz, AIX codes such as %p, and ps(1) style -eo pid,comm.',
+  usage: 'top [options] <container> [descriptors...]',
+  positionals: [{ name: 'container', required: false, complete: 'container' }, { name: 'descriptors', required: false, variadic: true, raw: true }],
+  options: [LATEST],
+  examples: [['cocker top web', 'the processes of web'], ['cocker top web pid user args', 'only these columns'], ['cocker top web -eo pid,comm', 'ps(1) style']],
+  load: () => import('./top.js'),
+}
+
+const containerExists: CommandDef = {
+  name: 'exists',
+  describe: 'check if a container exists in local storage',
+  description: 'Exit status 0 when a container has this name or ID (or unique ID prefix), 1 when none has; prints nothing.',
+  usage: 'exists <container>',
+  positionals: [{ name: 'container', required: true, complete: 'container' }],
+  options: [],
+  examples: [['cocker container exists web && echo present', 'test for a container']],
+  load: () => import('./container-exists.js'),
+}
+
+const containerInspect: CommandDef = {
+  ...inspect,
+  describe: 'display the configuration of a container',
+  description: "Prints a JSON array describing each container, as podman container inspect does: its state as it is now, config, mounts and host config. What was found is printed, and a name that was not makes the exit status 125.",
+  options: inspect.options.filter(o => o.name !== 'type'),
+  examples: [['cocker container inspect web', 'show the container web'], ["cocker container inspect -l --format '{{.State.Pid}}'", 'the host pid of the latest container']],
+}
+
+const containerPrune: CommandDef = {
+  name: 'prune',
+  describe: 'remove all non running containers',
+  description: 'Removes every container that is not running or paused, and prints their IDs.',
+  usage: 'prune [options]',
+  positionals: [],
+  options: [
+    { name: 'filter', type: 'array', valueName: 'filter', describe: 'only the containers that match (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])' },
+    { name: 'force', alias: 'f', type: 'boolean', describe: 'do not prompt for confirmation' },
+  ],
+  examples: [['cocker container prune -f', 'remove the stopped containers without asking'], ['cocker container prune -f --filter until=24h', 'those created more than a day ago']],
+  userNamespace: true,
+  load: () => import('./container-prune.js'),
+}
+
+const container: CommandDef = {
+  name: 'container',
+  describe: 'manage containers',
+  usage: 'container <command>',
+  positionals: [],
+  options: [],
+  examples: [],
+  subcommands: [containerExists, containerInspect, containerLs, containerPrune, { ...rename }, { ...top }],
+}
+
 const systemCheck: CommandDef = {
   name: 'check',
   describe: 'check storage consistency',
@@ -404,7 +518,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [history, image, images, importCmd, info, inspect, load, login, logout, pull, push, rmi, run, save, system, tag, unshare, untag, version],
+  commands: [container, history, image, images, importCmd, info, inspect, load, login, logout, ps, pull, push, rename, rmi, run, save, system, tag, top, unshare, untag, version],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

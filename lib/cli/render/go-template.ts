@@ -59,11 +59,16 @@ export function renderRows(format: string, rows: readonly unknown[], headers: Re
     const line = format.endsWith('\n') ? format : `${format}\n`
     return rows.map(r => renderTemplate(line, r)).join('')
   }
-  const body = unescape(format.replace(/^table\s*/, ''))
+  const body = tableColumns(unescape(format.replace(/^table\s*/, '')))
   const cells = (line: string) => line.split('\t')
   const header = body.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, f: string) => headers[f] ?? f.toUpperCase())
   const table = [...(noHeading ? [] : [cells(header)]), ...rows.map(r => cells(renderTemplate(body, r)))]
   return formatTabTable(table, { minWidth: 12, padding: 2 })
+}
+
+/** podman's table formats: spaces between actions separate columns, as tabs do. */
+function tableColumns(body: string): string {
+  return body.split(/(\{\{.*?\}\})/).map((part, i) => (i % 2 ? part : part.replace(/ +/g, '\t'))).join('')
 }
 
 function unescape(s: string): string {
