@@ -272,7 +272,8 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
     HostnamePath: path.join(userdata, 'hostname'),
     HostsPath: path.join(userdata, 'hosts'),
     StaticDir: userdata,
-    OCIConfigPath: path.join(userdata, 'config.json'),
+    // podman writes the OCI config at the first start
+    ...(stateName(s) === 'created' ? {} : { OCIConfigPath: path.join(userdata, 'config.json') }),
     OCIRuntime: o.runtime,
     ConmonPidFile: '',
     PidFile: '',

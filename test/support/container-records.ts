@@ -68,6 +68,11 @@ export function writeContainer(root: string, spec: RecordSpec): { record: Contai
   return { record, dir }
 }
 
+const sleepers = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of sleepers) child.kill('SIGKILL')
+})
+
 /** A process that lives until the test ends it: a stand-in for a container's init and monitor. */
 export async function startSleeper(): Promise<ChildProcess> {
   const child = spawn('sleep', ['1000'], { stdio: 'ignore' })
@@ -79,7 +84,7 @@ export async function startSleeper(): Promise<ChildProcess> {
   for (let i = 0; i < 400 && !readStat(child.pid!).includes('(sleep)'); i++) await new Promise(r => setTimeout(r, 5))
   // neither keeps the test's process alive nor outlives it
   child.unref()
-  process.on('exit', () => child.kill('SIGKILL'))
+  sleepers.add(child)
   return child
 }
 
