@@ -78,24 +78,44 @@ export interface PsRowOptions {
   size?: PsSizes
 }
 
-/** The fields of a `ps --format` template ({{.ID}}, {{.Names}}, {{.Status}} …), as podman names them. */
+/**
+ * The fields of a `ps --format` template ({{.ID}}, {{.Names}}, {{.Status}} …), as podman names
+ * them; getters, so a row computes only what the template shows.
+ */
 export function psRow(v: ContainerView, now: number, o: PsRowOptions) {
-  const json = psJson(v, now, o.size)
-  const command = v.record.command.join(' ')
+  const { record: r } = v
+  const json = () => psJson(v, now, o.size)
   return {
-    ...json,
-    ID: o.noTrunc ? v.record.id : v.record.id.slice(0, 12),
-    ImageID: o.noTrunc ? v.record.imageId : v.record.imageId.slice(0, 12),
-    Command: o.noTrunc || command.length <= 17 ? command : `${command.slice(0, 17)}...`,
-    Created: goTimeNano(v.record.created),
-    CreatedAt: goTimeNano(v.record.created),
-    CreatedHuman: json.CreatedAt,
-    RunningFor: json.CreatedAt,
-    Names: v.record.name,
-    Labels: v.record.labels,
-    Ports: '',
-    Networks: '',
-    Size: o.size ? `${psSize(o.size.rwSize)} (virtual ${psSize(o.size.rootFsSize)})` : '',
+    get AutoRemove() { return r.autoRemove },
+    get ID() { return o.noTrunc ? r.id : r.id.slice(0, 12) },
+    get Id() { return r.id },
+    get Image() { return r.imageName },
+    get ImageID() { return o.noTrunc ? r.imageId : r.imageId.slice(0, 12) },
+    get Command() {
+      const command = r.command.join(' ')
+      return o.noTrunc || command.length <= 17 ? command : `${command.slice(0, 17)}...`
+    },
+    get Created() { return goTimeNano(r.created) },
+    get CreatedAt() { return goTimeNano(r.created) },
+    get CreatedHuman() { return createdText(v, now) },
+    get RunningFor() { return createdText(v, now) },
+    get Status() { return statusText(v, now) },
+    get State() { return stateName(v.state) },
+    get Names() { return r.name },
+    get Labels() { return r.labels },
+    get Mounts() { return json().Mounts },
+    get Ports() { return '' },
+    get Networks() { return '' },
+    get Size() { return o.size ? `${psSize(o.size.rwSize)} (virtual ${psSize(o.size.rootFsSize)})` : '' },
+    get Pid() { return json().Pid },
+    get ExitCode() { return json().ExitCode },
+    get Exited() { return json().Exited },
+    get ExitedAt() { return json().ExitedAt },
+    get StartedAt() { return json().StartedAt },
+    get IsInfra() { return false },
+    get Pod() { return '' },
+    get PodName() { return '' },
+    get Namespaces() { return {} },
   }
 }
 
