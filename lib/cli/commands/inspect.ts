@@ -54,5 +54,5 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       : `${JSON.stringify(found, null, 5)}\n`
   if (missing === undefined) return { stdout }
   const what = kind === 'image' ? `${missing}: image not known` : kind === 'container' ? `no such container ${missing}` : `no such object: "${missing}"`
-  return { stdout, stderr: `Error: ${new CockerError(kind === 'image' ? 'IMAGE_NOT_FOUND' : 'CONTAINER_NOT_FOUND', `inspecting object: ${what}`).message}\n`, exitCode: 125 }
+  return { stdout, stderr: `Error: inspecting object: ${what}\n`, exitCode: 125 }
 }
