@@ -24,9 +24,11 @@ test('Go durations as podman prints ELAPSED and TIME', () => {
 test('a process of ours: host pid, command line, command name, state, no terminal', async () => {
   const p = await startSleeper()
   try {
-    const [row] = describeProcesses([p.pid!], ['hpid', 'args', 'comm', 'tty', 'ppid', 'state', 'time'])
+    const [row] = describeProcesses([p.pid!], ['hpid', 'args', 'comm', 'tty', 'ppid', 'time', 'state'])
     // not in a pid namespace of its own: its pid is its host pid, its parent is not among the pids given
-    assert.equal(row, [String(p.pid), 'sleep 1000', 'sleep', '?', '0', 'S', '0s'])
+    assert.equal(row!.slice(0, 6), [String(p.pid), 'sleep 1000', 'sleep', '?', '0', '0s'])
+    // sleeping, or still running its start when the machine is busy
+    assert.match(row![6]!, /^[SR]$/)
     assert.equal(describeProcesses([999_999_999], ['pid']), [])
   } finally {
     await endProcess(p)
