@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -104,4 +105,19 @@ void report_error(int fd, char tag, const char *stage, const char *syscall, int 
 	jl_str(&j, "message", msg);
 	jl_end(&j);
 	jl_write(fd, tag, &j);
+}
+
+void event_exit(int fd, int status)
+{
+	struct jline j;
+
+	jl_begin(&j, "exit");
+	if (WIFSIGNALED(status)) {
+		jl_int(&j, "code", 128 + WTERMSIG(status));
+		jl_str(&j, "signal", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "");
+	} else {
+		jl_int(&j, "code", WEXITSTATUS(status));
+	}
+	jl_end(&j);
+	jl_write(fd, 0, &j);
 }

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -81,11 +82,20 @@ const char *__asan_default_options(void)
 }
 #endif
 
-static void fail(const char *stage, const char *syscall, int err, const char *path,
-		 const char *what)
+/* mode monitor's settings (monitor.c); global so that a failure removes its socket */
+static struct monitor monitor;
+
+__attribute__((noreturn)) static void fail(const char *stage, const char *syscall, int err, const char *path,
+					  const char *what)
 {
+	monitor_abort(&monitor);
 	report_error(event_fd, 0, stage, syscall, err, path, "%s", what);
 	exit(finish(1));
+}
+
+void helper_fail(const char *stage, const char *syscall, int err, const char *path, const char *what)
+{
+	fail(stage, syscall, err, path, what);
 }
 
 /*
@@ -322,6 +332,7 @@ static void cgroup_join_fds(const char *procs, int *dir, int *tasks)
 static void stage0_collect(struct plan *plan, struct stage0 *s)
 {
 	memset(s, 0, sizeof(*s));
+	monitor_init(&monitor);
 	s->console = s->relay = s->fifo = s->fuse = s->into_cgroup = -1;
 	for (size_t i = 0; i < plan->nops; i++) {
 		struct op *op = &plan->ops[i];
@@ -329,6 +340,7 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 		switch (op->code) {
 		case OP_MODE:
 			s->detach = strcmp(op->f[0].s, "detach") == 0;
+			monitor.on = strcmp(op->f[0].s, "monitor") == 0;
 			break;
 		case OP_NS_JOIN:
 			if (s->njoin == MAX_PATHS)
@@ -426,6 +438,7 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 			break;
 		}
 		default:
+			monitor_op(&monitor, op);
 			break;
 		}
 	}
@@ -560,7 +573,6 @@ static int wait_child(pid_t child, int master, sigset_t *mask)
 {
 	int sfd = signalfd(-1, mask, SFD_CLOEXEC);
 	int in_open = master >= 0;
-	struct jline j;
 	int status = 0;
 
 	if (master >= 0 && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
@@ -606,15 +618,7 @@ static int wait_child(pid_t child, int master, sigset_t *mask)
 	while (master >= 0 && pump(master, STDOUT_FILENO) == 0)
 		;
 	restore_tty();
-	jl_begin(&j, "exit");
-	if (WIFSIGNALED(status)) {
-		jl_int(&j, "code", 128 + WTERMSIG(status));
-		jl_str(&j, "signal", sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "");
-	} else {
-		jl_int(&j, "code", WEXITSTATUS(status));
-	}
-	jl_end(&j);
-	jl_write(event_fd, 0, &j);
+	event_exit(event_fd, status);
 	return 0;
 }
 
@@ -733,6 +737,8 @@ int main(int argc, char **argv)
 	pid_t child;
 	int node_sfd = -1;
 
+	if (argc > 1 && strcmp(argv[1], "attach") == 0)
+		return attach_main(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		unsigned long long v;
 
@@ -787,6 +793,17 @@ int main(int argc, char **argv)
 		fail("request", "parse", EINVAL, NULL, err);
 
 	stage0_collect(&plan, &s);
+	if (monitor.on) {
+		/*
+		 * Out of the caller's session and process group, so that what ends
+		 * them (a closed terminal, kill of the group) does not end us; and a
+		 * subreaper, so the container's orphans are ours to reap.
+		 */
+		if (setsid() < 0)
+			fail("mode", "setsid", errno, NULL, "cannot start the monitor's own session");
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		monitor_prepare(&monitor, s.console >= 0);
+	}
 	/*
 	 * The user namespace is joined first: it grants the capabilities needed
 	 * to join the others (the order is the plan's, which TS sorts).
@@ -816,10 +833,13 @@ int main(int argc, char **argv)
 		if (s.relay >= 0)
 			close(s.relay);
 		sigprocmask(SIG_UNBLOCK, &forward_set, NULL);
+		if (monitor.on)
+			monitor_child_stdio(&monitor);
 		stage1_run(&plan, &fds);
 	}
 	close(release[1]);
 	close(status[1]);
+	monitor_parent_ready(&monitor);
 	if (s.fuse >= 0)
 		close(s.fuse);
 	if (s.relay >= 0)
@@ -864,6 +884,13 @@ int main(int argc, char **argv)
 	if (s.relay >= 0) {
 		master = recv_fd(s.relay);
 		close(s.relay);
+	}
+	if (monitor.on) {
+		/* it may live for months: nothing of the plan stays */
+		plan_free(&plan);
+		free(buf);
+		malloc_trim(0);
+		monitor_run(&monitor, child, master, &forward_set, event_fd, sync_fd);
 	}
 	return finish(wait_child(child, master, &forward_set));
 }

@@ -40,6 +40,7 @@ extern const struct op_info op_table[OP__COUNT];
 
 /* plan.c: parse NUL-separated tokens; on failure returns -1 and fills err. */
 int plan_parse(char *buf, size_t len, struct plan *plan, char *err, size_t errlen);
+void plan_free(struct plan *plan);
 
 /* event.c: JSON lines on one fd, every string through one escaper. */
 struct jline {
@@ -52,6 +53,8 @@ void jl_str(struct jline *j, const char *key, const char *value);
 void jl_int(struct jline *j, const char *key, long long value);
 void jl_end(struct jline *j);
 int jl_write(int fd, char tag, struct jline *j);
+/* {"event":"exit","code":N[,"signal":"KILL"]} for a wait status: 128+N for a signal (conmon's rule) */
+void event_exit(int fd, int status);
 
 /*
  * Report a failed step: {"event":"error","stage":...}. tag is the one-byte
@@ -75,6 +78,42 @@ struct stage1_fds {
 };
 __attribute__((noreturn)) void stage1_run(struct plan *plan, struct stage1_fds *fds);
 
+/*
+ * monitor.c: mode monitor, in which stage 0 stays the init's parent (conmon's
+ * role). helper.c hands it the monitor-* ops, makes the init's stdio with it,
+ * and gives it the init once it has started.
+ */
+struct monitor {
+	int on;			/* mode monitor */
+	int exit_dir;		/* the exit file's directory, opened before any setns */
+	char *exit_name;
+	int log_fd;		/* the k8s-file log, or -1 */
+	unsigned long long log_max;
+	int sock_dir;		/* the attach socket's directory and name, to remove it at the end */
+	char *sock_name;
+	int listen_fd;
+	int stdin_on, foreground, passthrough, tty;
+	unsigned char keys[32];	/* the detach keys */
+	size_t nkeys;
+	char **cleanup;		/* argv run at the end, or NULL */
+	unsigned long long health_ms;
+	char **health;
+	int in[2], out[2], err[2]; /* the init's stdio pipes, -1 when unused */
+};
+void monitor_init(struct monitor *m);
+int monitor_op(struct monitor *m, const struct op *op); /* 1 if op was a monitor op */
+void monitor_prepare(struct monitor *m, int tty);	  /* before the clone: pipes */
+void monitor_child_stdio(struct monitor *m);		  /* in the init: its stdio */
+void monitor_parent_ready(struct monitor *m);		  /* stage 0, after the clone */
+void monitor_abort(struct monitor *m);			  /* a failed start: remove the socket */
+__attribute__((noreturn)) void monitor_run(struct monitor *m, pid_t init, int master, const sigset_t *mask,
+					   int event_fd, int sync_fd);
+/* helper.c: reports a stage 0 failure on the event fd and exits 1 */
+__attribute__((noreturn)) void helper_fail(const char *stage, const char *syscall, int err, const char *path,
+					   const char *what);
+/* attach.c: cocker-helper attach SOCKET ... */
+int attach_main(int argc, char **argv);
+
 /* util */
 int parse_ull(const char *s, int base, unsigned long long *out);
 int write_all(int fd, const void *buf, size_t len);
@@ -82,5 +121,23 @@ int send_fd(int sock, int fd, const char *name);
 int recv_fd(int sock);
 const char *exec_sealed(int exe, char *const argv[]);
 void forward_signal_set(sigset_t *set);
+/*
+ * A unix socket address for PATH that fits sun_path whatever PATH's length:
+ * PATH's directory is opened (O_PATH, *dir) and named through /proc/self/fd.
+ * Returns the address length, or -1 with errno set.
+ */
+struct sockaddr_un;
+int unix_address(const char *path, struct sockaddr_un *addr, int *dir, const char **name);
+/*
+ * Detach keys (podman's rule): bytes that start the sequence are held; a
+ * byte that breaks the match lets the held ones through. Copies what passes
+ * to out (room for n + the sequence's length) and returns 1 on the whole sequence.
+ */
+struct detach_keys {
+	const unsigned char *seq;
+	size_t n, matched;
+};
+int detach_keys_filter(struct detach_keys *k, const char *in, size_t n, char *out, size_t *outn);
+int parse_hex_bytes(const char *hex, unsigned char *out, size_t cap, size_t *n);
 
 #endif

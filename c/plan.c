@@ -115,3 +115,13 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 	return -1;
 }
+
+void plan_free(struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nops; i++)
+		for (int k = 0; k < OP_MAX_FIELDS; k++)
+			free(plan->ops[i].f[k].v);
+	free(plan->ops);
+	plan->ops = NULL;
+	plan->nops = 0;
+}

@@ -21,7 +21,7 @@
  */
 #define COCKER_OPS(X)                                                          \
 	/* stage 0 */                                                          \
-	X(OP_MODE, "mode", 'P', "s")             /* wait | detach */           \
+	X(OP_MODE, "mode", 'P', "s")             /* wait | detach | monitor */ \
 	X(OP_NS_JOIN, "ns-join", 'P', "ss")      /* TYPE PATH: setns */        \
 	X(OP_NS_NEW, "ns-new", 'P', "s")         /* TYPE,TYPE,...: clone */    \
 	X(OP_UID_MAP, "uid-map", 'P', "sss")     /* INSIDE OUTSIDE COUNT */    \
@@ -36,6 +36,17 @@
 	X(OP_TIME_OFFSETS, "time-offsets", 'P', "s") /* timens_offsets text */ \
 	X(OP_DEVICE_FILTER, "device-filter", 'P', "ss") /* CGROUP HEX-EBPF */ \
 	X(OP_FUSE_DEV, "fuse-dev", 'P', "")     /* open /dev/fuse for fuse-overlay */ \
+	/* mode monitor (monitor.c) */                                         \
+	X(OP_MONITOR_EXIT, "monitor-exit", 'P', "s") /* PATH: the exit file */  \
+	X(OP_MONITOR_LOG, "monitor-log", 'P', "s")   /* PATH: k8s-file log */   \
+	X(OP_MONITOR_LOG_MAX, "monitor-log-max", 'P', "s") /* BYTES */         \
+	X(OP_MONITOR_SOCKET, "monitor-socket", 'P', "s") /* PATH: attach */    \
+	X(OP_MONITOR_STDIN, "monitor-stdin", 'P', "") /* stdin from clients */ \
+	X(OP_MONITOR_PASSTHROUGH, "monitor-passthrough", 'P', "")              \
+	X(OP_MONITOR_FOREGROUND, "monitor-foreground", 'P', "") /* fds 0-2 */  \
+	X(OP_MONITOR_DETACH_KEYS, "monitor-detach-keys", 'P', "s") /* HEX */   \
+	X(OP_MONITOR_CLEANUP, "monitor-cleanup", 'P', "v") /* ARGV at the end */ \
+	X(OP_MONITOR_HEALTH, "monitor-health", 'P', "sv") /* MS ARGV */        \
 	/* stage 1, in order */                                                \
 	X(OP_SETID, "setid", 'C', "ss")          /* UID GID: setresgid+uid */  \
 	X(OP_HOSTNAME, "hostname", 'C', "s")                                   \
@@ -90,7 +101,20 @@ enum cocker_op { COCKER_OPS(X) OP__COUNT };
  *   {"event":"created","pid":N}          init waits on the exec fifo
  *   {"event":"started","pid":N}          execve succeeded
  *   {"event":"exit","code":N[,"signal":"SIG"]}
+ *   {"event":"detached"}                 mode monitor: the foreground client typed the detach keys
  *   {"event":"error","stage":"OP","syscall":"S","errno":N,"path":"P","message":"M"}
  */
+
+/*
+ * The monitor's attach socket (SOCK_SEQPACKET): each packet starts with one
+ * of these bytes. Client to monitor: stdin bytes, close stdin, "ROWS COLS".
+ * Monitor to client: stdout bytes, stderr bytes, the exit code in ASCII.
+ */
+#define ATTACH_STDIN 'i'
+#define ATTACH_CLOSE 'c'
+#define ATTACH_RESIZE 'w'
+#define ATTACH_STDOUT 1
+#define ATTACH_STDERR 2
+#define ATTACH_EXIT 3
 
 #endif

@@ -13,6 +13,8 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -137,4 +139,72 @@ void forward_signal_set(sigset_t *set)
 		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE && sig != SIGSEGV && sig != SIGBUS &&
 		    sig != SIGILL && sig != SIGFPE && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
 			sigaddset(set, sig);
+}
+
+int unix_address(const char *path, struct sockaddr_un *addr, int *dir, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	char parent[4096];
+
+	if (!slash || slash[1] == '\0' || (size_t)(slash - path) >= sizeof(parent)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(parent, path, (size_t)(slash - path));
+	parent[slash - path] = '\0';
+	*dir = open(parent[0] ? parent : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*dir < 0)
+		return -1;
+	*name = slash + 1;
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	if ((size_t)snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/%s", *dir, *name) >=
+	    sizeof(addr->sun_path)) {
+		close(*dir);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return (int)sizeof(*addr);
+}
+
+int detach_keys_filter(struct detach_keys *k, const char *in, size_t n, char *out, size_t *outn)
+{
+	*outn = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (k->n == 0) {
+			out[(*outn)++] = (char)c;
+			continue;
+		}
+		if (c != k->seq[k->matched] && k->matched) {
+			memcpy(out + *outn, k->seq, k->matched);
+			*outn += k->matched;
+			k->matched = 0;
+		}
+		if (c == k->seq[k->matched]) {
+			if (++k->matched == k->n)
+				return 1;
+			continue;
+		}
+		out[(*outn)++] = (char)c;
+	}
+	return 0;
+}
+
+int parse_hex_bytes(const char *hex, unsigned char *out, size_t cap, size_t *n)
+{
+	size_t len = strlen(hex);
+
+	if (len % 2 || len / 2 > cap)
+		return -1;
+	for (*n = 0; *n < len / 2; (*n)++) {
+		char byte[3] = { hex[2 * *n], hex[2 * *n + 1], 0 };
+		unsigned long long v;
+
+		if (parse_ull(byte, 16, &v) < 0)
+			return -1;
+		out[*n] = (unsigned char)v;
+	}
+	return 0;
 }

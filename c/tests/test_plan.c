@@ -49,16 +49,6 @@ static struct req build(const char *first, ...)
 	return r;
 }
 
-static void plan_free(struct plan *p)
-{
-	for (size_t i = 0; p->ops && i < p->nops; i++)
-		for (int k = 0; k < OP_MAX_FIELDS; k++)
-			free(p->ops[i].f[k].v);
-	free(p->ops);
-	p->ops = NULL;
-	p->nops = 0;
-}
-
 /* The plan points into r.buf: free the plan, then the buffer. */
 static int parse(struct req r, struct plan *p, char *err, size_t errlen)
 {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import { parseToml, tableOf } from './toml.js'
 
 export interface StorageConfig {
   /** The file read, if any. */
@@ -29,23 +30,12 @@ export function storageConfPaths(env: NodeJS.ProcessEnv, rootless: boolean): str
 
 /** Pure: the [storage] table's driver of a storage.conf's text. */
 export function parseStorageConf(text: string, file: string): StorageConfig {
-  let table = ''
+  const hint = 'see containers-storage.conf(5)'
+  const storage = tableOf(parseToml(text, file, hint), 'storage', file, hint)
   const out: StorageConfig = { file }
-  for (const [i, raw] of text.split('\n').entries()) {
-    const line = raw.replace(/(^|\s)#.*$/, '').trim()
-    if (!line) continue
-    const header = /^\[\s*([A-Za-z0-9_.\s-]+?)\s*\]$/.exec(line)
-    if (header) {
-      table = header[1]!
-      continue
-    }
-    if (table !== 'storage') continue
-    const kv = /^("?)([A-Za-z0-9_-]+)\1\s*=\s*(.*)$/.exec(line)
-    if (!kv || kv[2] !== 'driver') continue
-    const value = /^"([^"\\]*)"$|^'([^']*)'$/.exec(kv[3]!)
-    if (!value) throw new CockerError('CONFIG_INVALID', `${file}:${i + 1}: driver must be a quoted string, not ${kv[3]}`)
-    out.driver = value[1] ?? value[2]
-  }
+  if (storage.driver === undefined) return out
+  if (typeof storage.driver !== 'string') throw new CockerError('CONFIG_INVALID', `${file}: [storage] driver must be a string, not ${JSON.stringify(storage.driver)}`, { hint })
+  out.driver = storage.driver
   return out
 }
 

@@ -12,7 +12,7 @@ import { usernsMapsForCaller } from '../rootless/userns.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
 import type { DriverName } from '../storage/driver.js'
 import type { Store } from '../storage/store.js'
-import { runtimeStateDir } from './run-image.js'
+import { runtimeStateDir } from './engine.js'
 
 export interface IdMap { container_id: number; host_id: number; size: number }
 

@@ -90,6 +90,8 @@ export interface ContainerRecord {
   mounts: { type: string; source: string; destination: string; options: string[] }[]
   /** The container's working config: the OCI bundle (config.json) is in userdata/. */
   storage: { driver: string; lowerDirs: string[] }
+  /** --cgroups disabled: no cgroups at all. */
+  cgroupsDisabled?: boolean
   state: ContainerState
 }
 
@@ -202,10 +204,17 @@ export function reserveName(storeRoot: string, name: string, id: string): boolea
     }
     const owner = nameOwner(storeRoot, name)
     if (owner === id) return true
-    if (owner && existsSync(containerDirOf(storeRoot, owner))) return false
+    if (owner && nameHeld(containerDirOf(storeRoot, owner))) return false
     rmSync(link, { force: true })
   }
   return false
+}
+
+/** A container holds its name while it has a record, or while the command creating it runs. */
+function nameHeld(containerDir: string): boolean {
+  if (existsSync(recordFile(containerDir))) return true
+  const creator = readIfPresent(path.join(containerDir, 'creator'))
+  return creator !== undefined && stampAlive(creator)
 }
 
 /** Frees a name if `id` holds it. */
@@ -259,8 +268,8 @@ export function findContainer(storeRoot: string, nameOrId: string): FoundContain
 export function requireContainer(storeRoot: string, nameOrId: string): FoundContainer {
   const found = findContainer(storeRoot, nameOrId)
   if (!found) {
-    throw new CockerError('CONTAINER_NOT_FOUND', `no container with name or ID "${nameOrId}" found`,
-      { hint: '"cocker ps -a" lists the containers' })
+    // podman's words, which scripts match
+    throw new CockerError('CONTAINER_NOT_FOUND', `no container with name or ID "${nameOrId}" found: no such container`)
   }
   return found
 }

@@ -1,32 +1,44 @@
 /**
- * Removing a container that has exited: its name, the runtime's state of it, and its
- * directory. Stand-in for the lead's removal (rm), which `container prune` should call once
- * it lands. Rootless, the directory holds files of the container's other ids: the caller runs
- * in the user namespace (the command's userNamespace).
+ * `rm`: a container that does not run goes, with its files and its name. A running one needs
+ * --force, which stops it first (podman's rule: the stop signal, then SIGKILL after the
+ * timeout). The directory is first renamed into the store's tmp/, so a kill -9 part-way leaves
+ * either the whole container or a leftover that `system check` removes, never half a record.
  */
-import { renameSync, rmSync } from 'node:fs'
+import { mkdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
-import { runtimeStateDir } from './run-image.js'
-import { isRootless } from '../rootless/identity.js'
-import { containersRoot, observe, readRecordFile, releaseName, withContainerLock, type FoundContainer } from './record.js'
+import { CockerError } from '../errors.js'
+import { deleteContainer } from '../runtime/lifecycle.js'
+import { crashPoint } from '../sys/crash-point.js'
+import { runtimeContext, type Engine } from './engine.js'
+import { removeContainerFiles } from './files.js'
+import { observe, readRecordFile, releaseName, withContainerLock, writeRecordFile, type FoundContainer } from './record.js'
+import { stopContainer } from './stop.js'
 
-/** Removes `found` unless it runs (a start may have come meanwhile); true when removed. */
-export async function removeExitedContainer(storeRoot: string, found: FoundContainer, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const id = found.record.id
-  const tombstone = path.join(containersRoot(storeRoot), `.removing-${id}`)
-  const taken = await withContainerLock(found.dir, () => {
-    const record = readRecordFile(found.dir)
-    if (!record || !['created', 'exited'].includes(observe(record, found.dir).status)) return false
-    // out of every listing at once (ids are 64 hex digits); the files go after the lock
-    renameSync(found.dir, tombstone)
-    releaseName(storeRoot, record.name, id)
-    return true
+export async function removeContainer(engine: Engine, found: FoundContainer, o: { force?: boolean; timeout?: number } = {}): Promise<void> {
+  const { record, dir } = found
+  const status = observe(record, dir).status
+  if (status === 'running' || status === 'paused' || status === 'stopping') {
+    if (!o.force) {
+      throw new CockerError('CONTAINER_STATE_INVALID',
+        `cannot remove container ${record.id} as it is running - running or paused containers cannot be removed without force`,
+        { hint: `stop it first, or use "cocker rm -f ${record.name}"` })
+    }
+    await stopContainer(engine, found, { timeout: o.timeout })
+  }
+  const doomed = path.join(engine.storeRoot, 'tmp', `container-${record.id}`)
+  await withContainerLock(dir, async () => {
+    const now = readRecordFile(dir)
+    if (!now) return
+    now.state.status = 'removing'
+    writeRecordFile(dir, now)
+    try {
+      await deleteContainer(runtimeContext(engine, now), now.id, { force: true })
+    } catch { /* no runtime state left */ }
+    crashPoint('rm:before-rename')
+    mkdirSync(path.dirname(doomed), { recursive: true, mode: 0o700 })
+    renameSync(dir, doomed)
   })
-  if (!taken) return false
-  const { deleteContainer } = await import('../runtime/lifecycle.js')
-  const ignore = () => {}
-  await deleteContainer({ root: runtimeStateDir(env), rootless: isRootless(env), systemdCgroup: false, warn: ignore, debug: ignore }, id, { force: true })
-    .catch(ignore)
-  rmSync(tombstone, { recursive: true, force: true })
-  return true
+  crashPoint('rm:after-rename')
+  releaseName(engine.storeRoot, record.name, record.id)
+  await removeContainerFiles(doomed, engine.rootless)
 }

@@ -13,7 +13,7 @@
  * The overlay is mounted by the helper inside the container's own mount namespace
  * (the `overlay` op), so nothing is mounted on the host and nothing needs unmounting.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { selfStamp, stampAlive } from '../sys/proc.js'
@@ -67,7 +67,11 @@ export function overlayMountData(lowerDirs: readonly string[], dirs: ContainerDi
   return text
 }
 
-/** IDs (short) of the running containers whose rootfs stands on the image. */
+/**
+ * IDs (short) of the containers whose rootfs stands on the image: every container with a
+ * record, running or not (as podman, `rmi` refuses the image of a stopped container too), and
+ * a directory without one while the command creating it runs.
+ */
 export function containersUsing(storeRoot: string, imageId: string): string[] {
   const root = path.join(storeRoot, 'containers')
   let ids: string[]
@@ -77,5 +81,6 @@ export function containersUsing(storeRoot: string, imageId: string): string[] {
     return []
   }
   const read = (id: string, file: string) => readIfPresent(path.join(root, id, file)) ?? ''
-  return ids.filter(id => read(id, 'image') === imageId && stampAlive(read(id, 'creator'))).map(id => id.slice(0, 12))
+  return ids.filter(id => read(id, 'image') === imageId && (existsSync(path.join(root, id, 'container.json')) || stampAlive(read(id, 'creator'))))
+    .map(id => id.slice(0, 12))
 }

@@ -74,6 +74,8 @@ export interface ContainerConfig {
   Labels?: Record<string, string>
   StopSignal?: string
   Volumes?: Record<string, object>
+  /** Docker's HEALTHCHECK (not in the OCI image spec, but in images docker and buildah build); durations in ns. */
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number }
 }
 
 export interface HistoryEntry {
@@ -281,6 +283,16 @@ function containerConfig(c: Checker, v: unknown): ContainerConfig {
   set('Labels', c.stringMap(o.Labels, 'config.Labels'))
   set('StopSignal', c.optString(o.StopSignal, 'config.StopSignal'))
   set('Volumes', c.objectMap(o.Volumes, 'config.Volumes'))
+  if (o.Healthcheck !== undefined && o.Healthcheck !== null) {
+    const h = c.object(o.Healthcheck, 'config.Healthcheck')
+    const num = (x: unknown, at: string) => {
+      if (x === undefined || x === null) return undefined
+      if (typeof x !== 'number') c.fail(`config.Healthcheck.${at} is not a number`)
+      return x as number
+    }
+    out.Healthcheck = { Test: c.strings(h.Test, 'config.Healthcheck.Test'), Interval: num(h.Interval, 'Interval'), Timeout: num(h.Timeout, 'Timeout'),
+      StartPeriod: num(h.StartPeriod, 'StartPeriod'), Retries: num(h.Retries, 'Retries') }
+  }
   return out
 }
 

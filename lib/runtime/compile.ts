@@ -19,8 +19,10 @@ export interface PlanContext {
   rootless: boolean
   hostUid: number
   hostGid: number
-  /** create: the init waits at the exec fifo; wait: foreground; detach: leave it running. */
-  mode: 'create' | 'wait' | 'detach'
+  /** create: the init waits at the exec fifo; wait: foreground; detach: leave it running; monitor: stay its parent (monitor.ts). */
+  mode: 'create' | 'wait' | 'detach' | 'monitor'
+  /** mode monitor: its ops (monitorOps), right after the mode. */
+  monitorOps?: Op[]
   fifo?: string
   consoleSocket?: string
   noPivot?: boolean
@@ -288,7 +290,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     }
   }
   const rootfs = path.resolve(ctx.bundle, spec.root?.path ?? 'rootfs')
-  const ops: Op[] = [['mode', ctx.mode === 'wait' ? 'wait' : 'detach']]
+  const ops: Op[] = [['mode', ctx.mode === 'create' ? 'detach' : ctx.mode], ...(ctx.monitorOps ?? [])]
   if (ctx.preserveFds) ops.push(['preserve-fds', ctx.preserveFds])
   ops.push(...namespaceOps(spec, ctx, idmap))
   for (const procs of ctx.cgroupProcs ?? []) ops.push(['cgroup-join', procs])
@@ -299,7 +301,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   }
   if (proc.terminal) {
     if (ctx.consoleSocket) ops.push(['console-socket', ctx.consoleSocket])
-    else if (ctx.mode === 'wait') ops.push(['console-relay'])
+    else if (ctx.mode === 'wait' || ctx.mode === 'monitor') ops.push(['console-relay'])
     else {
       throw new CockerError('INVALID_ARGUMENT', 'process.terminal is true but no --console-socket was given to receive the terminal',
         { hint: 'pass --console-socket, or set "terminal": false in config.json' })

@@ -37,14 +37,26 @@ export interface HelperOptions {
   stdio?: (number | 'inherit' | 'ignore')[]
   onPid?: (pid: number) => void
   /** The process was exec'd: runs before the wait for its exit goes on. */
-  onStarted?: (pid: number) => Promise<void>
+  onStarted?: (pid: number, helperPid?: number) => Promise<void>
   /** Foreground: pass the signals we get on to the helper, which passes them to the container. */
   forwardSignals?: boolean
   onUsernsReady?: (pid: number) => Promise<void>
   onHooks?: (stage: string, pid: number) => Promise<string>
+  /** The helper process exists (its pid; the monitor's, in mode monitor): called before anything else. */
+  onSpawn?: (helperPid: number) => void
+  /** Mode monitor: a helper of our own (it outlives us), never the launcher's. */
+  ownHelper?: boolean
+  /** Mode monitor, foreground: at the exit, one byte on the sync fd says that we clean up. */
+  ackExit?: boolean
 }
 
-export interface HelperResult { pid: number; exitCode?: number; signal?: string }
+export interface HelperResult {
+  pid: number; exitCode?: number; signal?: string
+  /** Mode monitor: the foreground client detached. */
+  detached?: boolean
+  /** The helper's own pid (the monitor's, in mode monitor); unknown for the launcher's. */
+  helperPid?: number
+}
 
 export function errnoText(errno: number): string {
   const entry = getSystemErrorMap().get(-errno)
@@ -66,6 +78,7 @@ export function helperError(ev: Extract<HelperEvent, { event: 'error' }>): Cocke
 /** A helper to send a plan to: its three pipes, and how it ends. */
 interface HelperLink {
   name: string
+  pid?: number
   /** Writes the plan and closes the request pipe: its end is what the helper waits for. */
   sendPlan(plan: Buffer): void
   events: NodeJS.ReadableStream
@@ -140,6 +153,7 @@ function spawnHelper(stdio: HelperOptions['stdio'] & object): HelperLink {
   sync.on('error', () => { /* the helper went away: reported through its exit */ })
   return {
     name: bin,
+    pid: child.pid,
     sendPlan: plan => (child.stdio[base] as NodeJS.WritableStream).end(plan),
     events: child.stdio[base + 1] as NodeJS.ReadableStream,
     sendSync: data => sync.write(data),
@@ -155,11 +169,12 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
   const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit']
   let helper: HelperLink
   try {
-    helper = launcherHelper(stdio) ?? spawnHelper(stdio)
+    helper = (opts.ownHelper ? undefined : launcherHelper(stdio)) ?? spawnHelper(stdio)
   } catch (err) {
     return Promise.reject(err)
   }
   const { events } = helper
+  if (helper.pid) opts.onSpawn?.(helper.pid)
   helper.sendPlan(plan)
 
   return new Promise<HelperResult>((resolve, reject) => {
@@ -212,11 +227,15 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
           if (opts.until === 'created') finish(null, { pid })
           break
         case 'started':
-          await opts.onStarted?.(pid)
-          if (opts.until !== 'exit') finish(null, { pid })
+          await opts.onStarted?.(pid, helper.pid)
+          if (opts.until !== 'exit') finish(null, { pid, helperPid: helper.pid })
           break
         case 'exit':
-          finish(null, { pid, exitCode: ev.code, signal: ev.signal })
+          if (opts.ackExit) helper.sendSync(Buffer.from('1'))
+          finish(null, { pid, exitCode: ev.code, signal: ev.signal, helperPid: helper.pid })
+          break
+        case 'detached':
+          finish(null, { pid, detached: true, helperPid: helper.pid })
           break
         case 'error':
           throw helperError(ev)

@@ -13,6 +13,7 @@ import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, isFrozen, listPids,
 import { mapIdsExternally } from '../rootless/idmap.js'
 import { compilePlan, processOps, withDeviceRules, type PlanContext } from './compile.js'
 import { helperError, runHelper, type HelperOptions } from './helper.js'
+import { monitorOps, type MonitorOptions, type MonitorResult } from './monitor.js'
 import { CAPABILITIES, signalNumber } from './linux.js'
 import type { Hook, Process, Seccomp, Spec, State, Status } from './oci-spec.js'
 import { encodePlan, type HelperEvent, type Op } from './protocol.js'
@@ -21,6 +22,7 @@ import { checkId, containerDir, containerStatus, ensureRoot, fifoPath, isAlive, 
   removeContainerDir, userName, writeRecord, type ContainerRecord } from './state.js'
 
 export { specTemplate } from './spec-template.js'
+export { attach, parseDetachKeys, type AttachOutcome, type MonitorOptions, type MonitorResult } from './monitor.js'
 
 export interface RuntimeContext {
   root: string
@@ -32,7 +34,7 @@ export interface RuntimeContext {
   debug(message: string): void
 }
 
-interface LaunchOptions {
+export interface LaunchOptions {
   id: string; bundle: string; pidFile?: string; consoleSocket?: string; noPivot?: boolean; preserveFds?: number
   /** cocker's containers: the image's layers, mounted on the rootfs in the container's mount namespace. */
   rootfsOverlay?: PlanContext['rootfsOverlay']
@@ -78,8 +80,17 @@ function writePidFile(file: string | undefined, pid: number): void {
   renameSync(tmp, file)
 }
 
-function stdioFor(preserveFds = 0, stdin: 'inherit' | 'ignore' = 'inherit'): HelperOptions['stdio'] {
-  return [stdin, 'inherit', 'inherit', ...Array.from({ length: preserveFds }, (_, i) => 3 + i)]
+function stdioFor(preserveFds = 0, stdin: 'inherit' | 'ignore' = 'inherit', out: 'inherit' | 'ignore' = 'inherit'): HelperOptions['stdio'] {
+  return [stdin, out, out, ...Array.from({ length: preserveFds }, (_, i) => 3 + i)]
+}
+
+/**
+ * A monitor gets our stdio only to serve it (foreground) or to hand it on (passthrough);
+ * detached it must hold none of it, or a caller reading our output would wait for the container.
+ */
+function monitorStdio(m: MonitorOptions, preserveFds?: number): HelperOptions['stdio'] {
+  if (m.passthrough) return stdioFor(preserveFds, m.stdin ? 'inherit' : 'ignore')
+  return stdioFor(preserveFds, m.foreground ? 'inherit' : 'ignore', m.foreground ? 'inherit' : 'ignore')
 }
 
 function statusOf(ctx: RuntimeContext, record: ContainerRecord): Status {
@@ -88,7 +99,8 @@ function statusOf(ctx: RuntimeContext, record: ContainerRecord): Status {
 
 /** Sets up cgroups, compiles the plan and runs the helper; shared by create and run. */
 async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['mode'],
-  after: { until: HelperOptions['until']; onStarted?: (record: ContainerRecord) => Promise<void> }): Promise<{ record: ContainerRecord; exitCode?: number; signal?: string }> {
+  after: { until: HelperOptions['until']; onStarted?: (record: ContainerRecord, helperPid?: number) => Promise<void>; monitor?: MonitorOptions }):
+  Promise<{ record: ContainerRecord; exitCode?: number; signal?: string; detached?: boolean; helperPid?: number }> {
   checkId(o.id)
   const bundle = path.resolve(o.bundle)
   const spec = readBundleConfig(bundle)
@@ -127,14 +139,17 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
       fifo: fifoPath(ctx.root, o.id), consoleSocket: o.consoleSocket, noPivot: o.noPivot, preserveFds: o.preserveFds,
       cgroupProcs: cgroups.procs, deviceFilter: cgroups.deviceFilter, seccomp, cgroupV1: layout.version === 'v2' ? {} : v1Views(layout, cgroups.procs),
-      rootfsOverlay: o.rootfsOverlay,
+      rootfsOverlay: o.rootfsOverlay, monitorOps: after.monitor && monitorOps(after.monitor),
       hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })
     plan.warnings.forEach(w => ctx.warn(w))
     const result = await runHelper(encodePlan(plan.ops), {
       until: after.until,
-      stdio: stdioFor(o.preserveFds, o.stdin),
-      forwardSignals: after.until === 'exit',
+      stdio: after.monitor ? monitorStdio(after.monitor, o.preserveFds) : stdioFor(o.preserveFds, o.stdin),
+      forwardSignals: after.until === 'exit' && (after.monitor?.sigProxy ?? true),
+      ownHelper: Boolean(after.monitor),
+      onSpawn: after.monitor?.onSpawn,
+      ackExit: after.monitor?.ackExit ?? true,
       onUsernsReady: async pid => mapIdsExternally(pid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? []),
       onPid: pid => {
         record.pid = pid
@@ -148,13 +163,13 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
         for (const stage of HOOK_STAGES_IN_TS) await runHooks(stage, hooks[stage], state)
         return JSON.stringify(state)
       },
-      onStarted: async () => {
+      onStarted: async (_pid, helperPid) => {
         writePidFile(o.pidFile, record.pid)
-        await after.onStarted?.(record)
+        await after.onStarted?.(record, helperPid)
       },
     })
     if (after.until === 'created') writePidFile(o.pidFile, record.pid)
-    return { record, exitCode: result.exitCode, signal: result.signal }
+    return { record, ...result }
   } catch (err) {
     // nothing of a failed create may stay behind: the init, its cgroups, its state
     if (record.pid) try { process.kill(record.pid, 'SIGKILL') } catch { /* gone */ }
@@ -174,9 +189,28 @@ export async function createContainer(ctx: RuntimeContext, o: LaunchOptions): Pr
   await launch(ctx, o, 'create', { until: 'created' })
 }
 
-export async function runContainer(ctx: RuntimeContext, o: LaunchOptions & { detach?: boolean; keep?: boolean }): Promise<number> {
+/**
+ * Runs a container. With a monitor (mode monitor, c/monitor.c): foreground, it returns when
+ * the container ends or the caller's client detaches; otherwise as soon as it has started,
+ * holding nothing that keeps node alive. The monitor's end leaves the runtime's state for
+ * the clean-up (deleteContainer) to remove, unless the foreground caller does it itself.
+ * Without one: the runtime's own run (cocker-runtime run), which returns the exit status.
+ */
+export async function runContainer(ctx: RuntimeContext, o: LaunchOptions & { monitor: MonitorOptions }): Promise<MonitorResult>
+export async function runContainer(ctx: RuntimeContext, o: LaunchOptions & { detach?: boolean; keep?: boolean }): Promise<number>
+export async function runContainer(ctx: RuntimeContext, o: LaunchOptions & { detach?: boolean; keep?: boolean; monitor?: MonitorOptions }):
+  Promise<number | MonitorResult> {
   const poststart = async (record: ContainerRecord) =>
     runHooksWarn('poststart', record.config.hooks?.poststart, ociState(record, 'running'), ctx.warn)
+  const monitor = o.monitor
+  if (monitor) {
+    const onStarted = async (record: ContainerRecord, helperPid?: number) => {
+      monitor.onStarted?.(helperPid ?? 0, record.pid)
+      await poststart(record)
+    }
+    const r = await launch(ctx, o, 'monitor', { until: monitor.foreground ? 'exit' : 'started', onStarted, monitor })
+    return { exitCode: r.exitCode, signal: r.signal, detached: r.detached ?? false, monitorPid: r.helperPid ?? 0, pid: r.record.pid }
+  }
   if (o.detach) {
     const { record } = await launch(ctx, o, 'detach', { until: 'started' })
     await poststart(record)
@@ -308,6 +342,8 @@ export async function execProcess(ctx: RuntimeContext, o: {
   id: string; processFile?: string; args?: string[]; tty?: boolean; detach?: boolean; pidFile?: string; consoleSocket?: string
   cwd?: string; env?: string[]; user?: string; additionalGids?: number[]; caps?: string[]; noNewPrivs?: boolean
   preserveFds?: number; ignorePaused?: boolean
+  /** The process's stdin when not our own (exec without -i reads /dev/null); or its whole stdio (health checks capture it). */
+  stdin?: 'inherit' | 'ignore'; stdio?: HelperOptions['stdio']
 }): Promise<number> {
   const record = readRecord(ctx.root, o.id)
   const status = statusOf(ctx, record)
@@ -337,7 +373,7 @@ export async function execProcess(ctx: RuntimeContext, o: {
   warnings.forEach(w => ctx.warn(w))
   const result = await runHelper(encodePlan(ops), {
     until: o.detach ? 'started' : 'exit',
-    stdio: stdioFor(o.preserveFds),
+    stdio: o.stdio ?? stdioFor(o.preserveFds, o.stdin),
     forwardSignals: !o.detach,
     onStarted: async pid => writePidFile(o.pidFile, pid),
   })

@@ -25,6 +25,16 @@ export const OPS = {
   'time-offsets': ['P', 's'],
   'device-filter': ['P', 'ss'],
   'fuse-dev': ['P', ''],
+  'monitor-exit': ['P', 's'],
+  'monitor-log': ['P', 's'],
+  'monitor-log-max': ['P', 's'],
+  'monitor-socket': ['P', 's'],
+  'monitor-stdin': ['P', ''],
+  'monitor-passthrough': ['P', ''],
+  'monitor-foreground': ['P', ''],
+  'monitor-detach-keys': ['P', 's'],
+  'monitor-cleanup': ['P', 'v'],
+  'monitor-health': ['P', 'sv'],
   'setid': ['C', 'ss'],
   'hostname': ['C', 's'],
   'domainname': ['C', 's'],
@@ -82,6 +92,7 @@ export type HelperEvent =
   | { event: 'created' }
   | { event: 'started'; pid: number }
   | { event: 'exit'; code: number; signal?: string }
+  | { event: 'detached' }
   | { event: 'error'; stage: Stage; syscall: string; errno: number; path?: string; message: string }
 
 /** Encodes ops as the helper reads them. Throws on a shape mismatch: that is a bug in cocker. */

@@ -8,8 +8,7 @@ import { CockerError } from '../errors.js'
 import { CAPABILITIES, signalNumber } from '../runtime/linux.js'
 import type { IdMapping, Mount, Namespace, NamespaceType, Process, Resources, Rlimit, Spec } from '../runtime/oci-spec.js'
 import {
-  CONTAINER_ENV, DEFAULT_CAPABILITIES, MASKED_PATHS, NETNS_SYSCTLS, PIDS_LIMIT, READ_ONLY_TMPFS, READONLY_PATHS, RLIMIT_DEFAULT,
-  systemMounts,
+  CONTAINER_ENV, MASKED_PATHS, READ_ONLY_TMPFS, READONLY_PATHS, RLIMIT_DEFAULT, systemMounts,
 } from './defaults.js'
 import { hostsFile, resolvConf } from './etc-files.js'
 import type { HostFacts } from './host.js'
@@ -73,13 +72,14 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
 
   const user = resolveUser(o.user ?? image.User ?? '', input.readFile)
   const bounding = capabilities(o, input.host.capabilities, warnings)
-  const env = mergeEnv([`PATH=${DEFAULT_PATH}`, 'TERM=xterm', CONTAINER_ENV], image.Env, o.env)
+  // containers.conf's env goes over podman's own three, as it does there
+  const env = mergeEnv([`PATH=${DEFAULT_PATH}`, 'TERM=xterm', CONTAINER_ENV], o.defaults.env, image.Env, o.env)
   if (!hasEnv(env, 'HOME')) env.push(`HOME=${user.home}`)
   if (!hasEnv(env, 'HOSTNAME')) env.push(`HOSTNAME=${hostname}`)
 
   const proc: Process = {
     terminal: o.tty,
-    user: { uid: user.uid, gid: user.gid, umask: 0o022, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
+    user: { uid: user.uid, gid: user.gid, umask: o.umask, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
     args: processArgs(image, o.entrypoint, o.command, input.imageName),
     env,
     cwd: path.posix.resolve('/', o.workdir ?? (image.WorkingDir || '/')),
@@ -91,10 +91,9 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   // Podman's files, bound in from userdata: no resolv.conf without a network (Podman's
   // --network none), and an empty /run/.containerenv, by which toolbox, distrobox and
   // scripts tell that they run in a Podman container
-  const userdataFiles: [destination: string, content: string][] = [
-    ['/etc/hostname', `${hostname}\n`],
-    ['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })],
-  ]
+  const userdataFiles: [destination: string, content: string][] = [['/etc/hostname', `${hostname}\n`]]
+  // --no-hosts (containers.conf no_hosts) leaves the image's own
+  if (!o.noHosts) userdataFiles.push(['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })])
   if (o.network.mode !== 'private') userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork)])
   userdataFiles.push(['/run/.containerenv', ''])
   const userdata = (destination: string) => path.posix.join(input.userdataDir, path.posix.basename(destination))
@@ -135,7 +134,7 @@ function capabilities(o: RunOptions, grantable: readonly string[], warnings: str
     return o.capDrop.includes('ALL') ? [] : all.filter(c => !o.capDrop.includes(c))
   }
   // --cap-drop ALL --cap-add X leaves exactly X
-  const base: string[] = o.capDrop.includes('ALL') ? [] : [...DEFAULT_CAPABILITIES].filter(c => !o.capDrop.includes(c))
+  const base: string[] = o.capDrop.includes('ALL') ? [] : o.defaults.capabilities.filter(c => !o.capDrop.includes(c))
   return all.filter(c => base.includes(c) || o.capAdd.includes(c))
 }
 
@@ -215,6 +214,7 @@ function mounts(input: ContainerConfigInput, binds: { destination: string; sourc
       ? READ_ONLY_TMPFS.map((d): Mount => ({ destination: d, type: 'tmpfs', source: 'tmpfs',
         options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] }))
       : []),
+    ...(o.timezone ? [{ destination: '/etc/localtime', type: 'bind', source: o.timezone.file, options: ['bind', 'ro', 'rprivate'] }] : []),
     // after the tmpfs on /run, which would hide /run/.containerenv
     ...binds.map((b): Mount => ({ ...b, type: 'bind', options: ['bind', 'rprivate', ...(o.readOnly ? ['ro'] : [])] })),
   ]
@@ -249,7 +249,13 @@ const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.
   'kernel.shmmni', 'kernel.shm_rmid_forced']
 
 function sysctls(o: RunOptions): Record<string, string> {
-  const out = o.network.mode === 'private' ? { ...NETNS_SYSCTLS } : {}
+  // the defaults of a namespace the container does not have of its own are left out, as podman does
+  const own = (key: string) => {
+    if (key.startsWith('net.')) return o.network.mode === 'private'
+    if (IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.')) return o.ipc.mode !== 'host'
+    return !(o.uts.mode === 'host' && (key === 'kernel.hostname' || key === 'kernel.domainname'))
+  }
+  const out = Object.fromEntries(Object.entries(o.defaults.sysctls).filter(([key]) => own(key)))
   for (const [key, value] of Object.entries(o.sysctls)) {
     const fail = (why: string, hint?: string) => new CockerError('INVALID_ARGUMENT', `--sysctl ${key}=${value}: ${why}`, { hint })
     if (IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.')) {
@@ -290,7 +296,7 @@ function resources(o: RunOptions, rootless: boolean): { resources?: Resources } 
       { hint: 'drop --cgroups disabled, or the --memory, --cpus and --pids-limit options' })
   }
   if (!rootless && o.cgroups !== 'disabled') {
-    if (o.pidsLimit === undefined) r.pids = { limit: PIDS_LIMIT }
+    if (o.pidsLimit === undefined && o.defaults.pidsLimit > 0) r.pids = { limit: o.defaults.pidsLimit }
     // the device cgroup is root's to set: deny all, the runtime then allows the default devices
     r.devices = [{ allow: o.privileged, access: 'rwm' }]
   }

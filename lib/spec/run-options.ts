@@ -6,6 +6,7 @@
 import { CockerError } from '../errors.js'
 import { CAPABILITIES, RLIMITS, signalNumber } from '../runtime/linux.js'
 import type { Rlimit, Seccomp } from '../runtime/oci-spec.js'
+import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
 
 export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
 
@@ -64,6 +65,26 @@ export interface RunOptions {
   /** undefined: the registry's own setting (loopback and insecure registries take plain HTTP). */
   tlsVerify?: boolean
   cgroups: 'enabled' | 'disabled'
+  /** Leave /etc/hosts to the image (containers.conf no_hosts). */
+  noHosts: boolean
+  /** The container process's umask (containers.conf umask). */
+  umask: number
+  /** The host's zoneinfo file to bind on /etc/localtime (containers.conf tz); undefined: the image's own. */
+  timezone?: { name: string; file: string }
+  /** What every container gets unless its flags say otherwise. */
+  defaults: ContainerDefaults
+}
+
+/** containers.conf's defaults for every container; podman's built-in ones when no file sets them. */
+export interface ContainerDefaults {
+  /** default_capabilities: CAP_* names. */
+  capabilities: string[]
+  /** env: KEY=VALUE over podman's PATH, TERM and container=podman, under the image's Env. */
+  env: string[]
+  /** default_sysctls, each left out when its namespace is the host's; --sysctl overrides them by key. */
+  sysctls: Record<string, string>
+  /** pids_limit, where the container has a cgroup of its own; 0: none. */
+  pidsLimit: number
 }
 
 /** The options of a plain `cocker run IMAGE`. */
@@ -73,7 +94,8 @@ export function defaultRunOptions(): RunOptions {
     privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
     sysctls: {}, mounts: [], network: { mode: 'private' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
-    cgroups: 'enabled',
+    cgroups: 'enabled', noHosts: false, umask: 0o022,
+    defaults: { capabilities: [...DEFAULT_CAPABILITIES], env: [], sysctls: { ...NETNS_SYSCTLS }, pidsLimit: PIDS_LIMIT },
   }
 }
 

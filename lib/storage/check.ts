@@ -70,9 +70,12 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
 
   const containers = path.join(paths.root, 'containers')
   for (const id of list(containers)) {
+    // a container with a record is the lifecycle's (cli/commands/system-check.ts reconciles those)
+    const record = readIfPresent(path.join(containers, id, 'container.json'))
+    if (record !== undefined && !record.includes('"status":"removing"')) continue
     const stamp = readIfPresent(path.join(containers, id, 'creator')) ?? ''
-    if (!stampAlive(stamp) && (stamp || old(path.join(containers, id)))) {
-      problem('container', id, `containers/${id} is left over from a \`cocker run\` that was killed`)
+    if (record !== undefined || (!stampAlive(stamp) && (stamp || old(path.join(containers, id))))) {
+      problem('container', id, `containers/${id} is left over from a \`cocker ${record ? 'rm' : 'run` or `create'}\` that was killed`)
     }
   }
 

@@ -1,19 +1,25 @@
 import { CockerError } from '../../errors.js'
-import { removeExitedContainer } from '../../container/remove.js'
+import { removeContainer } from '../../container/remove.js'
 import { labelFilter, untilFilter, viewContainers, type ContainerFilter } from '../../container/view.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { confirm } from './confirm.js'
-import { storeRootFor } from './store-context.js'
+import { engineOf } from './container-context.js'
 
 // podman container prune: every container that is not running (or paused), filtered by until and label
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const filters = ((args.filter as string[] | undefined) ?? []).map(pruneFilter)
   if (!args.force && !confirm('WARNING! This will remove all non running containers.\n')) return {}
-  const root = storeRootFor(ctx)
+  const engine = engineOf(ctx)
   const removed: string[] = []
-  for (const v of viewContainers(root)) {
+  for (const v of viewContainers(engine.storeRoot)) {
     if (!['created', 'exited'].includes(v.state.status) || !filters.every(f => f(v))) continue
-    if (await removeExitedContainer(root, v, ctx.env)) removed.push(v.record.id)
+    // without force: a container started meanwhile is refused, not stopped
+    try {
+      await removeContainer(engine, v)
+      removed.push(v.record.id)
+    } catch (err) {
+      if (!(err instanceof CockerError && err.code === 'CONTAINER_STATE_INVALID')) throw err
+    }
   }
   return { stdout: removed.map(id => `${id}\n`).join('') }
 }

@@ -7,6 +7,8 @@ import type { CommandDef, ProgramDef } from '../command.js'
 import { ENGINE_EXIT_STATUSES } from '../exit.js'
 import { TLS_VERIFY } from '../flags/registry.js'
 import { runOptions, runPositionals } from '../flags/run.js'
+import { attach, containerCleanup, create, exec, healthcheck, kill, logs, pause, restart, rm, start, stop, unpause, wait } from './container-defs.js'
+import { containerExists, containerLs, containerPrune, LATEST, ps, rename, top } from './view-defs.js'
 
 const FORMAT_OPTION = { name: 'format', type: 'string', valueName: 'format', describe: "change the output format to JSON or a Go template (e.g. '{{.Repository}}:{{.Tag}}')" } as const
 
@@ -97,7 +99,7 @@ const push: CommandDef = {
 const run: CommandDef = {
   name: 'run',
   describe: 'run a command in a new container',
-  description: 'Creates a container from the image (pulled first when it is not in the store, as --pull says), runs its entrypoint and command, or the command given, in the foreground, and removes the container when it ends. The exit status is the command\'s; 125 is an error of cocker, 126 a command that cannot be invoked, 127 a command that is not found. The container\'s root is made by the store\'s storage driver (see --storage-driver and `cocker info`): an overlay of the image\'s layers and a fresh upper dir (overlay, fuse-overlayfs), or a copy of the image (vfs); it has its own network namespace with only a loopback interface.',
+  description: 'Creates a container from the image (pulled first when it is not in the store, as --pull says) and runs its entrypoint and command, or the command given, under a monitor of its own: in the foreground, where the exit status is the command\'s (125 is an error of cocker, 126 a command that cannot be invoked, 127 a command that is not found), or with --detach in the background, printing its ID. The container stays, visible to `cocker ps -a` and `cocker logs`, until `cocker rm` (or --rm) removes it; ctrl-p ctrl-q detaches from a foreground container with -it. The container\'s root is made by the store\'s storage driver (see --storage-driver and `cocker info`): an overlay of the image\'s layers and a fresh upper dir (overlay, fuse-overlayfs), or a copy of the image (vfs); it has its own network namespace with only a loopback interface.',
   usage: 'run [options] <image> [command [arg ...]]',
   positionals: runPositionals,
   options: runOptions,
@@ -149,7 +151,6 @@ const info: CommandDef = {
 }
 
 const INSPECT_FORMAT = { ...FORMAT_OPTION, alias: 'f', describe: "format the output using the given Go template (e.g. '{{.State.Status}}')" } as const
-const LATEST = { name: 'latest', alias: 'l', type: 'boolean', describe: 'act on the latest container cocker knows of' } as const
 
 const inspect: CommandDef = {
   name: 'inspect',
@@ -169,6 +170,14 @@ const inspect: CommandDef = {
     ["cocker inspect --type image --format '{{.Id}}' alpine", 'the ID of the image alpine'],
   ],
   load: () => import('./inspect.js'),
+}
+
+const containerInspect: CommandDef = {
+  ...inspect,
+  describe: 'display the configuration of a container',
+  description: "Prints a JSON array describing each container, as podman container inspect does: its state as it is now, config, mounts and host config. What was found is printed, and a name that was not makes the exit status 125.",
+  options: inspect.options.filter(o => o.name !== 'type'),
+  examples: [['cocker container inspect web', 'show the container web'], ["cocker container inspect -l --format '{{.State.Pid}}'", 'the host pid of the latest container']],
 }
 
 const imageInspect: CommandDef = {
@@ -340,100 +349,6 @@ const image: CommandDef = {
   subcommands: [imageExists, { ...history }, { ...importCmd }, imageInspect, { ...load }, imageLs, imagePrune, { ...pull }, { ...push }, imageRm, { ...save }, { ...tag }, imageTree, { ...untag }],
 }
 
-const ps: CommandDef = {
-  name: 'ps',
-  describe: 'list containers',
-  description: 'Lists the running containers (with -a, all of them), oldest first, with podman\'s columns: CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES. A container whose monitor is gone is shown as exited, with the code it recorded. Filters of one key match when any value does (label: when all do); filters of different keys must all match. Reads the records without a lock.',
-  usage: 'ps [options]',
-  positionals: [],
-  options: [
-    { name: 'all', alias: 'a', type: 'boolean', describe: 'show all the containers, default is only running containers' },
-    { name: 'filter', alias: 'f', type: 'array', valueName: 'filter', describe: 'filter output based on conditions given (id, name, label, status, ancestor, exited, until)' },
-    { ...FORMAT_OPTION, describe: "pretty-print containers to JSON or using a Go template (e.g. '{{.ID}} {{.Names}}')" },
-    { name: 'last', alias: 'n', type: 'number', valueName: 'n', describe: 'print the n last created containers (all states)' },
-    { ...LATEST, describe: 'show the latest container created (all states)' },
-    { name: 'noheading', type: 'boolean', describe: 'do not print headers' },
-    { name: 'no-trunc', type: 'boolean', describe: 'display the extended information' },
-    { name: 'quiet', alias: 'q', type: 'boolean', describe: 'print the numeric IDs of the containers only' },
-    { name: 'size', alias: 's', type: 'boolean', describe: 'display the total file sizes' },
-    { name: 'sort', type: 'string', valueName: 'key', default: 'created', choices: ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'], describe: 'sort output by the key' },
-  ],
-  examples: [
-    ['cocker ps -a', 'every container, running or not'],
-    ["cocker ps -a --filter status=exited --filter exited=0 --format '{{.Names}}'", 'names of the containers that exited with 0'],
-    ['cocker ps -q --filter label=app=web', 'IDs of the running containers labelled app=web'],
-  ],
-  load: () => import('./ps.js'),
-}
-
-const containerLs: CommandDef = { ...ps, name: 'ls', aliases: ['list', 'ps'], usage: 'ls [options]' }
-
-const rename: CommandDef = {
-  name: 'rename',
-  describe: 'rename an existing container',
-  description: 'Gives a container a new name, running or not. The name must be free: of two renames to one name, one fails.',
-  usage: 'rename <container> <new-name>',
-  positionals: [{ name: 'container', required: true, complete: 'container' }, { name: 'new-name', required: true }],
-  options: [],
-  examples: [['cocker rename web web-old', 'the container web is now named web-old']],
-  load: () => import('./rename.js'),
-}
-
-const top: CommandDef = {
-  name: 'top',
-  describe: 'display the running processes of a container',
-  description: 'Lists the processes of a running container, read from /proc: pids, users and groups as the container sees them. Descriptors choose the columns (default: user pid ppid pcpu etime tty time args): args, comm, etime, group, hgroup, hpid, huser, nice, pcpu, pgid, pid, ppid, rgroup, rss, ruser, state, stime, time, tty, user, vsz, AIX codes such as %p, and ps(1) style -eo pid,comm.',
-  usage: 'top [options] <container> [descriptors...]',
-  positionals: [{ name: 'container', required: false, complete: 'container' }, { name: 'descriptors', required: false, variadic: true, raw: true }],
-  options: [LATEST],
-  examples: [['cocker top web', 'the processes of web'], ['cocker top web pid user args', 'only these columns'], ['cocker top web -eo pid,comm', 'ps(1) style']],
-  load: () => import('./top.js'),
-}
-
-const containerExists: CommandDef = {
-  name: 'exists',
-  describe: 'check if a container exists in local storage',
-  description: 'Exit status 0 when a container has this name or ID (or unique ID prefix), 1 when none has; prints nothing.',
-  usage: 'exists <container>',
-  positionals: [{ name: 'container', required: true, complete: 'container' }],
-  options: [],
-  examples: [['cocker container exists web && echo present', 'test for a container']],
-  load: () => import('./container-exists.js'),
-}
-
-const containerInspect: CommandDef = {
-  ...inspect,
-  describe: 'display the configuration of a container',
-  description: "Prints a JSON array describing each container, as podman container inspect does: its state as it is now, config, mounts and host config. What was found is printed, and a name that was not makes the exit status 125.",
-  options: inspect.options.filter(o => o.name !== 'type'),
-  examples: [['cocker container inspect web', 'show the container web'], ["cocker container inspect -l --format '{{.State.Pid}}'", 'the host pid of the latest container']],
-}
-
-const containerPrune: CommandDef = {
-  name: 'prune',
-  describe: 'remove all non running containers',
-  description: 'Removes every container that is not running or paused, and prints their IDs.',
-  usage: 'prune [options]',
-  positionals: [],
-  options: [
-    { name: 'filter', type: 'array', valueName: 'filter', describe: 'only the containers that match (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])' },
-    { name: 'force', alias: 'f', type: 'boolean', describe: 'do not prompt for confirmation' },
-  ],
-  examples: [['cocker container prune -f', 'remove the stopped containers without asking'], ['cocker container prune -f --filter until=24h', 'those created more than a day ago']],
-  userNamespace: true,
-  load: () => import('./container-prune.js'),
-}
-
-const container: CommandDef = {
-  name: 'container',
-  describe: 'manage containers',
-  usage: 'container <command>',
-  positionals: [],
-  options: [],
-  examples: [],
-  subcommands: [containerExists, containerInspect, containerLs, containerPrune, { ...rename }, { ...top }],
-}
-
 const systemCheck: CommandDef = {
   name: 'check',
   describe: 'check storage consistency',
@@ -471,6 +386,18 @@ const systemReset: CommandDef = {
   examples: [['cocker system reset -f', 'empty the store without asking']],
   userNamespace: true,
   load: () => import('./system-reset.js'),
+}
+
+const container: CommandDef = {
+  name: 'container',
+  describe: 'manage containers',
+  usage: 'container <command>',
+  positionals: [],
+  options: [],
+  examples: [],
+  // Copies, not the same objects: groff cannot follow a .so link between sections here.
+  subcommands: [{ ...attach }, containerCleanup, { ...create }, { ...exec }, containerExists, containerInspect, { ...kill }, { ...logs }, containerLs, { ...pause },
+    containerPrune, { ...rename }, { ...restart }, { ...rm }, { ...start }, { ...stop }, { ...top }, { ...unpause }, { ...wait }],
 }
 
 const system: CommandDef = {
@@ -518,7 +445,8 @@ export const cockerProgram: ProgramDef = {
     { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [container, history, image, images, importCmd, info, inspect, load, login, logout, ps, pull, push, rename, rmi, run, save, system, tag, top, unshare, untag, version],
+  commands: [attach, container, create, exec, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, pause, ps, pull, push,
+    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, wait],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

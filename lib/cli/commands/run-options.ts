@@ -3,6 +3,7 @@
  * the files they name (--env-file, seccomp profiles), so lib/spec gets plain data.
  */
 import { existsSync, readFileSync } from 'node:fs'
+import { containersConf, type ContainersConf } from '../../config/containers-conf.js'
 import { CockerError } from '../../errors.js'
 import type { Seccomp } from '../../runtime/oci-spec.js'
 import {
@@ -17,6 +18,8 @@ export interface RunOptionsHost {
   cwd: string
   readFile(path: string): string
   exists(path: string): boolean
+  /** containers.conf; undefined: none (podman's built-in defaults). */
+  conf?: ContainersConf
 }
 
 const nodeHost = (): RunOptionsHost => ({
@@ -28,6 +31,11 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []
 const optional = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+
+/** parseRunOptions on this host, with its containers.conf: what `run` and `create` call. */
+export async function readRunOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Promise<RunOptions> {
+  return parseRunOptions(args, { ...nodeHost(), env, conf: await containersConf(env) })
+}
 
 /** Parsed `run` flags and positionals → RunOptions. Throws CockerError INVALID_ARGUMENT naming the flag. */
 export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHost()): RunOptions {
@@ -121,7 +129,58 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   o.platform = parsePlatform(args)
   if (typeof args.tlsVerify === 'boolean') o.tlsVerify = args.tlsVerify
   if (args.cgroups === 'disabled') o.cgroups = 'disabled'
+  if (host.conf) applyContainersConf(o, host.conf, args, host)
   return o
+}
+
+/**
+ * containers.conf's [containers] defaults, as podman takes them: default_ulimits is --ulimit's
+ * default (any --ulimit replaces the whole list), env_host --env-host's (args.envHost, when
+ * that flag exists), no_hosts --no-hosts's, tz --tz's, umask --umask's; volumes are added where
+ * no -v or --mount targets the same path; env, default_capabilities, default_sysctls and
+ * pids_limit replace podman's built-in values, under the flags.
+ */
+function applyContainersConf(o: RunOptions, conf: ContainersConf, args: ParsedArgs, host: RunOptionsHost): void {
+  const c = conf.containers
+  if (!strings(args.ulimit).length) o.ulimits = c.defaultUlimits.map(u => confValue(conf, 'default_ulimits', () => parseUlimit(u)))
+  if (typeof args.envHost === 'boolean' ? args.envHost : c.envHost) {
+    // under -e and --env-file, over the image's Env
+    o.env = [...Object.entries(host.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`), ...o.env]
+  }
+  o.defaults.env = c.env
+  if (c.defaultCapabilities) o.defaults.capabilities = c.defaultCapabilities.map(cap => confValue(conf, 'default_capabilities', () => normalizeCapability('', cap)))
+  if (c.defaultSysctls) o.defaults.sysctls = Object.fromEntries(c.defaultSysctls.map(kv => confValue(conf, 'default_sysctls', () => parseKeyValue('', kv))))
+  if (c.pidsLimit !== undefined) o.defaults.pidsLimit = Math.max(c.pidsLimit, 0)
+  o.umask = c.umask
+  if (typeof args.noHosts !== 'boolean') o.noHosts = c.noHosts
+  if (c.tz) o.timezone = confValue(conf, 'tz', () => timezone(c.tz!, host))
+  const taken = new Set(o.mounts.map(m => m.destination))
+  const volumes = c.volumes.map(v => confValue(conf, 'volumes', () => checkSource(parseVolume(v, host.cwd), '', v, host)))
+  o.mounts = [...volumes.filter(m => !taken.has(m.destination)), ...o.mounts]
+}
+
+/** "local" is the host's /etc/localtime; a name is a file under /usr/share/zoneinfo (podman's --tz). */
+function timezone(name: string, host: RunOptionsHost): { name: string; file: string } {
+  if (name === 'local') {
+    if (!host.exists('/etc/localtime')) throw invalid('"local": the host has no /etc/localtime')
+    return { name, file: '/etc/localtime' }
+  }
+  const file = `/usr/share/zoneinfo/${name}`
+  if (name.startsWith('/') || name.split('/').includes('..') || !host.exists(file)) {
+    throw invalid(`"${name}": no such time zone in /usr/share/zoneinfo`, 'use a name such as Europe/Paris or UTC, or "local" for the host\'s')
+  }
+  return { name, file }
+}
+
+/** A containers.conf value through a flag's parser: the error names the file and key instead of a flag. */
+function confValue<T>(conf: ContainersConf, key: string, parse: () => T): T {
+  try {
+    return parse()
+  } catch (err) {
+    if (!(err instanceof CockerError)) throw err
+    const where = conf.origin[`containers.${key}`] ?? 'containers.conf'
+    throw new CockerError('CONFIG_INVALID', `${where}: ${key} ${err.message.replace(/^(--[a-z-]+)? /, '')}`, { hint: err.hint ?? 'see containers.conf(5)' })
+  }
 }
 
 /** podman: a JSON array is the argv, anything else is one word; "" clears the entrypoint. */
@@ -141,7 +200,7 @@ export function parseEntrypoint(value: string): string[] {
 }
 
 /** "KEY=VALUE" as is; a bare "KEY" takes the host's value, and is left out when the host has none (podman). */
-function envEntry(flag: string, entry: string, env: NodeJS.ProcessEnv): string[] {
+export function envEntry(flag: string, entry: string, env: NodeJS.ProcessEnv): string[] {
   const eq = entry.indexOf('=')
   if (eq === 0) throw invalid(`${flag} ${entry}: the variable name is empty`)
   if (eq > 0) return [entry]
@@ -149,7 +208,7 @@ function envEntry(flag: string, entry: string, env: NodeJS.ProcessEnv): string[]
   return value === undefined ? [] : [`${entry}=${value}`]
 }
 
-function readEnvFile(file: string, host: RunOptionsHost): string[] {
+export function readEnvFile(file: string, host: RunOptionsHost = nodeHost()): string[] {
   let text: string
   try {
     text = host.readFile(file)

@@ -1,6 +1,13 @@
 import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { runImage } from '../../container/run-image.js'
+import { containersConf } from '../../config/containers-conf.js'
+import { cleanupContainer } from '../../container/cleanup.js'
+import { createContainer } from '../../container/create.js'
+import type { Engine } from '../../container/engine.js'
+import { findContainer } from '../../container/record.js'
+import { removeContainer } from '../../container/remove.js'
+import { startContainer } from '../../container/start.js'
 import { CockerError } from '../../errors.js'
 import { packageRoot } from '../../package-root.js'
 import { needsUserNamespace } from '../../rootless/identity.js'
@@ -9,25 +16,70 @@ import { findImage } from '../../storage/images.js'
 import type { ImageRecord } from '../../storage/metadata.js'
 import type { Store } from '../../storage/store.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
-import { parseRunOptions } from './run-options.js'
+import { engineOf } from './container-context.js'
+import { parseLifecycleOptions } from './lifecycle-options.js'
+import { readRunOptions } from './run-options.js'
 import { driverFor, storeFor } from './store-context.js'
 
+/** `run`: create, then start attached (the container's status is ours) or, with -d, print its id. */
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
-  const options = parseRunOptions(args)
+  const created = await create(args, ctx)
+  if (typeof created === 'number') return { exitCode: created }
+  const { engine, id, dir, options } = created
   if (options.detach) {
-    throw new CockerError('NOT_SUPPORTED', 'cocker run --detach is not supported yet: containers run in the foreground',
-      { hint: 'run it in the foreground, or under `nohup cocker run ... &`' })
+    await startOrRemove(engine, id, dir, options, () => startContainer(engine, dir))
+    return { stdout: `${id}\n` }
   }
+  const r = await startOrRemove(engine, id, dir, options, () => startContainer(engine, dir, { foreground: true, sigProxy: args.sigProxy !== false }))
+  if (r.cleanupPendingFrom !== undefined) await cleanupContainer(engine, id, { handedOverBy: r.cleanupPendingFrom })
+  return { exitCode: r.detached ? 0 : r.exitCode }
+}
+
+/** A container that failed to start (its command not found…) is gone again with --rm. */
+async function startOrRemove<T>(engine: Engine, id: string, dir: string, options: RunOptions, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start()
+  } catch (err) {
+    if (options.rm) {
+      const found = findContainer(engine.storeRoot, id)
+      if (found) await removeContainer(engine, found, { force: true }).catch(() => {})
+    }
+    throw err
+  }
+}
+
+/** `run` and `create` alike: the image (pulled if needed), --replace, the container, --cidfile. */
+export async function create(args: ParsedArgs, ctx: CliContext): Promise<{ engine: Engine; id: string; dir: string; options: RunOptions } | number> {
+  const options = await readRunOptions(args, ctx.env)
+  const conf = await containersConf(ctx.env)
+  const lifecycle = parseLifecycleOptions(args, {
+    autoRemove: options.rm,
+    defaults: { stopTimeout: conf.engine.stopTimeout, detachKeys: conf.engine.detachKeys, logDriver: conf.containers.logDriver, logSizeMax: conf.containers.logSizeMax },
+  })
+  const cidfile = typeof args.cidfile === 'string' ? path.resolve(ctx.cwd, args.cidfile) : undefined
+  if (args.replace === true && !options.name) throw new CockerError('INVALID_ARGUMENT', '--replace needs --name', { hint: 'name the container that is to be replaced' })
   const input = args.image as string
   const store = storeFor(ctx)
   const driver = await driverFor(ctx, store)
   const image = await imageToRun(store, input, options, ctx)
-  if (typeof image === 'number') return { exitCode: image }
-  const exitCode = await runImage({
-    store, image, imageName: input, options, driver, env: ctx.env,
-    warn: m => process.stderr.write(`WARN: ${m}\n`),
-  })
-  return { exitCode }
+  if (typeof image === 'number') return image
+  const engine = engineOf(ctx)
+  if (args.replace === true && options.name) {
+    const old = findContainer(engine.storeRoot, options.name)
+    if (old?.record.name === options.name) await removeContainer(engine, old, { force: true })
+  }
+  if (cidfile) {
+    // before the container exists, as podman: an existing file is an error, not overwritten
+    try {
+      writeFileSync(cidfile, '', { flag: 'wx' })
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'the file exists already' : (err as Error).message
+      throw new CockerError('INVALID_ARGUMENT', `--cidfile ${cidfile}: ${why}`, { hint: 'remove it, or give another path' })
+    }
+  }
+  const { record, dir } = await createContainer({ store, image, imageName: input, options, lifecycle, driver, env: ctx.env, warn: engine.warn })
+  if (cidfile) writeFileSync(cidfile, record.id)
+  return { engine, id: record.id, dir, options }
 }
 
 /**

@@ -38,7 +38,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const repair = (args.repair || args.force) as boolean
   const report = await store.check({ ...opts, repair })
   for (const r of report.removed) if (r.subject === 'container') await forgetRuntimeState(r.name, ctx.env)
-  const stdout = render(report)
+  const stdout = render(report) + await reconcileContainers(ctx)
   if (!report.problems.length) return { stdout }
   if (!repair) return { stdout, stderr: 'Error: damage detected in local storage\n', exitCode: 125 }
   const again = await store.check(opts)
@@ -47,11 +47,31 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
 }
 
 /**
+ * Containers whose record says they run while their monitor is gone (it was killed, or the
+ * machine rebooted): `ps` shows them exited already; here their clean-up is done, as the
+ * monitor would have done it.
+ */
+async function reconcileContainers(ctx: CliContext): Promise<string> {
+  const { listContainers, observe } = await import('../../container/record.js')
+  const { cleanupContainer } = await import('../../container/cleanup.js')
+  const { engineOf } = await import('./container-context.js')
+  const engine = engineOf(ctx)
+  let out = ''
+  for (const { record, dir } of listContainers(engine.storeRoot)) {
+    const up = ['running', 'paused', 'stopping'].includes(record.state.status)
+    if (!up || observe(record, dir).status !== 'exited') continue
+    await cleanupContainer(engine, record.id)
+    out += `Cleaned up container ${record.id}: its monitor was gone\n`
+  }
+  return out
+}
+
+/**
  * A killed `cocker run` also leaves the runtime's record of its container (and, as root, its
  * cgroups): gone with its dir, as `cocker-runtime delete --force` would do it.
  */
 async function forgetRuntimeState(id: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const { runtimeStateDir } = await import('../../container/run-image.js')
+  const { runtimeStateDir } = await import('../../container/engine.js')
   const { deleteContainer } = await import('../../runtime/lifecycle.js')
   const ignore = () => {}
   await deleteContainer({ root: runtimeStateDir(env), rootless: isRootless(env), systemdCgroup: false, warn: ignore, debug: ignore }, id, { force: true })

@@ -2,10 +2,9 @@ import { CockerError } from '../../errors.js'
 import { requireContainer } from '../../container/record.js'
 import { describeProcesses, parseDescriptors, TOP_DESCRIPTORS } from '../../container/top.js'
 import { latestContainer, viewOf } from '../../container/view.js'
-import { runtimeStateDir } from '../../container/run-image.js'
-import { isRootless } from '../../rootless/identity.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { formatTabTable } from '../render/table.js'
+import { engineOf } from './container-context.js'
 import { storeRootFor } from './store-context.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
@@ -28,10 +27,10 @@ function missing(): never {
 /** Host pids of the container's processes, init first: the runtime's view (cgroup or pid namespace). */
 async function containerPids(ctx: CliContext, id: string, initPid: number): Promise<number[]> {
   const { containerPids } = await import('../../runtime/lifecycle.js')
-  const ignore = () => {}
+  const { runtimeContext } = await import('../../container/engine.js')
   let pids: number[]
   try {
-    pids = await containerPids({ root: runtimeStateDir(ctx.env), rootless: isRootless(ctx.env), systemdCgroup: false, warn: ignore, debug: ignore }, id)
+    pids = await containerPids(runtimeContext(engineOf(ctx)), id)
   } catch {
     pids = [] // no runtime state (yet): the init alone
   }

@@ -1,6 +1,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { endpointsFor, parseRegistriesConf, searchRegistries } from '../../../lib/config/registries.js'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { endpointsFor, loadRegistriesConf, mergeRegistriesConf, parseRegistriesConf, registriesConfFiles, searchRegistries } from '../../../lib/config/registries.js'
+import { makeTempDir } from '../../fixtures/bundle.js'
 import { throwsCode } from '../../support/assert.js'
 
 const CONF = `
@@ -56,9 +59,35 @@ test('endpoints: mirrors first then the location, prefixes rewritten; no entry m
 
 test('errors name file:line', () => {
   throwsCode(() => parseRegistriesConf('a = "x"\n\n[[registry]]\ninsecure = "yes"\nlocation = "x"', 'r.conf'), 'CONFIG_INVALID', 'r.conf:3: insecure must be true or false')
-  throwsCode(() => parseRegistriesConf('x = [1, 2\n', 'r.conf'), 'CONFIG_INVALID', /^r.conf:1: /)
-  throwsCode(() => parseRegistriesConf('\nnonsense here', 'r.conf'), 'CONFIG_INVALID', 'r.conf:2: cannot parse "nonsense here"')
+  // syntax errors: smol-toml's line and column (an unclosed list is seen where the file ends)
+  throwsCode(() => parseRegistriesConf('x = [1, 2\n', 'r.conf'), 'CONFIG_INVALID', 'r.conf:2:1: expected comma or end of structure')
+  throwsCode(() => parseRegistriesConf('\nnonsense here', 'r.conf'), 'CONFIG_INVALID', 'r.conf:2:10: illegal character in key')
+  throwsCode(() => parseRegistriesConf('[[registry]]\nlocation = "a"\n[[registry]]\nlocation = 1\n', 'r.conf'), 'CONFIG_INVALID', 'r.conf:3: location must be a string')
   throwsCode(() => parseRegistriesConf('[registries.search]\nregistries = []', 'r.conf'), 'CONFIG_INVALID', 'version 1 format')
+})
+
+test('drop-ins: the search list replaced, registries replaced by prefix, others added', () => {
+  const base = parseRegistriesConf('unqualified-search-registries = ["a.io"]\n[[registry]]\nprefix = "x.io"\ninsecure = true\n[[registry]]\nlocation = "y.io"\n', '/main.conf')
+  const merged = mergeRegistriesConf(base, parseRegistriesConf('[[registry]]\nlocation = "x.io"\nblocked = true\n[[registry]]\nlocation = "z.io"\n', '/d/1.conf'))
+  assert.equal(searchRegistries(merged), ['a.io'])
+  assert.equal(merged.registries.map(r => [r.prefix, r.insecure, r.blocked]), [['y.io', false, false], ['x.io', false, true], ['z.io', false, false]])
+  assert.equal(searchRegistries(mergeRegistriesConf(merged, parseRegistriesConf('unqualified-search-registries = []', '/d/2.conf'))), [])
+})
+
+test('which files: CONTAINERS_REGISTRIES_CONF or the user\'s or the system\'s, then the drop-ins by name', async () => {
+  const home = makeTempDir('cocker-reg-')
+  const own = path.join(home, '.config/containers')
+  mkdirSync(path.join(own, 'registries.conf.d'), { recursive: true })
+  writeFileSync(path.join(own, 'registries.conf.d/b.conf'), 'unqualified-search-registries = ["b.io"]\n')
+  writeFileSync(path.join(own, 'registries.conf.d/a.conf'), 'unqualified-search-registries = ["a.io"]\n')
+  const env = { HOME: home, CONTAINERS_REGISTRIES_CONF: path.join(home, 'missing.conf') }
+  const list = registriesConfFiles(env)
+  assert.is(list[0], path.join(home, 'missing.conf'))
+  assert.equal(list.slice(-2), [path.join(own, 'registries.conf.d/a.conf'), path.join(own, 'registries.conf.d/b.conf')])
+  assert.equal(searchRegistries(await loadRegistriesConf(env)), ['b.io'])
+  // the user's own registries.conf hides the system's and its drop-ins
+  writeFileSync(path.join(own, 'registries.conf'), 'unqualified-search-registries = ["own.io"]\n')
+  assert.equal(registriesConfFiles({ HOME: home }), [path.join(own, 'registries.conf'), path.join(own, 'registries.conf.d/a.conf'), path.join(own, 'registries.conf.d/b.conf')])
 })
 
 test.run()

@@ -8,7 +8,8 @@ test('the [storage] table\'s driver; other tables, comments and quotes', () => {
   assert.equal(parseStorageConf(text, '/f'), { file: '/f', driver: 'vfs' })
   assert.equal(parseStorageConf("[ storage ]\ndriver='overlay'\n", '/f'), { file: '/f', driver: 'overlay' })
   assert.equal(parseStorageConf('[storage.options.overlay]\nmount_program = "/usr/bin/fuse-overlayfs"\n', '/f'), { file: '/f' })
-  throwsCode(() => parseStorageConf('[storage]\ndriver = vfs\n', '/etc/containers/storage.conf'), 'CONFIG_INVALID', /storage.conf:2: driver must be a quoted string/)
+  throwsCode(() => parseStorageConf('[storage]\ndriver = vfs\n', '/etc/containers/storage.conf'), 'CONFIG_INVALID', /^\/etc\/containers\/storage.conf:2:10: /)
+  throwsCode(() => parseStorageConf('[storage]\ndriver = 1\n', '/f'), 'CONFIG_INVALID', '/f: [storage] driver must be a string, not 1')
 })
 
 test('which files: CONTAINERS_STORAGE_CONF alone; rootless, the user\'s first', () => {

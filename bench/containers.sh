@@ -1,0 +1,127 @@
+#!/bin/bash
+# bench/containers.sh: the container lifecycle, rootless, cocker against Podman on the same
+# image (the busybox test fixture) in one run, with `node -e 0` as the floor every cocker
+# command pays; prints medians and the ratios cocker/podman:
+#
+#   run --rm --network none IMG true       run -d IMG sleep + rm -f -t 0
+#   exec CT true                          ps -a with 100 containers       logs of 100,000 lines
+#
+# and the resident memory of a container's monitor against conmon's. A clean environment
+# (NODE_EXTRA_CA_CERTS and NODE_OPTIONS unset, as on a user's machine). As root it runs as the
+# test user `cockertest` (test/support/rootless-user.sh). Needs `npm run build`, hyperfine, podman.
+#   BENCH_WARMUP (3), BENCH_MIN_RUNS (20), BENCH_CONTAINERS (100)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+for c in hyperfine podman; do command -v "$c" >/dev/null || die "$c is not installed"; done
+[ -e dist/test/support/image-fixture.js ] || die "build first: npm run build"
+warmup=${BENCH_WARMUP:-3}
+min_runs=${BENCH_MIN_RUNS:-20}
+count=${BENCH_CONTAINERS:-100}
+
+tmp=$(mktemp -d /tmp/cocker-bench-containers.XXXXXX)
+chmod 0755 "$tmp"
+path=$(dirname "$(command -v node)"):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+cocker=$repo/bin/cocker
+if [ "$(id -u)" = 0 ]; then
+	read -r name uid gid home xdg <<<"$(bash test/support/rootless-user.sh user)"
+	cocker=$(bash test/support/rootless-user.sh stage "$repo")/bin/cocker
+	as=(setpriv "--reuid=$uid" "--regid=$gid" --init-groups
+		env -i "HOME=$home" "USER=$name" "LOGNAME=$name" "XDG_RUNTIME_DIR=$xdg" "PATH=$path")
+	chown "$uid:$gid" "$tmp"
+else
+	home=$HOME
+	as=(env -i "HOME=$HOME" "USER=$(id -un)" "PATH=$path" ${XDG_RUNTIME_DIR:+"XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR"})
+fi
+# the stores in the user's home, where a user's are (PEERS.md: /tmp is slow to create files in here)
+stores=$("${as[@]}" mktemp -d "$home/.cocker-bench-containers.XXXXXX")
+cleanup() {
+	"${as[@]}" "$cocker" --root "$stores/cocker" rm -f -a -t 0 >/dev/null 2>&1 || true
+	"${as[@]}" env "CONTAINERS_STORAGE_CONF=$tmp/storage.conf" "CONTAINERS_CONF=$tmp/containers.conf" podman rm -f -a -t 0 >/dev/null 2>&1 || true
+	"${as[@]}" env "CONTAINERS_STORAGE_CONF=$tmp/storage.conf" "CONTAINERS_CONF=$tmp/containers.conf" podman system reset -f >/dev/null 2>&1 || true
+	rm -rf "$tmp" "$stores" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# podman: native overlay, its own store, rlimits this host can grant, no systemd or journald (PEERS.md)
+cat >"$tmp/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$stores/podman"
+rootless_storage_path = "$stores/podman"
+runroot = "$stores/podman-run"
+CONF
+cat >"$tmp/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=20000:20000"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+podman=(env "CONTAINERS_STORAGE_CONF=$tmp/storage.conf" "CONTAINERS_CONF=$tmp/containers.conf" podman)
+c=("$cocker" --root "$stores/cocker")
+
+archive=$tmp/fixture-oci.tar
+image=$(node --input-type=module -e '
+	import { copyFileSync } from "node:fs"
+	const m = await import(process.argv[1] + "/dist/test/support/image-fixture.js")
+	copyFileSync(m.fixtureOciArchive(), process.argv[2])
+	console.log(m.FIXTURE_IMAGE)' "$repo" "$archive")
+chmod 0644 "$archive"
+"${as[@]}" "${c[@]}" load -q -i "$archive" >/dev/null
+"${as[@]}" "${podman[@]}" load -q -i "$archive" >/dev/null
+
+# what exec, ps and logs need: a running container, many stopped ones, a long log
+"${as[@]}" "${c[@]}" run -d --name ex "$image" sleep 100000 >/dev/null
+"${as[@]}" "${podman[@]}" run -d --network none --name ex "$image" sleep 100000 >/dev/null
+"${as[@]}" "${c[@]}" run --name long "$image" seq 100000 >/dev/null
+"${as[@]}" "${podman[@]}" run --network none --name long "$image" seq 100000 >/dev/null
+echo "bench: creating $count containers in each engine" >&2
+for i in $(seq "$count"); do
+	"${as[@]}" "${c[@]}" create --name "c$i" "$image" true >/dev/null
+	"${as[@]}" "${podman[@]}" create --network none --name "c$i" "$image" true >/dev/null
+done
+
+wrap() { # a command line as the benchmarked user
+	printf '%q ' "${as[@]}"
+	echo "$*"
+}
+q() { printf '%q ' "$@"; }
+pairs=(
+	node "node -e 0"
+	run-cocker "$(q "${c[@]}") run --rm --network none $image true"
+	run-podman "$(q "${podman[@]}") run --rm --network none $image true"
+	detach-cocker "sh -c $(printf %q "id=\$($(q "${c[@]}") run -d --network none $image sleep 1000) && $(q "${c[@]}") rm -f -t 0 \$id >/dev/null")"
+	detach-podman "sh -c $(printf %q "id=\$($(q "${podman[@]}") run -d --network none $image sleep 1000) && $(q "${podman[@]}") rm -f -t 0 \$id >/dev/null")"
+	exec-cocker "$(q "${c[@]}") exec ex true"
+	exec-podman "$(q "${podman[@]}") exec ex true"
+	ps-cocker "$(q "${c[@]}") ps -a"
+	ps-podman "$(q "${podman[@]}") ps -a"
+	logs-cocker "$(q "${c[@]}") logs long"
+	logs-podman "$(q "${podman[@]}") logs long"
+)
+args=(-N --warmup "$warmup" --min-runs "$min_runs" --export-json "$tmp/result.json" --output null)
+for ((i = 0; i < ${#pairs[@]}; i += 2)); do
+	args+=(-n "${pairs[i]}" "$(wrap "${pairs[i + 1]}")")
+done
+hyperfine "${args[@]}" >&2 </dev/null
+
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+monitor=$(for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = "cocker:[0:MON]" ] && ls -l "$p/fd" 2>/dev/null | grep -q -F "$stores/cocker" && echo "${p#/proc/}"; done | head -1)
+conmon=$("${as[@]}" "${podman[@]}" inspect -f '{{.State.ConmonPid}}' ex)
+node --input-type=module -e '
+	import { readFileSync } from "node:fs"
+	const [file, monitorRss, conmonRss] = process.argv.slice(1)
+	const median = Object.fromEntries(JSON.parse(readFileSync(file, "utf8")).results.map(r => [r.command, r.median * 1000]))
+	const ms = n => `${median[n].toFixed(1)} ms`
+	console.log(`node -e 0: ${ms("node")}`)
+	for (const what of ["run", "detach", "exec", "ps", "logs"]) {
+		console.log(`${what.padEnd(7)} cocker ${ms(`${what}-cocker`)}, podman ${ms(`${what}-podman`)}, cocker/podman ${(median[`${what}-cocker`] / median[`${what}-podman`]).toFixed(2)}`)
+	}
+	console.log(`ps -a: cocker - node -e 0 = ${(median["ps-cocker"] - median.node).toFixed(1)} ms`)
+	console.log(`resident memory: monitor ${monitorRss} kB, conmon ${conmonRss} kB, monitor/conmon ${(monitorRss / conmonRss).toFixed(2)}`)
+' "$tmp/result.json" "$(rss "$monitor")" "$(rss "$conmon")"

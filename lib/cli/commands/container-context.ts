@@ -1,0 +1,55 @@
+/**
+ * What the container commands share in the CLI: the engine (lib/container/engine.ts) of the
+ * store this command names, and running one action over several containers as podman does,
+ * printing each name as given on success and an "Error:" line per failure.
+ */
+import { engineFor, type Engine } from '../../container/engine.js'
+import { findContainer, listContainers, requireContainer, type FoundContainer } from '../../container/record.js'
+import { CockerError } from '../../errors.js'
+import { storeRoot } from '../../storage/paths.js'
+import type { CliContext, Outcome } from '../command.js'
+import { engineFailure } from '../exit.js'
+
+export function engineOf(ctx: CliContext): Engine {
+  return engineFor(storeRoot({ root: ctx.globals.root as string | undefined, env: ctx.env }), ctx.env,
+    m => process.stderr.write(`WARN: ${m}\n`))
+}
+
+export { findContainer, requireContainer }
+
+/** The containers named, or with `all` every one (`latest`: the newest). */
+export function targets(engine: Engine, names: string[], o: { all?: boolean; latest?: boolean } = {}): string[] {
+  if (o.all) return listContainers(engine.storeRoot).map(c => c.record.id)
+  if (o.latest) {
+    const newest = listContainers(engine.storeRoot).at(-1)
+    if (!newest) throw new CockerError('CONTAINER_NOT_FOUND', 'no containers to act on with --latest')
+    return [newest.record.id]
+  }
+  if (!names.length) throw new CockerError('INVALID_ARGUMENT', 'no container given', { hint: 'name one or more containers, or use --all' })
+  return names
+}
+
+/**
+ * Runs `act` on each container in turn; prints what it returns (by default the name as
+ * given). The exit status is podman's: 0, else `notFoundStatus` / `stateStatus` when every
+ * failure was of that kind, else 125.
+ */
+export async function eachContainer(engine: Engine, names: string[], act: (found: FoundContainer, given: string) => Promise<string | void>,
+  o: { notFoundStatus?: number; stateStatus?: number } = {}): Promise<Outcome> {
+  let stdout = ''
+  let stderr = ''
+  const statuses = new Set<number>()
+  for (const given of names) {
+    try {
+      const found = requireContainer(engine.storeRoot, given)
+      const out = await act(found, given)
+      stdout += out === undefined ? `${given}\n` : out
+    } catch (err) {
+      stderr += engineFailure(err, { version: '' }).stderr
+      const code = err instanceof CockerError ? err.code : undefined
+      statuses.add(code === 'CONTAINER_NOT_FOUND' ? (o.notFoundStatus ?? 125) : code === 'CONTAINER_STATE_INVALID' ? (o.stateStatus ?? 125) : 125)
+    }
+  }
+  const exitCode = statuses.size === 0 ? 0 : statuses.size === 1 ? [...statuses][0] : 125
+  return { stdout, stderr, exitCode }
+}

@@ -1,0 +1,93 @@
+/**
+ * `container cleanup`: what follows a container's end. The monitor runs it (exec'd in its
+ * own process, so the record's monitor pid is ours) once it has written the exit file, or a
+ * foreground `run`/`start -a` runs it in-process. Under the container's lock: the OCI
+ * runtime's leftovers go (processes, cgroups, state), the record says "exited" with the
+ * code, time and OOM kill; then the restart policy may start it again, or --rm removes it.
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { deleteContainer } from '../runtime/lifecycle.js'
+import { readRecord } from '../runtime/state.js'
+import { isProcessAlive } from '../sys/proc.js'
+import { runtimeContext, type Engine } from './engine.js'
+import { isoNow } from './create.js'
+import { findContainer, readExitFile, readRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
+
+export type CleanupOutcome = 'running' | 'exited' | 'restarted' | 'removed' | 'gone'
+
+/**
+ * `handedOverBy`: the pid of a monitor that left the clean-up to a foreground caller (it may
+ * not have exited yet); otherwise a monitor still alive means the container still runs.
+ */
+export async function cleanupContainer(engine: Engine, nameOrId: string, o: { handedOverBy?: number } = {}): Promise<CleanupOutcome> {
+  const found = findContainer(engine.storeRoot, nameOrId)
+  if (!found) return 'gone'
+  const { dir } = found
+  const next = await withContainerLock(dir, async () => {
+    const record = readRecordFile(dir)
+    if (!record) return 'gone'
+    const m = record.state.monitor
+    // a monitor that runs (and is not us, exec'd into this clean-up) still has its container
+    if (m && m.pid !== process.pid && m.pid !== o.handedOverBy && isProcessAlive(m.pid, m.startTime)) return 'running'
+    if (record.state.status === 'created' || record.state.status === 'removing') return 'exited'
+    const ctx = runtimeContext(engine, record)
+    const oomKilled = oomKillsOf(ctx.root, record.id) > 0
+    try {
+      await deleteContainer(ctx, record.id, { force: true })
+    } catch { /* its runtime state is gone already */ }
+    const exit = readExitFile(dir)
+    const wasRunning = record.state.status !== 'exited'
+    record.state = {
+      ...record.state,
+      status: 'exited',
+      pid: 0,
+      exitCode: exit?.exitCode ?? record.state.exitCode ?? -1,
+      finishedAt: exit?.finishedAt ?? record.state.finishedAt ?? isoNow(),
+      oomKilled: oomKilled || Boolean(record.state.oomKilled && !wasRunning),
+    }
+    delete record.state.monitor
+    writeRecordFile(dir, record)
+    if (wasRunning && restartWanted(record)) return 'restart'
+    return record.autoRemove ? 'remove' : 'exited'
+  })
+  if (next === 'restart') {
+    const { startContainer } = await import('./start.js')
+    await startContainer(engine, dir, { byPolicy: true })
+    return 'restarted'
+  }
+  if (next === 'remove') {
+    const { removeContainer } = await import('./remove.js')
+    await removeContainer(engine, found, { force: true })
+    return 'removed'
+  }
+  return next
+}
+
+/** Whether the restart policy starts the container again after this exit. */
+export function restartWanted(record: ContainerRecord): boolean {
+  const { name, maxRetries } = record.restartPolicy
+  const s = record.state
+  if (s.stoppedByUser || name === 'no') return false
+  if (name === 'always' || name === 'unless-stopped') return true
+  return (s.exitCode ?? 0) !== 0 && (maxRetries === 0 || s.restartCount < maxRetries)
+}
+
+/** How many processes of the container the kernel's OOM killer killed, from its memory cgroup. */
+function oomKillsOf(runtimeRoot: string, id: string): number {
+  let dirs: string[]
+  try {
+    dirs = readRecord(runtimeRoot, id).cgroupDirs
+  } catch {
+    return 0
+  }
+  for (const dir of dirs) {
+    for (const file of ['memory.events', 'memory.oom_control']) {
+      try {
+        const m = /^oom_kill (\d+)$/m.exec(readFileSync(path.join(dir, file), 'utf8'))
+        if (m) return Number(m[1])
+      } catch { /* not this controller */ }
+    }
+  }
+  return 0
+}

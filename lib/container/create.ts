@@ -1,0 +1,160 @@
+/**
+ * `create`: an image from the store becomes a container that can be started: its directory
+ * in the store (rootfs.ts), the OCI bundle (config.json and the files bind-mounted into it) in
+ * userdata/, a name, and its record (record.ts) saying "created". Nothing runs yet.
+ */
+import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { detectCgroups } from '../cgroups/index.js'
+import { CockerError } from '../errors.js'
+import { parseImageConfig } from '../image/manifest.js'
+import { isRootless } from '../rootless/identity.js'
+import { usernsMapsForCaller } from '../rootless/userns.js'
+import { readHostFacts } from '../spec/host.js'
+import { buildContainerConfig } from '../spec/oci-config.js'
+import type { RunOptions } from '../spec/run-options.js'
+import type { DriverName } from '../storage/driver.js'
+import type { ImageRecord } from '../storage/metadata.js'
+import type { Store } from '../storage/store.js'
+import { crashPoint } from '../sys/crash-point.js'
+import { generatedName } from './names.js'
+import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
+  type RestartPolicy } from './record.js'
+import { copyRootfs, readImageFile, removeContainerFiles } from './files.js'
+import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
+
+/** What `run` and `create` take beyond the OCI config's options (lifecycle-options.ts parses them). */
+export interface LifecycleOptions {
+  restartPolicy: RestartPolicy
+  /** Seconds; undefined: containers.conf's, else 10. */
+  stopTimeout?: number
+  logDriver: 'k8s-file' | 'none' | 'passthrough'
+  logPath?: string
+  logMaxSize?: number
+  detachKeys: string
+  /** Given flags over the image's HEALTHCHECK; `none` disables it. */
+  healthcheck?: Partial<Healthcheck> & { disabled?: boolean }
+}
+
+export interface CreateOptions {
+  store: Store
+  image: ImageRecord
+  /** As the user named it, for messages and records. */
+  imageName: string
+  options: RunOptions
+  lifecycle: LifecycleOptions
+  driver: DriverName
+  env: NodeJS.ProcessEnv
+  warn(message: string): void
+}
+
+export const DEFAULT_STOP_TIMEOUT = 10
+
+export async function createContainer(o: CreateOptions): Promise<{ record: ContainerRecord; dir: string }> {
+  const { store, image } = o
+  const rootless = isRootless(o.env)
+  const config = parseImageConfig(store.blobs.read(`sha256:${image.id}`), o.imageName)
+  if (!image.topLayer) throw new CockerError('NOT_SUPPORTED', `${o.imageName}: the image has no layers, so there is nothing to run`)
+  // vfs: the top layer is the whole tree; its parents would show what it deleted
+  const lowerDirs = o.driver === 'vfs' ? [`l/${store.layers.get(image.topLayer)!.link}`] : store.layers.lowerDirs(image.topLayer)
+  const id = randomBytes(32).toString('hex')
+  const name = o.options.name ?? reserveGeneratedName(store.paths.root, id)
+  if (!reserveName(store.paths.root, name, id)) {
+    throw new CockerError('CONTAINER_EXISTS', `the container name "${name}" is already in use by ${nameOwner(store.paths.root, name)!}`,
+      { hint: 'remove that container first, choose another name, or use --replace' })
+  }
+  const dirs = containerDirs(store.paths.root, id)
+  try {
+    makeContainerDirs(dirs, image.id)
+    const maps = rootless ? usernsMapsForCaller() : undefined
+    if (maps?.warning) o.warn(maps.warning)
+    const layerDirs = lowerDirs.map(l => path.resolve(store.paths.root, l))
+    const built = buildContainerConfig({
+      image: { config: config.config, os: config.os, architecture: config.architecture },
+      imageName: o.imageName,
+      options: o.options,
+      rootfs: dirs.merged,
+      ...(maps ? { rootless: { uidMappings: maps.uid, gidMappings: maps.gid } } : {}),
+      readFile: p => readImageFile(layerDirs, p),
+      containerId: id,
+      name,
+      userdataDir: dirs.userdata,
+      host: readHostFacts({ rootless }),
+      cgroupVersion: detectCgroups().version === 'v2' ? 'v2' : 'v1',
+    })
+    built.warnings.forEach(w => o.warn(w))
+    for (const f of built.files) writeFileSync(f.path, f.content)
+    writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(built.spec))
+    if (o.driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer), dirs.merged, o.env)
+    const l = o.lifecycle
+    const record: ContainerRecord = {
+      id, name, imageId: image.id, imageName: image.names[0] ?? o.imageName,
+      command: built.spec.process?.args ?? [],
+      created: isoNow(),
+      labels: { ...(config.config?.Labels ?? {}), ...o.options.labels },
+      annotations: o.options.annotations,
+      tty: o.options.tty, interactive: o.options.interactive, autoRemove: o.options.rm,
+      restartPolicy: l.restartPolicy,
+      stopSignal: built.spec.annotations?.['org.opencontainers.image.stopSignal'] ?? '15',
+      stopTimeout: l.stopTimeout ?? DEFAULT_STOP_TIMEOUT,
+      log: { driver: l.logDriver, path: l.logPath ?? path.join(dirs.dir, 'ctr.log'), ...(l.logMaxSize ? { maxSize: l.logMaxSize } : {}) },
+      detachKeys: l.detachKeys,
+      ...healthcheckOf(l, config.config?.Healthcheck),
+      mounts: (built.spec.mounts ?? []).filter(m => m.type === 'bind' && !m.source?.startsWith(dirs.userdata))
+        .map(m => ({ type: m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
+      storage: { driver: o.driver, lowerDirs },
+      ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
+      state: { status: 'created', pid: 0, restartCount: 0 },
+    }
+    crashPoint('create:before-record')
+    writeRecordFile(dirs.dir, record)
+    return { record, dir: dirs.dir }
+  } catch (err) {
+    await removeQuietly(dirs, rootless, o.warn)
+    releaseName(store.paths.root, name, id)
+    throw err
+  }
+}
+
+async function removeQuietly(dirs: ContainerDirs, rootless: boolean, warn: (m: string) => void): Promise<void> {
+  try {
+    await removeContainerFiles(dirs.dir, rootless)
+  } catch (err) {
+    warn((err as Error).message)
+  }
+}
+
+/** A generated name, reserved for `id`: another is drawn while the one drawn is taken. */
+function reserveGeneratedName(storeRoot: string, id: string): string {
+  for (;;) {
+    const name = generatedName()
+    if (reserveName(storeRoot, name, id)) return name
+  }
+}
+
+/** ISO 8601 in UTC with nanoseconds, as podman shows times (the last digits from hrtime). */
+export function isoNow(): string {
+  const ms = new Date().toISOString() // 2026-12-03T13:38:28.123Z
+  const ns = String(process.hrtime.bigint() % 1_000_000n).padStart(6, '0')
+  return `${ms.slice(0, 23)}${ns}Z`
+}
+
+/** The image's HEALTHCHECK with the --health-* flags over it; none when disabled or absent. */
+function healthcheckOf(l: LifecycleOptions, image: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number } | undefined): { healthcheck?: Healthcheck } {
+  const h = l.healthcheck
+  if (h?.disabled) return {}
+  const test = h?.test ?? image?.Test
+  if (!test?.length || test[0] === 'NONE') return {}
+  const SECOND = 1_000_000_000
+  return {
+    healthcheck: {
+      test,
+      interval: h?.interval ?? (image?.Interval || 30 * SECOND),
+      timeout: h?.timeout ?? (image?.Timeout || 30 * SECOND),
+      startPeriod: h?.startPeriod ?? (image?.StartPeriod || 0),
+      retries: h?.retries ?? (image?.Retries || 3),
+      onFailure: h?.onFailure ?? 'none',
+    },
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * What the container commands share: the store's root, the caller's environment, where
+ * warnings go, and the OCI runtime's context for this user (its state under
+ * runtimeStateDir). Built once per command by the CLI (commands/container-context.ts).
+ */
+import path from 'node:path'
+import { userRuntimeDir } from '../config/runtime-dir.js'
+import { packageRoot } from '../package-root.js'
+import { isRootless } from '../rootless/identity.js'
+import type { RuntimeContext } from '../runtime/lifecycle.js'
+import type { ContainerRecord } from './record.js'
+
+export interface Engine {
+  storeRoot: string
+  env: NodeJS.ProcessEnv
+  rootless: boolean
+  warn(message: string): void
+}
+
+export function engineFor(storeRoot: string, env: NodeJS.ProcessEnv, warn: (m: string) => void): Engine {
+  return { storeRoot, env, rootless: isRootless(env), warn }
+}
+
+/** Where the runtime keeps the state of cocker's running containers. */
+export function runtimeStateDir(env: NodeJS.ProcessEnv): string {
+  if (!isRootless(env)) return '/run/cocker/runtime'
+  return path.join(userRuntimeDir(env), 'cocker', 'runtime')
+}
+
+export function runtimeContext(engine: Engine, record?: ContainerRecord): RuntimeContext {
+  return {
+    root: runtimeStateDir(engine.env),
+    rootless: engine.rootless,
+    systemdCgroup: false,
+    cgroupsDisabled: record?.cgroupsDisabled ?? false,
+    warn: engine.warn,
+    debug: () => {},
+  }
+}
+
+/** `cocker ARGS…` on this store, as a command line the monitor can run after the container ends. */
+export function cockerCommand(engine: Engine, ...args: string[]): string[] {
+  return [path.join(packageRoot(), 'bin', 'cocker'), '--root', engine.storeRoot, ...args]
+}

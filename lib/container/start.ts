@@ -1,0 +1,152 @@
+/**
+ * `start`: a created or exited container runs again, under a monitor of its own (the helper in
+ * monitor mode, c/monitor.c): detached, the command returns once the container's process has
+ * started; in the foreground (`run` without -d, `start -a`) the caller's stdio is the monitor's
+ * first client and the container's exit status is the result.
+ *
+ * The record goes to "running" with the monitor's pid under the container's lock, so that the
+ * monitor's clean-up (cleanup.ts), which takes the lock too, always finds the run it belongs to.
+ */
+import { rmSync } from 'node:fs'
+import { CockerError } from '../errors.js'
+import { deleteContainer, runContainer } from '../runtime/lifecycle.js'
+import { fuseOverlayfsUsable } from '../storage/driver.js'
+import { crashPoint } from '../sys/crash-point.js'
+import { procStat } from '../sys/proc.js'
+import { cockerCommand, runtimeContext, type Engine } from './engine.js'
+import { isoNow } from './create.js'
+import { attachSocket, exitFile, observe, readRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
+import { containerDirs, overlayMountData } from './rootfs.js'
+
+export interface StartOptions {
+  /** The caller's stdio is attached until the container ends (or detach keys are typed). */
+  foreground?: boolean
+  /** Foreground: pass the signals we get on to the container (--sig-proxy). */
+  sigProxy?: boolean
+  /** A restart by the restart policy: counted, and `stoppedByUser` is kept. */
+  byPolicy?: boolean
+  /** A restart after a failed health check: the health state starts again. */
+  resetHealth?: boolean
+}
+
+export interface StartResult {
+  /** Foreground: the container's exit status; undefined when it was detached from. */
+  exitCode?: number
+  detached?: boolean
+  /** Foreground: the monitor (this pid) left the clean-up to us: cleanupContainer's handedOverBy. */
+  cleanupPendingFrom?: number
+}
+
+export async function startContainer(engine: Engine, dir: string, o: StartOptions = {}): Promise<StartResult> {
+  let record = readRecordFile(dir)
+  if (!record) throw new CockerError('CONTAINER_NOT_FOUND', `the container in ${dir} was removed meanwhile`)
+  const id = record.id
+  const ctx = runtimeContext(engine, record)
+  const launch = await withContainerLock(dir, async () => {
+    record = readRecordFile(dir)!
+    const now = observe(record, dir)
+    if (now.status === 'running' || now.status === 'paused' || now.status === 'stopping') return undefined
+    if (now.status === 'removing') throw new CockerError('CONTAINER_STATE_INVALID', `container ${record.name} is being removed`)
+    // what an earlier run left, if its clean-up never came (a kill -9 of everything)
+    try {
+      await deleteContainer(ctx, id, { force: true })
+    } catch { /* nothing of it left */ }
+    rmSync(exitFile(dir), { force: true })
+    record.state = {
+      status: 'running', pid: 0, startedAt: isoNow(), restartCount: o.byPolicy ? record.state.restartCount + 1 : 0,
+      ...(o.byPolicy && record.state.stoppedByUser ? { stoppedByUser: true } : {}),
+      ...(record.healthcheck ? { health: { status: 'starting', failingStreak: 0, log: o.resetHealth ? [] : record.state.health?.log ?? [] } } : {}),
+    }
+    writeRecordFile(dir, record)
+    crashPoint('start:before-monitor')
+    try {
+      return await launchMonitored(engine, record, dir, o, {
+        // recorded at once: from here a kill -9 of this command leaves a container whose monitor is known
+        spawned: monitorPid => {
+          record!.state.monitor = { pid: monitorPid, startTime: procStat(monitorPid)?.startTime ?? '' }
+          writeRecordFile(dir, record!)
+        },
+        started: pid => {
+          record!.state.pid = pid
+          writeRecordFile(dir, record!)
+        },
+      })
+    } catch (err) {
+      record.state = { ...record.state, status: 'exited', pid: 0, exitCode: exitCodeOf(err), finishedAt: isoNow() }
+      delete record.state.monitor
+      writeRecordFile(dir, record)
+      throw err
+    }
+  })
+  if (!launch) return {}
+  return launch.wait ? await launch.wait() : {}
+}
+
+/** The status podman records for a start that failed: 126/127 for an exec error, else 125. */
+function exitCodeOf(err: unknown): number {
+  const code = (err as { exitCode?: number }).exitCode
+  return typeof code === 'number' ? code : 125
+}
+
+/**
+ * Runs the container under a new monitor. Under the caller's lock, `spawned` is told the
+ * monitor's pid as soon as it exists and `started` the init's once it runs; for a foreground
+ * start, `wait` then waits (without the lock) for the exit.
+ */
+async function launchMonitored(engine: Engine, record: ContainerRecord, dir: string, o: StartOptions,
+  on: { spawned(monitorPid: number): void; started(pid: number): void }): Promise<{ wait?: () => Promise<StartResult> }> {
+  const dirs = containerDirs(engine.storeRoot, record.id)
+  const ctx = runtimeContext(engine, record)
+  const driver = record.storage.driver
+  const fuse = driver === 'fuse-overlayfs' ? fuseOverlayfsUsable(engine.env) : undefined
+  if (fuse && !fuse.ok) {
+    throw new CockerError('STORAGE_DRIVER_UNAVAILABLE', `the store's driver is fuse-overlayfs, but ${fuse.reason}`,
+      { hint: 'as root, "chmod 666 /dev/fuse" (most distributions ship it so), or use the overlay or vfs driver (after "cocker system reset")' })
+  }
+  const monitor = {
+    exitFile: exitFile(dir),
+    ...(record.log.driver === 'k8s-file' ? { logFile: record.log.path } : {}),
+    ...(record.log.maxSize ? { logMaxSize: record.log.maxSize } : {}),
+    socket: attachSocket(dir),
+    stdin: record.interactive,
+    foreground: o.foreground ?? false,
+    passthrough: record.log.driver === 'passthrough',
+    detachKeys: record.detachKeys,
+    cleanup: cockerCommand(engine, 'container', 'cleanup', record.id),
+    ...(record.healthcheck ? { health: { intervalMs: Math.max(1, Math.round(record.healthcheck.interval / 1e6)),
+      argv: cockerCommand(engine, 'healthcheck', 'run', record.id) } } : {}),
+  }
+  let markStarted = () => {}
+  const startedOrFailed = new Promise<void>(resolve => { markStarted = resolve })
+  const run = runContainer(ctx, {
+    id: record.id,
+    bundle: dirs.userdata,
+    ...(driver === 'vfs' ? {} : {
+      rootfsOverlay: {
+        data: overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless && driver === 'overlay' }),
+        cwd: engine.storeRoot,
+        ...(fuse?.ok ? { program: fuse.program } : {}),
+      },
+    }),
+    monitor: {
+      ...monitor,
+      sigProxy: o.sigProxy !== false,
+      onSpawn: on.spawned,
+      onStarted: (_monitorPid, pid) => {
+        crashPoint('start:before-pids')
+        on.started(pid)
+        markStarted()
+      },
+    },
+  })
+  // under the caller's lock until the process started; a foreground caller then waits without it
+  await Promise.race([startedOrFailed, run])
+  if (!o.foreground) return {}
+  return {
+    wait: async () => {
+      const r = await run
+      return r.detached ? { detached: true } : { exitCode: r.exitCode ?? 0, cleanupPendingFrom: r.monitorPid }
+    },
+  }
+}
+

@@ -1,0 +1,97 @@
+/**
+ * `stop` and `kill`: signals to a running container's init, as podman sends them. `stop`
+ * sends the stop signal, waits the timeout, then SIGKILLs every process of the container, and
+ * returns once the monitor has recorded the exit and cleaned up (its process is gone), so that
+ * a `start` or `rm` right after finds a stopped container.
+ */
+import { constants } from 'node:os'
+import { CockerError } from '../errors.js'
+import { killContainer, resumeContainer } from '../runtime/lifecycle.js'
+import { isAlive, readRecord } from '../runtime/state.js'
+import { crashPoint } from '../sys/crash-point.js'
+import { isProcessAlive } from '../sys/proc.js'
+import { runtimeContext, type Engine } from './engine.js'
+import { observe, readRecordFile, withContainerLock, writeRecordFile, type ContainerRecord, type FoundContainer } from './record.js'
+
+const isUp = (status: string) => status === 'running' || status === 'paused' || status === 'stopping'
+
+/** Marks the container as stopped by its user (restart policies leave it then); its record as it is now. */
+async function markStoppedByUser(dir: string): Promise<ContainerRecord> {
+  return withContainerLock(dir, () => {
+    const record = readRecordFile(dir)
+    if (!record) throw new CockerError('CONTAINER_NOT_FOUND', `the container in ${dir} was removed meanwhile`)
+    if (isUp(observe(record, dir).status) && !record.state.stoppedByUser) {
+      record.state.stoppedByUser = true
+      writeRecordFile(dir, record)
+    }
+    return record
+  })
+}
+
+/** Sends a signal to the init (or, with `all`, to every process of the container); false when it runs no more. */
+async function signal(engine: Engine, record: ContainerRecord, sig: string, all = false): Promise<boolean> {
+  const ctx = runtimeContext(engine, record)
+  try {
+    // a frozen process takes no signal until it thaws
+    if (record.state.status === 'paused') await resumeContainer(ctx, record.id).catch(() => {})
+    await killContainer(ctx, record.id, sig, { all })
+    return true
+  } catch (err) {
+    if (err instanceof CockerError && (err.code === 'CONTAINER_NOT_FOUND' || err.code === 'CONTAINER_STATE_INVALID')) return false
+    throw err
+  }
+}
+
+/** Polls until `done` or the time is up; true if done. */
+async function until(done: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; ;) {
+    if (done()) return true
+    if (Date.now() >= end) return false
+    await new Promise(r => setTimeout(r, 20))
+  }
+}
+
+/** The monitor of the run the record names is gone: the exit is recorded and cleaned up. */
+function monitorGone(dir: string): boolean {
+  const record = readRecordFile(dir)
+  const m = record?.state.monitor
+  return !record || !m || !isProcessAlive(m.pid, m.startTime)
+}
+
+export async function stopContainer(engine: Engine, found: FoundContainer, o: { timeout?: number } = {}): Promise<void> {
+  const record = await markStoppedByUser(found.dir)
+  if (!isUp(observe(record, found.dir).status)) return
+  const timeout = o.timeout ?? record.stopTimeout
+  crashPoint('stop:before-signal')
+  const runtimeRoot = runtimeContext(engine, record).root
+  const exited = () => !initAlive(runtimeRoot, record.id)
+  if (await signal(engine, record, record.stopSignal) && !await until(exited, timeout * 1000)) {
+    engine.warn(`StopSignal ${signalName(record.stopSignal)} failed to stop container ${record.name} in ${timeout} seconds, resorting to SIGKILL`)
+    await signal(engine, record, 'KILL', true)
+  }
+  if (!await until(() => monitorGone(found.dir), 30_000)) {
+    throw new CockerError('CONTAINER_STATE_INVALID', `container ${record.name} did not finish stopping within 30 seconds`,
+      { hint: `"cocker container cleanup ${record.name}" cleans up after it` })
+  }
+}
+
+function initAlive(runtimeRoot: string, id: string): boolean {
+  try {
+    return isAlive(readRecord(runtimeRoot, id))
+  } catch {
+    return false
+  }
+}
+
+export async function killContainerBySignal(engine: Engine, found: FoundContainer, sig: string): Promise<void> {
+  const record = await markStoppedByUser(found.dir)
+  if (!isUp(observe(record, found.dir).status) || !await signal(engine, record, sig)) {
+    throw new CockerError('CONTAINER_STATE_INVALID', `can only kill running containers. ${record.id} is in state ${observe(record, found.dir).status}`)
+  }
+}
+
+/** "15" → "SIGTERM", as podman names the stop signal. */
+function signalName(sig: string): string {
+  const n = Number(sig)
+  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${sig}`
+}

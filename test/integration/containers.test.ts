@@ -1,0 +1,209 @@
+// Containers that outlive the command: run -d, logs, exec, stop, start, kill, rm, wait, restart
+// policies and health checks through bin/cocker, as root and rootless, each asserted on what a
+// user sees (output, exit statuses) and on what must not be left behind (processes, files).
+import { readdirSync } from 'node:fs'
+import path from 'node:path'
+import * as assert from 'uvu/assert'
+import { test } from 'uvu'
+import { cocker, cockerScenario, loadBusybox, spawnCocker, type CockerMode } from '../support/cocker-modes.js'
+import { runCmd } from '../support/exec.js'
+
+const ID = /^[0-9a-f]{64}\n$/
+
+/** Polls `check` (every 100 ms, up to `ms`) until it returns something truthy. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await check()
+    if (v) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(r => setTimeout(r, 100))
+  }
+}
+
+const entries = (dir: string) => {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+async function withContainers(mode: CockerMode, body: (image: string) => Promise<void>): Promise<void> {
+  const image = await loadBusybox(mode)
+  try {
+    await body(image)
+  } finally {
+    await cocker(mode, ['rm', '-f', '-a', '-t', '0'])
+  }
+}
+
+cockerScenario('run -d: the container runs on, logs, takes exec, stops, starts again and is removed', mode => withContainers(mode, async image => {
+  const run = await cocker(mode, ['run', '-d', '--name', 'web', image, 'sh', '-c', 'echo hello; echo oops >&2; exec sleep 1000'], { status: 0 })
+  assert.match(run.stdout, ID)
+  await eventually('the log', async () => (await cocker(mode, ['logs', 'web'])).stdout === 'hello\n')
+  const logs = await cocker(mode, ['logs', 'web'], { status: 0 })
+  assert.equal([logs.stdout, logs.stderr], ['hello\n', 'oops\n'])
+  assert.is((await cocker(mode, ['exec', 'web', 'echo', 'inside'], { status: 0 })).stdout, 'inside\n')
+  await cocker(mode, ['exec', 'web', 'sh', '-c', 'exit 7'], { status: 7 })
+  const missing = await cocker(mode, ['exec', 'web', 'no-such-command'], { status: 127 })
+  assert.match(missing.stderr, /no-such-command/)
+  const running = await cocker(mode, ['rm', 'web'], { status: 2 })
+  assert.match(running.stderr, /^Error: cannot remove container [0-9a-f]{64} as it is running/)
+  // sleep as PID 1 ignores SIGTERM: the stop signal, then SIGKILL after the timeout
+  const stop = await cocker(mode, ['stop', '-t', '1', 'web'], { status: 0 })
+  assert.is(stop.stdout, 'web\n')
+  assert.match(stop.stderr, /resorting to SIGKILL/)
+  assert.is((await cocker(mode, ['wait', 'web'], { status: 0 })).stdout, '137\n')
+  await cocker(mode, ['exec', 'web', 'true'], { status: 125 })
+  assert.is((await cocker(mode, ['start', 'web'], { status: 0 })).stdout, 'web\n')
+  await eventually('the second run\'s log', async () => (await cocker(mode, ['logs', 'web'])).stdout === 'hello\nhello\n')
+  assert.is((await cocker(mode, ['kill', 'web'], { status: 0 })).stdout, 'web\n')
+  assert.is((await cocker(mode, ['wait', 'web'], { status: 0 })).stdout, '137\n')
+  assert.is((await cocker(mode, ['rm', 'web'], { status: 0 })).stdout, 'web\n')
+  const gone = await cocker(mode, ['rm', 'web'], { status: 1 })
+  assert.is(gone.stderr, 'Error: no container with name or ID "web" found: no such container\n')
+  assert.equal(entries(path.join(mode.root, 'containers')), [])
+}))
+
+cockerScenario('run in the foreground: its status is ours, the container stays without --rm and goes with it', mode => withContainers(mode, async image => {
+  const r = await cocker(mode, ['run', '--name', 'fg', image, 'sh', '-c', 'echo out; echo err >&2; exit 3'], { status: 3 })
+  assert.equal([r.stdout, r.stderr], ['out\n', 'err\n'])
+  assert.is((await cocker(mode, ['logs', 'fg'], { status: 0 })).stdout, 'out\n')
+  assert.is((await cocker(mode, ['wait', 'fg'], { status: 0 })).stdout, '3\n')
+  const taken = await cocker(mode, ['run', '--name', 'fg', image, 'true'], { status: 125 })
+  assert.match(taken.stderr, /^Error: the container name "fg" is already in use/)
+  await cocker(mode, ['run', '--replace', '--name', 'fg', image, 'true'], { status: 0 })
+  await cocker(mode, ['rm', 'fg'], { status: 0 })
+  await cocker(mode, ['run', '--rm', image, 'true'], { status: 0 })
+  await cocker(mode, ['run', '--rm', image, 'no-such-command'], { status: 127 })
+  assert.equal(entries(path.join(mode.root, 'containers')), [])
+  assert.equal(entries(path.join(mode.root, 'container-names')), [])
+}))
+
+cockerScenario('create, then start -a: the output comes to the terminal and the status back', mode => withContainers(mode, async image => {
+  const id = (await cocker(mode, ['create', '--name', 'later', image, 'sh', '-c', 'echo started; exit 4'], { status: 0 })).stdout
+  assert.match(id, ID)
+  assert.is((await cocker(mode, ['logs', 'later'], { status: 0 })).stdout, '')
+  const r = await cocker(mode, ['start', '-a', 'later'], { status: 4 })
+  assert.is(r.stdout, 'started\n')
+  assert.is((await cocker(mode, ['wait', id.trim()], { status: 0 })).stdout, '4\n')
+}))
+
+cockerScenario('the monitor keeps the container running and logging when the whole process group of `run` is killed', mode => withContainers(mode, async image => {
+  const child = spawnCocker(mode, ['run', '--name', 'orphan', image, 'sh', '-c', 'i=0; while [ $i -lt 1000 ]; do echo line $i; i=$((i+1)); sleep 0.1; done'])
+  await eventually('the first line', async () => (await cocker(mode, ['logs', 'orphan'])).stdout.startsWith('line 0\n'))
+  process.kill(-child.pid!, 'SIGKILL')
+  const before = (await cocker(mode, ['logs', 'orphan'], { status: 0 })).stdout.split('\n').length
+  await eventually('more lines', async () => (await cocker(mode, ['logs', 'orphan'])).stdout.split('\n').length > before + 3)
+  await cocker(mode, ['stop', '-t', '0', 'orphan'], { status: 0 })
+  assert.is((await cocker(mode, ['wait', 'orphan'], { status: 0 })).stdout, '137\n')
+}))
+
+cockerScenario('logs -f follows the output and ends when the container does; --tail, -t and several containers', mode => withContainers(mode, async image => {
+  await cocker(mode, ['run', '-d', '--name', 'a', image, 'sh', '-c', 'echo one; echo two; echo three'], { status: 0 })
+  await cocker(mode, ['wait', 'a'], { status: 0 })
+  assert.is((await cocker(mode, ['logs', '--tail', '2', 'a'], { status: 0 })).stdout, 'two\nthree\n')
+  assert.match((await cocker(mode, ['logs', '-t', 'a'], { status: 0 })).stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one\n/)
+  const ticker = await cocker(mode, ['run', '-d', '--name', 'b', image, 'sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.3; done'], { status: 0 })
+  const follow = await cocker(mode, ['logs', '-f', 'b'], { status: 0, timeoutMs: 20_000 })
+  assert.is(follow.stdout, 'tick 1\ntick 2\ntick 3\n')
+  const both = await cocker(mode, ['logs', 'a', 'b'], { status: 0 })
+  assert.match(both.stdout, new RegExp(`^[0-9a-f]{12} one\\n[0-9a-f]{12} two\\n[0-9a-f]{12} three\\n${ticker.stdout.slice(0, 12)} tick 1\\n`))
+}))
+
+cockerScenario('--restart on-failure:3 restarts exactly three times; stop keeps an always container stopped', mode => withContainers(mode, async image => {
+  await cocker(mode, ['run', '-d', '--name', 'flaky', '--restart', 'on-failure:3', image, 'sh', '-c', 'echo try; exit 1'], { status: 0 })
+  await eventually('four runs', async () => (await cocker(mode, ['logs', 'flaky'])).stdout === 'try\n'.repeat(4))
+  await new Promise(r => setTimeout(r, 1500))
+  assert.is((await cocker(mode, ['logs', 'flaky'], { status: 0 })).stdout, 'try\n'.repeat(4))
+  assert.is((await cocker(mode, ['wait', 'flaky'], { status: 0 })).stdout, '1\n')
+  await cocker(mode, ['run', '-d', '--name', 'always', '--restart', 'always', image, 'sh', '-c', 'echo up; exec sleep 1000'], { status: 0 })
+  await cocker(mode, ['stop', '-t', '0', 'always'], { status: 0 })
+  await new Promise(r => setTimeout(r, 1000))
+  assert.is((await cocker(mode, ['logs', 'always'], { status: 0 })).stdout, 'up\n')
+  await cocker(mode, ['exec', 'always', 'true'], { status: 125 })
+}))
+
+cockerScenario('a failing --health-cmd makes the container unhealthy, and --health-on-failure=restart restarts it', mode => withContainers(mode, async image => {
+  await cocker(mode, ['run', '-d', '--name', 'sick', '--health-cmd', 'exit 1', '--health-retries', '1', '--health-interval', '1h', image, 'sleep', '1000'], { status: 0 })
+  const check = await cocker(mode, ['healthcheck', 'run', 'sick'], { status: 1 })
+  assert.is(check.stdout, 'unhealthy\n')
+  await cocker(mode, ['run', '-d', '--name', 'well', '--health-cmd', 'true', '--health-interval', '1h', image, 'sleep', '1000'], { status: 0 })
+  assert.is((await cocker(mode, ['healthcheck', 'run', 'well'], { status: 0 })).stdout, 'healthy\n')
+  await cocker(mode, ['run', '-d', '--name', 'restarts', '--health-cmd', 'exit 1', '--health-retries', '1', '--health-interval', '1s',
+    '--health-on-failure', 'restart', image, 'sh', '-c', 'echo boot; exec sleep 1000'], { status: 0 })
+  await eventually('a restart', async () => (await cocker(mode, ['logs', 'restarts'])).stdout.startsWith('boot\nboot\n'), 30_000)
+}))
+
+cockerScenario('20 parallel run -d, then rm -f of them all: no failure, and nothing left', mode => withContainers(mode, async image => {
+  const script = `for i in $(seq 1 20); do "$1" --root "$2" run -d --name p$i "$3" sleep 1000 >/dev/null || echo "run $i failed: $?" & done; wait
+    "$1" --root "$2" rm -f -t 0 $(seq -f p%g 1 20) >/dev/null || echo "rm failed"`
+  const r = await runCmd(['sh', '-c', script, 'sh', mode.bin, mode.root, image], { asUser: mode.user, status: 0, timeoutMs: 180_000 })
+  assert.is(r.stdout, '')
+  assert.equal(entries(path.join(mode.root, 'containers')), [])
+  assert.equal(entries(path.join(mode.root, 'container-names')), [])
+  assert.equal(entries(path.join(mode.root, 'tmp')).filter(e => e.startsWith('container-')), [])
+  assert.equal(await monitorsOf(mode), [])
+}))
+
+/** Monitors (comm cocker:[0:MON]) holding a file of this mode's store open. */
+async function monitorsOf(mode: CockerMode): Promise<string[]> {
+  const script = 'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = "cocker:[0:MON]" ] || continue; ls -l $p/fd 2>/dev/null | grep -q -F "$1" && echo ${p#/proc/}; done; true'
+  const r = await runCmd(['sh', '-c', script, 'sh', mode.root])
+  return r.stdout.split('\n').filter(Boolean)
+}
+
+cockerScenario('run -i feeds stdin; --rm with -d removes the container when it exits; --cidfile; log drivers; restart; pause', mode => withContainers(mode, async image => {
+  assert.is((await cocker(mode, ['run', '--rm', '-i', image, 'cat'], { input: 'through stdin\n', status: 0 })).stdout, 'through stdin\n')
+  assert.is((await cocker(mode, ['run', '--rm', image, 'cat'], { input: 'ignored\n', status: 0 })).stdout, '')
+  const cidfile = path.join(mode.root, 'cid')
+  const id = (await cocker(mode, ['run', '-d', '--rm', '--cidfile', cidfile, image, 'sh', '-c', 'sleep 0.5'], { status: 0 })).stdout.trim()
+  assert.is((await runCmd(['cat', cidfile], { asUser: mode.user, status: 0 })).stdout, id)
+  await eventually('--rm to remove it', async () => (await cocker(mode, ['container', 'exists', id])).status === 1)
+  const again = await cocker(mode, ['run', '--cidfile', cidfile, image, 'true'], { status: 125 })
+  assert.match(again.stderr, /^Error: --cidfile .*: the file exists already/)
+  await cocker(mode, ['run', '--name', 'quiet', '--log-driver', 'none', image, 'echo', 'unlogged'], { status: 0 })
+  const none = await cocker(mode, ['logs', 'quiet'], { status: 125 })
+  assert.match(none.stderr, /none driver/)
+  const pass = await cocker(mode, ['run', '--rm', '--log-driver', 'passthrough', image, 'echo', 'direct'], { status: 0 })
+  assert.is(pass.stdout, 'direct\n')
+  await cocker(mode, ['run', '-d', '--name', 'again', image, 'sh', '-c', 'echo up; exec sleep 1000'], { status: 0 })
+  await eventually('up', async () => (await cocker(mode, ['logs', 'again'])).stdout === 'up\n')
+  await cocker(mode, ['restart', '-t', '0', 'again'], { status: 0 })
+  await eventually('up twice', async () => (await cocker(mode, ['logs', 'again'])).stdout === 'up\nup\n')
+  const bad = await cocker(mode, ['run', '--restart', 'sometimes', image, 'true'], { status: 125 })
+  assert.is(bad.stderr, 'Error: --restart sometimes: invalid restart policy; use no, on-failure[:N], always or unless-stopped\n')
+}))
+
+/** `cocker ARGS` killed with SIGKILL at the named point (lib/sys/crash-point.ts). */
+async function crashAt(mode: CockerMode, point: string, args: string[]): Promise<void> {
+  const r = await cocker(mode, args, { env: { _COCKER_CRASH_AT: point } })
+  assert.is(r.signal, 'SIGKILL', `${point}: the command was not killed there`)
+}
+
+cockerScenario('a kill -9 of run -d, stop or rm at any of their steps leaves containers the next command can use', mode => withContainers(mode, async image => {
+  await crashAt(mode, 'create:before-record', ['run', '-d', '--name', 'k1', image, 'sleep', '1000'])
+  // the name of a container that never got its record is free again
+  await cocker(mode, ['run', '-d', '--name', 'k1', image, 'sleep', '1000'], { status: 0 })
+  await crashAt(mode, 'start:before-monitor', ['run', '-d', '--name', 'k2', image, 'sleep', '1000'])
+  await crashAt(mode, 'start:before-pids', ['run', '-d', '--name', 'k3', image, 'sleep', '1000'])
+  await crashAt(mode, 'stop:before-signal', ['stop', 'k1'])
+  const ps = (await cocker(mode, ['ps', '-a', '--format', '{{.Names}} {{.State}}'], { status: 0 })).stdout.split('\n').filter(Boolean).sort()
+  assert.equal(ps, ['k1 running', 'k2 exited', 'k3 running'])
+  const check = await cocker(mode, ['system', 'check', '--repair'], { status: 0 })
+  assert.not.match(check.stdout, /k1|k3/)
+  await cocker(mode, ['stop', '-t', '0', 'k1', 'k3'], { status: 0 })
+  await crashAt(mode, 'rm:before-rename', ['rm', 'k1'])
+  await cocker(mode, ['rm', 'k1'], { status: 0 })
+  await crashAt(mode, 'rm:after-rename', ['rm', 'k2'])
+  await cocker(mode, ['rm', 'k2'], { status: 1 })
+  await cocker(mode, ['run', '-d', '--name', 'k2', image, 'true'], { status: 0 })
+  await cocker(mode, ['rm', '-f', 'k2', 'k3'], { status: 0 })
+  assert.is((await cocker(mode, ['ps', '-a', '-q'], { status: 0 })).stdout, '')
+  await cocker(mode, ['system', 'check', '--repair', '--max', '0s'], { status: 0 })
+  assert.equal(entries(path.join(mode.root, 'containers')), [])
+  assert.equal(entries(path.join(mode.root, 'tmp')), [])
+}))
+
+test.run()
