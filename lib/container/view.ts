@@ -260,6 +260,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
         FailingStreak: health?.failingStreak ?? 0,
         Log: health?.log.length ? health.log.map(l => ({ Start: l.start, End: l.end, ExitCode: l.exitCode, Output: l.output })) : null,
       },
+      ...(running && config.linux?.cgroupsPath ? { CgroupPath: config.linux.cgroupsPath } : {}),
       CheckpointedAt: GO_ZERO_TIME,
       RestoredAt: GO_ZERO_TIME,
     },

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert'
 import { cocker, cockerScenario, loadBusybox, type CockerMode } from '../support/cocker-modes.js'
 import { endProcess, startSleeper, writeContainer, type RecordSpec } from '../support/container-records.js'
 import { cleanupPodman, podman, podmanOrSkip, PODMAN_MODES } from '../support/podman.js'
+import { busyboxScenario } from '../support/run-scenario.js'
 
 /** Writes records into the mode's store as root, then gives them to the mode's user. */
 function addContainers(mode: CockerMode, specs: RecordSpec[]) {
@@ -29,14 +30,15 @@ cockerScenario('ps: running only by default, -a, -q, -n, -l, --no-trunc, --filte
     const [web, done, fresh] = addContainers(mode, [
       { name: 'web', status: 'running', process: p, imageName: image, imageId: id, createdAgo: 300_000, startedAgo: 299_000, labels: { app: 'web' }, upper: { f: 'hello' } },
       { name: 'done', status: 'exited', exitCode: 3, finishedAgo: 30_000, imageName: image, imageId: id, createdAgo: 200_000, command: ['sh', '-c', 'exit 3; echo long enough'] },
-      { name: 'fresh', imageName: image, imageId: id, createdAgo: 100_000, command: ['true'] },
+      { name: 'fresh', imageName: image, imageId: id, createdAgo: 70_000, command: ['true'] },
     ])
     const ps = async (...args: string[]) => (await cocker(mode, ['ps', ...args], { status: 0 })).stdout
     assert.equal(lines(await ps()).slice(1).map(l => l.split(/\s{2,}/).at(-1)), ['web'])
     const all = lines(await ps('-a'))
     assert.equal(all[0]!.split(/\s{2,}/), ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'])
-    assert.match(all[1]!, new RegExp(`^${web!.record.id.slice(0, 12)}  ${image}  sleep 1000 +5 minutes ago +Up 4 minutes +web$`))
-    assert.match(all[2]!, /  sh -c exit 3; ech\.\.\.  3 minutes ago +Exited \(3\) \d+ seconds ago +done$/)
+    // ages as podman words them, with slack for a slow machine
+    assert.match(all[1]!, new RegExp(`^${web!.record.id.slice(0, 12)}  ${image}  sleep 1000 +[56] minutes ago +Up [45] minutes +web$`))
+    assert.match(all[2]!, /  sh -c exit 3; ech\.\.\.  [34] minutes ago +Exited \(3\) \d+ seconds ago +done$/)
     assert.match(all[3]!, /  true +About a minute ago +Created +fresh$/)
     assert.is(await ps('-a', '-q'), [web, done, fresh].map(c => `${c!.record.id.slice(0, 12)}\n`).join(''))
     assert.is(await ps('-a', '-q', '--no-trunc', '-n', '2'), `${done!.record.id}\n${fresh!.record.id}\n`)
@@ -144,6 +146,33 @@ cockerScenario('rename, container exists, container prune', async mode => {
     assert.is((await cocker(mode, ['ps', '-a', '-q', '--no-trunc'], { status: 0 })).stdout, `${up!.record.id}\n`)
   } finally {
     await endProcess(p)
+  }
+})
+
+busyboxScenario('real containers: run -d, ps, inspect, top, rename, prune', async mode => {
+  const c = (args: string[], status = 0) => cocker(mode, args, { status })
+  const web = (await c(['run', '-d', '--name', 'vweb', '-l', 'app=web', mode.image, 'sleep', '1000'])).stdout.trim()
+  await c(['run', '--name', 'vdone', mode.image, 'sh', '-c', 'echo hi > /f; exit 3'], 3)
+  try {
+    assert.is((await c(['ps', '--format', '{{.ID}} {{.Names}} {{.State}}'])).stdout, `${web.slice(0, 12)} vweb running\n`)
+    assert.match((await c(['ps', '-a', '--filter', 'exited=3', '--format', '{{.Status}}'])).stdout, /^Exited \(3\) /)
+    assert.match((await c(['ps', '-a', '-s', '--filter', 'name=vdone', '--format', '{{.Size}}'])).stdout, /^3B \(virtual /)
+    const [i] = JSON.parse((await c(['inspect', 'vweb'])).stdout)
+    assert.is(i.Id, web)
+    assert.is(i.State.Status, 'running')
+    assert.ok(i.State.Pid > 0)
+    assert.equal(i.Config.Cmd, ['sleep', '1000'])
+    assert.is(i.Config.Labels.app, 'web')
+    const top = lines((await c(['top', 'vweb', 'pid', 'hpid', 'args'])).stdout)
+    assert.equal(top.map(l => l.split(/\s+/).slice(0, 2)), [['PID', 'HPID'], ['1', String(i.State.Pid)]])
+    assert.match(top[1]!, /sleep 1000$/)
+    await c(['rename', 'vweb', 'vweb2'])
+    assert.is((await c(['inspect', '--format', '{{.Name}} {{.State.Running}}', 'vweb2'])).stdout, 'vweb2 true\n')
+    const pruned = await c(['container', 'prune', '-f'])
+    assert.is(lines(pruned.stdout).length, 1)
+    assert.is((await c(['ps', '-a', '--format', '{{.Names}}'])).stdout, 'vweb2\n')
+  } finally {
+    await c(['rm', '-f', '-t', '0', web])
   }
 })
 
