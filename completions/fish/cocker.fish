@@ -27,8 +27,10 @@ complete -c cocker -n __fish_use_subcommand -a login -d 'log in to a container r
 complete -c cocker -n __fish_use_subcommand -a logout -d 'log out of a container registry'
 complete -c cocker -n __fish_use_subcommand -a logs -d 'fetch the logs of one or more containers'
 complete -c cocker -n __fish_use_subcommand -a pause -d 'pause all the processes in one or more containers'
+complete -c cocker -n __fish_use_subcommand -a ps -d 'list containers'
 complete -c cocker -n __fish_use_subcommand -a pull -d 'pull an image from a registry'
 complete -c cocker -n __fish_use_subcommand -a push -d 'push an image to a specified destination'
+complete -c cocker -n __fish_use_subcommand -a rename -d 'rename an existing container'
 complete -c cocker -n __fish_use_subcommand -a restart -d 'restart one or more containers'
 complete -c cocker -n __fish_use_subcommand -a rm -d 'remove one or more containers'
 complete -c cocker -n __fish_use_subcommand -a rmi -d 'remove one or more images from local storage'
@@ -38,13 +40,14 @@ complete -c cocker -n __fish_use_subcommand -a start -d 'start one or more conta
 complete -c cocker -n __fish_use_subcommand -a stop -d 'stop one or more containers'
 complete -c cocker -n __fish_use_subcommand -a system -d 'manage cocker'
 complete -c cocker -n __fish_use_subcommand -a tag -d 'add an additional name to a local image'
+complete -c cocker -n __fish_use_subcommand -a top -d 'display the running processes of a container'
 complete -c cocker -n __fish_use_subcommand -a unpause -d 'unpause the processes in one or more containers'
 complete -c cocker -n __fish_use_subcommand -a unshare -d 'run a command in a modified user namespace'
 complete -c cocker -n __fish_use_subcommand -a untag -d 'remove a name from a local image'
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
 complete -c cocker -n __fish_use_subcommand -a wait -d 'block on one or more containers'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach container create exec healthcheck history image images import info inspect kill load login logout logs pause pull push restart rm rmi run save start stop system tag unpause unshare untag version wait'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach container create exec healthcheck history image images import info inspect kill load login logout logs pause ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version wait'
 
 # attach
 complete -c cocker -n '__fish_seen_subcommand_from attach' -l detach-keys -x -d 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)'
@@ -57,19 +60,27 @@ complete -c cocker -n '__fish_seen_subcommand_from attach' -s v -l version -d 'p
 complete -c cocker -n '__fish_seen_subcommand_from attach' -a '(__cocker_containers)'
 
 # container
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a attach -d 'attach to a running container\'s input and output'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a cleanup -d 'clean up the network and mount points of one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a create -d 'create but do not start a container'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a exec -d 'run a process in a running container'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a kill -d 'kill one or more running containers with a specific signal'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a logs -d 'fetch the logs of one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a pause -d 'pause all the processes in one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a restart -d 'restart one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a rm -d 'remove one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a start -d 'start one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a stop -d 'stop one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a unpause -d 'unpause the processes in one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec kill logs pause restart rm start stop unpause wait' -a wait -d 'block on one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a attach -d 'attach to a running container\'s input and output'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a cleanup -d 'clean up the network and mount points of one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a create -d 'create but do not start a container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a exec -d 'run a process in a running container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a exists -d 'check if a container exists in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a inspect -d 'display the configuration of a container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a kill -d 'kill one or more running containers with a specific signal'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a logs -d 'fetch the logs of one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a ls -d 'list containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a list -d 'list containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a ps -d 'list containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a pause -d 'pause all the processes in one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a prune -d 'remove all non running containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a rename -d 'rename an existing container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a restart -d 'restart one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a rm -d 'remove one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a start -d 'start one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a stop -d 'stop one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a top -d 'display the running processes of a container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a unpause -d 'unpause the processes in one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause prune rename restart rm start stop top unpause wait' -a wait -d 'block on one or more containers'
 
 # container attach
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from attach' -l detach-keys -x -d 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)'
@@ -169,6 +180,23 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exec' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exec' -a '(__cocker_containers)'
 
+# container exists
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exists' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exists' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exists' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exists' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from exists' -a '(__cocker_containers)'
+
+# container inspect
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.State.Status}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -s l -l latest -d 'act on the latest container cocker knows of'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -s s -l size -d 'display the container\'s total file size (SizeRw, SizeRootFs)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from inspect' -a '(__cocker_containers)'
+
 # container kill
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from kill' -s a -l all -d 'act on all containers'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from kill' -s l -l latest -d 'act on the latest container cocker knows of'
@@ -193,6 +221,22 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from logs' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from logs' -a '(__cocker_containers)'
 
+# container ls
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s a -l all -d 'show all the containers, default is only running containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l format -x -d 'pretty-print containers to JSON or using a Go template (e.g. \'{{.ID}} {{.Names}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s n -l last -x -d 'print the n last created containers (all states)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s l -l latest -d 'show the latest container created (all states)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l noheading -d 'do not print headers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l no-trunc -d 'display the extended information'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s q -l quiet -d 'print the numeric IDs of the containers only'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s s -l size -d 'display the total file sizes'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l sort -x -a 'command created id image names runningfor size status' -d 'sort output by the key'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s v -l version -d 'print the version'
+
 # container pause
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from pause' -s a -l all -d 'act on all containers'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from pause' -s h -l help -d 'show help'
@@ -200,6 +244,21 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from pause' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from pause' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from pause' -a '(__cocker_containers)'
+
+# container prune
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -l filter -x -d 'only the containers that match (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -s f -l force -d 'do not prompt for confirmation'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from prune' -s v -l version -d 'print the version'
+
+# container rename
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rename' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rename' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rename' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rename' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rename' -a '(__cocker_containers)'
 
 # container restart
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from restart' -s a -l all -d 'act on all containers'
@@ -247,6 +306,14 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -a '(__cocker_containers)'
+
+# container top
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -s l -l latest -d 'act on the latest container cocker knows of'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from top' -a '(__cocker_containers)'
 
 # container unpause
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from unpause' -s a -l all -d 'act on all containers'
@@ -541,11 +608,15 @@ complete -c cocker -n '__fish_seen_subcommand_from info' -l storage-driver -x -a
 complete -c cocker -n '__fish_seen_subcommand_from info' -s v -l version -d 'print the version'
 
 # inspect
-complete -c cocker -n '__fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.Id}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.State.Status}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s l -l latest -d 'act on the latest container cocker knows of'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s s -l size -d 'display the container\'s total file size (SizeRw, SizeRootFs)'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s t -l type -x -a 'all container image' -d 'the kind of object to inspect (default all: containers, then images)'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -a '(__cocker_containers)'
 
 # kill
 complete -c cocker -n '__fish_seen_subcommand_from kill' -s a -l all -d 'act on all containers'
@@ -607,6 +678,22 @@ complete -c cocker -n '__fish_seen_subcommand_from pause' -l storage-driver -x -
 complete -c cocker -n '__fish_seen_subcommand_from pause' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from pause' -a '(__cocker_containers)'
 
+# ps
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s a -l all -d 'show all the containers, default is only running containers'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until)'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l format -x -d 'pretty-print containers to JSON or using a Go template (e.g. \'{{.ID}} {{.Names}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s n -l last -x -d 'print the n last created containers (all states)'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s l -l latest -d 'show the latest container created (all states)'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l noheading -d 'do not print headers'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l no-trunc -d 'display the extended information'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s q -l quiet -d 'print the numeric IDs of the containers only'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s s -l size -d 'display the total file sizes'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l sort -x -a 'command created id image names runningfor size status' -d 'sort output by the key'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s v -l version -d 'print the version'
+
 # pull
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l arch -x -d 'use ARCH instead of the architecture of the machine for choosing images'
 complete -c cocker -n '__fish_seen_subcommand_from pull' -l authfile -r -F -d 'path of the authentication file'
@@ -633,6 +720,13 @@ complete -c cocker -n '__fish_seen_subcommand_from push' -s h -l help -d 'show h
 complete -c cocker -n '__fish_seen_subcommand_from push' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from push' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from push' -s v -l version -d 'print the version'
+
+# rename
+complete -c cocker -n '__fish_seen_subcommand_from rename' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from rename' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from rename' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from rename' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from rename' -a '(__cocker_containers)'
 
 # restart
 complete -c cocker -n '__fish_seen_subcommand_from restart' -s a -l all -d 'act on all containers'
@@ -797,6 +891,14 @@ complete -c cocker -n '__fish_seen_subcommand_from tag' -s h -l help -d 'show he
 complete -c cocker -n '__fish_seen_subcommand_from tag' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
 complete -c cocker -n '__fish_seen_subcommand_from tag' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from tag' -s v -l version -d 'print the version'
+
+# top
+complete -c cocker -n '__fish_seen_subcommand_from top' -s l -l latest -d 'act on the latest container cocker knows of'
+complete -c cocker -n '__fish_seen_subcommand_from top' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from top' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from top' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from top' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from top' -a '(__cocker_containers)'
 
 # unpause
 complete -c cocker -n '__fish_seen_subcommand_from unpause' -s a -l all -d 'act on all containers'

@@ -233,7 +233,7 @@ export function listContainers(storeRoot: string): FoundContainer[] {
     const dir = containerDirOf(storeRoot, id)
     const record = readRecordFile(dir)
     return record ? [{ record, dir }] : []
-  }).sort((a, b) => a.record.created.localeCompare(b.record.created))
+  }).sort((a, b) => (a.record.created < b.record.created ? -1 : a.record.created > b.record.created ? 1 : 0)) // not localeCompare: ICU costs ps ~20 ms
 }
 
 /**

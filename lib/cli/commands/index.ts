@@ -8,6 +8,7 @@ import { ENGINE_EXIT_STATUSES } from '../exit.js'
 import { TLS_VERIFY } from '../flags/registry.js'
 import { runOptions, runPositionals } from '../flags/run.js'
 import { attach, containerCleanup, create, exec, healthcheck, kill, logs, pause, restart, rm, start, stop, unpause, wait } from './container-defs.js'
+import { containerExists, containerLs, containerPrune, LATEST, ps, rename, top } from './view-defs.js'
 
 const FORMAT_OPTION = { name: 'format', type: 'string', valueName: 'format', describe: "change the output format to JSON or a Go template (e.g. '{{.Repository}}:{{.Tag}}')" } as const
 
@@ -149,18 +150,45 @@ const info: CommandDef = {
   load: () => import('./info.js'),
 }
 
+const INSPECT_FORMAT = { ...FORMAT_OPTION, alias: 'f', describe: "format the output using the given Go template (e.g. '{{.State.Status}}')" } as const
+
 const inspect: CommandDef = {
   name: 'inspect',
   describe: 'display the configuration of object denoted by ID',
-  description: 'Prints a JSON array describing each image: its names, digests, config, layers and history, as podman inspect does.',
-  usage: 'inspect [options] <names...>',
-  positionals: [{ name: 'names', required: true, variadic: true }],
-  options: [{ ...FORMAT_OPTION, alias: 'f', describe: "format the output using the given Go template (e.g. '{{.Id}}')" }],
-  examples: [['cocker inspect alpine', 'show the image alpine'], ["cocker inspect --format '{{.Id}}' alpine", 'its ID']],
+  description: 'Prints a JSON array describing each container or image, as podman inspect does: a name is looked up among the containers first, then the images (--type chooses one kind). A container shows its state as it is now (a container whose monitor is gone has exited), its config, mounts and host config; an image its names, digests, config, layers and history. What was found is printed, and a name that was not makes the exit status 125.',
+  usage: 'inspect [options] [names...]',
+  positionals: [{ name: 'names', required: false, variadic: true, complete: 'container' }],
+  options: [
+    INSPECT_FORMAT,
+    LATEST,
+    { name: 'size', alias: 's', type: 'boolean', describe: "display the container's total file size (SizeRw, SizeRootFs)" },
+    { name: 'type', alias: 't', type: 'string', valueName: 'type', choices: ['all', 'container', 'image'], describe: 'the kind of object to inspect (default all: containers, then images)' },
+  ],
+  examples: [
+    ['cocker inspect web', 'show the container web (or the image web, if there is no such container)'],
+    ["cocker inspect --format '{{.State.Status}} {{.State.ExitCode}}' web", 'its state and exit code'],
+    ["cocker inspect --type image --format '{{.Id}}' alpine", 'the ID of the image alpine'],
+  ],
   load: () => import('./inspect.js'),
 }
 
-const imageInspect: CommandDef = { ...inspect, describe: 'display the configuration of an image', usage: 'inspect [options] <names...>' }
+const containerInspect: CommandDef = {
+  ...inspect,
+  describe: 'display the configuration of a container',
+  description: "Prints a JSON array describing each container, as podman container inspect does: its state as it is now, config, mounts and host config. What was found is printed, and a name that was not makes the exit status 125.",
+  options: inspect.options.filter(o => o.name !== 'type'),
+  examples: [['cocker container inspect web', 'show the container web'], ["cocker container inspect -l --format '{{.State.Pid}}'", 'the host pid of the latest container']],
+}
+
+const imageInspect: CommandDef = {
+  ...inspect,
+  describe: 'display the configuration of an image',
+  description: 'Prints a JSON array describing each image: its names, digests, config, layers and history, as podman image inspect does.',
+  usage: 'inspect [options] <names...>',
+  positionals: [{ name: 'names', required: true, variadic: true }],
+  options: [{ ...FORMAT_OPTION, alias: 'f', describe: "format the output using the given Go template (e.g. '{{.Id}}')" }],
+  examples: [['cocker image inspect alpine', 'show the image alpine'], ["cocker image inspect --format '{{.Id}}' alpine", 'its ID']],
+}
 
 const rmi: CommandDef = {
   name: 'rmi',
@@ -368,8 +396,8 @@ const container: CommandDef = {
   options: [],
   examples: [],
   // Copies, not the same objects: groff cannot follow a .so link between sections here.
-  subcommands: [{ ...attach }, containerCleanup, { ...create }, { ...exec }, { ...kill }, { ...logs }, { ...pause }, { ...restart }, { ...rm },
-    { ...start }, { ...stop }, { ...unpause }, { ...wait }],
+  subcommands: [{ ...attach }, containerCleanup, { ...create }, { ...exec }, containerExists, containerInspect, { ...kill }, { ...logs }, containerLs, { ...pause },
+    containerPrune, { ...rename }, { ...restart }, { ...rm }, { ...start }, { ...stop }, { ...top }, { ...unpause }, { ...wait }],
 }
 
 const system: CommandDef = {
@@ -417,8 +445,8 @@ export const cockerProgram: ProgramDef = {
     { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [attach, container, create, exec, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, pause, pull, push, restart, rm, rmi, run,
-    save, start, stop, system, tag, unpause, unshare, untag, version, wait],
+  commands: [attach, container, create, exec, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, pause, ps, pull, push,
+    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, wait],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

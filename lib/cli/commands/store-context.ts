@@ -7,9 +7,14 @@ import { openStore, type Store } from '../../storage/store.js'
 import { containersUsing } from '../../container/rootfs.js'
 import type { CliContext } from '../command.js'
 
+/** The store's root alone, for commands that only read container records (ps, inspect): no store to open. */
+export function storeRootFor(ctx: CliContext): string {
+  return storeRoot({ root: ctx.globals.root as string | undefined, env: ctx.env })
+}
+
 /** The store; DRIVER_MISMATCH when this command names another driver than the store's. */
 export function storeFor(ctx: CliContext): Store {
-  const root = storeRoot({ root: ctx.globals.root as string | undefined, env: ctx.env })
+  const root = storeRootFor(ctx)
   const store = openStore({ root, env: ctx.env, usedBy: imageId => containersUsing(root, imageId) })
   checkDriver(store, { flag: ctx.globals.storageDriver as string | undefined, env: ctx.env })
   return store

@@ -4,6 +4,7 @@
  * `table ` prefix for an aligned table with a header. `\t` and `\n` written literally
  * on the command line become tab and newline, as podman does.
  */
+import { CockerError } from '../../errors.js'
 import { formatTabTable } from './table.js'
 
 /** Go's %v of a value: slices as [a b], maps as map[k:v], nil as <no value>. */
@@ -27,18 +28,34 @@ function lookup(obj: unknown, path: string): unknown {
   return v
 }
 
-function evaluate(expr: string, obj: unknown): string {
+/** One action, parsed once: what it does to the object it is given. */
+function compileAction(expr: string): (obj: unknown) => string {
   const words = expr.trim().match(/"[^"]*"|\S+/g) ?? []
   const [fn, arg, extra] = words
-  if (fn === 'json' && arg) return JSON.stringify(lookup(obj, arg) ?? null)
+  if (fn === 'json' && arg) return obj => JSON.stringify(lookup(obj, arg) ?? null)
   if (fn === 'join' && arg) {
-    const v = lookup(obj, arg)
-    return Array.isArray(v) ? v.map(goValue).join(extra ? JSON.parse(extra) : '') : goValue(v)
+    const sep = extra ? JSON.parse(extra) : ''
+    return obj => {
+      const v = lookup(obj, arg)
+      return Array.isArray(v) ? v.map(goValue).join(sep) : goValue(v)
+    }
   }
-  if (fn === 'upper' && arg) return goValue(lookup(obj, arg)).toUpperCase()
-  if (fn === 'lower' && arg) return goValue(lookup(obj, arg)).toLowerCase()
-  if (fn?.startsWith('.') && words.length === 1) return goValue(lookup(obj, fn))
-  throw new Error(`template: unsupported action {{${expr}}}`)
+  if (fn === 'upper' && arg) return obj => goValue(lookup(obj, arg)).toUpperCase()
+  if (fn === 'lower' && arg) return obj => goValue(lookup(obj, arg)).toLowerCase()
+  if (fn?.startsWith('.') && words.length === 1) return obj => goValue(lookup(obj, fn))
+  throw new CockerError('INVALID_ARGUMENT', `template: unsupported action {{${expr}}}`,
+    { hint: 'use {{.Field}}, {{json .Field}}, {{join .Field ","}}, {{upper .Field}} or {{lower .Field}}' })
+}
+
+/** A template split once into literal text and actions: rows render without re-parsing it. */
+function compileTemplate(template: string): (obj: unknown) => string {
+  const parts = unescape(template).split(/\{\{(.*?)\}\}/)
+  const steps = parts.map((part, i) => (i % 2 ? compileAction(part) : () => part))
+  return obj => {
+    let out = ''
+    for (const step of steps) out += step(obj)
+    return out
+  }
 }
 
 export function isTableFormat(format: string): boolean {
@@ -47,7 +64,7 @@ export function isTableFormat(format: string): boolean {
 
 /** Renders one object. */
 export function renderTemplate(template: string, obj: unknown): string {
-  return unescape(template).replace(/\{\{(.*?)\}\}/g, (_, expr: string) => evaluate(expr, obj))
+  return compileTemplate(template)(obj)
 }
 
 /**
@@ -56,14 +73,20 @@ export function renderTemplate(template: string, obj: unknown): string {
  */
 export function renderRows(format: string, rows: readonly unknown[], headers: Record<string, string> = {}, noHeading = false): string {
   if (!isTableFormat(format)) {
-    const line = format.endsWith('\n') ? format : `${format}\n`
-    return rows.map(r => renderTemplate(line, r)).join('')
+    const render = compileTemplate(format.endsWith('\n') ? format : `${format}\n`)
+    return rows.map(render).join('')
   }
-  const body = unescape(format.replace(/^table\s*/, ''))
+  const body = tableColumns(unescape(format.replace(/^table\s*/, '')))
   const cells = (line: string) => line.split('\t')
   const header = body.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, f: string) => headers[f] ?? f.toUpperCase())
-  const table = [...(noHeading ? [] : [cells(header)]), ...rows.map(r => cells(renderTemplate(body, r)))]
+  const render = compileTemplate(body)
+  const table = [...(noHeading ? [] : [cells(header)]), ...rows.map(r => cells(render(r)))]
   return formatTabTable(table, { minWidth: 12, padding: 2 })
+}
+
+/** podman's table formats: spaces between actions separate columns, as tabs do. */
+function tableColumns(body: string): string {
+  return body.split(/(\{\{.*?\}\})/).map((part, i) => (i % 2 ? part : part.replace(/ +/g, '\t'))).join('')
 }
 
 function unescape(s: string): string {

@@ -34,6 +34,12 @@ export function dfSize(bytes: number): string {
   return `${goG(size, 4)}${unit}`
 }
 
+/** `podman ps -s`: '12B', '1.98MB' (three digits). */
+export function psSize(bytes: number): string {
+  const [size, unit] = scale(bytes)
+  return `${goG(size, 3)}${unit}`
+}
+
 /** go-units HumanDuration: 'Less than a second', '5 seconds', 'About an hour', '3 weeks'. */
 export function humanDuration(ms: number): string {
   const seconds = Math.floor(ms / 1000)
@@ -50,6 +56,12 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`
   return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`
+}
+
+/** Go's time.Time String() in UTC with its nanoseconds, as `{{.Created}}` of ps shows it: '2026-12-03 13:45:23.168662582 +0000 UTC'. */
+export function goTimeNano(iso: string): string {
+  const fraction = /\.(\d+)/.exec(iso)?.[1]?.replace(/0+$/, '')
+  return `${goTime(iso).slice(0, 19)}${fraction ? `.${fraction}` : ''} +0000 UTC`
 }
 
 /** Go's time.Time String() in UTC: '2026-11-30 05:14:46 +0000 UTC' (podman drops the fraction in tables). */

@@ -1,0 +1,56 @@
+import { CockerError } from '../../errors.js'
+import { parseContainerFilters, stateName, viewContainers, writableSize, type ContainerView } from '../../container/view.js'
+import type { CliContext, Outcome, ParsedArgs } from '../command.js'
+import { defaultPsFormat, psJson, psRow, PS_HEADERS, type PsSizes } from '../render/containers.js'
+import { renderRows } from '../render/go-template.js'
+import { storeFor, storeRootFor } from './store-context.js'
+
+export const PS_SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'] as const
+
+// ps reads records and /proc only: no lock, no store to open (but for -s, the images' sizes)
+export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
+  const last = args.last as number | undefined
+  const latest = !!args.latest
+  const everything = !!args.all || latest || (last !== undefined && last >= 0)
+  const matches = parseContainerFilters((args.filter as string[] | undefined) ?? [])
+  let views = viewContainers(storeRootFor(ctx)).filter(v => (everything || stateName(v.state) === 'running') && matches(v))
+  if (latest) views = views.slice(-1)
+  else if (last !== undefined && last >= 0) views = last === 0 ? [] : views.slice(-last)
+
+  const sizes = args.size ? sizesOf(views, ctx) : undefined
+  views = sortViews(views, (args.sort as string | undefined) ?? 'created', sizes)
+  const noTrunc = !!args.noTrunc
+  if (args.quiet) return { stdout: views.map(v => `${noTrunc ? v.record.id : v.record.id.slice(0, 12)}\n`).join('') }
+
+  const now = Date.now()
+  const format = args.format as string | undefined
+  if (format !== undefined && /^\s*(json|\{\{\s*json\s+\.\s*\}\})\s*$/.test(format)) {
+    return { stdout: `${JSON.stringify(views.map(v => psJson(v, now, sizes?.get(v.record.id))), null, 2)}\n` }
+  }
+  const rows = views.map(v => psRow(v, now, { noTrunc, size: sizes?.get(v.record.id) }))
+  return { stdout: renderRows(format ?? defaultPsFormat(!!args.size), rows, PS_HEADERS, !!args.noheading) }
+}
+
+function sizesOf(views: ContainerView[], ctx: CliContext): Map<string, PsSizes> {
+  const images = new Map(storeFor(ctx).metadata().images.map(i => [i.id, i.size]))
+  return new Map(views.map(v => [v.record.id, { rwSize: writableSize(v.dir), rootFsSize: images.get(v.record.imageId) ?? 0 }]))
+}
+
+/** podman's --sort: ascending, stable (so ties stay in creation order). */
+function sortViews(views: ContainerView[], key: string, sizes: Map<string, PsSizes> | undefined): ContainerView[] {
+  const by: Record<(typeof PS_SORT_KEYS)[number], (v: ContainerView) => string | number> = {
+    command: v => v.record.command.join(' '),
+    created: v => Date.parse(v.record.created),
+    id: v => v.record.id,
+    image: v => v.record.imageName,
+    names: v => v.record.name,
+    runningfor: v => (v.state.startedAt ? Date.parse(v.state.startedAt) : -Infinity),
+    size: v => sizes?.get(v.record.id)?.rwSize ?? 0,
+    status: v => stateName(v.state),
+  }
+  const keyOf = by[key as keyof typeof by]
+  if (!keyOf) {
+    throw new CockerError('INVALID_ARGUMENT', `invalid --sort "${key}"`, { hint: `choose from: ${PS_SORT_KEYS.join(', ')}` })
+  }
+  return views.map(v => ({ v, k: keyOf(v) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map(x => x.v)
+}
