@@ -5,14 +5,14 @@
 import { GO_ZERO_UNIX, stateName, unixSeconds, userMounts, type ContainerView } from '../../container/view.js'
 import { goTimeNano, humanDuration, psSize } from './units.js'
 
-/** "Up 5 seconds", "Exited (0) 3 seconds ago", "Created", "Paused", "Up 2 minutes (healthy)". */
+/** "Up 5 seconds ago" (Podman 4.3's words, which scripts parse), "Exited (0) 3 seconds ago", "Created", "Paused", "Up 2 minutes ago (healthy)". */
 export function statusText(v: ContainerView, now: number): string {
   const s = v.state
   const ago = (iso: string | undefined) => `${humanDuration(Math.max(0, now - Date.parse(iso ?? v.record.created)))}`
   let text: string
   switch (stateName(s)) {
     case 'running':
-      text = `Up ${ago(s.startedAt)}`
+      text = `Up ${ago(s.startedAt)} ago`
       break
     case 'paused':
       text = 'Paused'

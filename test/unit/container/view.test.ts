@@ -69,7 +69,7 @@ test('status texts: Up, Exited (N) … ago, Created, Paused, health after Up', a
     const now = Date.now()
     const status = (name: string) => statusText(byName(views, name), now)
     assert.match(status('up'), /^Up [5-9] seconds$/)
-    assert.is(status('old'), 'Up 2 minutes')
+    assert.is(status('old'), 'Up 2 minutes ago')
     assert.match(status('ex'), /^Exited \(3\) [3-9] seconds ago$/)
     assert.is(status('new'), 'Created')
     assert.is(status('pz'), 'Paused')

@@ -1,0 +1,61 @@
+// `run -it`, `exec -it` and `attach` in a real terminal (tmux), root and rootless: raw mode,
+// the window's size and its changes inside, ctrl-p ctrl-q detaching with the container running
+// on, attach coming back, and the statuses of what ends.
+import * as assert from 'uvu/assert'
+import { test } from 'uvu'
+import { cocker, cockerScenario, loadBusybox, type CockerMode } from '../support/cocker-modes.js'
+import { wrapForUser } from '../support/exec.js'
+import { skipUnless, which } from '../support/requires.js'
+import { tmuxServer, type TmuxServer } from '../support/tmux.js'
+
+const TITLE = 'run -it, exec -it and attach in a real terminal: sizes, resizes, detach keys, statuses'
+
+/** `cocker ARGS` in a tmux window as the mode's user; when it ends the window says "ended STATUS". */
+function startCocker(server: TmuxServer, window: string, mode: CockerMode, args: string[]): Promise<void> {
+  const { argv, env } = wrapForUser(['sh', '-c', '"$@"; echo "ended $?"; exec sleep 600', 'sh', mode.bin, '--root', mode.root, ...args], mode.user, { TERM: 'xterm' })
+  return server.start(window, argv, env)
+}
+
+cockerScenario(TITLE, async mode => {
+  const tmux = which('tmux')
+  if (skipUnless(tmux !== undefined, `${TITLE} (${mode.name})`, 'tmux is not installed (apt-get install tmux)')) return
+  const image = await loadBusybox(mode)
+  const server = tmuxServer(tmux!)
+  const shows = async (window: string, text: RegExp) => {
+    const { ok, screen } = await server.waitFor(window, text)
+    assert.ok(ok, `the ${window} window does not show ${text}:\n${screen}`)
+  }
+  try {
+    await startCocker(server, 'run', mode, ['run', '-it', '--name', 'tty', image, 'sh'])
+    await server.keys('run', 'stty size', 'Enter')
+    await shows('run', /^30 100\s*$/m)
+    await server.resize('run', 120, 40)
+    let seen = false
+    for (let i = 0; i < 50 && !seen; i++) {
+      await server.keys('run', 'stty size', 'Enter')
+      seen = (await server.waitFor('run', /^40 120\s*$/m, 300)).ok
+    }
+    assert.ok(seen, `the container did not see the new size:\n${await server.screen('run')}`)
+    await server.keys('run', 'C-p', 'C-q')
+    await shows('run', /ended 0\s*$/m)
+    assert.is((await cocker(mode, ['ps', '--format', '{{.Names}}'], { status: 0 })).stdout, 'tty\n')
+
+    await startCocker(server, 'exec', mode, ['exec', '-it', 'tty', 'sh'])
+    await server.keys('exec', 'tty; stty size', 'Enter')
+    await shows('exec', /^\/dev\/pts\/\d+\s*\n30 100\s*$/m)
+    await server.keys('exec', 'exit 3', 'Enter')
+    await shows('exec', /ended 3\s*$/m)
+
+    await startCocker(server, 'attach', mode, ['attach', 'tty'])
+    await server.keys('attach', 'echo back-$((40+2))', 'Enter')
+    await shows('attach', /^back-42\s*$/m)
+    await server.keys('attach', 'exit 7', 'Enter')
+    await shows('attach', /ended 7\s*$/m)
+    assert.is((await cocker(mode, ['wait', 'tty'], { status: 0 })).stdout, '7\n')
+  } finally {
+    await server.kill()
+    await cocker(mode, ['rm', '-f', '-a', '-t', '0'])
+  }
+})
+
+test.run()
