@@ -621,7 +621,15 @@ void monitor_run(struct monitor *m, pid_t init, int pty, const sigset_t *mask, i
 	}
 	if (fg && master >= 0)
 		copy_winsize();
-	if (m->passthrough) {
+	if (m->passthrough && m->foreground) {
+		/* the container has the CLI's fds itself: we keep only the events, for its exit */
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		for (int fd = 0; fd < 3; fd++)
+			dup2(null, fd);
+		if (null > 2)
+			close(null);
+	} else if (m->passthrough) {
 		/* the container has the CLI's fds itself; ours would keep its pipes open */
 		leave_foreground(0);
 	} else if (!m->foreground) {
