@@ -10,7 +10,7 @@ const CONTAINER: PositionalDef = { name: 'container', required: true, complete: 
 const ALL: OptionDef = { name: 'all', alias: 'a', type: 'boolean', describe: 'act on all containers' }
 /** `start` keeps -a for --attach, as podman's. */
 const ALL_LONG: OptionDef = { name: 'all', type: 'boolean', describe: 'act on all containers' }
-const LATEST: OptionDef = { name: 'latest', alias: 'l', type: 'boolean', describe: 'act on the latest container cocker knows of' }
+export const LATEST: OptionDef = { name: 'latest', alias: 'l', type: 'boolean', describe: 'act on the latest container cocker knows of' }
 const TIME: OptionDef = { name: 'time', alias: 't', type: 'number', valueName: 'seconds', describe: "seconds to wait for the stop signal to stop the container before SIGKILL (default: the container's --stop-timeout, 10)" }
 const DETACH_KEYS: OptionDef = { name: 'detach-keys', type: 'string', valueName: 'keys', describe: 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)' }
 const SIG_PROXY: OptionDef = { name: 'sig-proxy', type: 'boolean', default: true, describe: 'pass the signals cocker receives on to the container' }

@@ -7,8 +7,8 @@ import type { CommandDef, ProgramDef } from '../command.js'
 import { ENGINE_EXIT_STATUSES } from '../exit.js'
 import { TLS_VERIFY } from '../flags/registry.js'
 import { runOptions, runPositionals } from '../flags/run.js'
-import { attach, containerCleanup, create, exec, healthcheck, kill, logs, pause, restart, rm, start, stop, unpause, wait } from './container-defs.js'
-import { containerExists, containerLs, containerPrune, LATEST, ps, rename, top } from './view-defs.js'
+import { attach, containerCleanup, create, exec, healthcheck, kill, LATEST, logs, pause, restart, rm, start, stop, unpause, wait } from './container-defs.js'
+import { containerExists, containerLs, containerPrune, ps, rename, top } from './view-defs.js'
 
 const FORMAT_OPTION = { name: 'format', type: 'string', valueName: 'format', describe: "change the output format to JSON or a Go template (e.g. '{{.Repository}}:{{.Tag}}')" } as const
 

@@ -3,9 +3,9 @@
  * exists, container prune): data only, like index.ts, which places each in the top-level list
  * and in the `container` group.
  */
-import type { CommandDef, OptionDef } from '../command.js'
+import type { CommandDef } from '../command.js'
+import { LATEST } from './container-defs.js'
 
-export const LATEST: OptionDef = { name: 'latest', alias: 'l', type: 'boolean', describe: 'act on the latest container cocker knows of' }
 
 export const ps: CommandDef = {
   name: 'ps',
