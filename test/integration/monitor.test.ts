@@ -59,6 +59,18 @@ function collect(child: ChildProcess): { out: string; err: string } {
   return seen
 }
 
+/** A driver's end, bounded: a monitor that fails to end the wait must fail the test, not hang it. */
+async function exited(child: ChildProcess, what: string): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not end`)), 20_000) })
+  try {
+    await Promise.race([once(child, 'exit'), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T
 
 interface RunResult { exitCode?: number; signal?: string; detached: boolean; monitorPid: number; pid: number; error?: string }
@@ -98,7 +110,7 @@ scenario(KEEP, async mode => {
   const { driver, result } = await runDetached(mode, c, 60_000)
   try {
     killGroup(driver.pid!)
-    await once(driver, 'exit')
+    await exited(driver, 'the killed driver')
     const ticks = () => logEntries(c.monitor.logFile!).length
     const before = ticks()
     assert.ok(await poll(() => ticks() > before + 3, 500), 'the log stopped growing once the starter\'s group was killed')
@@ -153,7 +165,7 @@ scenario(ATTACH, async mode => {
     }, 250, 40)
     assert.ok(typed, `the watcher saw ${JSON.stringify(watcher.seen)}, the typist ${JSON.stringify(typist.seen)}`)
     typist.child.stdin!.end()
-    await Promise.all([once(watcher.child, 'exit'), once(typist.child, 'exit')])
+    await Promise.all([exited(watcher.child, 'the watching client'), exited(typist.child, 'the typing client')])
     assert.match(typist.seen.out, 'got ping')
     assert.equal(readJson(watcher.result), { outcome: 'exit', code: 5 })
     assert.equal(readJson(typist.result), { outcome: 'exit', code: 5 })
@@ -173,7 +185,7 @@ scenario(FOREGROUND, async mode => {
   try {
     assert.ok(await poll(() => seen.out.includes('ready'), 500), `the container did not start: ${seen.err}`)
     driver.kill('SIGTERM')
-    await once(driver, 'exit')
+    await exited(driver, 'the foreground run')
     const result = readJson<RunResult>(c.job.result)
     assert.is(result.exitCode, 42, JSON.stringify(result))
     assert.is(result.detached, false)
@@ -195,7 +207,7 @@ scenario(ORPHAN, async mode => {
   try {
     assert.ok(await poll(() => seen.out.includes('ready'), 500), `the container did not start: ${seen.err}`)
     killGroup(driver.pid!)
-    await once(driver, 'exit')
+    await exited(driver, 'the killed driver')
     process.kill(findInit(mode, c), 'SIGKILL')
     assert.ok(await poll(() => existsSync(path.join(c.dir, 'cleaned')), 500), 'the cleanup did not run')
     assert.is(readJson<{ exitCode: number }>(c.monitor.exitFile).exitCode, 137)
