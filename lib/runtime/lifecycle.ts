@@ -148,7 +148,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       stdio: after.monitor ? monitorStdio(after.monitor, o.preserveFds) : stdioFor(o.preserveFds, o.stdin),
       forwardSignals: after.until === 'exit' && (after.monitor?.sigProxy ?? true),
       ownHelper: Boolean(after.monitor),
-      ackExit: after.monitor?.ackExit ?? true,
+      ackExit: after.monitor?.foreground && (after.monitor.ackExit ?? true),
       onUsernsReady: async pid => mapIdsExternally(pid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? []),
       onPid: pid => {
         record.pid = pid

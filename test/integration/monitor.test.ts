@@ -86,6 +86,17 @@ async function runDetached(mode: Mode, c: Case, linger?: number): Promise<{ driv
   return { driver, result }
 }
 
+/** Runs the case in the foreground; resolves once the container said "ready" on the driver's stdout. */
+async function runForeground(mode: Mode, c: Case): Promise<{ driver: ChildProcess; seen: { out: string; err: string } }> {
+  const driver = startDriver(mode, c.job)
+  const seen = collect(driver)
+  if (!await poll(() => seen.out.includes('ready'), 500)) {
+    killGroup(driver.pid!)
+    assert.unreachable(`the container did not start: ${seen.err}`)
+  }
+  return { driver, seen }
+}
+
 /** After the container ended: the monitor is gone and so is its socket. */
 async function assertMonitorGone(c: Case, monitorPid: number): Promise<void> {
   assert.ok(await poll(() => !pidAlive(monitorPid), 500), `the monitor ${monitorPid} is still running`)
@@ -180,10 +191,8 @@ scenario(ATTACH, async mode => {
 const FOREGROUND = 'foreground: output to the caller, its signal forwarded, the status returned, no cleanup when the caller acks'
 scenario(FOREGROUND, async mode => {
   const c = setup(mode, ['sh', '-c', 'trap "echo got TERM; exit 42" TERM; echo ready; while :; do sleep 0.1; done'], { foreground: true })
-  const driver = startDriver(mode, c.job)
-  const seen = collect(driver)
+  const { driver, seen } = await runForeground(mode, c)
   try {
-    assert.ok(await poll(() => seen.out.includes('ready'), 500), `the container did not start: ${seen.err}`)
     driver.kill('SIGTERM')
     await exited(driver, 'the foreground run')
     const result = readJson<RunResult>(c.job.result)
@@ -202,10 +211,8 @@ scenario(FOREGROUND, async mode => {
 const ORPHAN = 'foreground: when the caller dies, the monitor goes on and runs the cleanup itself at the end'
 scenario(ORPHAN, async mode => {
   const c = setup(mode, ['sh', '-c', 'echo ready; while :; do sleep 0.1; done'], { foreground: true })
-  const driver = startDriver(mode, c.job)
-  const seen = collect(driver)
+  const { driver } = await runForeground(mode, c)
   try {
-    assert.ok(await poll(() => seen.out.includes('ready'), 500), `the container did not start: ${seen.err}`)
     killGroup(driver.pid!)
     await exited(driver, 'the killed driver')
     process.kill(findInit(mode, c), 'SIGKILL')
@@ -223,6 +230,53 @@ function findInit(mode: Mode, c: Case): number {
   const record = readJson<{ pid: number }>(path.join(mode.root, c.id, 'state.json'))
   return record.pid
 }
+
+const LOG_MAX = 'log max size: past it the log starts again and goes on'
+scenario(LOG_MAX, async mode => {
+  const c = setup(mode, ['sh', '-c', 'i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done'], { logMaxSize: 2000 })
+  const { result } = await runDetached(mode, c)
+  try {
+    await assertMonitorGone(c, result.monitorPid)
+    const entries = logEntries(c.monitor.logFile!)
+    assert.ok(readFileSync(c.monitor.logFile!).length <= 2000, `the log has ${readFileSync(c.monitor.logFile!).length} bytes`)
+    assert.equal(entries.at(-1), ['stdout', 'F', 'line 299'])
+    assert.not.equal(entries[0], ['stdout', 'F', 'line 0'])
+  } finally {
+    await forceDelete(mode, c.id)
+  }
+})
+
+const HEALTH = 'health: the monitor runs the health command while the container runs'
+scenario(HEALTH, async mode => {
+  const c = setup(mode, ['sh', '-c', 'while :; do sleep 0.1; done'])
+  const marks = path.join(c.dir, 'health')
+  c.monitor.health = { intervalMs: 50, argv: ['/bin/sh', '-c', `echo checked >> ${marks}`] }
+  const { result } = await runDetached(mode, c)
+  try {
+    const count = () => (existsSync(marks) ? readFileSync(marks, 'utf8').split('\n').filter(Boolean).length : 0)
+    assert.ok(await poll(() => count() >= 3, 500), `the health command ran ${count()} times`)
+    process.kill(result.pid, 'SIGKILL')
+    await assertMonitorGone(c, result.monitorPid)
+  } finally {
+    await forceDelete(mode, c.id)
+  }
+})
+
+const PASSTHROUGH = 'passthrough: the container writes to the caller\'s own stdout, and no log is made'
+scenario(PASSTHROUGH, async mode => {
+  const c = setup(mode, ['sh', '-c', 'echo straight; echo through >&2'], { passthrough: true })
+  const driver = startDriver(mode, c.job)
+  const seen = collect(driver)
+  try {
+    await exited(driver, 'the passthrough run')
+    assert.ok(await poll(() => seen.out.includes('straight') && seen.err.includes('through'), 500), JSON.stringify(seen))
+    assert.ok(await poll(() => existsSync(c.monitor.exitFile), 500), 'no exit file')
+    assert.not.ok(existsSync(c.monitor.logFile!), 'a log was made')
+  } finally {
+    killGroup(driver.pid!)
+    await forceDelete(mode, c.id)
+  }
+})
 
 /** A tmux server of its own, whose panes are real terminals that a test types into and reads. */
 function tmuxServer(tmux: string) {
