@@ -207,12 +207,21 @@ static void restore_tty(void)
 	tio_saved = 0;
 }
 
+/*
+ * The foreground terminal's size to the container's. SIGWINCH reaches us only
+ * through the CLI (we left its session), after keys typed at the new size may
+ * have come: so input checks the size too, and only a change is passed on.
+ */
 static void copy_winsize(void)
 {
+	static struct winsize last;
 	struct winsize ws;
 
-	if (master >= 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+	if (master >= 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    (ws.ws_row != last.ws_row || ws.ws_col != last.ws_col)) {
 		ioctl(master, TIOCSWINSZ, &ws);
+		last = ws;
+	}
 }
 
 /* `2026-12-03T14:38:28.123456789+01:00`: local time with its offset, as podman's k8s-file */
@@ -414,6 +423,7 @@ static void read_foreground(void)
 		close_stdin();
 		return;
 	}
+	copy_winsize();
 	if (detach_keys_filter(&fg_keys, in, (size_t)n, out, &outn)) {
 		feed_stdin(out, outn);
 		leave_foreground(1);

@@ -83,6 +83,7 @@ async function runDetached(mode: Mode, c: Case, linger?: number): Promise<{ driv
   assert.ok(returned, `runContainer did not return: ${seen.err}`)
   const result = readJson<RunResult>(c.job.result)
   assert.is(result.error, undefined, `runContainer failed: ${result.error}`)
+  assert.ok(result.pid > 0 && result.monitorPid > 0, JSON.stringify(result)) // a kill of pid 0 would end the test's own group
   return { driver, result }
 }
 
@@ -213,9 +214,12 @@ scenario(ORPHAN, async mode => {
   const c = setup(mode, ['sh', '-c', 'echo ready; while :; do sleep 0.1; done'], { foreground: true })
   const { driver } = await runForeground(mode, c)
   try {
+    // the runtime's record has the init's pid once the driver has handled the helper's pid event
+    let init = 0
+    assert.ok(await poll(() => (init = findInit(mode, c)) > 0, 500), 'the runtime never recorded the init\'s pid')
     killGroup(driver.pid!)
     await exited(driver, 'the killed driver')
-    process.kill(findInit(mode, c), 'SIGKILL')
+    process.kill(init, 'SIGKILL')
     assert.ok(await poll(() => existsSync(path.join(c.dir, 'cleaned')), 500), 'the cleanup did not run')
     assert.is(readJson<{ exitCode: number }>(c.monitor.exitFile).exitCode, 137)
     assert.not.ok(existsSync(c.monitor.socket), 'the attach socket was left behind')
@@ -227,8 +231,11 @@ scenario(ORPHAN, async mode => {
 
 /** The init's pid, from the runtime's state (the foreground driver died before writing its result). */
 function findInit(mode: Mode, c: Case): number {
-  const record = readJson<{ pid: number }>(path.join(mode.root, c.id, 'state.json'))
-  return record.pid
+  try {
+    return readJson<{ pid: number }>(path.join(mode.root, c.id, 'state.json')).pid
+  } catch {
+    return 0 // not written yet
+  }
 }
 
 const LOG_MAX = 'log max size: past it the log starts again and goes on'
@@ -317,8 +324,13 @@ scenario(TERMINAL, async mode => {
     await server.keys('first', 'stty size', 'Enter')
     await shows('first', /^30 100\s*$/m)
     await server.resize('first', 120, 40)
-    await server.keys('first', 'stty size', 'Enter')
-    await shows('first', /^40 120\s*$/m)
+    // tmux resizes the pane when it gets to it: ask until the container sees the new size
+    let screen = ''
+    const resized = await poll(async () => {
+      await server.keys('first', 'stty size', 'Enter')
+      return /^40 120\s*$/m.test(screen = await server.screen('first'))
+    }, 50, 200)
+    assert.ok(resized, `the container did not see the new size:\n${screen}`)
     await server.keys('first', 'C-p', 'C-q')
     assert.ok(await poll(() => existsSync(c.job.result), 500), 'the detach keys did not end the foreground run')
     const result = readJson<RunResult>(c.job.result)
