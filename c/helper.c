@@ -869,6 +869,7 @@ int main(int argc, char **argv)
 
 	last = forward_status(status[0], s.detach);
 	if (last == 'E') {
+		monitor_abort(&monitor);
 		waitpid(child, NULL, 0);
 		return finish(1);
 	}

@@ -238,6 +238,23 @@ function findInit(mode: Mode, c: Case): number {
   }
 }
 
+const FAILED = 'a command that cannot run: runContainer fails with the exec error, and no socket is left'
+scenario(FAILED, async mode => {
+  const c = setup(mode, ['/no/such/command'])
+  const driver = startDriver(mode, c.job)
+  const seen = collect(driver)
+  try {
+    await exited(driver, 'the failed run')
+    const result = readJson<RunResult>(c.job.result)
+    assert.match(result.error ?? '', '/no/such/command', JSON.stringify({ result, seen }))
+    assert.not.ok(existsSync(c.monitor.socket), 'the attach socket was left behind')
+    assert.not.ok(existsSync(path.join(c.dir, 'cleaned')), 'the cleanup ran for a container that never started')
+  } finally {
+    killGroup(driver.pid!)
+    await forceDelete(mode, c.id)
+  }
+})
+
 const LOG_MAX = 'log max size: past it the log starts again and goes on'
 scenario(LOG_MAX, async mode => {
   const c = setup(mode, ['sh', '-c', 'i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done'], { logMaxSize: 2000 })
