@@ -3,7 +3,8 @@
  * reports what happened. It decides nothing: which namespaces, mounts, ids
  * and capabilities come from the plan. This file is stage 0: it joins
  * namespaces, clones the container's init (init.c), maps ids, and then
- * either waits for the init and reports its exit, or leaves it running.
+ * either waits for the init and reports its exit, leaves it running, or
+ * stays its monitor for its whole life (mode monitor, monitor.c).
  *
  *   TS                          stage 0 "cocker:[0:HELP]"         stage 1 "cocker:[1:INIT]"
  *   request (fd R) ----------->  parse; open paths; setns
@@ -868,6 +869,7 @@ int main(int argc, char **argv)
 
 	last = forward_status(status[0], s.detach);
 	if (last == 'E') {
+		monitor_abort(&monitor);
 		waitpid(child, NULL, 0);
 		return finish(1);
 	}

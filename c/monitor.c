@@ -207,12 +207,21 @@ static void restore_tty(void)
 	tio_saved = 0;
 }
 
+/*
+ * The foreground terminal's size to the container's. SIGWINCH reaches us only
+ * through the CLI (we left its session), after keys typed at the new size may
+ * have come: so input checks the size too, and only a change is passed on.
+ */
 static void copy_winsize(void)
 {
+	static struct winsize last;
 	struct winsize ws;
 
-	if (master >= 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+	if (master >= 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    (ws.ws_row != last.ws_row || ws.ws_col != last.ws_col)) {
 		ioctl(master, TIOCSWINSZ, &ws);
+		last = ws;
+	}
 }
 
 /* `2026-12-03T14:38:28.123456789+01:00`: local time with its offset, as podman's k8s-file */
@@ -238,11 +247,6 @@ static void log_flush(void)
 {
 	if (!loglen)
 		return;
-	/* max-size: past it, the log starts again from empty (O_APPEND writes at the new end) */
-	if (mon->log_max && log_size + loglen > mon->log_max && log_size > 0) {
-		if (ftruncate(mon->log_fd, 0) == 0)
-			log_size = 0;
-	}
 	if (write_all(mon->log_fd, logbuf, loglen) == 0)
 		log_size += loglen;
 	loglen = 0;
@@ -266,6 +270,12 @@ static void log_output(int stream, const char *buf, size_t n)
 		size_t line = nl ? (size_t)(nl - buf) : n;
 		const char *head = stream == ATTACH_STDERR ? " stderr " : " stdout ";
 
+		/* max-size: an entry that would pass it starts the log again from empty (O_APPEND writes at the new end) */
+		if (mon->log_max && log_size + loglen + slen + 11 + line > mon->log_max && log_size + loglen > 0) {
+			loglen = 0;
+			if (ftruncate(mon->log_fd, 0) == 0)
+				log_size = 0;
+		}
 		if (loglen + slen + 11 + line + 1 > sizeof(logbuf))
 			log_flush();
 		if (slen + 11 + line + 1 > sizeof(logbuf)) {
@@ -413,6 +423,7 @@ static void read_foreground(void)
 		close_stdin();
 		return;
 	}
+	copy_winsize();
 	if (detach_keys_filter(&fg_keys, in, (size_t)n, out, &outn)) {
 		feed_stdin(out, outn);
 		leave_foreground(1);
@@ -595,10 +606,13 @@ void monitor_run(struct monitor *m, pid_t init, int pty, const sigset_t *mask, i
 {
 	int sfd = signalfd(-1, mask, SFD_CLOEXEC);
 	long long next_health = m->health ? now_ms() + (long long)m->health_ms : 0;
+	struct stat st;
 
 	prctl(PR_SET_NAME, "cocker:[0:MON]");
 	mon = m;
 	init_pid = init;
+	if (m->log_fd >= 0 && fstat(m->log_fd, &st) == 0)
+		log_size = (unsigned long long)st.st_size; /* a restarted container's log goes on */
 	master = pty;
 	event_out = event_fd;
 	sync_in = sync_fd;

@@ -149,7 +149,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       forwardSignals: after.until === 'exit' && (after.monitor?.sigProxy ?? true),
       ownHelper: Boolean(after.monitor),
       onSpawn: after.monitor?.onSpawn,
-      ackExit: after.monitor?.ackExit ?? true,
+      ackExit: after.monitor?.foreground && (after.monitor.ackExit ?? true),
       onUsernsReady: async pid => mapIdsExternally(pid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? []),
       onPid: pid => {
         record.pid = pid

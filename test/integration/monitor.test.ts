@@ -59,6 +59,18 @@ function collect(child: ChildProcess): { out: string; err: string } {
   return seen
 }
 
+/** A driver's end, bounded: a monitor that fails to end the wait must fail the test, not hang it. */
+async function exited(child: ChildProcess, what: string): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not end`)), 20_000) })
+  try {
+    await Promise.race([once(child, 'exit'), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T
 
 interface RunResult { exitCode?: number; signal?: string; detached: boolean; monitorPid: number; pid: number; error?: string }
@@ -71,7 +83,19 @@ async function runDetached(mode: Mode, c: Case, linger?: number): Promise<{ driv
   assert.ok(returned, `runContainer did not return: ${seen.err}`)
   const result = readJson<RunResult>(c.job.result)
   assert.is(result.error, undefined, `runContainer failed: ${result.error}`)
+  assert.ok(result.pid > 0 && result.monitorPid > 0, JSON.stringify(result)) // a kill of pid 0 would end the test's own group
   return { driver, result }
+}
+
+/** Runs the case in the foreground; resolves once the container said "ready" on the driver's stdout. */
+async function runForeground(mode: Mode, c: Case): Promise<{ driver: ChildProcess; seen: { out: string; err: string } }> {
+  const driver = startDriver(mode, c.job)
+  const seen = collect(driver)
+  if (!await poll(() => seen.out.includes('ready'), 500)) {
+    killGroup(driver.pid!)
+    assert.unreachable(`the container did not start: ${seen.err}`)
+  }
+  return { driver, seen }
 }
 
 /** After the container ended: the monitor is gone and so is its socket. */
@@ -98,7 +122,7 @@ scenario(KEEP, async mode => {
   const { driver, result } = await runDetached(mode, c, 60_000)
   try {
     killGroup(driver.pid!)
-    await once(driver, 'exit')
+    await exited(driver, 'the killed driver')
     const ticks = () => logEntries(c.monitor.logFile!).length
     const before = ticks()
     assert.ok(await poll(() => ticks() > before + 3, 500), 'the log stopped growing once the starter\'s group was killed')
@@ -153,7 +177,7 @@ scenario(ATTACH, async mode => {
     }, 250, 40)
     assert.ok(typed, `the watcher saw ${JSON.stringify(watcher.seen)}, the typist ${JSON.stringify(typist.seen)}`)
     typist.child.stdin!.end()
-    await Promise.all([once(watcher.child, 'exit'), once(typist.child, 'exit')])
+    await Promise.all([exited(watcher.child, 'the watching client'), exited(typist.child, 'the typing client')])
     assert.match(typist.seen.out, 'got ping')
     assert.equal(readJson(watcher.result), { outcome: 'exit', code: 5 })
     assert.equal(readJson(typist.result), { outcome: 'exit', code: 5 })
@@ -168,12 +192,10 @@ scenario(ATTACH, async mode => {
 const FOREGROUND = 'foreground: output to the caller, its signal forwarded, the status returned, no cleanup when the caller acks'
 scenario(FOREGROUND, async mode => {
   const c = setup(mode, ['sh', '-c', 'trap "echo got TERM; exit 42" TERM; echo ready; while :; do sleep 0.1; done'], { foreground: true })
-  const driver = startDriver(mode, c.job)
-  const seen = collect(driver)
+  const { driver, seen } = await runForeground(mode, c)
   try {
-    assert.ok(await poll(() => seen.out.includes('ready'), 500), `the container did not start: ${seen.err}`)
     driver.kill('SIGTERM')
-    await once(driver, 'exit')
+    await exited(driver, 'the foreground run')
     const result = readJson<RunResult>(c.job.result)
     assert.is(result.exitCode, 42, JSON.stringify(result))
     assert.is(result.detached, false)
@@ -190,13 +212,14 @@ scenario(FOREGROUND, async mode => {
 const ORPHAN = 'foreground: when the caller dies, the monitor goes on and runs the cleanup itself at the end'
 scenario(ORPHAN, async mode => {
   const c = setup(mode, ['sh', '-c', 'echo ready; while :; do sleep 0.1; done'], { foreground: true })
-  const driver = startDriver(mode, c.job)
-  const seen = collect(driver)
+  const { driver } = await runForeground(mode, c)
   try {
-    assert.ok(await poll(() => seen.out.includes('ready'), 500), `the container did not start: ${seen.err}`)
+    // the runtime's record has the init's pid once the driver has handled the helper's pid event
+    let init = 0
+    assert.ok(await poll(() => (init = findInit(mode, c)) > 0, 500), 'the runtime never recorded the init\'s pid')
     killGroup(driver.pid!)
-    await once(driver, 'exit')
-    process.kill(findInit(mode, c), 'SIGKILL')
+    await exited(driver, 'the killed driver')
+    process.kill(init, 'SIGKILL')
     assert.ok(await poll(() => existsSync(path.join(c.dir, 'cleaned')), 500), 'the cleanup did not run')
     assert.is(readJson<{ exitCode: number }>(c.monitor.exitFile).exitCode, 137)
     assert.not.ok(existsSync(c.monitor.socket), 'the attach socket was left behind')
@@ -208,9 +231,76 @@ scenario(ORPHAN, async mode => {
 
 /** The init's pid, from the runtime's state (the foreground driver died before writing its result). */
 function findInit(mode: Mode, c: Case): number {
-  const record = readJson<{ pid: number }>(path.join(mode.root, c.id, 'state.json'))
-  return record.pid
+  try {
+    return readJson<{ pid: number }>(path.join(mode.root, c.id, 'state.json')).pid
+  } catch {
+    return 0 // not written yet
+  }
 }
+
+const FAILED = 'a command that cannot run: runContainer fails with the exec error, and no socket is left'
+scenario(FAILED, async mode => {
+  const c = setup(mode, ['/no/such/command'])
+  const driver = startDriver(mode, c.job)
+  const seen = collect(driver)
+  try {
+    await exited(driver, 'the failed run')
+    const result = readJson<RunResult>(c.job.result)
+    assert.match(result.error ?? '', '/no/such/command', JSON.stringify({ result, seen }))
+    assert.not.ok(existsSync(c.monitor.socket), 'the attach socket was left behind')
+    assert.not.ok(existsSync(path.join(c.dir, 'cleaned')), 'the cleanup ran for a container that never started')
+  } finally {
+    killGroup(driver.pid!)
+    await forceDelete(mode, c.id)
+  }
+})
+
+const LOG_MAX = 'log max size: past it the log starts again and goes on'
+scenario(LOG_MAX, async mode => {
+  const c = setup(mode, ['sh', '-c', 'i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done'], { logMaxSize: 2000 })
+  const { result } = await runDetached(mode, c)
+  try {
+    await assertMonitorGone(c, result.monitorPid)
+    const entries = logEntries(c.monitor.logFile!)
+    assert.ok(readFileSync(c.monitor.logFile!).length <= 2000, `the log has ${readFileSync(c.monitor.logFile!).length} bytes`)
+    assert.equal(entries.at(-1), ['stdout', 'F', 'line 299'])
+    assert.not.equal(entries[0], ['stdout', 'F', 'line 0'])
+  } finally {
+    await forceDelete(mode, c.id)
+  }
+})
+
+const HEALTH = 'health: the monitor runs the health command while the container runs'
+scenario(HEALTH, async mode => {
+  const c = setup(mode, ['sh', '-c', 'while :; do sleep 0.1; done'])
+  const marks = path.join(c.dir, 'health')
+  c.monitor.health = { intervalMs: 50, argv: ['/bin/sh', '-c', `echo checked >> ${marks}`] }
+  const { result } = await runDetached(mode, c)
+  try {
+    const count = () => (existsSync(marks) ? readFileSync(marks, 'utf8').split('\n').filter(Boolean).length : 0)
+    assert.ok(await poll(() => count() >= 3, 500), `the health command ran ${count()} times`)
+    process.kill(result.pid, 'SIGKILL')
+    await assertMonitorGone(c, result.monitorPid)
+  } finally {
+    await forceDelete(mode, c.id)
+  }
+})
+
+const PASSTHROUGH = 'passthrough: the container writes to the caller\'s own stdout, and no log is made'
+scenario(PASSTHROUGH, async mode => {
+  const c = setup(mode, ['sh', '-c', 'echo straight; echo through >&2'], { passthrough: true })
+  const driver = startDriver(mode, c.job)
+  const seen = collect(driver)
+  try {
+    await exited(driver, 'the passthrough run')
+    assert.ok(await poll(() => seen.out.includes('straight') && seen.err.includes('through'), 500), JSON.stringify(seen))
+    assert.ok(await poll(() => existsSync(c.monitor.exitFile), 500), 'no exit file')
+    assert.not.ok(existsSync(c.monitor.logFile!), 'a log was made')
+  } finally {
+    killGroup(driver.pid!)
+    await forceDelete(mode, c.id)
+  }
+})
 
 /** A tmux server of its own, whose panes are real terminals that a test types into and reads. */
 function tmuxServer(tmux: string) {
@@ -251,8 +341,13 @@ scenario(TERMINAL, async mode => {
     await server.keys('first', 'stty size', 'Enter')
     await shows('first', /^30 100\s*$/m)
     await server.resize('first', 120, 40)
-    await server.keys('first', 'stty size', 'Enter')
-    await shows('first', /^40 120\s*$/m)
+    // tmux resizes the pane when it gets to it: ask until the container sees the new size
+    let screen = ''
+    const resized = await poll(async () => {
+      await server.keys('first', 'stty size', 'Enter')
+      return /^40 120\s*$/m.test(screen = await server.screen('first'))
+    }, 50, 200)
+    assert.ok(resized, `the container did not see the new size:\n${screen}`)
     await server.keys('first', 'C-p', 'C-q')
     assert.ok(await poll(() => existsSync(c.job.result), 500), 'the detach keys did not end the foreground run')
     const result = readJson<RunResult>(c.job.result)

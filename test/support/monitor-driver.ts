@@ -5,7 +5,7 @@
 //   {"attach": {socket, stdin, tty, detachKeys}, "result": FILE}
 // The result (runContainer's or attach's, or {"error"}) goes to FILE: stdout
 // is the container's.
-import { writeFileSync } from 'node:fs'
+import { renameSync, writeFileSync } from 'node:fs'
 import { attach, runContainer, type MonitorOptions } from '../../lib/runtime/lifecycle.js'
 
 interface Job {
@@ -16,6 +16,13 @@ interface Job {
 }
 
 const job = JSON.parse(process.argv[2]!) as Job
+
+/** Whole or not at all: the test polls for the file. */
+function writeResult(result: unknown): void {
+  writeFileSync(`${job.result}.tmp`, JSON.stringify(result))
+  renameSync(`${job.result}.tmp`, job.result)
+}
+
 try {
   let result: unknown
   if (job.run) {
@@ -26,9 +33,9 @@ try {
     const { socket, ...o } = job.attach
     result = await attach(socket, o)
   }
-  writeFileSync(job.result, JSON.stringify(result))
+  writeResult(result)
   if (job.linger) await new Promise(resolve => setTimeout(resolve, job.linger))
 } catch (err) {
-  writeFileSync(job.result, JSON.stringify({ error: (err as Error).message }))
+  writeResult({ error: (err as Error).message })
   process.exitCode = 125
 }

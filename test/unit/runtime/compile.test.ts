@@ -390,6 +390,15 @@ test('terminal: console socket, relay in the foreground, error without either in
   assert.equal(one(compile(spec, ROOT).ops, 'console'), ['console', 0, 0])
 })
 
+test('mode monitor: its ops right after the mode, and the pty relayed to it', () => {
+  const spec = runcSpec()
+  spec.process!.terminal = true
+  const monitorOps: Op[] = [['monitor-exit', '/s/exit'], ['monitor-socket', '/s/attach']]
+  const { ops } = compile(spec, { ...ROOT, mode: 'monitor', monitorOps })
+  assert.equal(ops.slice(0, 3), [['mode', 'monitor'], ...monitorOps])
+  assert.equal(one(ops, 'console-relay'), ['console-relay'])
+})
+
 test('terminal false: no console ops', () => {
   const ops = compile(runcSpec(), ROOT).ops
   for (const name of ['console', 'console-socket', 'console-relay'] as const) assert.not.ok(names(ops).includes(name), name)
