@@ -37,7 +37,7 @@ cockerScenario('ps: running only by default, -a, -q, -n, -l, --no-trunc, --filte
     const all = lines(await ps('-a'))
     assert.equal(all[0]!.split(/\s{2,}/), ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'])
     // ages as podman words them, with slack for a slow machine
-    assert.match(all[1]!, new RegExp(`^${web!.record.id.slice(0, 12)}  ${image}  sleep 1000 +[56] minutes ago +Up [45] minutes +web$`))
+    assert.match(all[1]!, new RegExp(`^${web!.record.id.slice(0, 12)}  ${image}  sleep 1000 +[56] minutes ago +Up [45] minutes ago +web$`))
     assert.match(all[2]!, /  sh -c exit 3; ech\.\.\.  [34] minutes ago +Exited \(3\) \d+ seconds ago +done$/)
     assert.match(all[3]!, /  true +About a minute ago +Created +fresh$/)
     assert.is(await ps('-a', '-q'), [web, done, fresh].map(c => `${c!.record.id.slice(0, 12)}\n`).join(''))
