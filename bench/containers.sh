@@ -110,9 +110,10 @@ for ((i = 0; i < ${#pairs[@]}; i += 2)); do
 done
 hyperfine "${args[@]}" >&2 </dev/null
 
-rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
-monitor=$(for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = "cocker:[0:MON]" ] && ls -l "$p/fd" 2>/dev/null | grep -q -F "$stores/cocker" && echo "${p#/proc/}"; done | head -1)
-conmon=$("${as[@]}" "${podman[@]}" inspect -f '{{.State.ConmonPid}}' ex)
+# VmRSS in kB; 0 when the process is not found (the ratio then says so)
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/${1:-0}/status" 2>/dev/null || echo 0; }
+monitor=$( (for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = "cocker:[0:MON]" ] && ls -l "$p/fd" 2>/dev/null | grep -F "$stores/cocker" >/dev/null && echo "${p#/proc/}"; done || true) | head -1)
+conmon=$("${as[@]}" "${podman[@]}" inspect -f '{{.State.ConmonPid}}' ex 2>/dev/null || echo 0)
 node --input-type=module -e '
 	import { readFileSync } from "node:fs"
 	const [file, monitorRss, conmonRss] = process.argv.slice(1)
