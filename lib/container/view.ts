@@ -8,6 +8,7 @@ import { lstatSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { signalNumber } from '../runtime/linux.js'
+import { durationNs } from '../sys/duration.js'
 import { listContainers, observe, type ContainerRecord, type ContainerState, type FoundContainer } from './record.js'
 
 export interface ContainerView {
@@ -118,14 +119,11 @@ export function untilFilter(value: string): ContainerFilter {
   return v => Date.parse(v.record.created) < limit
 }
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
 function untilTime(value: string): number {
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000
-  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)]
-  if (parts.length && parts.map(p => p[0]).join('') === value) {
-    return Date.now() - parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0)
-  }
+  const ns = durationNs(value)
+  if (ns !== undefined) return Date.now() - ns / 1e6
   const t = Date.parse(value)
   if (Number.isNaN(t)) {
     throw new CockerError('INVALID_ARGUMENT', `invalid filter "until=${value}": not a time or duration`, { hint: 'use a Unix time, 2006-01-02T15:04:05Z, or a duration such as 10m or 24h' })

@@ -7,6 +7,7 @@ import type { LifecycleOptions } from '../../container/create.js'
 import type { Healthcheck, RestartPolicy } from '../../container/record.js'
 import { CockerError } from '../../errors.js'
 import { parseDetachKeys } from '../../runtime/monitor.js'
+import { durationNs } from '../../sys/duration.js'
 import type { ParsedArgs } from '../command.js'
 
 const invalid = (message: string, hint?: string) => new CockerError('INVALID_ARGUMENT', message, { hint })
@@ -69,15 +70,11 @@ function parseByteSize(value: string): number {
   return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g']
 }
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }
-
 /** A Go duration ("30s", "1m30s", "500ms") in nanoseconds. */
 export function parseDuration(flag: string, value: string): number {
-  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)]
-  if (!parts.length || parts.map(p => p[0]).join('') !== value) {
-    throw invalid(`${flag} ${value}: not a duration`, 'use a number with a unit, e.g. 30s, 1m or 500ms')
-  }
-  return Math.round(parts.reduce((ns, p) => ns + Number(p[1]) * UNIT_NS[p[2]], 0))
+  const ns = durationNs(value)
+  if (ns === undefined) throw invalid(`${flag} ${value}: not a duration`, 'use a number with a unit, e.g. 30s, 1m or 500ms')
+  return Math.round(ns)
 }
 
 function parseHealth(args: ParsedArgs): LifecycleOptions['healthcheck'] {
