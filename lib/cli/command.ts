@@ -55,6 +55,8 @@ export interface CliContext {
   globals: ParsedArgs
   env: NodeJS.ProcessEnv
   cwd: string
+  /** The command line as typed, without the program: inspect's CreateCommand keeps it. */
+  argv?: readonly string[]
 }
 
 export interface CommandModule<Ctx extends CliContext = CliContext> {

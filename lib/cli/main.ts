@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
       process.env.HOME ||= os.homedir()
       process.env.XDG_RUNTIME_DIR = userRuntimeDir(process.env)
     }
-    const ctx: CliContext = { program: cockerProgram, path: inv.path, globals: inv.globals, env: process.env, cwd: process.cwd() }
+    const ctx: CliContext = { program: cockerProgram, path: inv.path, globals: inv.globals, env: process.env, cwd: process.cwd(), argv }
     if (inv.command.userNamespace && needsUserNamespace()) {
       const { reexecInUserNamespace } = await import('../rootless/userns.js')
       return await reexecInUserNamespace(argv, { env: process.env, cwd: process.cwd(), warn: m => process.stderr.write(`WARN: ${m}\n`) })

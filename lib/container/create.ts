@@ -13,11 +13,13 @@ import { isRootless } from '../rootless/identity.js'
 import { usernsMapsForCaller } from '../rootless/userns.js'
 import { packageVersion } from '../package-root.js'
 import { initBinary, readHostFacts } from '../spec/host.js'
+import { processParts } from '../spec/image-config.js'
 import { buildContainerConfig } from '../spec/oci-config.js'
 import type { RunOptions } from '../spec/run-options.js'
 import type { DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
+import { CAPABILITIES } from '../runtime/linux.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { generatedName } from './names.js'
 import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
@@ -47,6 +49,8 @@ export interface CreateOptions {
   lifecycle: LifecycleOptions
   driver: DriverName
   env: NodeJS.ProcessEnv
+  /** The command line that creates it, program first, for inspect's CreateCommand. */
+  createCommand?: readonly string[]
   warn(message: string): void
 }
 
@@ -96,6 +100,10 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     const record: ContainerRecord = {
       id, name, imageId: image.id, imageName: image.names[0] ?? o.imageName,
       command: built.spec.process?.args ?? [],
+      ...processParts(config.config ?? {}, o.options.entrypoint, o.options.command),
+      ...(o.createCommand ? { createCommand: [...o.createCommand] } : {}),
+      ...capabilityChanges(built.spec.process?.capabilities?.bounding ?? [], o.options),
+      ...(o.options.privileged ? { privileged: true } : {}),
       created: isoNow(),
       labels: { ...(config.config?.Labels ?? {}), ...o.options.labels },
       annotations: o.options.annotations,
@@ -127,6 +135,18 @@ async function removeQuietly(dirs: ContainerDirs, rootless: boolean, warn: (m: s
     await removeContainerFiles(dirs.dir, rootless)
   } catch (err) {
     warn((err as Error).message)
+  }
+}
+
+/**
+ * inspect's CapAdd and CapDrop, as Podman derives them from the bounding set: what it has
+ * beyond the defaults and what it lacks of them; privileged, what it lacks of every capability.
+ */
+function capabilityChanges(bounding: readonly string[], o: RunOptions): { capAdd: string[]; capDrop: string[] } {
+  const base: readonly string[] = o.privileged ? CAPABILITIES : o.defaults.capabilities
+  return {
+    capAdd: o.privileged ? [] : bounding.filter(c => !base.includes(c)).sort(),
+    capDrop: base.filter(c => !bounding.includes(c)).sort(),
   }
 }
 

@@ -71,6 +71,15 @@ export interface ContainerRecord {
   imageName: string
   /** The process the container runs: entrypoint + command, as resolved into config.json. */
   command: string[]
+  /** The two halves of `command`, as inspect's Config shows them (absent in older records). */
+  entrypoint?: string[]
+  cmd?: string[]
+  /** `cocker run …` as typed, for inspect's CreateCommand (and units made from it). */
+  createCommand?: string[]
+  /** The bounding set against the defaults (create.ts), for inspect's HostConfig. */
+  capAdd?: string[]
+  capDrop?: string[]
+  privileged?: boolean
   /** ISO 8601 with nanoseconds. */
   created: string
   labels: Record<string, string>

@@ -25,13 +25,19 @@ export interface ImageInfo {
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
+/** The entrypoint and command a container runs; processArgs joins them. */
+export function processParts(image: ImageRunConfig, entrypoint: string[] | undefined, command: string[]): { entrypoint: string[]; cmd: string[] } {
+  return { entrypoint: entrypoint ?? image.Entrypoint ?? [], cmd: command.length || entrypoint ? command : image.Cmd ?? [] }
+}
+
 /**
  * Entrypoint + Cmd, as podman merges them: --entrypoint replaces the image's Entrypoint and,
  * even when empty, drops the image's Cmd (the image's Cmd was written for its Entrypoint);
  * arguments after the image replace Cmd.
  */
 export function processArgs(image: ImageRunConfig, entrypoint: string[] | undefined, command: string[], imageName = 'the image'): string[] {
-  const args = [...(entrypoint ?? image.Entrypoint ?? []), ...(command.length || entrypoint ? command : image.Cmd ?? [])]
+  const parts = processParts(image, entrypoint, command)
+  const args = [...parts.entrypoint, ...parts.cmd]
   if (args.length === 0) {
     throw new CockerError('INVALID_ARGUMENT', `no command or entrypoint provided, and no CMD or ENTRYPOINT from image ${imageName}`,
       { hint: `give the command after the image: cocker run ${imageName} COMMAND` })

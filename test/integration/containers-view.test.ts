@@ -176,6 +176,37 @@ busyboxScenario('real containers: run -d, ps, inspect, top, rename, prune', asyn
   }
 })
 
+const INSPECT_VALUES = '{{json .Path}} {{json .Args}} {{json .Config.Entrypoint}} {{json .Config.Cmd}} ' +
+  '{{json .HostConfig.CapAdd}} {{json .HostConfig.CapDrop}} {{.HostConfig.Privileged}}'
+const CREATES: string[][] = [
+  ['--cap-add', 'net_admin', '--cap-drop', 'chown', '--entrypoint', '["/bin/sh","-c"]', 'IMAGE', 'echo hi'],
+  ['--privileged', 'IMAGE', 'sleep', '1'],
+  // the image's Cmd: Podman's Args repeats a command of one word
+  ['IMAGE'],
+]
+// (--cap-add all would compare the default capabilities: Podman's built-in list here, since the
+// oracle's containers.conf replaces Debian's, is not the one in Debian's file that cocker reads)
+
+const valuesTitle = 'inspect: Path, Args, Entrypoint, Cmd, CapAdd, CapDrop, Privileged and CreateCommand as Podman gives them'
+busyboxScenario(valuesTitle, async mode => {
+  const pe = await podmanOrSkip(mode.name, `${valuesTitle} (${mode.name}): the comparison with Podman`)
+  for (const [i, flags] of CREATES.entries()) {
+    const name = `vals-${i}`
+    const args = ['create', '--name', name, ...flags.map(f => f === 'IMAGE' ? mode.image : f)]
+    await cocker(mode, args, { status: 0 })
+    const ours = (await cocker(mode, ['inspect', '--format', INSPECT_VALUES, name], { status: 0 })).stdout
+    // as typed, after the global flags the tests give (--root …)
+    const typed = JSON.parse((await cocker(mode, ['inspect', '--format', '{{json .Config.CreateCommand}}', name], { status: 0 })).stdout) as string[]
+    assert.equal([typed[0], ...typed.slice(-args.length)], ['cocker', ...args])
+    await cocker(mode, ['rm', name], { status: 0 })
+    if (!pe) continue
+    await podman(pe, args, { status: 0 })
+    const theirs = (await podman(pe, ['inspect', '--format', INSPECT_VALUES, name], { status: 0 })).stdout
+    await podman(pe, ['rm', name], { status: 0 })
+    assert.is(ours, theirs, `cocker ${args.join(' ')}`)
+  }
+})
+
 // ---- Podman as the oracle for shapes ----
 
 const keysOf = (o: object) => Object.keys(o).sort()

@@ -77,7 +77,8 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<{ engin
       throw new CockerError('INVALID_ARGUMENT', `--cidfile ${cidfile}: ${why}`, { hint: 'remove it, or give another path' })
     }
   }
-  const { record, dir } = await createContainer({ store, image, imageName: input, options, lifecycle, driver, env: ctx.env, warn: engine.warn })
+  const { record, dir } = await createContainer({ store, image, imageName: input, options, lifecycle, driver, env: ctx.env,
+    ...(ctx.argv ? { createCommand: ['cocker', ...ctx.argv] } : {}), warn: engine.warn })
   if (cidfile) writeFileSync(cidfile, record.id)
   return { engine, id: record.id, dir, options }
 }
