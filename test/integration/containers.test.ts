@@ -176,6 +176,44 @@ cockerScenario('run -i feeds stdin; --rm with -d removes the container when it e
   assert.is(bad.stderr, 'Error: --restart sometimes: invalid restart policy; use no, on-failure[:N], always or unless-stopped\n')
 }))
 
+const logLines = async (mode: CockerMode, name: string) => (await cocker(mode, ['logs', name], { status: 0 })).stdout.split('\n').filter(Boolean).length
+
+cockerScenario('pause freezes a container (ps, inspect, its log stops growing) and unpause lets it go on; rootless on cgroup v1 says why it cannot', mode => withContainers(mode, async image => {
+  await cocker(mode, ['run', '-d', '--name', 'ticker', image, 'sh', '-c', 'while :; do echo tick; sleep 0.1; done'], { status: 0 })
+  await eventually('ticks', async () => await logLines(mode, 'ticker') > 2)
+  if (mode.user) {
+    // no freezer without a delegated cgroup: one line, and the container runs on
+    const r = await cocker(mode, ['pause', 'ticker'], { status: 125 })
+    assert.match(r.stderr, /^Error: cannot pause container "[0-9a-f]{64}": it has no cgroup with a freezer/)
+    assert.is((await cocker(mode, ['inspect', '--format', '{{.State.Status}}', 'ticker'], { status: 0 })).stdout, 'running\n')
+    return
+  }
+  assert.is((await cocker(mode, ['pause', 'ticker'], { status: 0 })).stdout, 'ticker\n')
+  // as Podman 4.3: ps without -a lists running containers only, and a paused one is not
+  assert.is((await cocker(mode, ['ps', '--format', '{{.Names}}'], { status: 0 })).stdout, '')
+  assert.is((await cocker(mode, ['ps', '-a', '--format', '{{.Names}} {{.State}}'], { status: 0 })).stdout, 'ticker paused\n')
+  await cocker(mode, ['exec', 'ticker', 'true'], { status: 125 })
+  assert.is((await cocker(mode, ['inspect', '--format', '{{.State.Status}} {{.State.Paused}} {{.State.Running}}', 'ticker'], { status: 0 })).stdout,
+    'paused true false\n')
+  const frozen = await logLines(mode, 'ticker')
+  await new Promise(r => setTimeout(r, 1000))
+  assert.is(await logLines(mode, 'ticker'), frozen, 'a paused container writes nothing')
+  const again = await cocker(mode, ['pause', 'ticker'], { status: 125 })
+  assert.match(again.stderr, /is paused: it must be running to be paused/)
+  assert.is((await cocker(mode, ['unpause', 'ticker'], { status: 0 })).stdout, 'ticker\n')
+  await eventually('ticks after unpause', async () => await logLines(mode, 'ticker') > frozen)
+  assert.is((await cocker(mode, ['inspect', '--format', '{{.State.Status}}', 'ticker'], { status: 0 })).stdout, 'running\n')
+}))
+
+cockerScenario('a container the kernel kills for memory exits 137 with OOMKilled in inspect', mode => withContainers(mode, async image => {
+  // tail buffers a line that never ends, so it grows until the memory cgroup's limit
+  const r = await cocker(mode, ['run', '--name', 'hog', '--memory', '16m', image, 'tail', '/dev/zero'], { status: 137 })
+  assert.is(r.stdout, '')
+  assert.is((await cocker(mode, ['inspect', '--format', '{{.State.OOMKilled}} {{.State.ExitCode}}', 'hog'], { status: 0 })).stdout, 'true 137\n')
+  await cocker(mode, ['run', '--name', 'fine', '--memory', '16m', image, 'true'], { status: 0 })
+  assert.is((await cocker(mode, ['inspect', '--format', '{{.State.OOMKilled}}', 'fine'], { status: 0 })).stdout, 'false\n')
+}), ['root']) // rootless on cgroup v1 has no memory limit to hit (run-resources shows its warning)
+
 /** `cocker ARGS` killed with SIGKILL at the named point (lib/sys/crash-point.ts). */
 async function crashAt(mode: CockerMode, point: string, args: string[]): Promise<void> {
   const r = await cocker(mode, args, { env: { _COCKER_CRASH_AT: point } })
