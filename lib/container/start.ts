@@ -57,7 +57,8 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
       ...(o.byPolicy && record.state.stoppedByUser ? { stoppedByUser: true } : {}),
       ...(record.healthcheck ? { health: { status: 'starting', failingStreak: 0, log: o.resetHealth ? [] : record.state.health?.log ?? [] } } : {}),
     }
-    writeRecordFile(dir, record)
+    // written with the monitor's pid, not before: a record "running" without a monitor would
+    // read as a run that died (exited, -1) to ps and wait while the monitor is being spawned
     crashPoint('start:before-monitor')
     try {
       return await launchMonitored(engine, record, dir, o, {

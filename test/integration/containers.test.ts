@@ -214,6 +214,42 @@ cockerScenario('a container the kernel kills for memory exits 137 with OOMKilled
   assert.is((await cocker(mode, ['inspect', '--format', '{{.State.OOMKilled}}', 'fine'], { status: 0 })).stdout, 'false\n')
 }), ['root']) // rootless on cgroup v1 has no memory limit to hit (run-resources shows its warning)
 
+cockerScenario('wait --condition, stop -a, rm -v, container ls/list, logs --since/--until, start -a -i, attach --no-stdin', mode => withContainers(mode, async image => {
+  const c = (args: string[], status = 0, input?: string) => cocker(mode, args, { status, ...(input !== undefined ? { input } : {}) })
+  await c(['run', '-d', '--name', 'up', image, 'sleep', '1000'])
+  // as podman: the exit code once stopped, -1 for any other condition
+  assert.is((await c(['wait', '--condition', 'running', 'up'])).stdout, '-1\n')
+  await c(['create', '--name', 'four', image, 'sh', '-c', 'exit 4'])
+  await c(['start', 'four'])
+  assert.is((await c(['wait', '--condition', 'exited', 'four'])).stdout, '4\n')
+  assert.is((await c(['wait', '--condition', 'bogus', 'four'], 125)).stderr.split('\n')[0], 'Error: --condition bogus: unknown condition; ' +
+    'use one of configured, created, exited, stopped, paused, running, stopping, removing, healthy, unhealthy')
+  assert.is((await c(['container', 'ls', '--format', '{{.Names}}'])).stdout, 'up\n')
+  assert.is((await c(['container', 'list', '-a', '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean).sort().join(' '), 'four up')
+  const stopped = await c(['stop', '-a', '-t', '0'])
+  assert.match(stopped.stdout, /^[0-9a-f]{64}\n[0-9a-f]{64}\n$/)
+  assert.is((await c(['ps', '--format', '{{.Names}}'])).stdout, '')
+  assert.is((await c(['rm', '-v', 'four'])).stdout, 'four\n')
+
+  // logs: the lines before and after a moment between them
+  await c(['run', '-d', '--name', 'two', image, 'sh', '-c', 'echo before; sleep 2; echo after'])
+  await eventually('the first line', async () => (await c(['logs', 'two'])).stdout === 'before\n')
+  await new Promise(r => setTimeout(r, 500))
+  const between = new Date().toISOString()
+  assert.is((await c(['wait', 'two'])).stdout, '0\n')
+  assert.is((await c(['logs', '--since', between, 'two'])).stdout, 'after\n')
+  assert.is((await c(['logs', '--until', between, 'two'])).stdout, 'before\n')
+
+  // start -a -i feeds the container created with -i; attach --no-stdin does not
+  await c(['create', '-i', '--name', 'cat', image, 'cat'])
+  assert.is((await c(['start', '-a', '-i', 'cat'], 0, 'fed\n')).stdout, 'fed\n')
+  const probe = 'sleep 1; if read -t 5 x; then echo "got:$x"; else echo nothing; fi'
+  await c(['run', '-d', '-i', '--name', 'deaf', image, 'sh', '-c', probe])
+  assert.is((await c(['attach', '--no-stdin', 'deaf'], 0, 'data\n')).stdout, 'nothing\n')
+  await c(['run', '-d', '-i', '--name', 'hears', image, 'sh', '-c', probe])
+  assert.is((await c(['attach', 'hears'], 0, 'data\n')).stdout, 'got:data\n')
+}))
+
 /** `cocker ARGS` killed with SIGKILL at the named point (lib/sys/crash-point.ts). */
 async function crashAt(mode: CockerMode, point: string, args: string[]): Promise<void> {
   const r = await cocker(mode, args, { env: { _COCKER_CRASH_AT: point } })
@@ -228,7 +264,8 @@ cockerScenario('a kill -9 of run -d, stop or rm at any of their steps leaves con
   await crashAt(mode, 'start:before-pids', ['run', '-d', '--name', 'k3', image, 'sleep', '1000'])
   await crashAt(mode, 'stop:before-signal', ['stop', 'k1'])
   const ps = (await cocker(mode, ['ps', '-a', '--format', '{{.Names}} {{.State}}'], { status: 0 })).stdout.split('\n').filter(Boolean).sort()
-  assert.equal(ps, ['k1 running', 'k2 exited', 'k3 running'])
+  // killed before its monitor existed, k2 never ran
+  assert.equal(ps, ['k1 running', 'k2 created', 'k3 running'])
   const check = await cocker(mode, ['system', 'check', '--repair'], { status: 0 })
   assert.not.match(check.stdout, /k1|k3/)
   await cocker(mode, ['stop', '-t', '0', 'k1', 'k3'], { status: 0 })

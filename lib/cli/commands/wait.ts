@@ -28,10 +28,11 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       const record = readRecordFile(found.dir)
       if (!record) return '-1\n'
       const state = observe(record, found.dir)
-      const met = conditions.some(c => (c === 'healthy' || c === 'unhealthy') ? state.health?.status === c : CONDITIONS[c].includes(state.status))
+      const met = conditions.filter(c => (c === 'healthy' || c === 'unhealthy') ? state.health?.status === c : CONDITIONS[c].includes(state.status))
       // an exit counts once the monitor has recorded it (or, gone, cannot any more)
       const settled = state.status !== 'exited' || record.state.status === 'exited' || !record.state.monitor
-      if (met && settled) return `${state.exitCode ?? 0}\n`
+      // as podman: an exit code once it has stopped, -1 for any other condition
+      if (met.length && settled) return met.some(c => c === 'stopped' || c === 'exited') ? `${state.exitCode ?? 0}\n` : '-1\n'
       await new Promise(r => setTimeout(r, Math.min(interval, 50)))
     }
   })
