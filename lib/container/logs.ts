@@ -9,6 +9,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { CockerError } from '../errors.js'
+import { durationNs } from '../sys/duration.js'
 
 export interface LogEntry {
   /** As written, RFC 3339 with nanoseconds and the offset. */
@@ -46,14 +47,11 @@ export function parseLog(text: string): LogEntry[] {
 
 /**
  * podman's --since/--until: an RFC 3339 time (date alone allowed), Unix seconds, or a duration
- * back from now (10m, 1h30m, 45s).
+ * back from now (10m, 1h30m, 45s, 500ms).
  */
 export function parseLogTime(flag: string, value: string, now = Date.now()): bigint {
-  const duration = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(value)
-  if (value && duration && (duration[1] || duration[2] || duration[3])) {
-    const ms = (Number(duration[1] ?? 0) * 3600 + Number(duration[2] ?? 0) * 60 + Number(duration[3] ?? 0)) * 1000
-    return BigInt(Math.round(now - ms)) * 1_000_000n
-  }
+  const ago = durationNs(value)
+  if (ago !== undefined) return BigInt(Math.round(now - ago / 1e6)) * 1_000_000n
   if (/^\d+(\.\d+)?$/.test(value)) return BigInt(Math.round(Number(value) * 1000)) * 1_000_000n
   const withZone = /^\d{4}-\d\d-\d\d$/.test(value) ? `${value}T00:00:00Z` : /(Z|[+-]\d\d:\d\d)$/.test(value) ? value : `${value}Z`
   const ns = timeNs(withZone)

@@ -1,20 +1,19 @@
 import { CockerError } from '../../errors.js'
 import type { CheckReport } from '../../storage/check.js'
 import { isRootless } from '../../rootless/identity.js'
+import { durationNs } from '../../sys/duration.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { storeFor } from './store-context.js'
 
 const NOUN = { layer: 'layer', image: 'image', blob: 'blob', link: 'layer link', tmp: 'temporary file', container: 'container' } as const
 
-/** Go durations: 24h, 90m, 1h30m, 10s, 0. */
+/** --max: a Go duration (24h, 90m, 1h30m, 10s, 0), in seconds. */
 export function parseDuration(text: string): number {
-  const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 }
-  if (text === '0') return 0
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)]
-  if (!parts.length || parts.map(p => p[0]).join('') !== text) {
+  const ns = text === '0' ? 0 : durationNs(text)
+  if (ns === undefined) {
     throw new CockerError('INVALID_ARGUMENT', `invalid argument "${text}" for "-m, --max" flag: time: invalid duration "${text}"`)
   }
-  return parts.reduce((n, p) => n + Number(p[1]) * unit[p[2]!]!, 0)
+  return ns / 1e9
 }
 
 // podman's report: each damaged thing with a multierror list, then what repair removed.
