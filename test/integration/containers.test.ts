@@ -112,7 +112,7 @@ cockerScenario('logs -f follows the output and ends when the container does; --t
   assert.match(both.stdout, new RegExp(`^[0-9a-f]{12} one\\n[0-9a-f]{12} two\\n[0-9a-f]{12} three\\n${ticker.stdout.slice(0, 12)} tick 1\\n`))
 }))
 
-cockerScenario('--restart on-failure:3 restarts exactly three times; stop keeps an always container stopped', mode => withContainers(mode, async image => {
+cockerScenario('--restart on-failure:3 restarts exactly three times; stop keeps an always or unless-stopped container stopped', mode => withContainers(mode, async image => {
   await cocker(mode, ['run', '-d', '--name', 'flaky', '--restart', 'on-failure:3', image, 'sh', '-c', 'echo try; exit 1'], { status: 0 })
   await eventually('four runs', async () => (await cocker(mode, ['logs', 'flaky'])).stdout === 'try\n'.repeat(4))
   await new Promise(r => setTimeout(r, 1500))
@@ -123,6 +123,14 @@ cockerScenario('--restart on-failure:3 restarts exactly three times; stop keeps 
   await new Promise(r => setTimeout(r, 1000))
   assert.is((await cocker(mode, ['logs', 'always'], { status: 0 })).stdout, 'up\n')
   await cocker(mode, ['exec', 'always', 'true'], { status: 125 })
+  // unless-stopped: restarted after it exits by itself, whatever its status, but not after stop
+  await cocker(mode, ['run', '-d', '--name', 'unless', '--restart', 'unless-stopped', image, 'sh', '-c', 'echo up; sleep 1; exit 0'], { status: 0 })
+  await eventually('a restart', async () => (await cocker(mode, ['logs', 'unless'])).stdout.startsWith('up\nup\n'))
+  await cocker(mode, ['stop', '-t', '0', 'unless'], { status: 0 })
+  const seen = (await cocker(mode, ['logs', 'unless'], { status: 0 })).stdout
+  await new Promise(r => setTimeout(r, 2500))
+  assert.is((await cocker(mode, ['logs', 'unless'], { status: 0 })).stdout, seen)
+  assert.is((await cocker(mode, ['inspect', '--format', '{{.State.Status}}', 'unless'], { status: 0 })).stdout, 'exited\n')
 }))
 
 cockerScenario('a failing --health-cmd makes the container unhealthy, and --health-on-failure=restart restarts it', mode => withContainers(mode, async image => {
