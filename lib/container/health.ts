@@ -8,6 +8,7 @@
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import { formatDurationNs } from '../sys/duration.js'
 import { execProcess } from '../runtime/lifecycle.js'
 import { runtimeContext, type Engine } from './engine.js'
 import { isoNow } from './create.js'
@@ -28,21 +29,30 @@ export async function runHealthcheck(engine: Engine, found: FoundContainer): Pro
   const argv = check.test[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', check.test.slice(1).join(' ')] : check.test.slice(1)
   const start = isoNow()
   const outFile = path.join(dir, `healthcheck.${process.pid}.out`)
+  const pidFile = path.join(dir, `healthcheck.${process.pid}.pid`)
   const fd = openSync(outFile, 'w', 0o600)
   let exitCode: number
+  // past the timeout the check is killed (Podman lets it run on and only then says it took too long)
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    killQuietly(pidFile)
+  }, check.timeout / 1e6)
   try {
-    exitCode = await withTimeout(execProcess(runtimeContext(engine, record), { id: record.id, args: argv, stdio: ['ignore', fd, fd] }),
-      check.timeout / 1e6)
+    exitCode = await execProcess(runtimeContext(engine, record), { id: record.id, args: argv, stdio: ['ignore', fd, fd], pidFile })
   } catch (err) {
     exitCode = err instanceof CockerError && err.code === 'EXEC_NOT_FOUND' ? 127 : 125
   } finally {
+    clearTimeout(timer)
     closeSync(fd)
   }
+  if (timedOut) exitCode = -1
   let output = ''
   try {
     output = readFileSync(outFile, 'utf8').slice(0, OUTPUT_MAX)
   } finally {
     rmSync(outFile, { force: true })
+    rmSync(pidFile, { force: true })
   }
   const entry = { start, end: isoNow(), exitCode, output }
   const result = await withContainerLock(dir, () => {
@@ -63,7 +73,15 @@ export async function runHealthcheck(engine: Engine, found: FoundContainer): Pro
     return health.status
   })
   if (result === 'unhealthy') await onFailure(engine, found)
+  if (timedOut) throw new CockerError('HEALTHCHECK_TIMEOUT', `healthcheck command exceeded timeout of ${formatDurationNs(check.timeout)}`)
   return result
+}
+
+/** The check's process, by the pid file exec wrote once it started (none yet: nothing to kill). */
+function killQuietly(pidFile: string): void {
+  try {
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL')
+  } catch { /* not started, or gone */ }
 }
 
 /** --health-on-failure: what an unhealthy container gets. */
@@ -77,12 +95,4 @@ async function onFailure(engine: Engine, found: FoundContainer): Promise<void> {
   await stopContainer(engine, found)
   const { startContainer } = await import('./start.js')
   await startContainer(engine, found.dir, { resetHealth: true })
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CockerError('HELPER_FAILED', 'the health check timed out')), ms)
-    timer.unref()
-    p.then(v => { clearTimeout(timer); resolve(v) }, e => { clearTimeout(timer); reject(e) })
-  })
 }

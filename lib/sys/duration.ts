@@ -7,3 +7,15 @@ export function durationNs(text: string): number | undefined {
   if (!parts.length || parts.map(p => p[0]).join('') !== text) return undefined
   return parts.reduce((ns, p) => ns + Number(p[1]) * UNIT_NS[p[2]!]!, 0)
 }
+
+/** Nanoseconds as Go prints a duration: 500ms, 1s, 1m30s, 2m0s, 1h0m0s. */
+export function formatDurationNs(ns: number): string {
+  if (ns < 1e9) {
+    for (const [unit, size] of [['ms', 1e6], ['µs', 1e3]] as const) if (ns >= size) return `${ns / size}${unit}`
+    return `${ns}ns`
+  }
+  const seconds = (ns % 60e9) / 1e9
+  const minutes = Math.floor(ns / 60e9) % 60
+  const hours = Math.floor(ns / 3600e9)
+  return `${hours ? `${hours}h` : ''}${hours || minutes ? `${minutes}m` : ''}${seconds}s`
+}

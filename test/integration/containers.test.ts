@@ -258,6 +258,53 @@ cockerScenario('wait --condition, stop -a, rm -v, container ls/list, logs --sinc
   assert.is((await c(['attach', 'hears'], 0, 'data\n')).stdout, 'got:data\n')
 }))
 
+// a foreground run in the background of a shell, signalled once the container says it is ready
+const SIG_PROXY_SCRIPT = `"$1" --root "$2" run --name "$4" $5 "$3" sh -c 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.1; done' > "$2/$4.out" &
+pid=$!
+i=0; until grep -q ready "$2/$4.out"; do sleep 0.1; i=$((i+1)); [ $i -gt 600 ] && exit 99; done
+kill -TERM $pid; wait $pid; echo "status=$?"; cat "$2/$4.out"`
+
+cockerScenario('--sig-proxy, --stop-timeout, --log-opt path= and max-size=, --health-timeout and --health-start-period, container cleanup', mode => withContainers(mode, async image => {
+  const c = (args: string[], status = 0) => cocker(mode, args, { status })
+  const sh = (name: string, flags: string) => runCmd(['sh', '-c', SIG_PROXY_SCRIPT, 'sh', mode.bin, mode.root, image, name, flags], { asUser: mode.user, status: 0 })
+  // the signal reaches the container, whose status is run's
+  assert.is((await sh('proxied', '')).stdout, 'status=3\nready\ngot TERM\n')
+  // without the proxy the signal ends the command, and the container runs on
+  assert.is((await sh('unproxied', '--sig-proxy=false')).stdout, 'status=143\nready\n')
+  assert.is((await c(['inspect', '--format', '{{.State.Status}}', 'unproxied'])).stdout, 'running\n')
+
+  await c(['run', '-d', '--name', 'slow', '--stop-timeout', '1', image, 'sleep', '1000'])
+  assert.is((await c(['inspect', '--format', '{{.Config.StopTimeout}}', 'slow'])).stdout, '1\n')
+  assert.match((await c(['stop', 'slow'])).stderr, /failed to stop container slow in 1 seconds, resorting to SIGKILL/)
+
+  const logPath = path.join(mode.root, 'mine.log')
+  await c(['run', '--name', 'logged', '--log-opt', `path=${logPath}`, '--log-opt', 'max-size=2000', image,
+    'sh', '-c', 'i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done'])
+  assert.is((await c(['inspect', '--format', '{{.HostConfig.LogConfig.Path}} {{.HostConfig.LogConfig.Size}}', 'logged'])).stdout, `${logPath} 2000B\n`)
+  const size = Number((await runCmd(['stat', '-c', '%s', logPath], { asUser: mode.user, status: 0 })).stdout)
+  assert.ok(size > 0 && size <= 2000, `the log at --log-opt path has ${size} bytes, at most max-size`)
+  const kept = (await c(['logs', 'logged'])).stdout.split('\n').filter(Boolean)
+  assert.is(kept.at(-1), 'line 299')
+  assert.ok(kept.length < 300, 'the log started again past max-size')
+
+  // a check that outlives --health-timeout is killed and fails, as Podman says; within
+  // --health-start-period a failure leaves the container starting
+  const hung = ['--health-cmd', 'sleep 600', '--health-timeout', '1s', '--health-interval', '1h', '--health-retries', '1']
+  await c(['run', '-d', '--name', 'hung', ...hung, image, 'sleep', '1000'])
+  assert.is((await c(['healthcheck', 'run', 'hung'], 125)).stderr, 'Error: healthcheck command exceeded timeout of 1s\n')
+  assert.is((await c(['inspect', '--format', '{{.State.Health.Status}} {{.Config.Healthcheck.Timeout}}', 'hung'])).stdout, 'unhealthy 1000000000\n')
+  assert.is((await c(['top', 'hung', 'args'])).stdout, 'COMMAND\nsleep 1000\n')
+  await c(['run', '-d', '--name', 'young', ...hung, '--health-start-period', '2m', image, 'sleep', '1000'])
+  await c(['healthcheck', 'run', 'young'], 125)
+  assert.is((await c(['inspect', '--format', '{{.State.Health.Status}} {{.Config.Healthcheck.StartPeriod}}', 'young'])).stdout,
+    'starting 120000000000\n')
+
+  // container cleanup of a container whose clean-up was done: nothing to do, its name back
+  await c(['run', '--name', 'done', image, 'true'])
+  assert.is((await c(['container', 'cleanup', 'done'])).stdout, 'done\n')
+  assert.is((await c(['container', 'cleanup', 'nope'], 125)).stderr, 'Error: no container with name or ID "nope" found: no such container\n')
+}))
+
 /** `cocker ARGS` killed with SIGKILL at the named point (lib/sys/crash-point.ts). */
 async function crashAt(mode: CockerMode, point: string, args: string[]): Promise<void> {
   const r = await cocker(mode, args, { env: { _COCKER_CRASH_AT: point } })

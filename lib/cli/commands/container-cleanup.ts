@@ -8,6 +8,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const names = targets(engine, args.containers as string[], { all: args.all === true, latest: args.latest === true })
   return eachContainer(engine, names, async found => {
     await cleanupContainer(engine, found.record.id)
-    return `${found.record.id}\n`
+    // as podman: each container as it was named; its ID when picked by --all or --latest
+    return args.all === true || args.latest === true ? `${found.record.id}\n` : undefined
   })
 }
