@@ -325,7 +325,7 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 
 # container wait
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from wait' -l condition -x -d 'the condition to wait for: stopped (default), exited, running, created, paused, healthy, unhealthy'
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from wait' -s i -l interval -x -d 'how often to check, e.g. 250ms'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from wait' -s i -l interval -x -d 'how often to check (default 50ms; a number is milliseconds)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from wait' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from wait' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from wait' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
@@ -928,7 +928,7 @@ complete -c cocker -n '__fish_seen_subcommand_from version' -s v -l version -d '
 
 # wait
 complete -c cocker -n '__fish_seen_subcommand_from wait' -l condition -x -d 'the condition to wait for: stopped (default), exited, running, created, paused, healthy, unhealthy'
-complete -c cocker -n '__fish_seen_subcommand_from wait' -s i -l interval -x -d 'how often to check, e.g. 250ms'
+complete -c cocker -n '__fish_seen_subcommand_from wait' -s i -l interval -x -d 'how often to check (default 50ms; a number is milliseconds)'
 complete -c cocker -n '__fish_seen_subcommand_from wait' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from wait' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from wait' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'

@@ -102,7 +102,7 @@ export const wait: CommandDef = {
   positionals: [CONTAINERS],
   options: [
     { name: 'condition', type: 'array', valueName: 'state', describe: 'the condition to wait for: stopped (default), exited, running, created, paused, healthy, unhealthy' },
-    { name: 'interval', alias: 'i', type: 'string', valueName: 'duration', describe: 'how often to check, e.g. 250ms' },
+    { name: 'interval', alias: 'i', type: 'string', valueName: 'duration', describe: 'how often to check (default 50ms; a number is milliseconds)' },
     LATEST,
   ],
   examples: [['cocker wait web', "wait for web to exit and print its status"]],

@@ -22,7 +22,8 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       throw new CockerError('INVALID_ARGUMENT', `--condition ${c}: unknown condition`, { hint: `use one of ${Object.keys(CONDITIONS).join(', ')}, healthy, unhealthy` })
     }
   }
-  const interval = typeof args.interval === 'string' ? Math.max(1, parseDuration('--interval', /\d$/.test(args.interval) ? `${args.interval}ms` : args.interval) / 1e6) : 250
+  // podman polls every 250ms by default; a script waiting for a container is better served sooner
+  const interval = typeof args.interval === 'string' ? Math.max(1, parseDuration('--interval', /\d$/.test(args.interval) ? `${args.interval}ms` : args.interval) / 1e6) : 50
   return eachContainer(engine, names, async found => {
     for (;;) {
       const record = readRecordFile(found.dir)
@@ -33,7 +34,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       const settled = state.status !== 'exited' || record.state.status === 'exited' || !record.state.monitor
       // as podman: an exit code once it has stopped, -1 for any other condition
       if (met.length && settled) return met.some(c => c === 'stopped' || c === 'exited') ? `${state.exitCode ?? 0}\n` : '-1\n'
-      await new Promise(r => setTimeout(r, Math.min(interval, 50)))
+      await new Promise(r => setTimeout(r, interval))
     }
   })
 }
