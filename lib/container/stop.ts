@@ -7,6 +7,7 @@
 import { constants } from 'node:os'
 import { CockerError } from '../errors.js'
 import { killContainer, resumeContainer } from '../runtime/lifecycle.js'
+import { signalNumber } from '../runtime/linux.js'
 import { isAlive, readRecord } from '../runtime/state.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { isProcessAlive } from '../sys/proc.js'
@@ -83,8 +84,13 @@ function initAlive(runtimeRoot: string, id: string): boolean {
   }
 }
 
+/**
+ * `kill`: as Podman 4.3 does, only SIGKILL counts as the user stopping the container; after
+ * another signal that ends it, its restart policy applies as to any exit.
+ */
 export async function killContainerBySignal(engine: Engine, found: FoundContainer, sig: string): Promise<void> {
-  const record = await markStoppedByUser(found.dir)
+  const record = signalNumber(sig) === constants.signals.SIGKILL ? await markStoppedByUser(found.dir) : readRecordFile(found.dir)
+  if (!record) throw new CockerError('CONTAINER_NOT_FOUND', `the container in ${found.dir} was removed meanwhile`)
   if (!isUp(observe(record, found.dir).status) || !await signal(engine, record, sig)) {
     throw new CockerError('CONTAINER_STATE_INVALID', `can only kill running containers. ${record.id} is in state ${observe(record, found.dir).status}`)
   }
