@@ -4,16 +4,18 @@
  * userdata/, a name, and its record (record.ts) saying "created". Nothing runs yet.
  */
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { detectCgroups } from '../cgroups/index.js'
 import { CockerError } from '../errors.js'
 import { parseImageConfig } from '../image/manifest.js'
 import { isRootless } from '../rootless/identity.js'
-import { usernsMapsForCaller } from '../rootless/userns.js'
+import { containerUserns, usernsMapsForCaller } from '../rootless/userns.js'
 import { readHostFacts } from '../spec/host.js'
 import { buildContainerConfig } from '../spec/oci-config.js'
 import type { RunOptions } from '../spec/run-options.js'
+import type { IdMapping } from '../runtime/oci-spec.js'
+import { readIfPresent } from '../sys/read.js'
 import type { DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
@@ -69,6 +71,12 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     makeContainerDirs(dirs, image.id)
     const maps = rootless ? usernsMapsForCaller() : undefined
     if (maps?.warning) o.warn(maps.warning)
+    const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root))
+    if (userns && !rootless) {
+      // the layers belong to host root: inside, they would be nobody's, and the container's root could not mount them
+      throw new CockerError('NOT_SUPPORTED', 'a user namespace for a container of root (--uidmap, --gidmap, --userns auto) is not supported yet: ' +
+        'the image\'s layers would need idmapped mounts', { hint: 'run it without those flags, or as an unprivileged user' })
+    }
     const layerDirs = lowerDirs.map(l => path.resolve(store.paths.root, l))
     const built = buildContainerConfig({
       image: { config: config.config, os: config.os, architecture: config.architecture },
@@ -76,6 +84,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       options: o.options,
       rootfs: dirs.merged,
       ...(maps ? { rootless: { uidMappings: maps.uid, gidMappings: maps.gid } } : {}),
+      ...(userns ? { userns } : {}),
       readFile: p => readImageFile(layerDirs, p),
       containerId: id,
       name,
@@ -123,6 +132,23 @@ async function removeQuietly(dirs: ContainerDirs, rootless: boolean, warn: (m: s
   } catch (err) {
     warn((err as Error).message)
   }
+}
+
+/** The host uids the store's containers map (for --userns auto), from their config.json. */
+function mappedByContainers(storeRoot: string): IdMapping[] {
+  const dir = path.join(storeRoot, 'containers')
+  let ids: string[] = []
+  try {
+    ids = readdirSync(dir)
+  } catch { /* no containers yet */ }
+  return ids.flatMap(id => {
+    const text = readIfPresent(path.join(dir, id, 'userdata', 'config.json'))
+    try {
+      return text ? (JSON.parse(text).linux?.uidMappings ?? []) as IdMapping[] : []
+    } catch {
+      return [] // a config being written
+    }
+  })
 }
 
 /** A generated name, reserved for `id`: another is drawn while the one drawn is taken. */

@@ -6,8 +6,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import { CockerError } from '../../errors.js'
 import type { Seccomp } from '../../runtime/oci-spec.js'
 import {
-  defaultRunOptions, normalizeCapability, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork, parseSecurityOpt,
-  parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseVolume, type RunOptions,
+  defaultRunOptions, normalizeCapability, parseIdMap, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork,
+  parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume,
+  type RunOptions, type UsernsRequest,
 } from '../../spec/run-options.js'
 import type { ParsedArgs } from '../command.js'
 
@@ -36,6 +37,7 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   const entrypoint = optional(args.entrypoint)
   if (entrypoint !== undefined) o.entrypoint = parseEntrypoint(entrypoint)
   o.env = [...strings(args.envFile).flatMap(file => readEnvFile(file, host)), ...strings(args.env).flatMap(e => envEntry('--env', e, host.env))]
+  if (args.envHost === true) o.hostEnv = Object.entries(host.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]))
 
   if (typeof args.user === 'string') {
     if (args.user === '') throw invalid('--user: the user is empty')
@@ -121,7 +123,24 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   o.platform = parsePlatform(args)
   if (typeof args.tlsVerify === 'boolean') o.tlsVerify = args.tlsVerify
   if (args.cgroups === 'disabled') o.cgroups = 'disabled'
+  o.userns = parseUsernsFlags(args)
+  o.groupAdd = strings(args.groupAdd).flatMap(g => g.split(',')).map(g => g.trim())
+  if (o.groupAdd.some(g => g === '')) throw invalid('--group-add: a group is empty', 'give a group name or gid')
+  if (o.groupAdd.includes('keep-groups') && o.groupAdd.length > 1) {
+    throw invalid('--group-add keep-groups cannot be combined with other groups', 'keep-groups keeps the groups cocker runs with; add no others')
+  }
+  if (args.oomScoreAdj !== undefined) o.oomScoreAdj = parseOomScoreAdj(args.oomScoreAdj as string)
   return o
+}
+
+/** --userns, or --uidmap/--gidmap (one given alone serves for both, as in podman). */
+function parseUsernsFlags(args: ParsedArgs): UsernsRequest {
+  const uid = strings(args.uidmap).map(v => parseIdMap('--uidmap', v))
+  const gid = strings(args.gidmap).map(v => parseIdMap('--gidmap', v))
+  const userns = typeof args.userns === 'string' ? parseUserns(args.userns) : { mode: 'default' as const }
+  if (!uid.length && !gid.length) return userns
+  if (userns.mode !== 'default') throw invalid(`--userns ${String(args.userns)} cannot be combined with --uidmap or --gidmap`, 'give one or the other')
+  return { mode: 'maps', uid: uid.length ? uid : gid, gid: gid.length ? gid : uid }
 }
 
 /** podman: a JSON array is the argv, anything else is one word; "" clears the entrypoint. */
