@@ -359,6 +359,9 @@ export function parseIdMap(flag: string, value: string): IdMapping {
 export function parseUserns(value: string): UsernsRequest {
   const colon = value.indexOf(':')
   const mode = colon < 0 ? value : value.slice(0, colon)
+  if (mode === 'ns' || mode === 'container') {
+    throw new CockerError('NOT_SUPPORTED', `--userns ${value}: joining another user namespace is not supported yet`)
+  }
   const opts = new Map<string, string>()
   for (const item of colon < 0 ? [] : value.slice(colon + 1).split(',')) {
     const eq = item.indexOf('=')
@@ -390,9 +393,6 @@ export function parseUserns(value: string): UsernsRequest {
       if (size === 0) throw invalid(`--userns ${value}: the size must be at least 1`)
       return { mode, ...(size !== undefined ? { size } : {}) }
     }
-    case 'ns':
-    case 'container':
-      throw new CockerError('NOT_SUPPORTED', `--userns ${value}: joining another user namespace is not supported yet`)
     default:
       throw invalid(`--userns ${value}: unknown mode`, 'use host, keep-id[:uid=N,gid=N], nomap or auto[:size=N]')
   }

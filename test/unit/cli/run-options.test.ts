@@ -138,4 +138,18 @@ test('--read-only, --read-only-tmpfs=false, --privileged, --cgroups disabled, -d
   assert.is(o.cgroups, 'disabled')
 })
 
+test('--env-host takes the host\'s environment; --uidmap alone serves for gids; --group-add; conflicting user namespace flags', () => {
+  assert.equal(parse(['--env-host', 'img']).hostEnv, ['FROM_HOST=h', 'TERM=screen'])
+  assert.is(parse(['img']).hostEnv, undefined)
+  const map = { containerID: 0, hostID: 0, size: 1 }
+  assert.equal(parse(['--uidmap', '0:0:1', 'img']).userns, { mode: 'maps', uid: [map], gid: [map] })
+  assert.equal(parse(['--userns', 'keep-id', 'img']).userns, { mode: 'keep-id' })
+  throwsCode(() => parse(['--userns', 'keep-id', '--gidmap', '0:0:1', 'img']), 'INVALID_ARGUMENT',
+    '--userns keep-id cannot be combined with --uidmap or --gidmap')
+  assert.equal(parse(['--group-add', '10', '--group-add', 'wheel,audio', 'img']).groupAdd, ['10', 'wheel', 'audio'])
+  throwsCode(() => parse(['--group-add', 'keep-groups', '--group-add', '10', 'img']), 'INVALID_ARGUMENT', /keep-groups cannot be combined/)
+  assert.is(parse(['--oom-score-adj', '-5', 'img']).oomScoreAdj, -5)
+  throwsCode(() => parse(['--oom-score-adj', 'lots', 'img']), 'INVALID_ARGUMENT', '--oom-score-adj lots')
+})
+
 test.run()
