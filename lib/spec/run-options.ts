@@ -80,6 +80,8 @@ export interface RunOptions {
   tlsVerify?: boolean
   cgroups: 'enabled' | 'disabled'
   userns: UsernsRequest
+  /** --rootfs: IMAGE is a directory to run as the root, written in place, or with DIR:O under an overlay. */
+  rootfs?: { path: string; overlay: boolean }
   /** --group-add: gids or group names of the image, or keep-groups. */
   groupAdd: string[]
   oomScoreAdj?: number

@@ -4,7 +4,7 @@
 // namespace, as podman's), --group-add, --oom-score-adj, --env-host. Podman 4.3 is the oracle
 // for the maps: its uid_map is written against the user's namespace (it nests one), ours
 // against the host's, so its lines are looked up in the user's namespace before comparing.
-import { readFileSync, statSync } from 'node:fs'
+import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -164,6 +164,30 @@ busyboxScenario('--env-host: the caller\'s environment inside, over the image\'s
   assert.is(r.stdout, 'from host|from flag|/host/bin:/usr/bin:/bin\n')
   const plain = await cocker(mode, ['run', '--rm', mode.image, '/bin/sh', '-c', 'echo "${COCKER_T_HOST:-unset}|$PATH"'], { status: 0, env })
   assert.is(plain.stdout, 'unset|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n')
+})
+
+/** A root filesystem of the host's static busybox, owned by the mode's user. */
+function busyboxDir(mode: BusyboxMode): string {
+  const dir = path.join(modeDir(mode), 'rootfs')
+  const own = (p: string) => { if (mode.user) chownSync(p, mode.user.uid, mode.user.gid) }
+  for (const d of ['', 'bin', 'etc', 'proc', 'sys', 'dev', 'tmp']) own((mkdirSync(path.join(dir, d), { recursive: true }), path.join(dir, d)))
+  copyFileSync('/usr/bin/busybox', path.join(dir, 'bin/busybox'))
+  own(path.join(dir, 'bin/busybox'))
+  for (const applet of ['sh', 'id', 'cat', 'echo', 'ls']) symlinkSync('busybox', path.join(dir, 'bin', applet))
+  return dir
+}
+
+busyboxScenario('--rootfs DIR runs a directory as the root, written in place; DIR:O under an overlay; a missing DIR is one line and 125', async mode => {
+  const dir = busyboxDir(mode)
+  const r = await cocker(mode, ['run', '--rm', '--rootfs', dir, '/bin/sh', '-c', 'id -u; echo made > /made; cat /made'], { status: 0 })
+  assert.is(r.stdout, '0\nmade\n')
+  assert.is(readFileSync(path.join(dir, 'made'), 'utf8'), 'made\n', 'written in the directory itself')
+  const o = await cocker(mode, ['run', '--rm', '--rootfs', `${dir}:O`, '/bin/sh', '-c', 'echo over > /over; cat /over /made'], { status: 0 })
+  assert.is(o.stdout, 'over\nmade\n')
+  assert.not.ok(existsSync(path.join(dir, 'over')), 'DIR:O leaves the directory as it was')
+  const bad = await cocker(mode, ['run', '--rm', '--rootfs', `${dir}/nope`, '/bin/sh'], { status: 125 })
+  assert.match(bad.stderr, /^Error: --rootfs \S+\/nope: the directory \S+\/nope does not exist; give the path of a root filesystem/)
+  assert.is(bad.stderr.split('\n').filter(Boolean).length, 1)
 })
 
 test.after(cleanupPodman)

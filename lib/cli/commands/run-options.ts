@@ -124,6 +124,7 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   if (typeof args.tlsVerify === 'boolean') o.tlsVerify = args.tlsVerify
   if (args.cgroups === 'disabled') o.cgroups = 'disabled'
   o.userns = parseUsernsFlags(args)
+  if (args.rootfs === true) o.rootfs = parseRootfs(String(args.image), host)
   o.groupAdd = strings(args.groupAdd).flatMap(g => g.split(',')).map(g => g.trim())
   if (o.groupAdd.some(g => g === '')) throw invalid('--group-add: a group is empty', 'give a group name or gid')
   if (o.groupAdd.includes('keep-groups') && o.groupAdd.length > 1) {
@@ -131,6 +132,15 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   }
   if (args.oomScoreAdj !== undefined) o.oomScoreAdj = parseOomScoreAdj(args.oomScoreAdj as string)
   return o
+}
+
+/** --rootfs DIR[:O]: the positional IMAGE names the directory. */
+function parseRootfs(value: string, host: RunOptionsHost): RunOptions['rootfs'] & {} {
+  const overlay = value.endsWith(':O')
+  const dir = overlay ? value.slice(0, -2) : value
+  const abs = dir.startsWith('/') ? dir : `${host.cwd}/${dir}`
+  if (!dir || !host.exists(abs)) throw invalid(`--rootfs ${value}: the directory ${abs} does not exist`, 'give the path of a root filesystem: cocker run --rootfs DIR COMMAND')
+  return { path: abs.replace(/\/+$/, '') || '/', overlay }
 }
 
 /** --userns, or --uidmap/--gidmap (one given alone serves for both, as in podman). */

@@ -152,4 +152,12 @@ test('--env-host takes the host\'s environment; --uidmap alone serves for gids; 
   throwsCode(() => parse(['--oom-score-adj', 'lots', 'img']), 'INVALID_ARGUMENT', '--oom-score-adj lots')
 })
 
+test('--rootfs: IMAGE names a directory, absolute or relative, with :O for an overlay', () => {
+  assert.equal(parse(['--rootfs', '/srv', 'true']).rootfs, { path: '/srv', overlay: false })
+  assert.equal(parse(['--rootfs', '/srv:O', 'true']).rootfs, { path: '/srv', overlay: true })
+  assert.equal(parse(['--rootfs', 'data', 'true']).rootfs, { path: '/work/data', overlay: false })
+  assert.is(parse(['/srv', 'true']).rootfs, undefined)
+  throwsCode(() => parse(['--rootfs', '/nope', 'true']), 'INVALID_ARGUMENT', '--rootfs /nope: the directory /nope does not exist')
+})
+
 test.run()
