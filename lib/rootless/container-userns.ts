@@ -59,7 +59,6 @@ function rootlessUserns(req: UsernsRequest, c: UsernsCaller): ContainerUserns {
   const uidStack = c.uidStack ?? [{ containerID: 0, hostID: c.uid, size: 1 }]
   const gidStack = c.gidStack ?? [{ containerID: 0, hostID: c.gid, size: 1 }]
   const [uids, gids] = [span(uidStack), span(gidStack)]
-  const host = (flag: string, maps: IdMapping[], stack: IdMapping[]) => throughStack(flag, maps, stack)
   switch (req.mode) {
     case 'default':
     case 'host':
@@ -69,8 +68,8 @@ function rootlessUserns(req: UsernsRequest, c: UsernsCaller): ContainerUserns {
       const gid = req.gid ?? c.gid
       const flag = `--userns keep-id${req.uid !== undefined || req.gid !== undefined ? `:uid=${uid},gid=${gid}` : ''}`
       return {
-        uidMappings: host(flag, keepIdMaps(flag, 'uid', uid, uids), uidStack),
-        gidMappings: host(flag, keepIdMaps(flag, 'gid', gid, gids), gidStack),
+        uidMappings: throughStack(flag, keepIdMaps(flag, 'uid', uid, uids), uidStack),
+        gidMappings: throughStack(flag, keepIdMaps(flag, 'gid', gid, gids), gidStack),
         // podman names the user after the caller only when the ids are the caller's own
         keepId: req.uid === undefined
           ? { uid, gid, name: c.name, gecos: '', ...(req.gid === undefined ? { groupName: c.name } : {}) }
@@ -79,18 +78,18 @@ function rootlessUserns(req: UsernsRequest, c: UsernsCaller): ContainerUserns {
     }
     case 'nomap':
       return {
-        uidMappings: host('--userns nomap', [{ containerID: 0, hostID: 1, size: needSubids('--userns nomap', uids) }], uidStack),
-        gidMappings: host('--userns nomap', [{ containerID: 0, hostID: 1, size: needSubids('--userns nomap', gids) }], gidStack),
+        uidMappings: throughStack('--userns nomap', [{ containerID: 0, hostID: 1, size: needSubids('--userns nomap', uids) }], uidStack),
+        gidMappings: throughStack('--userns nomap', [{ containerID: 0, hostID: 1, size: needSubids('--userns nomap', gids) }], gidStack),
       }
     case 'auto': {
       const size = (n: number) => Math.min(req.size ?? AUTO_SIZE, needSubids('--userns auto', n))
       return {
-        uidMappings: host('--userns auto', [{ containerID: 0, hostID: 1, size: size(uids) }], uidStack),
-        gidMappings: host('--userns auto', [{ containerID: 0, hostID: 1, size: size(gids) }], gidStack),
+        uidMappings: throughStack('--userns auto', [{ containerID: 0, hostID: 1, size: size(uids) }], uidStack),
+        gidMappings: throughStack('--userns auto', [{ containerID: 0, hostID: 1, size: size(gids) }], gidStack),
       }
     }
     case 'maps':
-      return { uidMappings: host('--uidmap', req.uid, uidStack), gidMappings: host('--gidmap', req.gid, gidStack) }
+      return { uidMappings: throughStack('--uidmap', req.uid, uidStack), gidMappings: throughStack('--gidmap', req.gid, gidStack) }
   }
 }
 
