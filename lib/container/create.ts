@@ -4,17 +4,19 @@
  * userdata/, a name, and its record (record.ts) saying "created". Nothing runs yet.
  */
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { detectCgroups } from '../cgroups/index.js'
 import { CockerError } from '../errors.js'
 import { parseImageConfig } from '../image/manifest.js'
 import { isRootless } from '../rootless/identity.js'
-import { usernsMapsForCaller } from '../rootless/userns.js'
+import { containerUserns, usernsMapsForCaller } from '../rootless/userns.js'
 import { packageVersion } from '../package-root.js'
 import { initBinary, readHostFacts } from '../spec/host.js'
 import { buildContainerConfig } from '../spec/oci-config.js'
 import type { RunOptions } from '../spec/run-options.js'
+import type { IdMapping } from '../runtime/oci-spec.js'
+import { readIfPresent } from '../sys/read.js'
 import type { DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
@@ -40,7 +42,8 @@ export interface LifecycleOptions {
 
 export interface CreateOptions {
   store: Store
-  image: ImageRecord
+  /** Undefined with --rootfs. */
+  image?: ImageRecord
   /** As the user named it, for messages and records. */
   imageName: string
   options: RunOptions
@@ -53,12 +56,9 @@ export interface CreateOptions {
 export const DEFAULT_STOP_TIMEOUT = 10
 
 export async function createContainer(o: CreateOptions): Promise<{ record: ContainerRecord; dir: string }> {
-  const { store, image } = o
+  const { store } = o
   const rootless = isRootless(o.env)
-  const config = parseImageConfig(store.blobs.read(`sha256:${image.id}`), o.imageName)
-  if (!image.topLayer) throw new CockerError('NOT_SUPPORTED', `${o.imageName}: the image has no layers, so there is nothing to run`)
-  // vfs: the top layer is the whole tree; its parents would show what it deleted
-  const lowerDirs = o.driver === 'vfs' ? [`l/${store.layers.get(image.topLayer)!.link}`] : store.layers.lowerDirs(image.topLayer)
+  const { config, lowerDirs, driver, image } = rootSource(o)
   const id = randomBytes(32).toString('hex')
   const name = o.options.name ?? reserveGeneratedName(store.paths.root, id)
   if (!reserveName(store.paths.root, name, id)) {
@@ -70,7 +70,13 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     makeContainerDirs(dirs, image.id)
     const maps = rootless ? usernsMapsForCaller() : undefined
     if (maps?.warning) o.warn(maps.warning)
-    const layerDirs = lowerDirs.map(l => path.resolve(store.paths.root, l))
+    const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root))
+    if (userns && !rootless) {
+      // the layers belong to host root: inside, they would be nobody's, and the container's root could not mount them
+      throw new CockerError('NOT_SUPPORTED', 'a user namespace for a container of root (--uidmap, --gidmap, --userns auto) is not supported yet: ' +
+        'the image\'s layers would need idmapped mounts', { hint: 'run it without those flags, or as an unprivileged user' })
+    }
+    const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
     const built = buildContainerConfig({
       image: { config: config.config, os: config.os, architecture: config.architecture },
       imageName: o.imageName,
@@ -79,8 +85,9 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       engineVersion: packageVersion(),
       ...(o.options.init ? { init: initBinary(o.options.initPath) } : {}),
       options: o.options,
-      rootfs: dirs.merged,
+      rootfs: driver === 'rootfs' ? o.options.rootfs!.path : dirs.merged,
       ...(maps ? { rootless: { uidMappings: maps.uid, gidMappings: maps.gid } } : {}),
+      ...(userns ? { userns } : {}),
       readFile: p => readImageFile(layerDirs, p),
       containerId: id,
       name,
@@ -91,7 +98,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     built.warnings.forEach(w => o.warn(w))
     for (const f of built.files) writeFileSync(f.path, f.content)
     writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(built.spec))
-    if (o.driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer), dirs.merged, o.env)
+    if (driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer!), dirs.merged, o.env)
     const l = o.lifecycle
     const record: ContainerRecord = {
       id, name, imageId: image.id, imageName: image.names[0] ?? o.imageName,
@@ -108,7 +115,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       ...healthcheckOf(l, config.config?.Healthcheck),
       mounts: (built.spec.mounts ?? []).filter(m => m.type === 'bind' && !m.source?.startsWith(dirs.userdata))
         .map(m => ({ type: m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
-      storage: { driver: o.driver, lowerDirs },
+      storage: { driver, lowerDirs },
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
@@ -122,12 +129,49 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
   }
 }
 
+/**
+ * What the container's root is made of: the image's layers, or with --rootfs the directory
+ * itself (driver "rootfs", written in place as podman does) or, with DIR:O, an overlay on it.
+ */
+function rootSource(o: CreateOptions): { config: ImageConfigSubset; lowerDirs: string[]; driver: string; image: { id: string; names: string[]; topLayer?: string } } {
+  const rootfs = o.options.rootfs
+  if (rootfs) {
+    return { config: { config: {}, os: 'linux', architecture: process.arch }, lowerDirs: rootfs.overlay ? [rootfs.path] : [],
+      driver: rootfs.overlay ? (o.driver === 'fuse-overlayfs' ? o.driver : 'overlay') : 'rootfs', image: { id: '', names: [rootfs.path] } }
+  }
+  const image = o.image!
+  const config = parseImageConfig(o.store.blobs.read(`sha256:${image.id}`), o.imageName)
+  if (!image.topLayer) throw new CockerError('NOT_SUPPORTED', `${o.imageName}: the image has no layers, so there is nothing to run`)
+  // vfs: the top layer is the whole tree; its parents would show what it deleted
+  const lowerDirs = o.driver === 'vfs' ? [`l/${o.store.layers.get(image.topLayer)!.link}`] : o.store.layers.lowerDirs(image.topLayer)
+  return { config, lowerDirs, driver: o.driver, image }
+}
+
+type ImageConfigSubset = Pick<ReturnType<typeof parseImageConfig>, 'config' | 'os' | 'architecture'>
+
 async function removeQuietly(dirs: ContainerDirs, rootless: boolean, warn: (m: string) => void): Promise<void> {
   try {
     await removeContainerFiles(dirs.dir, rootless)
   } catch (err) {
     warn((err as Error).message)
   }
+}
+
+/** The host uids the store's containers map (for --userns auto), from their config.json. */
+function mappedByContainers(storeRoot: string): IdMapping[] {
+  const dir = path.join(storeRoot, 'containers')
+  let ids: string[] = []
+  try {
+    ids = readdirSync(dir)
+  } catch { /* no containers yet */ }
+  return ids.flatMap(id => {
+    const text = readIfPresent(path.join(dir, id, 'userdata', 'config.json'))
+    try {
+      return text ? (JSON.parse(text).linux?.uidMappings ?? []) as IdMapping[] : []
+    } catch {
+      return [] // a config being written
+    }
+  })
 }
 
 /** A generated name, reserved for `id`: another is drawn while the one drawn is taken. */
