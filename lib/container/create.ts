@@ -10,6 +10,7 @@ import { detectCgroups } from '../cgroups/index.js'
 import { CockerError } from '../errors.js'
 import { parseImageConfig } from '../image/manifest.js'
 import { isRootless } from '../rootless/identity.js'
+import { layerShift } from '../rootless/container-userns.js'
 import { containerUserns, usernsMapsForCaller } from '../rootless/userns.js'
 import { packageVersion } from '../package-root.js'
 import { initBinary, readHostFacts } from '../spec/host.js'
@@ -20,11 +21,12 @@ import { readIfPresent } from '../sys/read.js'
 import type { DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
+import { shiftId } from '../storage/copy-tree.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { generatedName } from './names.js'
 import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
   type RestartPolicy } from './record.js'
-import { copyRootfs, readImageFile, removeContainerFiles } from './files.js'
+import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
 
 /** What `run` and `create` take beyond the OCI config's options (lifecycle-options.ts parses them). */
@@ -58,7 +60,9 @@ export const DEFAULT_STOP_TIMEOUT = 10
 export async function createContainer(o: CreateOptions): Promise<{ record: ContainerRecord; dir: string }> {
   const { store } = o
   const rootless = isRootless(o.env)
-  const { config, lowerDirs, driver, image } = rootSource(o)
+  const source = rootSource(o)
+  const { config, driver, image } = source
+  let lowerDirs = source.lowerDirs
   const id = randomBytes(32).toString('hex')
   const name = o.options.name ?? reserveGeneratedName(store.paths.root, id)
   if (!reserveName(store.paths.root, name, id)) {
@@ -77,6 +81,9 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
         'the image\'s layers would need idmapped mounts', { hint: 'run it without those flags, or as an unprivileged user' })
     }
     const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
+    // a namespace that maps ids otherwise (keep-id) sees the image's owners only on shifted copies of its layers
+    const shift = userns && image.topLayer ? layerShift(userns, maps) : undefined
+    if (shift && driver !== 'vfs') lowerDirs = await shiftedLowerDirs(store.paths, store.layers.chain(image.topLayer!).map(l => l.id), shift, o.env)
     const built = buildContainerConfig({
       image: { config: config.config, os: config.os, architecture: config.architecture },
       imageName: o.imageName,
@@ -98,7 +105,12 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     built.warnings.forEach(w => o.warn(w))
     for (const f of built.files) writeFileSync(f.path, f.content)
     writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(built.spec))
-    if (driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer!), dirs.merged, o.env)
+    if (driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer!), dirs.merged, o.env, shift)
+    if (shift) {
+      // cocker's own files belong to the container's root, as the image's root-owned ones do
+      const own = [...(driver === 'vfs' ? [] : [dirs.upper, dirs.work]), ...built.files.map(f => f.path)]
+      await chownContainerFiles(own, shiftId(shift.uid, 0), shiftId(shift.gid, 0), rootless)
+    }
     const l = o.lifecycle
     const record: ContainerRecord = {
       id, name, imageId: image.id, imageName: image.names[0] ?? o.imageName,

@@ -7,6 +7,7 @@
  */
 import { CockerError } from '../errors.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
+import type { IdShift } from '../storage/copy-tree.js'
 import type { UsernsRequest } from '../spec/run-options.js'
 import type { SubidRange } from './subid.js'
 
@@ -47,7 +48,7 @@ export function planContainerUserns(req: UsernsRequest, caller: UsernsCaller): C
   const mapped = (maps: IdMapping[], id: number) => maps.some(m => id >= m.hostID && id < m.hostID + m.size)
   if (!mapped(userns.uidMappings, caller.uid) || !mapped(userns.gidMappings, caller.gid)) {
     throw new CockerError('NOT_SUPPORTED', `${flagOf(req)}: the container would not map your own ids (${caller.uid}:${caller.gid}), ` +
-      'which own the image\'s layers and the container\'s files in the store; cocker does not make chowned copies of the layers as podman does',
+      'which own the container\'s writable layer in the store',
       { hint: 'use --userns keep-id, or --uidmap/--gidmap maps that include 0 (you) of your user namespace' })
   }
   return userns
@@ -115,6 +116,31 @@ function keepIdMaps(flag: string, what: string, id: number, total: number): IdMa
   maps.push({ containerID: id, hostID: 0, size: 1 })
   if (id + 1 < total) maps.push({ containerID: id + 1, hostID: id + 1, size: total - id - 1 })
   return maps
+}
+
+/**
+ * How the owners of the layers must change for the container to see the image's ids:
+ * container id → the id that maps to the same host id where the layers were unpacked (the
+ * caller's namespace, `stack`, rootless; the host as root). Undefined when nothing changes
+ * (the default namespace), so that the layers serve as they are.
+ */
+export function layerShift(userns: ContainerUserns, stack?: { uid: IdMapping[]; gid: IdMapping[] }): IdShift | undefined {
+  const uid = stack ? intoStack(userns.uidMappings, stack.uid) : userns.uidMappings
+  const gid = stack ? intoStack(userns.gidMappings, stack.gid) : userns.gidMappings
+  return [...uid, ...gid].every(m => m.containerID === m.hostID) ? undefined : { uid, gid }
+}
+
+/** throughStack's inverse: maps in host ids → the same maps with host ids of `stack`'s namespace (ids outside it are left out). */
+function intoStack(maps: IdMapping[], stack: IdMapping[]): IdMapping[] {
+  const out: IdMapping[] = []
+  for (const m of maps) {
+    for (const s of stack) {
+      const lo = Math.max(m.hostID, s.hostID)
+      const hi = Math.min(m.hostID + m.size, s.hostID + s.size)
+      if (lo < hi) out.push({ containerID: m.containerID + lo - m.hostID, hostID: s.containerID + lo - s.hostID, size: hi - lo })
+    }
+  }
+  return out.sort((a, b) => a.containerID - b.containerID)
 }
 
 /** Maps whose host ids are ids of `stack`'s namespace → the same maps in host ids, split where the stack's ranges end. */

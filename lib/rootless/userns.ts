@@ -126,6 +126,16 @@ export async function removeTreesInUserNamespace(paths: string[]): Promise<void>
   await runPlan(maps, ops)
 }
 
+/** Changes owners to ids of the namespace other than the caller's own (a container's files for keep-id), by the helper. */
+export async function chownInUserNamespace(paths: string[], uid: number, gid: number): Promise<void> {
+  if (!paths.length) return
+  const maps = usernsMapsForCaller()
+  const ops = enterOps(maps, 'user')
+  for (const p of paths) ops.push(['chown', p, String(uid), String(gid)])
+  ops.push(['exit'])
+  await runPlan(maps, ops)
+}
+
 /**
  * cocker again, with the same arguments, inside the caller's user namespace: what the heavy
  * commands do first, so that they can chown, mknod whiteouts and remove what the

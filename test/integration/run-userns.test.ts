@@ -4,7 +4,7 @@
 // namespace, as podman's), --group-add, --oom-score-adj, --env-host. Podman 4.3 is the oracle
 // for the maps: its uid_map is written against the user's namespace (it nests one), ours
 // against the host's, so its lines are looked up in the user's namespace before comparing.
-import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
+import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -90,6 +90,32 @@ busyboxScenario('--userns keep-id: the user as themselves inside, with podman\'s
   }
   // and without keep-id the same file is the user's as container root, not as themselves
   assert.is((await runSh(mode, ['-v', `${dir}:/data`], 'stat -c %u /data/made')).stdout, '0\n')
+}, ['rootless'])
+
+/** The shifted copies of layers in the mode's store: layers/<id>/mapped/<key>. */
+function layerCopies(mode: BusyboxMode): string[] {
+  const layers = path.join(mode.root, 'layers')
+  return readdirSync(layers).flatMap(id => {
+    const dir = path.join(layers, id, 'mapped')
+    return existsSync(dir) ? readdirSync(dir).map(key => `${id}/${key}`) : []
+  }).sort()
+}
+
+/** Owners of the image's files as `ls -ln` shows them: "uid gid name" per entry of /, then of / itself and a few files. */
+const OWNERS = 'ls -lnA / | awk \'NF > 8 { print $3, $4, $9 }\'; stat -c "%u %g %n" / /bin/busybox /etc/passwd /etc/motd'
+
+busyboxScenario('--userns keep-id: the image\'s files keep their owners (root\'s stay root\'s) as podman shows them, through a shifted copy of the layers made once', async mode => {
+  const owners = (await runSh(mode, ['--userns', 'keep-id'], OWNERS)).stdout
+  const pe = await podmanOrSkip('rootless', 'podman run --userns keep-id ls -ln /')
+  if (pe) assert.is(owners, (await podmanRun(pe, ['--rm', '--userns', 'keep-id', FIXTURE_IMAGE, 'sh', '-c', OWNERS], { status: 0 })).stdout)
+  assert.is(owners, (await runSh(mode, [], OWNERS)).stdout, 'as without keep-id')
+  assert.match(owners, /^0 0 bin$/m)
+  // the copy is kept in the store beside each layer, and the next run finds it
+  const copies = () => layerCopies(mode)
+  const made = copies()
+  assert.ok(made.length > 0, 'a shifted copy of the layers in the store')
+  await runSh(mode, ['--userns', 'keep-id'], 'true')
+  assert.equal(copies(), made, 'the second run uses the same copies')
 }, ['rootless'])
 
 busyboxScenario('--userns keep-id:uid=N,gid=N: the user appears as N, with podman\'s maps', async mode => {
