@@ -9,6 +9,7 @@ import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { cocker, modeDir } from '../support/cocker-modes.js'
+import { runCmd } from '../support/exec.js'
 import { cleanupPodman, podmanOrSkip, podmanRun } from '../support/podman.js'
 import { FIXTURE_IMAGE } from '../support/image-fixture.js'
 import { busyboxScenario, runSh, statusField, type BusyboxMode } from '../support/run-scenario.js'
@@ -193,8 +194,8 @@ busyboxScenario('--env-host: the caller\'s environment inside, over the image\'s
 })
 
 /** A root filesystem of the host's static busybox, owned by the mode's user. */
-function busyboxDir(mode: BusyboxMode): string {
-  const dir = path.join(modeDir(mode), 'rootfs')
+function busyboxDir(mode: BusyboxMode, name = 'rootfs'): string {
+  const dir = path.join(modeDir(mode), name)
   const own = (p: string) => { if (mode.user) chownSync(p, mode.user.uid, mode.user.gid) }
   for (const d of ['', 'bin', 'etc', 'proc', 'sys', 'dev', 'tmp']) own((mkdirSync(path.join(dir, d), { recursive: true }), path.join(dir, d)))
   copyFileSync('/usr/bin/busybox', path.join(dir, 'bin/busybox'))
@@ -202,6 +203,21 @@ function busyboxDir(mode: BusyboxMode): string {
   for (const applet of ['sh', 'id', 'cat', 'echo', 'ls']) symlinkSync('busybox', path.join(dir, 'bin', applet))
   return dir
 }
+
+busyboxScenario('--userns keep-id: rmi of the image removes the shifted copies of its layers; system check finds nothing amiss', async mode => {
+  const dir = busyboxDir(mode, 'rmi-rootfs')
+  const tarball = path.join(modeDir(mode), 'rmi-rootfs.tar')
+  await runCmd(['tar', '--owner=0', '--group=0', '-C', dir, '-cf', tarball, '.'], { status: 0 })
+  if (mode.user) chownSync(tarball, mode.user.uid, mode.user.gid)
+  await cocker(mode, ['import', tarball, 'localhost/keepid-rmi:1'], { status: 0 })
+  const before = layerCopies(mode)
+  assert.is((await cocker(mode, ['run', '--rm', '--userns', 'keep-id', 'localhost/keepid-rmi:1', '/bin/sh', '-c', 'stat -c %u /bin/busybox'], { status: 0 })).stdout, '0\n')
+  const made = layerCopies(mode).filter(c => !before.includes(c))
+  assert.is(made.length, 1, 'one copy, of the image\'s one layer')
+  assert.is((await cocker(mode, ['system', 'check'], { status: 0 })).stdout.includes('tmp/'), false)
+  await cocker(mode, ['rmi', 'localhost/keepid-rmi:1'], { status: 0 })
+  assert.equal(layerCopies(mode), before, 'the copy left with the image')
+}, ['rootless'])
 
 busyboxScenario('--rootfs DIR runs a directory as the root, written in place; DIR:O under an overlay; a missing DIR is one line and 125', async mode => {
   const dir = busyboxDir(mode)
