@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { planContainerUserns, throughStack, type UsernsCaller } from '../../../lib/rootless/container-userns.js'
+import { layerShift, planContainerUserns, throughStack, type UsernsCaller } from '../../../lib/rootless/container-userns.js'
 import type { IdMapping } from '../../../lib/runtime/oci-spec.js'
 import type { UsernsRequest } from '../../../lib/spec/run-options.js'
 import { throwsCode } from '../../support/assert.js'
@@ -79,6 +79,18 @@ test('root, --userns auto: a free part of the "containers" ranges, or why there 
 
 test('throughStack keeps a map that fits one range whole', () => {
   assert.equal(throughStack('--uidmap', [map(10, 5, 10)], ROOTLESS.uidStack!), [map(10, 100004, 10)])
+})
+
+test('layerShift: keep-id moves the layers\' owners to the ids that the same container ids map to; the default namespace needs no shift', () => {
+  const stack = { uid: ROOTLESS.uidStack!, gid: ROOTLESS.gidStack! }
+  // container 0..999 was 0..999 of the user's namespace and is now 1..1000 there; 1000 is the user (0); above, unchanged
+  const keep = layerShift(plan({ mode: 'keep-id' })!, stack)!
+  assert.equal(keep.uid, [map(0, 1, 1000), map(1000, 0, 1), map(1001, 1001, 64536)])
+  assert.equal(keep.gid, keep.uid)
+  assert.is(layerShift(plan({ mode: 'default' })!, stack), undefined)
+  // root: the maps themselves, from host ids
+  assert.equal(layerShift({ uidMappings: [map(0, 100000, 10)], gidMappings: [map(0, 200000, 10)] }),
+    { uid: [map(0, 100000, 10)], gid: [map(0, 200000, 10)] })
 })
 
 test.run()
