@@ -23,6 +23,7 @@ import path from 'node:path'
 import { copyTree, type IdShift } from './copy-tree.js'
 import { randomName } from './atomic.js'
 import type { StorePaths } from './paths.js'
+import { crashPoint } from '../sys/crash-point.js'
 
 /** One copy to make: the layer's diff dir, a staging dir in tmp/ and where the copy goes. */
 export interface ShiftJob {
@@ -58,6 +59,7 @@ export function makeShiftedCopies(jobs: readonly ShiftJob[], shift: IdShift): vo
     try {
       copyTree(job.src, job.staging, shift)
       mkdirSync(path.dirname(job.dst), { recursive: true, mode: 0o700 })
+      crashPoint('shift:before-rename')
       renameSync(job.staging, job.dst)
     } catch (err) {
       rmSync(job.staging, { recursive: true, force: true })

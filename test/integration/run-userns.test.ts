@@ -204,6 +204,25 @@ function busyboxDir(mode: BusyboxMode, name = 'rootfs'): string {
   return dir
 }
 
+busyboxScenario('--userns keep-id: a copy killed before its rename leaves only a tmp/ leftover that system check removes', async mode => {
+  const dir = busyboxDir(mode, 'crash-rootfs')
+  const tarball = path.join(modeDir(mode), 'crash-rootfs.tar')
+  await runCmd(['tar', '--owner=0', '--group=0', '-C', dir, '-cf', tarball, '.'], { status: 0 })
+  if (mode.user) chownSync(tarball, mode.user.uid, mode.user.gid)
+  await cocker(mode, ['import', tarball, 'localhost/keepid-crash:1'], { status: 0 })
+  const before = layerCopies(mode)
+  const run = ['run', '--rm', '--userns', 'keep-id', 'localhost/keepid-crash:1', '/bin/sh', '-c', 'stat -c %u /bin/busybox']
+  const r = await cocker(mode, run, { status: 125, env: { _COCKER_CRASH_AT: 'shift:before-rename' } })
+  assert.match(r.stderr, /^Error: cannot make the copies of the image's layers for the container's user namespace/)
+  assert.equal(layerCopies(mode), before, 'no copy in place')
+  const check = await cocker(mode, ['system', 'check', '--max', '0s'], { status: 125 })
+  assert.match(check.stdout, /tmp\/mapped-/)
+  await cocker(mode, ['system', 'check', '--max', '0s', '--repair'], { status: 0 })
+  assert.is((await cocker(mode, run, { status: 0 })).stdout, '0\n')
+  assert.is(layerCopies(mode).length, before.length + 1)
+  await cocker(mode, ['rmi', 'localhost/keepid-crash:1'], { status: 0 })
+}, ['rootless'])
+
 busyboxScenario('--userns keep-id: rmi of the image removes the shifted copies of its layers; system check finds nothing amiss', async mode => {
   const dir = busyboxDir(mode, 'rmi-rootfs')
   const tarball = path.join(modeDir(mode), 'rmi-rootfs.tar')
