@@ -76,9 +76,10 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     if (maps?.warning) o.warn(maps.warning)
     const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root))
     if (userns && !rootless) {
-      // the layers belong to host root: inside, they would be nobody's, and the container's root could not mount them
+      // the helper mounts the layers as the container's root, which root's store (0700) keeps out
       throw new CockerError('NOT_SUPPORTED', 'a user namespace for a container of root (--uidmap, --gidmap, --userns auto) is not supported yet: ' +
-        'the image\'s layers would need idmapped mounts', { hint: 'run it without those flags, or as an unprivileged user' })
+        'cocker mounts the image\'s layers inside the container\'s user namespace, where root\'s store is out of reach',
+      { hint: 'run it without those flags, or as an unprivileged user' })
     }
     const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
     // a namespace that maps ids otherwise (keep-id) sees the image's owners only on shifted copies of its layers

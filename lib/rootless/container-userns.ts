@@ -48,7 +48,7 @@ export function planContainerUserns(req: UsernsRequest, caller: UsernsCaller): C
   const mapped = (maps: IdMapping[], id: number) => maps.some(m => id >= m.hostID && id < m.hostID + m.size)
   if (!mapped(userns.uidMappings, caller.uid) || !mapped(userns.gidMappings, caller.gid)) {
     throw new CockerError('NOT_SUPPORTED', `${flagOf(req)}: the container would not map your own ids (${caller.uid}:${caller.gid}), ` +
-      'which own the container\'s writable layer in the store',
+      'which own the store: the container\'s root could not reach its layers there',
       { hint: 'use --userns keep-id, or --uidmap/--gidmap maps that include 0 (you) of your user namespace' })
   }
   return userns
