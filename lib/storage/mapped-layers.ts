@@ -2,9 +2,11 @@
  * ID-shifted copies of layers, for a container whose user namespace maps ids otherwise than
  * the one its layers were unpacked for (rootless `--userns keep-id`: the image's root must
  * still be the container's root, not the user). The kernel could show the layers shifted
- * through an idmapped mount, but rootless it may not idmap a filesystem of the host (that
- * needs CAP_SYS_ADMIN over the filesystem's own user namespace), and fuse-overlayfs needs
- * /dev/fuse. So cocker does what containers/storage does then: a copy of each layer with
+ * through an idmapped mount, but rootless it may not: idmapping a mount of the host's
+ * filesystem needs CAP_SYS_ADMIN in the user namespace that mounted it (the initial one), and
+ * overlayfs itself cannot be idmapped. fuse-overlayfs could shift owners (its uidmapping
+ * option), but only where it is the store's driver and /dev/fuse is open to the user. So
+ * cocker does what containers/storage does then, with any driver: a copy of each layer with
  * its owners changed, made once per mapping and kept beside the layer:
  *
  *   layers/<id>/mapped/<key>/    the shifted copy of layers/<id>/diff for the shift <key>
@@ -15,7 +17,7 @@
  * making the same copy both fill; the first rename wins and the other drops its own.
  *
  * Owners can only be changed where both the old and the new ids are mapped: rootless, the
- * copies are made in the caller's user namespace (mapped-layers-main.js, re-executed there).
+ * copies are made in the caller's user namespace (lib/cli/copy-tree-main.js, run there).
  */
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
