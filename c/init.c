@@ -906,6 +906,10 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 		if (remove_at(AT_FDCWD, op->f[0].s) < 0)
 			die("unlinkat", errno, op->f[0].s, "cannot remove %s", op->f[0].s);
 		break;
+	case OP_CHOWN:
+		if (lchown(op->f[0].s, (uid_t)num(op->f[1].s, 10), (gid_t)num(op->f[2].s, 10)) < 0)
+			die("lchown", errno, op->f[0].s, "cannot change the owner of %s", op->f[0].s);
+		break;
 	case OP_EXIT:
 		_exit(0);
 	default:

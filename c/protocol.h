@@ -86,6 +86,7 @@
 	X(OP_FIFO_WAIT, "fifo-wait", 'C', "")    /* block until start */       \
 	X(OP_EXEC, "exec", 'C', "")                                            \
 	X(OP_REMOVE_TREE, "remove-tree", 'C', "s") /* rm -r, in the userns */  \
+	X(OP_CHOWN, "chown", 'C', "sss")         /* lchown, in the userns */   \
 	X(OP_EXIT, "exit", 'C', "")              /* end a plan with no exec */
 
 #define X(e, n, p, s) e,

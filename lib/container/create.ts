@@ -4,27 +4,31 @@
  * userdata/, a name, and its record (record.ts) saying "created". Nothing runs yet.
  */
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { detectCgroups } from '../cgroups/index.js'
 import { CockerError } from '../errors.js'
 import { parseImageConfig } from '../image/manifest.js'
 import { isRootless } from '../rootless/identity.js'
-import { usernsMapsForCaller } from '../rootless/userns.js'
+import { layerShift } from '../rootless/container-userns.js'
+import { containerUserns, usernsMapsForCaller } from '../rootless/userns.js'
 import { packageVersion } from '../package-root.js'
 import { initBinary, readHostFacts } from '../spec/host.js'
 import { processParts } from '../spec/image-config.js'
 import { buildContainerConfig } from '../spec/oci-config.js'
 import type { RunOptions } from '../spec/run-options.js'
+import type { IdMapping } from '../runtime/oci-spec.js'
+import { readIfPresent } from '../sys/read.js'
 import type { DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
 import { CAPABILITIES } from '../runtime/linux.js'
+import { shiftId } from '../storage/copy-tree.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { generatedName } from './names.js'
 import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
   type RestartPolicy } from './record.js'
-import { copyRootfs, readImageFile, removeContainerFiles } from './files.js'
+import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
 
 /** What `run` and `create` take beyond the OCI config's options (lifecycle-options.ts parses them). */
@@ -42,7 +46,8 @@ export interface LifecycleOptions {
 
 export interface CreateOptions {
   store: Store
-  image: ImageRecord
+  /** Undefined with --rootfs. */
+  image?: ImageRecord
   /** As the user named it, for messages and records. */
   imageName: string
   options: RunOptions
@@ -57,12 +62,11 @@ export interface CreateOptions {
 export const DEFAULT_STOP_TIMEOUT = 10
 
 export async function createContainer(o: CreateOptions): Promise<{ record: ContainerRecord; dir: string }> {
-  const { store, image } = o
+  const { store } = o
   const rootless = isRootless(o.env)
-  const config = parseImageConfig(store.blobs.read(`sha256:${image.id}`), o.imageName)
-  if (!image.topLayer) throw new CockerError('NOT_SUPPORTED', `${o.imageName}: the image has no layers, so there is nothing to run`)
-  // vfs: the top layer is the whole tree; its parents would show what it deleted
-  const lowerDirs = o.driver === 'vfs' ? [`l/${store.layers.get(image.topLayer)!.link}`] : store.layers.lowerDirs(image.topLayer)
+  const source = rootSource(o)
+  const { config, driver, image } = source
+  let lowerDirs = source.lowerDirs
   const id = randomBytes(32).toString('hex')
   const name = o.options.name ?? reserveGeneratedName(store.paths.root, id)
   if (!reserveName(store.paths.root, name, id)) {
@@ -74,7 +78,17 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     makeContainerDirs(dirs, image.id)
     const maps = rootless ? usernsMapsForCaller() : undefined
     if (maps?.warning) o.warn(maps.warning)
-    const layerDirs = lowerDirs.map(l => path.resolve(store.paths.root, l))
+    const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root))
+    if (userns && !rootless) {
+      // the helper mounts the layers as the container's root, which root's store (0700) keeps out
+      throw new CockerError('NOT_SUPPORTED', 'a user namespace for a container of root (--uidmap, --gidmap, --userns auto) is not supported yet: ' +
+        'cocker mounts the image\'s layers inside the container\'s user namespace, where root\'s store is out of reach',
+      { hint: 'run it without those flags, or as an unprivileged user' })
+    }
+    const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
+    // a namespace that maps ids otherwise (keep-id) sees the image's owners only on shifted copies of its layers
+    const shift = userns && image.topLayer ? layerShift(userns, maps) : undefined
+    if (shift && driver !== 'vfs') lowerDirs = await shiftedLowerDirs(store.paths, store.layers.chain(image.topLayer!).map(l => l.id), shift, o.env)
     const built = buildContainerConfig({
       image: { config: config.config, os: config.os, architecture: config.architecture },
       imageName: o.imageName,
@@ -83,8 +97,9 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       engineVersion: packageVersion(),
       ...(o.options.init ? { init: initBinary(o.options.initPath) } : {}),
       options: o.options,
-      rootfs: dirs.merged,
+      rootfs: driver === 'rootfs' ? o.options.rootfs!.path : dirs.merged,
       ...(maps ? { rootless: { uidMappings: maps.uid, gidMappings: maps.gid } } : {}),
+      ...(userns ? { userns } : {}),
       readFile: p => readImageFile(layerDirs, p),
       containerId: id,
       name,
@@ -95,7 +110,12 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     built.warnings.forEach(w => o.warn(w))
     for (const f of built.files) writeFileSync(f.path, f.content)
     writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(built.spec))
-    if (o.driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer), dirs.merged, o.env)
+    if (driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer!), dirs.merged, o.env, shift)
+    if (shift) {
+      // cocker's own files belong to the container's root, as the image's root-owned ones do
+      const own = [...(driver === 'vfs' ? [] : [dirs.upper, dirs.work]), ...built.files.map(f => f.path)]
+      await chownContainerFiles(own, shiftId(shift.uid, 0), shiftId(shift.gid, 0), rootless)
+    }
     const l = o.lifecycle
     const record: ContainerRecord = {
       id, name, imageId: image.id, imageName: image.names[0] ?? o.imageName,
@@ -116,7 +136,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       ...healthcheckOf(l, config.config?.Healthcheck),
       mounts: (built.spec.mounts ?? []).filter(m => m.type === 'bind' && !m.source?.startsWith(dirs.userdata))
         .map(m => ({ type: m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
-      storage: { driver: o.driver, lowerDirs },
+      storage: { driver, lowerDirs },
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
@@ -129,6 +149,26 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     throw err
   }
 }
+
+/**
+ * What the container's root is made of: the image's layers, or with --rootfs the directory
+ * itself (driver "rootfs", written in place as podman does) or, with DIR:O, an overlay on it.
+ */
+function rootSource(o: CreateOptions): { config: ImageConfigSubset; lowerDirs: string[]; driver: string; image: { id: string; names: string[]; topLayer?: string } } {
+  const rootfs = o.options.rootfs
+  if (rootfs) {
+    return { config: { config: {}, os: 'linux', architecture: process.arch }, lowerDirs: rootfs.overlay ? [rootfs.path] : [],
+      driver: rootfs.overlay ? (o.driver === 'fuse-overlayfs' ? o.driver : 'overlay') : 'rootfs', image: { id: '', names: [rootfs.path] } }
+  }
+  const image = o.image!
+  const config = parseImageConfig(o.store.blobs.read(`sha256:${image.id}`), o.imageName)
+  if (!image.topLayer) throw new CockerError('NOT_SUPPORTED', `${o.imageName}: the image has no layers, so there is nothing to run`)
+  // vfs: the top layer is the whole tree; its parents would show what it deleted
+  const lowerDirs = o.driver === 'vfs' ? [`l/${o.store.layers.get(image.topLayer)!.link}`] : o.store.layers.lowerDirs(image.topLayer)
+  return { config, lowerDirs, driver: o.driver, image }
+}
+
+type ImageConfigSubset = Pick<ReturnType<typeof parseImageConfig>, 'config' | 'os' | 'architecture'>
 
 async function removeQuietly(dirs: ContainerDirs, rootless: boolean, warn: (m: string) => void): Promise<void> {
   try {
@@ -148,6 +188,23 @@ function capabilityChanges(bounding: readonly string[], o: RunOptions): { capAdd
     capAdd: o.privileged ? [] : bounding.filter(c => !base.includes(c)).sort(),
     capDrop: base.filter(c => !bounding.includes(c)).sort(),
   }
+}
+
+/** The host uids the store's containers map (for --userns auto), from their config.json. */
+function mappedByContainers(storeRoot: string): IdMapping[] {
+  const dir = path.join(storeRoot, 'containers')
+  let ids: string[] = []
+  try {
+    ids = readdirSync(dir)
+  } catch { /* no containers yet */ }
+  return ids.flatMap(id => {
+    const text = readIfPresent(path.join(dir, id, 'userdata', 'config.json'))
+    try {
+      return text ? (JSON.parse(text).linux?.uidMappings ?? []) as IdMapping[] : []
+    } catch {
+      return [] // a config being written
+    }
+  })
 }
 
 /** A generated name, reserved for `id`: another is drawn while the one drawn is taken. */

@@ -1,26 +1,60 @@
-/** A container's files in the store: the vfs copy of its root, image files read before it runs, and removal. */
-import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs'
+/**
+ * A container's files in the store: the vfs copy of its root, the ID-shifted copies of its
+ * layers, image files read before it runs, and removal.
+ */
+import { existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
 import { isRootless } from '../rootless/identity.js'
-import { removeTreesInUserNamespace, runInUserNamespace } from '../rootless/userns.js'
-import { copyTree } from '../storage/copy-tree.js'
+import { chownInUserNamespace, removeTreesInUserNamespace, runInUserNamespace } from '../rootless/userns.js'
+import { copyTree, type IdShift } from '../storage/copy-tree.js'
+import { makeShiftedCopies, shiftedLayers } from '../storage/mapped-layers.js'
+import type { StorePaths } from '../storage/paths.js'
 
 /**
  * vfs: the container's root is a copy of the image's top layer. Rootless, the copy must run
  * where the layer's owners are mapped: node again, inside the user namespace (vfs is the
  * slow driver anyway; overlay's `run` never pays for this).
  */
-export async function copyRootfs(top: string, merged: string, env: NodeJS.ProcessEnv): Promise<void> {
+export async function copyRootfs(top: string, merged: string, env: NodeJS.ProcessEnv, shift?: IdShift): Promise<void> {
   if (!isRootless(env)) {
-    copyTree(top, merged)
+    copyTree(top, merged, shift)
     return
   }
-  const script = path.join(packageRoot(), 'dist/lib/cli/copy-tree-main.js')
-  const status = await runInUserNamespace([process.execPath, script, top, merged], { env, cwd: '/', warn: () => {} })
+  const status = await copyTreeInUserNamespace([top, merged, ...(shift ? [JSON.stringify(shift)] : [])], env)
   if (status !== 0) throw new CockerError('HELPER_FAILED', `cannot copy the image's files into ${merged} (status ${status})`)
 }
+
+/**
+ * The lowerdirs of the layers `layerIds` (top first) with their owners shifted: the copies
+ * mapped-layers.ts keeps in the store, made now where they are missing (the first run with
+ * a mapping is slow; the next ones find them).
+ */
+export async function shiftedLowerDirs(paths: StorePaths, layerIds: readonly string[], shift: IdShift, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const { lowerDirs, jobs } = shiftedLayers(paths, layerIds, shift)
+  if (!jobs.length) return lowerDirs
+  mkdirSync(paths.tmp, { recursive: true })
+  if (!isRootless(env)) makeShiftedCopies(jobs, shift)
+  else {
+    const status = await copyTreeInUserNamespace(['--shifted', JSON.stringify(jobs), JSON.stringify(shift)], env)
+    if (status !== 0) throw new CockerError('HELPER_FAILED', `cannot make the copies of the image's layers for the container's user namespace (status ${status})`)
+  }
+  return lowerDirs
+}
+
+/**
+ * Gives files of the container's own (the root of its writable layer, the files bound in
+ * from userdata) to its root, `uid`:`gid` as the store's side names it (the caller's
+ * namespace rootless, where the helper changes them; the host as root).
+ */
+export async function chownContainerFiles(paths: string[], uid: number, gid: number, rootless: boolean): Promise<void> {
+  if (!rootless) paths.forEach(p => lchownSync(p, uid, gid))
+  else await chownInUserNamespace(paths, uid, gid)
+}
+
+const copyTreeInUserNamespace = (args: string[], env: NodeJS.ProcessEnv) =>
+  runInUserNamespace([process.execPath, path.join(packageRoot(), 'dist/lib/cli/copy-tree-main.js'), ...args], { env, cwd: '/', warn: () => {} })
 
 /**
  * A file of the image, looked up through its layers top first, as the overlay will show it:

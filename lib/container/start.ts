@@ -122,7 +122,8 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
   const run = runContainer(ctx, {
     id: record.id,
     bundle: dirs.userdata,
-    ...(driver === 'vfs' ? {} : {
+    // vfs copied the image into merged/; --rootfs without :O runs the directory itself
+    ...(driver === 'vfs' || driver === 'rootfs' ? {} : {
       rootfsOverlay: {
         data: overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless && driver === 'overlay' }),
         cwd: engine.storeRoot,

@@ -13,6 +13,8 @@ import { packageRoot } from '../package-root.js'
 import { mapIdsExternally } from './idmap.js'
 import { USERNS_UID_ENV } from './identity.js'
 import { parseSubid, type SubidRange } from './subid.js'
+import { planContainerUserns, type ContainerUserns } from './container-userns.js'
+import type { UsernsRequest } from '../spec/run-options.js'
 import { readIfPresent } from '../sys/read.js'
 
 export interface UsernsMaps {
@@ -53,6 +55,24 @@ const readOrEmpty = (file: string): string => readIfPresent(file) ?? ''
 export function usernsMapsForCaller(): UsernsMaps {
   const me = { name: userInfo().username, uid: process.geteuid!(), gid: process.getegid!() }
   return planUsernsMaps(me, readOrEmpty('/etc/subuid'), readOrEmpty('/etc/subgid'))
+}
+
+/**
+ * The user namespace of a container: `caller` is the rootless user's own (usernsMapsForCaller),
+ * undefined as root; `taken` lists what other containers map, read only for --userns auto.
+ */
+export function containerUserns(req: UsernsRequest, caller: UsernsMaps | undefined, taken: () => IdMapping[]): ContainerUserns | undefined {
+  const me = userInfo()
+  const auto = !caller && req.mode === 'auto'
+  return planContainerUserns(req, {
+    rootless: caller !== undefined, name: me.username, uid: process.geteuid!(), gid: process.getegid!(),
+    ...(caller ? { uidStack: caller.uid, gidStack: caller.gid } : {}),
+    ...(auto ? {
+      autoUids: parseSubid(readOrEmpty('/etc/subuid'), 'containers', -1),
+      autoGids: parseSubid(readOrEmpty('/etc/subgid'), 'containers', -1),
+      taken: taken(),
+    } : {}),
+  })
 }
 
 function enterOps(maps: UsernsMaps, namespaces: string): Op[] {
@@ -102,6 +122,16 @@ export async function removeTreesInUserNamespace(paths: string[]): Promise<void>
   const maps = usernsMapsForCaller()
   const ops = enterOps(maps, 'user')
   for (const p of paths) ops.push(['remove-tree', p])
+  ops.push(['exit'])
+  await runPlan(maps, ops)
+}
+
+/** Changes owners to ids of the namespace other than the caller's own (a container's files for keep-id), by the helper. */
+export async function chownInUserNamespace(paths: string[], uid: number, gid: number): Promise<void> {
+  if (!paths.length) return
+  const maps = usernsMapsForCaller()
+  const ops = enterOps(maps, 'user')
+  for (const p of paths) ops.push(['chown', p, String(uid), String(gid)])
   ops.push(['exit'])
   await runPlan(maps, ops)
 }

@@ -250,10 +250,10 @@ function rlimitOps(proc: Process): Op[] {
  * across the uid change, shrink the bounding set while CAP_SETPCAP is still
  * held, change groups and ids, then set the final sets and ambient caps.
  */
-function identityOps(proc: Process, caps: Capabilities, canSetgroups: boolean, warnings: string[]): Op[] {
+function identityOps(proc: Process, caps: Capabilities, canSetgroups: boolean, keepGroups: boolean, warnings: string[]): Op[] {
   const ops: Op[] = [['keep-caps'], ['bounding', hex(capabilityMask(caps.bounding, 'bounding'))]]
   const groups = proc.user.additionalGids ?? []
-  if (canSetgroups) ops.push(['groups', groups.map(String)])
+  if (canSetgroups && !keepGroups) ops.push(['groups', groups.map(String)])
   else if (groups.length) warnings.push('additionalGids are ignored: setgroups is denied in a rootless user namespace with a single-id map')
   ops.push(['setid', proc.user.uid, proc.user.gid])
   ops.push(['capset', hex(capabilityMask(caps.effective, 'effective')), hex(capabilityMask(caps.permitted, 'permitted')),
@@ -354,12 +354,14 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   for (const p of linux.readonlyPaths ?? []) ops.push(['readonly', p])
   if (spec.root?.readonly) ops.push(['remount-ro', '/'])
   if (proc.terminal) ops.push(['console', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0])
-  ops.push(...processOps(proc, ctx, idmap, warnings, linux.personality?.domain))
+  // crun's annotation (podman's --group-add keep-groups): the process keeps the groups it was started with
+  const keepGroups = spec.annotations?.['run.oci.keep_original_groups'] === '1'
+  ops.push(...processOps(proc, { ...ctx, keepGroups }, idmap, warnings, linux.personality?.domain))
   return { ops, idmap, warnings }
 }
 
 /** The part shared with exec: limits, cwd, environment, identity, seccomp, exec. */
-export function processOps(proc: Process, ctx: Pick<PlanContext, 'mode' | 'seccomp' | 'rootless'>, idmap: IdmapMethod,
+export function processOps(proc: Process, ctx: Pick<PlanContext, 'mode' | 'seccomp' | 'rootless'> & { keepGroups?: boolean }, idmap: IdmapMethod,
   warnings: string[], personality?: string): Op[] {
   const ops: Op[] = [...rlimitOps(proc), ['cwd', proc.cwd]]
   for (const e of proc.env ?? []) ops.push(['env', e])
@@ -369,7 +371,7 @@ export function processOps(proc: Process, ctx: Pick<PlanContext, 'mode' | 'secco
   const seccomp: Op[] = ctx.seccomp ? [['seccomp', ctx.seccomp.flags, ctx.seccomp.program.toString('hex')]] : []
   // without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it before the capabilities drop (runc's order)
   if (!proc.noNewPrivileges) ops.push(...seccomp)
-  ops.push(...identityOps(proc, proc.capabilities ?? {}, !(ctx.rootless && idmap === 'direct'), warnings))
+  ops.push(...identityOps(proc, proc.capabilities ?? {}, !(ctx.rootless && idmap === 'direct'), ctx.keepGroups ?? false, warnings))
   ops.push(['umask', (proc.user.umask ?? 0o022).toString(8)])
   if (personality) ops.push(['personality', personality === 'LINUX32' ? 8 : 0])
   if (proc.noNewPrivileges) ops.push(['no-new-privs'], ...seccomp)

@@ -73,6 +73,7 @@ export const OPS = {
   'fifo-wait': ['C', ''],
   'exec': ['C', ''],
   'remove-tree': ['C', 's'],
+  'chown': ['C', 'sss'],
   'exit': ['C', ''],
 } as const satisfies Record<string, readonly ['P' | 'C', string]>
 

@@ -15,7 +15,8 @@ import type { HostFacts } from './host.js'
 import { DEFAULT_PATH, hasEnv, mergeEnv, processArgs, type ImageInfo } from './image-config.js'
 import type { MountRequest, NamespaceMode, RunOptions } from './run-options.js'
 import { defaultSeccompProfile } from './seccomp-default.js'
-import { resolveUser } from './user.js'
+import { groupId, resolveUser, type ResolvedUser } from './user.js'
+import type { ContainerUserns } from '../rootless/container-userns.js'
 
 export interface ContainerConfigInput {
   image: ImageInfo
@@ -32,6 +33,8 @@ export interface ContainerConfigInput {
   rootfs: string
   /** The caller's user namespace maps when rootless (0 → own uid, 1… → subordinate ids). */
   rootless?: { uidMappings: IdMapping[]; gidMappings: IdMapping[] }
+  /** The container's user namespace (--userns, --uidmap), in host ids; when absent, `rootless`'s maps if any. */
+  userns?: ContainerUserns
   /** A file of the image by its path in the rootfs, or undefined if absent (for /etc/passwd, /etc/group). */
   readFile(pathInRootfs: string): string | undefined
   containerId: string
@@ -70,13 +73,17 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   const image = input.image.config ?? {}
   const warnings: string[] = []
   const rootless = input.rootless !== undefined
+  const userns = input.userns ?? input.rootless
+  const keepId = input.userns?.keepId
+  const readFile = keepId ? withKeepIdEntries(input.readFile, keepId) : input.readFile
 
   const hostNetwork = o.network.mode === 'host'
   const hostUts = o.uts.mode === 'host'
   const hostname = hostUts ? input.host.hostname
     : o.hostname ?? (hostNetwork ? input.host.hostname : input.hostname ?? input.containerId.slice(0, 12))
 
-  const user = resolveUser(o.user ?? image.User ?? '', input.readFile)
+  const user = resolveUser(o.user ?? (keepId ? `${keepId.uid}:${keepId.gid}` : image.User ?? ''), readFile)
+  const groups = additionalGids(user, o.groupAdd, readFile)
   const bounding = capabilities(o, input.host.capabilities, warnings)
   // containers.conf's env goes over podman's own three, as it does there
   const env = mergeEnv([`PATH=${DEFAULT_PATH}`, 'TERM=xterm', CONTAINER_ENV], o.defaults.env, image.Env, o.env)
@@ -87,13 +94,14 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   const init = initBind(input)
   const proc: Process = {
     terminal: o.tty,
-    user: { uid: user.uid, gid: user.gid, umask: o.umask, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
+    user: { uid: user.uid, gid: user.gid, umask: o.umask, ...(groups ? { additionalGids: groups } : {}) },
     args: init ? [init.destination, '--', ...args] : args,
     env,
     cwd: path.posix.resolve('/', o.workdir ?? (image.WorkingDir || '/')),
     capabilities: processCapabilities(bounding, user.uid, o.capAdd),
     rlimits: rlimits(o.ulimits, input.host, rootless),
     noNewPrivileges: o.noNewPrivileges,
+    ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
   }
 
   // Podman's files, bound in from userdata: no resolv.conf without a network (Podman's
@@ -104,6 +112,11 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   if (!o.noHosts) userdataFiles.push(['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })])
   if (o.network.mode !== 'private') userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork)])
   userdataFiles.push(['/run/.containerenv', containerEnv(input)])
+  // podman's keep-id entries for a user the image does not know, bound over the image's files
+  for (const file of ['/etc/passwd', '/etc/group']) {
+    const content = readFile(file)
+    if (content !== input.readFile(file)) userdataFiles.push([file, content!])
+  }
   const userdata = (destination: string) => path.posix.join(input.userdataDir, path.posix.basename(destination))
   const files = userdataFiles.map(([destination, content]) => ({ path: userdata(destination), content }))
 
@@ -116,10 +129,14 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
       ...userdataFiles.map(([destination]) => ({ destination, source: userdata(destination) })),
       ...(init ? [init] : []),
     ]),
-    annotations: { ...o.annotations, 'org.opencontainers.image.stopSignal': String(stopSignal(o, image.StopSignal, warnings)) },
+    annotations: {
+      ...o.annotations, 'org.opencontainers.image.stopSignal': String(stopSignal(o, image.StopSignal, warnings)),
+      // crun's name for "leave the caller's supplementary groups", which podman sets for keep-groups
+      ...(o.groupAdd.includes('keep-groups') ? { [KEEP_GROUPS]: '1' } : {}),
+    },
     linux: {
-      namespaces: namespaces(o, rootless, input.cgroupVersion === 'v2'),
-      ...(input.rootless ? { uidMappings: input.rootless.uidMappings, gidMappings: input.rootless.gidMappings } : {}),
+      namespaces: namespaces(o, userns !== undefined, input.cgroupVersion === 'v2'),
+      ...(userns ? { uidMappings: userns.uidMappings, gidMappings: userns.gidMappings } : {}),
       sysctl: sysctls(o),
       ...resources(o, rootless),
       ...(o.privileged ? { devices: privilegedDevices(input) } : maskedAndReadonly(o)),
@@ -129,6 +146,30 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
     spec.linux!.seccomp = o.seccomp.kind === 'profile' ? o.seccomp.profile : defaultSeccompProfile(bounding, input.arch)
   }
   return { spec, files, warnings }
+}
+
+export const KEEP_GROUPS = 'run.oci.keep_original_groups'
+
+/**
+ * The image's /etc/passwd and /etc/group with the keep-id user added, as podman adds them,
+ * when the image has no entry for its ids.
+ */
+function withKeepIdEntries(readFile: (p: string) => string | undefined, k: NonNullable<ContainerUserns['keepId']>): (p: string) => string | undefined {
+  const has = (text: string | undefined, id: number, field: number) => (text ?? '').split('\n').some(l => l.split(':')[field] === String(id))
+  const append = (text: string | undefined, line: string) => `${text ?? ''}${text && !text.endsWith('\n') ? '\n' : ''}${line}\n`
+  return p => {
+    const text = readFile(p)
+    if (p === '/etc/passwd' && !has(text, k.uid, 2)) return append(text, `${k.name}:*:${k.uid}:${k.gid}:${k.gecos}:/:/bin/sh`)
+    if (p === '/etc/group' && k.groupName && !has(text, k.gid, 2)) return append(text, `${k.groupName}:x:${k.gid}:${k.name}`)
+    return text
+  }
+}
+
+/** The user's groups and --group-add's, by gid; keep-groups leaves them to the runtime (see KEEP_GROUPS). */
+function additionalGids(user: ResolvedUser, added: string[], readFile: (p: string) => string | undefined): number[] | undefined {
+  const extra = added.filter(g => g !== 'keep-groups').map(g => groupId('--group-add', g, readFile))
+  if (!extra.length) return user.additionalGids
+  return [...new Set([...(user.additionalGids ?? [user.gid]), ...extra])]
 }
 
 /**
@@ -227,7 +268,7 @@ function stopSignal(o: RunOptions, imageSignal: string | undefined, warnings: st
   return n ?? SIGTERM
 }
 
-function namespaces(o: RunOptions, rootless: boolean, cgroupns: boolean): Namespace[] {
+function namespaces(o: RunOptions, userns: boolean, cgroupns: boolean): Namespace[] {
   const out: Namespace[] = []
   const add = (type: NamespaceType, mode: NamespaceMode) => {
     if (mode.mode === 'private') out.push({ type })
@@ -240,7 +281,7 @@ function namespaces(o: RunOptions, rootless: boolean, cgroupns: boolean): Namesp
   add('uts', o.uts)
   out.push({ type: 'mount' })
   if (cgroupns) out.push({ type: 'cgroup' })
-  if (rootless) out.push({ type: 'user' })
+  if (userns) out.push({ type: 'user' })
   return out
 }
 

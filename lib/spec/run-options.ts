@@ -5,7 +5,7 @@
  */
 import { CockerError } from '../errors.js'
 import { CAPABILITIES, RLIMITS, signalNumber } from '../runtime/linux.js'
-import type { Rlimit, Seccomp } from '../runtime/oci-spec.js'
+import type { IdMapping, Rlimit, Seccomp } from '../runtime/oci-spec.js'
 import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
 
 export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
@@ -14,6 +14,19 @@ export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'pa
 export type MountRequest =
   | { type: 'bind'; source: string; destination: string; options: string[] }
   | { type: 'tmpfs'; destination: string; options: string[] }
+
+/**
+ * --userns and --uidmap/--gidmap. `default`: root gets no user namespace, a rootless user
+ * their own (their id as 0, then their subordinate ranges). Rootless, `maps` are relative to
+ * that namespace, as podman's are; lib/rootless/container-userns.ts turns them into host ids.
+ */
+export type UsernsRequest =
+  | { mode: 'default' }
+  | { mode: 'host' }
+  | { mode: 'keep-id'; uid?: number; gid?: number }
+  | { mode: 'nomap' }
+  | { mode: 'auto'; size?: number }
+  | { mode: 'maps'; uid: IdMapping[]; gid: IdMapping[] }
 
 export interface RunOptions {
   /** undefined: the image's; []: cleared (`--entrypoint ''`), which also drops the image's Cmd. */
@@ -77,6 +90,12 @@ export interface RunOptions {
   timezone?: { name: string; file: string }
   /** What every container gets unless its flags say otherwise. */
   defaults: ContainerDefaults
+  userns: UsernsRequest
+  /** --rootfs: IMAGE is a directory to run as the root, written in place, or with DIR:O under an overlay. */
+  rootfs?: { path: string; overlay: boolean }
+  /** --group-add: gids or group names of the image, or keep-groups. */
+  groupAdd: string[]
+  oomScoreAdj?: number
 }
 
 /** containers.conf's defaults for every container; podman's built-in ones when no file sets them. */
@@ -98,7 +117,7 @@ export function defaultRunOptions(): RunOptions {
     privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
     sysctls: {}, mounts: [], network: { mode: 'private' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
-    cgroups: 'enabled', noHosts: false, umask: 0o022,
+    cgroups: 'enabled', noHosts: false, umask: 0o022, userns: { mode: 'default' }, groupAdd: [],
     defaults: { capabilities: [...DEFAULT_CAPABILITIES], env: [], sysctls: { ...NETNS_SYSCTLS }, pidsLimit: PIDS_LIMIT },
   }
 }
@@ -344,4 +363,72 @@ export function parseSecurityOpt(value: string): SecurityOpt {
   // cocker applies neither SELinux nor AppArmor; accepting the options keeps podman scripts working
   if (key === 'label' || key === 'apparmor') return { kind: 'ignored', what: key }
   throw invalid(`--security-opt ${value}: unknown option`, 'use seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges, mask=PATHS or unmask=PATHS')
+}
+
+const ID_MAX = 2 ** 32 - 1
+
+function idNumber(flag: string, value: string, field: string, text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) >= ID_MAX) throw invalid(`${flag} ${value}: ${field} must be a number from 0 to ${ID_MAX - 1}`)
+  return Number(text)
+}
+
+/** --uidmap/--gidmap CONTAINER:HOST:SIZE. */
+export function parseIdMap(flag: string, value: string): IdMapping {
+  const parts = value.split(':')
+  if (parts.length !== 3) throw invalid(`${flag} ${value}: expected CONTAINER_ID:HOST_ID:SIZE, e.g. 0:100000:65536`)
+  const [containerID, hostID, size] = parts.map((p, i) => idNumber(flag, value, ['the container id', 'the host id', 'the size'][i], p))
+  if (size === 0) throw invalid(`${flag} ${value}: the size must be at least 1`)
+  return { containerID, hostID, size }
+}
+
+/** --userns host | keep-id[:uid=N,gid=N] | nomap | auto[:size=N]. */
+export function parseUserns(value: string): UsernsRequest {
+  const colon = value.indexOf(':')
+  const mode = colon < 0 ? value : value.slice(0, colon)
+  if (mode === 'ns' || mode === 'container') {
+    throw new CockerError('NOT_SUPPORTED', `--userns ${value}: joining another user namespace is not supported yet`)
+  }
+  const opts = new Map<string, string>()
+  for (const item of colon < 0 ? [] : value.slice(colon + 1).split(',')) {
+    const eq = item.indexOf('=')
+    if (eq <= 0) throw invalid(`--userns ${value}: expected KEY=VALUE options after "${mode}:"`)
+    opts.set(item.slice(0, eq), item.slice(eq + 1))
+  }
+  const only = (...keys: string[]) => {
+    const other = [...opts.keys()].find(k => !keys.includes(k))
+    if (other) throw invalid(`--userns ${value}: unknown option "${other}" for ${mode}`, keys.length ? `${mode} takes ${keys.join(', ')}` : `${mode} takes no options`)
+  }
+  const id = (key: string) => (opts.has(key) ? idNumber('--userns', value, key, opts.get(key)!) : undefined)
+  switch (mode) {
+    case '':
+      only()
+      return { mode: 'default' }
+    case 'host':
+    case 'nomap':
+      only()
+      return { mode }
+    case 'keep-id': {
+      only('uid', 'gid')
+      const uid = id('uid')
+      const gid = id('gid')
+      return { mode, ...(uid !== undefined ? { uid } : {}), ...(gid !== undefined ? { gid } : {}) }
+    }
+    case 'auto': {
+      only('size')
+      const size = id('size')
+      if (size === 0) throw invalid(`--userns ${value}: the size must be at least 1`)
+      return { mode, ...(size !== undefined ? { size } : {}) }
+    }
+    default:
+      throw invalid(`--userns ${value}: unknown mode`, 'use host, keep-id[:uid=N,gid=N], nomap or auto[:size=N]')
+  }
+}
+
+/** --oom-score-adj: the kernel's range. */
+export function parseOomScoreAdj(value: number | string): number {
+  const n = Number(value)
+  if (String(value).trim() === '' || !Number.isInteger(n) || n < -1000 || n > 1000) {
+    throw invalid(`--oom-score-adj ${value}: must be a whole number from -1000 to 1000`)
+  }
+  return n
 }

@@ -91,3 +91,14 @@ export function resolveUser(spec: string, readFile: (path: string) => string | u
   }
   return { uid, gid, additionalGids: additional, home }
 }
+
+/** A gid, or a group name looked up in the image's /etc/group. */
+export function groupId(flag: string, group: string, readFile: (path: string) => string | undefined): number {
+  if (isId(group)) return checkId('gid', group, Number(group))
+  const entry = parseGroup(readFile('/etc/group')).find(g => g.name === group)
+  if (!entry) {
+    throw new CockerError('INVALID_ARGUMENT', `${flag} ${group}: unable to find group ${group}: no matching entries in the image's group file`,
+      { hint: 'use a numeric gid, or a group that exists in the image\'s /etc/group' })
+  }
+  return entry.gid
+}

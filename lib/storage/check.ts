@@ -1,7 +1,9 @@
 /**
  * `system check`: finds what crashes and outside hands leave in a store, and with
  * repair removes it. Problems, by subject:
- *   - tmp/ entries (staging dirs, temp files, detached trees) older than maxAge;
+ *   - tmp/ entries (staging dirs, temp files, detached trees, the staging dirs of
+ *     shifted layer copies) older than maxAge; a whole copy lives in its layer's dir,
+ *     layers/<id>/mapped/ (mapped-layers.ts), and leaves with it;
  *   - layers/<id> dirs without a record, older than maxAge (a crash between rename and
  *     record); recorded layers whose dir is missing; layers no image uses, older
  *     than maxAge; missing or dangling short links;

@@ -8,9 +8,12 @@
  * Order per file matters: chown clears setuid bits and security.capability, so it comes
  * before chmod and the xattrs; a directory's times are set after its content is written.
  * Regular files are copied with FICLONE where the filesystem can share their blocks.
+ * With a `shift`, each owner is changed on the way (the ID-shifted copies of
+ * mapped-layers.ts); ids the shift does not name keep their number.
  */
 import { chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs'
 import path from 'node:path'
+import type { IdMapping } from '../runtime/oci-spec.js'
 import { lgetxattr, llistxattr, lsetxattr, mknod } from '../sys/libc.js'
 
 export interface CopyTreeStats {
@@ -26,8 +29,19 @@ export interface CopyTreeStats {
 
 const { S_IFMT, S_IFCHR, S_IFBLK, S_IFSOCK } = constants
 
+/** New owners for old ones: an id in a mapping's [containerID, +size) becomes hostID + the offset. */
+export interface IdShift {
+  uid: IdMapping[]
+  gid: IdMapping[]
+}
+
+export function shiftId(maps: readonly IdMapping[], id: number): number {
+  const m = maps.find(m => id >= m.containerID && id < m.containerID + m.size)
+  return m ? m.hostID + id - m.containerID : id
+}
+
 /** Copies the content of `src` into `dst`, which must exist (empty); `dst` gets `src`'s owner, mode and times too. */
-export function copyTree(src: string, dst: string): CopyTreeStats {
+export function copyTree(src: string, dst: string, shift?: IdShift): CopyTreeStats {
   const stats: CopyTreeStats = { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, specials: 0, bytes: 0, skipped: [] }
   const inodes = new Map<string, string>()
   const skip = (p: string, reason: string) => stats.skipped.push({ path: path.relative(dst, p) || '.', reason })
@@ -87,7 +101,7 @@ export function copyTree(src: string, dst: string): CopyTreeStats {
   return stats
 
   function finish(from: string, to: string, st: Stats): void {
-    lchownSync(to, st.uid, st.gid)
+    lchownSync(to, shift ? shiftId(shift.uid, st.uid) : st.uid, shift ? shiftId(shift.gid, st.gid) : st.gid)
     if (!st.isSymbolicLink()) chmodSync(to, st.mode & 0o7777)
     for (const name of llistxattr(from)) {
       const value = lgetxattr(from, name)

@@ -7,8 +7,9 @@ import { containersConf, type ContainersConf } from '../../config/containers-con
 import { CockerError } from '../../errors.js'
 import type { Seccomp } from '../../runtime/oci-spec.js'
 import {
-  defaultRunOptions, normalizeCapability, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork, parseSecurityOpt,
-  parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseVolume, type RunOptions,
+  defaultRunOptions, normalizeCapability, parseIdMap, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork,
+  parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume,
+  type RunOptions, type UsernsRequest,
 } from '../../spec/run-options.js'
 import type { ParsedArgs } from '../command.js'
 
@@ -44,6 +45,10 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   const entrypoint = optional(args.entrypoint)
   if (entrypoint !== undefined) o.entrypoint = parseEntrypoint(entrypoint)
   o.env = [...strings(args.envFile).flatMap(file => readEnvFile(file, host)), ...strings(args.env).flatMap(e => envEntry('--env', e, host.env))]
+  if (typeof args.envHost === 'boolean' ? args.envHost : host.conf?.containers.envHost) {
+    // --env-host (containers.conf env_host): under -e and --env-file, over the image's Env
+    o.env = [...Object.entries(host.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])), ...o.env]
+  }
 
   if (typeof args.user === 'string') {
     if (args.user === '') throw invalid('--user: the user is empty')
@@ -135,24 +140,47 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   o.platform = parsePlatform(args)
   if (typeof args.tlsVerify === 'boolean') o.tlsVerify = args.tlsVerify
   if (args.cgroups === 'disabled') o.cgroups = 'disabled'
+  o.userns = parseUsernsFlags(args)
+  if (args.rootfs === true) o.rootfs = parseRootfs(String(args.image), host)
+  o.groupAdd = strings(args.groupAdd).flatMap(g => g.split(',')).map(g => g.trim())
+  if (o.groupAdd.some(g => g === '')) throw invalid('--group-add: a group is empty', 'give a group name or gid')
+  if (o.groupAdd.includes('keep-groups') && o.groupAdd.length > 1) {
+    throw invalid('--group-add keep-groups cannot be combined with other groups', 'keep-groups keeps the groups cocker runs with; add no others')
+  }
+  if (args.oomScoreAdj !== undefined) o.oomScoreAdj = parseOomScoreAdj(args.oomScoreAdj as string)
   if (host.conf) applyContainersConf(o, host.conf, args, host)
   return o
 }
 
+/** --rootfs DIR[:O]: the positional IMAGE names the directory. */
+function parseRootfs(value: string, host: RunOptionsHost): RunOptions['rootfs'] & {} {
+  const overlay = value.endsWith(':O')
+  const dir = overlay ? value.slice(0, -2) : value
+  const abs = dir.startsWith('/') ? dir : `${host.cwd}/${dir}`
+  if (!dir || !host.exists(abs)) throw invalid(`--rootfs ${value}: the directory ${abs} does not exist`, 'give the path of a root filesystem: cocker run --rootfs DIR COMMAND')
+  return { path: abs.replace(/\/+$/, '') || '/', overlay }
+}
+
+/** --userns, or --uidmap/--gidmap (one given alone serves for both, as in podman). */
+function parseUsernsFlags(args: ParsedArgs): UsernsRequest {
+  const uid = strings(args.uidmap).map(v => parseIdMap('--uidmap', v))
+  const gid = strings(args.gidmap).map(v => parseIdMap('--gidmap', v))
+  const userns = typeof args.userns === 'string' ? parseUserns(args.userns) : { mode: 'default' as const }
+  if (!uid.length && !gid.length) return userns
+  if (userns.mode !== 'default') throw invalid(`--userns ${String(args.userns)} cannot be combined with --uidmap or --gidmap`, 'give one or the other')
+  return { mode: 'maps', uid: uid.length ? uid : gid, gid: gid.length ? gid : uid }
+}
+
 /**
  * containers.conf's [containers] defaults, as podman takes them: default_ulimits is --ulimit's
- * default (any --ulimit replaces the whole list), env_host --env-host's (args.envHost, when
- * that flag exists), no_hosts --no-hosts's, tz --tz's, umask --umask's; volumes are added where
- * no -v or --mount targets the same path; env, default_capabilities, default_sysctls and
- * pids_limit replace podman's built-in values, under the flags.
+ * default (any --ulimit replaces the whole list), no_hosts --no-hosts's, tz --tz's, umask
+ * --umask's (env_host is read with --env-host); volumes are added where no -v or --mount
+ * targets the same path; env, default_capabilities, default_sysctls and pids_limit replace
+ * podman's built-in values, under the flags.
  */
 function applyContainersConf(o: RunOptions, conf: ContainersConf, args: ParsedArgs, host: RunOptionsHost): void {
   const c = conf.containers
   if (!strings(args.ulimit).length) o.ulimits = c.defaultUlimits.map(u => confValue(conf, 'default_ulimits', () => parseUlimit(u)))
-  if (typeof args.envHost === 'boolean' ? args.envHost : c.envHost) {
-    // under -e and --env-file, over the image's Env
-    o.env = [...Object.entries(host.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`), ...o.env]
-  }
   o.defaults.env = c.env
   if (c.defaultCapabilities) o.defaults.capabilities = c.defaultCapabilities.map(cap => confValue(conf, 'default_capabilities', () => normalizeCapability('', cap)))
   if (c.defaultSysctls) o.defaults.sysctls = Object.fromEntries(c.defaultSysctls.map(kv => confValue(conf, 'default_sysctls', () => parseKeyValue('', kv))))

@@ -61,7 +61,8 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<{ engin
   const input = args.image as string
   const store = storeFor(ctx)
   const driver = await driverFor(ctx, store)
-  const image = await imageToRun(store, input, options, ctx)
+  // --rootfs: IMAGE is a directory, and there is no image to look up
+  const image = options.rootfs ? undefined : await imageToRun(store, input, options, ctx)
   if (typeof image === 'number') return image
   const engine = engineOf(ctx)
   if (args.replace === true && options.name) {

@@ -138,4 +138,26 @@ test('--read-only, --read-only-tmpfs=false, --privileged, --cgroups disabled, -d
   assert.is(o.cgroups, 'disabled')
 })
 
+test('--env-host takes the host\'s environment; --uidmap alone serves for gids; --group-add; conflicting user namespace flags', () => {
+  assert.equal(parse(['--env-host', '-e', 'TERM=flag', 'img']).env, ['FROM_HOST=h', 'TERM=screen', 'TERM=flag'])
+  assert.equal(parse(['img']).env, [])
+  const map = { containerID: 0, hostID: 0, size: 1 }
+  assert.equal(parse(['--uidmap', '0:0:1', 'img']).userns, { mode: 'maps', uid: [map], gid: [map] })
+  assert.equal(parse(['--userns', 'keep-id', 'img']).userns, { mode: 'keep-id' })
+  throwsCode(() => parse(['--userns', 'keep-id', '--gidmap', '0:0:1', 'img']), 'INVALID_ARGUMENT',
+    '--userns keep-id cannot be combined with --uidmap or --gidmap')
+  assert.equal(parse(['--group-add', '10', '--group-add', 'wheel,audio', 'img']).groupAdd, ['10', 'wheel', 'audio'])
+  throwsCode(() => parse(['--group-add', 'keep-groups', '--group-add', '10', 'img']), 'INVALID_ARGUMENT', /keep-groups cannot be combined/)
+  assert.is(parse(['--oom-score-adj', '-5', 'img']).oomScoreAdj, -5)
+  throwsCode(() => parse(['--oom-score-adj', 'lots', 'img']), 'INVALID_ARGUMENT', '--oom-score-adj lots')
+})
+
+test('--rootfs: IMAGE names a directory, absolute or relative, with :O for an overlay', () => {
+  assert.equal(parse(['--rootfs', '/srv', 'true']).rootfs, { path: '/srv', overlay: false })
+  assert.equal(parse(['--rootfs', '/srv:O', 'true']).rootfs, { path: '/srv', overlay: true })
+  assert.equal(parse(['--rootfs', 'data', 'true']).rootfs, { path: '/work/data', overlay: false })
+  assert.is(parse(['/srv', 'true']).rootfs, undefined)
+  throwsCode(() => parse(['--rootfs', '/nope', 'true']), 'INVALID_ARGUMENT', '--rootfs /nope: the directory /nope does not exist')
+})
+
 test.run()

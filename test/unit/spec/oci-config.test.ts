@@ -432,4 +432,66 @@ for (const [what, options] of VARIANTS) {
   }
 }
 
+// ---- user namespace, groups, oom_score_adj, env-host ----
+
+const KEEP_ID = {
+  uidMappings: [{ containerID: 0, hostID: 100000, size: 1000 }, { containerID: 1000, hostID: 1000, size: 1 }],
+  gidMappings: [{ containerID: 0, hostID: 100000, size: 1000 }, { containerID: 1000, hostID: 1000, size: 1 }],
+  keepId: { uid: 1000, gid: 1000, name: 'bob', gecos: '', groupName: 'bob' },
+}
+
+test('keep-id: the maps, a user namespace, the process as the user, and passwd/group entries bound in', () => {
+  const { spec: s, files } = build({}, { Cmd: ['/bin/sh'], User: 'alice' }, { rootless: ROOTLESS, userns: KEEP_ID })
+  assert.equal(s.linux!.uidMappings, KEEP_ID.uidMappings)
+  assert.equal(s.linux!.gidMappings, KEEP_ID.gidMappings)
+  assert.ok(s.linux!.namespaces!.some(n => n.type === 'user'))
+  assert.equal(s.process!.user, { uid: 1000, gid: 1000, umask: 0o022, additionalGids: [1000] })
+  assert.equal(env(s, 'HOME'), ['/'])
+  const passwd = files.find(f => f.path === '/run/cocker/c1/passwd')!.content
+  assert.is(passwd, `${FILES['/etc/passwd']}bob:*:1000:1000::/:/bin/sh\n`)
+  assert.is(files.find(f => f.path === '/run/cocker/c1/group')!.content, `${FILES['/etc/group']}bob:x:1000:bob\n`)
+  assert.equal(mount(s, '/etc/passwd')?.source, '/run/cocker/c1/passwd')
+  // --user still wins; an image that knows the id keeps its own files
+  assert.is(spec({ user: '0' }, undefined, { rootless: ROOTLESS, userns: KEEP_ID }).process!.user.uid, 0)
+  const known = build({}, undefined, { rootless: ROOTLESS, userns: { ...KEEP_ID, keepId: { ...KEEP_ID.keepId, uid: 1001, gid: 1002 } } })
+  assert.equal(known.spec.process!.user, { uid: 1001, gid: 1002, umask: 0o022, additionalGids: [1002] })
+  assert.equal(env(known.spec, 'HOME'), ['/home/alice'])
+  assert.not.ok(known.files.some(f => f.path.endsWith('/passwd') || f.path.endsWith('/group')))
+})
+
+test('a user namespace as root comes from `userns` alone; none without it', () => {
+  const maps = { uidMappings: [{ containerID: 0, hostID: 100000, size: 5000 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 5000 }] }
+  const s = spec({}, undefined, { userns: maps })
+  assert.equal(s.linux!.uidMappings, maps.uidMappings)
+  assert.ok(s.linux!.namespaces!.some(n => n.type === 'user'))
+  assert.not.ok(spec().linux!.namespaces!.some(n => n.type === 'user'))
+  assert.is(spec().linux!.uidMappings, undefined)
+})
+
+test('--group-add: gids and the image\'s group names join the user\'s groups; keep-groups is crun\'s annotation', () => {
+  assert.equal(spec({ groupAdd: ['10', 'staff'] }).process!.user.additionalGids, [0, 10, 1002])
+  assert.equal(spec({ user: 'alice', groupAdd: ['wheel', '5'] }).process!.user.additionalGids, [1002, 10, 5])
+  throwsCode(() => spec({ groupAdd: ['audio'] }), 'INVALID_ARGUMENT', '--group-add audio: unable to find group audio')
+  const keep = spec({ groupAdd: ['keep-groups'] })
+  assert.is(keep.annotations!['run.oci.keep_original_groups'], '1')
+  assert.is(keep.process!.user.additionalGids, undefined)
+  assert.not.ok(compilePlan(keep, { bundle: '/b', rootless: false, hostUid: 0, hostGid: 0, mode: 'wait' }).ops.some(op => op[0] === 'groups'))
+  assert.ok(compilePlan(spec(), { bundle: '/b', rootless: false, hostUid: 0, hostGid: 0, mode: 'wait' }).ops.some(op => op[0] === 'groups'))
+})
+
+test('--oom-score-adj goes to process.oomScoreAdj', () => {
+  assert.is(spec({ oomScoreAdj: -200 }).process!.oomScoreAdj, -200)
+  assert.is(spec().process!.oomScoreAdj, undefined)
+})
+
+test('--env-host: over the image\'s and the defaults, under -e', () => {
+  // --env-host puts the host's environment before -e's entries (lib/cli/commands/run-options.ts)
+  const s = spec({ env: ['PATH=/host/bin', 'container=host', 'A=host', 'HOME=/home/h', 'A=flag'] }, { Cmd: ['/bin/sh'], Env: ['PATH=/img', 'B=img'] })
+  assert.equal(env(s, 'PATH'), ['/host/bin'])
+  assert.equal(env(s, 'container'), ['host'])
+  assert.equal(env(s, 'A'), ['flag'])
+  assert.equal(env(s, 'B'), ['img'])
+  assert.equal(env(s, 'HOME'), ['/home/h'])
+})
+
 test.run()

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import {
   normalizeCapability, parseMount, parseNamespaceMode, parseNetwork, parseSecurityOpt, parseSize, parseTmpfs, parseUlimit,
   parseVolume,
+  parseIdMap, parseOomScoreAdj, parseUserns,
 } from '../../../lib/spec/run-options.js'
 import { throwsCode } from '../../support/assert.js'
 
@@ -104,6 +105,40 @@ test('parseSecurityOpt', () => {
   throwsCode(() => parseSecurityOpt('seccomp'), 'INVALID_ARGUMENT')
   throwsCode(() => parseSecurityOpt('mask=rel'), 'INVALID_ARGUMENT', /not an absolute path/)
   throwsCode(() => parseSecurityOpt('turbo=on'), 'INVALID_ARGUMENT', /unknown option/)
+})
+
+test('--userns modes and their options', () => {
+  assert.equal(parseUserns('host'), { mode: 'host' })
+  assert.equal(parseUserns(''), { mode: 'default' })
+  assert.equal(parseUserns('keep-id'), { mode: 'keep-id' })
+  assert.equal(parseUserns('keep-id:uid=200,gid=300'), { mode: 'keep-id', uid: 200, gid: 300 })
+  assert.equal(parseUserns('keep-id:uid=5'), { mode: 'keep-id', uid: 5 })
+  assert.equal(parseUserns('nomap'), { mode: 'nomap' })
+  assert.equal(parseUserns('auto'), { mode: 'auto' })
+  assert.equal(parseUserns('auto:size=500'), { mode: 'auto', size: 500 })
+  throwsCode(() => parseUserns('bogus'), 'INVALID_ARGUMENT', '--userns bogus: unknown mode')
+  throwsCode(() => parseUserns('keep-id:uid=x'), 'INVALID_ARGUMENT', '--userns keep-id:uid=x: uid must be a number')
+  throwsCode(() => parseUserns('keep-id:size=3'), 'INVALID_ARGUMENT', /unknown option "size" for keep-id/)
+  throwsCode(() => parseUserns('keep-id:uid'), 'INVALID_ARGUMENT', /expected KEY=VALUE/)
+  throwsCode(() => parseUserns('host:uid=1'), 'INVALID_ARGUMENT', /unknown option "uid" for host/)
+  throwsCode(() => parseUserns('auto:size=0'), 'INVALID_ARGUMENT', /at least 1/)
+  throwsCode(() => parseUserns('ns:/proc/1/ns/user'), 'NOT_SUPPORTED')
+})
+
+test('--uidmap/--gidmap CONTAINER:HOST:SIZE', () => {
+  assert.equal(parseIdMap('--uidmap', '0:100000:65536'), { containerID: 0, hostID: 100000, size: 65536 })
+  throwsCode(() => parseIdMap('--uidmap', '0:100000'), 'INVALID_ARGUMENT', '--uidmap 0:100000: expected CONTAINER_ID:HOST_ID:SIZE')
+  throwsCode(() => parseIdMap('--gidmap', '0:-1:5'), 'INVALID_ARGUMENT', '--gidmap 0:-1:5: the host id must be a number')
+  throwsCode(() => parseIdMap('--uidmap', '0:1:0'), 'INVALID_ARGUMENT', /the size must be at least 1/)
+  throwsCode(() => parseIdMap('--uidmap', '4294967295:1:1'), 'INVALID_ARGUMENT', /the container id must be a number/)
+})
+
+test('--oom-score-adj: -1000 to 1000', () => {
+  assert.is(parseOomScoreAdj('-1000'), -1000)
+  assert.is(parseOomScoreAdj('500'), 500)
+  for (const bad of ['1001', '-1001', 'x', '1.5', '']) {
+    throwsCode(() => parseOomScoreAdj(bad), 'INVALID_ARGUMENT', `--oom-score-adj ${bad}: must be a whole number from -1000 to 1000`)
+  }
 })
 
 test.run()

@@ -1,9 +1,11 @@
-import { chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, linkSync, utimesSync, writeFileSync, chmodSync, lutimesSync } from 'node:fs'
+import { chownSync, readdirSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, linkSync, utimesSync, writeFileSync, chmodSync, lutimesSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { copyTree } from '../../../lib/storage/copy-tree.js'
+import { copyTree, shiftId } from '../../../lib/storage/copy-tree.js'
+import { makeShiftedCopies, shiftedLayers } from '../../../lib/storage/mapped-layers.js'
+import { storePaths } from '../../../lib/storage/paths.js'
 import { lgetxattr, lsetxattr, mknod } from '../../../lib/sys/libc.js'
 import { isRoot, skipUnless } from '../../support/requires.js'
 
@@ -55,6 +57,41 @@ test('a tree copied as it is: owners, modes, setuid, xattrs, hardlinks, symlinks
     assert.is(st('.').mode & 0o7777, 0o751)
   } finally {
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('shiftId: ids in a mapping move by its offset, others keep their number', () => {
+  const maps = [{ containerID: 0, hostID: 1, size: 1000 }, { containerID: 1000, hostID: 0, size: 1 }]
+  assert.equal([0, 999, 1000, 5000].map(id => shiftId(maps, id)), [1, 1000, 0, 5000])
+})
+
+test('shifted copies of layers: owners changed, placed in layers/<id>/mapped/<key> by a rename, found again by the next run', () => {
+  if (skipUnless(isRoot(), 'shifted layer copies', 'owners other than ours need root')) return
+  const root = mkdtempSync(path.join(os.tmpdir(), 'cocker-shift-'))
+  try {
+    const paths = storePaths(root)
+    const id = 'a'.repeat(64)
+    mkdirSync(path.join(paths.layers, id, 'diff/bin'), { recursive: true })
+    writeFileSync(path.join(paths.layers, id, 'diff/bin/sh'), 'sh')
+    chownSync(path.join(paths.layers, id, 'diff/bin/sh'), 1000, 1000)
+    mkdirSync(paths.tmp)
+    const shift = { uid: [{ containerID: 0, hostID: 1, size: 1000 }, { containerID: 1000, hostID: 0, size: 1 }], gid: [{ containerID: 0, hostID: 7, size: 1 }] }
+    const first = shiftedLayers(paths, [id], shift)
+    assert.is(first.jobs.length, 1)
+    makeShiftedCopies(first.jobs, shift)
+    const copy = path.join(root, first.lowerDirs[0]!)
+    assert.match(first.lowerDirs[0]!, new RegExp(`^layers/${id}/mapped/[0-9a-f]{16}$`))
+    assert.equal([lstatSync(copy).uid, lstatSync(copy).gid], [1, 7], 'root\'s dir is now 1:7')
+    assert.equal([lstatSync(path.join(copy, 'bin/sh')).uid, lstatSync(path.join(copy, 'bin/sh')).gid], [0, 1000])
+    assert.is(readFileSync(path.join(copy, 'bin/sh'), 'utf8'), 'sh')
+    assert.equal(readdirSync(paths.tmp), [], 'no staging dir left')
+    const again = shiftedLayers(paths, [id], shift)
+    assert.equal(again, { lowerDirs: first.lowerDirs, jobs: [] })
+    // a second maker that lost the race drops its own copy
+    makeShiftedCopies([{ ...first.jobs[0]!, staging: path.join(paths.tmp, 'mapped-late') }], shift)
+    assert.equal(readdirSync(paths.tmp), [])
+  } finally {
+    rmSync(root, { recursive: true, force: true })
   }
 })
 
