@@ -19,6 +19,8 @@ import type { DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
 import { crashPoint } from '../sys/crash-point.js'
+import type { OciRuntime } from '../runtime/external.js'
+import type { Spec } from '../runtime/oci-spec.js'
 import { generatedName } from './names.js'
 import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
   type RestartPolicy } from './record.js'
@@ -48,6 +50,8 @@ export interface CreateOptions {
   driver: DriverName
   env: NodeJS.ProcessEnv
   warn(message: string): void
+  /** --runtime: an external OCI runtime; absent: cocker's own. */
+  runtime?: OciRuntime
 }
 
 export const DEFAULT_STOP_TIMEOUT = 10
@@ -90,7 +94,9 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     })
     built.warnings.forEach(w => o.warn(w))
     for (const f of built.files) writeFileSync(f.path, f.content)
-    writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(built.spec))
+    // an external runtime runs rootless in the user namespace the monitor makes (lib/runtime/external.ts)
+    const spec = o.runtime && maps ? withoutUserNamespace(built.spec) : built.spec
+    writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(spec))
     if (o.driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer), dirs.merged, o.env)
     const l = o.lifecycle
     const record: ContainerRecord = {
@@ -110,6 +116,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
         .map(m => ({ type: m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
       storage: { driver: o.driver, lowerDirs },
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
+      ...(o.runtime ? { runtime: o.runtime } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
     crashPoint('create:before-record')
@@ -120,6 +127,12 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     releaseName(store.paths.root, name, id)
     throw err
   }
+}
+
+function withoutUserNamespace(spec: Spec): Spec {
+  if (!spec.linux) return spec
+  const { uidMappings: _u, gidMappings: _g, ...linux } = spec.linux
+  return { ...spec, linux: { ...linux, namespaces: linux.namespaces?.filter(n => n.type !== 'user') } }
 }
 
 async function removeQuietly(dirs: ContainerDirs, rootless: boolean, warn: (m: string) => void): Promise<void> {

@@ -35,6 +35,8 @@ export const OPS = {
   'monitor-detach-keys': ['P', 's'],
   'monitor-cleanup': ['P', 'v'],
   'monitor-health': ['P', 'sv'],
+  'runtime-pid-file': ['P', 's'],
+  'console-listen': ['P', 's'],
   'setid': ['C', 'ss'],
   'hostname': ['C', 's'],
   'domainname': ['C', 's'],
@@ -72,6 +74,7 @@ export const OPS = {
   'check-exec': ['C', ''],
   'fifo-wait': ['C', ''],
   'exec': ['C', ''],
+  'spawn-wait': ['C', 'v'],
   'remove-tree': ['C', 's'],
   'exit': ['C', ''],
 } as const satisfies Record<string, readonly ['P' | 'C', string]>
