@@ -146,6 +146,9 @@ export function externalInitRunning(rt: ExternalRuntime): boolean {
   return rt.pid > 0 && pidRunning(rt.pid)
 }
 
+/** The container's config.json, beside the runtime's log in its bundle. */
+const bundleConfig = (rt: ExternalRuntime): Spec => JSON.parse(readFileSync(path.join(path.dirname(rt.logFile), 'config.json'), 'utf8')) as Spec
+
 const pathEnv = (): Op => ['env', `PATH=${process.env.PATH || DEFAULT_PATH}`]
 
 /**
@@ -250,8 +253,11 @@ export async function killExternal(ctx: RuntimeContext, rt: ExternalRuntime, id:
   if (sig === undefined) throw new CockerError('INVALID_ARGUMENT', `unknown signal "${signal}"`, { hint: 'use a name such as TERM or KILL, or a number' })
   const notRunning = () => new CockerError('CONTAINER_STATE_INVALID', `container "${id}" is not running`)
   if (!externalInitRunning(rt)) throw notRunning()
+  // with a pid namespace of its own, the init's end ends every process in it (as podman
+  // decides); --all would go by the cgroup, which a rootless container may lack
+  const all = o.all && !bundleConfig(rt).linux?.namespaces?.some(n => n.type === 'pid' && !n.path)
   try {
-    await mustRun(ctx, rt, 'kill', ['kill', ...(o.all ? ['--all'] : []), id, String(sig)])
+    await mustRun(ctx, rt, 'kill', ['kill', ...(all ? ['--all'] : []), id, String(sig)])
   } catch (err) {
     if (!externalInitRunning(rt)) throw notRunning()
     throw err
@@ -272,8 +278,7 @@ export async function setFrozenExternal(ctx: RuntimeContext, rt: ExternalRuntime
 export async function execExternal(ctx: RuntimeContext, rt: ExternalRuntime, o: Parameters<typeof import('./lifecycle.js').execProcess>[1]): Promise<number> {
   if (!externalInitRunning(rt)) throw new CockerError('CONTAINER_STATE_INVALID', `cannot exec in container "${o.id}": it is not running`)
   const bundle = path.dirname(rt.logFile)
-  const config = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Spec
-  const proc = execSpecProcess(config, o)
+  const proc = execSpecProcess(bundleConfig(rt), o)
   const file = path.join(bundle, `exec-${randomBytes(6).toString('hex')}.json`)
   writeFileSync(file, JSON.stringify(proc))
   const logStart = sizeOf(rt.logFile)
