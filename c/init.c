@@ -746,8 +746,7 @@ static void op_spawn_wait(char **argv)
 			die("waitpid", errno, argv[0], "cannot wait for %s", argv[0]);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return;
-	die("spawn-wait", 0, argv[0], "%s %s %s %d", argv[0], argv[1] ? argv[1] : "",
-	    WIFEXITED(status) ? "exited with status" : "was killed by signal",
+	die("spawn-wait", 0, argv[0], "%s %s %d", argv[0], WIFEXITED(status) ? "exited with status" : "was killed by signal",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
