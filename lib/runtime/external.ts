@@ -138,7 +138,11 @@ function runtimeError(rt: OciRuntime, message: string): CockerError {
   const text = `${rt.name}: ${message}`
   if (/executable file not found|no such file or directory/i.test(message)) return new ExecError(os.constants.errno.ENOENT, '', text)
   if (/permission denied/i.test(message)) return new ExecError(os.constants.errno.EACCES, '', text)
-  return new CockerError('RUNTIME_FAILED', text)
+  // crun refuses a hybrid cgroup host whose cgroup2 mount holds controllers
+  const hint = /hybrid mode/i.test(message)
+    ? 'as root, give those controllers their own v1 hierarchy, e.g. "mkdir /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb", or use another runtime'
+    : undefined
+  return new CockerError('RUNTIME_FAILED', text, { hint })
 }
 
 /** A running init: the runtime commands that need it join its user namespace. */
