@@ -145,11 +145,6 @@ function runtimeError(rt: OciRuntime, message: string): CockerError {
   return new CockerError('RUNTIME_FAILED', text, { hint })
 }
 
-/** A running init: the runtime commands that need it join its user namespace. */
-export function externalInitRunning(rt: ExternalRuntime): boolean {
-  return rt.pid > 0 && pidRunning(rt.pid)
-}
-
 /** The container's config.json, beside the runtime's log in its bundle. */
 const bundleConfig = (rt: ExternalRuntime): Spec => JSON.parse(readFileSync(path.join(path.dirname(rt.logFile), 'config.json'), 'utf8')) as Spec
 
@@ -227,7 +222,7 @@ async function runtimeCommand(ctx: RuntimeContext, rt: ExternalRuntime, args: st
   }
   let maps: UsernsMaps | undefined
   const ops: Op[] = [['mode', 'wait']]
-  if (externalInitRunning(rt)) {
+  if (pidRunning(rt.pid)) {
     ops.push(['ns-join', 'user', `/proc/${rt.pid}/ns/user`], ['setid', 0, 0])
   } else {
     maps = usernsMapsForCaller()
@@ -256,14 +251,14 @@ export async function killExternal(ctx: RuntimeContext, rt: ExternalRuntime, id:
   const sig = signalNumber(signal)
   if (sig === undefined) throw new CockerError('INVALID_ARGUMENT', `unknown signal "${signal}"`, { hint: 'use a name such as TERM or KILL, or a number' })
   const notRunning = () => new CockerError('CONTAINER_STATE_INVALID', `container "${id}" is not running`)
-  if (!externalInitRunning(rt)) throw notRunning()
+  if (!pidRunning(rt.pid)) throw notRunning()
   // with a pid namespace of its own, the init's end ends every process in it (as podman
   // decides); --all would go by the cgroup, which a rootless container may lack
   const all = o.all && !bundleConfig(rt).linux?.namespaces?.some(n => n.type === 'pid' && !n.path)
   try {
     await mustRun(ctx, rt, 'kill', ['kill', ...(all ? ['--all'] : []), id, String(sig)])
   } catch (err) {
-    if (!externalInitRunning(rt)) throw notRunning()
+    if (!pidRunning(rt.pid)) throw notRunning()
     throw err
   }
 }
@@ -280,7 +275,7 @@ export async function setFrozenExternal(ctx: RuntimeContext, rt: ExternalRuntime
 
 /** `RUNTIME exec --process FILE`: the process as execProcess builds it from the container's config. */
 export async function execExternal(ctx: RuntimeContext, rt: ExternalRuntime, o: Parameters<typeof import('./lifecycle.js').execProcess>[1]): Promise<number> {
-  if (!externalInitRunning(rt)) throw new CockerError('CONTAINER_STATE_INVALID', `cannot exec in container "${o.id}": it is not running`)
+  if (!pidRunning(rt.pid)) throw new CockerError('CONTAINER_STATE_INVALID', `cannot exec in container "${o.id}": it is not running`)
   const bundle = path.dirname(rt.logFile)
   const proc = execSpecProcess(bundleConfig(rt), o)
   const file = path.join(bundle, `exec-${randomBytes(6).toString('hex')}.json`)
@@ -290,7 +285,7 @@ export async function execExternal(ctx: RuntimeContext, rt: ExternalRuntime, o: 
     const args = ['exec', '--process', file, ...(o.detach ? ['--detach'] : []), ...(o.pidFile ? ['--pid-file', o.pidFile] : []), o.id]
     const code = await runtimeCommand(ctx, rt, args, o.stdio ?? stdioFor(o.preserveFds, o.stdin))
     // the runtime's own failure (its status 1 or 255 and a logged error), not the process's status
-    const failure = sizeOf(rt.logFile) > logStart ? loggedError(rt.logFile, logStart) : undefined
+    const failure = loggedError(rt.logFile, logStart)
     if (failure) throw runtimeError(rt, failure)
     return code
   } finally {

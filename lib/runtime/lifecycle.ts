@@ -51,7 +51,7 @@ const external = () => import('./external.js')
 
 /** Whether the container's init still runs (a zombie does not). */
 export function initRunning(ctx: RuntimeContext, id: string): boolean {
-  if (ctx.external) return ctx.external.pid > 0 && pidRunning(ctx.external.pid)
+  if (ctx.external) return pidRunning(ctx.external.pid)
   try {
     return isAlive(readRecord(ctx.root, id))
   } catch {

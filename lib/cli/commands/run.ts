@@ -57,6 +57,8 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<{ engin
     autoRemove: options.rm,
     defaults: { stopTimeout: conf.engine.stopTimeout, detachKeys: conf.engine.detachKeys, logDriver: conf.containers.logDriver, logSizeMax: conf.containers.logSizeMax },
   })
+  // refused before anything is pulled, replaced or written
+  const runtime = await ociRuntime(args, ctx, conf)
   const cidfile = typeof args.cidfile === 'string' ? path.resolve(ctx.cwd, args.cidfile) : undefined
   if (args.replace === true && !options.name) throw new CockerError('INVALID_ARGUMENT', '--replace needs --name', { hint: 'name the container that is to be replaced' })
   const input = args.image as string
@@ -78,7 +80,6 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<{ engin
       throw new CockerError('INVALID_ARGUMENT', `--cidfile ${cidfile}: ${why}`, { hint: 'remove it, or give another path' })
     }
   }
-  const runtime = await ociRuntime(args, ctx, conf)
   const { record, dir } = await createContainer({ store, image, imageName: input, options, lifecycle, driver, env: ctx.env, warn: engine.warn, runtime })
   if (cidfile) writeFileSync(cidfile, record.id)
   return { engine, id: record.id, dir, options }
