@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/bpf.h>
 #include <linux/magic.h>
@@ -213,6 +214,10 @@ struct stage0 {
 	int fifo;
 	int fuse;
 	const char *time_offsets;
+	const char *pid_file;	/* an external runtime's: stage 1 runs it, its init is in this file */
+	int console_listen;	/* where that runtime sends the pty master (console-listen), or -1 */
+	int console_dir;
+	const char *console_name;
 };
 
 static void append_map(char *map, size_t cap, struct op *op)
@@ -236,6 +241,64 @@ static int connect_console(const char *path)
 	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		fail("console-socket", "connect", errno, path, "cannot connect to the console socket");
 	return s;
+}
+
+/* console-listen: the socket an external runtime connects to with --console-socket (0600, ours alone) */
+static void listen_console(struct stage0 *s, const char *path)
+{
+	struct sockaddr_un addr;
+	int len = unix_address(path, &addr, &s->console_dir, &s->console_name);
+	mode_t old;
+
+	if (len < 0)
+		fail("console-listen", "open", errno, path, "cannot reach the console socket's directory");
+	s->console_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	old = umask(0177);
+	if (s->console_listen < 0 || bind(s->console_listen, (struct sockaddr *)&addr, (socklen_t)len) < 0 ||
+	    listen(s->console_listen, 1) < 0)
+		fail("console-listen", "bind", errno, path, "cannot listen on the console socket");
+	umask(old);
+}
+
+/*
+ * An external runtime (runtime-pid-file): stage 1 ran `RUNTIME create` and
+ * then exec'd `RUNTIME start`, which the caller gave as its argv. When start
+ * succeeds, the container's init is the pid the runtime wrote to the pid
+ * file; `create` exited before, so the init was reparented to us, the
+ * subreaper. With a terminal, `create` connected to the console socket and
+ * sent the pty master before it exited: it waits in the backlog.
+ */
+static pid_t runtime_started(struct stage0 *s, pid_t start, int *master)
+{
+	char buf[32] = "";
+	unsigned long long pid;
+	int status, fd;
+	ssize_t n;
+
+	while (waitpid(start, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("runtime-start", "waitpid", errno, NULL, "cannot wait for the runtime's start");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail("runtime-start", "start", 0, s->pid_file, "the runtime could not start the container");
+	fd = open(s->pid_file, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (n <= 0 || parse_ull(buf, 10, &pid) < 0 || pid == 0 || pid > INT_MAX)
+		fail("runtime-pid-file", "read", n < 0 ? errno : EINVAL, s->pid_file, "the runtime wrote no pid file");
+	if (s->console_listen >= 0) {
+		int conn = accept4(s->console_listen, NULL, NULL, SOCK_CLOEXEC);
+
+		*master = conn < 0 ? -1 : recv_fd(conn);
+		if (*master < 0)
+			fail("console-listen", "recvmsg", errno, NULL, "the runtime sent no terminal");
+		close(conn);
+		close(s->console_listen);
+		unlinkat(s->console_dir, s->console_name, 0);
+		close(s->console_dir);
+	}
+	return (pid_t)pid;
 }
 
 /*
@@ -334,7 +397,7 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 {
 	memset(s, 0, sizeof(*s));
 	monitor_init(&monitor);
-	s->console = s->relay = s->fifo = s->fuse = s->into_cgroup = -1;
+	s->console = s->relay = s->fifo = s->fuse = s->into_cgroup = s->console_listen = -1;
 	for (size_t i = 0; i < plan->nops; i++) {
 		struct op *op = &plan->ops[i];
 
@@ -429,6 +492,12 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 			break;
 		case OP_TIME_OFFSETS:
 			s->time_offsets = op->f[0].s;
+			break;
+		case OP_RUNTIME_PID_FILE:
+			s->pid_file = op->f[0].s;
+			break;
+		case OP_CONSOLE_LISTEN:
+			listen_console(s, op->f[0].s);
 			break;
 		case OP_PRESERVE_FDS: {
 			unsigned long long n;
@@ -803,7 +872,7 @@ int main(int argc, char **argv)
 		if (setsid() < 0)
 			fail("mode", "setsid", errno, NULL, "cannot start the monitor's own session");
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-		monitor_prepare(&monitor, s.console >= 0);
+		monitor_prepare(&monitor, s.console >= 0 || s.console_listen >= 0);
 	}
 	/*
 	 * The user namespace is joined first: it grants the capabilities needed
@@ -880,6 +949,8 @@ int main(int argc, char **argv)
 	 * process already exited, its SIGCHLD is pending in the blocked mask and
 	 * wait_child reaps it.)
 	 */
+	if (s.pid_file)
+		child = runtime_started(&s, child, &master);
 	event_pid("started", child);
 	if (s.detach)
 		return finish(0);

@@ -712,6 +712,44 @@ static void op_exec(int preserve)
 	die("execve", errno, argv_exec[0], "exec: \"%s\": %s", argv_exec[0], strerror(errno));
 }
 
+/*
+ * An external OCI runtime's `create` (mode monitor with runtime-pid-file):
+ * run ARGV with our stdio, which is the container's, and the environment so
+ * far, and wait for it. Its init is left behind, waiting for `start`; it
+ * reparents to the monitor, the subreaper above us. A failure is reported
+ * with the status only: the runtime wrote its reason to its --log file,
+ * which TS reads.
+ */
+static void op_spawn_wait(char **argv)
+{
+	int status;
+	pid_t pid;
+
+	envp[nenv] = NULL;
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno, argv[0], "cannot start %s", argv[0]);
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			for (int fd = 3; fd < 1024; fd++)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid", errno, argv[0], "cannot wait for %s", argv[0]);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	die("spawn-wait", 0, argv[0], "%s %s %d", argv[0], WIFEXITED(status) ? "exited with status" : "was killed by signal",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
 static int setgroups_denied(void)
 {
 	char buf[8] = { 0 };
@@ -901,6 +939,9 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 		break;
 	case OP_EXEC:
 		op_exec(fds->preserve);
+		break;
+	case OP_SPAWN_WAIT:
+		op_spawn_wait(op->f[0].v);
 		break;
 	case OP_REMOVE_TREE:
 		if (remove_at(AT_FDCWD, op->f[0].s) < 0)

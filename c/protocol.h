@@ -47,6 +47,8 @@
 	X(OP_MONITOR_DETACH_KEYS, "monitor-detach-keys", 'P', "s") /* HEX */   \
 	X(OP_MONITOR_CLEANUP, "monitor-cleanup", 'P', "v") /* ARGV at the end */ \
 	X(OP_MONITOR_HEALTH, "monitor-health", 'P', "sv") /* MS ARGV */        \
+	X(OP_RUNTIME_PID_FILE, "runtime-pid-file", 'P', "s") /* external runtime's init */ \
+	X(OP_CONSOLE_LISTEN, "console-listen", 'P', "s") /* receive its pty master */ \
 	/* stage 1, in order */                                                \
 	X(OP_SETID, "setid", 'C', "ss")          /* UID GID: setresgid+uid */  \
 	X(OP_HOSTNAME, "hostname", 'C', "s")                                   \
@@ -85,6 +87,7 @@
 	X(OP_CHECK_EXEC, "check-exec", 'C', "")  /* resolve argv[0] early */   \
 	X(OP_FIFO_WAIT, "fifo-wait", 'C', "")    /* block until start */       \
 	X(OP_EXEC, "exec", 'C', "")                                            \
+	X(OP_SPAWN_WAIT, "spawn-wait", 'C', "v") /* ARGV: run it, fail unless 0 */ \
 	X(OP_REMOVE_TREE, "remove-tree", 'C', "s") /* rm -r, in the userns */  \
 	X(OP_CHOWN, "chown", 'C', "sss")         /* lchown, in the userns */   \
 	X(OP_EXIT, "exit", 'C', "")              /* end a plan with no exec */

@@ -17,6 +17,7 @@
 //     engine.stopTimeout (seconds, default 10)     stop, and the record's StopTimeout
 //     engine.detachKeys ("ctrl-p,ctrl-q")           run -it, attach, exec -it
 //     engine.runtime (undefined: cocker's own)     which OCI runtime, by name or path
+//     engine.runtimes ([engine.runtimes])          the paths to try for a runtime's name
 //     containers.logDriver ("k8s-file")             the monitor's log format
 //     containers.logSizeMax (-1: unlimited)         bytes of log before it is truncated
 //     containers.init (false), containers.initPath  --init and the init binary to use
@@ -75,6 +76,8 @@ export interface ContainersConf {
     detachKeys: string
     /** OCI runtime by name or path (--runtime's default); undefined: cocker's built-in one. */
     runtime?: string
+    /** [engine.runtimes]: a runtime's name → the paths to try for it, in order. */
+    runtimes: Record<string, string[]>
     /** Seconds between the stop signal and SIGKILL (--stop-timeout's default). */
     stopTimeout: number
   }
@@ -90,7 +93,7 @@ function defaults(): ContainersConf {
       defaultUlimits: [], devices: [], env: [],
       envHost: false, init: false, label: true, logDriver: 'k8s-file', logSizeMax: -1, noHosts: false, umask: 0o022, volumes: [],
     },
-    engine: { detachKeys: 'ctrl-p,ctrl-q', stopTimeout: 10 },
+    engine: { detachKeys: 'ctrl-p,ctrl-q', runtimes: {}, stopTimeout: 10 },
   }
 }
 
@@ -270,6 +273,10 @@ export function applyContainersConf(conf: ContainersConf, { doc, lines }: Parsed
     if (typeof t !== 'object' || t === null || Array.isArray(t)) throw fail(table, `${table} must be a table ([${table}])`)
     const target = conf[table] as Record<string, unknown>
     for (const [key, value] of Object.entries(t as TomlTable)) {
+      if (table === 'engine' && key === 'runtimes') {
+        conf.engine.runtimes = { ...conf.engine.runtimes, ...runtimePaths(value, why => fail('engine.runtimes', `[engine.runtimes] ${why}`)) }
+        continue
+      }
       const known = KEYS[table][key]
       if (!known) continue
       target[known[0]] = checked(value, known[1], why => fail(`${table}.${key}`, `[${table}] ${key} ${why}`))
@@ -277,6 +284,17 @@ export function applyContainersConf(conf: ContainersConf, { doc, lines }: Parsed
     }
   }
   return conf
+}
+
+/** [engine.runtimes]: each key a list of paths. */
+function runtimePaths(value: unknown, fail: (why: string) => CockerError): Record<string, string[]> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('must be a table of lists of paths')
+  const out: Record<string, string[]> = {}
+  for (const [name, paths] of Object.entries(value)) {
+    if (!Array.isArray(paths) || paths.some(p => typeof p !== 'string')) throw fail(`${name} must be a list of paths`)
+    out[name] = paths as string[]
+  }
+  return out
 }
 
 function checked(value: unknown, kind: Kind, fail: (why: string) => CockerError): unknown {

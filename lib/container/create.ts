@@ -25,6 +25,8 @@ import type { Store } from '../storage/store.js'
 import { CAPABILITIES } from '../runtime/linux.js'
 import { shiftId } from '../storage/copy-tree.js'
 import { crashPoint } from '../sys/crash-point.js'
+import type { OciRuntime } from '../runtime/external.js'
+import type { Spec } from '../runtime/oci-spec.js'
 import { generatedName } from './names.js'
 import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
   type RestartPolicy } from './record.js'
@@ -57,6 +59,8 @@ export interface CreateOptions {
   /** The command line that creates it, program first, for inspect's CreateCommand. */
   createCommand?: readonly string[]
   warn(message: string): void
+  /** --runtime: an external OCI runtime; absent: cocker's own. */
+  runtime?: OciRuntime
 }
 
 export const DEFAULT_STOP_TIMEOUT = 10
@@ -85,6 +89,11 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
         'cocker mounts the image\'s layers inside the container\'s user namespace, where root\'s store is out of reach',
       { hint: 'run it without those flags, or as an unprivileged user' })
     }
+    if (userns && o.runtime) {
+      // the external runtime runs in the namespace the monitor maps as the user's own (external.ts)
+      throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with a user namespace of the container's own (--userns, --uidmap, --gidmap) is not supported yet`,
+        { hint: 'drop --runtime, or run without those flags' })
+    }
     const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
     // a namespace that maps ids otherwise (keep-id) sees the image's owners only on shifted copies of its layers
     const shift = userns && image.topLayer ? layerShift(userns, maps) : undefined
@@ -109,7 +118,9 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     })
     built.warnings.forEach(w => o.warn(w))
     for (const f of built.files) writeFileSync(f.path, f.content)
-    writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(built.spec))
+    // an external runtime runs rootless in the user namespace the monitor makes (lib/runtime/external.ts)
+    const spec = o.runtime && maps ? withoutUserNamespace(built.spec) : built.spec
+    writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(spec))
     if (driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer!), dirs.merged, o.env, shift)
     if (shift) {
       // cocker's own files belong to the container's root, as the image's root-owned ones do
@@ -138,6 +149,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
         .map(m => ({ type: m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
       storage: { driver, lowerDirs },
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
+      ...(o.runtime ? { runtime: o.runtime } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
     crashPoint('create:before-record')
@@ -169,6 +181,12 @@ function rootSource(o: CreateOptions): { config: ImageConfigSubset; lowerDirs: s
 }
 
 type ImageConfigSubset = Pick<ReturnType<typeof parseImageConfig>, 'config' | 'os' | 'architecture'>
+
+function withoutUserNamespace(spec: Spec): Spec {
+  if (!spec.linux) return spec
+  const { uidMappings: _u, gidMappings: _g, ...linux } = spec.linux
+  return { ...spec, linux: { ...linux, namespaces: linux.namespaces?.filter(n => n.type !== 'user') } }
+}
 
 async function removeQuietly(dirs: ContainerDirs, rootless: boolean, warn: (m: string) => void): Promise<void> {
   try {

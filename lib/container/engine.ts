@@ -9,6 +9,7 @@ import { packageRoot } from '../package-root.js'
 import { isRootless } from '../rootless/identity.js'
 import type { RuntimeContext } from '../runtime/lifecycle.js'
 import type { ContainerRecord } from './record.js'
+import { containerDirs } from './rootfs.js'
 
 export interface Engine {
   storeRoot: string
@@ -28,8 +29,13 @@ export function runtimeStateDir(env: NodeJS.ProcessEnv): string {
 }
 
 export function runtimeContext(engine: Engine, record?: ContainerRecord): RuntimeContext {
+  const root = runtimeStateDir(engine.env)
+  const oci = record?.runtime
   return {
-    root: runtimeStateDir(engine.env),
+    root,
+    // the runtime's own state dir beside ours; its log among the container's files
+    ...(oci ? { external: { ...oci, root: path.join(path.dirname(root), `runtime-${oci.name}`), pid: record.state.pid,
+      logFile: path.join(containerDirs(engine.storeRoot, record.id).userdata, 'oci-log') } } : {}),
     rootless: engine.rootless,
     systemdCgroup: false,
     cgroupsDisabled: record?.cgroupsDisabled ?? false,

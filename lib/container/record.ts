@@ -101,6 +101,8 @@ export interface ContainerRecord {
   storage: { driver: string; lowerDirs: string[] }
   /** --cgroups disabled: no cgroups at all. */
   cgroupsDisabled?: boolean
+  /** --runtime: an external OCI runtime, by the name the user gave and its binary; absent: cocker's own. */
+  runtime?: { name: string; path: string }
   state: ContainerState
 }
 

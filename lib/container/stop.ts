@@ -6,9 +6,8 @@
  */
 import { constants } from 'node:os'
 import { CockerError } from '../errors.js'
-import { killContainer, resumeContainer } from '../runtime/lifecycle.js'
+import { initRunning, killContainer, resumeContainer } from '../runtime/lifecycle.js'
 import { signalNumber } from '../runtime/linux.js'
-import { isAlive, readRecord } from '../runtime/state.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { isProcessAlive } from '../sys/proc.js'
 import { runtimeContext, type Engine } from './engine.js'
@@ -64,8 +63,8 @@ export async function stopContainer(engine: Engine, found: FoundContainer, o: { 
   if (!isUp(observe(record, found.dir).status)) return
   const timeout = o.timeout ?? record.stopTimeout
   crashPoint('stop:before-signal')
-  const runtimeRoot = runtimeContext(engine, record).root
-  const exited = () => !initAlive(runtimeRoot, record.id)
+  const ctx = runtimeContext(engine, record)
+  const exited = () => !initRunning(ctx, record.id)
   if (await signal(engine, record, record.stopSignal) && !await until(exited, timeout * 1000)) {
     engine.warn(`StopSignal ${signalName(record.stopSignal)} failed to stop container ${record.name} in ${timeout} seconds, resorting to SIGKILL`)
     await signal(engine, record, 'KILL', true)
@@ -73,14 +72,6 @@ export async function stopContainer(engine: Engine, found: FoundContainer, o: { 
   if (!await until(() => monitorGone(found.dir), 30_000)) {
     throw new CockerError('CONTAINER_STATE_INVALID', `container ${record.name} did not finish stopping within 30 seconds`,
       { hint: `"cocker container cleanup ${record.name}" cleans up after it` })
-  }
-}
-
-function initAlive(runtimeRoot: string, id: string): boolean {
-  try {
-    return isAlive(readRecord(runtimeRoot, id))
-  } catch {
-    return false
   }
 }
 

@@ -274,7 +274,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
     StaticDir: userdata,
     // podman writes the OCI config at the first start
     ...(stateName(s) === 'created' ? {} : { OCIConfigPath: path.join(userdata, 'config.json') }),
-    OCIRuntime: o.runtime,
+    OCIRuntime: r.runtime?.name ?? o.runtime,
     ConmonPidFile: '',
     PidFile: '',
     Name: r.name,

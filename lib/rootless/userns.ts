@@ -75,8 +75,9 @@ export function containerUserns(req: UsernsRequest, caller: UsernsMaps | undefin
   })
 }
 
-function enterOps(maps: UsernsMaps, namespaces: string): Op[] {
-  const ops: Op[] = [['mode', 'wait'], ['ns-new', namespaces]]
+/** New namespaces, the caller's maps, root in them: the plan's ops after its mode. */
+export function enterOps(maps: UsernsMaps, namespaces: string): Op[] {
+  const ops: Op[] = [['ns-new', namespaces]]
   if (maps.method === 'direct') {
     for (const m of maps.uid) ops.push(['uid-map', m.containerID, m.hostID, m.size])
     for (const m of maps.gid) ops.push(['gid-map', m.containerID, m.hostID, m.size])
@@ -90,7 +91,7 @@ function enterOps(maps: UsernsMaps, namespaces: string): Op[] {
 
 /** The helper's plan: a new user and mount namespace, root in it, then exec argv where we are. */
 export function usernsPlan(maps: UsernsMaps, argv: string[], env: NodeJS.ProcessEnv, cwd: string): Op[] {
-  const ops = enterOps(maps, 'user,mnt')
+  const ops: Op[] = [['mode', 'wait'], ...enterOps(maps, 'user,mnt')]
   ops.push(['cwd', cwd])
   for (const [k, v] of Object.entries(env)) if (v !== undefined) ops.push(['env', `${k}=${v}`])
   ops.push(['argv', argv], ['check-exec'], ['exec'])
@@ -120,7 +121,7 @@ export async function runInUserNamespace(argv: string[], o: { env: NodeJS.Proces
 export async function removeTreesInUserNamespace(paths: string[]): Promise<void> {
   if (!paths.length) return
   const maps = usernsMapsForCaller()
-  const ops = enterOps(maps, 'user')
+  const ops: Op[] = [['mode', 'wait'], ...enterOps(maps, 'user')]
   for (const p of paths) ops.push(['remove-tree', p])
   ops.push(['exit'])
   await runPlan(maps, ops)
@@ -130,7 +131,7 @@ export async function removeTreesInUserNamespace(paths: string[]): Promise<void>
 export async function chownInUserNamespace(paths: string[], uid: number, gid: number): Promise<void> {
   if (!paths.length) return
   const maps = usernsMapsForCaller()
-  const ops = enterOps(maps, 'user')
+  const ops: Op[] = [['mode', 'wait'], ...enterOps(maps, 'user')]
   for (const p of paths) ops.push(['chown', p, String(uid), String(gid)])
   ops.push(['exit'])
   await runPlan(maps, ops)

@@ -227,6 +227,8 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
           if (opts.until === 'created') finish(null, { pid })
           break
         case 'started':
+          // the init's pid: with an external runtime it is not the process the `pid` event named
+          pid = ev.pid
           await opts.onStarted?.(pid, helper.pid)
           if (opts.until !== 'exit') finish(null, { pid, helperPid: helper.pid })
           break

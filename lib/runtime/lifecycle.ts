@@ -17,7 +17,9 @@ import { monitorOps, type MonitorOptions, type MonitorResult } from './monitor.j
 import { CAPABILITIES, signalNumber } from './linux.js'
 import type { Hook, Process, Seccomp, Spec, State, Status } from './oci-spec.js'
 import { encodePlan, type HelperEvent, type Op } from './protocol.js'
+import { pidRunning } from '../sys/proc.js'
 import { parseConfig } from './schema/validate.js'
+import type { ExternalRuntime } from './external.js'
 import { checkId, containerDir, containerStatus, ensureRoot, fifoPath, isAlive, listIds, ociState, procStat, readRecord,
   removeContainerDir, userName, writeRecord, type ContainerRecord } from './state.js'
 
@@ -26,6 +28,8 @@ export { attach, parseDetachKeys, type AttachOutcome, type MonitorOptions, type 
 
 export interface RuntimeContext {
   root: string
+  /** The container's runtime is an external one (--runtime): every call goes to it (external.ts). */
+  external?: ExternalRuntime
   rootless: boolean
   systemdCgroup: boolean
   /** No cgroups at all (crun's --cgroup-manager disabled): no limits, no freezer. */
@@ -40,6 +44,19 @@ export interface LaunchOptions {
   rootfsOverlay?: PlanContext['rootfsOverlay']
   /** `run` without -i: the container reads /dev/null, not our stdin. */
   stdin?: 'inherit' | 'ignore'
+}
+
+/** An external runtime's module, loaded by the containers that use one. */
+const external = () => import('./external.js')
+
+/** Whether the container's init still runs (a zombie does not). */
+export function initRunning(ctx: RuntimeContext, id: string): boolean {
+  if (ctx.external) return pidRunning(ctx.external.pid)
+  try {
+    return isAlive(readRecord(ctx.root, id))
+  } catch {
+    return false
+  }
 }
 
 const HOOK_STAGES_IN_TS = ['prestart', 'createRuntime'] as const
@@ -80,7 +97,7 @@ function writePidFile(file: string | undefined, pid: number): void {
   renameSync(tmp, file)
 }
 
-function stdioFor(preserveFds = 0, stdin: 'inherit' | 'ignore' = 'inherit', out: 'inherit' | 'ignore' = 'inherit'): HelperOptions['stdio'] {
+export function stdioFor(preserveFds = 0, stdin: 'inherit' | 'ignore' = 'inherit', out: 'inherit' | 'ignore' = 'inherit'): HelperOptions['stdio'] {
   return [stdin, out, out, ...Array.from({ length: preserveFds }, (_, i) => 3 + i)]
 }
 
@@ -88,7 +105,7 @@ function stdioFor(preserveFds = 0, stdin: 'inherit' | 'ignore' = 'inherit', out:
  * A monitor gets our stdio only to serve it (foreground) or to hand it on (passthrough);
  * detached it must hold none of it, or a caller reading our output would wait for the container.
  */
-function monitorStdio(m: MonitorOptions, preserveFds?: number): HelperOptions['stdio'] {
+export function monitorStdio(m: MonitorOptions, preserveFds?: number): HelperOptions['stdio'] {
   if (m.passthrough) return stdioFor(preserveFds, m.stdin ? 'inherit' : 'ignore')
   return stdioFor(preserveFds, m.foreground ? 'inherit' : 'ignore', m.foreground ? 'inherit' : 'ignore')
 }
@@ -200,6 +217,7 @@ export async function runContainer(ctx: RuntimeContext, o: LaunchOptions & { mon
 export async function runContainer(ctx: RuntimeContext, o: LaunchOptions & { detach?: boolean; keep?: boolean }): Promise<number>
 export async function runContainer(ctx: RuntimeContext, o: LaunchOptions & { detach?: boolean; keep?: boolean; monitor?: MonitorOptions }):
   Promise<number | MonitorResult> {
+  if (ctx.external && o.monitor) return (await external()).runExternal(ctx, ctx.external, { ...o, monitor: o.monitor })
   const poststart = async (record: ContainerRecord) =>
     runHooksWarn('poststart', record.config.hooks?.poststart, ociState(record, 'running'), ctx.warn)
   const monitor = o.monitor
@@ -284,6 +302,7 @@ function pidsOf(record: ContainerRecord): number[] {
 }
 
 export async function killContainer(ctx: RuntimeContext, id: string, signal: string, o: { all?: boolean }): Promise<void> {
+  if (ctx.external) return (await external()).killExternal(ctx, ctx.external, id, signal, o)
   const record = readRecord(ctx.root, id)
   const sig = signalNumber(signal)
   if (sig === undefined) throw new CockerError('INVALID_ARGUMENT', `unknown signal "${signal}"`, { hint: 'use a name such as TERM or KILL, or a number' })
@@ -314,6 +333,7 @@ async function destroy(ctx: RuntimeContext, record: ContainerRecord): Promise<vo
 }
 
 export async function deleteContainer(ctx: RuntimeContext, id: string, o: { force?: boolean }): Promise<void> {
+  if (ctx.external) return (await external()).deleteExternal(ctx, ctx.external, id)
   let record: ContainerRecord
   try {
     record = readRecord(ctx.root, id)
@@ -345,6 +365,7 @@ export async function execProcess(ctx: RuntimeContext, o: {
   /** The process's stdin when not our own (exec without -i reads /dev/null); or its whole stdio (health checks capture it). */
   stdin?: 'inherit' | 'ignore'; stdio?: HelperOptions['stdio']
 }): Promise<number> {
+  if (ctx.external) return (await external()).execExternal(ctx, ctx.external, o)
   const record = readRecord(ctx.root, o.id)
   const status = statusOf(ctx, record)
   if (status !== 'running' && status !== 'created' && !(status === 'paused' && o.ignorePaused)) {
@@ -381,7 +402,7 @@ export async function execProcess(ctx: RuntimeContext, o: {
 }
 
 /** The process to exec: --process JSON, or the container's process with argv and the flags applied (runc's rules). */
-function execSpecProcess(config: Spec, o: Parameters<typeof execProcess>[1]): Process {
+export function execSpecProcess(config: Spec, o: Parameters<typeof execProcess>[1]): Process {
   if (o.processFile) {
     let text: string
     try {
@@ -438,10 +459,12 @@ export async function listContainers(ctx: RuntimeContext): Promise<{ id: string;
 }
 
 export async function containerPids(ctx: RuntimeContext, id: string): Promise<number[]> {
+  if (ctx.external) return ctx.external.pid ? [ctx.external.pid] : []
   return pidsOf(readRecord(ctx.root, id))
 }
 
 async function setFrozen(ctx: RuntimeContext, id: string, frozen: boolean): Promise<void> {
+  if (ctx.external) return (await external()).setFrozenExternal(ctx, ctx.external, id, frozen)
   const record = readRecord(ctx.root, id)
   const status = statusOf(ctx, record)
   const want = frozen ? 'running' : 'paused'

@@ -20,6 +20,12 @@ export function isProcessAlive(pid: number, startTime: string): boolean {
   return st !== undefined && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X'
 }
 
+/** Whether a process with this pid runs (a zombie has exited), whatever its start time. */
+export function pidRunning(pid: number): boolean {
+  const st = procStat(pid)
+  return st !== undefined && st.state !== 'Z' && st.state !== 'X'
+}
+
 /** "PID STARTTIME" of this process, to write where a later command checks whether we still run. */
 export function selfStamp(): string {
   return `${process.pid} ${procStat(process.pid)?.startTime ?? ''}`

@@ -2,7 +2,6 @@
 // container sees of itself must be the same. The peers are Debian's; a peer
 // that fails fails the test, except crun on a hybrid host whose cgroup2 mount
 // holds controllers, which it refuses (.ci/run mounts hugetlb as v1: PEERS.md).
-import { readFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeTempDir, type Bundle } from '../fixtures/bundle.js'
@@ -11,7 +10,7 @@ import { runCmd, type RunResult } from '../support/exec.js'
 import { safeName } from '../support/names.js'
 import { crunNormalized, devLine, parseSections, withoutCoreLink, type Observations } from '../support/observations.js'
 import { RUNTIME_BIN } from '../support/paths.js'
-import { cgroupLayout, isRoot, skipUnless, which } from '../support/requires.js'
+import { crunRefusesHost, isRoot, skipUnless, which } from '../support/requires.js'
 
 // One section per observation; each is compared on its own so a failure names it.
 const PROBE = [
@@ -56,17 +55,6 @@ async function runUnder(bin: string, bundle: Bundle): Promise<{ result: RunResul
   const id = safeName()
   const result = await runCmd([bin, '--root', root, 'run', '--bundle', bundle.dir, id])
   return { result, cleanup: async () => void await runCmd([bin, '--root', root, 'delete', '--force', id]) }
-}
-
-/**
- * The one host condition known to stop crun (PEERS.md): on a hybrid host whose cgroup2
- * mount holds controllers, crun refuses every container. Anything else a peer fails at
- * fails the test, since the comparison is then not made.
- */
-function crunRefusesHost(): string | undefined {
-  if (cgroupLayout() !== 'hybrid') return undefined
-  const controllers = readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim()
-  return controllers ? `crun refuses hybrid cgroup hosts whose cgroup2 mount holds controllers (${controllers}); .ci/run mounts hugetlb as v1` : undefined
 }
 
 /** Runs the bundle under `peer` and under cocker-runtime and compares each observation. */

@@ -81,6 +81,16 @@ export function cgroupLayout(): 'v2' | 'hybrid' | 'v1' | 'none' {
   return v1 ? (v2 ? 'hybrid' : 'v1') : v2 ? 'v2' : 'none'
 }
 
+/**
+ * The one host condition known to stop crun (PEERS.md): on a hybrid host whose cgroup2
+ * mount holds controllers, crun refuses every container. Why, or undefined.
+ */
+export function crunRefusesHost(): string | undefined {
+  if (cgroupLayout() !== 'hybrid') return undefined
+  const controllers = readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim()
+  return controllers ? `crun refuses hybrid cgroup hosts whose cgroup2 mount holds controllers (${controllers}); .ci/run mounts hugetlb as v1` : undefined
+}
+
 /** "0666 root:root" style, or "missing". */
 export function deviceMode(dev: string): string {
   try {

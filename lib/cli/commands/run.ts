@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { containersConf } from '../../config/containers-conf.js'
+import { containersConf, type ContainersConf } from '../../config/containers-conf.js'
 import { cleanupContainer } from '../../container/cleanup.js'
 import { createContainer } from '../../container/create.js'
 import type { Engine } from '../../container/engine.js'
@@ -11,6 +11,7 @@ import { startContainer } from '../../container/start.js'
 import { CockerError } from '../../errors.js'
 import { packageRoot } from '../../package-root.js'
 import { needsUserNamespace } from '../../rootless/identity.js'
+import type { OciRuntime } from '../../runtime/external.js'
 import type { RunOptions } from '../../spec/run-options.js'
 import { findImage } from '../../storage/images.js'
 import type { ImageRecord } from '../../storage/metadata.js'
@@ -56,6 +57,8 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<{ engin
     autoRemove: options.rm,
     defaults: { stopTimeout: conf.engine.stopTimeout, detachKeys: conf.engine.detachKeys, logDriver: conf.containers.logDriver, logSizeMax: conf.containers.logSizeMax },
   })
+  // refused before anything is pulled, replaced or written
+  const runtime = await ociRuntime(args, ctx, conf)
   const cidfile = typeof args.cidfile === 'string' ? path.resolve(ctx.cwd, args.cidfile) : undefined
   if (args.replace === true && !options.name) throw new CockerError('INVALID_ARGUMENT', '--replace needs --name', { hint: 'name the container that is to be replaced' })
   const input = args.image as string
@@ -79,9 +82,18 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<{ engin
     }
   }
   const { record, dir } = await createContainer({ store, image, imageName: input, options, lifecycle, driver, env: ctx.env,
-    ...(ctx.argv ? { createCommand: ['cocker', ...ctx.argv] } : {}), warn: engine.warn })
+    ...(ctx.argv ? { createCommand: ['cocker', ...ctx.argv] } : {}), warn: engine.warn, runtime })
   if (cidfile) writeFileSync(cidfile, record.id)
   return { engine, id: record.id, dir, options }
+}
+
+/** --runtime (run's, then the global one), else containers.conf's: an external runtime, or none for cocker's own. */
+async function ociRuntime(args: ParsedArgs, ctx: CliContext, conf: ContainersConf): Promise<OciRuntime | undefined> {
+  const flag = typeof args.runtime === 'string' ? args.runtime : typeof ctx.globals.runtime === 'string' ? ctx.globals.runtime : undefined
+  const choice = flag ?? conf.engine.runtime
+  if (!choice) return undefined
+  const { resolveOciRuntime } = await import('../../runtime/external.js')
+  return resolveOciRuntime(choice, { env: ctx.env, runtimes: conf.engine.runtimes, what: flag ? '--runtime' : 'containers.conf runtime' })
 }
 
 /**

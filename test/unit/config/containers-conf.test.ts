@@ -45,7 +45,7 @@ test('podman\'s defaults when no file sets a key', async () => {
   assert.is(conf.containers.logDriver, 'k8s-file')
   assert.is(conf.containers.logSizeMax, -1)
   assert.is(conf.containers.init, false)
-  assert.equal(conf.engine, { detachKeys: 'ctrl-p,ctrl-q', stopTimeout: 10 })
+  assert.equal(conf.engine, { detachKeys: 'ctrl-p,ctrl-q', runtimes: {}, stopTimeout: 10 })
 })
 
 test('later files override the keys they set; a list replaces the whole list; unknown keys and tables are ignored', async () => {
@@ -66,7 +66,7 @@ test('later files override the keys they set; a list replaces the whole list; un
   assert.is(conf.containers.initPath, '/usr/libexec/catatonit')
   assert.is(conf.containers.logDriver, 'json-file')
   assert.is(conf.containers.logSizeMax, 1048576)
-  assert.equal(conf.engine, { detachKeys: 'ctrl-a', stopTimeout: 30, runtime: 'crun' })
+  assert.equal(conf.engine, { detachKeys: 'ctrl-a', stopTimeout: 30, runtime: 'crun', runtimes: { crun: ['/usr/bin/crun'] } })
   assert.is(conf.origin['containers.env'], `${path.join(dir, '2.conf')}:2`)
   assert.is(conf.origin['containers.default_ulimits'], `${path.join(dir, '1.conf')}:3`)
 })
@@ -88,6 +88,8 @@ test('a broken file: one line with its path, the line, and what is wrong', async
   throwsCode(() => applyContainersConf(conf, { doc: { containers: { umask: '9' } }, lines: {} }, '/c.conf'), 'CONFIG_INVALID', '/c.conf: [containers] umask must be an octal string such as "0022"')
   throwsCode(() => applyContainersConf(conf, { doc: { engine: { stop_timeout: '10' } }, lines: {} }, '/c.conf'), 'CONFIG_INVALID', '/c.conf: [engine] stop_timeout must be a whole number')
   throwsCode(() => applyContainersConf(conf, { doc: { containers: 3 }, lines: {} }, '/c.conf'), 'CONFIG_INVALID', '/c.conf: containers must be a table ([containers])')
+  throwsCode(() => applyContainersConf(conf, { doc: { engine: { runtimes: { crun: '/usr/bin/crun' } } }, lines: {} }, '/c.conf'), 'CONFIG_INVALID',
+    '/c.conf: [engine.runtimes] crun must be a list of paths')
 })
 
 test('containersConf: CONTAINERS_CONF read once per process and environment', async () => {
