@@ -89,7 +89,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
         'cocker mounts the image\'s layers inside the container\'s user namespace, where root\'s store is out of reach',
       { hint: 'run it without those flags, or as an unprivileged user' })
     }
-    if (userns && o.runtime) {
+    if (o.runtime && o.options.userns.mode !== 'default') {
       // the external runtime runs in the namespace the monitor maps as the user's own (external.ts)
       throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with a user namespace of the container's own (--userns, --uidmap, --gidmap) is not supported yet`,
         { hint: 'drop --runtime, or run without those flags' })

@@ -132,11 +132,14 @@ cockerScenario('the global --runtime and containers.conf\'s runtime choose it to
   assert.is((await cocker(mode, ['inspect', '--format', '{{.OCIRuntime}}', 'pick'], { status: 0 })).stdout, 'runc\n')
 }), undefined, missing('runc'))
 
-cockerScenario('an unknown runtime: one line, status 125, no container', mode => withImage(mode, async image => {
+cockerScenario('an unknown runtime, or one with --userns: one line, status 125, no container', mode => withImage(mode, async image => {
   const r = await cocker(mode, ['run', '--rm', '--runtime', 'no-such-runtime', image, 'true'], { status: 125 })
   assert.match(r.stderr, /^Error: --runtime no-such-runtime: OCI runtime "no-such-runtime" not found .*install it or give a path.*\n$/)
   const p = await cocker(mode, ['create', '--runtime', '/no/such/runtime', image, 'true'], { status: 125 })
   assert.match(p.stderr, /^Error: --runtime \/no\/such\/runtime: OCI runtime not found: \/no\/such\/runtime is not an executable file.*\n$/)
+  const userns = await cocker(mode, ['run', '--rm', '--runtime', 'runc', '--userns', 'keep-id', image, 'true'], { status: 125 })
+  // (as root keep-id is refused before the runtime is looked at)
+  assert.match(userns.stderr, mode.user ? /^Error: --runtime runc with a user namespace of the container's own .* is not supported yet; .*\n$/ : /^Error: .*\n$/)
   assert.is((await cocker(mode, ['ps', '-a', '-q'], { status: 0 })).stdout, '')
 }))
 
