@@ -108,10 +108,11 @@ test('filters: one key ORs its values (label ANDs them), different keys AND; bad
   const root = makeTempDir('cocker-view-')
   try {
     const p = await startSleeper()
-    writeContainer(root, { name: 'web', status: 'running', process: p, labels: { app: 'web', tier: 'front' } })
-    writeContainer(root, { name: 'done', status: 'exited', exitCode: 3, labels: { app: 'batch' } })
-    writeContainer(root, { name: 'ok', status: 'exited', exitCode: 0, imageName: 'docker.io/library/alpine:latest', imageId: 'cd'.repeat(32) })
-    writeContainer(root, { name: 'fresh' })
+    // created a second apart, so that the order (by creation) is theirs and not the directory's
+    writeContainer(root, { name: 'web', status: 'running', process: p, labels: { app: 'web', tier: 'front' }, createdAgo: 64_000 })
+    writeContainer(root, { name: 'done', status: 'exited', exitCode: 3, labels: { app: 'batch' }, createdAgo: 63_000 })
+    writeContainer(root, { name: 'ok', status: 'exited', exitCode: 0, imageName: 'docker.io/library/alpine:latest', imageId: 'cd'.repeat(32), createdAgo: 62_000 })
+    writeContainer(root, { name: 'fresh', createdAgo: 61_000 })
     const views = viewContainers(root)
     const names = (...specs: string[]) => views.filter(parseContainerFilters(specs)).map(v => v.record.name)
     assert.equal(names('name=web', 'name=done'), ['web', 'done'])
