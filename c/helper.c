@@ -636,14 +636,43 @@ static int pump(int from, int to)
 }
 
 /*
+ * The relay's client typed the detach keys: its terminal back as it was, fds
+ * 0-2 on /dev/null, `detached` sent and the event and sync pipes closed, so
+ * the CLI returns. We stay the process's parent and keep its pty open (its
+ * closing would hang the process up), in a session of our own so that what
+ * ends the terminal's session does not reach us, reading what the process
+ * writes until it ends, as podman's exec session conmon does.
+ */
+static void leave_relay(int sync_fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct jline j;
+
+	restore_tty();
+	for (int fd = 0; fd < 3; fd++)
+		dup2(null, fd);
+	if (null > 2)
+		close(null);
+	jl_begin(&j, "detached");
+	jl_end(&j);
+	jl_write(event_fd, 0, &j);
+	close(event_fd);
+	close(sync_fd);
+	event_fd = -1;
+	setsid();
+}
+
+/*
  * Foreground: forward signals to the init, relay its pty if it has one, and
  * report how it ended. The exit code is 128+N for a signal (conmon's rule).
+ * The detach keys typed on the relayed terminal leave the process running.
  */
-static int wait_child(pid_t child, int master, sigset_t *mask)
+static int wait_child(pid_t child, int master, sigset_t *mask, int sync_fd)
 {
 	int sfd = signalfd(-1, mask, SFD_CLOEXEC);
 	int in_open = master >= 0;
 	int status = 0;
+	struct detach_keys keys = { monitor.keys, monitor.nkeys, 0 };
 
 	if (master >= 0 && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
 		struct termios raw = saved_tio;
@@ -665,11 +694,24 @@ static int wait_child(pid_t child, int master, sigset_t *mask)
 				master = -1;
 		}
 		if (p[2].revents & (POLLIN | POLLHUP)) {
-			if (pump(STDIN_FILENO, master) < 0) {
+			char in[8192], out[8192 + sizeof(monitor.keys)];
+			ssize_t n = read(STDIN_FILENO, in, sizeof(in));
+			size_t outn;
+
+			if (n <= 0) {
 				/* stdin ended: pass EOF on as the terminal's EOF character */
 				if (master >= 0)
 					write_all(master, "\x04", 1);
 				in_open = 0;
+			} else {
+				int detach = detach_keys_filter(&keys, in, (size_t)n, out, &outn);
+
+				if (master >= 0)
+					write_all(master, out, outn);
+				if (detach) {
+					leave_relay(sync_fd);
+					in_open = 0;
+				}
 			}
 		}
 		if (p[0].revents & POLLIN) {
@@ -688,7 +730,8 @@ static int wait_child(pid_t child, int master, sigset_t *mask)
 	while (master >= 0 && pump(master, STDOUT_FILENO) == 0)
 		;
 	restore_tty();
-	event_exit(event_fd, status);
+	if (event_fd >= 0)
+		event_exit(event_fd, status);
 	return 0;
 }
 
@@ -965,5 +1008,5 @@ int main(int argc, char **argv)
 		malloc_trim(0);
 		monitor_run(&monitor, child, master, &forward_set, event_fd, sync_fd);
 	}
-	return finish(wait_child(child, master, &forward_set));
+	return finish(wait_child(child, master, &forward_set, sync_fd));
 }

@@ -105,7 +105,7 @@ enum cocker_op { COCKER_OPS(X) OP__COUNT };
  *   {"event":"created","pid":N}          init waits on the exec fifo
  *   {"event":"started","pid":N}          execve succeeded
  *   {"event":"exit","code":N[,"signal":"SIG"]}
- *   {"event":"detached"}                 mode monitor: the foreground client typed the detach keys
+ *   {"event":"detached"}                 mode monitor, or wait with a relay: the detach keys were typed
  *   {"event":"error","stage":"OP","syscall":"S","errno":N,"path":"P","message":"M"}
  */
 

@@ -30,6 +30,10 @@ await build({
   format: 'cjs',
   // never read: a snapshot sets the package root from the blob's path at start
   define: { 'import.meta.url': '"file:///snapshot/has/no/module/url.js"' },
+  // the source is part of the heap that every start deserializes: without blanks and with
+  // shorter syntax the blob's isolate part halves (2.5 MB to 1.4 MB); names stay for stack traces
+  minifyWhitespace: true,
+  minifySyntax: true,
 })
 for (const name of Object.keys(entryPoints)) {
   // V8 flags from NODE_OPTIONS would be baked into the blob, and the bin scripts start node without them

@@ -11,8 +11,10 @@ import { ignoreEpipe } from './exit.js'
 
 export interface LaunchOptions {
   /**
-   * Runs only while the snapshot is built: pure work (no I/O) whose functions
-   * then sit compiled in the snapshot instead of compiling on every run.
+   * Runs only while the snapshot is built: loads modules, and does pure work (no I/O)
+   * whose functions then sit compiled in the snapshot instead of compiling on every run.
+   * What it loads must not take node:child_process (node does not vouch for it in a
+   * snapshot): sys/child-process.ts takes it on first use.
    */
   warmUp?: () => Promise<void>
   /**
@@ -32,8 +34,6 @@ export function launch(main: (argv: string[]) => Promise<number>, o: LaunchOptio
     })
   }
   if (!startupSnapshot.isBuildingSnapshot()) return start(process.argv.slice(2))
-  // Command modules stay unloaded in the snapshot: they would snapshot node:child_process,
-  // which node does not vouch for.
   void o.warmUp?.()
   startupSnapshot.setDeserializeMainFunction(() => {
     // node --snapshot-blob dist/snapshot/X.blob -- ARGS: argv has no script, and the blob says where we are

@@ -119,19 +119,19 @@ export const logFile = (containerDir: string) => path.join(containerDir, 'ctr.lo
 export const attachSocket = (containerDir: string) => path.join(containerDir, 'userdata', 'attach')
 
 export function readRecordFile(containerDir: string): ContainerRecord | undefined {
+  return readJson<ContainerRecord>(recordFile(containerDir))
+}
+
+function readJson<T>(file: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(recordFile(containerDir), 'utf8')) as ContainerRecord
+    return JSON.parse(readFileSync(file, 'utf8')) as T
   } catch {
     return undefined
   }
 }
 
 export function readExitFile(containerDir: string): ExitFile | undefined {
-  try {
-    return JSON.parse(readFileSync(exitFile(containerDir), 'utf8')) as ExitFile
-  } catch {
-    return undefined
-  }
+  return readJson<ExitFile>(exitFile(containerDir))
 }
 
 /**
@@ -240,9 +240,11 @@ export interface FoundContainer {
 
 /** Every container with a record, oldest first. */
 export function listContainers(storeRoot: string): FoundContainer[] {
+  // joined by hand, root and ids being normal already: path.join per container shows in ps's time
+  const root = containersRoot(storeRoot)
   return listContainerIds(storeRoot).flatMap(id => {
-    const dir = containerDirOf(storeRoot, id)
-    const record = readRecordFile(dir)
+    const dir = `${root}/${id}`
+    const record = readJson<ContainerRecord>(`${dir}/container.json`)
     return record ? [{ record, dir }] : []
   }).sort((a, b) => (a.record.created < b.record.created ? -1 : a.record.created > b.record.created ? 1 : 0)) // not localeCompare: ICU costs ps ~20 ms
 }

@@ -3,14 +3,14 @@
  * createRuntime, poststart, poststop); createContainer and startContainer run
  * inside the container, in the helper. Each gets the state JSON on stdin.
  */
-import { spawn } from 'node:child_process'
 import { CockerError } from '../errors.js'
+import { childProcess } from '../sys/child-process.js'
 import type { Hook, State } from './oci-spec.js'
 
 export function runHook(stage: string, hook: Hook, state: State): Promise<void> {
   const [argv0, ...args] = hook.args?.length ? hook.args : [hook.path]
   return new Promise((resolve, reject) => {
-    const child = spawn(hook.path, args, { argv0, env: Object.fromEntries((hook.env ?? []).map(kv => {
+    const child = childProcess().spawn(hook.path, args, { argv0, env: Object.fromEntries((hook.env ?? []).map(kv => {
       const eq = kv.indexOf('=')
       return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)]
     })), stdio: ['pipe', 'inherit', 'inherit'] })

@@ -362,6 +362,8 @@ export async function execProcess(ctx: RuntimeContext, o: {
   id: string; processFile?: string; args?: string[]; tty?: boolean; detach?: boolean; pidFile?: string; consoleSocket?: string
   cwd?: string; env?: string[]; user?: string; additionalGids?: number[]; caps?: string[]; noNewPrivs?: boolean
   preserveFds?: number; ignorePaused?: boolean
+  /** With a terminal relayed: these bytes (hex, monitor.ts parseDetachKeys) typed on it detach, the process runs on. */
+  detachKeys?: string
   /** The process's stdin when not our own (exec without -i reads /dev/null); or its whole stdio (health checks capture it). */
   stdin?: 'inherit' | 'ignore'; stdio?: HelperOptions['stdio']
 }): Promise<number> {
@@ -383,7 +385,10 @@ export async function execProcess(ctx: RuntimeContext, o: {
   for (const dir of record.cgroupDirs) ops.push(['cgroup-join', path.join(dir, 'cgroup.procs')])
   if (proc.terminal) {
     if (o.consoleSocket) ops.push(['console-socket', o.consoleSocket])
-    else if (!o.detach) ops.push(['console-relay'])
+    else if (!o.detach) {
+      ops.push(['console-relay'])
+      if (o.detachKeys) ops.push(['monitor-detach-keys', o.detachKeys])
+    }
     else throw new CockerError('INVALID_ARGUMENT', 'exec --tty --detach needs --console-socket to receive the terminal')
     ops.push(['console', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0])
   }

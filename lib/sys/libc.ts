@@ -7,7 +7,6 @@
  * Every call throws a Node-style error (code 'EACCES', errno, syscall, path) so callers
  * handle it like an fs error.
  */
-import { createRequire } from 'node:module'
 import { constants } from 'node:os'
 import { packageRoot } from '../package-root.js'
 
@@ -43,7 +42,8 @@ function libc(): Bindings {
  * program started from a heap snapshot has no module URL to resolve from).
  */
 export function loadKoffi(): any {
-  return createRequire(`${packageRoot()}package.json`)('koffi')
+  // node:module taken here, not imported: the heap snapshot (tools/bundle.mjs) must not hold it
+  return process.getBuiltinModule('node:module').createRequire(`${packageRoot()}package.json`)('koffi')
 }
 
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]))

@@ -1,6 +1,7 @@
 // `run -it`, `exec -it` and `attach` in a real terminal (tmux), root and rootless: raw mode,
 // the window's size and its changes inside, ctrl-p ctrl-q detaching with the container running
-// on, attach coming back, and the statuses of what ends.
+// on, exec's detach keys leaving its process running, attach coming back, and the statuses of
+// what ends.
 import * as assert from 'uvu/assert'
 import { test } from 'uvu'
 import { cocker, cockerScenario, loadBusybox, type CockerMode } from '../support/cocker-modes.js'
@@ -45,6 +46,20 @@ cockerScenario(TITLE, async mode => {
     await shows('exec', /^\/dev\/pts\/\d+\s*\n30 100\s*$/m)
     await server.keys('exec', 'exit 3', 'Enter')
     await shows('exec', /ended 3\s*$/m)
+
+    // the detach keys leave the exec'd shell running, as podman's exec session does; cocker returns 0
+    await startCocker(server, 'exec-keys', mode, ['exec', '-it', '--detach-keys', 'ctrl-x', 'tty', 'sh'])
+    await server.keys('exec-keys', 'echo $$ > /tmp/sh-pid; echo written', 'Enter')
+    await shows('exec-keys', /^written\s*$/m)
+    await server.keys('exec-keys', 'C-x')
+    await shows('exec-keys', /ended 0\s*$/m)
+    const alive = await cocker(mode, ['exec', 'tty', 'sh', '-c', 'kill -0 "$(cat /tmp/sh-pid)" && echo alive'], { status: 0 })
+    assert.is(alive.stdout, 'alive\n')
+    await startCocker(server, 'exec-default', mode, ['exec', '-it', 'tty', 'sh'])
+    await server.keys('exec-default', 'echo default-$((1+1))', 'Enter')
+    await shows('exec-default', /^default-2\s*$/m)
+    await server.keys('exec-default', 'C-p', 'C-q')
+    await shows('exec-default', /ended 0\s*$/m)
 
     await startCocker(server, 'attach', mode, ['attach', 'tty'])
     await server.keys('attach', 'echo back-$((40+2))', 'Enter')

@@ -33,7 +33,10 @@ export interface RecordSpec {
 
 export const TEST_IMAGE_ID = 'ab'.repeat(32)
 
-const iso = (agoMs: number) => new Date(Date.now() - agoMs).toISOString().replace('Z', '123456Z')
+// The nanoseconds count the calls: records written within one millisecond still sort in the
+// order they were written, as ps lists them (oldest first), instead of in readdir's order.
+let written = 0
+const iso = (agoMs: number) => new Date(Date.now() - agoMs).toISOString().replace('Z', `${String(++written).padStart(6, '0')}Z`)
 
 /** Writes one container's record into the store `root`; returns it with its dir. */
 export function writeContainer(root: string, spec: RecordSpec): { record: ContainerRecord; dir: string } {

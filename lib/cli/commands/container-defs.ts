@@ -131,7 +131,7 @@ export const logs: CommandDef = {
 export const exec: CommandDef = {
   name: 'exec',
   describe: 'run a process in a running container',
-  description: "Runs the command in the container's namespaces and cgroups, as the container's user unless --user says otherwise. The exit status is the command's; 126 when it cannot be invoked, 127 when it is not found.",
+  description: "Runs the command in the container's namespaces and cgroups, as the container's user unless --user says otherwise. The exit status is the command's; 126 when it cannot be invoked, 127 when it is not found. With -t the detach keys (the container's, ctrl-p ctrl-q by default, or --detach-keys) leave the command running and return 0.",
   usage: 'exec [options] <container> <command> [arg ...]',
   positionals: [CONTAINER, { name: 'command', required: false, variadic: true, raw: true }],
   options: [

@@ -4,6 +4,7 @@ import { observe } from '../../container/record.js'
 import { CockerError } from '../../errors.js'
 import { CAPABILITIES } from '../../runtime/linux.js'
 import { execProcess } from '../../runtime/lifecycle.js'
+import { parseDetachKeys } from '../../runtime/monitor.js'
 import { resolveUser } from '../../spec/user.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { engineOf, requireContainer } from './container-context.js'
@@ -13,7 +14,8 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []
 
 /**
  * `exec`: a process in a running container, joining its namespaces and cgroups: its status is
- * ours (126 cannot invoke, 127 not found, as podman); -d prints nothing and returns.
+ * ours (126 cannot invoke, 127 not found, as podman); -d prints nothing and returns. With -t the
+ * detach keys (the container's, or --detach-keys) leave the process running and return 0.
  */
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const engine = engineOf(ctx)
@@ -27,11 +29,13 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   if (!command.length) throw new CockerError('INVALID_ARGUMENT', 'exec needs a command to run', { hint: `e.g. "cocker exec -it ${record.name} sh"` })
   const env = [...strings(args.envFile).flatMap(f => readEnvFile(f)), ...strings(args.env).flatMap(e => envEntry('--env', e, ctx.env))]
   const user = typeof args.user === 'string' ? userIds(args.user, record.state.pid) : undefined
+  const detachKeys = parseDetachKeys(typeof args.detachKeys === 'string' ? args.detachKeys : record.detachKeys)
   const exitCode = await execProcess(runtimeContext(engine, record), {
     id: record.id,
     args: command,
     tty: args.tty === true,
     detach: args.detach === true,
+    detachKeys,
     ...(args.interactive === true ? {} : { stdin: 'ignore' as const }),
     ...(typeof args.workdir === 'string' ? { cwd: args.workdir } : {}),
     env,

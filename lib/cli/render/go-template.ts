@@ -18,31 +18,39 @@ export function goValue(v: unknown): string {
   return String(v)
 }
 
-function lookup(obj: unknown, path: string): unknown {
-  if (path === '.') return obj
-  let v: unknown = obj
-  for (const key of path.slice(1).split('.')) {
-    if (v === null || typeof v !== 'object') return undefined
-    v = (v as Record<string, unknown>)[key]
+/** `.A.B` → a function reading obj.A.B, the path split once for all rows. */
+function field(path: string): (obj: unknown) => unknown {
+  if (path === '.') return obj => obj
+  const keys = path.slice(1).split('.')
+  return obj => {
+    let v: unknown = obj
+    for (const key of keys) {
+      if (v === null || typeof v !== 'object') return undefined
+      v = (v as Record<string, unknown>)[key]
+    }
+    return v
   }
-  return v
 }
 
 /** One action, parsed once: what it does to the object it is given. */
 function compileAction(expr: string): (obj: unknown) => string {
   const words = expr.trim().match(/"[^"]*"|\S+/g) ?? []
   const [fn, arg, extra] = words
-  if (fn === 'json' && arg) return obj => JSON.stringify(lookup(obj, arg) ?? null)
-  if (fn === 'join' && arg) {
+  if (fn?.startsWith('.') && words.length === 1) {
+    const get = field(fn)
+    return obj => goValue(get(obj))
+  }
+  const get = arg ? field(arg) : undefined
+  if (fn === 'json' && get) return obj => JSON.stringify(get(obj) ?? null)
+  if (fn === 'join' && get) {
     const sep = extra ? JSON.parse(extra) : ''
     return obj => {
-      const v = lookup(obj, arg)
+      const v = get(obj)
       return Array.isArray(v) ? v.map(goValue).join(sep) : goValue(v)
     }
   }
-  if (fn === 'upper' && arg) return obj => goValue(lookup(obj, arg)).toUpperCase()
-  if (fn === 'lower' && arg) return obj => goValue(lookup(obj, arg)).toLowerCase()
-  if (fn?.startsWith('.') && words.length === 1) return obj => goValue(lookup(obj, fn))
+  if (fn === 'upper' && get) return obj => goValue(get(obj)).toUpperCase()
+  if (fn === 'lower' && get) return obj => goValue(get(obj)).toLowerCase()
   throw new CockerError('INVALID_ARGUMENT', `template: unsupported action {{${expr}}}`,
     { hint: 'use {{.Field}}, {{json .Field}}, {{join .Field ","}}, {{upper .Field}} or {{lower .Field}}' })
 }
