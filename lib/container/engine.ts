@@ -28,11 +28,14 @@ export function runtimeStateDir(env: NodeJS.ProcessEnv): string {
 }
 
 export function runtimeContext(engine: Engine, record?: ContainerRecord): RuntimeContext {
+  const root = runtimeStateDir(engine.env)
   return {
-    root: runtimeStateDir(engine.env),
+    root,
     rootless: engine.rootless,
     systemdCgroup: false,
     cgroupsDisabled: record?.cgroupsDisabled ?? false,
+    trustedConfigs: true,
+    seccompCache: path.join(path.dirname(root), 'seccomp'),
     warn: engine.warn,
     debug: () => {},
   }

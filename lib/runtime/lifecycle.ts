@@ -17,7 +17,6 @@ import { monitorOps, type MonitorOptions, type MonitorResult } from './monitor.j
 import { CAPABILITIES, signalNumber } from './linux.js'
 import type { Hook, Process, Seccomp, Spec, State, Status } from './oci-spec.js'
 import { encodePlan, type HelperEvent, type Op } from './protocol.js'
-import { parseConfig } from './schema/validate.js'
 import { checkId, containerDir, containerStatus, ensureRoot, fifoPath, isAlive, listIds, ociState, procStat, readRecord,
   removeContainerDir, userName, writeRecord, type ContainerRecord } from './state.js'
 
@@ -30,6 +29,10 @@ export interface RuntimeContext {
   systemdCgroup: boolean
   /** No cgroups at all (crun's --cgroup-manager disabled): no limits, no freezer. */
   cgroupsDisabled?: boolean
+  /** The bundles are cocker's own: their config.json, cocker's work, is not validated again. */
+  trustedConfigs?: boolean
+  /** Where compiled seccomp programs are kept between runs (compileSeccompCached). */
+  seccompCache?: string
   warn(message: string): void
   debug(message: string): void
 }
@@ -46,10 +49,10 @@ const HOOK_STAGES_IN_TS = ['prestart', 'createRuntime'] as const
 
 // Seccomp and hooks are loaded only by the containers that use them: the run path stays small.
 
-async function compileSeccompIfAny(profile: Seccomp | undefined): Promise<PlanContext['seccomp']> {
+async function compileSeccompIfAny(profile: Seccomp | undefined, cache: string | undefined): Promise<PlanContext['seccomp']> {
   if (!profile) return undefined
-  const { compileSeccomp, seccompFilterFlags } = await import('./seccomp.js')
-  return { program: compileSeccomp(profile), flags: seccompFilterFlags(profile.flags) }
+  const { compileSeccomp, compileSeccompCached, seccompFilterFlags } = await import('./seccomp.js')
+  return { program: cache ? compileSeccompCached(profile, cache) : compileSeccomp(profile), flags: seccompFilterFlags(profile.flags) }
 }
 
 async function runHooks(stage: string, hooks: Hook[] | undefined, state: State): Promise<void> {
@@ -60,7 +63,7 @@ async function runHooksWarn(stage: string, hooks: Hook[] | undefined, state: Sta
   if (hooks?.length) await (await import('./hooks.js')).runHooksWarn(stage, hooks, state, warn)
 }
 
-function readBundleConfig(bundle: string): Spec {
+async function readBundleConfig(bundle: string, trusted: boolean): Promise<Spec> {
   const file = path.join(bundle, 'config.json')
   let text: string
   try {
@@ -69,7 +72,9 @@ function readBundleConfig(bundle: string): Spec {
     throw new CockerError('CONFIG_INVALID', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
       { hint: 'pass the bundle directory with --bundle, or create a config with "cocker-runtime spec"' })
   }
-  return parseConfig(text)
+  if (trusted) return JSON.parse(text) as Spec
+  // the validator is large: loaded only for configs from others
+  return (await import('./schema/validate.js')).parseConfig(text)
 }
 
 function writePidFile(file: string | undefined, pid: number): void {
@@ -103,7 +108,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
   Promise<{ record: ContainerRecord; exitCode?: number; signal?: string; detached?: boolean; helperPid?: number }> {
   checkId(o.id)
   const bundle = path.resolve(o.bundle)
-  const spec = readBundleConfig(bundle)
+  const spec = await readBundleConfig(bundle, ctx.trustedConfigs ?? false)
   // the cgroup plan only reads the host: made before anything is written, so that the
   // record follows the directory at once and a kill -9 anywhere leaves something delete can act on
   const layout = detectCgroups()
@@ -133,7 +138,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
     if (cgroups.dirs.length) writeRecord(ctx.root, record)
     cgroups.warnings.forEach(w => ctx.warn(w))
     applyCgroupPlan(cgroups)
-    const seccomp = await compileSeccompIfAny(spec.linux?.seccomp)
+    const seccomp = await compileSeccompIfAny(spec.linux?.seccomp, ctx.seccompCache)
     const hooks = spec.hooks ?? {}
     const plan = compilePlan(spec, {
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
@@ -351,7 +356,7 @@ export async function execProcess(ctx: RuntimeContext, o: {
     throw new CockerError('CONTAINER_STATE_INVALID', `cannot exec in container "${o.id}": it is ${status}`)
   }
   const proc = execSpecProcess(record.config, o)
-  const seccomp = await compileSeccompIfAny(record.config.linux?.seccomp)
+  const seccomp = await compileSeccompIfAny(record.config.linux?.seccomp, ctx.seccompCache)
   const mode = o.detach ? 'detach' : 'wait'
   const ops: Op[] = [['mode', mode]]
   if (o.preserveFds) ops.push(['preserve-fds', o.preserveFds])
