@@ -10,7 +10,7 @@ import { Socket } from 'node:net'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, isFrozen, listPids, planCgroup, removeCgroup, v1Views } from '../cgroups/index.js'
-import { mapIdsExternally } from '../rootless/idmap.js'
+import { checkSubordinateIds } from '../rootless/idmap.js'
 import { compilePlan, processOps, withDeviceRules, type PlanContext } from './compile.js'
 import { helperError, runHelper, type HelperOptions } from './helper.js'
 import { monitorOps, type MonitorOptions, type MonitorResult } from './monitor.js'
@@ -148,6 +148,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })
     plan.warnings.forEach(w => ctx.warn(w))
+    if (plan.idmap === 'external') checkSubordinateIds(spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [])
     const result = await runHelper(encodePlan(plan.ops), {
       until: after.until,
       stdio: after.monitor ? monitorStdio(after.monitor, o.preserveFds) : stdioFor(o.preserveFds, o.stdin),
@@ -155,7 +156,6 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       ownHelper: Boolean(after.monitor),
       onSpawn: after.monitor?.onSpawn,
       ackExit: after.monitor?.foreground && (after.monitor.ackExit ?? true),
-      onUsernsReady: async pid => mapIdsExternally(pid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? []),
       onPid: pid => {
         record.pid = pid
         record.pidStartTime = procStat(pid)?.startTime ?? ''
