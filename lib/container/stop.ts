@@ -43,11 +43,11 @@ async function signal(engine: Engine, record: ContainerRecord, sig: string, all 
 }
 
 /** Polls until `done` or the time is up; true if done. */
-async function until(done: () => boolean, ms: number): Promise<boolean> {
+async function until(done: () => boolean, ms: number, every = 20): Promise<boolean> {
   for (const end = Date.now() + ms; ;) {
     if (done()) return true
     if (Date.now() >= end) return false
-    await new Promise(r => setTimeout(r, 20))
+    await new Promise(r => setTimeout(r, every))
   }
 }
 
@@ -58,7 +58,13 @@ function monitorGone(dir: string): boolean {
   return !record || !m || !isProcessAlive(m.pid, m.startTime)
 }
 
-export async function stopContainer(engine: Engine, found: FoundContainer, o: { timeout?: number } = {}): Promise<void> {
+/**
+ * `removing` (rm -f): returns once the container's processes are dead, and ends its monitor
+ * instead of waiting for the monitor's clean-up (a node start): the record goes, so nothing
+ * that clean-up records matters, and rm's own removal does the rest (taking the lock over
+ * if the clean-up held it, as after any kill -9).
+ */
+export async function stopContainer(engine: Engine, found: FoundContainer, o: { timeout?: number; removing?: boolean } = {}): Promise<void> {
   const record = await markStoppedByUser(found.dir)
   if (!isUp(observe(record, found.dir).status)) return
   const timeout = o.timeout ?? record.stopTimeout
@@ -68,6 +74,12 @@ export async function stopContainer(engine: Engine, found: FoundContainer, o: { 
   if (await signal(engine, record, record.stopSignal) && !await until(exited, timeout * 1000)) {
     engine.warn(`StopSignal ${signalName(record.stopSignal)} failed to stop container ${record.name} in ${timeout} seconds, resorting to SIGKILL`)
     await signal(engine, record, 'KILL', true)
+  }
+  if (o.removing) {
+    await until(exited, 5_000, 5)
+    const m = readRecordFile(found.dir)?.state.monitor
+    if (m && isProcessAlive(m.pid, m.startTime)) try { process.kill(m.pid, 'SIGKILL') } catch { /* gone */ }
+    return
   }
   if (!await until(() => monitorGone(found.dir), 30_000)) {
     throw new CockerError('CONTAINER_STATE_INVALID', `container ${record.name} did not finish stopping within 30 seconds`,
