@@ -5,7 +5,6 @@ import { CockerError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
 import { isRootless } from '../rootless/identity.js'
 import { removeTreesInUserNamespace, runInUserNamespace } from '../rootless/userns.js'
-import { copyTree } from '../storage/copy-tree.js'
 
 /**
  * vfs: the container's root is a copy of the image's top layer. Rootless, the copy must run
@@ -14,6 +13,8 @@ import { copyTree } from '../storage/copy-tree.js'
  */
 export async function copyRootfs(top: string, merged: string, env: NodeJS.ProcessEnv): Promise<void> {
   if (!isRootless(env)) {
+    // loaded here only: it brings libc.js and node:module, which overlay's `run` does without
+    const { copyTree } = await import('../storage/copy-tree.js')
     copyTree(top, merged)
     return
   }
