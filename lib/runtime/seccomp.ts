@@ -146,7 +146,7 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 
 /**
  * compileSeccomp through a cache in `dir`: cocker's default profile is the same for nearly
- * every container, and compiling it costs more than the rest of a start's own work (~15 ms).
+ * every container, and compiling it cost every start ~15 ms.
  * A file is named by a hash of the profile, the arch and the compiler's build, and holds the
  * program after the program's own hash, so a damaged file is compiled again and replaced,
  * never installed. Written whole, then renamed: a crash leaves no half file under the name.
