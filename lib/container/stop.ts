@@ -4,6 +4,7 @@
  * returns once the monitor has recorded the exit and cleaned up (its process is gone), so that
  * a `start` or `rm` right after finds a stopped container.
  */
+import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { CockerError } from '../errors.js'
 import { killContainer, resumeContainer } from '../runtime/lifecycle.js'
@@ -59,10 +60,29 @@ function monitorGone(dir: string): boolean {
 }
 
 /**
- * `removing` (rm -f): returns once the container's processes are dead, and ends its monitor
- * instead of waiting for the monitor's clean-up (a node start): the record goes, so nothing
- * that clean-up records matters, and rm's own removal does the rest (taking the lock over
- * if the clean-up held it, as after any kill -9).
+ * The monitor is gone, or has become its clean-up (`cocker container cleanup`, exec'd in its
+ * pid): either way the exit is recorded and its clients (a foreground run, attach) are told.
+ * The clean-up, if it runs, is ended. The names are c/helper.c's and c/monitor.c's.
+ */
+function endMonitorAfterExit(dir: string): boolean {
+  const m = readRecordFile(dir)?.state.monitor
+  if (!m || !isProcessAlive(m.pid, m.startTime)) return true
+  let name: string
+  try {
+    name = readFileSync(`/proc/${m.pid}/comm`, 'utf8').trim()
+  } catch {
+    return true
+  }
+  if (name.startsWith('cocker:[0:')) return false
+  try { process.kill(m.pid, 'SIGKILL') } catch { /* gone */ }
+  return true
+}
+
+/**
+ * `removing` (rm -f): returns once the monitor has recorded the exit and told its clients,
+ * ending the monitor's clean-up (a node start) instead of waiting for it: the record goes, so
+ * nothing that clean-up records matters, and rm's own removal does the rest (taking the lock
+ * over if the clean-up held it, as after any kill -9).
  */
 export async function stopContainer(engine: Engine, found: FoundContainer, o: { timeout?: number; removing?: boolean } = {}): Promise<void> {
   const record = await markStoppedByUser(found.dir)
@@ -75,13 +95,8 @@ export async function stopContainer(engine: Engine, found: FoundContainer, o: { 
     engine.warn(`StopSignal ${signalName(record.stopSignal)} failed to stop container ${record.name} in ${timeout} seconds, resorting to SIGKILL`)
     await signal(engine, record, 'KILL', true)
   }
-  if (o.removing) {
-    await until(exited, 5_000, 5)
-    const m = readRecordFile(found.dir)?.state.monitor
-    if (m && isProcessAlive(m.pid, m.startTime)) try { process.kill(m.pid, 'SIGKILL') } catch { /* gone */ }
-    return
-  }
-  if (!await until(() => monitorGone(found.dir), 30_000)) {
+  const done = o.removing ? () => endMonitorAfterExit(found.dir) : () => monitorGone(found.dir)
+  if (!await until(done, 30_000, o.removing ? 5 : 20)) {
     throw new CockerError('CONTAINER_STATE_INVALID', `container ${record.name} did not finish stopping within 30 seconds`,
       { hint: `"cocker container cleanup ${record.name}" cleans up after it` })
   }
