@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/containers.sh: the container lifecycle, rootless, cocker against Podman on the same
 # image (the busybox test fixture) in one run, with `node -e 0` as the floor every cocker
-# command pays; prints medians and the ratios cocker/podman:
+# command pays; prints medians and the ratios cocker/podman, and beside them the CPU time of
+# the processes the command waits for (the detached monitor and conmon are not among them):
 #
 #   run --rm --network none IMG true       run -d IMG sleep + rm -f -t 0
 #   exec CT true                          ps -a with 100 containers       logs of 100,000 lines
@@ -117,11 +118,16 @@ conmon=$("${as[@]}" "${podman[@]}" inspect -f '{{.State.ConmonPid}}' ex 2>/dev/n
 node --input-type=module -e '
 	import { readFileSync } from "node:fs"
 	const [file, monitorRss, conmonRss] = process.argv.slice(1)
-	const median = Object.fromEntries(JSON.parse(readFileSync(file, "utf8")).results.map(r => [r.command, r.median * 1000]))
+	const results = JSON.parse(readFileSync(file, "utf8")).results
+	const median = Object.fromEntries(results.map(r => [r.command, r.median * 1000]))
+	// CPU time (user + system, means): steadier than wall time on a machine others load
+	const cpu = Object.fromEntries(results.map(r => [r.command, (r.user + r.system) * 1000]))
 	const ms = n => `${median[n].toFixed(1)} ms`
 	console.log(`node -e 0: ${ms("node")}`)
 	for (const what of ["run", "detach", "exec", "ps", "logs"]) {
-		console.log(`${what.padEnd(7)} cocker ${ms(`${what}-cocker`)}, podman ${ms(`${what}-podman`)}, cocker/podman ${(median[`${what}-cocker`] / median[`${what}-podman`]).toFixed(2)}`)
+		const [c, p] = [`${what}-cocker`, `${what}-podman`]
+		console.log(`${what.padEnd(7)} cocker ${ms(c)}, podman ${ms(p)}, cocker/podman ${(median[c] / median[p]).toFixed(2)}` +
+			` (cpu: cocker ${cpu[c].toFixed(1)} ms, podman ${cpu[p].toFixed(1)} ms, ${(cpu[c] / cpu[p]).toFixed(2)})`)
 	}
 	console.log(`ps -a: cocker - node -e 0 = ${(median["ps-cocker"] - median.node).toFixed(1)} ms`)
 	console.log(`resident memory: monitor ${monitorRss} kB, conmon ${conmonRss} kB, monitor/conmon ${(monitorRss / conmonRss).toFixed(2)}`)

@@ -10,8 +10,8 @@
  *   request (fd R) ----------->  parse; open paths; setns
  *                <------------  hello
  *                                clone(ns-new) -------------------> waits on release
- *                                maps ids (or userns-ready ->
- *                                TS runs newuidmap, 1 byte on S)
+ *                                maps ids (itself, or through
+ *                                newuidmap/newgidmap)
  *                                joins cgroups
  *                <------------  pid
  *                                release --------------------------> runs C ops in order
@@ -55,6 +55,9 @@
 #endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
 #define MAX_PATHS 64
@@ -204,7 +207,8 @@ struct stage0 {
 	int clone_flags;
 	int join_fd[MAX_PATHS], join_type[MAX_PATHS], njoin;
 	char uid_map[4096], gid_map[4096];
-	int setgroups_deny, idmap_external;
+	int setgroups_deny;
+	const char *idmap_tools[2]; /* newuidmap, newgidmap: they write the maps, or NULL */
 	int cgroup_fd[MAX_PATHS], ncgroup; /* cgroup.procs, for stage 0 to write the init's pid to */
 	int tasks_fd[MAX_PATHS], ntasks;   /* v1 tasks files, for the init to write 0 to */
 	int into_cgroup; /* a cgroup2 directory the init is cloned straight into, or -1 */
@@ -429,7 +433,8 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 			s->setgroups_deny = 1;
 			break;
 		case OP_IDMAP_EXTERNAL:
-			s->idmap_external = 1;
+			s->idmap_tools[0] = op->f[0].s;
+			s->idmap_tools[1] = op->f[1].s;
 			break;
 		case OP_CGROUP_JOIN: {
 			int dir, tasks;
@@ -526,31 +531,100 @@ static void write_proc_file(pid_t pid, const char *name, const char *data)
 	close(fd);
 }
 
-/* Reads one byte from TS on the sync fd; EOF means TS gave up. */
-static void wait_ts(int sync_fd, pid_t child)
-{
-	char c;
-	ssize_t n;
+/* A running newuidmap or newgidmap. */
+struct idmap_tool {
+	const char *name;
+	char cmdline[512]; /* for the message if it fails */
+	pid_t pid;
+	int out; /* its stdout and stderr: the reason it gives */
+};
 
-	do
-		n = read(sync_fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1) {
-		kill(child, SIGKILL);
-		exit(finish(1));
+/*
+ * Starts TOOL PID INSIDE OUTSIDE COUNT... for the map text ("0 1000 1\n1 100000 65536\n"),
+ * with only its stdio of ours: its output comes back on a pipe, our signal mask is not its.
+ */
+static void idmap_start(struct idmap_tool *t, const char *tool, pid_t child, const char *map)
+{
+	char text[4096], pid[24], *argv[2 + sizeof(text) / 2 + 1], *save = NULL;
+	size_t n = 0, used;
+	int out[2];
+
+	snprintf(text, sizeof(text), "%s", map);
+	snprintf(pid, sizeof(pid), "%d", child);
+	argv[n++] = (char *)tool;
+	argv[n++] = pid;
+	for (char *tok = strtok_r(text, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+		argv[n++] = tok;
+	argv[n] = NULL;
+	t->name = tool;
+	used = 0;
+	for (size_t i = 0; argv[i] && used < sizeof(t->cmdline); i++)
+		used += (size_t)snprintf(t->cmdline + used, sizeof(t->cmdline) - used, "%s%s", i ? " " : "", argv[i]);
+	if (pipe2(out, O_CLOEXEC) < 0)
+		fail("idmap-external", "pipe2", errno, NULL, "cannot make a pipe for the id mapping tools");
+	t->pid = fork();
+	if (t->pid < 0)
+		fail("idmap-external", "fork", errno, tool, "cannot start the id mapping tool");
+	if (t->pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
+			_exit(127);
+		if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			for (int fd = 3; fd < 1024; fd++)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+		execvp(tool, argv);
+		dprintf(2, "cannot run %s: %s", tool, strerror(errno));
+		_exit(127);
 	}
+	close(out[1]);
+	t->out = out[0];
 }
 
-static void map_ids(struct stage0 *s, pid_t child, int sync_fd)
+/* Waits for the tool; on failure the container's init is killed and the tool's reason reported. */
+static void idmap_finish(struct idmap_tool *t, pid_t child)
 {
-	struct jline j;
+	char msg[512], what[1100];
+	int status = 0;
+	ssize_t n;
 
-	if (s->idmap_external) {
-		jl_begin(&j, "userns-ready");
-		jl_int(&j, "pid", child);
-		jl_end(&j);
-		jl_write(event_fd, 0, &j);
-		wait_ts(sync_fd, child);
+	while (waitpid(t->pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("idmap-external", "waitpid", errno, t->name, "cannot wait for the id mapping tool");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		close(t->out);
+		return;
+	}
+	/* whatever it left running may hold the pipe: never block on it */
+	fcntl(t->out, F_SETFL, O_NONBLOCK);
+	n = read(t->out, msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	/* its last line says why */
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	snprintf(what, sizeof(what), "%s failed: %s", t->cmdline,
+		 strrchr(msg, '\n') ? strrchr(msg, '\n') + 1 : msg[0] ? msg : "no reason given");
+	kill(child, SIGKILL);
+	fail("idmap-external", t->name, 0, NULL, what);
+}
+
+static void map_ids(struct stage0 *s, pid_t child)
+{
+	if (s->idmap_tools[0]) {
+		/*
+		 * Rootless with subordinate ids: the setuid tools write the maps,
+		 * as /etc/subuid and /etc/subgid allow. Both run at once: each
+		 * writes a file of its own, and each takes a few milliseconds.
+		 */
+		struct idmap_tool uid, gid;
+
+		idmap_start(&uid, s->idmap_tools[0], child, s->uid_map);
+		idmap_start(&gid, s->idmap_tools[1], child, s->gid_map);
+		idmap_finish(&uid, child);
+		idmap_finish(&gid, child);
 		return;
 	}
 	/* gid_map can only be written by an unprivileged process after setgroups is denied */
@@ -961,7 +1035,7 @@ int main(int argc, char **argv)
 		close(s.tasks_fd[i]);
 
 	if (s.clone_flags & CLONE_NEWUSER)
-		map_ids(&s, child, sync_fd);
+		map_ids(&s, child);
 	for (int i = 0; i < s.ncgroup; i++) {
 		char pid[32];
 		int n = snprintf(pid, sizeof(pid), "%d", child);

@@ -7,8 +7,8 @@
 #ifndef COCKER_PROTOCOL_H
 #define COCKER_PROTOCOL_H
 
-#define COCKER_PROTOCOL 1
-#define COCKER_PROTOCOL_TAG "cocker-helper/1"
+#define COCKER_PROTOCOL 2
+#define COCKER_PROTOCOL_TAG "cocker-helper/2"
 
 /* The request may not be larger than this: it is read whole into memory. */
 #define COCKER_REQUEST_MAX (4 << 20)
@@ -27,7 +27,7 @@
 	X(OP_UID_MAP, "uid-map", 'P', "sss")     /* INSIDE OUTSIDE COUNT */    \
 	X(OP_GID_MAP, "gid-map", 'P', "sss")                                   \
 	X(OP_SETGROUPS_DENY, "setgroups-deny", 'P', "")                        \
-	X(OP_IDMAP_EXTERNAL, "idmap-external", 'P', "") /* TS maps the ids */  \
+	X(OP_IDMAP_EXTERNAL, "idmap-external", 'P', "ss") /* UIDTOOL GIDTOOL */ \
 	X(OP_CGROUP_JOIN, "cgroup-join", 'P', "s") /* cgroup.procs path */     \
 	X(OP_CONSOLE_SOCKET, "console-socket", 'P', "s")                       \
 	X(OP_CONSOLE_RELAY, "console-relay", 'P', "")                          \
@@ -98,8 +98,7 @@ enum cocker_op { COCKER_OPS(X) OP__COUNT };
 
 /*
  * Events, helper -> TS, one JSON object per line on the event fd:
- *   {"event":"hello","protocol":1,"version":"..."}
- *   {"event":"userns-ready","pid":N}     after idmap-external: TS maps, writes 1 byte to the sync fd
+ *   {"event":"hello","protocol":2,"version":"..."}
  *   {"event":"pid","pid":N}              the container's init, as the host sees it
  *   {"event":"hooks","stage":"S"}        TS runs its hooks of stage S, then writes the state (u32 length + JSON) to the sync fd
  *   {"event":"created","pid":N}          init waits on the exec fifo

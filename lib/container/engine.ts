@@ -39,6 +39,8 @@ export function runtimeContext(engine: Engine, record?: ContainerRecord): Runtim
     rootless: engine.rootless,
     systemdCgroup: false,
     cgroupsDisabled: record?.cgroupsDisabled ?? false,
+    trustedConfigs: true,
+    seccompCache: path.join(path.dirname(root), 'seccomp'),
     warn: engine.warn,
     debug: () => {},
   }

@@ -8,8 +8,7 @@ import { CockerError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
 import { isRootless } from '../rootless/identity.js'
 import { chownInUserNamespace, removeTreesInUserNamespace, runInUserNamespace } from '../rootless/userns.js'
-import { copyTree, type IdShift } from '../storage/copy-tree.js'
-import { makeShiftedCopies, shiftedLayers } from '../storage/mapped-layers.js'
+import type { IdShift } from '../storage/copy-tree.js'
 import type { StorePaths } from '../storage/paths.js'
 
 /**
@@ -19,6 +18,8 @@ import type { StorePaths } from '../storage/paths.js'
  */
 export async function copyRootfs(top: string, merged: string, env: NodeJS.ProcessEnv, shift?: IdShift): Promise<void> {
   if (!isRootless(env)) {
+    // loaded here only: it brings libc.js and node:module, which overlay's `run` does without
+    const { copyTree } = await import('../storage/copy-tree.js')
     copyTree(top, merged, shift)
     return
   }
@@ -32,6 +33,8 @@ export async function copyRootfs(top: string, merged: string, env: NodeJS.Proces
  * a mapping is slow; the next ones find them).
  */
 export async function shiftedLowerDirs(paths: StorePaths, layerIds: readonly string[], shift: IdShift, env: NodeJS.ProcessEnv): Promise<string[]> {
+  // (off the run path of a container without a mapping of its own, as copy-tree)
+  const { makeShiftedCopies, shiftedLayers } = await import('../storage/mapped-layers.js')
   const { lowerDirs, jobs } = shiftedLayers(paths, layerIds, shift)
   if (!jobs.length) return lowerDirs
   mkdirSync(paths.tmp, { recursive: true })

@@ -23,7 +23,7 @@ export async function removeContainer(engine: Engine, found: FoundContainer, o: 
         `cannot remove container ${record.id} as it is running - running or paused containers cannot be removed without force`,
         { hint: `stop it first, or use "cocker rm -f ${record.name}"` })
     }
-    await stopContainer(engine, found, { timeout: o.timeout })
+    await stopContainer(engine, found, { timeout: o.timeout, removing: true })
   }
   const doomed = path.join(engine.storeRoot, 'tmp', `container-${record.id}`)
   await withContainerLock(dir, async () => {

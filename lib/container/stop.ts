@@ -4,6 +4,7 @@
  * returns once the monitor has recorded the exit and cleaned up (its process is gone), so that
  * a `start` or `rm` right after finds a stopped container.
  */
+import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { CockerError } from '../errors.js'
 import { initRunning, killContainer, resumeContainer } from '../runtime/lifecycle.js'
@@ -43,11 +44,11 @@ async function signal(engine: Engine, record: ContainerRecord, sig: string, all 
 }
 
 /** Polls until `done` or the time is up; true if done. */
-async function until(done: () => boolean, ms: number): Promise<boolean> {
+async function until(done: () => boolean, ms: number, every = 20): Promise<boolean> {
   for (const end = Date.now() + ms; ;) {
     if (done()) return true
     if (Date.now() >= end) return false
-    await new Promise(r => setTimeout(r, 20))
+    await new Promise(r => setTimeout(r, every))
   }
 }
 
@@ -58,7 +59,32 @@ function monitorGone(dir: string): boolean {
   return !record || !m || !isProcessAlive(m.pid, m.startTime)
 }
 
-export async function stopContainer(engine: Engine, found: FoundContainer, o: { timeout?: number } = {}): Promise<void> {
+/**
+ * The monitor is gone, or has become its clean-up (`cocker container cleanup`, exec'd in its
+ * pid): either way the exit is recorded and its clients (a foreground run, attach) are told.
+ * The clean-up, if it runs, is ended. The names are c/helper.c's and c/monitor.c's.
+ */
+function endMonitorAfterExit(dir: string): boolean {
+  const m = readRecordFile(dir)?.state.monitor
+  if (!m || !isProcessAlive(m.pid, m.startTime)) return true
+  let name: string
+  try {
+    name = readFileSync(`/proc/${m.pid}/comm`, 'utf8').trim()
+  } catch {
+    return true
+  }
+  if (name.startsWith('cocker:[0:')) return false
+  try { process.kill(m.pid, 'SIGKILL') } catch { /* gone */ }
+  return true
+}
+
+/**
+ * `removing` (rm -f): returns once the monitor has recorded the exit and told its clients,
+ * ending the monitor's clean-up (a node start) instead of waiting for it: the record goes, so
+ * nothing that clean-up records matters, and rm's own removal does the rest (taking the lock
+ * over if the clean-up held it, as after any kill -9).
+ */
+export async function stopContainer(engine: Engine, found: FoundContainer, o: { timeout?: number; removing?: boolean } = {}): Promise<void> {
   const record = await markStoppedByUser(found.dir)
   if (!isUp(observe(record, found.dir).status)) return
   const timeout = o.timeout ?? record.stopTimeout
@@ -69,7 +95,8 @@ export async function stopContainer(engine: Engine, found: FoundContainer, o: { 
     engine.warn(`StopSignal ${signalName(record.stopSignal)} failed to stop container ${record.name} in ${timeout} seconds, resorting to SIGKILL`)
     await signal(engine, record, 'KILL', true)
   }
-  if (!await until(() => monitorGone(found.dir), 30_000)) {
+  const done = o.removing ? () => endMonitorAfterExit(found.dir) : () => monitorGone(found.dir)
+  if (!await until(done, 30_000, o.removing ? 5 : 20)) {
     throw new CockerError('CONTAINER_STATE_INVALID', `container ${record.name} did not finish stopping within 30 seconds`,
       { hint: `"cocker container cleanup ${record.name}" cleans up after it` })
   }

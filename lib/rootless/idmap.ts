@@ -1,18 +1,31 @@
 /**
- * Maps ids for a rootless user namespace with more than the caller's own id,
- * through the setuid helpers newuidmap/newgidmap (package uidmap), which check
- * /etc/subuid and /etc/subgid. We check first so the error names the range.
+ * The ops that map a new user namespace's ids. Root, and a rootless single self-mapping,
+ * let the helper write the maps itself; a rootless namespace with more than the caller's
+ * own id needs the setuid helpers newuidmap/newgidmap (package uidmap), which check
+ * /etc/subuid and /etc/subgid. The helper runs them (c/helper.c): TS checks the ranges
+ * first, so the error names them.
  */
 import { userInfo } from 'node:os'
 import { CockerError } from '../errors.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
+import type { Op } from '../runtime/protocol.js'
 import { coversRange, parseSubid } from './subid.js'
-import { childProcess } from '../sys/child-process.js'
 import { readIfPresent } from '../sys/read.js'
+
+/** The helper's ops for the maps: written by it (`setgroups` denied first when rootless), or through newuidmap/newgidmap. */
+export function idmapOps(uids: IdMapping[], gids: IdMapping[], how: { external: boolean; denySetgroups: boolean }): Op[] {
+  const ops: Op[] = [
+    ...uids.map((m): Op => ['uid-map', m.containerID, m.hostID, m.size]),
+    ...gids.map((m): Op => ['gid-map', m.containerID, m.hostID, m.size]),
+  ]
+  if (how.external) ops.push(['idmap-external', 'newuidmap', 'newgidmap'])
+  else if (how.denySetgroups) ops.push(['setgroups-deny'])
+  return ops
+}
 
 const readOrEmpty = (file: string): string => readIfPresent(file) ?? ''
 
-function mapIds(tool: 'newuidmap' | 'newgidmap', pid: number, maps: IdMapping[], file: string, self: number): void {
+function checkRanges(maps: IdMapping[], file: string, self: number): void {
   const user = userInfo().username
   const ranges = parseSubid(readOrEmpty(file), user, process.getuid!())
   for (const m of maps) {
@@ -22,19 +35,10 @@ function mapIds(tool: 'newuidmap' | 'newgidmap', pid: number, maps: IdMapping[],
         { hint: `add a line such as "${user}:100000:65536" to ${file} (as root), or map only your own id` })
     }
   }
-  const args = [String(pid), ...maps.flatMap(m => [String(m.containerID), String(m.hostID), String(m.size)])]
-  const res = childProcess().spawnSync(tool, args, { encoding: 'utf8' })
-  if (res.error) {
-    throw new CockerError('IDMAP_FAILED', `cannot run ${tool}: ${res.error.message}`,
-      { hint: 'install the uidmap package (apt-get install uidmap)' })
-  }
-  if (res.status !== 0) {
-    throw new CockerError('IDMAP_FAILED', `${tool} ${args.join(' ')} failed: ${res.stderr.trim().split('\n').pop()}`,
-      { hint: `check the lines for ${user} in ${file}` })
-  }
 }
 
-export function mapIdsExternally(pid: number, uids: IdMapping[], gids: IdMapping[]): void {
-  mapIds('newuidmap', pid, uids, '/etc/subuid', process.geteuid!())
-  mapIds('newgidmap', pid, gids, '/etc/subgid', process.getegid!())
+/** Before newuidmap/newgidmap run: the maps must lie in the caller's own id or their subordinate ranges. */
+export function checkSubordinateIds(uids: IdMapping[], gids: IdMapping[]): void {
+  checkRanges(uids, '/etc/subuid', process.geteuid!())
+  checkRanges(gids, '/etc/subgid', process.getegid!())
 }

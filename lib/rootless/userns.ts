@@ -10,7 +10,7 @@ import type { IdMapping } from '../runtime/oci-spec.js'
 import { runHelper } from '../runtime/helper.js'
 import { encodePlan, type Op } from '../runtime/protocol.js'
 import { packageRoot } from '../package-root.js'
-import { mapIdsExternally } from './idmap.js'
+import { idmapOps } from './idmap.js'
 import { USERNS_UID_ENV } from './identity.js'
 import { parseSubid, type SubidRange } from './subid.js'
 import { planContainerUserns, type ContainerUserns } from './container-userns.js'
@@ -77,16 +77,7 @@ export function containerUserns(req: UsernsRequest, caller: UsernsMaps | undefin
 
 /** New namespaces, the caller's maps, root in them: the plan's ops after its mode. */
 export function enterOps(maps: UsernsMaps, namespaces: string): Op[] {
-  const ops: Op[] = [['ns-new', namespaces]]
-  if (maps.method === 'direct') {
-    for (const m of maps.uid) ops.push(['uid-map', m.containerID, m.hostID, m.size])
-    for (const m of maps.gid) ops.push(['gid-map', m.containerID, m.hostID, m.size])
-    ops.push(['setgroups-deny'])
-  } else {
-    ops.push(['idmap-external'])
-  }
-  ops.push(['setid', 0, 0])
-  return ops
+  return [['ns-new', namespaces], ...idmapOps(maps.uid, maps.gid, { external: maps.method === 'external', denySetgroups: true }), ['setid', 0, 0]]
 }
 
 /** The helper's plan: a new user and mount namespace, root in it, then exec argv where we are. */
@@ -98,12 +89,8 @@ export function usernsPlan(maps: UsernsMaps, argv: string[], env: NodeJS.Process
   return ops
 }
 
-async function runPlan(maps: UsernsMaps, ops: Op[]): Promise<number> {
-  const result = await runHelper(encodePlan(ops), {
-    until: 'exit',
-    forwardSignals: true,
-    onUsernsReady: async pid => mapIdsExternally(pid, maps.uid, maps.gid),
-  })
+async function runPlan(ops: Op[]): Promise<number> {
+  const result = await runHelper(encodePlan(ops), { until: 'exit', forwardSignals: true })
   return result.exitCode ?? 0
 }
 
@@ -111,7 +98,7 @@ async function runPlan(maps: UsernsMaps, ops: Op[]): Promise<number> {
 export async function runInUserNamespace(argv: string[], o: { env: NodeJS.ProcessEnv; cwd: string; warn(m: string): void }): Promise<number> {
   const maps = usernsMapsForCaller()
   if (maps.warning) o.warn(maps.warning)
-  return runPlan(maps, usernsPlan(maps, argv, o.env, o.cwd))
+  return runPlan(usernsPlan(maps, argv, o.env, o.cwd))
 }
 
 /**
@@ -124,7 +111,7 @@ export async function removeTreesInUserNamespace(paths: string[]): Promise<void>
   const ops: Op[] = [['mode', 'wait'], ...enterOps(maps, 'user')]
   for (const p of paths) ops.push(['remove-tree', p])
   ops.push(['exit'])
-  await runPlan(maps, ops)
+  await runPlan(ops)
 }
 
 /** Changes owners to ids of the namespace other than the caller's own (a container's files for keep-id), by the helper. */
@@ -134,7 +121,7 @@ export async function chownInUserNamespace(paths: string[], uid: number, gid: nu
   const ops: Op[] = [['mode', 'wait'], ...enterOps(maps, 'user')]
   for (const p of paths) ops.push(['chown', p, String(uid), String(gid)])
   ops.push(['exit'])
-  await runPlan(maps, ops)
+  await runPlan(ops)
 }
 
 /**

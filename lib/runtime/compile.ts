@@ -7,6 +7,7 @@
  */
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import { idmapOps } from '../rootless/idmap.js'
 import { CAPABILITIES, MS, RLIMITS } from './linux.js'
 import { parseMountOptions, rootPropagation } from './mount-options.js'
 import type { Op } from './protocol.js'
@@ -50,7 +51,7 @@ export type IdmapMethod = 'none' | 'direct' | 'external'
 
 export interface Plan {
   ops: Op[]
-  /** How the user namespace's ids get mapped: by the helper, or by newuidmap/newgidmap from TS. */
+  /** How the user namespace's ids get mapped: by the helper, or by newuidmap/newgidmap (which the helper runs). */
   idmap: IdmapMethod
   warnings: string[]
 }
@@ -132,12 +133,8 @@ function namespaceOps(spec: Spec, ctx: PlanContext, idmap: IdmapMethod): Op[] {
     }
     ops.push(['time-offsets', offsets.map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('')])
   }
-  if (idmap === 'direct') {
-    for (const m of spec.linux?.uidMappings ?? []) ops.push(['uid-map', m.containerID, m.hostID, m.size])
-    for (const m of spec.linux?.gidMappings ?? []) ops.push(['gid-map', m.containerID, m.hostID, m.size])
-    if (ctx.rootless) ops.push(['setgroups-deny'])
-  } else if (idmap === 'external') {
-    ops.push(['idmap-external'])
+  if (idmap !== 'none') {
+    ops.push(...idmapOps(spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [], { external: idmap === 'external', denySetgroups: ctx.rootless }))
   }
   return ops
 }

@@ -25,7 +25,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { CockerError, ExecError } from '../errors.js'
-import { mapIdsExternally } from '../rootless/idmap.js'
 import { enterOps, usernsMapsForCaller, type UsernsMaps } from '../rootless/userns.js'
 import { childProcess } from '../sys/child-process.js'
 import { pidRunning } from '../sys/proc.js'
@@ -191,7 +190,6 @@ export async function runExternal(ctx: RuntimeContext, rt: ExternalRuntime, o: L
       ownHelper: true,
       onSpawn: m.onSpawn,
       ackExit: m.foreground && (m.ackExit ?? true),
-      onUsernsReady: async pid => mapIdsExternally(pid, maps?.uid ?? [], maps?.gid ?? []),
       onStarted: async (pid, helperPid) => {
         dropConsoleDir()
         m.onStarted?.(helperPid ?? 0, pid)
@@ -233,7 +231,6 @@ async function runtimeCommand(ctx: RuntimeContext, rt: ExternalRuntime, args: st
     until: 'exit',
     stdio,
     forwardSignals: true,
-    onUsernsReady: async pid => mapIdsExternally(pid, maps?.uid ?? [], maps?.gid ?? []),
   })
   return r.exitCode ?? 0
 }

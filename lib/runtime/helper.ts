@@ -3,7 +3,6 @@
  *
  *   TS                                  helper
  *   spawn; plan on fd R, EOF  ------->  hello (checked first: protocol versions must match)
- *                            <-------  userns-ready   → onUsernsReady (newuidmap…), then 1 byte on fd S
  *                            <-------  pid
  *                            <-------  hooks          → onHooks: run TS hooks, send u32 length + state on fd S
  *                            <-------  created | started | exit | error
@@ -40,7 +39,6 @@ export interface HelperOptions {
   onStarted?: (pid: number, helperPid?: number) => Promise<void>
   /** Foreground: pass the signals we get on to the helper, which passes them to the container. */
   forwardSignals?: boolean
-  onUsernsReady?: (pid: number) => Promise<void>
   onHooks?: (stage: string, pid: number) => Promise<string>
   /** The helper process exists (its pid; the monitor's, in mode monitor): called before anything else. */
   onSpawn?: (helperPid: number) => void
@@ -69,6 +67,10 @@ const EXEC_STAGES = new Set(['check-exec', 'exec', 'fifo-wait'])
 export function helperError(ev: Extract<HelperEvent, { event: 'error' }>): CockerError {
   const reason = ev.errno ? `${ev.message}: ${errnoText(ev.errno)}` : ev.message
   if (ev.syscall === 'execve' && EXEC_STAGES.has(ev.stage)) return new ExecError(ev.errno, ev.path ?? '', ev.message)
+  if (ev.stage === 'idmap-external') {
+    return new CockerError('IDMAP_FAILED', reason,
+      { hint: 'install newuidmap and newgidmap (the uidmap package), and check your lines in /etc/subuid and /etc/subgid' })
+  }
   const hint = ev.errno === 1 && ev.stage === 'mount'
     ? 'a rootless container can only mount what its user namespace owns: bind-mount /sys instead of sysfs without a network namespace, and drop cgroup mounts'
     : undefined
@@ -208,10 +210,6 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
         return
       }
       switch (ev.event) {
-        case 'userns-ready':
-          await opts.onUsernsReady?.(ev.pid)
-          helper.sendSync(Buffer.from('1'))
-          break
         case 'pid':
           pid = ev.pid
           opts.onPid?.(pid)

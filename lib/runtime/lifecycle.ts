@@ -10,7 +10,7 @@ import { Socket } from 'node:net'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, isFrozen, listPids, planCgroup, removeCgroup, v1Views } from '../cgroups/index.js'
-import { mapIdsExternally } from '../rootless/idmap.js'
+import { checkSubordinateIds } from '../rootless/idmap.js'
 import { compilePlan, processOps, withDeviceRules, type PlanContext } from './compile.js'
 import { helperError, runHelper, type HelperOptions } from './helper.js'
 import { monitorOps, type MonitorOptions, type MonitorResult } from './monitor.js'
@@ -18,7 +18,6 @@ import { CAPABILITIES, signalNumber } from './linux.js'
 import type { Hook, Process, Seccomp, Spec, State, Status } from './oci-spec.js'
 import { encodePlan, type HelperEvent, type Op } from './protocol.js'
 import { pidRunning } from '../sys/proc.js'
-import { parseConfig } from './schema/validate.js'
 import type { ExternalRuntime } from './external.js'
 import { checkId, containerDir, containerStatus, ensureRoot, fifoPath, isAlive, listIds, ociState, procStat, readRecord,
   removeContainerDir, userName, writeRecord, type ContainerRecord } from './state.js'
@@ -34,6 +33,10 @@ export interface RuntimeContext {
   systemdCgroup: boolean
   /** No cgroups at all (crun's --cgroup-manager disabled): no limits, no freezer. */
   cgroupsDisabled?: boolean
+  /** The bundles are cocker's own: their config.json, cocker's work, is not validated again. */
+  trustedConfigs?: boolean
+  /** Where compiled seccomp programs are kept between runs (compileSeccompCached). */
+  seccompCache?: string
   warn(message: string): void
   debug(message: string): void
 }
@@ -63,10 +66,10 @@ const HOOK_STAGES_IN_TS = ['prestart', 'createRuntime'] as const
 
 // Seccomp and hooks are loaded only by the containers that use them: the run path stays small.
 
-async function compileSeccompIfAny(profile: Seccomp | undefined): Promise<PlanContext['seccomp']> {
+async function compileSeccompIfAny(profile: Seccomp | undefined, cache: string | undefined): Promise<PlanContext['seccomp']> {
   if (!profile) return undefined
-  const { compileSeccomp, seccompFilterFlags } = await import('./seccomp.js')
-  return { program: compileSeccomp(profile), flags: seccompFilterFlags(profile.flags) }
+  const { compileSeccomp, compileSeccompCached, seccompFilterFlags } = await import('./seccomp.js')
+  return { program: cache ? compileSeccompCached(profile, cache) : compileSeccomp(profile), flags: seccompFilterFlags(profile.flags) }
 }
 
 async function runHooks(stage: string, hooks: Hook[] | undefined, state: State): Promise<void> {
@@ -77,7 +80,7 @@ async function runHooksWarn(stage: string, hooks: Hook[] | undefined, state: Sta
   if (hooks?.length) await (await import('./hooks.js')).runHooksWarn(stage, hooks, state, warn)
 }
 
-function readBundleConfig(bundle: string): Spec {
+async function readBundleConfig(bundle: string, trusted: boolean): Promise<Spec> {
   const file = path.join(bundle, 'config.json')
   let text: string
   try {
@@ -86,7 +89,9 @@ function readBundleConfig(bundle: string): Spec {
     throw new CockerError('CONFIG_INVALID', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
       { hint: 'pass the bundle directory with --bundle, or create a config with "cocker-runtime spec"' })
   }
-  return parseConfig(text)
+  if (trusted) return JSON.parse(text) as Spec
+  // the validator is large: loaded only for configs from others
+  return (await import('./schema/validate.js')).parseConfig(text)
 }
 
 function writePidFile(file: string | undefined, pid: number): void {
@@ -120,7 +125,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
   Promise<{ record: ContainerRecord; exitCode?: number; signal?: string; detached?: boolean; helperPid?: number }> {
   checkId(o.id)
   const bundle = path.resolve(o.bundle)
-  const spec = readBundleConfig(bundle)
+  const spec = await readBundleConfig(bundle, ctx.trustedConfigs ?? false)
   // the cgroup plan only reads the host: made before anything is written, so that the
   // record follows the directory at once and a kill -9 anywhere leaves something delete can act on
   const layout = detectCgroups()
@@ -150,7 +155,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
     if (cgroups.dirs.length) writeRecord(ctx.root, record)
     cgroups.warnings.forEach(w => ctx.warn(w))
     applyCgroupPlan(cgroups)
-    const seccomp = await compileSeccompIfAny(spec.linux?.seccomp)
+    const seccomp = await compileSeccompIfAny(spec.linux?.seccomp, ctx.seccompCache)
     const hooks = spec.hooks ?? {}
     const plan = compilePlan(spec, {
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
@@ -160,6 +165,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })
     plan.warnings.forEach(w => ctx.warn(w))
+    if (plan.idmap === 'external') checkSubordinateIds(spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [])
     const result = await runHelper(encodePlan(plan.ops), {
       until: after.until,
       stdio: after.monitor ? monitorStdio(after.monitor, o.preserveFds) : stdioFor(o.preserveFds, o.stdin),
@@ -167,7 +173,6 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       ownHelper: Boolean(after.monitor),
       onSpawn: after.monitor?.onSpawn,
       ackExit: after.monitor?.foreground && (after.monitor.ackExit ?? true),
-      onUsernsReady: async pid => mapIdsExternally(pid, spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? []),
       onPid: pid => {
         record.pid = pid
         record.pidStartTime = procStat(pid)?.startTime ?? ''
@@ -374,7 +379,7 @@ export async function execProcess(ctx: RuntimeContext, o: {
     throw new CockerError('CONTAINER_STATE_INVALID', `cannot exec in container "${o.id}": it is ${status}`)
   }
   const proc = execSpecProcess(record.config, o)
-  const seccomp = await compileSeccompIfAny(record.config.linux?.seccomp)
+  const seccomp = await compileSeccompIfAny(record.config.linux?.seccomp, ctx.seccompCache)
   const mode = o.detach ? 'detach' : 'wait'
   const ops: Op[] = [['mode', mode]]
   if (o.preserveFds) ops.push(['preserve-fds', o.preserveFds])

@@ -5,7 +5,7 @@
  * Events come back as JSON lines. c/PROTOCOL.md describes the stages.
  */
 
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 export const PROTOCOL_TAG = `cocker-helper/${PROTOCOL_VERSION}`
 
 /** Op name → [phase, shape]. Phase P runs in stage 0, C in the container's init, in order. */
@@ -16,7 +16,7 @@ export const OPS = {
   'uid-map': ['P', 'sss'],
   'gid-map': ['P', 'sss'],
   'setgroups-deny': ['P', ''],
-  'idmap-external': ['P', ''],
+  'idmap-external': ['P', 'ss'],
   'cgroup-join': ['P', 's'],
   'console-socket': ['P', 's'],
   'console-relay': ['P', ''],
@@ -90,7 +90,6 @@ export type Stage = OpName | 'request' | 'seal' | 'clone' | 'init' | 'uid_map' |
 
 export type HelperEvent =
   | { event: 'hello'; protocol: number; version: string }
-  | { event: 'userns-ready'; pid: number }
   | { event: 'pid'; pid: number }
   | { event: 'hooks'; stage: string }
   | { event: 'created' }

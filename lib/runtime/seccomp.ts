@@ -9,8 +9,12 @@
 //            runs of unconditional syscalls sharing an action: jeq nr → ret ACTION
 //            one block per syscall with argument rules: jeq nr; rule; rule; …; ret DEFAULT
 //            [jgt highest named nr → ret ERRNO(ENOSYS)]; ret DEFAULT
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import type { Seccomp, SeccompAction, SeccompArg, SeccompOperator, SeccompSyscall } from './oci-spec.js'
 import { CockerError, InternalError } from '../errors.js'
+import { packageRoot, packageVersion } from '../package-root.js'
 import { SYSCALLS_AARCH64, SYSCALLS_X32, SYSCALLS_X86, SYSCALLS_X86_64 } from './syscalls.js'
 
 const EPERM = 1
@@ -134,6 +138,58 @@ export function compileSeccomp(profile: Seccomp, nativeArch: string = process.ar
       { hint: 'list fewer architectures or fewer argument rules' })
   }
   return program
+}
+
+// ---- the cache ----
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest()
+
+/**
+ * compileSeccomp through a cache in `dir`: cocker's default profile is the same for nearly
+ * every container, and compiling it cost every start ~15 ms.
+ * A file is named by a hash of the profile, the arch and the compiler's build, and holds the
+ * program after the program's own hash, so a damaged file is compiled again and replaced,
+ * never installed. Written whole, then renamed: a crash leaves no half file under the name.
+ */
+export function compileSeccompCached(profile: Seccomp, dir: string): Buffer {
+  const build = compilerBuild()
+  if (!build) return compileSeccomp(profile)
+  const file = path.join(dir, `${sha256(`${build}\0${process.arch}\0${JSON.stringify(profile)}`).toString('hex')}.bpf`)
+  const cached = readCachedProgram(file)
+  if (cached) return cached
+  const program = compileSeccomp(profile)
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const tmp = `${file}.${process.pid}.tmp`
+    writeFileSync(tmp, Buffer.concat([sha256(program), program]))
+    renameSync(tmp, file)
+  } catch { /* unwritable: the next start compiles again */ }
+  return program
+}
+
+/**
+ * This build of the compiler: a program cached by another (an upgrade, a rebuild) is not
+ * taken. Undefined where the compiled modules cannot be found: then nothing is cached.
+ */
+function compilerBuild(): string | undefined {
+  try {
+    const files = ['seccomp.js', 'syscalls.js'].map(f => statSync(`${packageRoot()}dist/lib/runtime/${f}`))
+    return [packageVersion(), ...files.map(s => `${s.ino}:${s.size}:${s.mtimeMs}`)].join(' ')
+  } catch {
+    return undefined
+  }
+}
+
+function readCachedProgram(file: string): Buffer | undefined {
+  let data: Buffer
+  try {
+    data = readFileSync(file)
+  } catch {
+    return undefined
+  }
+  const program = data.subarray(32)
+  const whole = program.length > 0 && program.length % 8 === 0 && sha256(program).equals(data.subarray(0, 32))
+  return whole ? program : undefined
 }
 
 // ---- profile → rules ----

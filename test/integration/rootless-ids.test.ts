@@ -3,7 +3,9 @@
 // info does; and a user with no ranges still runs containers, with only their own id
 // mapped, and cocker says so in one warning line. The second case runs as a user made
 // for it without ranges (test/support/rootless-user.sh user-without-subids).
-import { readFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { cocker, cockerScenario, loadBusybox, rootlessMode, type CockerMode } from '../support/cocker-modes.js'
@@ -68,5 +70,23 @@ test('rootless without subordinate ids: the container runs as root inside with o
   assert.is(motd, 'hello from the cocker test image')
   assert.is(r.stderr, WARNING(user.name))
 })
+
+cockerScenario('rootless, a newuidmap that fails ends the run with its reason in one line, exit 125, and nothing left', async mode => {
+  const fake = mkdtempSync(path.join(tmpdir(), 'cocker-fake-newuidmap-'))
+  try {
+    const tool = path.join(fake, 'newuidmap')
+    writeFileSync(tool, '#!/bin/sh\necho "newuidmap: write to uid_map failed: the test says no" >&2\nexit 1\n')
+    chmodSync(tool, 0o755)
+    chmodSync(fake, 0o755)
+    const image = await loadBusybox(mode)
+    const r = await cocker(mode, ['run', '--rm', '--name', 'mapless', image, 'true'],
+      { status: 125, env: { PATH: `${fake}:${mode.user!.env.PATH}` } })
+    assert.match(r.stderr, /^Error: newuidmap \d+ 0 \d+ 1 1 \d+ \d+ failed: newuidmap: write to uid_map failed: the test says no; /)
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr)
+    assert.is((await cocker(mode, ['ps', '-a', '-q'], { status: 0 })).stdout, '')
+  } finally {
+    rmSync(fake, { recursive: true, force: true })
+  }
+}, ['rootless'])
 
 test.run()

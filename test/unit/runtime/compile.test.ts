@@ -230,13 +230,15 @@ test('rootless single map: additionalGids are dropped with a warning', () => {
   assert.match(warnings[0]!, 'additionalGids')
 })
 
-test('rootless multi-range map: newuidmap from TS, groups allowed', () => {
+test('rootless multi-range map: the maps go to newuidmap/newgidmap, groups allowed', () => {
   const spec = runcSpec(true)
   spec.linux!.uidMappings = [{ containerID: 0, hostID: UID, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }]
   spec.linux!.gidMappings = [{ containerID: 0, hostID: GID, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }]
   const { ops, idmap } = compile(spec, ROOTLESS)
   assert.is(idmap, 'external')
-  assert.equal(stage0(ops), [['mode', 'wait'], ['ns-new', 'pid,ipc,uts,mnt,user'], ['idmap-external']])
+  assert.equal(stage0(ops), [['mode', 'wait'], ['ns-new', 'pid,ipc,uts,mnt,user'],
+    ['uid-map', 0, UID, 1], ['uid-map', 1, 100000, 65536], ['gid-map', 0, GID, 1], ['gid-map', 1, 100000, 65536],
+    ['idmap-external', 'newuidmap', 'newgidmap']])
   assert.equal(one(ops, 'groups'), ['groups', []])
 })
 

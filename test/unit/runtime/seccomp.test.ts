@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { compileSeccomp, seccompFeatures, seccompFilterFlags } from '../../../lib/runtime/seccomp.js'
+import { compileSeccomp, compileSeccompCached, seccompFeatures, seccompFilterFlags } from '../../../lib/runtime/seccomp.js'
 import { SYSCALLS_AARCH64, SYSCALLS_X32, SYSCALLS_X86, SYSCALLS_X86_64 } from '../../../lib/runtime/syscalls.js'
 import type { Seccomp, SeccompOperator } from '../../../lib/runtime/oci-spec.js'
 import { checkProgram, programLength, runProgram } from '../../support/bpf.js'
@@ -415,6 +419,55 @@ test('features list what the compiler accepts', () => {
   for (const action of seccompFeatures.actions) {
     compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: action as never }] }, 'x64')
   }
+})
+
+const CACHED: Seccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' }] }
+
+/** A cache dir with the one file the profile left there, and that file's bytes. */
+function withCache(body: (dir: string, file: () => string) => void): void {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cocker-seccomp-cache-'))
+  try {
+    body(dir, () => {
+      const files = readdirSync(dir)
+      assert.is(files.length, 1, `one cached program, found ${files.join(' ')}`)
+      return path.join(dir, files[0]!)
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+test('a cached program is the compiled one, and a second compile takes it from the cache', () => {
+  withCache((dir, file) => {
+    const program = compileSeccompCached(CACHED, dir)
+    assert.ok(program.equals(compileSeccomp(CACHED)))
+    // a valid entry of another program under the same name shows where the second answer came from
+    const other = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' })
+    writeFileSync(file(), Buffer.concat([createHash('sha256').update(other).digest(), other]))
+    assert.ok(compileSeccompCached(CACHED, dir).equals(other))
+    // another profile has a name of its own
+    assert.ok(compileSeccompCached({ defaultAction: 'SCMP_ACT_ALLOW' }, dir).equals(other))
+    assert.is(readdirSync(dir).length, 2)
+  })
+})
+
+test('a damaged cache file is compiled again and replaced, never installed', () => {
+  withCache((dir, file) => {
+    const program = compileSeccompCached(CACHED, dir)
+    for (const damage of [Buffer.alloc(0), readFileSync(file()).subarray(0, 40), Buffer.concat([Buffer.alloc(32), program])]) {
+      writeFileSync(file(), damage)
+      assert.ok(compileSeccompCached(CACHED, dir).equals(program))
+      assert.ok(readFileSync(file()).subarray(32).equals(program), 'the file is whole again')
+    }
+  })
+})
+
+test('an unwritable cache only costs a compile', () => {
+  withCache(dir => {
+    const ro = path.join(dir, 'ro')
+    writeFileSync(ro, 'a file where the cache dir would be')
+    assert.ok(compileSeccompCached(CACHED, path.join(ro, 'seccomp')).equals(compileSeccomp(CACHED)))
+  })
 })
 
 test.run()
