@@ -290,6 +290,12 @@ function pidsOf(record: ContainerRecord): number[] {
     const pids = listPids(record.cgroupDirs)
     if (pids.length) return pids
   }
+  const ownsPidNs = record.config.linux?.namespaces?.some(n => n.type === 'pid' && !n.path)
+  return ownsPidNs ? pidNamespaceMembers(record.pid) : [record.pid]
+}
+
+/** The processes in the pid namespace of `init`, which has one of its own. */
+function pidNamespaceMembers(init: number): number[] {
   const nsOf = (pid: number | string) => {
     try {
       return readlinkSync(`/proc/${pid}/ns/pid`)
@@ -297,12 +303,10 @@ function pidsOf(record: ContainerRecord): number[] {
       return undefined
     }
   }
-  const ownsPidNs = record.config.linux?.namespaces?.some(n => n.type === 'pid' && !n.path)
-  if (!ownsPidNs) return [record.pid]
-  const ns = nsOf(record.pid)
+  const ns = nsOf(init)
   // unreadable from inside another user namespace (rootless `system check` runs in one): then
   // every process it cannot read would match; the init alone will do, its end ends them all
-  if (ns === undefined) return [record.pid]
+  if (ns === undefined) return [init]
   return readdirSync('/proc').filter(p => /^\d+$/.test(p) && nsOf(p) === ns).map(Number).sort((a, b) => a - b)
 }
 
@@ -469,7 +473,8 @@ export async function listContainers(ctx: RuntimeContext): Promise<{ id: string;
 }
 
 export async function containerPids(ctx: RuntimeContext, id: string): Promise<number[]> {
-  if (ctx.external) return ctx.external.pid ? [ctx.external.pid] : []
+  // an external runtime's container has its own pid namespace unless told otherwise (its `ps` needs cgroups, which rootless lacks here)
+  if (ctx.external) return ctx.external.pid ? pidNamespaceMembers(ctx.external.pid) : []
   return pidsOf(readRecord(ctx.root, id))
 }
 

@@ -62,7 +62,7 @@ for (const runtime of RUNTIMES) {
     assert.is((await cocker(mode, ['ps', '-a', '-q'], { status: 0 })).stdout, '')
   }), undefined, missing(runtime))
 
-  cockerScenario(`run -d --runtime ${runtime}: logs, exec, inspect, stop, start, rm`, mode => withImage(mode, async image => {
+  cockerScenario(`run -d --runtime ${runtime}: logs, exec, top, inspect, stop, start, rm`, mode => withImage(mode, async image => {
     const name = `rt-${runtime}`
     const rt = wrapped(mode, runtime)
     await cocker(mode, ['run', '-d', '--name', name, '--runtime', rt.path, image, 'sh', '-c', 'echo hello; exec sleep 1000'], { status: 0 })
@@ -72,6 +72,8 @@ for (const runtime of RUNTIMES) {
     assert.is((await cocker(mode, ['exec', name, 'echo', 'inside'], { status: 0 })).stdout, 'inside\n')
     await cocker(mode, ['exec', name, 'sh', '-c', 'exit 7'], { status: 7 })
     await cocker(mode, ['exec', name, 'no-such-command'], { status: 127 })
+    await cocker(mode, ['exec', '-d', name, 'sleep', '500'], { status: 0 })
+    assert.is((await cocker(mode, ['top', name, 'args'], { status: 0 })).stdout, 'COMMAND\nsleep 1000\nsleep 500\n')
     // sleep as PID 1 ignores SIGTERM: the stop signal, then SIGKILL after the timeout
     const stop = await cocker(mode, ['stop', '-t', '1', name], { status: 0 })
     assert.match(stop.stderr, /resorting to SIGKILL/)
@@ -85,7 +87,7 @@ for (const runtime of RUNTIMES) {
     // two runs, each stopped by a kill, and the exec's processes
     const calls = rt.calls()
     assert.equal(calls.filter(c => c === 'create' || c === 'start'), ['create', 'start', 'create', 'start'])
-    assert.is(calls.filter(c => c === 'exec').length, 3)
+    assert.is(calls.filter(c => c === 'exec').length, 4)
     assert.ok(calls.includes('kill') && calls.at(-1) === 'delete', calls.join(' '))
   }), undefined, missing(runtime))
 

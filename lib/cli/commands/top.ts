@@ -1,5 +1,5 @@
 import { CockerError } from '../../errors.js'
-import { requireContainer } from '../../container/record.js'
+import { requireContainer, type ContainerRecord } from '../../container/record.js'
 import { describeProcesses, parseDescriptors, TOP_DESCRIPTORS } from '../../container/top.js'
 import { latestContainer, viewOf } from '../../container/view.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
@@ -16,7 +16,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   if (view.state.status !== 'running' && view.state.status !== 'paused') {
     throw new CockerError('CONTAINER_STATE_INVALID', `top can only be used on running containers: ${view.record.name} is ${view.state.status}`)
   }
-  const rows = describeProcesses(await containerPids(ctx, view.record.id, view.state.pid), descriptors)
+  const rows = describeProcesses(await containerPids(ctx, view.record, view.state.pid), descriptors)
   return { stdout: formatTabTable([descriptors.map(d => TOP_DESCRIPTORS[d]!), ...rows], { minWidth: 12, padding: 2 }) }
 }
 
@@ -25,12 +25,12 @@ function missing(): never {
 }
 
 /** Host pids of the container's processes, init first: the runtime's view (cgroup or pid namespace). */
-async function containerPids(ctx: CliContext, id: string, initPid: number): Promise<number[]> {
+async function containerPids(ctx: CliContext, record: ContainerRecord, initPid: number): Promise<number[]> {
   const { containerPids } = await import('../../runtime/lifecycle.js')
   const { runtimeContext } = await import('../../container/engine.js')
   let pids: number[]
   try {
-    pids = await containerPids(runtimeContext(engineOf(ctx)), id)
+    pids = await containerPids(runtimeContext(engineOf(ctx), record), record.id)
   } catch {
     pids = [] // no runtime state (yet): the init alone
   }
