@@ -4,30 +4,18 @@
 // what ends.
 import * as assert from 'uvu/assert'
 import { test } from 'uvu'
-import { cocker, cockerScenario, loadBusybox, type CockerMode } from '../support/cocker-modes.js'
-import { wrapForUser } from '../support/exec.js'
-import { skipUnless, which } from '../support/requires.js'
-import { tmuxServer, type TmuxServer } from '../support/tmux.js'
+import { cocker, cockerScenario, loadBusybox } from '../support/cocker-modes.js'
+import { cockerTerminal } from '../support/cocker-terminal.js'
 
 const TITLE = 'run -it, exec -it and attach in a real terminal: sizes, resizes, detach keys, statuses'
 
-/** `cocker ARGS` in a tmux window as the mode's user; when it ends the window says "ended STATUS". */
-function startCocker(server: TmuxServer, window: string, mode: CockerMode, args: string[]): Promise<void> {
-  const { argv, env } = wrapForUser(['sh', '-c', '"$@"; echo "ended $?"; exec sleep 600', 'sh', mode.bin, '--root', mode.root, ...args], mode.user, { TERM: 'xterm' })
-  return server.start(window, argv, env)
-}
-
 cockerScenario(TITLE, async mode => {
-  const tmux = which('tmux')
-  if (skipUnless(tmux !== undefined, `${TITLE} (${mode.name})`, 'tmux is not installed (apt-get install tmux)')) return
+  const terminal = cockerTerminal(mode, TITLE)
+  if (!terminal) return
+  const { server, shows } = terminal
   const image = await loadBusybox(mode)
-  const server = tmuxServer(tmux!)
-  const shows = async (window: string, text: RegExp) => {
-    const { ok, screen } = await server.waitFor(window, text)
-    assert.ok(ok, `the ${window} window does not show ${text}:\n${screen}`)
-  }
   try {
-    await startCocker(server, 'run', mode, ['run', '-it', '--name', 'tty', image, 'sh'])
+    await terminal.start('run', ['run', '-it', '--name', 'tty', image, 'sh'])
     await server.keys('run', 'stty size', 'Enter')
     await shows('run', /^30 100\s*$/m)
     await server.resize('run', 120, 40)
@@ -41,27 +29,27 @@ cockerScenario(TITLE, async mode => {
     await shows('run', /ended 0\s*$/m)
     assert.is((await cocker(mode, ['ps', '--format', '{{.Names}}'], { status: 0 })).stdout, 'tty\n')
 
-    await startCocker(server, 'exec', mode, ['exec', '-it', 'tty', 'sh'])
+    await terminal.start('exec', ['exec', '-it', 'tty', 'sh'])
     await server.keys('exec', 'tty; stty size', 'Enter')
     await shows('exec', /^\/dev\/pts\/\d+\s*\n30 100\s*$/m)
     await server.keys('exec', 'exit 3', 'Enter')
     await shows('exec', /ended 3\s*$/m)
 
     // the detach keys leave the exec'd shell running, as podman's exec session does; cocker returns 0
-    await startCocker(server, 'exec-keys', mode, ['exec', '-it', '--detach-keys', 'ctrl-x', 'tty', 'sh'])
+    await terminal.start('exec-keys', ['exec', '-it', '--detach-keys', 'ctrl-x', 'tty', 'sh'])
     await server.keys('exec-keys', 'echo $$ > /tmp/sh-pid; echo written', 'Enter')
     await shows('exec-keys', /^written\s*$/m)
     await server.keys('exec-keys', 'C-x')
     await shows('exec-keys', /ended 0\s*$/m)
     const alive = await cocker(mode, ['exec', 'tty', 'sh', '-c', 'kill -0 "$(cat /tmp/sh-pid)" && echo alive'], { status: 0 })
     assert.is(alive.stdout, 'alive\n')
-    await startCocker(server, 'exec-default', mode, ['exec', '-it', 'tty', 'sh'])
+    await terminal.start('exec-default', ['exec', '-it', 'tty', 'sh'])
     await server.keys('exec-default', 'echo default-$((1+1))', 'Enter')
     await shows('exec-default', /^default-2\s*$/m)
     await server.keys('exec-default', 'C-p', 'C-q')
     await shows('exec-default', /ended 0\s*$/m)
 
-    await startCocker(server, 'attach', mode, ['attach', 'tty'])
+    await terminal.start('attach', ['attach', 'tty'])
     await server.keys('attach', 'echo back-$((40+2))', 'Enter')
     await shows('attach', /^back-42\s*$/m)
     await server.keys('attach', 'exit 7', 'Enter')

@@ -7,9 +7,8 @@ import path from 'node:path'
 import * as assert from 'uvu/assert'
 import { test } from 'uvu'
 import { cocker, cockerScenario, loadBusybox, modeDir, type CockerMode } from '../support/cocker-modes.js'
-import { wrapForUser } from '../support/exec.js'
-import { crunRefusesHost, skipUnless, which } from '../support/requires.js'
-import { tmuxServer } from '../support/tmux.js'
+import { crunRefusesHost, which } from '../support/requires.js'
+import { cockerTerminal } from '../support/cocker-terminal.js'
 
 const RUNTIMES = ['crun', 'runc'] as const
 type Runtime = typeof RUNTIMES[number]
@@ -92,21 +91,18 @@ for (const runtime of RUNTIMES) {
   }), undefined, missing(runtime))
 
   cockerScenario(`run -it --runtime ${runtime} in a real terminal: its size, its status`, async mode => {
-    const tmux = which('tmux')
-    if (skipUnless(tmux !== undefined, `run -it --runtime ${runtime} (${mode.name})`, 'tmux is not installed (apt-get install tmux)')) return
+    const terminal = cockerTerminal(mode, `run -it --runtime ${runtime}`)
+    if (!terminal) return
+    const { server, shows } = terminal
     await withImage(mode, async image => {
       const rt = wrapped(mode, runtime)
-      const server = tmuxServer(tmux!)
       try {
-        const { argv, env } = wrapForUser(['sh', '-c', '"$@"; echo "ended $?"; exec sleep 600', 'sh', mode.bin, '--root', mode.root,
-          'run', '-it', '--rm', '--runtime', rt.path, image, 'sh'], mode.user, { TERM: 'xterm' })
-        await server.start('run', argv, env)
+        await terminal.start('run', ['run', '-it', '--rm', '--runtime', rt.path, image, 'sh'])
         await server.keys('run', 'tty; stty size', 'Enter')
-        const size = await server.waitFor('run', /^\/dev\/pts\/\d+\s*\n30 100\s*$/m)
-        assert.ok(size.ok, `the terminal is not the container's:\n${size.screen}`)
+        // the terminal is the container's
+        await shows('run', /^\/dev\/pts\/\d+\s*\n30 100\s*$/m)
         await server.keys('run', 'exit 3', 'Enter')
-        const ended = await server.waitFor('run', /ended 3\s*$/m)
-        assert.ok(ended.ok, `the status is not 3:\n${ended.screen}`)
+        await shows('run', /ended 3\s*$/m)
         assert.equal(rt.calls(), ['create', 'start', 'delete'])
       } finally {
         await server.kill()
