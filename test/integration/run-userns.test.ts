@@ -204,12 +204,17 @@ function busyboxDir(mode: BusyboxMode, name = 'rootfs'): string {
   return dir
 }
 
-busyboxScenario('--userns keep-id: a copy killed before its rename leaves only a tmp/ leftover that system check removes', async mode => {
-  const dir = busyboxDir(mode, 'crash-rootfs')
-  const tarball = path.join(modeDir(mode), 'crash-rootfs.tar')
+/** The busybox directory as an image of one layer owned by root, as `ref`. */
+async function importBusybox(mode: BusyboxMode, name: string, ref: string): Promise<void> {
+  const dir = busyboxDir(mode, name)
+  const tarball = path.join(modeDir(mode), `${name}.tar`)
   await runCmd(['tar', '--owner=0', '--group=0', '-C', dir, '-cf', tarball, '.'], { status: 0 })
   if (mode.user) chownSync(tarball, mode.user.uid, mode.user.gid)
-  await cocker(mode, ['import', tarball, 'localhost/keepid-crash:1'], { status: 0 })
+  await cocker(mode, ['import', tarball, ref], { status: 0 })
+}
+
+busyboxScenario('--userns keep-id: a copy killed before its rename leaves only a tmp/ leftover that system check removes', async mode => {
+  await importBusybox(mode, 'crash-rootfs', 'localhost/keepid-crash:1')
   const before = layerCopies(mode)
   const run = ['run', '--rm', '--userns', 'keep-id', 'localhost/keepid-crash:1', '/bin/sh', '-c', 'stat -c %u /bin/busybox']
   const r = await cocker(mode, run, { status: 125, env: { _COCKER_CRASH_AT: 'shift:before-rename' } })
@@ -224,11 +229,7 @@ busyboxScenario('--userns keep-id: a copy killed before its rename leaves only a
 }, ['rootless'])
 
 busyboxScenario('--userns keep-id: rmi of the image removes the shifted copies of its layers; system check finds nothing amiss', async mode => {
-  const dir = busyboxDir(mode, 'rmi-rootfs')
-  const tarball = path.join(modeDir(mode), 'rmi-rootfs.tar')
-  await runCmd(['tar', '--owner=0', '--group=0', '-C', dir, '-cf', tarball, '.'], { status: 0 })
-  if (mode.user) chownSync(tarball, mode.user.uid, mode.user.gid)
-  await cocker(mode, ['import', tarball, 'localhost/keepid-rmi:1'], { status: 0 })
+  await importBusybox(mode, 'rmi-rootfs', 'localhost/keepid-rmi:1')
   const before = layerCopies(mode)
   assert.is((await cocker(mode, ['run', '--rm', '--userns', 'keep-id', 'localhost/keepid-rmi:1', '/bin/sh', '-c', 'stat -c %u /bin/busybox'], { status: 0 })).stdout, '0\n')
   const made = layerCopies(mode).filter(c => !before.includes(c))
