@@ -122,6 +122,15 @@ export function readRecordFile(containerDir: string): ContainerRecord | undefine
   return readJson<ContainerRecord>(recordFile(containerDir))
 }
 
+/** The record, which a command that found the container needs still there. */
+export function requireRecordFile(containerDir: string): ContainerRecord {
+  const record = readRecordFile(containerDir)
+  if (!record) throw removedMeanwhile(containerDir)
+  return record
+}
+
+const removedMeanwhile = (containerDir: string) => new CockerError('CONTAINER_NOT_FOUND', `the container in ${containerDir} was removed meanwhile`)
+
 function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T
@@ -300,7 +309,7 @@ export async function withContainerLock<T>(containerDir: string, fn: () => T | P
       break
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') throw new CockerError('CONTAINER_NOT_FOUND', `the container in ${containerDir} was removed meanwhile`)
+      if (code === 'ENOENT') throw removedMeanwhile(containerDir)
       if (code !== 'EEXIST') throw err
     }
     const holder = readIfPresent(lock)

@@ -15,7 +15,7 @@ import { crashPoint } from '../sys/crash-point.js'
 import { procStat } from '../sys/proc.js'
 import { cockerCommand, runtimeContext, type Engine } from './engine.js'
 import { isoNow } from './create.js'
-import { attachSocket, exitFile, observe, readRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
+import { attachSocket, exitFile, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
 import { containerDirs, overlayMountData } from './rootfs.js'
 
 export interface StartOptions {
@@ -38,8 +38,7 @@ export interface StartResult {
 }
 
 export async function startContainer(engine: Engine, dir: string, o: StartOptions = {}): Promise<StartResult> {
-  let record = readRecordFile(dir)
-  if (!record) throw new CockerError('CONTAINER_NOT_FOUND', `the container in ${dir} was removed meanwhile`)
+  let record = requireRecordFile(dir)
   const id = record.id
   const ctx = runtimeContext(engine, record)
   const launch = await withContainerLock(dir, async () => {

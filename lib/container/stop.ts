@@ -12,15 +12,14 @@ import { signalNumber } from '../runtime/linux.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { isProcessAlive } from '../sys/proc.js'
 import { runtimeContext, type Engine } from './engine.js'
-import { observe, readRecordFile, withContainerLock, writeRecordFile, type ContainerRecord, type FoundContainer } from './record.js'
+import { observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord, type FoundContainer } from './record.js'
 
 const isUp = (status: string) => status === 'running' || status === 'paused' || status === 'stopping'
 
 /** Marks the container as stopped by its user (restart policies leave it then); its record as it is now. */
 async function markStoppedByUser(dir: string): Promise<ContainerRecord> {
   return withContainerLock(dir, () => {
-    const record = readRecordFile(dir)
-    if (!record) throw new CockerError('CONTAINER_NOT_FOUND', `the container in ${dir} was removed meanwhile`)
+    const record = requireRecordFile(dir)
     if (isUp(observe(record, dir).status) && !record.state.stoppedByUser) {
       record.state.stoppedByUser = true
       writeRecordFile(dir, record)
@@ -107,8 +106,7 @@ export async function stopContainer(engine: Engine, found: FoundContainer, o: { 
  * another signal that ends it, its restart policy applies as to any exit.
  */
 export async function killContainerBySignal(engine: Engine, found: FoundContainer, sig: string): Promise<void> {
-  const record = signalNumber(sig) === constants.signals.SIGKILL ? await markStoppedByUser(found.dir) : readRecordFile(found.dir)
-  if (!record) throw new CockerError('CONTAINER_NOT_FOUND', `the container in ${found.dir} was removed meanwhile`)
+  const record = signalNumber(sig) === constants.signals.SIGKILL ? await markStoppedByUser(found.dir) : requireRecordFile(found.dir)
   if (!isUp(observe(record, found.dir).status) || !await signal(engine, record, sig)) {
     throw new CockerError('CONTAINER_STATE_INVALID', `can only kill running containers. ${record.id} is in state ${observe(record, found.dir).status}`)
   }
