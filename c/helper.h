@@ -96,6 +96,10 @@ struct monitor {
 	unsigned char keys[32];	/* the detach keys */
 	size_t nkeys;
 	char **cleanup;		/* argv run at the end, or NULL */
+	char *release_lock;	/* monitor-release: the container's lock, or NULL */
+	char *release_state;	/* the runtime's state dir of the container */
+	char **release_cgroups;	/* its cgroups */
+	size_t nrelease_cgroups;
 	unsigned long long health_ms;
 	char **health;
 	int in[2], out[2], err[2]; /* the init's stdio pipes, -1 when unused */
@@ -111,6 +115,11 @@ __attribute__((noreturn)) void monitor_run(struct monitor *m, pid_t init, int ma
 /* helper.c: reports a stage 0 failure on the event fd and exits 1 */
 __attribute__((noreturn)) void helper_fail(const char *stage, const char *syscall, int err, const char *path,
 					   const char *what);
+/* release.c: the monitor's own clean-up (monitor-release) */
+int release_lock(const char *path);
+int release_oom_killed(char *const *dirs, size_t n);
+int release_cgroups(char *const *dirs, size_t n);
+int release_state_dir(const char *dir);
 /* attach.c: cocker-helper attach SOCKET ... */
 int attach_main(int argc, char **argv);
 
@@ -139,5 +148,6 @@ struct detach_keys {
 };
 int detach_keys_filter(struct detach_keys *k, const char *in, size_t n, char *out, size_t *outn);
 int parse_hex_bytes(const char *hex, unsigned char *out, size_t cap, size_t *n);
+void crash_point(const char *name);
 
 #endif

@@ -132,6 +132,12 @@ int monitor_op(struct monitor *m, const struct op *op)
 	case OP_MONITOR_CLEANUP:
 		m->cleanup = copy_argv(&op->f[0]);
 		return 1;
+	case OP_MONITOR_RELEASE:
+		m->release_lock = strdup(arg);
+		m->release_state = strdup(op->f[1].s);
+		m->release_cgroups = copy_argv(&op->f[2]);
+		m->nrelease_cgroups = op->f[2].n;
+		return 1;
 	case OP_MONITOR_HEALTH:
 		if (parse_ull(arg, 10, &m->health_ms) < 0 || m->health_ms == 0)
 			die_setup("monitor-health", "parse", arg, "bad interval");
@@ -537,30 +543,87 @@ static void drain(int *fd, int stream)
 	}
 }
 
-/* {"exitCode":N,"signal":"KILL","finishedAt":"...Z"}, whole or not at all (rename) */
-static void write_exit_file(int status, int code)
+/* The exit file but its closing brace, kept so that the rewrite after the release says the same */
+static char exit_json[256];
+static int exit_len;
+
+static void make_exit_json(int status, int code, int oom)
 {
-	char tmp[4096], stamp[64], json[256];
+	char stamp[64];
 	struct timespec ts;
 	struct tm tm;
-	int fd, n;
 	const char *sig = WIFSIGNALED(status) ? sigabbrev_np(WTERMSIG(status)) : NULL;
 
-	if (mon->exit_dir < 0)
-		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(json, sizeof(json), "{\"exitCode\":%d%s%s%s,\"finishedAt\":\"%s.%09ldZ\"}\n", code,
-		     sig ? ",\"signal\":\"" : "", sig ? sig : "", sig ? "\"" : "", stamp, ts.tv_nsec);
+	exit_len = snprintf(exit_json, sizeof(exit_json), "{\"exitCode\":%d%s%s%s,\"finishedAt\":\"%s.%09ldZ\"%s", code,
+			    sig ? ",\"signal\":\"" : "", sig ? sig : "", sig ? "\"" : "", stamp, ts.tv_nsec,
+			    oom ? ",\"oomKilled\":true" : "");
+}
+
+/*
+ * The exit file, in the format lib/container/record.ts defines (ExitFile),
+ * with `more` fields at its end. Whole or not at all (rename); 0 once written.
+ */
+static int write_exit_file(const char *more)
+{
+	char tmp[4096];
+	int fd;
+
+	if (mon->exit_dir < 0)
+		return -1;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", mon->exit_name);
 	fd = openat(mon->exit_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return;
-	if (write_all(fd, json, (size_t)n) == 0 && close(fd) == 0)
-		renameat(mon->exit_dir, tmp, mon->exit_dir, mon->exit_name);
-	else
-		unlinkat(mon->exit_dir, tmp, 0);
+		return -1;
+	if (write_all(fd, exit_json, (size_t)exit_len) == 0 && write_all(fd, more, strlen(more)) == 0 &&
+	    write_all(fd, "}\n", 2) == 0 && close(fd) == 0 &&
+	    renameat(mon->exit_dir, tmp, mon->exit_dir, mon->exit_name) == 0)
+		return 0;
+	unlinkat(mon->exit_dir, tmp, 0);
+	return -1;
+}
+
+/* Whether the exit file is still the one we wrote: a `start` meanwhile removes it. */
+static int exit_file_ours(void)
+{
+	char buf[sizeof(exit_json) + 64];
+	int fd = openat(mon->exit_dir, mon->exit_name, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > exit_len && memcmp(buf, exit_json, (size_t)exit_len) == 0;
+}
+
+/*
+ * monitor-release (release.c): the clean-up without node, under the
+ * container's lock and only for the run whose exit file we wrote. Once all is
+ * released the exit file says so ("cleanedUp"), and `system check` leaves the
+ * container alone. 0 when done (or no longer ours to do); -1 when the node
+ * clean-up must finish it.
+ */
+static int release(void)
+{
+	int rc = 0;
+
+	if (release_lock(mon->release_lock) < 0)
+		return -1;
+	crash_point("monitor:release-locked");
+	if (exit_file_ours()) {
+		rc = release_cgroups(mon->release_cgroups, mon->nrelease_cgroups);
+		crash_point("monitor:release-cgroups");
+		if (rc == 0)
+			rc = release_state_dir(mon->release_state);
+		crash_point("monitor:release-state");
+		if (rc == 0)
+			rc = write_exit_file(",\"cleanedUp\":true");
+	}
+	unlink(mon->release_lock);
+	return rc;
 }
 
 static void finish(int status)
@@ -574,7 +637,9 @@ static void finish(int status)
 	drain(&master, ATTACH_STDOUT);
 	if (mon->log_fd >= 0)
 		close(mon->log_fd);
-	write_exit_file(status, code);
+	/* read before the release removes the cgroups (without a release, the node clean-up reads them) */
+	make_exit_json(status, code, mon->release_lock && release_oom_killed(mon->release_cgroups, mon->nrelease_cgroups));
+	write_exit_file("");
 	restore_tty();
 	/* the socket goes first, so no client comes after the exit frame; those waiting get it too */
 	if (mon->listen_fd >= 0) {
@@ -597,6 +662,8 @@ static void finish(int status)
 		while (n < 0 && errno == EINTR);
 		acked = n == 1;
 	}
+	if (!acked && mon->release_lock && release() == 0)
+		exit(0);
 	if (!acked && mon->cleanup)
 		exec_detached(mon->cleanup);
 	exit(0);

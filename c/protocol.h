@@ -7,8 +7,8 @@
 #ifndef COCKER_PROTOCOL_H
 #define COCKER_PROTOCOL_H
 
-#define COCKER_PROTOCOL 2
-#define COCKER_PROTOCOL_TAG "cocker-helper/2"
+#define COCKER_PROTOCOL 3
+#define COCKER_PROTOCOL_TAG "cocker-helper/3"
 
 /* The request may not be larger than this: it is read whole into memory. */
 #define COCKER_REQUEST_MAX (4 << 20)
@@ -47,6 +47,7 @@
 	X(OP_MONITOR_DETACH_KEYS, "monitor-detach-keys", 'P', "s") /* HEX */   \
 	X(OP_MONITOR_CLEANUP, "monitor-cleanup", 'P', "v") /* ARGV at the end */ \
 	X(OP_MONITOR_HEALTH, "monitor-health", 'P', "sv") /* MS ARGV */        \
+	X(OP_MONITOR_RELEASE, "monitor-release", 'P', "ssv") /* LOCK STATE CGROUPS */ \
 	X(OP_RUNTIME_PID_FILE, "runtime-pid-file", 'P', "s") /* external runtime's init */ \
 	X(OP_CONSOLE_LISTEN, "console-listen", 'P', "s") /* receive its pty master */ \
 	/* stage 1, in order */                                                \

@@ -208,3 +208,12 @@ int parse_hex_bytes(const char *hex, unsigned char *out, size_t cap, size_t *n)
 	}
 	return 0;
 }
+
+/* A named point where the tests kill us (_COCKER_CRASH_AT=NAME), as lib/sys/crash-point.ts. */
+void crash_point(const char *name)
+{
+	const char *at = getenv("_COCKER_CRASH_AT");
+
+	if (at && strcmp(at, name) == 0)
+		kill(getpid(), SIGKILL);
+}

@@ -4,6 +4,11 @@
  * foreground `run`/`start -a` runs it in-process. Under the container's lock: the OCI
  * runtime's leftovers go (processes, cgroups, state), the record says "exited" with the
  * code, time and OOM kill; then the restart policy may start it again, or --rm removes it.
+ *
+ * For the common container (monitorReleases) the monitor does it in C instead, without a node
+ * start, so that `stop` returns sooner: it releases the cgroups and the runtime's state under
+ * the lock and says so in the exit file (ExitFile.cleanedUp). The record keeps saying
+ * "running" until the next command that writes it; observe() reads it as exited meanwhile.
  */
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -44,7 +49,7 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
       pid: 0,
       exitCode: exit?.exitCode ?? record.state.exitCode ?? -1,
       finishedAt: exit?.finishedAt ?? record.state.finishedAt ?? isoNow(),
-      oomKilled: oomKilled || Boolean(record.state.oomKilled && !wasRunning),
+      oomKilled: oomKilled || Boolean(exit?.oomKilled) || Boolean(record.state.oomKilled && !wasRunning),
     }
     delete record.state.monitor
     writeRecordFile(dir, record)
@@ -62,6 +67,15 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     return 'removed'
   }
   return next
+}
+
+/**
+ * Whether the container's monitor can do its clean-up itself (c/release.c): nothing follows
+ * the exit (no restart policy, no --rm), no health state to keep, and cocker's own runtime
+ * (an external one is released through its `delete`).
+ */
+export function monitorReleases(record: ContainerRecord): boolean {
+  return record.restartPolicy.name === 'no' && !record.autoRemove && !record.healthcheck && !record.runtime
 }
 
 /** Whether the restart policy starts the container again after this exit. */

@@ -4,8 +4,9 @@
  *
  *   container.json  the record below, replaced by rename (readers take no lock; writers hold
  *                   the container's lock file, lock-file.ts)
- *   exit            written by the monitor (c/monitor.c) when the init ends, by rename:
- *                   {"exitCode":N,"signal":"KILL"?,"finishedAt":ISO}
+ *   exit            written by the monitor (c/monitor.c) when the init ends, by rename (ExitFile)
+ *   lock            the lock of the record's writers (withContainerLock), which the monitor's
+ *                   own clean-up takes too (c/release.c)
  *   ctr.log         the k8s-file log the monitor writes
  *   userdata/attach the monitor's attach socket (owner only)
  *
@@ -106,17 +107,30 @@ export interface ContainerRecord {
   state: ContainerState
 }
 
-/** What the monitor writes when the init ends. */
+/**
+ * What the monitor writes when the init ends (c/monitor.c writes this JSON by hand), one line:
+ * {"exitCode":N,"signal":"KILL","finishedAt":ISO,"oomKilled":true,"cleanedUp":true}.
+ */
 export interface ExitFile {
+  /** 128+N when killed by signal N. */
   exitCode: number
+  /** Only when killed by a signal: its name without SIG. */
   signal?: string
   finishedAt: string
+  /** Only from a monitor that releases the container itself (monitor-release): its OOM killer killed. */
+  oomKilled?: boolean
+  /**
+   * The monitor released the container itself (cgroups, the runtime's state) and wrote the file
+   * again with this: nothing is left for a clean-up, though the record still says "running".
+   */
+  cleanedUp?: boolean
 }
 
 export const recordFile = (containerDir: string) => path.join(containerDir, 'container.json')
 export const exitFile = (containerDir: string) => path.join(containerDir, 'exit')
 export const logFile = (containerDir: string) => path.join(containerDir, 'ctr.log')
 export const attachSocket = (containerDir: string) => path.join(containerDir, 'userdata', 'attach')
+export const lockFile = (containerDir: string) => path.join(containerDir, 'lock')
 
 export function readRecordFile(containerDir: string): ContainerRecord | undefined {
   return readJson<ContainerRecord>(recordFile(containerDir))
@@ -165,6 +179,12 @@ function isThisRun(exit: ExitFile, s: ContainerState): boolean {
   return !s.startedAt || exit.finishedAt >= s.startedAt
 }
 
+/** The record's run ended and its monitor released it all itself: no clean-up is due. */
+export function releasedByMonitor(record: ContainerRecord, containerDir: string): boolean {
+  const exit = readExitFile(containerDir)
+  return exit?.cleanedUp === true && isThisRun(exit, record.state)
+}
+
 function exited(s: ContainerState, exit: ExitFile | undefined): ContainerState {
   return {
     ...s,
@@ -172,6 +192,7 @@ function exited(s: ContainerState, exit: ExitFile | undefined): ContainerState {
     pid: 0,
     exitCode: exit ? exit.exitCode : (s.exitCode ?? -1),
     finishedAt: exit?.finishedAt ?? s.finishedAt ?? s.startedAt,
+    ...(exit?.oomKilled ? { oomKilled: true } : {}),
   }
 }
 
@@ -298,11 +319,12 @@ export function requireContainer(storeRoot: string, nameOrId: string): FoundCont
 
 /**
  * The container's lock, for writers of its record (readers take none): a file created with
- * O_EXCL holding "PID STARTTIME" of its holder. flock would need koffi (~200 ms to load) on
- * every stop and rm; a holder that died (kill -9) is seen by its stamp and its lock taken over.
+ * O_EXCL holding "PID STARTTIME" of its holder (selfStamp; c/release.c takes it the same way).
+ * flock would need koffi (~200 ms to load) on every stop and rm; a holder that died (kill -9)
+ * is seen by its stamp and its lock taken over.
  */
 export async function withContainerLock<T>(containerDir: string, fn: () => T | Promise<T>): Promise<T> {
-  const lock = path.join(containerDir, 'lock')
+  const lock = lockFile(containerDir)
   for (let waited = 0; ; waited += 10) {
     try {
       writeFileSync(lock, selfStamp(), { flag: 'wx', mode: 0o600 })

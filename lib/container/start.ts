@@ -15,7 +15,8 @@ import { crashPoint } from '../sys/crash-point.js'
 import { procStat } from '../sys/proc.js'
 import { cockerCommand, runtimeContext, type Engine } from './engine.js'
 import { isoNow } from './create.js'
-import { attachSocket, exitFile, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
+import { monitorReleases } from './cleanup.js'
+import { attachSocket, exitFile, lockFile, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
 import { containerDirs, overlayMountData } from './rootfs.js'
 
 export interface StartOptions {
@@ -113,6 +114,7 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     passthrough: record.log.driver === 'passthrough',
     detachKeys: record.detachKeys,
     cleanup: cockerCommand(engine, 'container', 'cleanup', record.id),
+    ...(monitorReleases(record) ? { releaseLock: lockFile(dir) } : {}),
     ...(record.healthcheck ? { health: { intervalMs: Math.max(1, Math.round(record.healthcheck.interval / 1e6)),
       argv: cockerCommand(engine, 'healthcheck', 'run', record.id) } } : {}),
   }

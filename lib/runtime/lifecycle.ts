@@ -161,7 +161,9 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
       fifo: fifoPath(ctx.root, o.id), consoleSocket: o.consoleSocket, noPivot: o.noPivot, preserveFds: o.preserveFds,
       cgroupProcs: cgroups.procs, deviceFilter: cgroups.deviceFilter, seccomp, cgroupV1: layout.version === 'v2' ? {} : v1Views(layout, cgroups.procs),
-      rootfsOverlay: o.rootfsOverlay, monitorOps: after.monitor && monitorOps(after.monitor),
+      rootfsOverlay: o.rootfsOverlay,
+      // poststop hooks are run by node: a container with some is released by the node clean-up
+      monitorOps: after.monitor && monitorOps(after.monitor, hooks.poststop?.length ? undefined : { stateDir: dir, cgroupDirs: record.cgroupDirs }),
       hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })
     plan.warnings.forEach(w => ctx.warn(w))

@@ -1,8 +1,8 @@
 /**
  * The monitor: the helper in mode monitor (c/monitor.c) stays the parent of a
  * container's init for its whole life, as conmon does for podman. It writes
- * the log and the exit file, serves the attach socket and, at the end, runs
- * the clean-up command. This module turns MonitorOptions into its ops and
+ * the log and the exit file, serves the attach socket and, at the end,
+ * releases the container itself or runs the clean-up command. This module turns MonitorOptions into its ops and
  * attaches to a running one through `cocker-helper attach`.
  */
 import { CockerError } from '../errors.js'
@@ -29,6 +29,12 @@ export interface MonitorOptions {
   detachKeys: string
   /** Run by the monitor after the exit file, unless a foreground caller said it cleans up. */
   cleanup: string[]
+  /**
+   * The container's lock file: the monitor itself releases what the runtime holds (its cgroups
+   * and state dir, which runContainer names) under this lock, and runs `cleanup` only if that
+   * fails (c/release.c). For containers whose clean-up is no more than that (cleanup.ts).
+   */
+  releaseLock?: string
   health?: { intervalMs: number; argv: string[] }
   /** Foreground: pass our signals on to the container (--sig-proxy); default true. */
   sigProxy?: boolean
@@ -51,8 +57,8 @@ export interface MonitorResult {
   pid: number
 }
 
-/** The ops that follow `mode monitor` in the plan. */
-export function monitorOps(o: MonitorOptions): Op[] {
+/** The ops that follow `mode monitor` in the plan; `held`: what the runtime holds of the container, to release. */
+export function monitorOps(o: MonitorOptions, held?: { stateDir: string; cgroupDirs: string[] }): Op[] {
   const ops: Op[] = [['monitor-exit', o.exitFile], ['monitor-socket', o.socket]]
   if (o.logFile && !o.passthrough) ops.push(['monitor-log', o.logFile])
   if (o.logFile && o.logMaxSize) ops.push(['monitor-log-max', o.logMaxSize])
@@ -62,6 +68,7 @@ export function monitorOps(o: MonitorOptions): Op[] {
   const keys = parseDetachKeys(o.detachKeys)
   if (keys) ops.push(['monitor-detach-keys', keys])
   ops.push(['monitor-cleanup', o.cleanup])
+  if (o.releaseLock && held) ops.push(['monitor-release', o.releaseLock, held.stateDir, held.cgroupDirs])
   if (o.health) ops.push(['monitor-health', o.health.intervalMs, o.health.argv])
   return ops
 }

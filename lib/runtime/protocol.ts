@@ -5,7 +5,7 @@
  * Events come back as JSON lines. c/PROTOCOL.md describes the stages.
  */
 
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 export const PROTOCOL_TAG = `cocker-helper/${PROTOCOL_VERSION}`
 
 /** Op name → [phase, shape]. Phase P runs in stage 0, C in the container's init, in order. */
@@ -35,6 +35,7 @@ export const OPS = {
   'monitor-detach-keys': ['P', 's'],
   'monitor-cleanup': ['P', 'v'],
   'monitor-health': ['P', 'sv'],
+  'monitor-release': ['P', 'ssv'],
   'runtime-pid-file': ['P', 's'],
   'console-listen': ['P', 's'],
   'setid': ['C', 'ss'],

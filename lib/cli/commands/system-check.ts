@@ -51,14 +51,14 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
  * monitor would have done it.
  */
 async function reconcileContainers(ctx: CliContext): Promise<string> {
-  const { listContainers, observe } = await import('../../container/record.js')
+  const { listContainers, observe, releasedByMonitor } = await import('../../container/record.js')
   const { cleanupContainer } = await import('../../container/cleanup.js')
   const { engineOf } = await import('./container-context.js')
   const engine = engineOf(ctx)
   let out = ''
   for (const { record, dir } of listContainers(engine.storeRoot)) {
     const up = ['running', 'paused', 'stopping'].includes(record.state.status)
-    if (!up || observe(record, dir).status !== 'exited') continue
+    if (!up || observe(record, dir).status !== 'exited' || releasedByMonitor(record, dir)) continue
     await cleanupContainer(engine, record.id)
     out += `Cleaned up container ${record.id}: its monitor was gone\n`
   }

@@ -1,5 +1,6 @@
 import { observe, readRecordFile, type ContainerStatus } from '../../container/record.js'
 import { CockerError } from '../../errors.js'
+import { isProcessAlive } from '../../sys/proc.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { parseDuration } from './lifecycle-options.js'
 import { eachContainer, engineOf, targets } from './container-context.js'
@@ -31,7 +32,8 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       const state = observe(record, found.dir)
       const met = conditions.filter(c => (c === 'healthy' || c === 'unhealthy') ? state.health?.status === c : CONDITIONS[c].includes(state.status))
       // an exit counts once the monitor has recorded it (or, gone, cannot any more)
-      const settled = state.status !== 'exited' || record.state.status === 'exited' || !record.state.monitor
+      const m = record.state.monitor
+      const settled = state.status !== 'exited' || record.state.status === 'exited' || !m || !isProcessAlive(m.pid, m.startTime)
       // as podman: an exit code once it has stopped, -1 for any other condition
       if (met.length && settled) return met.some(c => c === 'stopped' || c === 'exited') ? `${state.exitCode ?? 0}\n` : '-1\n'
       await new Promise(r => setTimeout(r, interval))

@@ -63,32 +63,32 @@ test('drift: stage 0 ops all come before stage 1 ops in the table', () => {
 })
 
 test('encodePlan: an empty plan is the tag alone, NUL-terminated', () => {
-  assert.equal(encodePlan([]), tokens('cocker-helper/2'))
+  assert.equal(encodePlan([]), tokens(PROTOCOL_TAG))
 })
 
 test('encodePlan: tokens, numbers and ops without arguments', () => {
   const ops: Op[] = [['mode', 'wait'], ['uid-map', 0, 100000, 65536], ['setgroups-deny'], ['exec']]
   assert.equal(encodePlan(ops),
-    tokens('cocker-helper/2', 'mode', 'wait', 'uid-map', '0', '100000', '65536', 'setgroups-deny', 'exec'))
+    tokens(PROTOCOL_TAG, 'mode', 'wait', 'uid-map', '0', '100000', '65536', 'setgroups-deny', 'exec'))
 })
 
 test('encodePlan: bigints keep every digit', () => {
   assert.equal(encodePlan([['rlimit', 7, 1024n, 18446744073709551615n]]),
-    tokens('cocker-helper/2', 'rlimit', '7', '1024', '18446744073709551615'))
+    tokens(PROTOCOL_TAG, 'rlimit', '7', '1024', '18446744073709551615'))
 })
 
 test('encodePlan: counted lists, including empty ones and two in one op', () => {
   assert.equal(encodePlan([['argv', ['sh', '-c', 'echo a b']]]),
-    tokens('cocker-helper/2', 'argv', '3', 'sh', '-c', 'echo a b'))
-  assert.equal(encodePlan([['groups', []]]), tokens('cocker-helper/2', 'groups', '0'))
+    tokens(PROTOCOL_TAG, 'argv', '3', 'sh', '-c', 'echo a b'))
+  assert.equal(encodePlan([['groups', []]]), tokens(PROTOCOL_TAG, 'groups', '0'))
   assert.equal(encodePlan([['hook', 'createContainer', '/bin/hook', 5, ['hook', 'x'], ['A=1']]]),
-    tokens('cocker-helper/2', 'hook', 'createContainer', '/bin/hook', '5', '2', 'hook', 'x', '1', 'A=1'))
+    tokens(PROTOCOL_TAG, 'hook', 'createContainer', '/bin/hook', '5', '2', 'hook', 'x', '1', 'A=1'))
 })
 
 test('encodePlan: empty tokens stay tokens', () => {
   assert.equal(encodePlan([['mount', 'proc', '/proc', 'proc', 14, 0, '']]),
-    tokens('cocker-helper/2', 'mount', 'proc', '/proc', 'proc', '14', '0', ''))
-  assert.equal(encodePlan([['argv', ['']]]), tokens('cocker-helper/2', 'argv', '1', ''))
+    tokens(PROTOCOL_TAG, 'mount', 'proc', '/proc', 'proc', '14', '0', ''))
+  assert.equal(encodePlan([['argv', ['']]]), tokens(PROTOCOL_TAG, 'argv', '1', ''))
 })
 
 test('encodePlan: rejects the wrong number of arguments', () => {
