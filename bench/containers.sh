@@ -6,6 +6,7 @@
 #
 #   run --rm --network none IMG true       run -d IMG sleep + rm -f -t 0
 #   exec CT true                          ps -a with 100 containers       logs of 100,000 lines
+#   run -d IMG sleep + stop -t 0 + rm
 #
 # and the resident memory of a container's monitor against conmon's. A clean environment
 # (NODE_EXTRA_CA_CERTS and NODE_OPTIONS unset, as on a user's machine). As root it runs as the
@@ -105,6 +106,15 @@ pairs=(
 	logs-cocker "$(q "${c[@]}") logs long"
 	logs-podman "$(q "${podman[@]}") logs long"
 )
+# --- stop: run -d, stop, rm; stop returns once the monitor has cleaned up (c/release.c) ---
+# the container's main process ignores SIGTERM (a shell's PID 1), so -t 0 goes straight to SIGKILL in both
+stop_case() { printf %q "id=\$($(q "$@") run -d --network none $image sleep 1000) && $(q "$@") stop -t 0 \$id >/dev/null && $(q "$@") rm \$id >/dev/null"; }
+pairs+=(
+	stop-cocker "sh -c $(stop_case "${c[@]}")"
+	stop-podman "sh -c $(stop_case "${podman[@]}")"
+)
+# --- end of stop ---
+
 args=(-N --warmup "$warmup" --min-runs "$min_runs" --export-json "$tmp/result.json" --output null)
 for ((i = 0; i < ${#pairs[@]}; i += 2)); do
 	args+=(-n "${pairs[i]}" "$(wrap "${pairs[i + 1]}")")
@@ -124,7 +134,7 @@ node --input-type=module -e '
 	const cpu = Object.fromEntries(results.map(r => [r.command, (r.user + r.system) * 1000]))
 	const ms = n => `${median[n].toFixed(1)} ms`
 	console.log(`node -e 0: ${ms("node")}`)
-	for (const what of ["run", "detach", "exec", "ps", "logs"]) {
+	for (const what of ["run", "detach", "exec", "ps", "logs", "stop"]) {
 		const [c, p] = [`${what}-cocker`, `${what}-podman`]
 		console.log(`${what.padEnd(7)} cocker ${ms(c)}, podman ${ms(p)}, cocker/podman ${(median[c] / median[p]).toFixed(2)}` +
 			` (cpu: cocker ${cpu[c].toFixed(1)} ms, podman ${cpu[p].toFixed(1)} ms, ${(cpu[c] / cpu[p]).toFixed(2)})`)

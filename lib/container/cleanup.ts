@@ -10,12 +10,12 @@
  * the lock and says so in the exit file (ExitFile.cleanedUp). The record keeps saying
  * "running" until the next command that writes it; observe() reads it as exited meanwhile.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { deleteContainer } from '../runtime/lifecycle.js'
 import { readRecord } from '../runtime/state.js'
 import { isProcessAlive } from '../sys/proc.js'
-import { runtimeContext, type Engine } from './engine.js'
+import { externalStateDir, runtimeContext, type Engine } from './engine.js'
 import { isoNow } from './create.js'
 import { findContainer, readExitFile, readRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
 
@@ -67,6 +67,34 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     return 'removed'
   }
   return next
+}
+
+/**
+ * What the runtimes still hold of a container whose record was lost (`system check --repair`
+ * removes its leftover dir): its processes, cgroups and state, in cocker's runtime and in each
+ * external one that has state for it (its dir beside ours, externalStateDir), found by that
+ * name as `run` finds it (`runtimes`: containers.conf's [engine.runtimes]).
+ */
+export async function forgetRuntimeState(engine: Engine, id: string, runtimes?: Record<string, string[]>): Promise<void> {
+  const ctx = runtimeContext(engine)
+  await deleteContainer(ctx, id, { force: true }).catch(() => {})
+  let dirs: string[] = []
+  try {
+    dirs = readdirSync(path.dirname(ctx.root))
+  } catch { /* no runtime has run a container yet */ }
+  for (const entry of dirs) {
+    const name = /^runtime-(.+)$/.exec(entry)?.[1]
+    if (!name || !existsSync(path.join(externalStateDir(ctx.root, name), id))) continue
+    try {
+      const { resolveOciRuntime } = await import('../runtime/external.js')
+      const runtime = resolveOciRuntime(name, { env: engine.env, runtimes })!
+      // its log went with the container's dir
+      const external = { ...runtime, root: externalStateDir(ctx.root, name), logFile: '/dev/null', pid: 0 }
+      await deleteContainer({ ...ctx, external }, id, { force: true })
+    } catch (err) {
+      engine.warn(`cannot remove what the runtime ${name} holds of container ${id}: ${(err as Error).message}`)
+    }
+  }
 }
 
 /**

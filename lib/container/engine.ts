@@ -28,13 +28,16 @@ export function runtimeStateDir(env: NodeJS.ProcessEnv): string {
   return path.join(userRuntimeDir(env), 'cocker', 'runtime')
 }
 
+/** An external runtime's --root: beside cocker's own state dir `root`, by the runtime's name. */
+export const externalStateDir = (root: string, name: string) => path.join(path.dirname(root), `runtime-${name}`)
+
 export function runtimeContext(engine: Engine, record?: ContainerRecord): RuntimeContext {
   const root = runtimeStateDir(engine.env)
   const oci = record?.runtime
   return {
     root,
     // the runtime's own state dir beside ours; its log among the container's files
-    ...(oci ? { external: { ...oci, root: path.join(path.dirname(root), `runtime-${oci.name}`), pid: record.state.pid,
+    ...(oci ? { external: { ...oci, root: externalStateDir(root, oci.name), pid: record.state.pid,
       logFile: path.join(containerDirs(engine.storeRoot, record.id).userdata, 'oci-log') } } : {}),
     rootless: engine.rootless,
     systemdCgroup: false,

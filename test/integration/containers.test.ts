@@ -1,42 +1,14 @@
 // Containers that outlive the command: run -d, logs, exec, stop, start, kill, rm, wait, restart
 // policies and health checks through bin/cocker, as root and rootless, each asserted on what a
 // user sees (output, exit statuses) and on what must not be left behind (processes, files).
-import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
 import { test } from 'uvu'
-import { cocker, cockerScenario, loadBusybox, spawnCocker, type CockerMode } from '../support/cocker-modes.js'
+import { cocker, cockerScenario, spawnCocker, type CockerMode } from '../support/cocker-modes.js'
+import { crashAt, entries, eventually, withContainers } from '../support/containers.js'
 import { runCmd } from '../support/exec.js'
 
 const ID = /^[0-9a-f]{64}\n$/
-
-/** Polls `check` (every 100 ms, up to `ms`) until it returns something truthy. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await check()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(r => setTimeout(r, 100))
-  }
-}
-
-const entries = (dir: string) => {
-  try {
-    return readdirSync(dir)
-  } catch {
-    return []
-  }
-}
-
-async function withContainers(mode: CockerMode, body: (image: string) => Promise<void>): Promise<void> {
-  const image = await loadBusybox(mode)
-  try {
-    await body(image)
-  } finally {
-    await cocker(mode, ['rm', '-f', '-a', '-t', '0'])
-  }
-}
 
 cockerScenario('run -d: the container runs on, logs, takes exec, stops, starts again and is removed', mode => withContainers(mode, async image => {
   const run = await cocker(mode, ['run', '-d', '--name', 'web', image, 'sh', '-c', 'echo hello; echo oops >&2; exec sleep 1000'], { status: 0 })
@@ -153,23 +125,7 @@ cockerScenario('a failing --health-cmd makes the container unhealthy, and --heal
   await eventually('a restart', async () => (await cocker(mode, ['logs', 'restarts'])).stdout.startsWith('boot\nboot\n'), 30_000)
 }))
 
-cockerScenario('20 parallel run -d, then rm -f of them all: no failure, and nothing left', mode => withContainers(mode, async image => {
-  const script = `for i in $(seq 1 20); do "$1" --root "$2" run -d --name p$i "$3" sleep 1000 >/dev/null || echo "run $i failed: $?" & done; wait
-    "$1" --root "$2" rm -f -t 0 $(seq -f p%g 1 20) >/dev/null || echo "rm failed"`
-  const r = await runCmd(['sh', '-c', script, 'sh', mode.bin, mode.root, image], { asUser: mode.user, status: 0, timeoutMs: 180_000 })
-  assert.is(r.stdout, '')
-  assert.equal(entries(path.join(mode.root, 'containers')), [])
-  assert.equal(entries(path.join(mode.root, 'container-names')), [])
-  assert.equal(entries(path.join(mode.root, 'tmp')).filter(e => e.startsWith('container-')), [])
-  assert.equal(await monitorsOf(mode), [])
-}))
-
-/** Monitors (comm cocker:[0:MON]) holding a file of this mode's store open. */
-async function monitorsOf(mode: CockerMode): Promise<string[]> {
-  const script = 'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = "cocker:[0:MON]" ] || continue; ls -l $p/fd 2>/dev/null | grep -q -F "$1" && echo ${p#/proc/}; done; true'
-  const r = await runCmd(['sh', '-c', script, 'sh', mode.root])
-  return r.stdout.split('\n').filter(Boolean)
-}
+// 20 parallel run -d, then rm -f of them all: containers-release.test.ts
 
 cockerScenario('run -i feeds stdin; --rm with -d removes the container when it exits; --cidfile; log drivers; restart; pause', mode => withContainers(mode, async image => {
   assert.is((await cocker(mode, ['run', '--rm', '-i', image, 'cat'], { input: 'through stdin\n', status: 0 })).stdout, 'through stdin\n')
@@ -313,12 +269,6 @@ cockerScenario('--sig-proxy, --stop-timeout, --log-opt path= and max-size=, --he
   assert.is((await c(['container', 'cleanup', 'done'])).stdout, 'done\n')
   assert.is((await c(['container', 'cleanup', 'nope'], 125)).stderr, 'Error: no container with name or ID "nope" found: no such container\n')
 }))
-
-/** `cocker ARGS` killed with SIGKILL at the named point (lib/sys/crash-point.ts). */
-async function crashAt(mode: CockerMode, point: string, args: string[]): Promise<void> {
-  const r = await cocker(mode, args, { env: { _COCKER_CRASH_AT: point } })
-  assert.is(r.signal, 'SIGKILL', `${point}: the command was not killed there`)
-}
 
 cockerScenario('a kill -9 of run -d, stop or rm at any of their steps leaves containers the next command can use', mode => withContainers(mode, async image => {
   await crashAt(mode, 'create:before-record', ['run', '-d', '--name', 'k1', image, 'sleep', '1000'])

@@ -7,17 +7,13 @@ import path from 'node:path'
 import * as assert from 'uvu/assert'
 import { test } from 'uvu'
 import { cocker, cockerScenario, loadBusybox, modeDir, type CockerMode } from '../support/cocker-modes.js'
-import { crunRefusesHost, which } from '../support/requires.js'
+import { ociRuntimeMissing, which } from '../support/requires.js'
 import { cockerTerminal } from '../support/cocker-terminal.js'
 
 const RUNTIMES = ['crun', 'runc'] as const
 type Runtime = typeof RUNTIMES[number]
 
-/** Why `runtime` cannot run containers here, or undefined. */
-function missing(runtime: Runtime): string | undefined {
-  if (!which(runtime)) return `${runtime} is not installed (apt-get install ${runtime})`
-  return runtime === 'crun' ? crunRefusesHost() : undefined
-}
+const missing = ociRuntimeMissing
 
 /** Polls `check` (every 100 ms, up to 20 s) until it holds. */
 async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {

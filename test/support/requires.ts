@@ -148,3 +148,9 @@ export function probeReport(): string[] {
     `binaries: bin/cocker-runtime ${existsSync(RUNTIME_BIN) ? 'present' : 'missing'}, c/cocker-helper ${existsSync(repoPath('c/cocker-helper')) ? 'present' : 'missing'}, c/tests/fixture-init ${existsSync(repoPath('c/tests/fixture-init')) ? 'present' : 'missing'}, busybox ${which('busybox') ?? 'missing'}`,
   ]
 }
+
+/** Why the OCI runtime `runtime` (crun, runc) cannot run containers here, or undefined. */
+export function ociRuntimeMissing(runtime: string): string | undefined {
+  if (!which(runtime)) return `${runtime} is not installed (apt-get install ${runtime})`
+  return runtime === 'crun' ? crunRefusesHost() : undefined
+}

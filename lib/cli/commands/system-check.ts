@@ -1,6 +1,5 @@
 import { CockerError } from '../../errors.js'
 import type { CheckReport } from '../../storage/check.js'
-import { isRootless } from '../../rootless/identity.js'
 import { durationNs } from '../../sys/duration.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { storeFor } from './store-context.js'
@@ -36,7 +35,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const opts = { quick: args.quick as boolean, maxAge: parseDuration(args.max as string) }
   const repair = (args.repair || args.force) as boolean
   const report = await store.check({ ...opts, repair })
-  for (const r of report.removed) if (r.subject === 'container') await forgetRuntimeState(r.name, ctx.env)
+  for (const r of report.removed) if (r.subject === 'container') await forgetRuntimeState(r.name, ctx)
   const stdout = render(report) + await reconcileContainers(ctx)
   if (!report.problems.length) return { stdout }
   if (!repair) return { stdout, stderr: 'Error: damage detected in local storage\n', exitCode: 125 }
@@ -65,14 +64,10 @@ async function reconcileContainers(ctx: CliContext): Promise<string> {
   return out
 }
 
-/**
- * A killed `cocker run` also leaves the runtime's record of its container (and, as root, its
- * cgroups): gone with its dir, as `cocker-runtime delete --force` would do it.
- */
-async function forgetRuntimeState(id: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const { runtimeStateDir } = await import('../../container/engine.js')
-  const { deleteContainer } = await import('../../runtime/lifecycle.js')
-  const ignore = () => {}
-  await deleteContainer({ root: runtimeStateDir(env), rootless: isRootless(env), systemdCgroup: false, warn: ignore, debug: ignore }, id, { force: true })
-    .catch(ignore)
+/** A killed `cocker run` (or a record removed by hand) also leaves what the runtimes hold of its container. */
+async function forgetRuntimeState(id: string, ctx: CliContext): Promise<void> {
+  const { forgetRuntimeState: forget } = await import('../../container/cleanup.js')
+  const { containersConf } = await import('../../config/containers-conf.js')
+  const { engineOf } = await import('./container-context.js')
+  await forget(engineOf(ctx), id, (await containersConf(ctx.env)).engine.runtimes)
 }
