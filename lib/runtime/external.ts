@@ -135,8 +135,11 @@ function loggedError(file: string, offset: number): string | undefined {
  */
 function runtimeError(rt: OciRuntime, message: string): CockerError {
   const text = `${rt.name}: ${message}`
-  if (/executable file not found|no such file or directory/i.test(message)) return new ExecError(os.constants.errno.ENOENT, '', text)
-  if (/permission denied/i.test(message)) return new ExecError(os.constants.errno.EACCES, '', text)
+  // with the words podman adds to the runtime's
+  if (/executable file not found|no such file or directory/i.test(message)) {
+    return new ExecError(os.constants.errno.ENOENT, '', `${text}: OCI runtime attempted to invoke a command that was not found`)
+  }
+  if (/permission denied/i.test(message)) return new ExecError(os.constants.errno.EACCES, '', `${text}: OCI permission denied`)
   // crun refuses a hybrid cgroup host whose cgroup2 mount holds controllers
   const hint = /hybrid mode/i.test(message)
     ? 'as root, give those controllers their own v1 hierarchy, e.g. "mkdir /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb", or use another runtime'
@@ -209,10 +212,12 @@ export async function runExternal(ctx: RuntimeContext, rt: ExternalRuntime, o: L
  * `RUNTIME ARGS…` with the given stdio; its exit status. Rootless, as root of the container's
  * user namespace while its init runs, else of a new one with the same maps.
  */
-async function runtimeCommand(ctx: RuntimeContext, rt: ExternalRuntime, args: string[], stdio: HelperOptions['stdio'] = ['inherit', 'inherit', 'inherit']): Promise<number> {
+async function runtimeCommand(ctx: RuntimeContext, rt: ExternalRuntime, args: string[], stdio: HelperOptions['stdio'] = ['inherit', 'inherit', 'inherit'],
+  onStderr?: HelperOptions['onStderr']): Promise<number> {
   const argv = [...globalArgs(rt), ...args]
   if (!ctx.rootless) {
     const child = childProcess().spawn(argv[0]!, argv.slice(1), { stdio })
+    if (child.stderr) onStderr?.(child.stderr)
     return new Promise((resolve, reject) => {
       child.on('error', err => reject(new CockerError('RUNTIME_NOT_FOUND', `cannot run ${rt.path}: ${err.message}`)))
       child.on('exit', (code, signal) => resolve(code ?? 128 + (signalNumber(signal ?? 'KILL') ?? 9)))
@@ -230,6 +235,7 @@ async function runtimeCommand(ctx: RuntimeContext, rt: ExternalRuntime, args: st
   const r = await runHelper(encodePlan(ops), {
     until: 'exit',
     stdio,
+    onStderr,
     forwardSignals: true,
   })
   return r.exitCode ?? 0
@@ -270,22 +276,66 @@ export async function setFrozenExternal(ctx: RuntimeContext, rt: ExternalRuntime
   await mustRun(ctx, rt, frozen ? 'pause' : 'resume', [frozen ? 'pause' : 'resume', id])
 }
 
-/** `RUNTIME exec --process FILE`: the process as execProcess builds it from the container's config. */
+/**
+ * `RUNTIME exec --process FILE`: the process as execProcess builds it from the container's config.
+ * The runtime's complaint about a process it could not start (a missing command) goes to the fd 2
+ * the process would have had; Podman shows only its own line for it (conmon drops the output of an
+ * exec that never started). So, waiting for the process, fd 2 is a pipe held back until the process
+ * has started (the runtime has written the pid file), and dropped if it never did and the runtime
+ * logged why: runtimeError's line is the one the user sees.
+ */
 export async function execExternal(ctx: RuntimeContext, rt: ExternalRuntime, o: Parameters<typeof import('./lifecycle.js').execProcess>[1]): Promise<number> {
   if (!pidRunning(rt.pid)) throw new CockerError('CONTAINER_STATE_INVALID', `cannot exec in container "${o.id}": it is not running`)
   const bundle = path.dirname(rt.logFile)
   const proc = execSpecProcess(bundleConfig(rt), o)
   const file = path.join(bundle, `exec-${randomBytes(6).toString('hex')}.json`)
+  const pidFile = o.pidFile ?? `${file}.pid`
   writeFileSync(file, JSON.stringify(proc))
   const logStart = sizeOf(rt.logFile)
+  const held = o.detach || o.stdio ? undefined : holdUntilStarted(pidFile)
   try {
-    const args = ['exec', '--process', file, ...(o.detach ? ['--detach'] : []), ...(o.pidFile ? ['--pid-file', o.pidFile] : []), o.id]
-    const code = await runtimeCommand(ctx, rt, args, o.stdio ?? stdioFor(o.preserveFds, o.stdin))
+    const args = ['exec', '--process', file, ...(o.detach ? ['--detach'] : []), '--pid-file', pidFile, o.id]
+    const stdio = o.stdio ?? stdioFor(o.preserveFds, o.stdin)!
+    const code = await runtimeCommand(ctx, rt, args, held ? stdio.map((s, i) => (i === 2 ? 'pipe' : s)) : stdio, held?.attach)
     // the runtime's own failure (its status 1 or 255 and a logged error), not the process's status
     const failure = loggedError(rt.logFile, logStart)
+    await held?.settle(failure !== undefined)
     if (failure) throw runtimeError(rt, failure)
     return code
   } finally {
     rmSync(file, { force: true })
+    if (!o.pidFile) rmSync(pidFile, { force: true })
+  }
+}
+
+/** Passes a stream on to our stderr once `pidFile` exists; what came before is held (execExternal). */
+function holdUntilStarted(pidFile: string) {
+  let held: Buffer[] = []
+  let started = false
+  let ended: Promise<void> = Promise.resolve()
+  const start = () => {
+    started = true
+    clearInterval(poll)
+    for (const b of held) process.stderr.write(b)
+    held = []
+  }
+  // a process that writes once and waits still has its line shown
+  const poll = setInterval(() => { if (held.length && existsSync(pidFile)) start() }, 10)
+  return {
+    attach: (stream: NodeJS.ReadableStream) => {
+      ended = new Promise(resolve => { stream.on('end', resolve); stream.on('error', () => resolve()) })
+      stream.on('data', (b: Buffer) => {
+        if (!started && existsSync(pidFile)) start()
+        if (started) process.stderr.write(b)
+        else held.push(b)
+      })
+    },
+    /** After the runtime's exit: once its fd 2 has ended, what was held is dropped if the process never started. */
+    settle: async (failed: boolean) => {
+      await ended
+      clearInterval(poll)
+      if (failed && !started && !existsSync(pidFile)) held = []
+      start()
+    },
   }
 }

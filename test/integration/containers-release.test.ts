@@ -11,6 +11,7 @@ import { containerDirOf, lockFile, readExitFile, recordFile } from '../../lib/co
 import { cocker, cockerScenario } from '../support/cocker-modes.js'
 import { entries, eventually, monitorsOf, runtimeStateDirOf, withContainers } from '../support/containers.js'
 import { runCmd } from '../support/exec.js'
+import { cleanupPodman, podman, podmanOrSkip } from '../support/podman.js'
 import { ociRuntimeMissing } from '../support/requires.js'
 
 /** The cgroups the runtime's state file names for a container. */
@@ -108,4 +109,22 @@ for (const runtime of ['crun', 'runc']) {
   }), undefined, ociRuntimeMissing(runtime))
 }
 
+for (const runtime of ['crun', 'runc']) {
+  cockerScenario(`--runtime ${runtime}: exec of a missing command prints one line, as Podman does, and 127; a started exec's stderr comes through`, mode => withContainers(mode, async image => {
+    await cocker(mode, ['run', '-d', '--runtime', runtime, '--name', 'ex', image, 'sleep', '1000'], { status: 0 })
+    const missing = await cocker(mode, ['exec', 'ex', 'nosuch'], { status: 127 })
+    assert.match(missing.stderr, new RegExp(`^Error: ${runtime}: [^\n]*nosuch[^\n]*: OCI runtime attempted to invoke a command that was not found\n$`))
+    const started = await cocker(mode, ['exec', 'ex', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { status: 3 })
+    assert.equal([started.stdout, started.stderr], ['out\n', 'err\n'])
+    if (runtime !== 'crun') return
+    const pe = await podmanOrSkip(mode.name, `podman --runtime crun exec CT nosuch (${mode.name})`)
+    if (!pe) return
+    await podman(pe, ['--runtime', 'crun', 'run', ...pe.runFlags, '-d', '--name', 'ex', image, 'sleep', '1000'], { status: 0 })
+    const oracle = await podman(pe, ['exec', 'ex', 'nosuch'], { status: 127 })
+    await podman(pe, ['rm', '-f', '-t', '0', 'ex'])
+    assert.is(missing.stderr, oracle.stderr)
+  }), undefined, ociRuntimeMissing(runtime))
+}
+
+test.after(cleanupPodman)
 test.run()
