@@ -2,7 +2,8 @@
  * `stop` and `kill`: signals to a running container's init, as podman sends them. `stop`
  * sends the stop signal, waits the timeout, then SIGKILLs every process of the container, and
  * returns once the monitor has recorded the exit and cleaned up (its process is gone), so that
- * a `start` or `rm` right after finds a stopped container.
+ * a `start` or `rm` right after finds a stopped container. For most containers the monitor
+ * cleans up in C (cleanup.ts monitorReleases), so that wait is short.
  */
 import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
@@ -61,7 +62,8 @@ function monitorGone(dir: string): boolean {
 /**
  * The monitor is gone, or has become its clean-up (`cocker container cleanup`, exec'd in its
  * pid): either way the exit is recorded and its clients (a foreground run, attach) are told.
- * The clean-up, if it runs, is ended. The names are c/helper.c's and c/monitor.c's.
+ * The node clean-up, if it runs, is ended; the monitor's own release (c/release.c, no node
+ * start) is waited for, as it keeps the monitor's name. The names are c/helper.c's and c/monitor.c's.
  */
 function endMonitorAfterExit(dir: string): boolean {
   const m = readRecordFile(dir)?.state.monitor
