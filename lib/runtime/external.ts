@@ -303,6 +303,7 @@ export async function execExternal(ctx: RuntimeContext, rt: ExternalRuntime, o: 
     if (failure) throw runtimeError(rt, failure)
     return code
   } finally {
+    held?.stop()
     rmSync(file, { force: true })
     if (!o.pidFile) rmSync(pidFile, { force: true })
   }
@@ -333,9 +334,9 @@ function holdUntilStarted(pidFile: string) {
     /** After the runtime's exit: once its fd 2 has ended, what was held is dropped if the process never started. */
     settle: async (failed: boolean) => {
       await ended
-      clearInterval(poll)
       if (failed && !started && !existsSync(pidFile)) held = []
       start()
     },
+    stop: () => clearInterval(poll),
   }
 }
