@@ -58,7 +58,8 @@ async function reconcileContainers(ctx: CliContext): Promise<string> {
   for (const { record, dir } of listContainers(engine.storeRoot)) {
     const up = ['running', 'paused', 'stopping'].includes(record.state.status)
     if (!up || observe(record, dir).status !== 'exited' || releasedByMonitor(record, dir)) continue
-    await cleanupContainer(engine, record.id)
+    // a monitor still recording the exit or releasing the container is not gone
+    if (await cleanupContainer(engine, record.id) === 'running') continue
     out += `Cleaned up container ${record.id}: its monitor was gone\n`
   }
   return out
