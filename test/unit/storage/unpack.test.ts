@@ -58,7 +58,9 @@ function canaryState(): string {
 
 // trusted.* takes root of the host; in a user namespace cocker writes user.* (userxattr)
 const XATTRS = isRoot() ? 'trusted' : 'user'
-const OVERLAY: ApplyLayerOptions = { format: 'overlay', xattrNamespace: XATTRS, layerName: 'sha256:abc' }
+// 'overlay' unpacks in C (cocker-helper unpack); unpack-node.test.ts runs this file against the node unpacker
+const UNPACKER = process.env.COCKER_TEST_UNPACKER === 'node' ? 'node' : 'helper'
+const OVERLAY: ApplyLayerOptions = { format: 'overlay', xattrNamespace: XATTRS, layerName: 'sha256:abc', unpacker: UNPACKER }
 const VFS: ApplyLayerOptions = { format: 'vfs', xattrNamespace: XATTRS, layerName: 'sha256:abc' }
 
 async function apply(entries: RawEntry[], target: string, opts: ApplyLayerOptions = OVERLAY): Promise<LayerStats> {
