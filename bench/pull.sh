@@ -15,7 +15,8 @@
 #    uses and kept in $BENCH_CACHE, default /var/cache/cocker-bench), and a layer of 3,000
 #    small files and 60 MB of larger ones.
 # Needs `npm run build`, hyperfine, docker-registry, skopeo, podman, debootstrap (first run).
-# BENCH_RUNS (5), BENCH_IMAGES ("files debian").
+# BENCH_RUNS (5), BENCH_IMAGES ("files debian"), BENCH_BASE: another built checkout of
+# cocker, run as "cocker-base" in the same hyperfine runs (before and after, interleaved).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -155,14 +156,21 @@ done
 # --- who pulls, with what store
 path=$(dirname "$(command -v node)"):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 staged=
+staged_base=
+base=${BENCH_BASE:-}
+[ -z "$base" ] || [ -e "$base/dist/bundle/cocker.js" ] || die "BENCH_BASE=$base is not a built checkout"
 bench_mode() { # MODE: a hyperfine run per image; results in $tmp/MODE-IMAGE.json
-	local mode=$1 cocker=$repo/bin/cocker home=$HOME
+	local mode=$1 cocker=$repo/bin/cocker cocker_base=${base:+$base/bin/cocker} home=$HOME
 	local as=(env)
 	if [ "$mode" = rootless ] && [ "$(id -u)" = 0 ]; then
 		local name uid gid xdg
 		read -r name uid gid home xdg <<<"$(bash test/support/rootless-user.sh user)"
 		staged=${staged:-$(bash test/support/rootless-user.sh stage "$repo")}
 		cocker=$staged/bin/cocker
+		if [ -n "$base" ]; then
+			staged_base=${staged_base:-$(bash test/support/rootless-user.sh stage "$base")}
+			cocker_base=$staged_base/bin/cocker
+		fi
 		as=(setpriv "--reuid=$uid" "--regid=$gid" --init-groups
 			env -i "HOME=$home" "USER=$name" "LOGNAME=$name" "XDG_RUNTIME_DIR=$xdg" "PATH=$path")
 		chown -R "$uid:$gid" "$tmp"
@@ -189,10 +197,11 @@ CONF
 	local reset
 	reset="$(wrap sh -c "'$cocker --root $s/cocker system reset -f >/dev/null 2>&1; env $env_podman podman system reset -f >/dev/null 2>&1; rm -rf $s/skopeo'")"
 	for img in $images; do
-		local image=127.0.0.1:$port/bench/$img:latest
+		local image=127.0.0.1:$port/bench/$img:latest before=()
+		[ -z "$base" ] || before=(-n cocker-base "$(wrap "$cocker_base" --root "$s/cocker" pull -q --tls-verify=false "$image")")
 		echo "bench: $img, $mode" >&2
 		hyperfine --runs "$runs" --prepare "$reset" --export-json "$tmp/$mode-$img.json" \
-			-n cocker "$(wrap "$cocker" --root "$s/cocker" pull -q --tls-verify=false "$image")" \
+			-n cocker "$(wrap "$cocker" --root "$s/cocker" pull -q --tls-verify=false "$image")" "${before[@]}" \
 			-n podman "$(wrap env $env_podman podman pull -q --tls-verify=false "$image")" \
 			-n skopeo "$(wrap skopeo copy -q --src-tls-verify=false "docker://$image" "oci:$s/skopeo:latest")" >&2
 		# that both pulled the whole image: once more each, then what their stores hold
@@ -216,8 +225,11 @@ node -e '
 	for (const img of images) {
 		for (const mode of modes) {
 			const m = med[`${mode}-${img}`]
-			console.log(`pull ${img} (${mode}), medians: cocker ${m.cocker.toFixed(2)} s, podman ${m.podman.toFixed(2)} s, skopeo ${m.skopeo.toFixed(2)} s; ` +
-				`cocker/podman ${(m.cocker / m.podman).toFixed(2)}, cocker/skopeo ${(m.cocker / m.skopeo).toFixed(2)}`)
+			const b = m["cocker-base"]
+			console.log(`pull ${img} (${mode}), medians: cocker ${m.cocker.toFixed(2)} s, ` + (b ? `cocker-base ${b.toFixed(2)} s, ` : "") +
+				`podman ${m.podman.toFixed(2)} s, skopeo ${m.skopeo.toFixed(2)} s; ` +
+				`cocker/podman ${(m.cocker / m.podman).toFixed(2)}, cocker/skopeo ${(m.cocker / m.skopeo).toFixed(2)}` +
+				(b ? `, cocker/cocker-base ${(m.cocker / b).toFixed(2)}, cocker-base/podman ${(b / m.podman).toFixed(2)}` : ""))
 		}
 		const rl = med[`rootless-${img}`], rt = med[`root-${img}`]
 		if (rl && rt) console.log(`pull ${img}: cocker rootless/root ${(rl.cocker / rt.cocker).toFixed(2)}`)
