@@ -5,7 +5,7 @@
  * decompresses and hashes the stream; this does the per-entry work, where node's cost
  * per call was most of a pull of many small files (bench/pull.sh, debian).
  *
- * Output on stdout, one JSON line each: {"event":"skipped","name","reason"} for what could
+ * Output on stdout, one JSON line each: {"event":"skipped","name","what","reason"} for what could
  * not be made as the layer asks, then {"event":"stats",...} and exit 0; or
  * {"event":"error","code","entry","message"[,"errno","syscall"]} and exit 1. TS words the
  * messages users see: code LAYER_UNSAFE/LAYER_INVALID/LAYER_ID_UNMAPPED carry the entry
@@ -136,7 +136,8 @@ __attribute__((noreturn)) static void fail_sys(const char *syscall, const char *
 	_exit(1);
 }
 
-static void skipped(const char *name, const char *fmt, ...)
+/* what: device or xattr */
+static void skipped(const char *name, const char *what, const char *fmt, ...)
 {
 	struct jline j;
 	char reason[512];
@@ -147,6 +148,7 @@ static void skipped(const char *name, const char *fmt, ...)
 	va_end(ap);
 	jl_begin(&j, "skipped");
 	jl_str(&j, "name", name);
+	jl_str(&j, "what", what);
 	jl_str(&j, "reason", reason);
 	out_line(&j);
 }
@@ -793,14 +795,14 @@ static void set_xattrs(const struct entry *e, int dirfd, const char *base)
 		const char *name = e->xattrs[i].name;
 
 		if (strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0) {
-			skipped(e->name, "xattr %s: overlay xattrs in a layer are ignored", name);
+			skipped(e->name, "xattr", "xattr %s: overlay xattrs in a layer are ignored", name);
 			continue;
 		}
 		if (lsetxattr(path, name, e->xattrs[i].value, e->xattrs[i].len, 0) == 0)
 			continue;
 		if (errno != EPERM && errno != ENOTSUP)
 			fail_sys("lsetxattr", e->name);
-		skipped(e->name, "xattr %s: %s", name, errno_code(errno));
+		skipped(e->name, "xattr", "xattr %s: %s", name, errno_code(errno));
 	}
 }
 
@@ -998,7 +1000,7 @@ static void apply(struct entry *e)
 		if (mknodat(dirfd, base, type | 0600, makedev(e->devmajor, e->devminor)) < 0) {
 			if (errno != EPERM || e->type == 'p')
 				fail_sys("mknodat", e->name);
-			skipped(e->name, "device nodes cannot be created rootless (%s %lld:%lld)",
+			skipped(e->name, "device", "device nodes cannot be created rootless (%s %lld:%lld)",
 				e->type == 'c' ? "char" : "block", e->devmajor, e->devminor);
 			return;
 		}

@@ -92,7 +92,14 @@ export interface LayerStats {
   whiteouts: number
   opaques: number
   /** What could not be created as the layer says, and why (device nodes rootless, refused xattrs). */
-  skipped: { name: string; reason: string }[]
+  skipped: SkippedEntry[]
+}
+
+export interface SkippedEntry {
+  name: string
+  /** A device node (rootless: the runtime provides /dev, so callers need not warn) or an xattr. */
+  what: 'device' | 'xattr'
+  reason: string
 }
 
 interface DirMeta {
@@ -309,7 +316,7 @@ class LayerWriter {
           mknod(abs, type | 0o600, e.devmajor, e.devminor)
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EPERM' || e.type === 'fifo') throw err
-          this.stats.skipped.push({ name: e.name, reason: `device nodes cannot be created rootless (${e.type} ${e.devmajor}:${e.devminor})` })
+          this.stats.skipped.push({ name: e.name, what: 'device', reason: `device nodes cannot be created rootless (${e.type} ${e.devmajor}:${e.devminor})` })
           return
         }
         this.owner(e, abs)
@@ -377,7 +384,7 @@ class LayerWriter {
   private xattrs(e: TarEntry, abs: string): void {
     for (const [name, value] of Object.entries(e.xattrs)) {
       if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.')) {
-        this.stats.skipped.push({ name: e.name, reason: `xattr ${name}: overlay xattrs in a layer are ignored` })
+        this.stats.skipped.push({ name: e.name, what: 'xattr', reason: `xattr ${name}: overlay xattrs in a layer are ignored` })
         continue
       }
       try {
@@ -385,7 +392,7 @@ class LayerWriter {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
         if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err
-        this.stats.skipped.push({ name: e.name, reason: `xattr ${name}: ${code}` })
+        this.stats.skipped.push({ name: e.name, what: 'xattr', reason: `xattr ${name}: ${code}` })
       }
     }
   }
@@ -463,7 +470,7 @@ function idError(label: string, e: { name: string; uid: number; gid: number }, l
 
 /** One line of `cocker-helper unpack`'s output (c/unpack.c). */
 type UnpackLine =
-  | { event: 'skipped'; name: string; reason: string }
+  | ({ event: 'skipped' } & SkippedEntry)
   | ({ event: 'stats' } & Omit<LayerStats, 'skipped'>)
   | { event: 'error'; code: string; entry?: string; kind?: string; message?: string; uid?: number; gid?: number; id?: number; max?: number; syscall?: string; errno?: number }
 
@@ -500,7 +507,7 @@ async function applyInHelper(source: Readable | AsyncIterable<Buffer>, targetDir
     throw new CockerError('HELPER_DIED', `${label}: the unpacker (${helperPath()} unpack) ended with status ${code} without a result`, { cause: fed })
   }
   const { event: _, ...counts } = stats
-  return { ...counts, skipped: lines.flatMap(l => (l.event === 'skipped' ? [{ name: l.name, reason: l.reason }] : [])) }
+  return { ...counts, skipped: lines.flatMap(l => (l.event === 'skipped' ? [{ name: l.name, what: l.what, reason: l.reason }] : [])) }
 }
 
 function isPipeGone(err: unknown): boolean {
