@@ -67,9 +67,13 @@ static struct {
 	int root, out;
 	const char *ns;
 	long long uid_limit, gid_limit;
-	/* the last parent resolved: its name as the layer spells it, its fd and real path */
+	/*
+	 * The last parent resolved: its name as the layer spells it, its fd and real path. Only
+	 * entries below it change while it is used; one that removes something or makes a
+	 * symlink (which a later path may pass) makes it stale, and the next entry resolves again.
+	 */
 	char *cache_key, *cache_real;
-	int cache_fd;
+	int cache_fd, cache_stale;
 	struct dirmeta *dirs;
 	size_t ndirs, capdirs;
 	long long entries, bytes, files, ndir, symlinks, hardlinks, specials, whiteouts, opaques;
@@ -626,6 +630,10 @@ static int resolve_dir(const char *parent, const char *entry, char *real, size_t
 	/* what is left to walk: a list of paths, the front one first (symlink targets go in front) */
 	char *todo = xstrndup(parent, strlen(parent));
 
+	if (u.cache_stale) {
+		cache_drop();
+		u.cache_stale = 0;
+	}
 	if (u.cache_key && strcmp(u.cache_key, parent) == 0) {
 		snprintf(real, cap, "%s", u.cache_real);
 		free(todo);
@@ -736,11 +744,11 @@ static int has_prefix_dir(const char *rel, const char *dir)
 /* whatever is at rel (in dirfd, as base) is removed; a directory takes what we know of it along */
 static void clear(int dirfd, const char *base, const char *rel, const struct stat *st, const char *entry)
 {
+	u.cache_stale = 1;
 	if (S_ISDIR(st->st_mode)) {
 		for (size_t i = 0; i < u.ndirs; i++)
 			if (has_prefix_dir(u.dirs[i].rel, rel))
 				u.dirs[i].dead = 1;
-		cache_drop();
 		if (remove_at(dirfd, base) < 0)
 			fail_sys("unlinkat", entry);
 	} else if (unlinkat(dirfd, base, 0) < 0) {
@@ -881,10 +889,8 @@ static void whiteout(const struct entry *e, int dirfd, const char *parent, const
 	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		fail("LAYER_UNSAFE", e->name, "whiteout of '%s' is not a file name", name);
 	join(rel, sizeof(rel), parent, name, e->name);
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		clear(dirfd, name, rel, &st, e->name);
-		dirfd = resolve_dir(parent, e->name, rel, sizeof(rel)); /* clear may have dropped it */
-	}
 	check_ids(e);
 	if (mknodat(dirfd, name, S_IFCHR, 0) < 0) /* allowed in a user namespace since Linux 5.8 */
 		fail_sys("mknodat", e->name);
@@ -928,10 +934,8 @@ static void apply(struct entry *e)
 	if (!exists && errno != ENOENT)
 		fail_sys("fstatat", e->name);
 	/* the last component is never followed: what is there goes first (a directory stays a directory) */
-	if (exists && !(e->type == 'd' && S_ISDIR(st.st_mode)) && e->type != 'h') {
+	if (exists && !(e->type == 'd' && S_ISDIR(st.st_mode)) && e->type != 'h')
 		clear(dirfd, base, rel, &st, e->name);
-		dirfd = resolve_dir(parent, e->name, real, sizeof(real));
-	}
 
 	switch (e->type) {
 	case 'd':
@@ -965,6 +969,7 @@ static void apply(struct entry *e)
 	}
 	case 'l':
 		u.symlinks++;
+		u.cache_stale = 1;
 		if (symlinkat(e->linkname, dirfd, base) < 0)
 			fail_sys("symlinkat", e->name);
 		if (fchownat(dirfd, base, (uid_t)e->uid, (gid_t)e->gid, AT_SYMLINK_NOFOLLOW) < 0)
@@ -984,10 +989,8 @@ static void apply(struct entry *e)
 			close(tfd);
 			return;
 		}
-		if (exists) {
+		if (exists)
 			clear(dirfd, base, rel, &st, e->name);
-			dirfd = resolve_dir(parent, e->name, real, sizeof(real));
-		}
 		if (linkat(tfd, tbase, dirfd, base, 0) < 0)
 			fail_sys("linkat", e->name);
 		close(tfd);
