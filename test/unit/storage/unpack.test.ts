@@ -136,6 +136,17 @@ testAsRoot('a directory entry for an existing directory updates it', async () =>
   assert.is(readFileSync(path.join(t, 'd/f'), 'utf8'), 'x')
 })
 
+testAsRoot('entries below the root replace what an earlier entry made there, directories with their contents', async () => {
+  const t = freshTarget()
+  await apply([
+    dir('a/b/d/', { mode: 0o700 }), file('a/b/d/f', 'x'), file('a/b/d', 'now a file'), file('a/b/g', 'g'),
+    dir('a/b/e/'), file('a/b/e/f', 'y'), symlink('a/b/e', 'd'), file('a/b/h', 'h'),
+  ], t)
+  assert.is(readFileSync(path.join(t, 'a/b/d'), 'utf8'), 'now a file')
+  assert.is(readlinkSync(path.join(t, 'a/b/e')), 'd')
+  assert.equal(readdirSync(path.join(t, 'a/b')).sort(), ['d', 'e', 'g', 'h'])
+})
+
 testAsRoot('a read-only directory still takes its children', async () => {
   const t = freshTarget()
   await apply([dir('ro/', { mode: 0o555 }), file('ro/f', 'x'), dir('ro/sub/', { mode: 0o500 }), file('ro/sub/g', 'y')], t)
