@@ -195,7 +195,8 @@ CONF
 		echo "$*"
 	}
 	local reset
-	reset="$(wrap sh -c "'$cocker --root $s/cocker system reset -f >/dev/null 2>&1; env $env_podman podman system reset -f >/dev/null 2>&1; rm -rf $s/skopeo'")"
+	# sync: the writeback of what the last run wrote is not the next run's to pay
+	reset="$(wrap sh -c "'$cocker --root $s/cocker system reset -f >/dev/null 2>&1; env $env_podman podman system reset -f >/dev/null 2>&1; rm -rf $s/skopeo; sync'")"
 	for img in $images; do
 		local image=127.0.0.1:$port/bench/$img:latest before=()
 		[ -z "$base" ] || before=(-n cocker-base "$(wrap "$cocker_base" --root "$s/cocker" pull -q --tls-verify=false "$image")")

@@ -21,10 +21,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -1106,6 +1108,8 @@ int unpack_main(int argc, char **argv)
 	u.ns = argv[3];
 	u.uid_limit = limit_arg(argv[4]);
 	u.gid_limit = limit_arg(argv[5]);
+	/* a pull killed (-9) stops here too, before `system check` clears what it left */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	umask(0);
 	u.root = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (u.root < 0)
