@@ -16,7 +16,7 @@
 #    small files and 60 MB of larger ones.
 # Needs `npm run build`, hyperfine, docker-registry, skopeo, podman, debootstrap (first run).
 # BENCH_RUNS (5), BENCH_IMAGES ("files debian"), BENCH_BASE: another built checkout of
-# cocker, run as "cocker-base" in the same hyperfine runs (before and after, interleaved).
+# cocker, run as "cocker-base" in the same hyperfine runs (before and after, back to back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
