@@ -1,20 +1,30 @@
 #!/bin/bash
-# bench/pull.sh: pulling a two-layer image of ~200 MB unpacked from a registry on
-# 127.0.0.1, rootless: bin/cocker against `podman pull` and against `skopeo copy` to
-# an OCI layout (the floor: download and verify, no unpack). One hyperfine run, so every
-# command sees the same machine; each run starts from an empty store.
+# bench/pull.sh: pulling images from a registry on 127.0.0.1 into an empty store:
+# bin/cocker against `podman pull` and against `skopeo copy` to an OCI layout (the floor:
+# download and verify, no unpack). Rootless and as root, both images, in one run of this
+# script, so every figure sees the same machine; one hyperfine run per image and mode.
 #
-#   bench/pull.sh [rootless|root]    default: rootless (as the test user when run as root)
+#   bench/pull.sh [rootless|root|both]    default: both as root (rootless as the test user)
 #
-# The image is made from this host's files (no network): layer 1 /usr/lib/gcc and
-# /usr/share/perl (binaries and scripts), layer 2 /usr/lib/python3.11 (many small
-# files) and 40 MB that do not compress. Needs `npm run build`, hyperfine, docker-registry, skopeo, podman.
-# BENCH_RUNS (5).
+# The images:
+#  - files: two layers from this host's files (no network), ~230 MB unpacked: layer 1
+#    /usr/lib/gcc and /usr/share/perl (binaries and scripts), layer 2 /usr/lib/python3.11
+#    and 40 MB that do not compress;
+#  - debian: what users pull most, a distribution of many small files: a `debootstrap
+#    --variant=minbase bookworm` tree (~6,800 entries, built once from the Debian archive apt
+#    uses and kept in $BENCH_CACHE, default /var/cache/cocker-bench), and a layer of 3,000
+#    small files and 60 MB of larger ones.
+# Needs `npm run build`, hyperfine, docker-registry, skopeo, podman, debootstrap (first run).
+# BENCH_RUNS (5), BENCH_IMAGES ("files debian"), BENCH_BASE: another built checkout of
+# cocker, run as "cocker-base" in the same hyperfine runs (before and after, back to back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-mode=${1:-rootless}
+modes=${1:-both}
+[ "$modes" = both ] && modes="rootless root"
 runs=${BENCH_RUNS:-5}
+images=${BENCH_IMAGES:-files debian}
+cache=${BENCH_CACHE:-/var/cache/cocker-bench}
 
 die() {
 	echo "bench: $*" >&2
@@ -24,117 +34,205 @@ for c in hyperfine docker-registry skopeo podman; do
 	command -v "$c" >/dev/null || die "$c is not installed"
 done
 [ -e dist/bundle/cocker.js ] || die "build first: npm run build"
+for m in $modes; do
+	case $m in
+	rootless | root) [ "$m" = rootless ] || [ "$(id -u)" = 0 ] || die "root mode needs root" ;;
+	*) die "unknown mode $m (rootless, root or both)" ;;
+	esac
+done
 
 tmp=$(mktemp -d /tmp/cocker-bench-pull.XXXXXX)
 chmod 0755 "$tmp"
 registry_pid=
-stores=
+stores=()
 cleanup() {
 	[ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
 	rm -rf "$tmp" 2>/dev/null || true
-	[ -n "$stores" ] && rm -rf "$stores" 2>/dev/null || true
+	for s in "${stores[@]}"; do rm -rf "$s" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 
-# --- the image: an OCI layout made with tar and gzip, pushed by skopeo
-layout=$tmp/layout
-mkdir -p "$layout/blobs/sha256"
-blob() { # FILE -> its digest hex, moved into the layout
+# --- the images: OCI layouts made with tar and gzip, pushed by skopeo
+blob() { # LAYOUT FILE -> its digest hex, moved into the layout
 	local hex
-	hex=$(sha256sum "$1" | cut -d' ' -f1)
-	mv "$1" "$layout/blobs/sha256/$hex"
+	hex=$(sha256sum "$2" | cut -d' ' -f1)
+	mv "$2" "$1/blobs/sha256/$hex"
 	echo "$hex"
 }
-layer() { # DIR PATH... -> "compressed-hex diffid-hex size"
-	tar -C "$1" -cf "$tmp/layer.tar" "${@:2}"
-	local diff
-	diff=$(sha256sum "$tmp/layer.tar" | cut -d' ' -f1)
-	gzip -1 "$tmp/layer.tar"
-	local size
-	size=$(stat -c %s "$tmp/layer.tar.gz")
-	echo "$(blob "$tmp/layer.tar.gz") $diff $size"
+gzip_layer() { # LAYOUT TAR -> "compressed-hex diffid-hex size"
+	local diff size
+	diff=$(sha256sum "$2" | cut -d' ' -f1)
+	gzip -1 "$2"
+	size=$(stat -c %s "$2.gz")
+	echo "$(blob "$1" "$2.gz") $diff $size"
 }
-# what a real image has and text does not: compressed data, which gzip cannot shrink
-mkdir -p "$tmp/extra/opt/data"
-for i in $(seq 20); do head -c 2000000 /dev/urandom >"$tmp/extra/opt/data/$i.bin"; done
-ln -s / "$tmp/extra/usr"
-read -r l1 d1 s1 <<<"$(layer / usr/lib/gcc usr/share/perl)"
-read -r l2 d2 s2 <<<"$(layer "$tmp/extra" usr/lib/python3.11 opt)"
-printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]}}' "$d1" "$d2" >"$tmp/config.json"
-csize=$(stat -c %s "$tmp/config.json")
-config=$(blob "$tmp/config.json")
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s},{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}]}' \
-	"$config" "$csize" "$l1" "$s1" "$l2" "$s2" >"$tmp/manifest.json"
-msize=$(stat -c %s "$tmp/manifest.json")
-manifest=$(blob "$tmp/manifest.json")
-echo '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' "$manifest" "$msize" >"$layout/index.json"
-echo "bench: image of $(((s1 + s2) / 1000000)) MB compressed, $(du -smL --apparent-size /usr/lib/gcc /usr/share/perl /usr/lib/python3.11 "$tmp/extra/opt" | awk '{s+=$1} END {print s}') MB unpacked" >&2
+layout() { # NAME TAR... -> an OCI layout $tmp/NAME of those layers, base first
+	local dir=$tmp/$1 descs= diffs= n=0 l d s
+	mkdir -p "$dir/blobs/sha256"
+	for t in "${@:2}"; do
+		read -r l d s <<<"$(gzip_layer "$dir" "$t")"
+		descs+="${descs:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:$l\",\"size\":$s}"
+		diffs+="${diffs:+,}\"sha256:$d\""
+		n=$((n + s))
+	done
+	printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":[%s]}}' "$diffs" >"$tmp/config.json"
+	local csize config msize manifest
+	csize=$(stat -c %s "$tmp/config.json")
+	config=$(blob "$dir" "$tmp/config.json")
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' \
+		"$config" "$csize" "$descs" >"$tmp/manifest.json"
+	msize=$(stat -c %s "$tmp/manifest.json")
+	manifest=$(blob "$dir" "$tmp/manifest.json")
+	echo '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' "$manifest" "$msize" >"$dir/index.json"
+	echo "bench: image $1: $(($n / 1000000)) MB compressed" >&2
+}
+
+image_files() {
+	# what a real image has and text does not: compressed data, which gzip cannot shrink
+	mkdir -p "$tmp/extra/opt/data"
+	for i in $(seq 20); do head -c 2000000 /dev/urandom >"$tmp/extra/opt/data/$i.bin"; done
+	ln -s / "$tmp/extra/usr"
+	tar -C / -cf "$tmp/files1.tar" usr/lib/gcc usr/share/perl
+	tar -C "$tmp/extra" -cf "$tmp/files2.tar" usr/lib/python3.11 opt
+	rm -rf "$tmp/extra"
+	layout files "$tmp/files1.tar" "$tmp/files2.tar"
+}
+
+# the debootstrap tree, made once (about a minute, ~40 MB from the archive) and kept
+debian_base() {
+	local tar=$cache/debian-minbase-bookworm.tar
+	if [ ! -e "$tar" ]; then
+		[ "$(id -u)" = 0 ] || die "building $tar needs root (debootstrap)"
+		command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
+		mkdir -p "$cache"
+		local root=$cache/rootfs.tmp
+		rm -rf "$root"
+		echo "bench: debootstrap --variant=minbase bookworm into $root" >&2
+		debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >&2
+		tar --numeric-owner --xattrs -C "$root" -cf "$tar.tmp" .
+		mv "$tar.tmp" "$tar"
+		rm -rf "$root"
+	fi
+	echo "$tar"
+}
+
+image_debian() {
+	cp "$(debian_base)" "$tmp/debian1.tar"
+	# an application layer: 3,000 small files in 30 dirs, and 60 MB in 12 larger files,
+	# half of which do not compress
+	local app=$tmp/app/srv/app
+	mkdir -p "$app/big"
+	for d in $(seq 30); do
+		mkdir -p "$app/mod$d"
+		for f in $(seq 100); do printf 'module %d file %d\n%*s\n' "$d" "$f" $(((d * 37 + f * 101) % 3000)) x >"$app/mod$d/f$f.txt"; done
+	done
+	for i in $(seq 6); do
+		head -c 5000000 /dev/urandom >"$app/big/random$i.bin"
+		{ yes "line $i of a large text file, compressible" || true; } | head -c 5000000 >"$app/big/text$i.txt"
+	done
+	tar --numeric-owner -C "$tmp/app" -cf "$tmp/debian2.tar" srv
+	rm -rf "$tmp/app"
+	layout debian "$tmp/debian1.tar" "$tmp/debian2.tar"
+}
 
 # --- the registry
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$tmp/registry.yml" <<EOF
+cat >"$tmp/registry.yml" <<YML
 version: 0.1
 log: { level: error }
 storage: { filesystem: { rootdirectory: $tmp/registry } }
 http: { addr: 127.0.0.1:$port }
-EOF
+YML
 docker-registry serve "$tmp/registry.yml" >"$tmp/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-image=127.0.0.1:$port/bench/pull:latest
-skopeo copy -q --dest-tls-verify=false "oci:$layout:latest" "docker://$image"
+for img in $images; do
+	"image_$img"
+	skopeo copy -q --dest-tls-verify=false "oci:$tmp/$img:latest" "docker://127.0.0.1:$port/bench/$img:latest"
+	rm -rf "${tmp:?}/$img"
+done
 
 # --- who pulls, with what store
 path=$(dirname "$(command -v node)"):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-cocker=$repo/bin/cocker
-as=(env)
-case $mode in
-rootless)
-	if [ "$(id -u)" = 0 ]; then
+staged=
+staged_base=
+base=${BENCH_BASE:-}
+[ -z "$base" ] || [ -e "$base/dist/bundle/cocker.js" ] || die "BENCH_BASE=$base is not a built checkout"
+bench_mode() { # MODE: a hyperfine run per image; results in $tmp/MODE-IMAGE.json
+	local mode=$1 cocker=$repo/bin/cocker cocker_base=${base:+$base/bin/cocker} home=$HOME
+	local as=(env)
+	if [ "$mode" = rootless ] && [ "$(id -u)" = 0 ]; then
+		local name uid gid xdg
 		read -r name uid gid home xdg <<<"$(bash test/support/rootless-user.sh user)"
-		cocker=$(bash test/support/rootless-user.sh stage "$repo")/bin/cocker
+		staged=${staged:-$(bash test/support/rootless-user.sh stage "$repo")}
+		cocker=$staged/bin/cocker
+		if [ -n "$base" ]; then
+			staged_base=${staged_base:-$(bash test/support/rootless-user.sh stage "$base")}
+			cocker_base=$staged_base/bin/cocker
+		fi
 		as=(setpriv "--reuid=$uid" "--regid=$gid" --init-groups
 			env -i "HOME=$home" "USER=$name" "LOGNAME=$name" "XDG_RUNTIME_DIR=$xdg" "PATH=$path")
 		chown -R "$uid:$gid" "$tmp"
 	fi
-	;;
-root) [ "$(id -u)" = 0 ] || die "root mode needs root" ;;
-*) die "unknown mode $mode (rootless or root)" ;;
-esac
-# the stores where a user's are, in a home directory: on this machine /tmp's directory is
-# so large that creating a file in it costs ten times more, which would swamp the figures
-home=${home:-$HOME}
-stores=$("${as[@]}" mktemp -d "$home/.cocker-bench-stores.XXXXXX")
-# podman: native overlay, its own store, and rlimits this host's root can grant (PEERS.md)
-cat >"$tmp/storage.conf" <<EOF
+	# the stores where a user's are, in a home directory: on this machine /tmp's directory is
+	# so large that creating a file in it costs ten times more, which would swamp the figures
+	local s
+	s=$("${as[@]}" mktemp -d "$home/.cocker-bench-stores.XXXXXX")
+	stores+=("$s")
+	# podman: native overlay, its own store, and rlimits this host's root can grant (PEERS.md)
+	cat >"$tmp/storage-$mode.conf" <<CONF
 [storage]
 driver = "overlay"
-graphroot = "$stores/podman"
-rootless_storage_path = "$stores/podman"
-runroot = "$stores/podman-run"
-EOF
-printf '[containers]\ndefault_ulimits = ["nofile=20000:20000"]\n' >"$tmp/containers.conf"
-env_podman="CONTAINERS_STORAGE_CONF=$tmp/storage.conf CONTAINERS_CONF=$tmp/containers.conf"
-wrap() { # a command line run as the benchmarked user
-	printf '%q ' "${as[@]}"
-	echo "$*"
+graphroot = "$s/podman"
+rootless_storage_path = "$s/podman"
+runroot = "$s/podman-run"
+CONF
+	printf '[containers]\ndefault_ulimits = ["nofile=20000:20000"]\n' >"$tmp/containers.conf"
+	local env_podman="CONTAINERS_STORAGE_CONF=$tmp/storage-$mode.conf CONTAINERS_CONF=$tmp/containers.conf"
+	wrap() { # a command line run as the benchmarked user
+		printf '%q ' "${as[@]}"
+		echo "$*"
+	}
+	local reset
+	# sync: the writeback of what the last run wrote is not the next run's to pay
+	reset="$(wrap sh -c "'$cocker --root $s/cocker system reset -f >/dev/null 2>&1; env $env_podman podman system reset -f >/dev/null 2>&1; rm -rf $s/skopeo; sync'")"
+	for img in $images; do
+		local image=127.0.0.1:$port/bench/$img:latest before=()
+		[ -z "$base" ] || before=(-n cocker-base "$(wrap "$cocker_base" --root "$s/cocker" pull -q --tls-verify=false "$image")")
+		echo "bench: $img, $mode" >&2
+		hyperfine --runs "$runs" --prepare "$reset" --export-json "$tmp/$mode-$img.json" \
+			-n cocker "$(wrap "$cocker" --root "$s/cocker" pull -q --tls-verify=false "$image")" "${before[@]}" \
+			-n podman "$(wrap env $env_podman podman pull -q --tls-verify=false "$image")" \
+			-n skopeo "$(wrap skopeo copy -q --src-tls-verify=false "docker://$image" "oci:$s/skopeo:latest")" >&2
+		# that both pulled the whole image: once more each, then what their stores hold
+		eval "$reset"
+		eval "$(wrap "$cocker" --root "$s/cocker" pull -q --tls-verify=false "$image")" >/dev/null
+		eval "$(wrap env $env_podman podman pull -q --tls-verify=false "$image")" >/dev/null
+		echo "bench: unpacked: cocker $(du -sm "$s/cocker/layers" | cut -f1) MB, podman $(du -sm "$s/podman" | cut -f1) MB (its whole store)" >&2
+		eval "$reset"
+	done
 }
-reset="$(wrap sh -c "'$cocker --root $stores/cocker system reset -f >/dev/null 2>&1; env $env_podman podman system reset -f >/dev/null 2>&1; rm -rf $stores/skopeo'")"
+for m in $modes; do bench_mode "$m"; done
 
-hyperfine --runs "$runs" --prepare "$reset" --export-json "$tmp/result.json" \
-	-n cocker "$(wrap "$cocker" --root "$stores/cocker" pull -q --tls-verify=false "$image")" \
-	-n podman "$(wrap env $env_podman podman pull -q --tls-verify=false "$image")" \
-	-n skopeo "$(wrap skopeo copy -q --src-tls-verify=false "docker://$image" "oci:$stores/skopeo:latest")" >&2
-
-# that both pulled the whole image: once more each, then what their stores hold
-eval "$reset"
-eval "$(wrap "$cocker" --root "$stores/cocker" pull -q --tls-verify=false "$image")" >/dev/null
-eval "$(wrap env $env_podman podman pull -q --tls-verify=false "$image")" >/dev/null
-echo "bench: unpacked: cocker $(du -sm "$stores/cocker/layers" | cut -f1) MB, podman $(du -sm "$stores/podman" | cut -f1) MB (its whole store)" >&2
 node -e '
-	const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results
-	const m = Object.fromEntries(r.map(x => [x.command, x.median]))
-	console.log(`pull (${process.argv[2]}), medians: cocker ${m.cocker.toFixed(2)} s, podman ${m.podman.toFixed(2)} s, skopeo ${m.skopeo.toFixed(2)} s`)
-	console.log(`cocker/podman ${(m.cocker / m.podman).toFixed(2)}, cocker/skopeo ${(m.cocker / m.skopeo).toFixed(2)}`)
-' "$tmp/result.json" "$mode"
+	const fs = require("fs")
+	const [dir, modes, images] = process.argv.slice(1).map((a, i) => (i ? a.split(" ") : a))
+	const med = {}
+	for (const mode of modes) for (const img of images) {
+		const r = JSON.parse(fs.readFileSync(`${dir}/${mode}-${img}.json`, "utf8")).results
+		med[`${mode}-${img}`] = Object.fromEntries(r.map(x => [x.command, x.median]))
+	}
+	for (const img of images) {
+		for (const mode of modes) {
+			const m = med[`${mode}-${img}`]
+			const b = m["cocker-base"]
+			console.log(`pull ${img} (${mode}), medians: cocker ${m.cocker.toFixed(2)} s, ` + (b ? `cocker-base ${b.toFixed(2)} s, ` : "") +
+				`podman ${m.podman.toFixed(2)} s, skopeo ${m.skopeo.toFixed(2)} s; ` +
+				`cocker/podman ${(m.cocker / m.podman).toFixed(2)}, cocker/skopeo ${(m.cocker / m.skopeo).toFixed(2)}` +
+				(b ? `, cocker/cocker-base ${(m.cocker / b).toFixed(2)}, cocker-base/podman ${(b / m.podman).toFixed(2)}` : ""))
+		}
+		const rl = med[`rootless-${img}`], rt = med[`root-${img}`]
+		if (rl && rt) console.log(`pull ${img}: cocker rootless/root ${(rl.cocker / rt.cocker).toFixed(2)}`)
+	}
+' "$tmp" "$modes" "$images"

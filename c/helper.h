@@ -122,6 +122,10 @@ int release_cgroups(char *const *dirs, size_t n);
 int release_state_dir(const char *dir);
 /* attach.c: cocker-helper attach SOCKET ... */
 int attach_main(int argc, char **argv);
+/* cocker-helper unpack DIR NS UIDLIMIT GIDLIMIT: a layer's tar on stdin into DIR (unpack.c) */
+int unpack_main(int argc, char **argv);
+/* rm -r relative to parent, never following a symlink (init.c) */
+int remove_at(int parent, const char *name);
 
 /* util */
 int parse_ull(const char *s, int base, unsigned long long *out);

@@ -583,7 +583,7 @@ static void op_fifo_wait(int fifo_fd)
  * dir): only root of that namespace may remove it. Never follows a symlink: every
  * directory is opened O_NOFOLLOW relative to its parent.
  */
-static int remove_at(int parent, const char *name)
+int remove_at(int parent, const char *name)
 {
 	int fd, err = 0;
 	DIR *dir;

@@ -19,6 +19,7 @@ import { inRootlessUserNamespace } from '../rootless/identity.js'
 import { chainIds } from '../storage/layers.js'
 import type { LayerRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
+import type { SkippedEntry } from '../storage/unpack.js'
 import { decompress } from './decompress.js'
 import type { Descriptor } from './manifest.js'
 
@@ -110,7 +111,7 @@ function discardStaged(staged: readonly (StagedLayer | undefined)[]): void {
 
 export interface StageOptions {
   /** Hears of what the layer asked for that could not be made (device nodes rootless). */
-  onSkipped?: (skip: { name: string; reason: string }) => void
+  onSkipped?: (skip: SkippedEntry) => void
   /** vfs: the tree the layer applies over, copied into the staging dir first. */
   base?: string
   format?: 'overlay' | 'vfs'

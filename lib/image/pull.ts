@@ -27,6 +27,7 @@ import type { DriverName } from '../storage/driver.js'
 import { chainIds } from '../storage/layers.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
+import type { SkippedEntry } from '../storage/unpack.js'
 import { importLayers, stageLayer, type StagedLayer } from './layer-import.js'
 import { MANIFEST_ACCEPT, parseImageConfig, parseManifest, type Descriptor, type ImageConfig, type ImageManifest } from './manifest.js'
 import { selectManifest, type PlatformSpec } from './platform.js'
@@ -39,7 +40,7 @@ export type PullEvent =
   | { kind: 'blob'; digest: string; size: number; done: number; state: 'downloading' | 'unpacking' | 'exists' | 'done' }
   | { kind: 'config'; digest: string }
   /** What a layer asked for that could not be made (device nodes rootless, refused xattrs). */
-  | { kind: 'skipped'; digest: string; name: string; reason: string }
+  | ({ kind: 'skipped'; digest: string } & SkippedEntry)
 
 export interface PullOptions {
   store: Store
@@ -201,7 +202,7 @@ async function fetchAndStage(client: RegistryClient, repo: string, d: Descriptor
   const { store } = o
   const event = (state: 'downloading' | 'unpacking' | 'done', done: number) =>
     o.onEvent?.({ kind: 'blob', digest: d.digest, size: d.size, done, state })
-  const onSkipped = (skip: { name: string; reason: string }) => o.onEvent?.({ kind: 'skipped', digest: d.digest, ...skip })
+  const onSkipped = (skip: SkippedEntry) => o.onEvent?.({ kind: 'skipped', digest: d.digest, ...skip })
   if (store.blobs.has(d.digest)) return stageFromBlob(d, diffId, o)
   event('downloading', 0)
   const writer = store.blobs.writer({ digest: d.digest, size: d.size })

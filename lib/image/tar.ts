@@ -42,6 +42,13 @@ export interface ReadTarOptions {
 }
 
 const BLOCK = 512
+
+/** What to do about a broken archive, by the kind of break; c/unpack.c names the kind too. */
+export const ARCHIVE_HINTS: Record<string, string> = {
+  truncated: 'the download or file is incomplete; fetch it again',
+  checksum: 'the file is damaged or not a tar archive',
+  type: 'GNU sparse files, volume labels and multi-volume archives are not supported',
+}
 const TYPES: Record<string, TarEntryType> = {
   '0': 'file',
   '\0': 'file',
@@ -209,9 +216,7 @@ export async function* readTar(source: AsyncIterable<Buffer | string | Uint8Arra
   let index = 0
   const where = (name?: string) => `${archive}: entry ${name === undefined ? `after '${lastName}'` : `'${name}'`}`
   const truncated = (what: string, name?: string) =>
-    new CockerError('ARCHIVE_INVALID', `${where(name)}: truncated ${what} (the archive ends early)`, {
-      hint: 'the download or file is incomplete; fetch it again',
-    })
+    new CockerError('ARCHIVE_INVALID', `${where(name)}: truncated ${what} (the archive ends early)`, { hint: ARCHIVE_HINTS.truncated })
 
   /** A meta entry's body (PAX, GNU long name), whole: these are small. */
   const metaBody = async (size: number, kind: string): Promise<Buffer> => {
@@ -235,7 +240,7 @@ export async function* readTar(source: AsyncIterable<Buffer | string | Uint8Arra
     }
     if (!checksumOk(h)) {
       throw new CockerError('ARCHIVE_INVALID', `${where()}: bad header checksum at block ${index} (not a tar archive, or corrupt)`, {
-        hint: 'the file is damaged or not a tar archive',
+        hint: ARCHIVE_HINTS.checksum,
       })
     }
     const flag = String.fromCharCode(h[156]!)
@@ -263,7 +268,7 @@ export async function* readTar(source: AsyncIterable<Buffer | string | Uint8Arra
     let type = TYPES[flag]
     if (type === undefined) {
       throw new CockerError('ARCHIVE_INVALID', `${where(name)}: unsupported entry type '${flag.replace(/[^\x20-\x7e]/, '?')}'`, {
-        hint: 'GNU sparse files, volume labels and multi-volume archives are not supported',
+        hint: ARCHIVE_HINTS.type,
       })
     }
     if (type === 'file' && flag !== '7' && name.endsWith('/')) type = 'dir' // pre-POSIX tars mark directories this way

@@ -441,6 +441,7 @@ export const cockerProgram: ProgramDef = {
   usage: '[options] <command> [command options] [arguments...]',
   globalOptions: [
     { name: 'help', alias: 'h', type: 'boolean', describe: 'show help' },
+    { name: 'log-level', type: 'string', valueName: 'level', choices: ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal', 'panic'], describe: 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)' },
     { name: 'root', type: 'string', valueName: 'path', complete: 'dir', describe: 'path to the root directory in which data, including images, is stored' },
     { name: 'runtime', type: 'string', valueName: 'name|path', complete: 'file', describe: "the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf's runtime, else cocker's own)" },
     { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },

@@ -61,8 +61,8 @@ test('rootless, in a user namespace with subordinate ids: owners mapped, user.ov
     assert.not.ok(existsSync(path.join(target, 'dev/null')))
     assert.is(lgetxattr(path.join(target, 't'), 'user.ok')?.toString(), 'y')
     assert.equal(stats.skipped, [
-      { name: 'dev/null', reason: 'device nodes cannot be created rootless (char 1:3)' },
-      { name: 't', reason: 'xattr trusted.x: EPERM' },
+      { name: 'dev/null', what: 'device', reason: 'device nodes cannot be created rootless (char 1:3)' },
+      { name: 't', what: 'xattr', reason: 'xattr trusted.x: EPERM' },
     ])
     const fail = await runCmd([...unshare, process.execPath, '--input-type=module', '-e', script(bad)], { asUser: user, status: 1 })
     assert.is(fail.stdout.trim(), 'LAYER_ID_UNMAPPED layer sha256:abc: usr/bin/x is owned by uid 300000, outside the 65537 ids mapped for you')

@@ -58,7 +58,9 @@ function canaryState(): string {
 
 // trusted.* takes root of the host; in a user namespace cocker writes user.* (userxattr)
 const XATTRS = isRoot() ? 'trusted' : 'user'
-const OVERLAY: ApplyLayerOptions = { format: 'overlay', xattrNamespace: XATTRS, layerName: 'sha256:abc' }
+// 'overlay' unpacks in C (cocker-helper unpack); unpack-node.test.ts runs this file against the node unpacker
+const UNPACKER = process.env.COCKER_TEST_UNPACKER === 'node' ? 'node' : 'helper'
+const OVERLAY: ApplyLayerOptions = { format: 'overlay', xattrNamespace: XATTRS, layerName: 'sha256:abc', unpacker: UNPACKER }
 const VFS: ApplyLayerOptions = { format: 'vfs', xattrNamespace: XATTRS, layerName: 'sha256:abc' }
 
 async function apply(entries: RawEntry[], target: string, opts: ApplyLayerOptions = OVERLAY): Promise<LayerStats> {
@@ -132,6 +134,17 @@ testAsRoot('a directory entry for an existing directory updates it', async () =>
   assert.is(statSync(path.join(t, 'd')).mode & 0o777, 0o750)
   assert.is(statSync(path.join(t, 'd')).mtimeMs, 42_000)
   assert.is(readFileSync(path.join(t, 'd/f'), 'utf8'), 'x')
+})
+
+testAsRoot('entries below the root replace what an earlier entry made there, directories with their contents', async () => {
+  const t = freshTarget()
+  await apply([
+    dir('a/b/d/', { mode: 0o700 }), file('a/b/d/f', 'x'), file('a/b/d', 'now a file'), file('a/b/g', 'g'),
+    dir('a/b/e/'), file('a/b/e/f', 'y'), symlink('a/b/e', 'd'), file('a/b/h', 'h'),
+  ], t)
+  assert.is(readFileSync(path.join(t, 'a/b/d'), 'utf8'), 'now a file')
+  assert.is(readlinkSync(path.join(t, 'a/b/e')), 'd')
+  assert.equal(readdirSync(path.join(t, 'a/b')).sort(), ['d', 'e', 'g', 'h'])
 })
 
 testAsRoot('a read-only directory still takes its children', async () => {
