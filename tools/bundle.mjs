@@ -22,7 +22,7 @@
 // Bundles sit two directories below the package root, as the modules do, so paths
 // computed from import.meta.url stay right (lib/package-root.ts).
 import { spawnSync } from 'node:child_process'
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
 
 const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' }
@@ -35,8 +35,16 @@ const env = { ...process.env, NODE_OPTIONS: '' }
 rmSync('dist/bundle', { recursive: true, force: true })
 rmSync('dist/snapshot', { recursive: true, force: true })
 
+// one function expression, which lib/cli/start.cts compiles and calls with what the module needs
 await build({ ...common, ...minify, entryPoints: { cocker: 'dist/lib/cli/cocker-entry.js' }, outdir: 'dist/bundle', outExtension: { '.js': '.cjs' },
-  format: 'cjs', define: { 'import.meta.url': '__cockerModuleUrl' } }) // lib/cli/start.cts passes it
+  format: 'cjs', define: { 'import.meta.url': '__cockerModuleUrl' },
+  banner: { js: '(function (exports, require, module, __filename, __dirname, __cockerModuleUrl) {' }, footer: { js: '})' } })
+// Latin-1 bytes, read as such: a one-byte string for V8, half the size of the two-byte one that
+// a single non-ASCII character (esbuild leaves them in regular expressions) makes of UTF-8
+const text = readFileSync('dist/bundle/cocker.cjs', 'utf8')
+const wide = /[^\x00-\xff]/.exec(text)
+if (wide) throw new Error(`dist/bundle/cocker.cjs holds ${JSON.stringify(wide[0])}, beyond Latin-1: escape it in the source`)
+writeFileSync('dist/bundle/cocker.cjs', text, 'latin1')
 const cache = spawnSync(process.execPath, ['dist/lib/cli/start.cjs', '--write-code-cache'], { stdio: ['ignore', 'ignore', 'inherit'], env })
 if (cache.status !== 0 || !existsSync('dist/bundle/cocker.code-cache')) {
   throw new Error(`writing the code cache failed (${cache.status ?? cache.signal}): see node dist/lib/cli/start.cjs --write-code-cache`)

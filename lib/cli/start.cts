@@ -27,9 +27,8 @@ try {
 } catch {
   // no cache (not built, or removed): compiled from the source
 }
-// the parameters are what esbuild's CommonJS output and its define of import.meta.url use
-const script = new Script(`(function (exports, require, module, __filename, __dirname, __cockerModuleUrl) {${readFileSync(bundle, 'utf8')}\n})`,
-  { filename: bundle, cachedData })
+// a function expression (tools/bundle.mjs), in Latin-1
+const script = new Script(readFileSync(bundle, 'latin1'), { filename: bundle, cachedData })
 
 if (checking) {
   process.exitCode = cachedData && !script.cachedDataRejected ? 0 : 1
