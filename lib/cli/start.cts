@@ -1,9 +1,9 @@
 /**
  * What bin/cocker runs: cocker's bundle (dist/bundle/cocker.cjs, one script) compiled with
- * the V8 code cache the build wrote beside it, so that node compiles none of cocker's code
- * on a command. V8 checks the cache against its version, its flags and the script, and
- * compiles from the source when the cache does not fit (another node, a V8 flag in
- * NODE_OPTIONS): slower, never wrong.
+ * the V8 code cache the build wrote beside it, so that node compiles only what the build's
+ * warm-up did not run (lib/cli/cocker-entry.ts). V8 checks the cache against its version,
+ * its flags and the script, and compiles from the source when the cache does not fit
+ * (another node, a V8 flag in NODE_OPTIONS): slower, never wrong.
  *
  *   node dist/lib/cli/start.cjs ARGS...                  run cocker
  *   node dist/lib/cli/start.cjs --write-code-cache       the build: run the warm-up, write the cache

@@ -229,6 +229,21 @@ test('cocker-runtime loads no command module, no lifecycle, no yargs/chalk/ora b
   assert.ok(local.length <= 12, `runtime-main loads ${local.length} modules: ${local.join(', ')}`)
 })
 
+test('cocker writing into a closed pipe ends quietly with its status (cocker version | true)', () => {
+  // true is gone long before node has started: the write finds no reader (EPIPE)
+  const r = spawnSync('bash', ['-c', `'${join(PACKAGE_ROOT, 'bin', 'cocker')}' version | true; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' })
+  assert.is(r.stderr, '')
+  assert.is(r.stdout, '0\n')
+})
+
+test('ps and images load neither node:crypto, node:net, node:stream, node:child_process nor the store that writes', () => {
+  for (const command of ['ps', 'images']) {
+    const graph = staticGraph(join(PACKAGE_ROOT, `dist/lib/cli/commands/${command}.js`))
+    const bad = graph.filter(f => /^node:(crypto|net|stream|child_process)|storage\/(store|blobs|layers)\.js|store-context\.js/.test(f))
+    assert.equal(bad, [], `${command} loads ${bad.join(', ')}`)
+  }
+})
+
 test('cocker loads no command module and no yargs/chalk/ora before dispatch', () => {
   const graph = staticGraph(join(PACKAGE_ROOT, 'dist/lib/cli/main.js'))
   // index.js and the *-defs.js lists it gathers hold definitions only (data)
