@@ -1,9 +1,9 @@
 /**
  * Starts a program's main: from a module (dist/bundle/), from a script compiled with
  * its V8 code cache (cocker: lib/cli/start.cts), or from a heap snapshot (cocker-runtime:
- * dist/snapshot/, made by `node --build-snapshot` in the build). Both spare node the
- * compiling of cocker's code on each command; tools/bundle.mjs says why each program
- * uses which.
+ * dist/snapshot/, made by `node --build-snapshot` in the build). The code cache spares
+ * node the compiling of the program's code on each command, the snapshot the loading of
+ * its modules; tools/bundle.mjs says why each program uses which.
  */
 import path from 'node:path'
 import { setPackageRoot } from '../package-root.js'

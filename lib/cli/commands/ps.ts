@@ -17,7 +17,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   if (latest) views = views.slice(-1)
   else if (last !== undefined && last >= 0) views = last === 0 ? [] : views.slice(-last)
 
-  const sizes = args.size ? await sizesOf(views, ctx) : undefined
+  const sizes = args.size ? sizesOf(views, ctx) : undefined
   views = sortViews(views, (args.sort as string | undefined) ?? 'created', sizes)
   const noTrunc = !!args.noTrunc
   if (args.quiet) return { stdout: views.map(v => `${noTrunc ? v.record.id : v.record.id.slice(0, 12)}\n`).join('') }
@@ -31,7 +31,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   return { stdout: renderRows(format ?? defaultPsFormat(!!args.size), rows, PS_HEADERS, !!args.noheading) }
 }
 
-async function sizesOf(views: ContainerView[], ctx: CliContext): Promise<Map<string, PsSizes>> {
+function sizesOf(views: ContainerView[], ctx: CliContext): Map<string, PsSizes> {
   const { metadata } = storeMetadataFor(ctx)
   const images = new Map(metadata.images.map(i => [i.id, i.size]))
   return new Map(views.map(v => [v.record.id, { rwSize: writableSize(v.dir), rootFsSize: images.get(v.record.imageId) ?? 0 }]))
