@@ -1,17 +1,19 @@
 // Build step: what bin/cocker and bin/cocker-runtime start.
 //
 // Every separate module costs node a resolve, a read and a compile, and the run path
-// has ~35, so each program is bundled (esbuild); and each is started without compiling
-// its code, in one of two ways:
+// has ~35, so each program is bundled (esbuild), and started in one of two ways:
 //
 // cocker: dist/bundle/cocker.cjs, one CommonJS script (each command's modules set up
 // only when that command runs), and dist/bundle/cocker.code-cache, the V8 code cache of
 // that script, written by running it once with the warm-up of lib/cli/cocker-entry.ts.
-// lib/cli/start.cts compiles the script with it. Measured against a heap snapshot of
-// the same code: a snapshot costs ~6 ms before any code runs (node reads and
-// deserializes a whole heap instead of its built-in one) and keeps no compiled code
-// (node makes it with kClear), so every function a command calls was compiled again on
-// every command; `ps -a` of 100 containers was ~12 ms slower from the snapshot.
+// lib/cli/start.cts compiles the script with it. Why not a heap snapshot of the same
+// code, as cocker-runtime has: a snapshot costs ~6 ms before any code runs
+// (node reads and deserializes a whole heap instead of its built-in one) and keeps no
+// compiled code (node makes it with kClear), so each command compiled again every
+// function it called. Measured rootless, CPU time above `node -e 0`, interleaved runs,
+// snapshot -> code cache: `ps -a` of 100 containers 29 -> 23 ms, `images` of 100 images
+// 26 -> 17 ms, `version` 18 -> 14 ms; `exec` ~4 ms more, as it now loads node:net and
+// node:stream (which the snapshot held) with node:child_process.
 //
 // cocker-runtime: dist/snapshot/cocker-runtime.blob, a V8 heap snapshot (node
 // --build-snapshot) of dist/snapshot/cocker-runtime.cjs with its modules loaded, which
