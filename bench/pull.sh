@@ -23,7 +23,7 @@ die() {
 for c in hyperfine docker-registry skopeo podman; do
 	command -v "$c" >/dev/null || die "$c is not installed"
 done
-[ -e dist/bundle/cocker.js ] || die "build first: npm run build"
+[ -e dist/bundle/cocker.cjs ] || die "build first: npm run build"
 
 tmp=$(mktemp -d /tmp/cocker-bench-pull.XXXXXX)
 chmod 0755 "$tmp"
