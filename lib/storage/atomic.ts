@@ -6,7 +6,7 @@ const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 
 /** n random lower-case letters and digits (podman's short link names are 26 upper-case). */
 export function randomName(n: number): string {
-  // node:crypto taken on first use: loading it costs ~9 ms, and the read commands (ps, images) write nothing
+  // node:crypto taken on first use: loading it costs 5-9 ms, and the read commands (ps, images) write nothing
   const bytes = process.getBuiltinModule('node:crypto').randomBytes(n)
   let s = ''
   for (const b of bytes) s += ALPHABET[b % ALPHABET.length]
