@@ -10,11 +10,11 @@
 // code, as cocker-runtime has: a snapshot costs ~6 ms before any code runs
 // (node reads and deserializes a whole heap instead of its built-in one) and keeps no
 // compiled code (node makes it with kClear), so each command compiled again every
-// function it called. Measured rootless, CPU time above `node -e 0`, interleaved runs,
-// snapshot -> code cache: `ps -a` of 100 containers 29-32 -> 22-23 ms, `images` of 100
-// images 26-28 -> 17-18 ms, `inspect` 23 -> 19 ms, `version` the same (14-18 ms); `exec`
-// 1-4 ms more, as it now loads node:net and node:stream (which the snapshot held) with
-// node:child_process.
+// function it called. Measured rootless, interleaved runs on a quiet machine, median
+// above `node -e 0`, snapshot -> code cache: `ps -a` of 100 containers 28.6 -> 16.7 ms,
+// `images` of 100 images 21.5 -> 12.8 ms, `version` 15.8 -> 11.4 ms, `inspect` 18.1 ->
+// 15.5 ms; `run` and `exec` the same within the noise (they now load node:net and
+// node:stream, which the snapshot held, with node:child_process).
 //
 // cocker-runtime: dist/snapshot/cocker-runtime.blob, a V8 heap snapshot (node
 // --build-snapshot) of dist/snapshot/cocker-runtime.cjs with its modules loaded, which
