@@ -27,18 +27,9 @@ count=${BENCH_CONTAINERS:-100}
 
 tmp=$(mktemp -d /tmp/cocker-bench-containers.XXXXXX)
 chmod 0755 "$tmp"
-path=$(dirname "$(command -v node)"):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-cocker=$repo/bin/cocker
-if [ "$(id -u)" = 0 ]; then
-	read -r name uid gid home xdg <<<"$(bash test/support/rootless-user.sh user)"
-	cocker=$(bash test/support/rootless-user.sh stage "$repo")/bin/cocker
-	as=(setpriv "--reuid=$uid" "--regid=$gid" --init-groups
-		env -i "HOME=$home" "USER=$name" "LOGNAME=$name" "XDG_RUNTIME_DIR=$xdg" "PATH=$path")
-	chown "$uid:$gid" "$tmp"
-else
-	home=$HOME
-	as=(env -i "HOME=$HOME" "USER=$(id -un)" "PATH=$path" ${XDG_RUNTIME_DIR:+"XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR"})
-fi
+. bench/as-user.sh
+bench_as_user "$repo" "$tmp"
+cocker=$package/bin/cocker
 # the stores in the user's home, where a user's are (PEERS.md: /tmp is slow to create files in here)
 stores=$("${as[@]}" mktemp -d "$home/.cocker-bench-containers.XXXXXX")
 cleanup() {

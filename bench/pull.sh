@@ -33,7 +33,7 @@ die() {
 for c in hyperfine docker-registry skopeo podman; do
 	command -v "$c" >/dev/null || die "$c is not installed"
 done
-[ -e dist/bundle/cocker.js ] || die "build first: npm run build"
+[ -e dist/bundle/cocker.cjs ] || die "build first: npm run build"
 for m in $modes; do
 	case $m in
 	rootless | root) [ "$m" = rootless ] || [ "$(id -u)" = 0 ] || die "root mode needs root" ;;
@@ -158,7 +158,7 @@ path=$(dirname "$(command -v node)"):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 staged=
 staged_base=
 base=${BENCH_BASE:-}
-[ -z "$base" ] || [ -e "$base/dist/bundle/cocker.js" ] || die "BENCH_BASE=$base is not a built checkout"
+[ -z "$base" ] || [ -e "$base/dist/bundle/cocker.cjs" ] || [ -e "$base/dist/bundle/cocker.js" ] || die "BENCH_BASE=$base is not a built checkout"
 bench_mode() { # MODE: a hyperfine run per image; results in $tmp/MODE-IMAGE.json
 	local mode=$1 cocker=$repo/bin/cocker cocker_base=${base:+$base/bin/cocker} home=$HOME
 	local as=(env)

@@ -1,23 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { cockerProgram } from './commands/index.js'
 import { findCommand } from './dispatch.js'
 import { launch } from './launch.js'
 import { main } from './main.js'
 
-/** What scripts run most, often in loops: their modules come loaded with the heap snapshot. */
-const HOT_COMMANDS = ['ps', 'inspect', 'exec', 'logs']
+/** What scripts run most, often in loops: their code comes compiled in the code cache. */
+const HOT_COMMANDS = ['create', 'exec', 'images', 'inspect', 'logs', 'ps', 'rm', 'run', 'start', 'stop', 'version']
 
 /**
- * Node modules that the snapshot must not hold (node does not vouch for them there): code on
- * the hot commands' paths takes them when it needs them (sys/child-process.ts).
+ * Done once by the build (lib/cli/start.cts), which then writes the code cache: the hot
+ * commands' modules, and the read commands run on an empty store of a temporary dir, so
+ * that dispatch, the store's reading and the table rendering come compiled.
  */
-const UNSNAPSHOTTABLE = ['child_process', 'module', 'tty', 'http', 'https', 'tls', 'vm', 'worker_threads', 'inspector', 'readline']
-
-/** Done once on the snapshot's heap (launch.ts): no run pays for loading the hot commands. */
 async function warmUp(): Promise<void> {
   for (const name of HOT_COMMANDS) await findCommand(cockerProgram.commands, name)!.load!()
-  const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList
-  const bad = UNSNAPSHOTTABLE.filter(m => loaded.includes(`NativeModule ${m}`))
-  if (bad.length) throw new Error(`the snapshot would hold node:${bad.join(', node:')}: import it where it is used, through process.getBuiltinModule`)
+  const root = mkdtempSync(path.join(os.tmpdir(), 'cocker-warm-up-'))
+  try {
+    for (const argv of [['ps', '-a'], ['ps', '-a', '--format', 'json'], ['images'], ['images', '--format', 'json'], ['version']]) {
+      await main(['--root', root, ...argv])
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
 }
 
 launch(main, { warmUp })

@@ -130,11 +130,3 @@ export function renderOutcome(outcome: Outcome): string {
   if (outcome.json !== undefined) text += JSON.stringify(outcome.json) + '\n'
   return text
 }
-
-/** `cocker-runtime list | head -1` must not end in an EPIPE stack trace. */
-export function ignoreEpipe(): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err
-    process.exit(process.exitCode ?? 0)
-  })
-}

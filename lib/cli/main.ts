@@ -5,20 +5,21 @@ import { engineFailure, ENGINE_FAILED, renderOutcome } from './exit.js'
 import { packageVersion } from '../package-root.js'
 import os from 'node:os'
 import { userRuntimeDir } from '../config/runtime-dir.js'
+import { writeErr, writeOut } from './stdio.js'
 import { inRootlessUserNamespace, isRootless, needsUserNamespace } from '../rootless/identity.js'
 
 export async function main(argv: string[]): Promise<number> {
   try {
     const inv = resolveInvocation(cockerProgram, argv)
     if (inv.kind === 'version') {
-      process.stdout.write(`cocker version ${packageVersion()}\n`)
+      writeOut(`cocker version ${packageVersion()}\n`)
       return 0
     }
     if (inv.kind !== 'run') {
       const { renderHelp } = await import('./help.js')
-      process.stdout.write(renderHelp(cockerProgram, inv.kind === 'help' ? inv.path : []))
+      writeOut(renderHelp(cockerProgram, inv.kind === 'help' ? inv.path : []))
       if (inv.kind === 'help') return 0
-      process.stderr.write("Error: missing command 'cocker COMMAND'\n")
+      writeErr("Error: missing command 'cocker COMMAND'\n")
       return ENGINE_FAILED
     }
     if (isRootless(process.env) && !inRootlessUserNamespace(process.env)) {
@@ -30,16 +31,16 @@ export async function main(argv: string[]): Promise<number> {
     const ctx: CliContext = { program: cockerProgram, path: inv.path, globals: inv.globals, env: process.env, cwd: process.cwd(), argv }
     if (inv.command.userNamespace && needsUserNamespace()) {
       const { reexecInUserNamespace } = await import('../rootless/userns.js')
-      return await reexecInUserNamespace(argv, { env: process.env, cwd: process.cwd(), warn: m => process.stderr.write(`WARN: ${m}\n`) })
+      return await reexecInUserNamespace(argv, { env: process.env, cwd: process.cwd(), warn: m => writeErr(`WARN: ${m}\n`) })
     }
     const command = await inv.command.load!()
     const outcome = await command.run(inv.args, ctx)
-    process.stdout.write(renderOutcome(outcome))
-    if (outcome.stderr) process.stderr.write(outcome.stderr)
+    writeOut(renderOutcome(outcome))
+    if (outcome.stderr) writeErr(outcome.stderr)
     return outcome.exitCode ?? 0
   } catch (err) {
     const failure = engineFailure(err, { version: packageVersion(), debug: !!process.env.COCKER_DEBUG })
-    process.stderr.write(failure.stderr)
+    writeErr(failure.stderr)
     return failure.status
   }
 }

@@ -9,7 +9,6 @@
 //            runs of unconditional syscalls sharing an action: jeq nr → ret ACTION
 //            one block per syscall with argument rules: jeq nr; rule; rule; …; ret DEFAULT
 //            [jgt highest named nr → ret ERRNO(ENOSYS)]; ret DEFAULT
-import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Seccomp, SeccompAction, SeccompArg, SeccompOperator, SeccompSyscall } from './oci-spec.js'
@@ -142,30 +141,54 @@ export function compileSeccomp(profile: Seccomp, nativeArch: string = process.ar
 
 // ---- the cache ----
 
-const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest()
-
 /**
  * compileSeccomp through a cache in `dir`: cocker's default profile is the same for nearly
  * every container, and compiling it cost every start ~15 ms.
- * A file is named by a hash of the profile, the arch and the compiler's build, and holds the
- * program after the program's own hash, so a damaged file is compiled again and replaced,
- * never installed. Written whole, then renamed: a crash leaves no half file under the name.
+ * A file is named by a hash of its key (the compiler's build, the arch and the profile) and
+ * holds the key, then a checksum of the program, then the program: a file of another key (two
+ * keys of one name) or a damaged one is compiled again and replaced, never installed. Written
+ * whole, then renamed: a crash leaves no half file under the name.
  */
 export function compileSeccompCached(profile: Seccomp, dir: string): Buffer {
   const build = compilerBuild()
   if (!build) return compileSeccomp(profile)
-  const file = path.join(dir, `${sha256(`${build}\0${process.arch}\0${JSON.stringify(profile)}`).toString('hex')}.bpf`)
-  const cached = readCachedProgram(file)
+  const key = `${build}\0${process.arch}\0${JSON.stringify(profile)}`
+  const file = path.join(dir, `${hex32(fnv1a(key))}${hex32(fnv1a(key, FNV_OTHER_BASIS))}.bpf`)
+  const cached = readCachedProgram(file, key)
   if (cached) return cached
   const program = compileSeccomp(profile)
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     const tmp = `${file}.${process.pid}.tmp`
-    writeFileSync(tmp, Buffer.concat([sha256(program), program]))
+    writeFileSync(tmp, seccompCacheEntry(key, program))
     renameSync(tmp, file)
   } catch { /* unwritable: the next start compiles again */ }
   return program
 }
+
+/** A cache file's bytes: the key's length and the key, the program's checksum, the program. */
+export function seccompCacheEntry(key: string, program: Buffer): Buffer {
+  const k = Buffer.from(key)
+  const head = Buffer.alloc(4)
+  head.writeUInt32LE(k.length)
+  const sum = Buffer.alloc(4)
+  sum.writeUInt32LE(fnv1a(program))
+  return Buffer.concat([head, k, sum, program])
+}
+
+/**
+ * FNV-1a (32 bits) of a string's UTF-16 units or of bytes. Not node:crypto: loading it cost
+ * every `exec` ~5 ms, and what the cache guards against is damage and another key, which
+ * the file's own copy of its key settles; the dir is the user's own (0700).
+ */
+function fnv1a(data: string | Buffer, basis = 0x811c9dc5): number {
+  let h = basis
+  if (typeof data === 'string') for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data.charCodeAt(i), 0x01000193)
+  else for (const b of data) h = Math.imul(h ^ b, 0x01000193)
+  return h >>> 0
+}
+const FNV_OTHER_BASIS = 0x050c5d1f
+const hex32 = (n: number) => n.toString(16).padStart(8, '0')
 
 /**
  * This build of the compiler: a program cached by another (an upgrade, a rebuild) is not
@@ -180,15 +203,18 @@ function compilerBuild(): string | undefined {
   }
 }
 
-function readCachedProgram(file: string): Buffer | undefined {
+function readCachedProgram(file: string, key: string): Buffer | undefined {
   let data: Buffer
   try {
     data = readFileSync(file)
   } catch {
     return undefined
   }
-  const program = data.subarray(32)
-  const whole = program.length > 0 && program.length % 8 === 0 && sha256(program).equals(data.subarray(0, 32))
+  if (data.length < 8) return undefined
+  const keyEnd = 4 + data.readUInt32LE(0)
+  if (keyEnd + 4 > data.length || data.toString('utf8', 4, keyEnd) !== key) return undefined
+  const program = data.subarray(keyEnd + 4)
+  const whole = program.length > 0 && program.length % 8 === 0 && fnv1a(program) === data.readUInt32LE(keyEnd)
   return whole ? program : undefined
 }
 

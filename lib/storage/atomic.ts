@@ -1,5 +1,4 @@
 /** Crash-safe file writes: write a temp file in the store's tmp/, fsync, rename over. */
-import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
@@ -7,7 +6,8 @@ const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 
 /** n random lower-case letters and digits (podman's short link names are 26 upper-case). */
 export function randomName(n: number): string {
-  const bytes = randomBytes(n)
+  // node:crypto taken on first use: loading it costs 5-9 ms, and the read commands (ps, images) write nothing
+  const bytes = process.getBuiltinModule('node:crypto').randomBytes(n)
   let s = ''
   for (const b of bytes) s += ALPHABET[b % ALPHABET.length]
   return s

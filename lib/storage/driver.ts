@@ -76,7 +76,7 @@ export function driverMismatch(recorded: string, requested: DriverRequest, root:
 }
 
 /** The driver recorded in the store, without probing or recording anything. */
-export function recordedDriver(store: Store): DriverName | undefined {
+export function recordedDriver(store: Pick<Store, 'metadata'>): DriverName | undefined {
   const md = store.metadata()
   if (md.driver) return md.driver
   // a store filled before drivers were recorded holds overlay layers
@@ -84,7 +84,7 @@ export function recordedDriver(store: Store): DriverName | undefined {
 }
 
 /** Refuses a command that names another driver than the store's recorded one (cheap: no probe, no write). */
-export function checkDriver(store: Store, o: { flag?: string; env: NodeJS.ProcessEnv }): void {
+export function checkDriver(store: Pick<Store, 'metadata' | 'paths'>, o: { flag?: string; env: NodeJS.ProcessEnv }): void {
   const recorded = recordedDriver(store)
   if (!recorded) return
   const requested = requestedDriver(o)

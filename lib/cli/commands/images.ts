@@ -1,10 +1,11 @@
 import { CockerError } from '../../errors.js'
 import { splitName, sortedImages } from '../../storage/images.js'
+import type { BlobStore } from '../../storage/blobs.js'
 import type { ImageRecord } from '../../storage/metadata.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { renderRows } from '../render/go-template.js'
 import { goTime, humanDuration, imageSize } from '../render/units.js'
-import { storeFor } from './store-context.js'
+import { storeMetadataFor } from './store-root.js'
 
 const HEADERS: Record<string, string> = {
   ID: 'IMAGE ID', Id: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST',
@@ -32,18 +33,20 @@ interface Row {
 }
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
-  const store = storeFor(ctx)
+  const { paths, metadata } = storeMetadataFor(ctx)
   const filters = (args.filter as string[]).map(parseFilter)
-  const images = sortedImages(store.metadata()).filter(i => filters.every(f => f(i)))
+  const images = sortedImages(metadata).filter(i => filters.every(f => f(i)))
   const noTrunc = args.noTrunc as boolean
   const id = (i: ImageRecord) => (noTrunc ? `sha256:${i.id}` : i.id.slice(0, 12))
 
   if (args.quiet) return { stdout: [...new Set(images.map(id))].map(s => `${s}\n`).join('') }
   const format = args.format as string | undefined
+  // the blob store (node:crypto, node:stream) loads only when labels are shown
+  const labels = format === 'json' || format?.includes('Labels') ? labelsReader(new (await import('../../storage/blobs.js')).BlobStore(paths)) : () => null
   if (format === 'json') {
     const json = images.map(i => ({
       Id: i.id, ParentId: '', RepoTags: null, RepoDigests: i.repoDigests, Size: i.size, SharedSize: 0, VirtualSize: i.size,
-      Labels: labels(store, i), Containers: 0, Names: i.names, Digest: i.digest, History: i.namesHistory,
+      Labels: labels(i), Containers: 0, Names: i.names, Digest: i.digest, History: i.namesHistory,
       Created: Math.floor(Date.parse(i.created) / 1000), CreatedAt: i.created,
     }))
     return { stdout: `${JSON.stringify(json, null, 4)}\n` }
@@ -58,7 +61,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       rows.push({
         ID: id(i), Id: i.id, Repository, Tag, Digest: i.digest, CreatedSince: since, Created: since, CreatedAt: goTime(i.created),
         Size: imageSize(i.size), VirtualSize: i.size, SharedSize: 0, Names: i.names, Dangling: i.names.length === 0,
-        Containers: 0, History: i.namesHistory.join(', '), Labels: format?.includes('Labels') ? labels(store, i) ?? {} : {}, ReadOnly: false,
+        Containers: 0, History: i.namesHistory.join(', '), Labels: labels(i) ?? {}, ReadOnly: false,
       })
     }
   }
@@ -67,12 +70,14 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   return { stdout: renderRows(`table ${columns}`, rows, HEADERS, args.noheading as boolean) }
 }
 
-function labels(store: ReturnType<typeof storeFor>, image: ImageRecord): Record<string, string> | null {
-  try {
-    const config = JSON.parse(store.blobs.read(image.configDigest).toString('utf8'))
-    return config.config?.Labels ?? null
-  } catch {
-    return null
+function labelsReader(blobs: BlobStore): (image: ImageRecord) => Record<string, string> | null {
+  return image => {
+    try {
+      const config = JSON.parse(blobs.read(image.configDigest).toString('utf8'))
+      return config.config?.Labels ?? null
+    } catch {
+      return null
+    }
   }
 }
 

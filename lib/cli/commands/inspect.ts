@@ -6,7 +6,8 @@ import { inspectImage } from '../../storage/inspect.js'
 import type { Store } from '../../storage/store.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { renderTemplate } from '../render/go-template.js'
-import { storeFor, storeRootFor } from './store-context.js'
+import { storeFor } from './store-context.js'
+import { storeRootFor } from './store-root.js'
 
 type Kind = 'container' | 'image' | 'all'
 

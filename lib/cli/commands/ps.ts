@@ -3,7 +3,7 @@ import { parseContainerFilters, stateName, viewContainers, writableSize, type Co
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { defaultPsFormat, psJson, psRow, PS_HEADERS, type PsSizes } from '../render/containers.js'
 import { renderRows } from '../render/go-template.js'
-import { storeFor, storeRootFor } from './store-context.js'
+import { storeMetadataFor, storeRootFor } from './store-root.js'
 
 export const PS_SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'] as const
 
@@ -32,7 +32,8 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
 }
 
 function sizesOf(views: ContainerView[], ctx: CliContext): Map<string, PsSizes> {
-  const images = new Map(storeFor(ctx).metadata().images.map(i => [i.id, i.size]))
+  const { metadata } = storeMetadataFor(ctx)
+  const images = new Map(metadata.images.map(i => [i.id, i.size]))
   return new Map(views.map(v => [v.record.id, { rwSize: writableSize(v.dir), rootFsSize: images.get(v.record.imageId) ?? 0 }]))
 }
 

@@ -1,7 +1,7 @@
 import { CockerError } from '../../errors.js'
 import { readRecordFile, releaseName, requireContainer, reserveName, withContainerLock, writeRecordFile } from '../../container/record.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
-import { storeRootFor } from './store-context.js'
+import { storeRootFor } from './store-root.js'
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 

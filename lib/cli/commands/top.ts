@@ -5,7 +5,7 @@ import { latestContainer, viewOf } from '../../container/view.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { formatTabTable } from '../render/table.js'
 import { engineOf } from './container-context.js'
-import { storeRootFor } from './store-context.js'
+import { storeRootFor } from './store-root.js'
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const root = storeRootFor(ctx)

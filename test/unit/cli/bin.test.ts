@@ -15,30 +15,33 @@ function run(bin: 'cocker' | 'cocker-runtime', args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
-test('bin/cocker is a script, bin/cocker-runtime the C launcher; both start node from the snapshot or the bundle', () => {
+test('bin/cocker is a script, bin/cocker-runtime the C launcher; cocker starts from its code cache, the runtime from its snapshot or the bundle', () => {
   const cocker = join(PACKAGE_ROOT, 'bin', 'cocker')
   assert.ok(statSync(cocker).mode & 0o111, 'cocker is not executable')
   const text = readFileSync(cocker, 'utf8')
   assert.ok(text.startsWith('#!/bin/sh\n'))
-  assert.ok(text.includes('dist/snapshot/cocker.blob') && text.includes('dist/bundle/cocker.js'))
+  assert.ok(text.includes('dist/lib/cli/start.cjs'))
   assert.is(readlinkSync(join(PACKAGE_ROOT, 'bin', 'cocker-runtime')), '../c/cocker-launch')
   assert.ok(statSync(join(PACKAGE_ROOT, 'c', 'cocker-launch')).mode & 0o111, 'c/cocker-launch is not built')
 })
 
 /**
- * A package root with a copy of the launcher (c/cocker-launch) and of bin/cocker, the real
- * bundle, and the snapshots and helper as `setup` leaves them; `check` gets the copy of `program`.
+ * A package root with a copy of the launcher (c/cocker-launch), of bin/cocker and of the
+ * code-cache loader, the real bundles, and the snapshots and helper as `setup` leaves them;
+ * `check` gets the copy of `program`.
  */
 function withPackageCopy(program: 'c/cocker-launch' | 'bin/cocker', setup: (root: string) => void, check: (bin: string) => void): void {
   const root = mkdtempSync(join(tmpdir(), 'cocker-launch-'))
   try {
-    for (const bin of ['c/cocker-launch', 'bin/cocker']) {
-      mkdirSync(join(root, dirname(bin)), { recursive: true })
-      copyFileSync(join(PACKAGE_ROOT, bin), join(root, bin))
-      chmodSync(join(root, bin), 0o755)
+    for (const file of ['c/cocker-launch', 'bin/cocker', 'dist/lib/cli/start.cjs', 'dist/bundle/cocker.cjs', 'dist/bundle/cocker.code-cache', 'package.json']) {
+      mkdirSync(join(root, dirname(file)), { recursive: true })
+      copyFileSync(join(PACKAGE_ROOT, file), join(root, file))
     }
+    for (const bin of ['c/cocker-launch', 'bin/cocker']) chmodSync(join(root, bin), 0o755)
     mkdirSync(join(root, 'dist', 'snapshot'), { recursive: true })
-    symlinkSync(join(PACKAGE_ROOT, 'dist', 'bundle'), join(root, 'dist', 'bundle'))
+    for (const f of readdirSync(join(PACKAGE_ROOT, 'dist', 'bundle'))) {
+      if (!f.startsWith('cocker.')) symlinkSync(join(PACKAGE_ROOT, 'dist', 'bundle', f), join(root, 'dist', 'bundle', f))
+    }
     setup(root)
     check(join(root, program))
   } finally {
@@ -54,20 +57,19 @@ function brokenSnapshot(root: string, name: string, age: 'older' | 'newer'): voi
   utimesSync(blob, when, when)
 }
 
-test('bin/cocker starts from the bundle when the snapshot is missing, older than node, or NODE_OPTIONS is set; else from the snapshot', () => {
+test('bin/cocker takes its code cache, and runs without it: missing, damaged, or not fitting the V8 flags of NODE_OPTIONS', () => {
+  const check = (env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist/lib/cli/start.cjs'), '--check-code-cache'], { env: { ...process.env, NODE_OPTIONS: '', ...env } })
+  assert.is(check().status, 0, 'V8 refuses the code cache of the build')
+  assert.is(check({ NODE_OPTIONS: '--max-old-space-size=4096' }).status, 1, 'a V8 flag that the cache was not made with')
   const version = (env: NodeJS.ProcessEnv = {}) => (bin: string) => {
     const r = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } })
     assert.is(r.status, 0, r.stderr)
     assert.is(r.stdout, `cocker version ${packageVersion()}\n`)
   }
   withPackageCopy('bin/cocker', () => {}, version())
-  withPackageCopy('bin/cocker', root => brokenSnapshot(root, 'cocker.blob', 'older'), version())
-  withPackageCopy('bin/cocker', root => brokenSnapshot(root, 'cocker.blob', 'newer'), version({ NODE_OPTIONS: '--max-old-space-size=4096' }))
-  // the control: a snapshot newer than node is the one started, so this one fails
-  withPackageCopy('bin/cocker', root => brokenSnapshot(root, 'cocker.blob', 'newer'), bin => {
-    const r = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
-    assert.is.not(r.status, 0, 'node started a file that is no snapshot')
-  })
+  withPackageCopy('bin/cocker', root => rmSync(join(root, 'dist/bundle/cocker.code-cache')), version())
+  withPackageCopy('bin/cocker', root => writeFileSync(join(root, 'dist/bundle/cocker.code-cache'), 'not a code cache'), version())
+  withPackageCopy('bin/cocker', () => {}, version({ NODE_OPTIONS: '--max-old-space-size=4096' }))
 })
 
 test('cocker-runtime: a snapshot older than node is not used (node could not load it): the bundle runs', () => {
@@ -225,6 +227,21 @@ test('cocker-runtime loads no command module, no lifecycle, no yargs/chalk/ora b
   assert.equal(bad, [], `eagerly loaded: ${bad.join(', ')}`)
   const local = graph.filter(f => !f.startsWith('node:'))
   assert.ok(local.length <= 12, `runtime-main loads ${local.length} modules: ${local.join(', ')}`)
+})
+
+test('cocker writing into a closed pipe ends quietly with its status (cocker version | true)', () => {
+  // true is gone long before node has started: the write finds no reader (EPIPE)
+  const r = spawnSync('bash', ['-c', `'${join(PACKAGE_ROOT, 'bin', 'cocker')}' version | true; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' })
+  assert.is(r.stderr, '')
+  assert.is(r.stdout, '0\n')
+})
+
+test('ps and images load neither node:crypto, node:net, node:stream, node:child_process nor the store that writes', () => {
+  for (const command of ['ps', 'images']) {
+    const graph = staticGraph(join(PACKAGE_ROOT, `dist/lib/cli/commands/${command}.js`))
+    const bad = graph.filter(f => /^node:(crypto|net|stream|child_process)|storage\/(store|blobs|layers)\.js|store-context\.js/.test(f))
+    assert.equal(bad, [], `${command} loads ${bad.join(', ')}`)
+  }
 })
 
 test('cocker loads no command module and no yargs/chalk/ora before dispatch', () => {

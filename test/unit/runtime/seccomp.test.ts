@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { compileSeccomp, compileSeccompCached, seccompFeatures, seccompFilterFlags } from '../../../lib/runtime/seccomp.js'
+import { compileSeccomp, compileSeccompCached, seccompCacheEntry, seccompFeatures, seccompFilterFlags } from '../../../lib/runtime/seccomp.js'
 import { SYSCALLS_AARCH64, SYSCALLS_X32, SYSCALLS_X86, SYSCALLS_X86_64 } from '../../../lib/runtime/syscalls.js'
 import type { Seccomp, SeccompOperator } from '../../../lib/runtime/oci-spec.js'
 import { checkProgram, programLength, runProgram } from '../../support/bpf.js'
@@ -441,10 +440,16 @@ test('a cached program is the compiled one, and a second compile takes it from t
   withCache((dir, file) => {
     const program = compileSeccompCached(CACHED, dir)
     assert.ok(program.equals(compileSeccomp(CACHED)))
-    // a valid entry of another program under the same name shows where the second answer came from
+    // a valid entry of another program under the same name and key shows where the second answer came from
     const other = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' })
-    writeFileSync(file(), Buffer.concat([createHash('sha256').update(other).digest(), other]))
+    const data = readFileSync(file())
+    const key = data.toString('utf8', 4, 4 + data.readUInt32LE(0))
+    writeFileSync(file(), seccompCacheEntry(key, other))
     assert.ok(compileSeccompCached(CACHED, dir).equals(other))
+    // the same entry under another key (two keys of one name) is not taken
+    writeFileSync(file(), seccompCacheEntry(`${key} of another build`, other))
+    assert.ok(compileSeccompCached(CACHED, dir).equals(program))
+    writeFileSync(file(), seccompCacheEntry(key, other))
     // another profile has a name of its own
     assert.ok(compileSeccompCached({ defaultAction: 'SCMP_ACT_ALLOW' }, dir).equals(other))
     assert.is(readdirSync(dir).length, 2)
@@ -454,10 +459,13 @@ test('a cached program is the compiled one, and a second compile takes it from t
 test('a damaged cache file is compiled again and replaced, never installed', () => {
   withCache((dir, file) => {
     const program = compileSeccompCached(CACHED, dir)
-    for (const damage of [Buffer.alloc(0), readFileSync(file()).subarray(0, 40), Buffer.concat([Buffer.alloc(32), program])]) {
+    const whole = readFileSync(file())
+    const flipped = Buffer.from(whole)
+    flipped[flipped.length - 3] ^= 1
+    for (const damage of [Buffer.alloc(0), whole.subarray(0, 40), whole.subarray(0, whole.length - 8), flipped]) {
       writeFileSync(file(), damage)
       assert.ok(compileSeccompCached(CACHED, dir).equals(program))
-      assert.ok(readFileSync(file()).subarray(32).equals(program), 'the file is whole again')
+      assert.ok(readFileSync(file()).equals(whole), 'the file is whole again')
     }
   })
 })
