@@ -222,6 +222,7 @@ struct stage0 {
 	int console_listen;	/* where that runtime sends the pty master (console-listen), or -1 */
 	int console_dir;
 	const char *console_name;
+	const struct op *host_overlay, *host_expose; /* host-mounts.c */
 };
 
 static void append_map(char *map, size_t cap, struct op *op)
@@ -503,6 +504,12 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 			break;
 		case OP_CONSOLE_LISTEN:
 			listen_console(s, op->f[0].s);
+			break;
+		case OP_HOST_OVERLAY:
+			s->host_overlay = op;
+			break;
+		case OP_HOST_EXPOSE:
+			s->host_expose = op;
 			break;
 		case OP_PRESERVE_FDS: {
 			unsigned long long n;
@@ -922,7 +929,7 @@ int main(int argc, char **argv)
 	char err[256], *buf, last;
 	size_t len;
 	pid_t child;
-	int node_sfd = -1;
+	int node_sfd = -1, host_mnt, host_cwd = -1;
 
 	if (argc > 1 && strcmp(argv[1], "attach") == 0)
 		return attach_main(argc, argv);
@@ -1007,7 +1014,10 @@ int main(int argc, char **argv)
 	    pipe2(status, O_CLOEXEC) < 0)
 		fail("clone", "pipe", errno, NULL, "cannot create the sync channels");
 
+	host_mnt = host_mounts_enter(s.host_overlay, s.host_expose, &host_cwd);
 	child = clone_child(&s);
+	if (child > 0)
+		host_mounts_leave(host_mnt, host_cwd);
 	if (child < 0)
 		fail("clone", "clone", errno, NULL, "cannot create the container's namespaces");
 	if (child == 0) {

@@ -111,6 +111,13 @@ __attribute__((noreturn)) void monitor_run(struct monitor *m, pid_t init, int ma
 /* helper.c: reports a stage 0 failure on the event fd and exits 1 */
 __attribute__((noreturn)) void helper_fail(const char *stage, const char *syscall, int err, const char *path,
 					   const char *what);
+/*
+ * host-mounts.c, stage 0: host-overlay and host-expose done before the clone,
+ * in a mount namespace the init's is copied from; returns the fd to go back
+ * with after the clone (-1: none was needed), *cwd ours to return to.
+ */
+int host_mounts_enter(const struct op *overlay, const struct op *exposed, int *cwd);
+void host_mounts_leave(int back, int cwd);
 /* attach.c: cocker-helper attach SOCKET ... */
 int attach_main(int argc, char **argv);
 

@@ -49,6 +49,8 @@
 	X(OP_MONITOR_HEALTH, "monitor-health", 'P', "sv") /* MS ARGV */        \
 	X(OP_RUNTIME_PID_FILE, "runtime-pid-file", 'P', "s") /* external runtime's init */ \
 	X(OP_CONSOLE_LISTEN, "console-listen", 'P', "s") /* receive its pty master */ \
+	X(OP_HOST_OVERLAY, "host-overlay", 'P', "sss") /* DIR DATA CWD, before the clone */ \
+	X(OP_HOST_EXPOSE, "host-expose", 'P', "sv") /* ROOT PATHS: all the init sees of ROOT */ \
 	/* stage 1, in order */                                                \
 	X(OP_SETID, "setid", 'C', "ss")          /* UID GID: setresgid+uid */  \
 	X(OP_HOSTNAME, "hostname", 'C', "s")                                   \

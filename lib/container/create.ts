@@ -83,12 +83,6 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     const maps = rootless ? usernsMapsForCaller() : undefined
     if (maps?.warning) o.warn(maps.warning)
     const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root))
-    if (userns && !rootless) {
-      // the helper mounts the layers as the container's root, which root's store (0700) keeps out
-      throw new CockerError('NOT_SUPPORTED', 'a user namespace for a container of root (--uidmap, --gidmap, --userns auto) is not supported yet: ' +
-        'cocker mounts the image\'s layers inside the container\'s user namespace, where root\'s store is out of reach',
-      { hint: 'run it without those flags, or as an unprivileged user' })
-    }
     if (o.runtime && o.options.userns.mode !== 'default') {
       // the external runtime runs in the namespace the monitor maps as the user's own (external.ts)
       throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with a user namespace of the container's own (--userns, --uidmap, --gidmap) is not supported yet`,

@@ -121,6 +121,7 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
   const run = runContainer(ctx, {
     id: record.id,
     bundle: dirs.userdata,
+    storeRoot: engine.storeRoot,
     // vfs copied the image into merged/; --rootfs without :O runs the directory itself
     ...(driver === 'vfs' || driver === 'rootfs' ? {} : {
       rootfsOverlay: {

@@ -45,6 +45,15 @@ export interface PlanContext {
    * With `program` (fuse-overlayfs), that program mounts it instead of the kernel's overlay.
    */
   rootfsOverlay?: { data: string; cwd: string; program?: string }
+  /**
+   * cocker's containers: the store's root. As root, a container with a user namespace of its
+   * own has a root the host gives nothing: it cannot pass the store (0700), nor read the
+   * trusted.* xattrs of root's layers from an overlay mounted in its namespace. So the helper
+   * mounts the overlay before the clone, with root's rights, and hides the store behind a
+   * tmpfs where only the rootfs and the bind sources under the store come back (host-overlay,
+   * host-expose).
+   */
+  storeRoot?: string
 }
 
 export type IdmapMethod = 'none' | 'direct' | 'external'
@@ -169,6 +178,14 @@ function mountOps(spec: Spec, ctx: PlanContext): Op[] {
     ops.push(['mount', source, m.destination, args.bind ? '' : (m.type ?? ''), args.flags, args.propagation, args.data])
   }
   return ops
+}
+
+/** host-expose's paths: the rootfs and the bind sources that are in the store. */
+function exposedPaths(spec: Spec, rootfs: string, ctx: PlanContext): string[] {
+  const inStore = (p: string) => p.startsWith(`${ctx.storeRoot}/`)
+  const sources = (spec.mounts ?? []).filter(m => m.source && parseMountOptions(m.type, m.options).bind)
+    .map(m => path.resolve(ctx.bundle, m.source!))
+  return [...new Set([rootfs, ...sources])].filter(inStore)
 }
 
 /** Whether the config mounts its own /dev (a tmpfs): then the runtime fills it with the default devices. */
@@ -322,6 +339,11 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const beforePivot = propagation & MS.PRIVATE ? propagation : MS.SLAVE | MS.REC
   ops.push(['propagation', '/', beforePivot])
   const overlay = ctx.rootfsOverlay
+  const fromHost = !ctx.rootless && fresh('user') && ctx.storeRoot !== undefined && !overlay?.program
+  if (fromHost) {
+    if (overlay) ops.push(['host-overlay', rootfs, overlay.data, overlay.cwd])
+    ops.push(['host-expose', ctx.storeRoot!, exposedPaths(spec, rootfs, ctx)])
+  }
   // fuse-dev: stage 0 opens /dev/fuse, which the container's device rules would refuse the
   // init; in a new user namespace the init opens it (the kernel wants it opened there, and
   // a rootless container has no device rules)
@@ -329,7 +351,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     if (!fresh('user')) ops.push(['fuse-dev'])
     ops.push(['fuse-overlay', overlay.program, rootfs, overlay.data, overlay.cwd])
   }
-  else if (overlay) ops.push(['overlay', rootfs, overlay.data, overlay.cwd])
+  else if (overlay && !fromHost) ops.push(['overlay', rootfs, overlay.data, overlay.cwd])
   ops.push(['rootfs', rootfs])
   ops.push(...mountOps(spec, ctx))
   ops.push(...deviceOps(spec, has('user') || ctx.rootless))

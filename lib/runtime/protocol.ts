@@ -37,6 +37,8 @@ export const OPS = {
   'monitor-health': ['P', 'sv'],
   'runtime-pid-file': ['P', 's'],
   'console-listen': ['P', 's'],
+  'host-overlay': ['P', 'sss'],
+  'host-expose': ['P', 'sv'],
   'setid': ['C', 'ss'],
   'hostname': ['C', 's'],
   'domainname': ['C', 's'],
