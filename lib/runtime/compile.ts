@@ -324,6 +324,13 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     }
   }
 
+  const overlay = ctx.rootfsOverlay
+  const fromHost = !ctx.rootless && fresh('user') && ctx.storeRoot !== undefined && !overlay?.program
+  if (fromHost) {
+    if (overlay) ops.push(['host-overlay', rootfs, overlay.data, overlay.cwd])
+    ops.push(['host-expose', ctx.storeRoot!, exposedPaths(spec, rootfs, ctx)])
+  }
+
   // stage 1: in the new namespaces, as root of the new user namespace
   if (fresh('user')) ops.push(['setid', 0, 0])
   if (spec.hostname !== undefined && fresh('uts')) ops.push(['hostname', spec.hostname])
@@ -338,12 +345,6 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const propagation = rootPropagation(linux.rootfsPropagation)
   const beforePivot = propagation & MS.PRIVATE ? propagation : MS.SLAVE | MS.REC
   ops.push(['propagation', '/', beforePivot])
-  const overlay = ctx.rootfsOverlay
-  const fromHost = !ctx.rootless && fresh('user') && ctx.storeRoot !== undefined && !overlay?.program
-  if (fromHost) {
-    if (overlay) ops.push(['host-overlay', rootfs, overlay.data, overlay.cwd])
-    ops.push(['host-expose', ctx.storeRoot!, exposedPaths(spec, rootfs, ctx)])
-  }
   // fuse-dev: stage 0 opens /dev/fuse, which the container's device rules would refuse the
   // init; in a new user namespace the init opens it (the kernel wants it opened there, and
   // a rootless container has no device rules)

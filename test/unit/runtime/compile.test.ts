@@ -142,6 +142,28 @@ test('rootfs overlay: the kernel overlay op, or fuse-overlay with /dev/fuse from
   assert.is(all(rootless, 'fuse-dev').length, 0)
 })
 
+test('root with a user namespace of the container\'s own: the overlay is mounted by stage 0 and the store hidden but for the rootfs and the bind sources in it', () => {
+  const overlay = { data: 'lowerdir=l/A,upperdir=/store/c/1/upper,workdir=/store/c/1/work', cwd: '/store' }
+  const spec = runcSpec()
+  spec.root!.path = '/store/c/1/merged'
+  spec.linux!.namespaces!.push({ type: 'user' })
+  spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+  spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+  spec.mounts!.push({ destination: '/etc/hosts', type: 'bind', source: '/store/c/1/userdata/hosts', options: ['rbind'] },
+    { destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind'] })
+  const ops = compile(spec, { ...ROOT, rootfsOverlay: overlay, storeRoot: '/store' }).ops
+  assert.equal(one(ops, 'host-overlay'), ['host-overlay', '/store/c/1/merged', overlay.data, '/store'])
+  assert.equal(one(ops, 'host-expose'), ['host-expose', '/store', ['/store/c/1/merged', '/store/c/1/userdata/hosts']])
+  assert.is(all(ops, 'overlay').length, 0, 'no overlay mounted inside the namespace')
+  assert.ok(at(ops, 'host-expose') < at(ops, 'setid'), 'in stage 0')
+  // without a user namespace, or rootless (the store is the user's), the init mounts it
+  for (const plain of [compile(runcSpec(), { ...ROOT, rootfsOverlay: overlay, storeRoot: '/store' }).ops,
+    compile(runcSpec(true), { ...ROOTLESS, rootfsOverlay: overlay, storeRoot: '/store' }).ops]) {
+    one(plain, 'overlay')
+    assert.is(all(plain, 'host-overlay').length + all(plain, 'host-expose').length, 0)
+  }
+})
+
 test('seccomp goes before the identity switch when noNewPrivileges is false', () => {
   const spec = runcSpec()
   spec.process!.noNewPrivileges = false
