@@ -83,7 +83,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     const maps = rootless ? usernsMapsForCaller() : undefined
     if (maps?.warning) o.warn(maps.warning)
     const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root))
-    if (o.runtime && o.options.userns.mode !== 'default') {
+    if (o.runtime && rootless && o.options.userns.mode !== 'default') {
       // the external runtime runs in the namespace the monitor maps as the user's own (external.ts)
       throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with a user namespace of the container's own (--userns, --uidmap, --gidmap) is not supported yet`,
         { hint: 'drop --runtime, or run without those flags' })

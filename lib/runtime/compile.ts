@@ -180,12 +180,16 @@ function mountOps(spec: Spec, ctx: PlanContext): Op[] {
   return ops
 }
 
-/** host-expose's paths: the rootfs and the bind sources that are in the store. */
-function exposedPaths(spec: Spec, rootfs: string, ctx: PlanContext): string[] {
-  const inStore = (p: string) => p.startsWith(`${ctx.storeRoot}/`)
+/**
+ * host-overlay (with `overlay`) and host-expose (PlanContext.storeRoot says why): what the
+ * store keeps for the container is the rootfs, the bind sources in the store and `more`.
+ */
+export function hostMountOps(spec: Spec, o: { bundle: string; rootfs: string; storeRoot: string; overlay?: { data: string; cwd: string }; more?: string[] }): Op[] {
+  const inStore = (p: string) => p.startsWith(`${o.storeRoot}/`)
   const sources = (spec.mounts ?? []).filter(m => m.source && parseMountOptions(m.type, m.options).bind)
-    .map(m => path.resolve(ctx.bundle, m.source!))
-  return [...new Set([rootfs, ...sources])].filter(inStore)
+    .map(m => path.resolve(o.bundle, m.source!))
+  const exposed = [...new Set([o.rootfs, ...sources, ...(o.more ?? [])])].filter(inStore)
+  return [...(o.overlay ? [['host-overlay', o.rootfs, o.overlay.data, o.overlay.cwd] as Op] : []), ['host-expose', o.storeRoot, exposed]]
 }
 
 /** Whether the config mounts its own /dev (a tmpfs): then the runtime fills it with the default devices. */
@@ -326,10 +330,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
 
   const overlay = ctx.rootfsOverlay
   const fromHost = !ctx.rootless && fresh('user') && ctx.storeRoot !== undefined && !overlay?.program
-  if (fromHost) {
-    if (overlay) ops.push(['host-overlay', rootfs, overlay.data, overlay.cwd])
-    ops.push(['host-expose', ctx.storeRoot!, exposedPaths(spec, rootfs, ctx)])
-  }
+  if (fromHost) ops.push(...hostMountOps(spec, { bundle: ctx.bundle, rootfs, storeRoot: ctx.storeRoot!, overlay }))
 
   // stage 1: in the new namespaces, as root of the new user namespace
   if (fresh('user')) ops.push(['setid', 0, 0])

@@ -13,6 +13,7 @@ import { cocker, modeDir } from '../support/cocker-modes.js'
 import { runCmd } from '../support/exec.js'
 import { repoPath } from '../support/paths.js'
 import { cleanupPodman, podmanOrSkip, podmanRun } from '../support/podman.js'
+import { skipUnless, which } from '../support/requires.js'
 import { FIXTURE_IMAGE } from '../support/image-fixture.js'
 import { busyboxScenario, runSh, statusField, type BusyboxMode } from '../support/run-scenario.js'
 
@@ -204,6 +205,20 @@ busyboxScenario('--userns auto as root: two containers get disjoint ranges of th
   assert.is(layerCopies(mode).length, before.length + 2, 'a shifted copy of the layer per range, kept with the image')
   await cocker(mode, ['rmi', 'localhost/auto:1'], { status: 0 })
   assert.equal(layerCopies(mode), before, 'rmi reclaims the copies')
+}, ['root'])
+
+busyboxScenario('--uidmap as root under --runtime crun and runc: root inside is the mapped id, the image\'s files stay root\'s, a bind mount gets the mapped owner', async mode => {
+  for (const runtime of ['crun', 'runc']) {
+    if (skipUnless(which(runtime) !== undefined, `--runtime ${runtime} --uidmap`, `${runtime} is not installed`)) continue
+    const dir = modeDir(mode)
+    chownSync(dir, 100000, 100000)
+    const r = await runSh(mode, ['--runtime', runtime, '--uidmap', '0:100000:65536', '-v', `${dir}:/data`],
+      'id -u; cat /proc/self/uid_map; stat -c "%u %g" /bin/busybox /etc/passwd; echo hi > /data/made')
+    assert.is(r.stdout, '0\n         0     100000      65536\n0 0\n0 0\n', runtime)
+    const st = statSync(path.join(dir, 'made'))
+    assert.equal([st.uid, st.gid], [100000, 100000], `${runtime}: the container's root is host id 100000`)
+  }
+  assert.equal(storeMounts(mode), [])
 }, ['root'])
 
 /** The first "containers" range of /etc/subuid: [start, count]. */
