@@ -84,7 +84,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     if (maps?.warning) o.warn(maps.warning)
     const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root))
     if (o.runtime && rootless && o.options.userns.mode !== 'default') {
-      // the external runtime runs in the namespace the monitor maps as the user's own (external.ts)
+      // the external runtime runs in the namespace the monitor maps as the user's own (external.ts),
+      // and gets a config without a user namespace: one nested in it is not written yet
       throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with a user namespace of the container's own (--userns, --uidmap, --gidmap) is not supported yet`,
         { hint: 'drop --runtime, or run without those flags' })
     }

@@ -12,6 +12,9 @@
  *
  * The overlay is mounted by the helper inside the container's own mount namespace
  * (the `overlay` op), so nothing is mounted on the host and nothing needs unmounting.
+ * As root with a user namespace of the container's own (--uidmap, --userns auto), the
+ * helper mounts it just before, in a namespace the container's is copied from, and shows
+ * the container only its own dirs of the store (`host-overlay`, `host-expose`).
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
