@@ -231,6 +231,7 @@ function parseSubid(text: string): [number, number] {
 busyboxScenario('user namespace flags cocker cannot honour are one line and 125', async mode => {
   if (mode.user) {
     await refused(mode, ['--userns', 'nomap'], /^Error: --userns nomap: the container would not map your own ids/)
+    await refused(mode, ['--userns', 'auto'], /^Error: --userns auto: the container would not map your own ids/)
     await refused(mode, ['--uidmap', '0:1:1000'], /^Error: --uidmap\/--gidmap: the container would not map your own ids/)
     await refused(mode, ['--uidmap', '0:0:70000'], /^Error: --uidmap 0:0:70000: id 65537 is not in your user namespace/)
     await refused(mode, ['--userns', 'keep-id:uid=70000'], /^Error: --userns keep-id:uid=70000,gid=\d+: uid 70000 is outside/)
