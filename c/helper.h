@@ -75,6 +75,7 @@ struct stage1_fds {
 	int fuse;	/* /dev/fuse, opened before the init joins its cgroup, or -1 */
 	const int *tasks; /* cgroup v1 tasks files the init writes 0 to, joining them (helper.c) */
 	int ntasks;
+	int nested; /* cloned by clone_nested's middle process, which leaves before the release */
 };
 __attribute__((noreturn)) void stage1_run(struct plan *plan, struct stage1_fds *fds);
 

@@ -7,6 +7,7 @@
  */
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import { intoStack } from '../rootless/container-userns.js'
 import { idmapOps } from '../rootless/idmap.js'
 import { CAPABILITIES, MS, RLIMITS } from './linux.js'
 import { parseMountOptions, rootPropagation } from './mount-options.js'
@@ -54,6 +55,13 @@ export interface PlanContext {
    * host-expose).
    */
   storeRoot?: string
+  /**
+   * Rootless: the user's own namespace (host ids). A container whose maps leave the user out
+   * could not reach the user's store either: the helper then clones a process into this
+   * namespace, which mounts as root does above and clones the init into a user namespace
+   * nested in it (nest-uid-map, nest-gid-map), as podman's runtime nests it.
+   */
+  callerNamespace?: { uid: IdMapping[]; gid: IdMapping[] }
 }
 
 export type IdmapMethod = 'none' | 'direct' | 'external'
@@ -142,10 +150,29 @@ function namespaceOps(spec: Spec, ctx: PlanContext, idmap: IdmapMethod): Op[] {
     }
     ops.push(['time-offsets', offsets.map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('')])
   }
-  if (idmap !== 'none') {
+  const nest = nestedMaps(spec, ctx)
+  if (nest) {
+    ops.push(...idmapOps(ctx.callerNamespace!.uid, ctx.callerNamespace!.gid, { external: true, denySetgroups: false }))
+    ops.push(...nest.uid.map((m): Op => ['nest-uid-map', m.containerID, m.hostID, m.size]),
+      ...nest.gid.map((m): Op => ['nest-gid-map', m.containerID, m.hostID, m.size]))
+  }
+  else if (idmap !== 'none') {
     ops.push(...idmapOps(spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [], { external: idmap === 'external', denySetgroups: ctx.rootless }))
   }
   return ops
+}
+
+/** Rootless maps that leave the user out, as ids of the user's namespace (PlanContext.callerNamespace), or undefined. */
+function nestedMaps(spec: Spec, ctx: PlanContext): { uid: IdMapping[]; gid: IdMapping[] } | undefined {
+  const user = spec.linux?.namespaces?.find(ns => ns.type === 'user')
+  const caller = ctx.callerNamespace
+  if (!ctx.rootless || !caller || !ctx.storeRoot || !user || user.path) return undefined
+  const uids = spec.linux?.uidMappings ?? []
+  const gids = spec.linux?.gidMappings ?? []
+  if (findMapping(uids, 0) === undefined) return undefined
+  const maps = (list: IdMapping[], id: number) => list.some(m => id >= m.hostID && id < m.hostID + m.size)
+  if (maps(uids, ctx.hostUid) && maps(gids, ctx.hostGid)) return undefined
+  return { uid: intoStack(uids, caller.uid), gid: intoStack(gids, caller.gid) }
 }
 
 function cgroupMountOps(m: Mount, ctx: PlanContext, readonly: boolean): Op[] {
@@ -329,7 +356,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   }
 
   const overlay = ctx.rootfsOverlay
-  const fromHost = !ctx.rootless && fresh('user') && ctx.storeRoot !== undefined && !overlay?.program
+  const fromHost = (!ctx.rootless || nestedMaps(spec, ctx) !== undefined) && fresh('user') && ctx.storeRoot !== undefined && !overlay?.program
   if (fromHost) ops.push(...hostMountOps(spec, { bundle: ctx.bundle, rootfs, storeRoot: ctx.storeRoot!, overlay }))
 
   // stage 1: in the new namespaces, as root of the new user namespace

@@ -47,6 +47,8 @@ export interface LaunchOptions {
   rootfsOverlay?: PlanContext['rootfsOverlay']
   /** cocker's containers: the store they live in (PlanContext.storeRoot). */
   storeRoot?: string
+  /** Rootless: the user's own namespace (PlanContext.callerNamespace). */
+  callerNamespace?: PlanContext['callerNamespace']
   /** `run` without -i: the container reads /dev/null, not our stdin. */
   stdin?: 'inherit' | 'ignore'
 }
@@ -163,7 +165,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
       fifo: fifoPath(ctx.root, o.id), consoleSocket: o.consoleSocket, noPivot: o.noPivot, preserveFds: o.preserveFds,
       cgroupProcs: cgroups.procs, deviceFilter: cgroups.deviceFilter, seccomp, cgroupV1: layout.version === 'v2' ? {} : v1Views(layout, cgroups.procs),
-      rootfsOverlay: o.rootfsOverlay, storeRoot: o.storeRoot, monitorOps: after.monitor && monitorOps(after.monitor),
+      rootfsOverlay: o.rootfsOverlay, storeRoot: o.storeRoot, callerNamespace: o.callerNamespace, monitorOps: after.monitor && monitorOps(after.monitor),
       hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })
     plan.warnings.forEach(w => ctx.warn(w))

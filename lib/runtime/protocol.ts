@@ -39,6 +39,8 @@ export const OPS = {
   'console-listen': ['P', 's'],
   'host-overlay': ['P', 'sss'],
   'host-expose': ['P', 'sv'],
+  'nest-uid-map': ['P', 'sss'],
+  'nest-gid-map': ['P', 'sss'],
   'setid': ['C', 'ss'],
   'hostname': ['C', 's'],
   'domainname': ['C', 's'],

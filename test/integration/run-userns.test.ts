@@ -221,6 +221,45 @@ busyboxScenario('--uidmap as root under --runtime crun and runc: root inside is 
   assert.equal(storeMounts(mode), [])
 }, ['root'])
 
+busyboxScenario('--userns nomap and --uidmap without the user (rootless): a user namespace nested in the user\'s, with podman\'s maps; the image\'s files stay root\'s; a bind mount gets the mapped owner', async mode => {
+  const user = mode.user!
+  const [first] = userStack('/etc/subuid', user.name, user.uid).slice(1)
+  for (const flags of [['--userns', 'nomap'], ['--uidmap', '0:1:1000']]) {
+    // read inside, the maps are relative to the user's namespace, which the container's is nested in, as under podman
+    const maps = (await runSh(mode, flags, MAPS)).stdout
+    const size = flags[0] === '--uidmap' ? 1000 : first!.size
+    assert.equal(splitMaps(maps)[0], [{ container: 0, host: 1, size }], flags.join(' '))
+    const pe = await podmanOrSkip('rootless', `podman run ${flags.join(' ')}`)
+    if (pe) assert.is(maps, (await podmanRun(pe, ['--rm', ...flags, FIXTURE_IMAGE, 'sh', '-c', MAPS], { status: 0 })).stdout, 'as podman\'s')
+    const owners = (await runSh(mode, flags, OWNERS)).stdout
+    const ofImage = (text: string) => text.split('\n').filter(l => !/ (proc|sys)$/.test(l)).join('\n')
+    assert.is(ofImage(owners), ofImage((await runSh(mode, [], OWNERS)).stdout), 'as without a user namespace')
+    if (pe) assert.is(owners, (await podmanRun(pe, ['--rm', ...flags, FIXTURE_IMAGE, 'sh', '-c', OWNERS], { status: 0 })).stdout, 'owners as podman\'s')
+  }
+  const dir = modeDir(mode)
+  chownSync(dir, first!.host, first!.host)
+  await runSh(mode, ['--userns', 'nomap', '-v', `${dir}:/data`], 'echo hi > /data/made')
+  const st = statSync(path.join(dir, 'made'))
+  assert.equal([st.uid, st.gid], [first!.host, first!.host], 'the container\'s root is the first subordinate id')
+}, ['rootless'])
+
+busyboxScenario('--userns auto (rootless): two containers get disjoint ranges of the user\'s ids; rm and rmi leave nothing', async mode => {
+  await importBusybox(mode, 'auto-rootfs', 'localhost/auto:1')
+  const before = layerCopies(mode)
+  for (const name of ['auto-a', 'auto-b']) {
+    await cocker(mode, ['run', '-d', '--name', name, '--userns', 'auto', 'localhost/auto:1', '/bin/sh', '-c', 'sleep 60'], { status: 0 })
+  }
+  const ranges = await Promise.all(['auto-a', 'auto-b'].map(async n => firstRange((await cocker(mode, ['exec', n, 'cat', '/proc/self/uid_map'], { status: 0 })).stdout)))
+  assert.equal(ranges.map(r => r[1]), [1024, 1024])
+  assert.ok(ranges[0]![0] + 1024 <= ranges[1]![0] || ranges[1]![0] + 1024 <= ranges[0]![0], `disjoint: ${JSON.stringify(ranges)}`)
+  assert.is((await cocker(mode, ['exec', 'auto-b', 'sh', '-c', 'id -u; stat -c %u /bin/busybox'], { status: 0 })).stdout, '0\n0\n')
+  await cocker(mode, ['rm', '-f', '-t', '0', 'auto-a', 'auto-b'], { status: 0 })
+  assert.equal(storeMounts(mode), [], 'no mount left')
+  assert.is(layerCopies(mode).length, before.length + 2, 'a shifted copy of the layer per range')
+  await cocker(mode, ['rmi', 'localhost/auto:1'], { status: 0 })
+  assert.equal(layerCopies(mode), before, 'rmi reclaims the copies')
+}, ['rootless'])
+
 /** The first "containers" range of /etc/subuid: [start, count]. */
 function parseSubid(text: string): [number, number] {
   const line = text.split('\n').find(l => l.startsWith('containers:'))!
@@ -230,9 +269,6 @@ function parseSubid(text: string): [number, number] {
 
 busyboxScenario('user namespace flags cocker cannot honour are one line and 125', async mode => {
   if (mode.user) {
-    await refused(mode, ['--userns', 'nomap'], /^Error: --userns nomap: the container would not map your own ids/)
-    await refused(mode, ['--userns', 'auto'], /^Error: --userns auto: the container would not map your own ids/)
-    await refused(mode, ['--uidmap', '0:1:1000'], /^Error: --uidmap\/--gidmap: the container would not map your own ids/)
     await refused(mode, ['--uidmap', '0:0:70000'], /^Error: --uidmap 0:0:70000: id 65537 is not in your user namespace/)
     await refused(mode, ['--userns', 'keep-id:uid=70000'], /^Error: --userns keep-id:uid=70000,gid=\d+: uid 70000 is outside/)
   } else {
