@@ -222,6 +222,8 @@ struct stage0 {
 	int console_listen;	/* where that runtime sends the pty master (console-listen), or -1 */
 	int console_dir;
 	const char *console_name;
+	const struct op *host_overlay, *host_expose; /* host-mounts.c */
+	char nest_uid_map[4096], nest_gid_map[4096]; /* the init's, nested (clone_nested) */
 };
 
 static void append_map(char *map, size_t cap, struct op *op)
@@ -503,6 +505,18 @@ static void stage0_collect(struct plan *plan, struct stage0 *s)
 			break;
 		case OP_CONSOLE_LISTEN:
 			listen_console(s, op->f[0].s);
+			break;
+		case OP_HOST_OVERLAY:
+			s->host_overlay = op;
+			break;
+		case OP_HOST_EXPOSE:
+			s->host_expose = op;
+			break;
+		case OP_NEST_UID_MAP:
+			append_map(s->nest_uid_map, sizeof(s->nest_uid_map), op);
+			break;
+		case OP_NEST_GID_MAP:
+			append_map(s->nest_gid_map, sizeof(s->nest_gid_map), op);
 			break;
 		case OP_PRESERVE_FDS: {
 			unsigned long long n;
@@ -854,6 +868,66 @@ static pid_t clone_child(struct stage0 *s)
 	return (pid_t)syscall(SYS_clone, (unsigned long)s->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
 }
 
+/*
+ * Rootless, a container whose ids leave out the user's own (nest-uid-map):
+ * its root could not reach the user's store. A middle process is cloned into
+ * the user's own namespace (the uid-map and gid-map ops, root there), mounts
+ * the overlay and hides the store as host-mounts.c does for root, then clones
+ * the init into the container's namespaces, its user namespace nested in the
+ * user's, and writes the init's maps (root of the parent namespace, it needs
+ * no newuidmap). It sends us the init's pid and leaves; we, a subreaper, adopt
+ * the init. Returns 0 in the init, its pid in stage 0.
+ */
+static pid_t clone_nested(struct stage0 *s)
+{
+	int go[2], report[2], cwd;
+	pid_t mid, init = 0;
+	ssize_t n;
+	char c;
+
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0)
+		fail("clone", "pipe", errno, NULL, "cannot create the sync channels");
+	if (s->into_cgroup >= 0) {
+		/* the init is born in the middle process's cgroup; stage 0 moves it by its pid */
+		close(s->into_cgroup);
+		s->into_cgroup = -1;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	mid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS) | SIGCHLD, NULL, NULL, NULL, 0);
+	if (mid < 0)
+		fail("clone", "clone", errno, NULL, "cannot create the user's namespace");
+	if (mid == 0) {
+		close(go[1]);
+		close(report[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			fail("clone", "setresuid", errno, NULL, "cannot become root of the user's namespace");
+		host_mounts_enter(s->host_overlay, s->host_expose, &cwd);
+		init = clone_child(s);
+		if (init == 0)
+			return 0;
+		if (init < 0)
+			fail("clone", "clone", errno, NULL, "cannot create the container's namespaces");
+		write_proc_file(init, "uid_map", s->nest_uid_map);
+		write_proc_file(init, "gid_map", s->nest_gid_map);
+		_exit(write_all(report[1], &init, sizeof(init)) < 0);
+	}
+	close(go[0]);
+	close(report[1]);
+	map_ids(s, mid);
+	n = write_all(go[1], "1", 1) < 0 ? 0 : read(report[0], &init, sizeof(init));
+	close(go[1]);
+	close(report[0]);
+	waitpid(mid, NULL, 0);
+	if (n != (ssize_t)sizeof(init)) {
+		/* the middle process reported why on the event fd */
+		monitor_abort(&monitor);
+		exit(finish(1));
+	}
+	return init;
+}
+
 /* Ends as node ended: with its exit status, or killed by its signal. */
 __attribute__((noreturn)) static void exit_like_node(int status)
 {
@@ -922,7 +996,7 @@ int main(int argc, char **argv)
 	char err[256], *buf, last;
 	size_t len;
 	pid_t child;
-	int node_sfd = -1;
+	int node_sfd = -1, host_mnt = -1, host_cwd = -1;
 
 	if (argc > 1 && strcmp(argv[1], "attach") == 0)
 		return attach_main(argc, argv);
@@ -1009,12 +1083,19 @@ int main(int argc, char **argv)
 	    pipe2(status, O_CLOEXEC) < 0)
 		fail("clone", "pipe", errno, NULL, "cannot create the sync channels");
 
-	child = clone_child(&s);
+	if (s.nest_uid_map[0]) {
+		child = clone_nested(&s);
+	} else {
+		host_mnt = host_mounts_enter(s.host_overlay, s.host_expose, &host_cwd);
+		child = clone_child(&s);
+		if (child > 0)
+			host_mounts_leave(host_mnt, host_cwd);
+	}
 	if (child < 0)
 		fail("clone", "clone", errno, NULL, "cannot create the container's namespaces");
 	if (child == 0) {
 		struct stage1_fds fds = { release[1], status[1], sync_fd, s.console, s.preserve, s.fifo, s.fuse,
-					  s.tasks_fd, s.ntasks };
+					  s.tasks_fd, s.ntasks, s.nest_uid_map[0] != '\0' };
 
 		node_pid = 0;
 		close(release[0]);
@@ -1036,7 +1117,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < s.ntasks; i++)
 		close(s.tasks_fd[i]);
 
-	if (s.clone_flags & CLONE_NEWUSER)
+	if ((s.clone_flags & CLONE_NEWUSER) && !s.nest_uid_map[0])
 		map_ids(&s, child);
 	for (int i = 0; i < s.ncgroup; i++) {
 		char pid[32];

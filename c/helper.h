@@ -75,6 +75,7 @@ struct stage1_fds {
 	int fuse;	/* /dev/fuse, opened before the init joins its cgroup, or -1 */
 	const int *tasks; /* cgroup v1 tasks files the init writes 0 to, joining them (helper.c) */
 	int ntasks;
+	int nested; /* cloned by clone_nested's middle process, which leaves before the release */
 };
 __attribute__((noreturn)) void stage1_run(struct plan *plan, struct stage1_fds *fds);
 
@@ -120,6 +121,13 @@ int release_lock(const char *path);
 int release_oom_killed(char *const *dirs, size_t n);
 int release_cgroups(char *const *dirs, size_t n);
 int release_state_dir(const char *dir);
+/*
+ * host-mounts.c, stage 0: host-overlay and host-expose done before the clone,
+ * in a mount namespace the init's is copied from; returns the fd to go back
+ * with after the clone (-1: none was needed), *cwd ours to return to.
+ */
+int host_mounts_enter(const struct op *overlay, const struct op *exposed, int *cwd);
+void host_mounts_leave(int back, int cwd);
 /* attach.c: cocker-helper attach SOCKET ... */
 int attach_main(int argc, char **argv);
 /* cocker-helper unpack DIR NS UIDLIMIT GIDLIMIT: a layer's tar on stdin into DIR (unpack.c) */

@@ -963,8 +963,13 @@ void stage1_run(struct plan *plan, struct stage1_fds *fds)
 	char go;
 
 	report_fd = fds->status;
-	/* until released, die with stage 0 rather than run unconfigured */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/*
+	 * Until released, die with stage 0 rather than run unconfigured. Nested, the
+	 * parent is a middle process that leaves first; stage 0's death then shows as
+	 * EOF on the release socket, which no one else holds.
+	 */
+	if (!fds->nested)
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_NAME, "cocker:[1:INIT]");
 	if (read(fds->release, &go, 1) != 1)
 		_exit(1);

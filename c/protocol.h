@@ -50,6 +50,10 @@
 	X(OP_MONITOR_RELEASE, "monitor-release", 'P', "ssv") /* LOCK STATE CGROUPS */ \
 	X(OP_RUNTIME_PID_FILE, "runtime-pid-file", 'P', "s") /* external runtime's init */ \
 	X(OP_CONSOLE_LISTEN, "console-listen", 'P', "s") /* receive its pty master */ \
+	X(OP_HOST_OVERLAY, "host-overlay", 'P', "sss") /* DIR DATA CWD, before the clone */ \
+	X(OP_HOST_EXPOSE, "host-expose", 'P', "sv") /* ROOT PATHS: all the init sees of ROOT */ \
+	X(OP_NEST_UID_MAP, "nest-uid-map", 'P', "sss") /* the init's, in a userns nested in uid-map's */ \
+	X(OP_NEST_GID_MAP, "nest-gid-map", 'P', "sss")                         \
 	/* stage 1, in order */                                                \
 	X(OP_SETID, "setid", 'C', "ss")          /* UID GID: setresgid+uid */  \
 	X(OP_HOSTNAME, "hostname", 'C', "s")                                   \

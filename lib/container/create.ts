@@ -82,15 +82,10 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     makeContainerDirs(dirs, image.id)
     const maps = rootless ? usernsMapsForCaller() : undefined
     if (maps?.warning) o.warn(maps.warning)
-    const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root))
-    if (userns && !rootless) {
-      // the helper mounts the layers as the container's root, which root's store (0700) keeps out
-      throw new CockerError('NOT_SUPPORTED', 'a user namespace for a container of root (--uidmap, --gidmap, --userns auto) is not supported yet: ' +
-        'cocker mounts the image\'s layers inside the container\'s user namespace, where root\'s store is out of reach',
-      { hint: 'run it without those flags, or as an unprivileged user' })
-    }
-    if (o.runtime && o.options.userns.mode !== 'default') {
-      // the external runtime runs in the namespace the monitor maps as the user's own (external.ts)
+    const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root, rootless ? process.geteuid!() : undefined))
+    if (o.runtime && rootless && o.options.userns.mode !== 'default') {
+      // the external runtime runs in the namespace the monitor maps as the user's own (external.ts),
+      // and gets a config without a user namespace: one nested in it is not written yet
       throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with a user namespace of the container's own (--userns, --uidmap, --gidmap) is not supported yet`,
         { hint: 'drop --runtime, or run without those flags' })
     }
@@ -208,8 +203,11 @@ function capabilityChanges(bounding: readonly string[], o: RunOptions): { capAdd
   }
 }
 
-/** The host uids the store's containers map (for --userns auto), from their config.json. */
-function mappedByContainers(storeRoot: string): IdMapping[] {
+/**
+ * The host uids the store's containers map (for --userns auto), from their config.json;
+ * rootless, not those of the namespaces that map the user (`self`), which are the user's own.
+ */
+function mappedByContainers(storeRoot: string, self?: number): IdMapping[] {
   const dir = path.join(storeRoot, 'containers')
   let ids: string[] = []
   try {
@@ -218,7 +216,8 @@ function mappedByContainers(storeRoot: string): IdMapping[] {
   return ids.flatMap(id => {
     const text = readIfPresent(path.join(dir, id, 'userdata', 'config.json'))
     try {
-      return text ? (JSON.parse(text).linux?.uidMappings ?? []) as IdMapping[] : []
+      const maps = text ? (JSON.parse(text).linux?.uidMappings ?? []) as IdMapping[] : []
+      return maps.some(m => self !== undefined && self >= m.hostID && self < m.hostID + m.size) ? [] : maps
     } catch {
       return [] // a config being written
     }

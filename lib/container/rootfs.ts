@@ -12,8 +12,11 @@
  *
  * The overlay is mounted by the helper inside the container's own mount namespace
  * (the `overlay` op), so nothing is mounted on the host and nothing needs unmounting.
+ * As root with a user namespace of the container's own (--uidmap, --userns auto), the
+ * helper mounts it just before, in a namespace the container's is copied from, and shows
+ * the container only its own dirs of the store (`host-overlay`, `host-expose`).
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { selfStamp, stampAlive } from '../sys/proc.js'
@@ -45,6 +48,20 @@ export function makeContainerDirs(dirs: ContainerDirs, imageId: string): void {
   writeFileSync(path.join(dirs.dir, 'image'), imageId)
   // the container's root is the upper dir's owner: us, which is root in our user namespace
   for (const d of [dirs.upper, dirs.work, dirs.merged, dirs.userdata]) mkdirSync(d, { mode: 0o755 })
+}
+
+/**
+ * What a container with a user namespace of its own is kept out of (PlanContext.storeRoot):
+ * the store, or the highest of its parents that others cannot search (a rootless store in a
+ * 0700 ~/.local), since the container's root must pass every parent of its rootfs.
+ */
+export function hiddenRoot(storeRoot: string): string {
+  const parts = storeRoot.split('/').filter(Boolean)
+  for (let i = 1; i < parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join('/')}`
+    if ((statSync(dir).mode & 0o001) === 0) return dir
+  }
+  return storeRoot
 }
 
 /** The kernel takes at most a page of mount data. */

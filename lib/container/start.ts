@@ -10,6 +10,7 @@
 import { rmSync } from 'node:fs'
 import { CockerError } from '../errors.js'
 import { deleteContainer, runContainer } from '../runtime/lifecycle.js'
+import { usernsMapsForCaller } from '../rootless/userns.js'
 import { fuseOverlayfsUsable } from '../storage/driver.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { procStat } from '../sys/proc.js'
@@ -17,7 +18,7 @@ import { cockerCommand, runtimeContext, type Engine } from './engine.js'
 import { isoNow } from './create.js'
 import { monitorReleases } from './cleanup.js'
 import { attachSocket, exitFile, lockFile, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
-import { containerDirs, overlayMountData } from './rootfs.js'
+import { containerDirs, hiddenRoot, overlayMountData } from './rootfs.js'
 
 export interface StartOptions {
   /** The caller's stdio is attached until the container ends (or detach keys are typed). */
@@ -123,6 +124,8 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
   const run = runContainer(ctx, {
     id: record.id,
     bundle: dirs.userdata,
+    storeRoot: hiddenRoot(engine.storeRoot),
+    ...(engine.rootless ? { callerNamespace: usernsMapsForCaller() } : {}),
     // vfs copied the image into merged/; --rootfs without :O runs the directory itself
     ...(driver === 'vfs' || driver === 'rootfs' ? {} : {
       rootfsOverlay: {

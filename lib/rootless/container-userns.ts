@@ -23,7 +23,7 @@ export interface UsernsCaller {
   /** Root, --userns auto: /etc/subuid and /etc/subgid ranges of the user "containers". */
   autoUids?: SubidRange[]
   autoGids?: SubidRange[]
-  /** Root, --userns auto: what other containers map already (their uid maps' host ranges). */
+  /** --userns auto: what other containers map already (their uid maps' host ranges). */
   taken?: IdMapping[]
 }
 
@@ -43,18 +43,9 @@ const span = (maps: IdMapping[]) => maps.reduce((n, m) => Math.max(n, m.containe
 
 /** The container's user namespace, or undefined for none (root, by default or with --userns host). */
 export function planContainerUserns(req: UsernsRequest, caller: UsernsCaller): ContainerUserns | undefined {
-  if (!caller.rootless) return rootUserns(req, caller)
-  const userns = rootlessUserns(req, caller)
-  const mapped = (maps: IdMapping[], id: number) => maps.some(m => id >= m.hostID && id < m.hostID + m.size)
-  if (!mapped(userns.uidMappings, caller.uid) || !mapped(userns.gidMappings, caller.gid)) {
-    throw new CockerError('NOT_SUPPORTED', `${flagOf(req)}: the container would not map your own ids (${caller.uid}:${caller.gid}), ` +
-      'which own the store: the container\'s root could not reach its layers there',
-      { hint: 'use --userns keep-id, or --uidmap/--gidmap maps that include 0 (you) of your user namespace' })
-  }
-  return userns
+  // rootless, maps that leave the user out get a namespace nested in the user's (compile.ts, nestedMaps)
+  return caller.rootless ? rootlessUserns(req, caller) : rootUserns(req, caller)
 }
-
-const flagOf = (req: UsernsRequest) => (req.mode === 'maps' ? '--uidmap/--gidmap' : `--userns ${req.mode}`)
 
 function rootlessUserns(req: UsernsRequest, c: UsernsCaller): ContainerUserns {
   const uidStack = c.uidStack ?? [{ containerID: 0, hostID: c.uid, size: 1 }]
@@ -83,10 +74,13 @@ function rootlessUserns(req: UsernsRequest, c: UsernsCaller): ContainerUserns {
         gidMappings: throughStack('--userns nomap', [{ containerID: 0, hostID: 1, size: needSubids('--userns nomap', gids) }], gidStack),
       }
     case 'auto': {
-      const size = (n: number) => Math.min(req.size ?? AUTO_SIZE, needSubids('--userns auto', n))
+      // as root's, from the ids no other container maps: here those of the user's namespace but the user
+      const size = Math.min(req.size ?? AUTO_SIZE, needSubids('--userns auto', uids), needSubids('--userns auto', gids))
+      const uid = freeRange('/etc/subuid', [{ start: 1, count: uids - 1 }], intoStack(c.taken ?? [], uidStack), size, undefined, 'your ranges')
+      const gid = freeRange('/etc/subgid', [{ start: 1, count: gids - 1 }], [], size, uid, 'your ranges')
       return {
-        uidMappings: throughStack('--userns auto', [{ containerID: 0, hostID: 1, size: size(uids) }], uidStack),
-        gidMappings: throughStack('--userns auto', [{ containerID: 0, hostID: 1, size: size(gids) }], gidStack),
+        uidMappings: throughStack('--userns auto', [{ containerID: 0, hostID: uid, size }], uidStack),
+        gidMappings: throughStack('--userns auto', [{ containerID: 0, hostID: gid, size }], gidStack),
       }
     }
     case 'maps':
@@ -131,7 +125,7 @@ export function layerShift(userns: ContainerUserns, stack?: { uid: IdMapping[]; 
 }
 
 /** throughStack's inverse: maps in host ids → the same maps with host ids of `stack`'s namespace (ids outside it are left out). */
-function intoStack(maps: IdMapping[], stack: IdMapping[]): IdMapping[] {
+export function intoStack(maps: IdMapping[], stack: IdMapping[]): IdMapping[] {
   const out: IdMapping[] = []
   for (const m of maps) {
     for (const s of stack) {
@@ -184,10 +178,11 @@ function rootUserns(req: UsernsRequest, c: UsernsCaller): ContainerUserns | unde
 }
 
 /**
- * The first `size` ids of the "containers" ranges that no other container maps. Gids follow
- * the uids' place when they can (`prefer`), so that a container's uid and gid match.
+ * The first `size` ids of `ranges` (root: the "containers" ranges; rootless: the user's
+ * namespace but the user) that no other container maps. Gids follow the uids' place when
+ * they can (`prefer`), so that a container's uid and gid match.
  */
-function freeRange(file: string, ranges: SubidRange[], taken: IdMapping[], size: number, prefer?: number): number {
+function freeRange(file: string, ranges: SubidRange[], taken: IdMapping[], size: number, prefer?: number, whose = 'the "containers" ranges'): number {
   if (!ranges.length) {
     throw invalid(`--userns auto: ${file} has no range for the user "containers", from which automatic user namespaces take their ids`,
       `add a line such as "containers:2147483647:2147483648" to /etc/subuid and /etc/subgid (as root)`)
@@ -199,8 +194,8 @@ function freeRange(file: string, ranges: SubidRange[], taken: IdMapping[], size:
   const starts = [...ranges.map(r => r.start), ...taken.map(t => t.hostID + t.size)].sort((a, b) => a - b)
   const start = starts.find(fits)
   if (start === undefined) {
-    throw new CockerError('USERNS_UNAVAILABLE', `--userns auto: no ${size} free ids left in the "containers" ranges of ${file}`,
-      { hint: 'remove containers that use --userns auto, ask for fewer with --userns auto:size=N, or give "containers" a larger range' })
+    throw new CockerError('USERNS_UNAVAILABLE', `--userns auto: no ${size} free ids left in ${whose} of ${file}`,
+      { hint: `remove containers that use --userns auto, ask for fewer with --userns auto:size=N, or give ${whose === 'your ranges' ? 'yourself' : '"containers"'} a larger range` })
   }
   return start
 }

@@ -63,14 +63,14 @@ export function usernsMapsForCaller(): UsernsMaps {
  */
 export function containerUserns(req: UsernsRequest, caller: UsernsMaps | undefined, taken: () => IdMapping[]): ContainerUserns | undefined {
   const me = userInfo()
-  const auto = !caller && req.mode === 'auto'
+  const auto = req.mode === 'auto'
   return planContainerUserns(req, {
     rootless: caller !== undefined, name: me.username, uid: process.geteuid!(), gid: process.getegid!(),
     ...(caller ? { uidStack: caller.uid, gidStack: caller.gid } : {}),
-    ...(auto ? {
+    ...(auto ? { taken: taken() } : {}),
+    ...(auto && !caller ? {
       autoUids: parseSubid(readOrEmpty('/etc/subuid'), 'containers', -1),
       autoGids: parseSubid(readOrEmpty('/etc/subgid'), 'containers', -1),
-      taken: taken(),
     } : {}),
   })
 }

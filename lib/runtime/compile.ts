@@ -7,6 +7,7 @@
  */
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import { intoStack } from '../rootless/container-userns.js'
 import { idmapOps } from '../rootless/idmap.js'
 import { CAPABILITIES, MS, RLIMITS } from './linux.js'
 import { parseMountOptions, rootPropagation } from './mount-options.js'
@@ -45,6 +46,22 @@ export interface PlanContext {
    * With `program` (fuse-overlayfs), that program mounts it instead of the kernel's overlay.
    */
   rootfsOverlay?: { data: string; cwd: string; program?: string }
+  /**
+   * cocker's containers: the store's root. As root, a container with a user namespace of its
+   * own has a root the host gives nothing: it cannot pass the store (0700), nor read the
+   * trusted.* xattrs of root's layers from an overlay mounted in its namespace. So the helper
+   * mounts the overlay before the clone, with root's rights, and hides the store behind a
+   * tmpfs where only the rootfs and the bind sources under the store come back (host-overlay,
+   * host-expose).
+   */
+  storeRoot?: string
+  /**
+   * Rootless: the user's own namespace (host ids). A container whose maps leave the user out
+   * could not reach the user's store either: the helper then clones a process into this
+   * namespace, which mounts as root does above and clones the init into a user namespace
+   * nested in it (nest-uid-map, nest-gid-map), as podman's runtime nests it.
+   */
+  callerNamespace?: { uid: IdMapping[]; gid: IdMapping[] }
 }
 
 export type IdmapMethod = 'none' | 'direct' | 'external'
@@ -133,10 +150,29 @@ function namespaceOps(spec: Spec, ctx: PlanContext, idmap: IdmapMethod): Op[] {
     }
     ops.push(['time-offsets', offsets.map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('')])
   }
-  if (idmap !== 'none') {
+  const nest = nestedMaps(spec, ctx)
+  if (nest) {
+    ops.push(...idmapOps(ctx.callerNamespace!.uid, ctx.callerNamespace!.gid, { external: true, denySetgroups: false }))
+    ops.push(...nest.uid.map((m): Op => ['nest-uid-map', m.containerID, m.hostID, m.size]),
+      ...nest.gid.map((m): Op => ['nest-gid-map', m.containerID, m.hostID, m.size]))
+  }
+  else if (idmap !== 'none') {
     ops.push(...idmapOps(spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [], { external: idmap === 'external', denySetgroups: ctx.rootless }))
   }
   return ops
+}
+
+/** Rootless maps that leave the user out, as ids of the user's namespace (PlanContext.callerNamespace), or undefined. */
+function nestedMaps(spec: Spec, ctx: PlanContext): { uid: IdMapping[]; gid: IdMapping[] } | undefined {
+  const user = spec.linux?.namespaces?.find(ns => ns.type === 'user')
+  const caller = ctx.callerNamespace
+  if (!ctx.rootless || !caller || !ctx.storeRoot || !user || user.path) return undefined
+  const uids = spec.linux?.uidMappings ?? []
+  const gids = spec.linux?.gidMappings ?? []
+  if (findMapping(uids, 0) === undefined) return undefined
+  const maps = (list: IdMapping[], id: number) => list.some(m => id >= m.hostID && id < m.hostID + m.size)
+  if (maps(uids, ctx.hostUid) && maps(gids, ctx.hostGid)) return undefined
+  return { uid: intoStack(uids, caller.uid), gid: intoStack(gids, caller.gid) }
 }
 
 function cgroupMountOps(m: Mount, ctx: PlanContext, readonly: boolean): Op[] {
@@ -169,6 +205,18 @@ function mountOps(spec: Spec, ctx: PlanContext): Op[] {
     ops.push(['mount', source, m.destination, args.bind ? '' : (m.type ?? ''), args.flags, args.propagation, args.data])
   }
   return ops
+}
+
+/**
+ * host-overlay (with `overlay`) and host-expose (PlanContext.storeRoot says why): what the
+ * store keeps for the container is the rootfs, the bind sources in the store and `more`.
+ */
+export function hostMountOps(spec: Spec, o: { bundle: string; rootfs: string; storeRoot: string; overlay?: { data: string; cwd: string }; more?: string[] }): Op[] {
+  const inStore = (p: string) => p.startsWith(`${o.storeRoot}/`)
+  const sources = (spec.mounts ?? []).filter(m => m.source && parseMountOptions(m.type, m.options).bind)
+    .map(m => path.resolve(o.bundle, m.source!))
+  const exposed = [...new Set([o.rootfs, ...sources, ...(o.more ?? [])])].filter(inStore)
+  return [...(o.overlay ? [['host-overlay', o.rootfs, o.overlay.data, o.overlay.cwd] as Op] : []), ['host-expose', o.storeRoot, exposed]]
 }
 
 /** Whether the config mounts its own /dev (a tmpfs): then the runtime fills it with the default devices. */
@@ -307,6 +355,10 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     }
   }
 
+  const overlay = ctx.rootfsOverlay
+  const fromHost = (!ctx.rootless || nestedMaps(spec, ctx) !== undefined) && fresh('user') && ctx.storeRoot !== undefined && !overlay?.program
+  if (fromHost) ops.push(...hostMountOps(spec, { bundle: ctx.bundle, rootfs, storeRoot: ctx.storeRoot!, overlay }))
+
   // stage 1: in the new namespaces, as root of the new user namespace
   if (fresh('user')) ops.push(['setid', 0, 0])
   if (spec.hostname !== undefined && fresh('uts')) ops.push(['hostname', spec.hostname])
@@ -321,7 +373,6 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const propagation = rootPropagation(linux.rootfsPropagation)
   const beforePivot = propagation & MS.PRIVATE ? propagation : MS.SLAVE | MS.REC
   ops.push(['propagation', '/', beforePivot])
-  const overlay = ctx.rootfsOverlay
   // fuse-dev: stage 0 opens /dev/fuse, which the container's device rules would refuse the
   // init; in a new user namespace the init opens it (the kernel wants it opened there, and
   // a rootless container has no device rules)
@@ -329,7 +380,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     if (!fresh('user')) ops.push(['fuse-dev'])
     ops.push(['fuse-overlay', overlay.program, rootfs, overlay.data, overlay.cwd])
   }
-  else if (overlay) ops.push(['overlay', rootfs, overlay.data, overlay.cwd])
+  else if (overlay && !fromHost) ops.push(['overlay', rootfs, overlay.data, overlay.cwd])
   ops.push(['rootfs', rootfs])
   ops.push(...mountOps(spec, ctx))
   ops.push(...deviceOps(spec, has('user') || ctx.rootless))

@@ -29,6 +29,7 @@ import { enterOps, usernsMapsForCaller, type UsernsMaps } from '../rootless/user
 import { childProcess } from '../sys/child-process.js'
 import { pidRunning } from '../sys/proc.js'
 import { runHelper, type HelperOptions } from './helper.js'
+import { hostMountOps } from './compile.js'
 import { execSpecProcess, monitorStdio, stdioFor, type LaunchOptions, type RuntimeContext } from './lifecycle.js'
 import { signalNumber } from './linux.js'
 import { monitorOps, type MonitorOptions, type MonitorResult } from './monitor.js'
@@ -178,9 +179,14 @@ export async function runExternal(ctx: RuntimeContext, rt: ExternalRuntime, o: L
   const ops: Op[] = [['mode', 'monitor'], ...monitorOps(m), ['runtime-pid-file', pidFile]]
   if (consoleSocket) ops.push(['console-listen', consoleSocket])
   ops.push(...(maps ? enterOps(maps, 'user,mnt') : [['ns-new', 'mnt'] as Op]))
+  const rootfs = path.resolve(bundle, spec.root?.path ?? 'rootfs')
+  // root, and the container has a user namespace: its root could not pass the store (compile.ts, storeRoot)
+  const ownUserns = spec.linux?.namespaces?.some(n => n.type === 'user' && !n.path)
+  const fromHost = !maps && ownUserns && o.storeRoot !== undefined
+  if (fromHost) ops.push(...hostMountOps(spec, { bundle, rootfs, storeRoot: o.storeRoot!, overlay: o.rootfsOverlay, more: [bundle] }))
   // the overlay is mounted where only the runtime (and the container's copy of this namespace) sees it
   ops.push(['propagation', '/', MS_REC_SLAVE])
-  if (o.rootfsOverlay) ops.push(['overlay', path.resolve(bundle, spec.root?.path ?? 'rootfs'), o.rootfsOverlay.data, o.rootfsOverlay.cwd])
+  if (o.rootfsOverlay && !fromHost) ops.push(['overlay', rootfs, o.rootfsOverlay.data, o.rootfsOverlay.cwd])
   ops.push(pathEnv())
   ops.push(['spawn-wait', [...globalArgs(rt), 'create', '--bundle', bundle, '--pid-file', pidFile,
     ...(consoleSocket ? ['--console-socket', consoleSocket] : []), o.id]])

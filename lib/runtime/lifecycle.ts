@@ -45,6 +45,10 @@ export interface LaunchOptions {
   id: string; bundle: string; pidFile?: string; consoleSocket?: string; noPivot?: boolean; preserveFds?: number
   /** cocker's containers: the image's layers, mounted on the rootfs in the container's mount namespace. */
   rootfsOverlay?: PlanContext['rootfsOverlay']
+  /** cocker's containers: the store they live in (PlanContext.storeRoot). */
+  storeRoot?: string
+  /** Rootless: the user's own namespace (PlanContext.callerNamespace). */
+  callerNamespace?: PlanContext['callerNamespace']
   /** `run` without -i: the container reads /dev/null, not our stdin. */
   stdin?: 'inherit' | 'ignore'
 }
@@ -161,7 +165,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
       fifo: fifoPath(ctx.root, o.id), consoleSocket: o.consoleSocket, noPivot: o.noPivot, preserveFds: o.preserveFds,
       cgroupProcs: cgroups.procs, deviceFilter: cgroups.deviceFilter, seccomp, cgroupV1: layout.version === 'v2' ? {} : v1Views(layout, cgroups.procs),
-      rootfsOverlay: o.rootfsOverlay,
+      rootfsOverlay: o.rootfsOverlay, storeRoot: o.storeRoot, callerNamespace: o.callerNamespace,
       // poststop hooks are run by node: a container with some is released by the node clean-up
       monitorOps: after.monitor && monitorOps(after.monitor, hooks.poststop?.length ? undefined : { stateDir: dir, cgroupDirs: record.cgroupDirs }),
       hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),

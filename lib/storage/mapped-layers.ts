@@ -18,6 +18,10 @@
  *
  * Owners can only be changed where both the old and the new ids are mapped: rootless, the
  * copies are made in the caller's user namespace (lib/cli/copy-tree-main.js, run there).
+ * Root's containers with --uidmap or --userns auto use them too (root copies in-process).
+ * Root could idmap the lower dirs instead (mount_setattr MOUNT_ATTR_IDMAP; overlay on
+ * idmapped lowers needs kernel 5.19): not done yet, so --userns auto, whose range differs
+ * per container, makes a copy per range, kept until rmi.
  */
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'

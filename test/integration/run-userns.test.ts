@@ -5,12 +5,15 @@
 // for the maps: its uid_map is written against the user's namespace (it nests one), ours
 // against the host's, so its lines are looked up in the user's namespace before comparing.
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { cocker, modeDir } from '../support/cocker-modes.js'
 import { runCmd } from '../support/exec.js'
+import { repoPath } from '../support/paths.js'
 import { cleanupPodman, podmanOrSkip, podmanRun } from '../support/podman.js'
+import { skipUnless, which } from '../support/requires.js'
 import { FIXTURE_IMAGE } from '../support/image-fixture.js'
 import { busyboxScenario, runSh, statusField, type BusyboxMode } from '../support/run-scenario.js'
 
@@ -141,16 +144,136 @@ busyboxScenario('--uidmap alone maps gids too, relative to the user\'s namespace
   assert.is((await runSh(mode, ['--uidmap', '0:0:1', '--uidmap', '1:1:2000'], 'id -u; cat /etc/motd')).stdout, '0\nhello from the cocker test image\n')
 }, ['rootless'])
 
+/** The host ids a map gives the container's ids 0 and up: "0 100000 65536" → [100000, 65536]. */
+const firstRange = (uidMap: string): [number, number] => {
+  const m = parseMap(uidMap)[0]!
+  return [m.host, m.size]
+}
+
+/** No mount of the store left in the host's mount table. */
+const storeMounts = (mode: BusyboxMode) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(l => l.includes(mode.root))
+
+busyboxScenario('--uidmap as root: the container\'s root is the mapped host id, the image\'s files keep their owners as podman shows them, and what it writes in a bind mount has the mapped owners on the host', async mode => {
+  const flags = ['--uidmap', '0:100000:65536']
+  const r = await runSh(mode, flags, MAPS)
+  assert.equal(splitMaps(r.stdout), [[{ container: 0, host: 100000, size: 65536 }], [{ container: 0, host: 100000, size: 65536 }]])
+  const id = (await runSh(mode, flags, 'id')).stdout
+  assert.is(id, (await runSh(mode, [], 'id')).stdout, 'root inside, as without a user namespace')
+  const owners = (await runSh(mode, flags, OWNERS)).stdout
+  // /proc and /sys belong to the host's root, which the container's namespace does not map
+  const ofImage = (text: string) => text.split('\n').filter(l => !/ (proc|sys)$/.test(l)).join('\n')
+  assert.is(ofImage(owners), ofImage((await runSh(mode, [], OWNERS)).stdout), 'as without a user namespace')
+  assert.match(owners, /^0 0 bin$/m)
+  const pe = await podmanOrSkip('root', 'podman run --uidmap ls -ln /')
+  if (pe) {
+    assert.is(owners, (await podmanRun(pe, ['--rm', ...flags, FIXTURE_IMAGE, 'sh', '-c', OWNERS], { status: 0 })).stdout, 'as podman\'s')
+    const theirs = (await podmanRun(pe, ['--rm', ...flags, FIXTURE_IMAGE, 'sh', '-c', `id; ${MAPS}`], { status: 0 })).stdout
+    assert.is(theirs, id + r.stdout, 'id and the maps as podman\'s')
+  }
+  const dir = modeDir(mode)
+  chownSync(dir, 100000, 100000)
+  await runSh(mode, [...flags, '-v', `${dir}:/data`], 'echo hi > /data/made && mkdir /data/sub && echo x > /data/theirs && chown 1000:1000 /data/theirs')
+  const owner = (p: string) => { const st = statSync(path.join(dir, p)); return [st.uid, st.gid] }
+  assert.equal(owner('made'), [100000, 100000], 'the container\'s root is host id 100000')
+  assert.equal(owner('sub'), [100000, 100000])
+  assert.equal(owner('theirs'), [101000, 101000], 'its uid 1000 is host id 101000')
+  assert.equal(storeMounts(mode), [], 'nothing of the store is mounted on the host')
+}, ['root'])
+
+busyboxScenario('--userns auto as root: two containers get disjoint ranges of the "containers" ids, the image\'s files stay root\'s, and rm and rmi leave nothing', async mode => {
+  const setup = spawnSync('bash', [repoPath('test/support/rootless-user.sh'), 'containers-ranges'], { encoding: 'utf8' })
+  assert.is(setup.status, 0, setup.stderr)
+  const [start, count] = parseSubid(readFileSync('/etc/subuid', 'utf8'))
+  await importBusybox(mode, 'auto-rootfs', 'localhost/auto:1')
+  const before = layerCopies(mode)
+  const containers = () => readdirSync(path.join(mode.root, 'containers')).length
+  const idle = containers()
+  const ids: string[] = []
+  for (const name of ['auto-a', 'auto-b']) {
+    ids.push((await cocker(mode, ['run', '-d', '--name', name, '--userns', 'auto', 'localhost/auto:1', '/bin/sh', '-c', 'sleep 60'], { status: 0 })).stdout.trim())
+  }
+  const ranges = await Promise.all(['auto-a', 'auto-b'].map(async n => firstRange((await cocker(mode, ['exec', n, 'cat', '/proc/self/uid_map'], { status: 0 })).stdout)))
+  for (const [host, size] of ranges) {
+    assert.is(size, 1024, 'podman\'s default size')
+    assert.ok(host >= start && host + size <= start + count, `${host} in the "containers" range ${start}:${count}`)
+  }
+  assert.ok(ranges[0]![0] + 1024 <= ranges[1]![0] || ranges[1]![0] + 1024 <= ranges[0]![0], `disjoint: ${JSON.stringify(ranges)}`)
+  assert.is((await cocker(mode, ['exec', 'auto-a', 'sh', '-c', 'id -u; stat -c %u /bin/busybox'], { status: 0 })).stdout, '0\n0\n')
+  await cocker(mode, ['rm', '-f', '-t', '0', 'auto-a', 'auto-b'], { status: 0 })
+  assert.is(containers(), idle, 'no container directory left')
+  assert.equal(storeMounts(mode), [], 'no mount left')
+  assert.is(layerCopies(mode).length, before.length + 2, 'a shifted copy of the layer per range, kept with the image')
+  await cocker(mode, ['rmi', 'localhost/auto:1'], { status: 0 })
+  assert.equal(layerCopies(mode), before, 'rmi reclaims the copies')
+}, ['root'])
+
+busyboxScenario('--uidmap as root under --runtime crun and runc: root inside is the mapped id, the image\'s files stay root\'s, a bind mount gets the mapped owner', async mode => {
+  for (const runtime of ['crun', 'runc']) {
+    if (skipUnless(which(runtime) !== undefined, `--runtime ${runtime} --uidmap`, `${runtime} is not installed`)) continue
+    const dir = modeDir(mode)
+    chownSync(dir, 100000, 100000)
+    const r = await runSh(mode, ['--runtime', runtime, '--uidmap', '0:100000:65536', '-v', `${dir}:/data`],
+      'id -u; cat /proc/self/uid_map; stat -c "%u %g" /bin/busybox /etc/passwd; echo hi > /data/made')
+    assert.is(r.stdout, '0\n         0     100000      65536\n0 0\n0 0\n', runtime)
+    const st = statSync(path.join(dir, 'made'))
+    assert.equal([st.uid, st.gid], [100000, 100000], `${runtime}: the container's root is host id 100000`)
+  }
+  assert.equal(storeMounts(mode), [])
+}, ['root'])
+
+busyboxScenario('--userns nomap and --uidmap without the user (rootless): a user namespace nested in the user\'s, with podman\'s maps; the image\'s files stay root\'s; a bind mount gets the mapped owner', async mode => {
+  const user = mode.user!
+  const [first] = userStack('/etc/subuid', user.name, user.uid).slice(1)
+  for (const flags of [['--userns', 'nomap'], ['--uidmap', '0:1:1000']]) {
+    // read inside, the maps are relative to the user's namespace, which the container's is nested in, as under podman
+    const maps = (await runSh(mode, flags, MAPS)).stdout
+    const size = flags[0] === '--uidmap' ? 1000 : first!.size
+    assert.equal(splitMaps(maps)[0], [{ container: 0, host: 1, size }], flags.join(' '))
+    const pe = await podmanOrSkip('rootless', `podman run ${flags.join(' ')}`)
+    if (pe) assert.is(maps, (await podmanRun(pe, ['--rm', ...flags, FIXTURE_IMAGE, 'sh', '-c', MAPS], { status: 0 })).stdout, 'as podman\'s')
+    const owners = (await runSh(mode, flags, OWNERS)).stdout
+    const ofImage = (text: string) => text.split('\n').filter(l => !/ (proc|sys)$/.test(l)).join('\n')
+    assert.is(ofImage(owners), ofImage((await runSh(mode, [], OWNERS)).stdout), 'as without a user namespace')
+    if (pe) assert.is(owners, (await podmanRun(pe, ['--rm', ...flags, FIXTURE_IMAGE, 'sh', '-c', OWNERS], { status: 0 })).stdout, 'owners as podman\'s')
+  }
+  const dir = modeDir(mode)
+  chownSync(dir, first!.host, first!.host)
+  await runSh(mode, ['--userns', 'nomap', '-v', `${dir}:/data`], 'echo hi > /data/made')
+  const st = statSync(path.join(dir, 'made'))
+  assert.equal([st.uid, st.gid], [first!.host, first!.host], 'the container\'s root is the first subordinate id')
+}, ['rootless'])
+
+busyboxScenario('--userns auto (rootless): two containers get disjoint ranges of the user\'s ids; rm and rmi leave nothing', async mode => {
+  await importBusybox(mode, 'auto-rootfs', 'localhost/auto:1')
+  const before = layerCopies(mode)
+  for (const name of ['auto-a', 'auto-b']) {
+    await cocker(mode, ['run', '-d', '--name', name, '--userns', 'auto', 'localhost/auto:1', '/bin/sh', '-c', 'sleep 60'], { status: 0 })
+  }
+  const ranges = await Promise.all(['auto-a', 'auto-b'].map(async n => firstRange((await cocker(mode, ['exec', n, 'cat', '/proc/self/uid_map'], { status: 0 })).stdout)))
+  assert.equal(ranges.map(r => r[1]), [1024, 1024])
+  assert.ok(ranges[0]![0] + 1024 <= ranges[1]![0] || ranges[1]![0] + 1024 <= ranges[0]![0], `disjoint: ${JSON.stringify(ranges)}`)
+  assert.is((await cocker(mode, ['exec', 'auto-b', 'sh', '-c', 'id -u; stat -c %u /bin/busybox'], { status: 0 })).stdout, '0\n0\n')
+  await cocker(mode, ['rm', '-f', '-t', '0', 'auto-a', 'auto-b'], { status: 0 })
+  assert.equal(storeMounts(mode), [], 'no mount left')
+  assert.is(layerCopies(mode).length, before.length + 2, 'a shifted copy of the layer per range')
+  await cocker(mode, ['rmi', 'localhost/auto:1'], { status: 0 })
+  assert.equal(layerCopies(mode), before, 'rmi reclaims the copies')
+}, ['rootless'])
+
+/** The first "containers" range of /etc/subuid: [start, count]. */
+function parseSubid(text: string): [number, number] {
+  const line = text.split('\n').find(l => l.startsWith('containers:'))!
+  const [, start, count] = line.split(':').map(Number)
+  return [start!, count!]
+}
+
 busyboxScenario('user namespace flags cocker cannot honour are one line and 125', async mode => {
   if (mode.user) {
-    await refused(mode, ['--userns', 'nomap'], /^Error: --userns nomap: the container would not map your own ids/)
-    await refused(mode, ['--uidmap', '0:1:1000'], /^Error: --uidmap\/--gidmap: the container would not map your own ids/)
     await refused(mode, ['--uidmap', '0:0:70000'], /^Error: --uidmap 0:0:70000: id 65537 is not in your user namespace/)
     await refused(mode, ['--userns', 'keep-id:uid=70000'], /^Error: --userns keep-id:uid=70000,gid=\d+: uid 70000 is outside/)
   } else {
     await refused(mode, ['--userns', 'keep-id'], /^Error: --userns keep-id: only for rootless containers/)
     await refused(mode, ['--userns', 'nomap'], /^Error: --userns nomap: only for rootless containers/)
-    await refused(mode, ['--uidmap', '0:100000:5000'], /^Error: a user namespace for a container of root .* is not supported yet/)
   }
   await refused(mode, ['--userns', 'bogus'], /^Error: --userns bogus: unknown mode; use host, keep-id/)
   await refused(mode, ['--userns', 'keep-id:uid=x'], /^Error: --userns keep-id:uid=x: uid must be a number/)

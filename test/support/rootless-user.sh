@@ -9,6 +9,10 @@
 #                                  the same for a second user, NAME-nosubids, that
 #                                  has no line in /etc/subuid or /etc/subgid (the
 #                                  single-id case); fails if it has one
+#   rootless-user.sh containers-ranges
+#                                  give the user "containers" ranges in /etc/subuid
+#                                  and /etc/subgid (where --userns auto takes ids
+#                                  from, as root) if it has none
 #   rootless-user.sh stage SRC     copy what running cocker needs from SRC into
 #                                  a dir the user can read; prints its path
 #
@@ -110,6 +114,7 @@ stage() {
 case "${1:-}" in
 user) setup_user "$name" with-subids ;;
 user-without-subids) setup_user "$name-nosubids" without-subids ;;
+containers-ranges) add_subid_range containers /etc/subuid; add_subid_range containers /etc/subgid ;;
 stage) [ $# = 2 ] || die "usage: rootless-user.sh stage SRC"; stage "$2" ;;
-*) die "usage: rootless-user.sh user | user-without-subids | stage SRC" ;;
+*) die "usage: rootless-user.sh user | user-without-subids | containers-ranges | stage SRC" ;;
 esac

@@ -74,7 +74,7 @@ export const runOptions: OptionDef[] = [
   { name: 'uidmap', type: 'array', valueName: 'container:host:size', describe: 'map user ids into a new user namespace (rootless: host ids are those of your user namespace)' },
   { name: 'ulimit', type: 'array', valueName: 'name=soft[:hard]', describe: 'set a resource limit, e.g. nofile=1024:2048' },
   { name: 'user', alias: 'u', type: 'string', valueName: 'user[:group]', describe: 'run as this user and group, by name or id' },
-  { name: 'userns', type: 'string', valueName: 'mode', describe: 'user namespace: host, or keep-id[:uid=N,gid=N] (rootless: you as yourself; the first run makes a copy of the image\'s layers for it); nomap and auto[:size=N] are refused for now' },
+  { name: 'userns', type: 'string', valueName: 'mode', describe: 'user namespace: host, keep-id[:uid=N,gid=N] (rootless: you as yourself), nomap (rootless: your subordinate ids only) or auto[:size=N] (ids no other container maps; as root from the "containers" ranges of /etc/subuid); the first run with a mapping makes a copy of the image\'s layers for it' },
   { name: 'uts', type: 'string', valueName: 'mode', describe: 'UTS namespace: private (default), host or ns:PATH' },
   { name: 'variant', type: 'string', valueName: 'variant', describe: 'use VARIANT instead of the default architecture variant for choosing images' },
   { name: 'volume', alias: 'v', type: 'array', valueName: 'host:container[:options]', complete: 'dir', describe: 'bind-mount a host directory; options ro, rw, z, Z, and mount options' },

@@ -51,10 +51,13 @@ test('--uidmap/--gidmap rootless: host ids of the user\'s namespace, split where
     /--uidmap 0:0:70000: id 65537 is not in your user namespace, which has ids 0 to 65536/)
 })
 
-test('rootless maps that leave out the user\'s own id (nomap, auto, such --uidmap) are refused: the store is the user\'s', () => {
-  for (const req of [{ mode: 'nomap' }, { mode: 'auto' }, { mode: 'maps', uid: [map(0, 1, 1000)], gid: [map(0, 0, 1)] }] as UsernsRequest[]) {
-    throwsCode(() => plan(req), 'NOT_SUPPORTED', /the container would not map your own ids \(1000:1000\)/)
-  }
+test('rootless nomap and auto: the user\'s subordinate ids only; auto takes the first free 1024 of them', () => {
+  assert.equal(plan({ mode: 'nomap' }), { uidMappings: [map(0, 100000, 65536)], gidMappings: [map(0, 100000, 65536)] })
+  assert.equal(plan({ mode: 'auto' }), { uidMappings: [map(0, 100000, 1024)], gidMappings: [map(0, 100000, 1024)] })
+  // what other containers map (host ids) is taken; the gids follow the uids' place
+  const taken = { ...ROOTLESS, taken: [map(0, 100000, 1024), map(0, 102048, 10)] }
+  assert.equal(plan({ mode: 'auto' }, taken), { uidMappings: [map(0, 101024, 1024)], gidMappings: [map(0, 101024, 1024)] })
+  throwsCode(() => plan({ mode: 'auto', size: 65000 }, taken), 'USERNS_UNAVAILABLE', /no 65000 free ids left in your ranges of \/etc\/subuid/)
 })
 
 test('root: no user namespace by default or with host; keep-id and nomap are rootless only; maps as given', () => {

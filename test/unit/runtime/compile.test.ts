@@ -142,6 +142,53 @@ test('rootfs overlay: the kernel overlay op, or fuse-overlay with /dev/fuse from
   assert.is(all(rootless, 'fuse-dev').length, 0)
 })
 
+test('root with a user namespace of the container\'s own: the overlay is mounted by stage 0 and the store hidden but for the rootfs and the bind sources in it', () => {
+  const overlay = { data: 'lowerdir=l/A,upperdir=/store/c/1/upper,workdir=/store/c/1/work', cwd: '/store' }
+  const spec = runcSpec()
+  spec.root!.path = '/store/c/1/merged'
+  spec.linux!.namespaces!.push({ type: 'user' })
+  spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+  spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+  spec.mounts!.push({ destination: '/etc/hosts', type: 'bind', source: '/store/c/1/userdata/hosts', options: ['rbind'] },
+    { destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind'] })
+  const ops = compile(spec, { ...ROOT, rootfsOverlay: overlay, storeRoot: '/store' }).ops
+  assert.equal(one(ops, 'host-overlay'), ['host-overlay', '/store/c/1/merged', overlay.data, '/store'])
+  assert.equal(one(ops, 'host-expose'), ['host-expose', '/store', ['/store/c/1/merged', '/store/c/1/userdata/hosts']])
+  assert.is(all(ops, 'overlay').length, 0, 'no overlay mounted inside the namespace')
+  assert.ok(at(ops, 'host-expose') < at(ops, 'setid'), 'in stage 0')
+  // without a user namespace, or rootless (the store is the user's), the init mounts it
+  for (const plain of [compile(runcSpec(), { ...ROOT, rootfsOverlay: overlay, storeRoot: '/store' }).ops,
+    compile(runcSpec(true), { ...ROOTLESS, rootfsOverlay: overlay, storeRoot: '/store' }).ops]) {
+    one(plain, 'overlay')
+    assert.is(all(plain, 'host-overlay').length + all(plain, 'host-expose').length, 0)
+  }
+})
+
+test('rootless maps that leave the user out: the user\'s namespace through newuidmap, the container\'s nested in it, the mounts made there', () => {
+  const overlay = { data: 'lowerdir=l/A,upperdir=/store/c/1/upper,workdir=/store/c/1/work,userxattr', cwd: '/store' }
+  const callerNamespace = { uid: [{ containerID: 0, hostID: UID, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }],
+    gid: [{ containerID: 0, hostID: GID, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }] }
+  const ctx = { ...ROOTLESS, rootfsOverlay: overlay, storeRoot: '/store', callerNamespace }
+  const spec = runcSpec(true)
+  spec.root!.path = '/store/c/1/merged'
+  spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+  spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+  const ops = compile(spec, ctx).ops
+  assert.equal(all(ops, 'uid-map'), [['uid-map', 0, UID, 1], ['uid-map', 1, 100000, 65536]], 'the user\'s own namespace')
+  one(ops, 'idmap-external')
+  assert.equal(all(ops, 'nest-uid-map'), [['nest-uid-map', 0, 1, 65536]], 'the container\'s, in ids of the user\'s')
+  assert.equal(all(ops, 'nest-gid-map'), [['nest-gid-map', 0, 1, 65536]])
+  one(ops, 'host-overlay')
+  assert.equal(one(ops, 'host-expose'), ['host-expose', '/store', ['/store/c/1/merged']])
+  assert.is(all(ops, 'overlay').length, 0)
+  // maps that include the user: the container's namespace is mapped from the host directly, as before
+  spec.linux!.uidMappings = callerNamespace.uid
+  spec.linux!.gidMappings = callerNamespace.gid
+  const plain = compile(spec, ctx).ops
+  assert.is(all(plain, 'nest-uid-map').length + all(plain, 'host-overlay').length, 0)
+  one(plain, 'overlay')
+})
+
 test('seccomp goes before the identity switch when noNewPrivileges is false', () => {
   const spec = runcSpec()
   spec.process!.noNewPrivileges = false
