@@ -763,6 +763,9 @@ static int setgroups_denied(void)
 	return strncmp(buf, "deny", 4) == 0;
 }
 
+/* the parent at the clone, for die-with-parent: unchanged unless it has gone */
+static pid_t stage0;
+
 static void run_op(struct op *op, struct stage1_fds *fds)
 {
 	current_op = op_table[op->code].name;
@@ -937,6 +940,16 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 	case OP_FIFO_WAIT:
 		op_fifo_wait(fds->fifo);
 		break;
+	case OP_DIE_WITH_PARENT:
+		/*
+		 * After setid, which clears it: cocker itself re-run in the user's namespace
+		 * (a pull, a load) is in a session of its own, out of reach of a kill of the
+		 * command's process group, and must not go on writing the store alone.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != stage0)
+			_exit(1);
+		break;
 	case OP_EXEC:
 		op_exec(fds->preserve);
 		break;
@@ -963,6 +976,7 @@ void stage1_run(struct plan *plan, struct stage1_fds *fds)
 	char go;
 
 	report_fd = fds->status;
+	stage0 = getppid();
 	/*
 	 * Until released, die with stage 0 rather than run unconfigured. Nested, the
 	 * parent is a middle process that leaves first; stage 0's death then shows as

@@ -91,6 +91,7 @@
 	X(OP_ARGV, "argv", 'C', "v")                                           \
 	X(OP_CHECK_EXEC, "check-exec", 'C', "")  /* resolve argv[0] early */   \
 	X(OP_FIFO_WAIT, "fifo-wait", 'C', "")    /* block until start */       \
+	X(OP_DIE_WITH_PARENT, "die-with-parent", 'C', "") /* SIGKILL when stage 0 goes */ \
 	X(OP_EXEC, "exec", 'C', "")                                            \
 	X(OP_SPAWN_WAIT, "spawn-wait", 'C', "v") /* ARGV: run it, fail unless 0 */ \
 	X(OP_REMOVE_TREE, "remove-tree", 'C', "s") /* rm -r, in the userns */  \

@@ -85,7 +85,7 @@ export function usernsPlan(maps: UsernsMaps, argv: string[], env: NodeJS.Process
   const ops: Op[] = [['mode', 'wait'], ...enterOps(maps, 'user,mnt')]
   ops.push(['cwd', cwd])
   for (const [k, v] of Object.entries(env)) if (v !== undefined) ops.push(['env', `${k}=${v}`])
-  ops.push(['argv', argv], ['check-exec'], ['exec'])
+  ops.push(['argv', argv], ['check-exec'], ['die-with-parent'], ['exec'])
   return ops
 }
 

@@ -78,6 +78,7 @@ export const OPS = {
   'argv': ['C', 'v'],
   'check-exec': ['C', ''],
   'fifo-wait': ['C', ''],
+  'die-with-parent': ['C', ''],
   'exec': ['C', ''],
   'spawn-wait': ['C', 'v'],
   'remove-tree': ['C', 's'],

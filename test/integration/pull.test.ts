@@ -31,8 +31,13 @@ function scenario(title: string, body: (mode: CockerMode) => Promise<void>, mode
   cockerScenario(title, body, modes, missing)
 }
 
-/** Waits (bounded) until no live process is left in process group `pgid`: SIGKILL ends them, each in its own time. */
-async function groupGone(pgid: number): Promise<void> {
+/**
+ * Waits (bounded) until nothing of a killed command is left: no live process in its process
+ * group `pgid`, and none that names `store` when given (cocker re-run in the user's namespace is in a
+ * session of its own, so the group's SIGKILL reaches it only through its dying parent).
+ * SIGKILL ends them, each in its own time.
+ */
+async function killedCommandGone(pgid: number, store?: string): Promise<void> {
   const members = () => readdirSync('/proc').filter(p => /^\d+$/.test(p)).filter(p => {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
@@ -43,7 +48,21 @@ async function groupGone(pgid: number): Promise<void> {
     }
   })
   for (let i = 0; i < 500 && members().length; i++) await new Promise(r => setTimeout(r, 10))
-  assert.equal(members(), [], `process group ${pgid} outlived its SIGKILL`)
+  assert.equal(members(), [], `processes of a command killed (-9) outlived it (group ${pgid})`)
+  if (store === undefined) return
+  // what names the store and is out of the group was sent SIGKILL when its parent died,
+  // before the group was gone: a second is ample, where a pull left alone runs on
+  const named = () => readdirSync('/proc').filter(p => /^\d+$/.test(p)).flatMap(p => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8')
+      return !'ZX'.includes(stat.slice(stat.lastIndexOf(')') + 2)[0]!) && cmdline.includes(store) ? [`${p}: ${cmdline.replaceAll('\0', ' ')}`] : []
+    } catch {
+      return [] // gone while we looked
+    }
+  })
+  for (let i = 0; i < 100 && named().length; i++) await new Promise(r => setTimeout(r, 10))
+  assert.equal(named(), [], `processes of a command killed (-9) outlived it, out of its group`)
 }
 
 const BUSYBOX_ID = () => fixtureLayout('busybox').images[0]!.config.digest.slice(7)
@@ -236,7 +255,7 @@ scenario('rmi refuses an image a container stands on; a run killed (-9) leaves i
   assert.match(rmi.stderr, `image used by ${id!.slice(0, 12)}: image is in use by a container`)
   process.kill(-child.pid!, 'SIGKILL')
   await exited
-  await groupGone(child.pid!)
+  await killedCommandGone(child.pid!)
   // the monitor keeps it: not a leftover, its image still in use
   assert.not.match((await cocker(mode, ['system', 'check'], { status: 0 })).stdout, id!)
   assert.is.not((await cocker(mode, ['rmi', pushed.reference])).status, 0)
@@ -259,7 +278,7 @@ scenario('a pull killed (-9) at any moment leaves a store the next pull complete
     if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')
     await exited
     // the namespace child of a rootless pull dies with the group, maybe after its leader
-    await groupGone(child.pid!)
+    await killedCommandGone(child.pid!, mode.root)
     const check = await cocker(mode, ['system', 'check'])
     assert.is(check.status, 0, `after a kill at ${delayMs} ms, check reports no damage:\n${check.stdout}${check.stderr}`)
     const pull = await cocker(mode, ['pull', pushed.reference], { status: 0 })

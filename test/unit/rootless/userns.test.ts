@@ -28,7 +28,7 @@ test('the plan: new user and mount namespace, maps, root, then exec where we are
   const direct = usernsPlan(planUsernsMaps(alice, '', ''), ['id', '-u'], { A: '1' }, '/home/alice')
   assert.equal(direct, [
     ['mode', 'wait'], ['ns-new', 'user,mnt'], ['uid-map', 0, 1000, 1], ['gid-map', 0, 1000, 1], ['setgroups-deny'],
-    ['setid', 0, 0], ['cwd', '/home/alice'], ['env', 'A=1'], ['argv', ['id', '-u']], ['check-exec'], ['exec'],
+    ['setid', 0, 0], ['cwd', '/home/alice'], ['env', 'A=1'], ['argv', ['id', '-u']], ['check-exec'], ['die-with-parent'], ['exec'],
   ])
   const external = usernsPlan(planUsernsMaps(alice, 'alice:1:2', 'alice:1:2'), ['sh'], {}, '/')
   assert.equal(external.slice(0, 8), [
