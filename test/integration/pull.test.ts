@@ -31,6 +31,20 @@ function scenario(title: string, body: (mode: CockerMode) => Promise<void>, mode
   cockerScenario(title, body, modes, missing)
 }
 
+/** Live processes (not zombies) that `match` accepts, as "PID: command line". */
+function liveProcesses(match: (pgrp: number, cmdline: string) => boolean): string[] {
+  return readdirSync('/proc').filter(p => /^\d+$/.test(p)).flatMap(p => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8')
+      return !'ZX'.includes(state!) && match(Number(pgrp), cmdline) ? [`${p}: ${cmdline.replaceAll('\0', ' ')}`] : []
+    } catch {
+      return [] // gone while we looked
+    }
+  })
+}
+
 /**
  * Waits (bounded) until nothing of a killed command is left: no live process in its process
  * group `pgid`, and none that names `store` when given (cocker re-run in the user's namespace is in a
@@ -38,29 +52,13 @@ function scenario(title: string, body: (mode: CockerMode) => Promise<void>, mode
  * SIGKILL ends them, each in its own time.
  */
 async function killedCommandGone(pgid: number, store?: string): Promise<void> {
-  const members = () => readdirSync('/proc').filter(p => /^\d+$/.test(p)).filter(p => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return state !== 'Z' && Number(pgrp) === pgid
-    } catch {
-      return false // gone while we looked
-    }
-  })
+  const members = () => liveProcesses(pgrp => pgrp === pgid)
   for (let i = 0; i < 500 && members().length; i++) await new Promise(r => setTimeout(r, 10))
   assert.equal(members(), [], `processes of a command killed (-9) outlived it (group ${pgid})`)
   if (store === undefined) return
   // what names the store and is out of the group was sent SIGKILL when its parent died,
   // before the group was gone: a second is ample, where a pull left alone runs on
-  const named = () => readdirSync('/proc').filter(p => /^\d+$/.test(p)).flatMap(p => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
-      const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8')
-      return !'ZX'.includes(stat.slice(stat.lastIndexOf(')') + 2)[0]!) && cmdline.includes(store) ? [`${p}: ${cmdline.replaceAll('\0', ' ')}`] : []
-    } catch {
-      return [] // gone while we looked
-    }
-  })
+  const named = () => liveProcesses((_, cmdline) => cmdline.includes(store))
   for (let i = 0; i < 100 && named().length; i++) await new Promise(r => setTimeout(r, 10))
   assert.equal(named(), [], `processes of a command killed (-9) outlived it, out of its group`)
 }
