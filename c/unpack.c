@@ -1,9 +1,10 @@
 /*
  * cocker-helper unpack DIR NS UIDLIMIT GIDLIMIT: applies one image layer, a plain tar
- * stream on stdin, to the empty directory DIR, as lib/storage/unpack.ts's 'overlay'
- * format does (that module's header lists the rules; its tests run against both). Node
- * decompresses and hashes the stream; this does the per-entry work, where node's cost
- * per call was most of a pull of many small files (bench/pull.sh, debian).
+ * stream on stdin, to the empty directory DIR (made if missing: open_root), as
+ * lib/storage/unpack.ts's 'overlay' format does (that module's header lists the rules;
+ * its tests run against both). Node decompresses and hashes the stream; this does the
+ * per-entry work, where node's cost per call was most of a pull of many small files
+ * (bench/pull.sh, debian).
  *
  * Output on stdout, one JSON line each: {"event":"skipped","name","what","reason"} for what could
  * not be made as the layer asks, then {"event":"stats",...} and exit 0; or
@@ -26,11 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/fs.h>
 
 #include "helper.h"
 
@@ -1085,6 +1088,48 @@ static void finish(void)
 	}
 }
 
+/*
+ * DIR; when it is missing, made here in a parent marked first as a "top" directory
+ * (FS_TOPDIR_FL, chattr +T). ext4 puts a new directory in its parent's block group and a
+ * file in its directory's, so every layer of every store under a home directory would
+ * share a few groups with whatever else is made and removed there. Without a journal, ext4
+ * then passes each inode freed there in the last 5 s (300 s while its table block is dirty)
+ * one by one on every create: on the bench host that scan was half of a rootless pull's
+ * CPU time (perf: find_inode_bit, recently_deleted). In a top directory, ext4's Orlov
+ * allocator places a new directory in a group of its own, with few directories and free
+ * room, searched from a start hashed from its name, which is random here. Other
+ * filesystems refuse the flag, and nothing changes there.
+ */
+static int open_root(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *parent;
+
+	if (fd >= 0 || errno != ENOENT)
+		goto out;
+	parent = xstrndup(dir, strlen(dir));
+	if (strrchr(parent, '/'))
+		*strrchr(parent, '/') = 0;
+	fd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(parent);
+	if (fd >= 0) {
+		int flags;
+
+		if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_TOPDIR_FL)) {
+			flags |= FS_TOPDIR_FL;
+			ioctl(fd, FS_IOC_SETFLAGS, &flags);
+		}
+		close(fd);
+	}
+	if (mkdir(dir, 0755) < 0)
+		fail_sys("mkdir", dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+out:
+	if (fd < 0)
+		fail_sys("open", dir);
+	return fd;
+}
+
 static long long limit_arg(const char *s)
 {
 	unsigned long long v;
@@ -1111,9 +1156,7 @@ int unpack_main(int argc, char **argv)
 	/* a pull killed (-9) stops here too, before `system check` clears what it left */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	umask(0);
-	u.root = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (u.root < 0)
-		fail_sys("open", argv[2]);
+	u.root = open_root(argv[2]);
 	u.in = xrealloc(NULL, IN_SIZE);
 	while (next_entry(&e, &global)) {
 		u.body_left = e.size;

@@ -124,10 +124,14 @@ export interface StageOptions {
  */
 export async function stageLayer(store: Store, source: Readable | AsyncIterable<Buffer>, diffId: string, name: string,
   o: StageOptions = {}): Promise<StagedLayer> {
+  // the dir itself is made by applyLayer, which places it well (storage/unpack.ts)
+  mkdirSync(store.paths.tmp, { recursive: true })
   const dir = path.join(store.paths.tmp, `layer-${randomBytes(8).toString('hex')}`)
-  mkdirSync(dir, { recursive: true, mode: 0o755 })
   try {
-    if (o.base !== undefined) (await import('../storage/copy-tree.js')).copyTree(o.base, dir)
+    if (o.base !== undefined) {
+      mkdirSync(dir, { mode: 0o755 })
+      ;(await import('../storage/copy-tree.js')).copyTree(o.base, dir)
+    }
     const hash = createHash('sha256')
     const { applyLayer } = await import('../storage/unpack.js')
     const stats = await applyLayer(hashing(decompress(source), hash), dir, {

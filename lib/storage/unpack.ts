@@ -115,8 +115,14 @@ const MAX_SYMLINKS = 40 // the kernel's limit for one path walk
 const WHITEOUT = '.wh.'
 const OPAQUE = '.wh..wh..opq'
 
+/**
+ * Applies the tar stream to targetDir: an empty directory, or a missing one whose parent
+ * exists. The C unpacker makes a missing one where ext4 gives it block groups of its own
+ * (c/unpack.c open_root), which is why a fresh layer's dir is best left to it.
+ */
 export async function applyLayer(source: Readable | AsyncIterable<Buffer>, targetDir: string, opts: ApplyLayerOptions): Promise<LayerStats> {
   if (opts.format === 'overlay' && opts.unpacker !== 'node') return applyInHelper(source, targetDir, opts)
+  mkdirSync(targetDir, { recursive: true, mode: 0o755 })
   const layer = new LayerWriter(targetDir.replace(/\/+$/, '') || '/', opts)
   for await (const entry of readTar(source, { name: `layer ${opts.layerName ?? targetDir}` })) {
     await layer.apply(entry)
