@@ -325,6 +325,18 @@ testAsRoot('the layer root entry sets the target directory metadata', async () =
   assert.is(statSync(t).mtimeMs, 77_000)
 })
 
+testAsRoot('a missing target is made; the C unpacker marks its parent an ext4 top directory first', async () => {
+  const parent = freshTarget()
+  const target = path.join(parent, 'layer')
+  await apply([dir('etc'), file('etc/hostname', 'box')], target)
+  assert.is(readFileSync(path.join(target, 'etc/hostname'), 'utf8'), 'box')
+  assert.is((lstatSync(target).mode & 0o7777).toString(8), '755')
+  // lsattr's 'T': each layer made in it gets block groups of its own (c/unpack.c open_root)
+  const attrs = spawnSync('lsattr', ['-d', parent], { encoding: 'utf8' })
+  if (UNPACKER === 'node' || skipUnless(attrs.status === 0, 'top directory flag', `lsattr -d: ${attrs.stderr.trim()} (not ext4?)`)) return
+  assert.match(attrs.stdout.split(' ')[0]!, /T/)
+})
+
 testAsRoot('matches GNU tar on a busybox-style tree', async () => {
   const bb = '/usr/bin/busybox'
   if (skipUnless(existsSync(bb), 'GNU tar comparison', `no ${bb} (apt-get install busybox-static)`)) return
