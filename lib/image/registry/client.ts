@@ -101,7 +101,9 @@ export class RegistryClient {
     const maxSockets = opts.maxSockets ?? 6
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets }),
-      https: new https.Agent({ keepAlive: true, maxSockets, rejectUnauthorized: !this.allowHttp, ...registryTrust() }),
+      // a certificate that is not verified needs no roots: without ca, node builds its store
+      // of them even for the https probe of a plain-HTTP registry
+      https: new https.Agent({ keepAlive: true, maxSockets, ...(this.allowHttp ? { rejectUnauthorized: false, ca: [] } : registryTrust()) }),
     }
   }
 

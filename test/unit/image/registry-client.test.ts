@@ -191,6 +191,14 @@ test('a registry not on loopback that answers HTTPS with HTTP: the hint says ins
   }
 })
 
+test('a registry whose certificate is not verified costs no store of roots; a verified one keeps node\'s', () => {
+  const caOf = (c: RegistryClient) => (c as unknown as { agents: { https: { options: { ca?: unknown[] } } } }).agents.https.options.ca
+  assert.equal(caOf(client('127.0.0.1:5000')), [])
+  assert.equal(caOf(client('registry.example:5000', { tlsVerify: false })), [])
+  assert.is(caOf(client('127.0.0.1:5000', { tlsVerify: true })), undefined)
+  assert.is(caOf(client('registry.example:5000')), undefined)
+})
+
 test('--tls-verify=true on loopback: HTTPS only, so a plain HTTP registry is refused with one line', async () => {
   const f = await fake((_req, res) => res.writeHead(200).end('{}'))
   const strict = client(f.host, { tries: 1, tlsVerify: true })
