@@ -37,10 +37,17 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     if (m && m.pid !== process.pid && m.pid !== o.handedOverBy && isProcessAlive(m.pid, m.startTime)) return 'running'
     if (record.state.status === 'created' || record.state.status === 'removing') return 'exited'
     const ctx = runtimeContext(engine, record)
-    const oomKilled = oomKillsOf(ctx.root, record.id) > 0
+    // --rm has no restart policy (lifecycle-options.ts), nor a record to say OOMKilled in
+    const oomKilled = !record.autoRemove && oomKillsOf(ctx.root, record.id) > 0
     try {
       await deleteContainer(ctx, record.id, { force: true })
     } catch { /* its runtime state is gone already */ }
+    if (record.autoRemove) {
+      // the dir leaves whole under this lock, with no record written first
+      const { moveOutOfStore } = await import('./remove.js')
+      moveOutOfStore(engine, record.id, dir)
+      return 'remove'
+    }
     const exit = readExitFile(dir)
     const wasRunning = record.state.status !== 'exited'
     record.state = {
@@ -53,8 +60,7 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     }
     delete record.state.monitor
     writeRecordFile(dir, record)
-    if (wasRunning && restartWanted(record)) return 'restart'
-    return record.autoRemove ? 'remove' : 'exited'
+    return wasRunning && restartWanted(record) ? 'restart' : 'exited'
   })
   if (next === 'restart') {
     const { startContainer } = await import('./start.js')
@@ -62,8 +68,8 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     return 'restarted'
   }
   if (next === 'remove') {
-    const { removeContainer } = await import('./remove.js')
-    await removeContainer(engine, found, { force: true })
+    const { forgetContainer } = await import('./remove.js')
+    await forgetContainer(engine, found.record)
     return 'removed'
   }
   return next
