@@ -162,27 +162,8 @@ int main(int argc, char **argv)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
 			die(1, "%s", "cannot open /dev/null for a closed standard stream");
 
-	if (argc > 1 && strcmp(argv[1], "--cocker") == 0) {
+	if (argc > 1 && strcmp(argv[1], "--cocker") == 0)
 		program = "cocker";
-		/* cocker is a node program: the user's NODE_OPTIONS apply (bin/cocker took NODE_EXTRA_CA_CERTS) */
-		if (!realpath("/proc/self/exe", self))
-			die(1, "cannot find where it is installed: %s", strerror(errno));
-		snprintf(root, sizeof(root), "%s", self);
-		for (int up = 0; up < 2; up++)
-			*(strrchr(root, '/') ?: root) = '\0';
-		if (find_node(node, sizeof(node)) < 0)
-			die(127, "%s", "node is not on PATH; cocker needs node 20.16 or later");
-		return launch_cocker(root, node, argc, argv);
-	}
-	/*
-	 * cocker-runtime is a program that happens to be node, not a node script: the
-	 * user's node options are not for it (a V8 flag among them would even make node
-	 * refuse the snapshot), and it makes no TLS connection, so node need not parse
-	 * an extra CA bundle at start (30 ms and more).
-	 */
-	unsetenv("NODE_OPTIONS");
-	unsetenv("NODE_EXTRA_CA_CERTS");
-
 	/* the package root: this binary is <root>/c/cocker-launch */
 	if (!args || !realpath("/proc/self/exe", self))
 		die(1, "cannot find where it is installed: %s", strerror(errno));
@@ -191,6 +172,18 @@ int main(int argc, char **argv)
 		*(strrchr(root, '/') ?: root) = '\0';
 	if (find_node(node, sizeof(node)) < 0 || stat(node, &node_st) < 0)
 		die(127, "%s", "node is not on PATH; cocker needs node 20.16 or later");
+	/* cocker is a node program: the user's NODE_OPTIONS apply (bin/cocker took NODE_EXTRA_CA_CERTS) */
+	if (strcmp(program, "cocker") == 0)
+		return launch_cocker(root, node, argc, argv);
+
+	/*
+	 * cocker-runtime is a program that happens to be node, not a node script: the
+	 * user's node options are not for it (a V8 flag among them would even make node
+	 * refuse the snapshot), and it makes no TLS connection, so node need not parse
+	 * an extra CA bundle at start (30 ms and more).
+	 */
+	unsetenv("NODE_OPTIONS");
+	unsetenv("NODE_EXTRA_CA_CERTS");
 
 	args[n++] = node;
 	snprintf(script, sizeof(script), "%s/dist/snapshot/" PROGRAM ".blob", root);
