@@ -128,7 +128,7 @@ static int launch_cocker(const char *root, char *node, int argc, char **argv)
 		fcntl(ev[1], F_SETFD, 0);
 		fcntl(sync[0], F_SETFD, 0);
 		exec_sealed(exe, hargv);
-		/* node finds the events closed before hello, and spawns one */
+		/* node finds the events closed before hello and says the helper died, as it would of a spawned one */
 		_exit(127);
 	}
 	close(exe);
