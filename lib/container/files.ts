@@ -95,4 +95,3 @@ export async function removeContainerFiles(dir: string, rootless: boolean): Prom
     }
   }
 }
-
