@@ -37,19 +37,19 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     if (m && m.pid !== process.pid && m.pid !== o.handedOverBy && isProcessAlive(m.pid, m.startTime)) return 'running'
     if (record.state.status === 'created' || record.state.status === 'removing') return 'exited'
     const ctx = runtimeContext(engine, record)
-    // --rm has no restart policy (lifecycle-options.ts), nor a record to say OOMKilled in
+    // --rm writes no record to say OOMKilled in
     const oomKilled = !record.autoRemove && oomKillsOf(ctx.root, record.id) > 0
     try {
       await deleteContainer(ctx, record.id, { force: true })
     } catch { /* its runtime state is gone already */ }
+    const exit = readExitFile(dir)
+    const wasRunning = record.state.status !== 'exited'
     if (record.autoRemove) {
-      // the dir leaves whole under this lock, with no record written first
+      // --rm has no restart policy (lifecycle-options.ts): the dir leaves whole under this lock, no record written first
       const { moveOutOfStore } = await import('./remove.js')
       moveOutOfStore(engine, record.id, dir)
       return 'remove'
     }
-    const exit = readExitFile(dir)
-    const wasRunning = record.state.status !== 'exited'
     record.state = {
       ...record.state,
       status: 'exited',
@@ -60,7 +60,8 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     }
     delete record.state.monitor
     writeRecordFile(dir, record)
-    return wasRunning && restartWanted(record) ? 'restart' : 'exited'
+    if (wasRunning && restartWanted(record)) return 'restart'
+    return record.autoRemove ? 'remove' : 'exited'
   })
   if (next === 'restart') {
     const { startContainer } = await import('./start.js')
