@@ -37,19 +37,12 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     if (m && m.pid !== process.pid && m.pid !== o.handedOverBy && isProcessAlive(m.pid, m.startTime)) return 'running'
     if (record.state.status === 'created' || record.state.status === 'removing') return 'exited'
     const ctx = runtimeContext(engine, record)
-    // --rm writes no record to say OOMKilled in
-    const oomKilled = !record.autoRemove && oomKillsOf(ctx.root, record.id) > 0
+    const oomKilled = oomKillsOf(ctx.root, record.id) > 0
     try {
       await deleteContainer(ctx, record.id, { force: true })
     } catch { /* its runtime state is gone already */ }
     const exit = readExitFile(dir)
     const wasRunning = record.state.status !== 'exited'
-    if (record.autoRemove) {
-      // --rm has no restart policy (lifecycle-options.ts): the dir leaves whole under this lock, no record written first
-      const { moveOutOfStore } = await import('./remove.js')
-      moveOutOfStore(engine, record.id, dir)
-      return 'remove'
-    }
     record.state = {
       ...record.state,
       status: 'exited',
@@ -69,8 +62,8 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     return 'restarted'
   }
   if (next === 'remove') {
-    const { forgetContainer } = await import('./remove.js')
-    await forgetContainer(engine, found.record)
+    const { removeContainer } = await import('./remove.js')
+    await removeContainer(engine, found, { force: true })
     return 'removed'
   }
   return next

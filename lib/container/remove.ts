@@ -11,7 +11,7 @@ import { deleteContainer } from '../runtime/lifecycle.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { runtimeContext, type Engine } from './engine.js'
 import { removeContainerFiles } from './files.js'
-import { observe, readRecordFile, releaseName, withContainerLock, writeRecordFile, type ContainerRecord, type FoundContainer } from './record.js'
+import { observe, readRecordFile, releaseName, withContainerLock, writeRecordFile, type FoundContainer } from './record.js'
 import { stopContainer } from './stop.js'
 
 export async function removeContainer(engine: Engine, found: FoundContainer, o: { force?: boolean; timeout?: number } = {}): Promise<void> {
@@ -25,6 +25,7 @@ export async function removeContainer(engine: Engine, found: FoundContainer, o: 
     }
     await stopContainer(engine, found, { timeout: o.timeout, removing: true })
   }
+  const doomed = path.join(engine.storeRoot, 'tmp', `container-${record.id}`)
   await withContainerLock(dir, async () => {
     const now = readRecordFile(dir)
     if (!now) return
@@ -33,28 +34,11 @@ export async function removeContainer(engine: Engine, found: FoundContainer, o: 
     try {
       await deleteContainer(runtimeContext(engine, now), now.id, { force: true })
     } catch { /* no runtime state left */ }
-    moveOutOfStore(engine, record.id, dir)
+    crashPoint('rm:before-rename')
+    mkdirSync(path.dirname(doomed), { recursive: true, mode: 0o700 })
+    renameSync(dir, doomed)
   })
-  await forgetContainer(engine, record)
-}
-
-/** Where a removed container's dir goes first: the store's tmp/, which `system check` empties. */
-const doomedDir = (engine: Engine, id: string) => path.join(engine.storeRoot, 'tmp', `container-${id}`)
-
-/**
- * Under the container's lock, once the runtime holds nothing of it: its dir leaves the store
- * whole, into tmp/, so that a kill -9 from here on leaves no half record.
- */
-export function moveOutOfStore(engine: Engine, id: string, dir: string): void {
-  const doomed = doomedDir(engine, id)
-  crashPoint('rm:before-rename')
-  mkdirSync(path.dirname(doomed), { recursive: true, mode: 0o700 })
-  renameSync(dir, doomed)
-}
-
-/** After moveOutOfStore and the lock: the name goes, then the files. */
-export async function forgetContainer(engine: Engine, record: ContainerRecord): Promise<void> {
   crashPoint('rm:after-rename')
   releaseName(engine.storeRoot, record.name, record.id)
-  await removeContainerFiles(doomedDir(engine, record.id), engine.rootless)
+  await removeContainerFiles(doomed, engine.rootless)
 }
