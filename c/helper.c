@@ -1050,8 +1050,8 @@ int main(int argc, char **argv)
 	close(request_fd);
 	if (node_sfd >= 0)
 		close(node_sfd);
-	if (len == 0 && node_pid > 0)
-		return finish(0); /* node needed no helper */
+	if (len == 0)
+		return finish(0); /* node needed no helper (launched, or started beside node: launch.c) */
 	if (plan_parse(buf, len, &plan, err, sizeof(err)) < 0)
 		fail("request", "parse", EINVAL, NULL, err);
 

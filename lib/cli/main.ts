@@ -7,8 +7,11 @@ import os from 'node:os'
 import { userRuntimeDir } from '../config/runtime-dir.js'
 import { writeErr, writeOut } from './stdio.js'
 import { inRootlessUserNamespace, isRootless, needsUserNamespace } from '../rootless/identity.js'
+import { adoptLauncherHelper } from '../runtime/launcher-fds.js'
 
 export async function main(argv: string[]): Promise<number> {
+  // bin/cocker's `run`: the helper c/launch.c started beside us
+  adoptLauncherHelper(process.env)
   try {
     const inv = resolveInvocation(cockerProgram, argv)
     if (inv.kind === 'version') {

@@ -3,7 +3,7 @@ import type { ParsedArgs } from './command.js'
 import { resolveInvocation } from './dispatch.js'
 import { renderOutcome, runtimeFailure } from './exit.js'
 import { packageVersion } from '../package-root.js'
-import { adoptLauncherHelper } from '../runtime/helper.js'
+import { adoptLauncherHelper } from '../runtime/launcher-fds.js'
 import { runtimeProgram } from './runtime-commands/index.js'
 import { makeRuntimeContext, writeLog, type RuntimeCliContext, type RuntimeLog } from './runtime-context.js'
 

@@ -3,7 +3,6 @@
  * in the store (rootfs.ts), the OCI bundle (config.json and the files bind-mounted into it) in
  * userdata/, a name, and its record (record.ts) saying "created". Nothing runs yet.
  */
-import { randomBytes } from 'node:crypto'
 import { readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { detectCgroups } from '../cgroups/index.js'
@@ -25,6 +24,7 @@ import type { Store } from '../storage/store.js'
 import { CAPABILITIES } from '../runtime/linux.js'
 import { shiftId } from '../storage/copy-tree.js'
 import { crashPoint } from '../sys/crash-point.js'
+import { randomBytes } from '../sys/random.js'
 import type { OciRuntime } from '../runtime/external.js'
 import type { Spec } from '../runtime/oci-spec.js'
 import { generatedName } from './names.js'

@@ -2,12 +2,13 @@
  * A container's files in the store: the vfs copy of its root, the ID-shifted copies of its
  * layers, image files read before it runs, and removal.
  */
-import { existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, lchownSync, lstatSync, mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
 import { isRootless } from '../rootless/identity.js'
 import { chownInUserNamespace, removeTreesInUserNamespace, runInUserNamespace } from '../rootless/userns.js'
+import { removeTree } from '../sys/remove.js'
 import type { IdShift } from '../storage/copy-tree.js'
 import type { StorePaths } from '../storage/paths.js'
 
@@ -83,7 +84,7 @@ export function readImageFile(layerDirs: string[], file: string): string | undef
 /** The upper dir may hold files of the namespace's other ids: rootless, those need the helper. */
 export async function removeContainerFiles(dir: string, rootless: boolean): Promise<void> {
   try {
-    rmSync(dir, { recursive: true, force: true })
+    removeTree(dir)
   } catch (err) {
     if (!rootless || !existsSync(dir)) throw err
     try {

@@ -2,7 +2,7 @@
  * Names for containers started without --name, in the shape podman and docker give them
  * (adjective_noun), from word lists of our own: short, easy to type and to tell apart.
  */
-import { randomInt } from 'node:crypto'
+import { randomInt } from '../sys/random.js'
 
 const ADJECTIVES = [
   'agile', 'amber', 'ample', 'azure', 'bold', 'brave', 'brisk', 'calm', 'candid', 'clever', 'cosy', 'crisp', 'curious',

@@ -6,7 +6,7 @@
  */
 import { chmodSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../sys/random.js'
 import { inRootlessUserNamespace, isRootless } from '../rootless/identity.js'
 import { runHelper } from '../runtime/helper.js'
 import { MS } from '../runtime/linux.js'

@@ -15,11 +15,12 @@
  * container whose monitor is gone has exited, with the code of its exit file when it wrote one.
  * Names are reserved by symlinks <store>/container-names/<name> → <id>, whose creation is atomic.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { isProcessAlive, selfStamp, stampAlive } from '../sys/proc.js'
 import { readIfPresent } from '../sys/read.js'
+import { removeFile } from '../sys/remove.js'
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'removing'
 
@@ -246,7 +247,7 @@ export function reserveName(storeRoot: string, name: string, id: string): boolea
     const owner = nameOwner(storeRoot, name)
     if (owner === id) return true
     if (owner && nameHeld(containerDirOf(storeRoot, owner))) return false
-    rmSync(link, { force: true })
+    removeFile(link)
   }
   return false
 }
@@ -260,7 +261,7 @@ function nameHeld(containerDir: string): boolean {
 
 /** Frees a name if `id` holds it. */
 export function releaseName(storeRoot: string, name: string, id: string): void {
-  if (nameOwner(storeRoot, name) === id) rmSync(path.join(namesRoot(storeRoot), name), { force: true })
+  if (nameOwner(storeRoot, name) === id) removeFile(path.join(namesRoot(storeRoot), name))
 }
 
 export interface FoundContainer {
@@ -337,7 +338,7 @@ export async function withContainerLock<T>(containerDir: string, fn: () => T | P
     const holder = readIfPresent(lock)
     if (holder !== undefined && !stampAlive(holder)) {
       // taken over only if it still names the dead holder: another waiter may have been first
-      if (readIfPresent(lock) === holder) rmSync(lock, { force: true })
+      if (readIfPresent(lock) === holder) removeFile(lock)
       continue
     }
     if (waited > 60_000) {
@@ -349,6 +350,6 @@ export async function withContainerLock<T>(containerDir: string, fn: () => T | P
   try {
     return await fn()
   } finally {
-    rmSync(lock, { force: true })
+    removeFile(lock)
   }
 }

@@ -2,7 +2,7 @@
 //   {"auths": {"quay.io": {"auth": base64("user:password")}, "quay.io/team/app": {...}}}
 // Keys are a registry, or a registry/namespace/repository prefix; the most specific
 // key that matches a repository wins. We write one file and read several.
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../sys/random.js'
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'

@@ -26,3 +26,11 @@ export function isRootless(env: NodeJS.ProcessEnv = process.env): boolean {
 export function needsUserNamespace(): boolean {
   return process.geteuid!() !== 0
 }
+
+/** The caller's user name: getpwuid through NSS, so read once per command, which asks several times. */
+export function callerName(): string {
+  // node:os taken here only: the read commands never ask
+  userName ??= process.getBuiltinModule('node:os').userInfo().username
+  return userName
+}
+let userName: string | undefined

@@ -5,10 +5,10 @@
  * /etc/subuid and /etc/subgid. The helper runs them (c/helper.c): TS checks the ranges
  * first, so the error names them.
  */
-import { userInfo } from 'node:os'
 import { CockerError } from '../errors.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
 import type { Op } from '../runtime/protocol.js'
+import { callerName } from './identity.js'
 import { coversRange, parseSubid } from './subid.js'
 import { readIfPresent } from '../sys/read.js'
 
@@ -26,7 +26,7 @@ export function idmapOps(uids: IdMapping[], gids: IdMapping[], how: { external: 
 const readOrEmpty = (file: string): string => readIfPresent(file) ?? ''
 
 function checkRanges(maps: IdMapping[], file: string, self: number): void {
-  const user = userInfo().username
+  const user = callerName()
   const ranges = parseSubid(readOrEmpty(file), user, process.getuid!())
   for (const m of maps) {
     if (!coversRange(ranges, self, m.hostID, m.size)) {

@@ -5,13 +5,12 @@
  * only the caller's own id is mapped, and the user is told how to get more.
  */
 import path from 'node:path'
-import { userInfo } from 'node:os'
 import type { IdMapping } from '../runtime/oci-spec.js'
 import { runHelper } from '../runtime/helper.js'
 import { encodePlan, type Op } from '../runtime/protocol.js'
 import { packageRoot } from '../package-root.js'
 import { idmapOps } from './idmap.js'
-import { USERNS_UID_ENV } from './identity.js'
+import { callerName, USERNS_UID_ENV } from './identity.js'
 import { parseSubid, type SubidRange } from './subid.js'
 import { planContainerUserns, type ContainerUserns } from './container-userns.js'
 import type { UsernsRequest } from '../spec/run-options.js'
@@ -52,20 +51,22 @@ export function planUsernsMaps(user: { name: string; uid: number; gid: number },
 
 const readOrEmpty = (file: string): string => readIfPresent(file) ?? ''
 
+/** Read once per command: `run` asks in create and again in start. */
 export function usernsMapsForCaller(): UsernsMaps {
-  const me = { name: userInfo().username, uid: process.geteuid!(), gid: process.getegid!() }
-  return planUsernsMaps(me, readOrEmpty('/etc/subuid'), readOrEmpty('/etc/subgid'))
+  callerMaps ??= planUsernsMaps({ name: callerName(), uid: process.geteuid!(), gid: process.getegid!() },
+    readOrEmpty('/etc/subuid'), readOrEmpty('/etc/subgid'))
+  return callerMaps
 }
+let callerMaps: UsernsMaps | undefined
 
 /**
  * The user namespace of a container: `caller` is the rootless user's own (usernsMapsForCaller),
  * undefined as root; `taken` lists what other containers map, read only for --userns auto.
  */
 export function containerUserns(req: UsernsRequest, caller: UsernsMaps | undefined, taken: () => IdMapping[]): ContainerUserns | undefined {
-  const me = userInfo()
   const auto = req.mode === 'auto'
   return planContainerUserns(req, {
-    rootless: caller !== undefined, name: me.username, uid: process.geteuid!(), gid: process.getegid!(),
+    rootless: caller !== undefined, name: callerName(), uid: process.geteuid!(), gid: process.getegid!(),
     ...(caller ? { uidStack: caller.uid, gidStack: caller.gid } : {}),
     ...(auto ? { taken: taken() } : {}),
     ...(auto && !caller ? {

@@ -23,7 +23,7 @@ import { accessSync, constants as fsc, existsSync, mkdirSync, mkdtempSync, openS
   statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../sys/random.js'
 import { CockerError, ExecError } from '../errors.js'
 import { enterOps, usernsMapsForCaller, type UsernsMaps } from '../rootless/userns.js'
 import { childProcess } from '../sys/child-process.js'

@@ -10,17 +10,18 @@
  * The helper dying before the awaited event rejects with HELPER_DIED: a
  * crashed helper never turns into a hung command.
  *
- * Under bin/cocker-runtime the first helper is already running: c/launch.c
- * started node and, while node booted, became a sealed helper waiting on pipes
- * node inherited (see there). It serves plans whose stdio is its own.
+ * Under bin/cocker-runtime, and in bin/cocker's `run`, the first helper is already
+ * running: c/launch.c started it while node booted, waiting on pipes node inherited
+ * (see there and launcher-fds.ts). It serves a plan whose stdio is its own.
  */
 import type { StdioOptions } from 'node:child_process'
-import { closeSync, constants as fsc, existsSync, openSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, writeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { getSystemErrorMap } from 'node:util'
 import { CockerError, ExecError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
 import { childProcess } from '../sys/child-process.js'
+import { takeLauncherFds } from './launcher-fds.js'
 import { PROTOCOL_VERSION, type HelperEvent } from './protocol.js'
 
 export function helperPath(): string {
@@ -99,36 +100,22 @@ interface HelperLink {
   release(): void
 }
 
-let launcherFds: { request: number; events: number; sync: number } | undefined
-
 /**
- * Takes the pipes of the launcher's helper (_COCKER_HELPER_FDS), once, at start: each is
- * reopened close-on-exec and the inherited fd closed, and the variable dropped, so that
- * nothing we start (hooks, newuidmap) holds them. A launcher that is gone leaves none.
+ * The launcher's helper (launcher-fds.ts), for the first plan whose stdio is the launcher's
+ * own. bin/cocker-runtime's is our parent: it may serve 0-2 and the preserved fds after
+ * them, and never a monitor (it outlives us as the process our caller waits for). bin/cocker's
+ * is our child, as a spawned one: it holds 0-2 and no other fd of ours, so it serves only
+ * plans with exactly 0-2, a monitor's among them.
  */
-export function adoptLauncherHelper(env: NodeJS.ProcessEnv): void {
-  const fds = env._COCKER_HELPER_FDS?.split(',').map(Number)
-  delete env._COCKER_HELPER_FDS
-  if (fds?.length !== 3 || !fds.every(fd => Number.isInteger(fd) && fd > 2)) return
-  const [request, events, sync] = fds as [number, number, number]
-  // Read and write, so that opening never waits for the other end; the pipes we write stay
-  // blocking, so the plan (written at once: the helper waits for its end) cannot meet EAGAIN.
-  const reopen = (fd: number, mode: number) => openSync(`/proc/self/fd/${fd}`, mode)
-  try {
-    launcherFds = { request: reopen(request, fsc.O_RDWR), events: reopen(events, fsc.O_RDONLY | fsc.O_NONBLOCK), sync: reopen(sync, fsc.O_RDWR) }
-  } catch { /* no launcher: helpers are spawned */ }
-  for (const fd of fds) try { closeSync(fd) } catch { /* not ours */ }
-}
-
-/** The launcher's helper, for the first plan whose stdio is the launcher's own (0-2, then 3… as they are). */
-function launcherHelper(stdio: HelperOptions['stdio'] & object): HelperLink | undefined {
+function launcherHelper(stdio: HelperOptions['stdio'] & object, ownHelper: boolean): HelperLink | undefined {
   const own = stdio.every((s, i) => (i < 3 ? s === 'inherit' : s === i))
-  if (!launcherFds || !own) return undefined
-  const { request, events, sync } = launcherFds
-  launcherFds = undefined
+  const fds = own ? takeLauncherFds(f => (f.childPid ? stdio.length === 3 : !ownHelper)) : undefined
+  if (!fds) return undefined
+  const { request, events, sync, childPid } = fds
   const eventStream = new Socket({ fd: events, readable: true, writable: false })
   return {
-    name: 'the helper of bin/cocker-runtime',
+    name: childPid ? 'the helper bin/cocker started' : 'the helper of bin/cocker-runtime',
+    ...(childPid ? { pid: childPid } : {}),
     // a helper that died is reported by the end of its events, not by EPIPE here
     sendPlan: plan => {
       try { writeSync(request, plan) } catch { /* see above */ }
@@ -137,9 +124,9 @@ function launcherHelper(stdio: HelperOptions['stdio'] & object): HelperLink | un
     events: eventStream,
     sendSync: data => { try { writeSync(sync, data) } catch { /* see above */ } },
     closeSync: () => closeSync(sync),
-    // the launcher is the process our caller signals: it passes them on itself
-    forward: () => {},
-    // it outlives us: the end of its events is its end
+    // bin/cocker-runtime's launcher is the process our caller signals: it passes them on itself
+    forward: sig => { if (childPid) try { process.kill(childPid, sig) } catch { /* gone */ } },
+    // the end of its events is its end (node does not reap a child it did not spawn)
     onExit: done => eventStream.on('end', () => done('its events ended')),
     onError: () => {},
     release: () => {},
@@ -176,7 +163,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
   const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit']
   let helper: HelperLink
   try {
-    helper = (opts.ownHelper ? undefined : launcherHelper(stdio)) ?? spawnHelper(stdio)
+    helper = launcherHelper(stdio, Boolean(opts.ownHelper)) ?? spawnHelper(stdio)
   } catch (err) {
     return Promise.reject(err)
   }

@@ -1,13 +1,13 @@
 /** Crash-safe file writes: write a temp file in the store's tmp/, fsync, rename over. */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { randomBytes } from '../sys/random.js'
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 
 /** n random lower-case letters and digits (podman's short link names are 26 upper-case). */
 export function randomName(n: number): string {
-  // node:crypto taken on first use: loading it costs 5-9 ms, and the read commands (ps, images) write nothing
-  const bytes = process.getBuiltinModule('node:crypto').randomBytes(n)
+  const bytes = randomBytes(n)
   let s = ''
   for (const b of bytes) s += ALPHABET[b % ALPHABET.length]
   return s

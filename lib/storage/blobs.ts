@@ -8,7 +8,7 @@
  *   await pipeline(response, w)
  *   await w.commit()                                 // BLOB_INVALID when it does not match
  */
-import { createHash, type Hash } from 'node:crypto'
+import type { Hash } from 'node:crypto'
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { Writable } from 'node:stream'
@@ -18,6 +18,9 @@ import { randomName } from './atomic.js'
 import type { StorePaths } from './paths.js'
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/
+
+// node:crypto taken on first use: loading it costs a few ms, and `run` opens the store without hashing
+const createHash = (algorithm: string) => process.getBuiltinModule('node:crypto').createHash(algorithm)
 
 export interface ExpectedBlob {
   digest?: string

@@ -12,11 +12,11 @@
  * drops its copy and uses the winner's. Directories leave by the reverse route: the
  * record goes first, then the dir is renamed into tmp/ and removed from there.
  */
-import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { randomName } from './atomic.js'
+import { sha256Digest } from './blobs.js'
 import { readMetadata, updateMetadata, type LayerRecord, type Metadata } from './metadata.js'
 import type { StorePaths } from './paths.js'
 
@@ -43,7 +43,7 @@ export function chainIds(diffIds: readonly string[]): string[] {
   const ids: string[] = []
   let chain: string | undefined
   for (const diffId of diffIds) {
-    chain = chain === undefined ? diffId : `sha256:${createHash('sha256').update(`${chain} ${diffId}`).digest('hex')}`
+    chain = chain === undefined ? diffId : sha256Digest(`${chain} ${diffId}`)
     ids.push(chain.slice('sha256:'.length))
   }
   return ids

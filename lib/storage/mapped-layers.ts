@@ -23,11 +23,11 @@
  * idmapped lowers needs kernel 5.19): not done yet, so --userns auto, whose range differs
  * per container, makes a copy per range, kept until rmi.
  */
-import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { copyTree, type IdShift } from './copy-tree.js'
 import { randomName } from './atomic.js'
+import { sha256Digest } from './blobs.js'
 import type { StorePaths } from './paths.js'
 import { crashPoint } from '../sys/crash-point.js'
 
@@ -40,7 +40,7 @@ export interface ShiftJob {
 
 /** The shift's name in the store: the same mapping finds the same copies. */
 export function shiftKey(shift: IdShift): string {
-  return createHash('sha256').update(JSON.stringify([shift.uid, shift.gid])).digest('hex').slice(0, 16)
+  return sha256Digest(JSON.stringify([shift.uid, shift.gid])).slice('sha256:'.length, 'sha256:'.length + 16)
 }
 
 /**

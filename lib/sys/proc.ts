@@ -28,8 +28,11 @@ export function pidRunning(pid: number): boolean {
 
 /** "PID STARTTIME" of this process, to write where a later command checks whether we still run. */
 export function selfStamp(): string {
-  return `${process.pid} ${procStat(process.pid)?.startTime ?? ''}`
+  // read once: a run takes and writes several locks and stamps
+  ownStamp ??= `${process.pid} ${procStat(process.pid)?.startTime ?? ''}`
+  return ownStamp
 }
+let ownStamp: string | undefined
 
 /** Whether the process a selfStamp() names still runs. */
 export function stampAlive(stamp: string): boolean {

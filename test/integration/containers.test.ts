@@ -1,6 +1,8 @@
 // Containers that outlive the command: run -d, logs, exec, stop, start, kill, rm, wait, restart
 // policies and health checks through bin/cocker, as root and rootless, each asserted on what a
 // user sees (output, exit statuses) and on what must not be left behind (processes, files).
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
 import { test } from 'uvu'
@@ -51,6 +53,26 @@ cockerScenario('run in the foreground: its status is ours, the container stays w
   await cocker(mode, ['run', '--rm', image, 'no-such-command'], { status: 127 })
   assert.equal(entries(path.join(mode.root, 'containers')), [])
   assert.equal(entries(path.join(mode.root, 'container-names')), [])
+}))
+
+cockerScenario('a foreground run takes the helper bin/cocker started beside node, and node never loads node:child_process', mode => withContainers(mode, async image => {
+  // a preload (readable by the rootless user) that names, at exit, the builtins node loaded
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cocker-it-preload-'))
+  chmodSync(dir, 0o755)
+  try {
+    const preload = path.join(dir, 'builtins.cjs')
+    writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, 'builtins: ' + process.moduleLoadList.filter(m => m.startsWith('NativeModule ')).join(',') + '\\n'))\n", { mode: 0o644 })
+    const env = { NODE_OPTIONS: `--require ${preload}` }
+    const r = await cocker(mode, ['run', '--rm', image, 'sh', '-c', 'echo out; exit 5'], { status: 5, env })
+    assert.is(r.stdout, 'out\n')
+    assert.match(r.stderr, /^builtins: .*NativeModule fs/)
+    assert.not.match(r.stderr, /child_process/)
+    // -d spawns its monitor itself: the preload sees it
+    const d = await cocker(mode, ['run', '-d', image, 'true'], { status: 0, env })
+    assert.match(d.stderr, /NativeModule child_process/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }))
 
 cockerScenario('create, then start -a: the output comes to the terminal and the status back', mode => withContainers(mode, async image => {

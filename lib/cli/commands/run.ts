@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { containersConf, type ContainersConf } from '../../config/containers-conf.js'
@@ -16,6 +15,7 @@ import type { RunOptions } from '../../spec/run-options.js'
 import { findImage } from '../../storage/images.js'
 import type { ImageRecord } from '../../storage/metadata.js'
 import type { Store } from '../../storage/store.js'
+import { childProcess } from '../../sys/child-process.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { engineOf } from './container-context.js'
 import { parseLifecycleOptions } from './lifecycle-options.js'
@@ -133,7 +133,7 @@ async function pullFirst(input: string, o: RunOptions, ctx: CliContext): Promise
     return 0
   }
   return new Promise<number>((resolve, reject) => {
-    const child = spawn(path.join(packageRoot(), 'bin', 'cocker'), argv, { stdio: ['ignore', 'ignore', 'inherit'], env: ctx.env, cwd: ctx.cwd })
+    const child = childProcess().spawn(path.join(packageRoot(), 'bin', 'cocker'), argv, { stdio: ['ignore', 'ignore', 'inherit'], env: ctx.env, cwd: ctx.cwd })
     child.on('error', reject)
     child.on('exit', code => resolve(code ?? 125))
   })

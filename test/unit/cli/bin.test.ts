@@ -244,6 +244,12 @@ test('ps and images load neither node:crypto, node:net, node:stream, node:child_
   }
 })
 
+test('run loads node:crypto nowhere (ids and names come from /dev/urandom)', () => {
+  const graph = staticGraph(join(PACKAGE_ROOT, 'dist/lib/cli/commands/run.js'))
+  const bad = graph.filter(f => /^node:crypto/.test(f))
+  assert.equal(bad, [], `run loads ${bad.join(', ')}`)
+})
+
 test('cocker loads no command module and no yargs/chalk/ora before dispatch', () => {
   const graph = staticGraph(join(PACKAGE_ROOT, 'dist/lib/cli/main.js'))
   // index.js and the *-defs.js lists it gathers hold definitions only (data)
