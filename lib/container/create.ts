@@ -72,6 +72,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
   const source = rootSource(o)
   const { config, driver, image } = source
   const network = containerNetwork(o.options.network, { rootless, env: o.env, publishes: o.options.ports.length > 0,
+    nestedUserns: rootless && o.options.userns.mode !== 'default',
     ...(o.runtime ? { externalRuntime: o.runtime.name } : {}) })
   const ports = await assignPorts(o.options.ports, { publishAll: o.options.publishAll, exposed: Object.keys(config.config?.ExposedPorts ?? {}) })
   let lowerDirs = source.lowerDirs

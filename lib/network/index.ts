@@ -21,8 +21,8 @@ import { readIfPresent } from '../sys/read.js'
 /** A running network process, as the record keeps it. */
 export interface NetworkProcess { pid: number; startTime: string }
 
-/** The first of `names` found on PATH (a stat each: this runs on the create path). */
-function findProgram(name: string, env: NodeJS.ProcessEnv): string | undefined {
+/** `name` found on PATH (an access() per directory: this runs on the create path). */
+export function findProgram(name: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
     const file = path.join(dir || '.', name)
     try {
@@ -57,8 +57,15 @@ export function resolveNetwork(net: NetworkMode, rootless: boolean, env: NodeJS.
  * to start a network process at: its default stays loopback only, and pasta or slirp4netns
  * asked for are refused (an OCI createRuntime hook could run them: not written yet).
  */
-export function containerNetwork(net: NetworkMode, o: { rootless: boolean; env: NodeJS.ProcessEnv; externalRuntime?: string; publishes: boolean }): NetworkMode {
-  const chosen = o.externalRuntime === undefined ? resolveNetwork(net, o.rootless, o.env) : net.mode === 'default' ? { mode: 'none' as const } : net
+export function containerNetwork(net: NetworkMode, o: { rootless: boolean; env: NodeJS.ProcessEnv; externalRuntime?: string; publishes: boolean; nestedUserns?: boolean }): NetworkMode {
+  const ownHook = o.externalRuntime === undefined && !o.nestedUserns
+  const chosen = ownHook ? resolveNetwork(net, o.rootless, o.env) : net.mode === 'default' ? { mode: 'none' as const } : net
+  // rootless --userns keep-id/nomap/auto/--uidmap: the init runs as a subordinate id, whose
+  // namespaces neither the user's pasta nor slirp4netns may open (they would need them made first)
+  if (o.nestedUserns && needsNetworkProcess(chosen)) {
+    throw new CockerError('NOT_SUPPORTED', `--network ${chosen.mode} with --userns or --uidmap is not supported rootless yet`,
+      { hint: 'drop --userns/--uidmap, or use --network none or host' })
+  }
   if (o.externalRuntime !== undefined && needsNetworkProcess(chosen)) {
     throw new CockerError('NOT_SUPPORTED', `--network ${chosen.mode} with --runtime ${o.externalRuntime} is not supported yet`,
       { hint: 'drop --runtime, or use --network none or host' })

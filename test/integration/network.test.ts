@@ -103,6 +103,8 @@ busyboxScenario('the default network: rootless, pasta reaches out; root, loopbac
   const dflt = (await cocker(mode, ['create', mode.image, 'true'], { status: 0 })).stdout.trim()
   assert.is((await cocker(mode, ['inspect', '--format', '{{.HostConfig.NetworkMode}}', dflt], { status: 0 })).stdout, mode.name === 'rootless' ? 'pasta\n' : 'none\n')
   await cocker(mode, ['rm', dflt], { status: 0 })
+  // info says which program a rootless container's network takes
+  assert.is((await cocker(mode, ['info', '--format', '{{.Host.RootlessNetworkCmd}}'], { status: 0 })).stdout, 'pasta\n')
   await cocker(mode, ['rm', id], { status: 0 })
 })
 

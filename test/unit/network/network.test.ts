@@ -1,7 +1,7 @@
 import { chmodSync, writeFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checkTun, networkAddresses, pastaArgs, resolveNetwork, slirpArgs } from '../../../lib/network/index.js'
+import { checkTun, containerNetwork, networkAddresses, pastaArgs, resolveNetwork, slirpArgs } from '../../../lib/network/index.js'
 import { portBindings, portText } from '../../../lib/network/ports.js'
 import { makeTempDir } from '../../fixtures/bundle.js'
 
@@ -47,6 +47,13 @@ test('the default: root keeps loopback only; rootless takes pasta, else slirp4ne
   assert.equal(resolveNetwork({ mode: 'default' }, true, env()), { mode: 'pasta', args: [] })
   assert.equal(resolveNetwork({ mode: 'default' }, true, { PATH: '/nonexistent' }), { mode: 'none' })
   assert.equal(resolveNetwork({ mode: 'host' }, true, env()), { mode: 'host' })
+  // without a hook point of cocker's (--runtime) or rootless with a nested user namespace: loopback by default, pasta refused
+  const o = { rootless: true, env: env(), publishes: false }
+  assert.equal(containerNetwork({ mode: 'default' }, { ...o, nestedUserns: true }), { mode: 'none' })
+  assert.equal(containerNetwork({ mode: 'default' }, { ...o, externalRuntime: 'crun' }), { mode: 'none' })
+  assert.throws(() => containerNetwork({ mode: 'pasta', args: [] }, { ...o, nestedUserns: true }), /with --userns or --uidmap is not supported rootless/)
+  assert.throws(() => containerNetwork({ mode: 'slirp4netns', options: { allowHostLoopback: false, enableIpv6: false, mtu: 65520 } }, { ...o, externalRuntime: 'crun' }), /with --runtime crun is not supported/)
+  assert.throws(() => containerNetwork({ mode: 'none' }, { ...o, publishes: true }), /cannot publish ports/)
 })
 
 test('a tun device that cannot be opened: one line saying what to do (rootless only)', () => {
