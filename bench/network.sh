@@ -4,12 +4,12 @@
 #
 #   run --rm IMG true                  cocker's default rootless network (pasta) against Podman's
 #   run -d -p PORT:8080 IMG httpd …    until the port answers on the host, then rm -f -t 0
-#   GET of a 256 MB file               through the published port, with curl on the host
+#   GET of a BENCH_MB file             through the published port, with curl on the host
 #
 # and prints medians and the ratios cocker/podman (for the transfer, also MB/s). A clean
 # environment (NODE_EXTRA_CA_CERTS and NODE_OPTIONS unset). As root it runs as the test user
 # `cockertest`. Needs `npm run build`, hyperfine, podman, curl, /dev/net/tun mode 0666.
-#   BENCH_WARMUP (2), BENCH_MIN_RUNS (10)
+#   BENCH_WARMUP (2), BENCH_MIN_RUNS (10), BENCH_MB (64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -21,6 +21,7 @@ for c in hyperfine podman curl; do command -v "$c" >/dev/null || die "$c is not 
 [ -e dist/test/support/image-fixture.js ] || die "build first: npm run build"
 warmup=${BENCH_WARMUP:-2}
 min_runs=${BENCH_MIN_RUNS:-10}
+mb=${BENCH_MB:-64}
 
 tmp=$(mktemp -d /tmp/cocker-bench-network.XXXXXX)
 chmod 0755 "$tmp"
@@ -76,8 +77,8 @@ port_case() { # PORT ENGINE…
 	shift
 	printf %q "id=\$($(q "$@") run -d -p $port:8080 $image sh -c $(printf %q "$httpd")) && until curl -sf -o /dev/null http://127.0.0.1:$port/; do sleep 0.005; done && $(q "$@") rm -f -t 0 \$id >/dev/null"
 }
-# the servers of the transfer: 256 MB of zeros
-big='mkdir -p /www && dd if=/dev/zero of=/www/big bs=1M count=256 2>/dev/null && exec httpd -f -p 8080 -h /www'
+# the servers of the transfer: BENCH_MB of zeros
+big="mkdir -p /www && dd if=/dev/zero of=/www/big bs=1M count=$mb 2>/dev/null && exec httpd -f -p 8080 -h /www"
 "${as[@]}" "${c[@]}" run -d --name big -p 18901:8080 "$image" sh -c "$big" >/dev/null
 "${as[@]}" "${podman[@]}" run -d --name big -p 18902:8080 "$image" sh -c "$big" >/dev/null
 for port in 18901 18902; do
@@ -101,15 +102,16 @@ hyperfine "${args[@]}" >&2 </dev/null
 
 node --input-type=module -e '
 	import { readFileSync } from "node:fs"
+	const mb = Number(process.argv[2])
 	const results = JSON.parse(readFileSync(process.argv[1], "utf8")).results
 	const median = Object.fromEntries(results.map(r => [r.command, r.median * 1000]))
 	const cpu = Object.fromEntries(results.map(r => [r.command, (r.user + r.system) * 1000]))
 	const ms = n => `${median[n].toFixed(1)} ms`
 	console.log(`node -e 0: ${ms("node")}`)
-	for (const [what, label] of [["run", "run --rm (pasta / slirp4netns)"], ["port", "run -d -p until it answers"], ["get", "GET 256 MB through -p"]]) {
+	for (const [what, label] of [["run", "run --rm (pasta / slirp4netns)"], ["port", "run -d -p until it answers"], ["get", `GET ${mb} MB through -p`]]) {
 		const [c, p] = [`${what}-cocker`, `${what}-podman`]
 		console.log(`${label.padEnd(32)} cocker ${ms(c)}, podman ${ms(p)}, cocker/podman ${(median[c] / median[p]).toFixed(2)}` +
-			(what === "get" ? ` (cocker ${(256 / median[c] * 1000).toFixed(0)} MB/s, podman ${(256 / median[p] * 1000).toFixed(0)} MB/s)`
+			(what === "get" ? ` (cocker ${(mb / median[c] * 1000).toFixed(0)} MB/s, podman ${(mb / median[p] * 1000).toFixed(0)} MB/s)`
 				: ` (cpu: cocker ${cpu[c].toFixed(1)} ms, podman ${cpu[p].toFixed(1)} ms)`))
 	}
-' "$tmp/result.json"
+' "$tmp/result.json" "$mb"

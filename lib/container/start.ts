@@ -148,7 +148,7 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     }),
     ...(needsNetworkProcess(net) ? {
       onNamespaces: async (pid: number) => {
-        const p = await setupNetwork(net, { pid, dir, rootless: engine.rootless, env: engine.env, ports: record.ports ?? [], forwardDns: true })
+        const p = await setupNetwork(net, { pid, dir, rootless: engine.rootless, env: engine.env, ports: record.ports ?? [] })
         if (p) on.network(p)
       },
     } : {}),

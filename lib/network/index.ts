@@ -205,7 +205,7 @@ export async function assignPorts(ports: PortMapping[], o: { publishAll: boolean
 }
 
 /** pasta's command line: the mapping of the host's loopback only when asked, no port forwarded but the published ones. */
-export function pastaArgs(net: Extract<NetworkMode, { mode: 'pasta' }>, o: { pidFile: string; rootless: boolean; target: string; ports: PortMapping[]; forwardDns: boolean }): string[] {
+export function pastaArgs(net: Extract<NetworkMode, { mode: 'pasta' }>, o: { pidFile: string; rootless: boolean; target: string; ports: PortMapping[] }): string[] {
   // --map-gw is Podman's word, not every pasta's (mapping is pasta's default): it only keeps --no-map-gw out
   const user = net.args.filter(a => a !== '--map-gw')
   const given = (...names: string[]) => net.args.some(a => names.includes(a))
@@ -218,7 +218,8 @@ export function pastaArgs(net: Extract<NetworkMode, { mode: 'pasta' }>, o: { pid
   }
   if (!given('-T', '--tcp-ns')) args.push('-T', 'none')
   if (!given('-U', '--udp-ns')) args.push('-U', 'none')
-  if (o.forwardDns && !given('--dns-forward')) args.push('--dns-forward', PASTA_DNS)
+  // the resolver resolv.conf names when the host's are loopback ones (networkAddresses)
+  if (!given('--dns-forward')) args.push('--dns-forward', PASTA_DNS)
   // root: pasta drops its capabilities before it opens the namespace, so it gets it as an fd
   // it inherits (fd 3), and stays root (--runas 0) to enter it
   const target = o.rootless ? [o.target] : ['--runas', '0', '--netns', '/proc/self/fd/3']
@@ -273,7 +274,7 @@ const READY_TIMEOUT_MS = 10_000
  * the namespaces exist, nothing runs in them yet) and returns once the namespace is configured.
  * Its pid goes into network.pid in `dir`, where the monitor finds it.
  */
-export async function setupNetwork(net: NetworkMode, o: { pid: number; dir: string; rootless: boolean; env: NodeJS.ProcessEnv; ports: PortMapping[]; forwardDns: boolean }): Promise<NetworkProcess | undefined> {
+export async function setupNetwork(net: NetworkMode, o: { pid: number; dir: string; rootless: boolean; env: NodeJS.ProcessEnv; ports: PortMapping[] }): Promise<NetworkProcess | undefined> {
   if (!needsNetworkProcess(net)) return undefined
   checkTun(o.rootless)
   const program = findProgram(net.mode, o.env)
@@ -287,7 +288,7 @@ export async function setupNetwork(net: NetworkMode, o: { pid: number; dir: stri
   const logFd = openSync(log, 'w', 0o600)
   const nsFd = net.mode === 'pasta' && !o.rootless ? openSync(`/proc/${o.pid}/ns/net`, 'r') : undefined
   const args = net.mode === 'pasta'
-    ? pastaArgs(net, { pidFile, rootless: o.rootless, target: String(o.pid), ports: o.ports, forwardDns: o.forwardDns })
+    ? pastaArgs(net, { pidFile, rootless: o.rootless, target: String(o.pid), ports: o.ports })
     : slirpArgs(net, { target: String(o.pid), ...(o.ports.length ? { apiSocket: SLIRP_SOCKET } : {}) })
   if (net.mode === 'slirp4netns') rmSync(path.join(o.dir, SLIRP_SOCKET), { force: true })
   writeFileSync(logFd, `${program} ${args.join(' ')}\n`)

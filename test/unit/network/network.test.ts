@@ -11,7 +11,7 @@ const ports = [
 ]
 
 test('pasta: published TCP and UDP ports, nothing else forwarded, no host loopback unless --map-gw; root enters by fd', () => {
-  const base = { pidFile: '/c/network.pid', target: '42', forwardDns: true }
+  const base = { pidFile: '/c/network.pid', target: '42' }
   assert.equal(pastaArgs({ mode: 'pasta', args: [] }, { ...base, rootless: true, ports }),
     ['--config-net', '-f', '--quiet', '--pid', '/c/network.pid', '--no-map-gw', '-t', '8080:80', '-u', '127.0.0.1/5353:53',
       '-T', 'none', '-U', 'none', '--dns-forward', '169.254.1.1', '42'])
