@@ -88,6 +88,8 @@ struct monitor {
 	int on;			/* mode monitor */
 	int exit_dir;		/* the exit file's directory, opened before any setns */
 	char *exit_name;
+	int kill_dir;		/* monitor-kill-pidfile: its directory and name, or -1 */
+	char *kill_name;
 	int log_fd;		/* the k8s-file log, or -1 */
 	unsigned long long log_max;
 	int sock_dir;		/* the attach socket's directory and name, to remove it at the end */

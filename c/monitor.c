@@ -52,7 +52,7 @@
 void monitor_init(struct monitor *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->exit_dir = m->log_fd = m->sock_dir = m->listen_fd = -1;
+	m->exit_dir = m->kill_dir = m->log_fd = m->sock_dir = m->listen_fd = -1;
 	for (int i = 0; i < 2; i++)
 		m->in[i] = m->out[i] = m->err[i] = -1;
 }
@@ -87,23 +87,31 @@ static void listen_socket(struct monitor *m, const char *path)
 	umask(old);
 }
 
+/* PATH's directory (O_PATH) and its last component, for a file written or read later */
+static void open_parent(const char *stage, const char *path, int *dir_fd, char **name)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = strndup(path, slash ? (size_t)(slash - path) : 0);
+
+	*dir_fd = open(dir && dir[0] ? dir : slash ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (*dir_fd < 0)
+		die_setup(stage, "open", path, "cannot open the file's directory");
+	*name = strdup(slash ? slash + 1 : path);
+}
+
 /* Paths are opened here, before any setns: host paths may not resolve after it. */
 int monitor_op(struct monitor *m, const struct op *op)
 {
 	const char *arg = op->f[0].s;
 
 	switch (op->code) {
-	case OP_MONITOR_EXIT: {
-		const char *slash = strrchr(arg, '/');
-		char *dir = strndup(arg, slash ? (size_t)(slash - arg) : 0);
-
-		m->exit_dir = open(dir && dir[0] ? dir : slash ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		free(dir);
-		if (m->exit_dir < 0)
-			die_setup("monitor-exit", "open", arg, "cannot open the exit file's directory");
-		m->exit_name = strdup(slash ? slash + 1 : arg);
+	case OP_MONITOR_EXIT:
+		open_parent("monitor-exit", arg, &m->exit_dir, &m->exit_name);
 		return 1;
-	}
+	case OP_MONITOR_KILL_PIDFILE:
+		open_parent("monitor-kill-pidfile", arg, &m->kill_dir, &m->kill_name);
+		return 1;
 	case OP_MONITOR_LOG:
 		m->log_fd = open(arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (m->log_fd < 0)
@@ -626,6 +634,30 @@ static int release(void)
 	return rc;
 }
 
+/*
+ * monitor-kill-pidfile: the container's network process (pasta, slirp4netns)
+ * serves only its namespace, which has just lost its last process: SIGTERM to
+ * the pid its file names, and the file goes. No file: the container had none
+ * running (yet).
+ */
+static void kill_network(void)
+{
+	char buf[32];
+	unsigned long long pid;
+	ssize_t n;
+	int fd;
+
+	if (mon->kill_dir < 0 || (fd = openat(mon->kill_dir, mon->kill_name, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (parse_ull(buf, 10, &pid) == 0 && pid > 1 && pid < (1ULL << 31))
+		kill((pid_t)pid, SIGTERM);
+	unlinkat(mon->kill_dir, mon->kill_name, 0);
+}
+
 static void finish(int status)
 {
 	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
@@ -639,6 +671,8 @@ static void finish(int status)
 		close(mon->log_fd);
 	/* read before the release removes the cgroups (without a release, the node clean-up reads them) */
 	make_exit_json(status, code, mon->release_lock && release_oom_killed(mon->release_cgroups, mon->nrelease_cgroups));
+	/* before the exit file: whoever sees the container exited finds its network process going */
+	kill_network();
 	write_exit_file("");
 	restore_tty();
 	/* the socket goes first, so no client comes after the exit frame; those waiting get it too */

@@ -48,6 +48,7 @@
 	X(OP_MONITOR_CLEANUP, "monitor-cleanup", 'P', "v") /* ARGV at the end */ \
 	X(OP_MONITOR_HEALTH, "monitor-health", 'P', "sv") /* MS ARGV */        \
 	X(OP_MONITOR_RELEASE, "monitor-release", 'P', "ssv") /* LOCK STATE CGROUPS */ \
+	X(OP_MONITOR_KILL_PIDFILE, "monitor-kill-pidfile", 'P', "s") /* PATH: the network process */ \
 	X(OP_RUNTIME_PID_FILE, "runtime-pid-file", 'P', "s") /* external runtime's init */ \
 	X(OP_CONSOLE_LISTEN, "console-listen", 'P', "s") /* receive its pty master */ \
 	X(OP_HOST_OVERLAY, "host-overlay", 'P', "sss") /* DIR DATA CWD, before the clone */ \

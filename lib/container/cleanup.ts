@@ -12,6 +12,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { teardownNetwork } from '../network/index.js'
 import { deleteContainer } from '../runtime/lifecycle.js'
 import { readRecord } from '../runtime/state.js'
 import { isProcessAlive } from '../sys/proc.js'
@@ -41,6 +42,7 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     try {
       await deleteContainer(ctx, record.id, { force: true })
     } catch { /* its runtime state is gone already */ }
+    teardownNetwork(record.state.network, dir)
     const exit = readExitFile(dir)
     const wasRunning = record.state.status !== 'exited'
     record.state = {
@@ -52,6 +54,7 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
       oomKilled: oomKilled || Boolean(exit?.oomKilled) || Boolean(record.state.oomKilled && !wasRunning),
     }
     delete record.state.monitor
+    delete record.state.network
     writeRecordFile(dir, record)
     if (wasRunning && restartWanted(record)) return 'restart'
     return record.autoRemove ? 'remove' : 'exited'

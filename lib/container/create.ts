@@ -8,6 +8,7 @@ import path from 'node:path'
 import { detectCgroups } from '../cgroups/index.js'
 import { CockerError } from '../errors.js'
 import { parseImageConfig } from '../image/manifest.js'
+import { assignPorts, containerNetwork, networkAddresses } from '../network/index.js'
 import { isRootless } from '../rootless/identity.js'
 import { layerShift } from '../rootless/container-userns.js'
 import { containerUserns, usernsMapsForCaller } from '../rootless/userns.js'
@@ -70,6 +71,10 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
   const rootless = isRootless(o.env)
   const source = rootSource(o)
   const { config, driver, image } = source
+  const network = containerNetwork(o.options.network, { rootless, env: o.env, publishes: o.options.ports.length > 0,
+    nestedUserns: rootless && o.options.userns.mode !== 'default',
+    ...(o.runtime ? { externalRuntime: o.runtime.name } : {}) })
+  const ports = await assignPorts(o.options.ports, { publishAll: o.options.publishAll, exposed: Object.keys(config.config?.ExposedPorts ?? {}) })
   let lowerDirs = source.lowerDirs
   const id = randomBytes(32).toString('hex')
   const name = o.options.name ?? reserveGeneratedName(store.paths.root, id)
@@ -100,7 +105,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       imageRef: { name: image.names.includes(o.imageName) ? o.imageName : image.names[0] ?? o.imageName, id: image.id },
       engineVersion: packageVersion(),
       ...(o.options.init ? { init: initBinary(o.options.initPath) } : {}),
-      options: o.options,
+      options: { ...o.options, network },
+      network: networkAddresses(network),
       rootfs: driver === 'rootfs' ? o.options.rootfs!.path : dirs.merged,
       ...(maps ? { rootless: { uidMappings: maps.uid, gidMappings: maps.gid } } : {}),
       ...(userns ? { userns } : {}),
@@ -145,6 +151,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       storage: { driver, lowerDirs },
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
       ...(o.runtime ? { runtime: o.runtime } : {}),
+      network,
+      ...(ports.length ? { ports } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
     crashPoint('create:before-record')

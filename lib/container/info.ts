@@ -7,6 +7,7 @@ import { statfsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { storageConfPaths } from '../config/storage-conf.js'
+import { findProgram, rootlessBackend } from '../network/index.js'
 import { isRootless } from '../rootless/identity.js'
 import { usernsMapsForCaller } from '../rootless/userns.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
@@ -24,6 +25,10 @@ export interface SystemInfo {
     kernel: string
     os: string
     security: { rootless: boolean }
+    /** Podman 5's name: the program that connects a rootless container's network by default. */
+    rootlessNetworkCmd: string
+    pasta: { executable: string }
+    slirp4netns: { executable: string }
   }
   store: {
     configFile: string
@@ -56,6 +61,9 @@ export function systemInfo(o: { store: Store; driver: DriverName; env: NodeJS.Pr
       kernel: os.release(),
       os: 'linux',
       security: { rootless },
+      rootlessNetworkCmd: rootlessBackend(o.env) ?? '',
+      pasta: { executable: findProgram('pasta', o.env) ?? '' },
+      slirp4netns: { executable: findProgram('slirp4netns', o.env) ?? '' },
     },
     store: {
       configFile: storageConfPaths(o.env, rootless)[0]!,

@@ -18,6 +18,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import type { NetworkProcess } from '../network/index.js'
+import type { NetworkMode, PortMapping } from '../spec/run-options.js'
 import { isProcessAlive, selfStamp, stampAlive } from '../sys/proc.js'
 import { readIfPresent } from '../sys/read.js'
 import { removeFile } from '../sys/remove.js'
@@ -62,6 +64,8 @@ export interface ContainerState {
   /** `stop` or `kill` by a user: unless-stopped and always do not restart it then. */
   stoppedByUser?: boolean
   health?: HealthState
+  /** The current run's network process (pasta, slirp4netns): the clean-up ends it if the monitor could not. */
+  network?: NetworkProcess
 }
 
 export interface ContainerRecord {
@@ -105,6 +109,10 @@ export interface ContainerRecord {
   cgroupsDisabled?: boolean
   /** --runtime: an external OCI runtime, by the name the user gave and its binary; absent: cocker's own. */
   runtime?: { name: string; path: string }
+  /** --network, as create resolved it (absent in older records: loopback only, or the host's). */
+  network?: NetworkMode
+  /** -p and -P, host ports chosen. */
+  ports?: PortMapping[]
   state: ContainerState
 }
 

@@ -11,6 +11,7 @@ import { rmSync } from 'node:fs'
 import { CockerError } from '../errors.js'
 import { deleteContainer, runContainer } from '../runtime/lifecycle.js'
 import { usernsMapsForCaller } from '../rootless/userns.js'
+import { checkTun, needsNetworkProcess, networkPidFile, setupNetwork, teardownNetwork, type NetworkProcess } from '../network/index.js'
 import { fuseOverlayfsUsable } from '../storage/driver.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { procStat } from '../sys/proc.js'
@@ -52,6 +53,7 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
     try {
       await deleteContainer(ctx, id, { force: true })
     } catch { /* nothing of it left */ }
+    teardownNetwork(record.state.network, dir)
     rmSync(exitFile(dir), { force: true })
     record.state = {
       status: 'running', pid: 0, startedAt: isoNow(), restartCount: o.byPolicy ? record.state.restartCount + 1 : 0,
@@ -68,6 +70,11 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
           record!.state.monitor = { pid: monitorPid, startTime: procStat(monitorPid)?.startTime ?? '' }
           writeRecordFile(dir, record!)
         },
+        // recorded at once, so that a clean-up after a kill -9 of the monitor ends it
+        network: p => {
+          record!.state.network = p
+          writeRecordFile(dir, record!)
+        },
         started: pid => {
           record!.state.pid = pid
           writeRecordFile(dir, record!)
@@ -75,7 +82,9 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
       })
     } catch (err) {
       record.state = { ...record.state, status: 'exited', pid: 0, exitCode: exitCodeOf(err), finishedAt: isoNow() }
+      teardownNetwork(record.state.network, dir)
       delete record.state.monitor
+      delete record.state.network
       writeRecordFile(dir, record)
       throw err
     }
@@ -96,7 +105,7 @@ function exitCodeOf(err: unknown): number {
  * start, `wait` then waits (without the lock) for the exit.
  */
 async function launchMonitored(engine: Engine, record: ContainerRecord, dir: string, o: StartOptions,
-  on: { spawned(monitorPid: number): void; started(pid: number): void }): Promise<{ wait?: () => Promise<StartResult> }> {
+  on: { spawned(monitorPid: number): void; network(p: NetworkProcess): void; started(pid: number): void }): Promise<{ wait?: () => Promise<StartResult> }> {
   const dirs = containerDirs(engine.storeRoot, record.id)
   const ctx = runtimeContext(engine, record)
   const driver = record.storage.driver
@@ -105,8 +114,11 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     throw new CockerError('STORAGE_DRIVER_UNAVAILABLE', `the store's driver is fuse-overlayfs, but ${fuse.reason}`,
       { hint: 'as root, "chmod 666 /dev/fuse" (most distributions ship it so), or use the overlay or vfs driver (after "cocker system reset")' })
   }
+  const net = record.network
+  if (needsNetworkProcess(net)) checkTun(engine.rootless)
   const monitor = {
     exitFile: exitFile(dir),
+    ...(needsNetworkProcess(net) ? { networkPidFile: networkPidFile(dir) } : {}),
     ...(record.log.driver === 'k8s-file' ? { logFile: record.log.path } : {}),
     ...(record.log.maxSize ? { logMaxSize: record.log.maxSize } : {}),
     socket: attachSocket(dir),
@@ -134,6 +146,12 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
         ...(fuse?.ok ? { program: fuse.program } : {}),
       },
     }),
+    ...(needsNetworkProcess(net) ? {
+      onNamespaces: async (pid: number) => {
+        const p = await setupNetwork(net, { pid, dir, rootless: engine.rootless, env: engine.env, ports: record.ports ?? [] })
+        if (p) on.network(p)
+      },
+    } : {}),
     monitor: {
       ...monitor,
       sigProxy: o.sigProxy !== false,

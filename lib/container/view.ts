@@ -7,6 +7,7 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import { networkModeName, portBindings } from '../network/ports.js'
 import { signalNumber } from '../runtime/linux.js'
 import { durationNs } from '../sys/duration.js'
 import { listContainers, observe, type ContainerRecord, type ContainerState, type FoundContainer } from './record.js'
@@ -310,7 +311,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
     NetworkSettings: {
       EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
       MacAddress: '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-      Ports: {}, SandboxKey: '',
+      Ports: portBindings(r.ports ?? []), SandboxKey: '',
     },
     Namespace: '',
     IsInfra: false,
@@ -352,8 +353,8 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
       CgroupMode: 'private',
       ContainerIDFile: '',
       LogConfig: { Type: r.log.driver, Config: null, Path: r.log.path, Tag: '', Size: r.log.maxSize ? `${r.log.maxSize}B` : '0B' },
-      NetworkMode: networkMode(ns('network')),
-      PortBindings: {},
+      NetworkMode: r.network ? networkModeName(r.network) : networkMode(ns('network')),
+      PortBindings: portBindings(r.ports ?? []),
       RestartPolicy: { Name: r.restartPolicy.name === 'no' ? '' : r.restartPolicy.name, MaximumRetryCount: r.restartPolicy.maxRetries },
       AutoRemove: r.autoRemove,
       VolumeDriver: '',

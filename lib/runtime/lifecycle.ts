@@ -51,6 +51,11 @@ export interface LaunchOptions {
   callerNamespace?: PlanContext['callerNamespace']
   /** `run` without -i: the container reads /dev/null, not our stdin. */
   stdin?: 'inherit' | 'ignore'
+  /**
+   * Called with the init's pid once its namespaces exist, before anything runs in them (the
+   * createRuntime hook point): cocker's containers connect their network there (lib/network).
+   */
+  onNamespaces?: (pid: number) => Promise<void>
 }
 
 /** An external runtime's module, loaded by the containers that use one. */
@@ -168,7 +173,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       rootfsOverlay: o.rootfsOverlay, storeRoot: o.storeRoot, callerNamespace: o.callerNamespace,
       // poststop hooks are run by node: a container with some is released by the node clean-up
       monitorOps: after.monitor && monitorOps(after.monitor, hooks.poststop?.length ? undefined : { stateDir: dir, cgroupDirs: record.cgroupDirs }),
-      hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
+      hooks: Boolean(o.onNamespaces || hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })
     plan.warnings.forEach(w => ctx.warn(w))
     if (plan.idmap === 'external') checkSubordinateIds(spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [])
@@ -186,6 +191,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
         writeRecord(ctx.root, record)
       },
       onHooks: async () => {
+        await o.onNamespaces?.(record.pid)
         // "created", as the runtime-tools validation suite (hooks_stdin) and crun have it (runc says "creating")
         const state = ociState(record, 'created')
         for (const stage of HOOK_STAGES_IN_TS) await runHooks(stage, hooks[stage], state)

@@ -36,6 +36,8 @@ export interface MonitorOptions {
    */
   releaseLock?: string
   health?: { intervalMs: number; argv: string[] }
+  /** The container's network process writes its pid here (lib/network): the monitor kills it when the init ends. */
+  networkPidFile?: string
   /** Foreground: pass our signals on to the container (--sig-proxy); default true. */
   sigProxy?: boolean
   /** Called as soon as the monitor process exists, with its pid. */
@@ -70,6 +72,7 @@ export function monitorOps(o: MonitorOptions, held?: { stateDir: string; cgroupD
   ops.push(['monitor-cleanup', o.cleanup])
   if (o.releaseLock && held) ops.push(['monitor-release', o.releaseLock, held.stateDir, held.cgroupDirs])
   if (o.health) ops.push(['monitor-health', o.health.intervalMs, o.health.argv])
+  if (o.networkPidFile) ops.push(['monitor-kill-pidfile', o.networkPidFile])
   return ops
 }
 

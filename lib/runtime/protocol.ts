@@ -36,6 +36,7 @@ export const OPS = {
   'monitor-cleanup': ['P', 'v'],
   'monitor-health': ['P', 'sv'],
   'monitor-release': ['P', 'ssv'],
+  'monitor-kill-pidfile': ['P', 's'],
   'runtime-pid-file': ['P', 's'],
   'console-listen': ['P', 's'],
   'host-overlay': ['P', 'sss'],

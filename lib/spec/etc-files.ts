@@ -1,16 +1,26 @@
 /** The contents of /etc/hostname, /etc/hosts and /etc/resolv.conf that a container gets bind-mounted. */
 
+import type { NetworkAddresses } from '../network/index.js'
+import type { DnsOptions } from './run-options.js'
+
+const withNewline = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`)
+
 /**
- * Until cocker has a network stack a container's own network namespace holds only loopback,
- * so its names resolve there. With the host's network it sees the host's /etc/hosts.
+ * As Podman writes it: --add-host lines first. A container connected to the host's network
+ * (pasta, slirp4netns: `network.containerIp`) gets the host's /etc/hosts, host.containers.internal
+ * and its own address with its names; with the host's network, the host's file and its names on
+ * 127.0.1.1; with loopback only, localhost and its names on 127.0.1.1.
  */
-export function hostsFile(o: { hostname: string; name?: string; hostNetwork: boolean; hostHosts?: string }): string {
+export function hostsFile(o: { hostname: string; name?: string; hostNetwork: boolean; hostHosts?: string; addHosts?: string[]; network?: NetworkAddresses }): string {
   const names = [o.hostname, ...(o.name && o.name !== o.hostname ? [o.name] : [])].join(' ')
-  if (o.hostNetwork && o.hostHosts !== undefined) {
-    const base = o.hostHosts.endsWith('\n') || o.hostHosts === '' ? o.hostHosts : `${o.hostHosts}\n`
-    return `${base}127.0.1.1\t${names}\n`
+  const added = (o.addHosts ?? []).map(l => `${l}\n`).join('')
+  const ip = o.network?.containerIp
+  if (ip && o.hostHosts !== undefined) {
+    const host = o.network?.hostAddress ? `${o.network.hostAddress}\thost.containers.internal\n` : ''
+    return `${added}${withNewline(o.hostHosts)}${host}${ip}\t${names}\n`
   }
-  return `127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n` +
+  if (o.hostNetwork && o.hostHosts !== undefined) return `${added}${withNewline(o.hostHosts)}127.0.1.1\t${names}\n`
+  return `${added}127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n` +
     `127.0.1.1\t${names}\n`
 }
 
@@ -22,18 +32,30 @@ const isLoopback = (addr: string) => /^127\./.test(addr) || addr === '::1'
 /**
  * The host's resolv.conf, as podman adapts it: with the host's network it is copied verbatim;
  * in the container's own network namespace a loopback resolver (systemd-resolved's 127.0.0.53,
- * dnsmasq's 127.0.0.1) is someone else's loopback, so those lines go, and when none is left
- * the public fallback takes their place. Search domains and options are kept.
+ * dnsmasq's 127.0.0.1) is someone else's loopback, so those lines go. The network's own
+ * resolver (`resolver`) comes first when it always does (slirp4netns), else only in their
+ * place; without one the public fallback takes it. Search domains and options are kept,
+ * unless --dns, --dns-search or --dns-option (`dns`) replace the lines of their kind.
  */
-export function resolvConf(hostResolvConf: string, hostNetwork: boolean): string {
-  if (hostNetwork) return hostResolvConf
-  const lines = hostResolvConf.split('\n')
-  const kept = lines.filter(line => {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line)
-    return !m || !isLoopback(m[1])
-  })
-  const hasServer = kept.some(line => /^\s*nameserver\s+\S/.test(line))
-  const body = kept.join('\n').replace(/\n*$/, '')
-  const fallback = hasServer ? '' : FALLBACK_NAMESERVERS.map(ns => `nameserver ${ns}\n`).join('')
-  return `${body === '' ? '' : `${body}\n`}${fallback}`
+export function resolvConf(hostResolvConf: string, o: { hostNetwork: boolean; resolver?: NetworkAddresses['resolver']; dns?: DnsOptions }): string {
+  const dns = o.dns ?? { servers: [], search: [], options: [] }
+  const kind = (line: string) => /^\s*(nameserver|search|domain|options)\b/.exec(line)?.[1]
+  let lines = hostResolvConf.split('\n')
+  if (!o.hostNetwork) {
+    lines = lines.filter(line => {
+      const m = /^\s*nameserver\s+(\S+)/.exec(line)
+      return !m || !isLoopback(m[1])
+    })
+  }
+  if (dns.servers.length) lines = lines.filter(l => kind(l) !== 'nameserver')
+  if (dns.search.length) lines = lines.filter(l => kind(l) !== 'search' && kind(l) !== 'domain')
+  if (dns.options.length) lines = lines.filter(l => kind(l) !== 'options')
+  const hasServer = lines.some(line => /^\s*nameserver\s+\S/.test(line))
+  const servers = dns.servers.length ? dns.servers
+    : !o.hostNetwork && o.resolver && (o.resolver.always || !hasServer) ? [o.resolver.address] : []
+  const fallback = hasServer || servers.length || o.hostNetwork ? [] : FALLBACK_NAMESERVERS
+  const body = lines.join('\n').replace(/\n*$/, '')
+  const head = [...(dns.search.length ? [`search ${dns.search.join(' ')}`] : []), ...servers.map(s => `nameserver ${s}`)]
+  const tail = [...fallback.map(s => `nameserver ${s}`), ...(dns.options.length ? [`options ${dns.options.join(' ')}`] : [])]
+  return [...head, ...(body === '' ? [] : [body]), ...tail].map(l => `${l}\n`).join('')
 }

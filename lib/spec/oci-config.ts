@@ -12,8 +12,9 @@ import {
 } from './defaults.js'
 import { hostsFile, resolvConf } from './etc-files.js'
 import type { HostFacts } from './host.js'
+import type { NetworkAddresses } from '../network/index.js'
 import { DEFAULT_PATH, hasEnv, mergeEnv, processArgs, type ImageInfo } from './image-config.js'
-import type { MountRequest, NamespaceMode, RunOptions } from './run-options.js'
+import { networkNamespace, type MountRequest, type NamespaceMode, type RunOptions } from './run-options.js'
 import { defaultSeccompProfile } from './seccomp-default.js'
 import { groupId, resolveUser, type ResolvedUser } from './user.js'
 import type { ContainerUserns } from '../rootless/container-userns.js'
@@ -45,6 +46,8 @@ export interface ContainerConfigInput {
   /** Where the caller writes `files`: they are bind-mounted from there. */
   userdataDir: string
   host: HostFacts
+  /** The addresses the container's network gives /etc/hosts and resolv.conf (lib/network networkAddresses). */
+  network?: NetworkAddresses
   /** Which cgroup hierarchy the host runs; on v2 the container gets its own cgroup namespace, as with podman. */
   cgroupVersion?: 'v1' | 'v2'
   /** node's process.arch names, for the seccomp profile. */
@@ -109,8 +112,14 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   // that they run in a Podman container
   const userdataFiles: [destination: string, content: string][] = [['/etc/hostname', `${hostname}\n`]]
   // --no-hosts (containers.conf no_hosts) leaves the image's own
-  if (!o.noHosts) userdataFiles.push(['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })])
-  if (o.network.mode !== 'private') userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork)])
+  const net = input.network ?? {}
+  if (!o.noHosts) {
+    userdataFiles.push(['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts, addHosts: o.addHosts, network: net })])
+  }
+  // `default` unresolved (create resolves it, lib/network) is loopback only too
+  if (o.network.mode !== 'none' && o.network.mode !== 'default') {
+    userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, { hostNetwork, resolver: net.resolver, dns: o.dns })])
+  }
   userdataFiles.push(['/run/.containerenv', containerEnv(input)])
   // podman's keep-id entries for a user the image does not know, bound over the image's files
   for (const file of ['/etc/passwd', '/etc/group']) {
@@ -276,7 +285,7 @@ function namespaces(o: RunOptions, userns: boolean, cgroupns: boolean): Namespac
   }
   add('pid', o.pid)
   // a private network namespace holds only loopback until cocker has a network stack
-  add('network', o.network)
+  add('network', networkNamespace(o.network))
   add('ipc', o.ipc)
   add('uts', o.uts)
   out.push({ type: 'mount' })
@@ -316,7 +325,7 @@ function mounts(input: ContainerConfigInput, binds: { destination: string; sourc
  * one) gets the host's instead, bound: /sys read-only (see runtime/spec-template.ts).
  */
 function hostKernelFs(m: Mount, o: RunOptions): Mount {
-  const shown: Record<string, NamespaceMode> = { '/proc': o.pid, '/sys': o.network, '/dev/mqueue': o.ipc }
+  const shown: Record<string, NamespaceMode> = { '/proc': o.pid, '/sys': networkNamespace(o.network), '/dev/mqueue': o.ipc }
   const namespace = shown[m.destination]
   if (namespace === undefined || namespace.mode === 'private') return m
   const ro = m.destination === '/sys' ? ['ro'] : []
@@ -336,7 +345,7 @@ const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.
 function sysctls(o: RunOptions): Record<string, string> {
   // the defaults of a namespace the container does not have of its own are left out, as podman does
   const own = (key: string) => {
-    if (key.startsWith('net.')) return o.network.mode === 'private'
+    if (key.startsWith('net.')) return networkNamespace(o.network).mode === 'private'
     if (IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.')) return o.ipc.mode !== 'host'
     return !(o.uts.mode === 'host' && (key === 'kernel.hostname' || key === 'kernel.domainname'))
   }

@@ -10,6 +10,46 @@ import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
 
 export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
 
+/** --add-host NAME[;NAME…]:IP (an IPv6 address may follow the first colon whole) → "IP\tNAME NAME". */
+export function parseAddHost(value: string): string {
+  const colon = value.indexOf(':')
+  const names = colon > 0 ? value.slice(0, colon).split(';').filter(Boolean) : []
+  const ip = colon > 0 ? value.slice(colon + 1).replace(/^\[(.*)\]$/, '$1') : ''
+  const ipOk = /^\d{1,3}(\.\d{1,3}){3}$/.test(ip) || (ip.includes(':') && /^[0-9a-fA-F:.]+$/.test(ip))
+  if (!names.length || !ipOk || names.some(n => !/^[A-Za-z0-9_.-]+$/.test(n))) {
+    throw invalid(`--add-host ${value}: expected HOST:IP, e.g. db.local:10.1.2.3`)
+  }
+  return `${ip}\t${names.join(' ')}`
+}
+
+/** --dns ADDRESS: an IP address. */
+export function parseDnsServer(value: string): string {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(value) && !(value.includes(':') && /^[0-9a-fA-F:]+$/.test(value))) {
+    throw invalid(`--dns ${value}: not an IP address`, 'give the resolver\'s address, e.g. --dns 1.1.1.1')
+  }
+  return value
+}
+
+/** slirp4netns:OPTIONS, Podman's names (allow_host_loopback=true…). */
+export interface SlirpOptions {
+  /** The host's loopback reachable at the gateway 10.0.2.2 (off: --disable-host-loopback). */
+  allowHostLoopback: boolean
+  /** The container's subnet; slirp4netns's own 10.0.2.0/24 when absent. */
+  cidr?: string
+  enableIpv6: boolean
+  mtu: number
+}
+
+/**
+ * --network. `default`: the engine's choice, made at create (lib/network resolveNetwork);
+ * `none`: a namespace of its own with loopback only; pasta and slirp4netns: a namespace of its
+ * own that the program of that name connects to the host's network.
+ */
+export type NetworkMode =
+  | { mode: 'default' } | { mode: 'none' } | { mode: 'host' } | { mode: 'path'; path: string }
+  | { mode: 'pasta'; args: string[] }
+  | { mode: 'slirp4netns'; options: SlirpOptions }
+
 /** A bind mount or a tmpfs, from -v, --mount or --tmpfs. `options` are OCI mount options. */
 export type MountRequest =
   | { type: 'bind'; source: string; destination: string; options: string[] }
@@ -60,7 +100,7 @@ export interface RunOptions {
   ulimits: Rlimit[]
   sysctls: Record<string, string>
   mounts: MountRequest[]
-  network: NamespaceMode
+  network: NetworkMode
   pid: NamespaceMode
   ipc: NamespaceMode
   uts: NamespaceMode
@@ -84,6 +124,14 @@ export interface RunOptions {
   cgroups: 'enabled' | 'disabled'
   /** Leave /etc/hosts to the image (containers.conf no_hosts). */
   noHosts: boolean
+  /** --add-host, as /etc/hosts lines ("IP\tNAME…"), first in the file. */
+  addHosts: string[]
+  /** --dns, --dns-search, --dns-option: each replaces the host's own lines of its kind. */
+  dns: DnsOptions
+  /** -p; hostPort 0: a free one, chosen at create. */
+  ports: PortMapping[]
+  /** -P: each port the image exposes, on a free host port. */
+  publishAll: boolean
   /** The container process's umask (containers.conf umask). */
   umask: number
   /** The host's zoneinfo file to bind on /etc/localtime (containers.conf tz); undefined: the image's own. */
@@ -97,6 +145,40 @@ export interface RunOptions {
   groupAdd: string[]
   oomScoreAdj?: number
 }
+
+/** A published port. hostIp '' is every address of the host. */
+export interface PortMapping { hostIp: string; hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' }
+
+function portRange(flag: string, value: string, text: string): [number, number] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(text)
+  const lo = Number(m?.[1])
+  const hi = m?.[2] === undefined ? lo : Number(m[2])
+  if (!m || lo < 1 || hi > 65535 || hi < lo) throw invalid(`${flag} ${value}: "${text}" is not a port or a range of ports from 1 to 65535`)
+  return [lo, hi]
+}
+
+/** -p [ip:][hostPort:]containerPort[/tcp|udp], each port a number or a range (the two ranges of one length). */
+export function parsePublish(value: string): PortMapping[] {
+  const flag = '--publish'
+  const slash = value.lastIndexOf('/')
+  const protocol = slash < 0 ? 'tcp' : value.slice(slash + 1)
+  if (protocol !== 'tcp' && protocol !== 'udp') throw invalid(`${flag} ${value}: unknown protocol "${protocol}"`, 'use tcp or udp')
+  const spec = slash < 0 ? value : value.slice(0, slash)
+  // an IPv6 host address comes in brackets: [::1]:8080:80
+  const v6 = /^\[([0-9a-fA-F:]+)\]:(.*)$/.exec(spec)
+  const parts = v6 ? [v6[1], ...v6[2].split(':')] : spec.split(':')
+  if (parts.length > 3 || parts.some((p, i) => p === '' && !(parts.length === 3 && i === 1))) {
+    throw invalid(`${flag} ${value}: expected [ip:][hostPort:]containerPort[/protocol], e.g. 8080:80`)
+  }
+  const [hostIp, hostText, ctrText] = parts.length === 3 ? parts : parts.length === 2 ? ['', ...parts] : ['', '', parts[0]]
+  if (hostIp && !/^\d{1,3}(\.\d{1,3}){3}$/.test(hostIp) && !v6) throw invalid(`${flag} ${value}: "${hostIp}" is not an IP address`)
+  const [c0, c1] = portRange(flag, value, ctrText)
+  const [h0, h1] = hostText ? portRange(flag, value, hostText) : [0, 0]
+  if (hostText && h1 - h0 !== c1 - c0) throw invalid(`${flag} ${value}: the host and container ranges differ in length`)
+  return Array.from({ length: c1 - c0 + 1 }, (_, i) => ({ hostIp, hostPort: hostText ? h0 + i : 0, containerPort: c0 + i, protocol }))
+}
+
+export interface DnsOptions { servers: string[]; search: string[]; options: string[] }
 
 /** containers.conf's defaults for every container; podman's built-in ones when no file sets them. */
 export interface ContainerDefaults {
@@ -115,9 +197,9 @@ export function defaultRunOptions(): RunOptions {
   return {
     command: [], env: [], tty: false, interactive: false, init: false, readOnly: false, readOnlyTmpfs: true,
     privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
-    sysctls: {}, mounts: [], network: { mode: 'private' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
+    sysctls: {}, mounts: [], network: { mode: 'default' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
-    cgroups: 'enabled', noHosts: false, umask: 0o022, userns: { mode: 'default' }, groupAdd: [],
+    cgroups: 'enabled', noHosts: false, addHosts: [], dns: { servers: [], search: [], options: [] }, ports: [], publishAll: false, umask: 0o022, userns: { mode: 'default' }, groupAdd: [],
     defaults: { capabilities: [...DEFAULT_CAPABILITIES], env: [], sysctls: { ...NETNS_SYSCTLS }, pidsLimit: PIDS_LIMIT },
   }
 }
@@ -166,13 +248,54 @@ export function parseNamespaceMode(flag: string, value: string, extra: readonly 
   throw invalid(`${flag} ${value}: unknown mode`, `use ${['host', 'private', ...extra, 'ns:PATH'].join(', ')}`)
 }
 
-/** --network: only the modes that need no network stack yet. */
-export function parseNetwork(value: string): NamespaceMode {
-  if (['bridge', 'slirp4netns', 'pasta'].includes(value.split(':')[0])) {
-    throw new CockerError('NOT_SUPPORTED', `--network ${value}: cocker has no network stack yet`,
-      { hint: 'use --network none (loopback only, the default) or --network host' })
+/** --network none|host|private|pasta[:ARGS]|slirp4netns[:OPTIONS]|ns:PATH. */
+export function parseNetwork(value: string): NetworkMode {
+  const colon = value.indexOf(':')
+  const mode = colon < 0 ? value : value.slice(0, colon)
+  const rest = colon < 0 ? undefined : value.slice(colon + 1)
+  if (mode === 'pasta') return { mode, args: rest ? rest.split(',') : [] }
+  if (mode === 'slirp4netns') return { mode, options: parseSlirpOptions(value, rest) }
+  if (mode === 'bridge' || mode === 'container') {
+    throw new CockerError('NOT_SUPPORTED', `--network ${value}: not supported yet`,
+      { hint: 'use --network pasta, slirp4netns, none (loopback only) or host' })
   }
-  return parseNamespaceMode('--network', value, ['none'])
+  // Podman's "private" is its default network
+  if (value === 'private') return { mode: 'default' }
+  if (value === 'none') return { mode: 'none' }
+  const ns = parseNamespaceMode('--network', value)
+  return ns.mode === 'private' ? { mode: 'default' } : ns
+}
+
+/** Podman's slirp4netns options: allow_host_loopback, cidr, enable_ipv6, mtu, port_handler (slirp4netns only). */
+function parseSlirpOptions(value: string, text: string | undefined): SlirpOptions {
+  const o: SlirpOptions = { allowHostLoopback: false, enableIpv6: false, mtu: 65520 }
+  const bool = (k: string, v: string) => {
+    if (v === 'true' || v === 'false') return v === 'true'
+    throw invalid(`--network ${value}: ${k} takes true or false`)
+  }
+  for (const item of text ? text.split(',') : []) {
+    const [k, v = ''] = item.split('=', 2)
+    if (k === 'allow_host_loopback') o.allowHostLoopback = bool(k, v)
+    else if (k === 'enable_ipv6') o.enableIpv6 = bool(k, v)
+    else if (k === 'mtu') {
+      if (!/^\d+$/.test(v) || Number(v) < 68 || Number(v) > 65521) throw invalid(`--network ${value}: mtu must be a number from 68 to 65521`)
+      o.mtu = Number(v)
+    } else if (k === 'cidr') {
+      if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(v)) throw invalid(`--network ${value}: cidr must be an IPv4 subnet, e.g. 10.0.2.0/24`)
+      o.cidr = v
+    } else if (k === 'port_handler') {
+      // the slirp4netns handler keeps the client's address; rootlesskit's is a process more
+      if (v !== 'slirp4netns') throw new CockerError('NOT_SUPPORTED', `--network ${value}: port_handler=${v} is not supported`, { hint: 'use port_handler=slirp4netns (the default here)' })
+    } else {
+      throw invalid(`--network ${value}: unknown slirp4netns option "${k}"`, 'known options: allow_host_loopback, cidr, enable_ipv6, mtu, port_handler')
+    }
+  }
+  return o
+}
+
+/** The network namespace a network mode gives the container. */
+export function networkNamespace(net: NetworkMode): NamespaceMode {
+  return net.mode === 'host' || net.mode === 'path' ? net : { mode: 'private' }
 }
 
 const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss',

@@ -20,7 +20,8 @@ busyboxScenario('by default every namespace is the container\'s own; --network n
     const r = await runSh(mode, flags, `${NS_SCRIPT}; ls /sys/class/net; echo $$`)
     const ns = namespacesIn(r.stdout)
     for (const t of TYPES) assert.is.not(ns[t], hostNamespace(t), `${t} namespace with ${flags.join(' ') || 'no flags'}`)
-    assert.match(r.stdout, /\nlo\n1\n$/, 'only loopback, and the shell is pid 1')
+    // rootless, the default network is pasta's (integration/network)
+    if (flags.length || mode.name === 'root') assert.match(r.stdout, /\nlo\n1\n$/, 'only loopback, and the shell is pid 1')
   }
 })
 

@@ -7,7 +7,7 @@ import { containersConf, type ContainersConf } from '../../config/containers-con
 import { CockerError } from '../../errors.js'
 import type { Seccomp } from '../../runtime/oci-spec.js'
 import {
-  defaultRunOptions, normalizeCapability, parseIdMap, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork,
+  defaultRunOptions, normalizeCapability, parseIdMap, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork, parsePublish, parseAddHost, parseDnsServer,
   parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume,
   type RunOptions, type UsernsRequest,
 } from '../../spec/run-options.js'
@@ -114,6 +114,11 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
 
   const network = optional(args.network) ?? optional(args.net)
   if (network !== undefined) o.network = parseNetwork(network)
+  o.ports = strings(args.publish).flatMap(parsePublish)
+  o.publishAll = args.publishAll === true
+  o.addHosts = strings(args.addHost).map(parseAddHost)
+  o.dns = { servers: strings(args.dns).map(parseDnsServer), search: strings(args.dnsSearch), options: strings(args.dnsOption) }
+  if (typeof args.noHosts === 'boolean') o.noHosts = args.noHosts
   if (typeof args.pid === 'string') o.pid = parseNamespaceMode('--pid', args.pid)
   if (typeof args.ipc === 'string') o.ipc = parseNamespaceMode('--ipc', args.ipc)
   if (typeof args.uts === 'string') o.uts = parseNamespaceMode('--uts', args.uts)

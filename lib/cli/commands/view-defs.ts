@@ -46,6 +46,17 @@ export const rename: CommandDef = {
   load: () => import('./rename.js'),
 }
 
+export const port: CommandDef = {
+  name: 'port',
+  describe: 'list port mappings or a specific mapping for the container',
+  description: 'Prints the ports a container publishes on the host (-p, -P): each as "80/tcp -> 0.0.0.0:8080", or, for one PORT[/PROTOCOL], the host address and port alone.',
+  usage: 'port [options] <container> [port]',
+  positionals: [{ name: 'container', required: false, complete: 'container' }, { name: 'port', required: false }],
+  options: [LATEST],
+  examples: [['cocker port web', 'every port web publishes'], ['cocker port web 80', 'where port 80/tcp of web is published']],
+  load: () => import('./port.js'),
+}
+
 export const top: CommandDef = {
   name: 'top',
   describe: 'display the running processes of a container',

@@ -33,7 +33,7 @@ test('option definitions: sorted, unique names and short flags, podman\'s letter
   assert.is(new Set(names).size, names.length)
   const aliases = runOptions.filter(o => o.alias).map(o => `${o.alias}=${o.name}`)
   assert.is(new Set(aliases.map(a => a[0])).size, aliases.length)
-  assert.equal(aliases.sort(), ['d=detach', 'e=env', 'h=hostname', 'i=interactive', 'l=label', 'm=memory', 't=tty', 'u=user',
+  assert.equal(aliases.sort(), ['P=publish-all', 'd=detach', 'e=env', 'h=hostname', 'i=interactive', 'l=label', 'm=memory', 'p=publish', 't=tty', 'u=user',
     'v=volume', 'w=workdir'])
 })
 
@@ -100,7 +100,9 @@ test('namespaces, --net as an alias of --network', () => {
   assert.equal(o.network, { mode: 'host' })
   assert.equal(o.pid, { mode: 'host' })
   assert.equal(o.ipc, { mode: 'private' })
-  assert.equal(parse(['--network', 'none', 'img']).network, { mode: 'private' })
+  assert.equal(parse(['--network', 'none', 'img']).network, { mode: 'none' })
+  assert.equal(parse(['-p', '8080:80', '-P', 'img']).ports, [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }])
+  assert.is(parse(['-P', 'img']).publishAll, true)
 })
 
 test('identity, labels, annotations, sysctls, ulimits, stop signal', () => {

@@ -12,11 +12,29 @@ test('hosts: loopback names plus the hostname and the container name', () => {
 })
 
 test('resolv.conf: loopback resolvers dropped in a private network, fallback when none left', () => {
-  assert.is(resolvConf('nameserver 127.0.0.53\noptions edns0\n', false), 'options edns0\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n')
-  assert.is(resolvConf('nameserver 10.255.255.53\n', false), 'nameserver 10.255.255.53\n')
-  assert.is(resolvConf('nameserver ::1\nnameserver 1.1.1.1\nsearch lan', false), 'nameserver 1.1.1.1\nsearch lan\n')
-  assert.is(resolvConf('', false), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n')
-  assert.is(resolvConf('nameserver 127.0.0.53\n', true), 'nameserver 127.0.0.53\n')
+  assert.is(resolvConf('nameserver 127.0.0.53\noptions edns0\n', { hostNetwork: false }), 'options edns0\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n')
+  assert.is(resolvConf('nameserver 10.255.255.53\n', { hostNetwork: false }), 'nameserver 10.255.255.53\n')
+  assert.is(resolvConf('nameserver ::1\nnameserver 1.1.1.1\nsearch lan', { hostNetwork: false }), 'nameserver 1.1.1.1\nsearch lan\n')
+  assert.is(resolvConf('', { hostNetwork: false }), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n')
+  assert.is(resolvConf('nameserver 127.0.0.53\n', { hostNetwork: true }), 'nameserver 127.0.0.53\n')
+})
+
+test('hosts: a connected network names the host and the container\'s own address, --add-host first', () => {
+  assert.is(hostsFile({ hostname: 'abc', name: 'web', hostNetwork: false, hostHosts: '127.0.0.1 localhost', addHosts: ['1.2.3.4\ta.b'],
+    network: { containerIp: '10.0.2.100', hostAddress: '192.0.2.2' } }),
+  '1.2.3.4\ta.b\n127.0.0.1 localhost\n192.0.2.2\thost.containers.internal\n10.0.2.100\tabc web\n')
+  assert.is(hostsFile({ hostname: 'abc', hostNetwork: false, hostHosts: '', network: { containerIp: '192.0.2.2' } }), '192.0.2.2\tabc\n')
+})
+
+test('resolv.conf: the network\'s resolver first (slirp4netns) or in place of loopback ones (pasta); --dns flags replace their lines', () => {
+  const slirp = { address: '10.0.2.3', always: true }
+  const pasta = { address: '169.254.1.1', always: false }
+  assert.is(resolvConf('nameserver 10.255.255.53\n', { hostNetwork: false, resolver: slirp }), 'nameserver 10.0.2.3\nnameserver 10.255.255.53\n')
+  assert.is(resolvConf('nameserver 10.255.255.53\n', { hostNetwork: false, resolver: pasta }), 'nameserver 10.255.255.53\n')
+  assert.is(resolvConf('nameserver 127.0.0.53\nsearch lan\n', { hostNetwork: false, resolver: pasta }), 'nameserver 169.254.1.1\nsearch lan\n')
+  assert.is(resolvConf('nameserver 10.1.1.1\nsearch lan\noptions edns0\n', { hostNetwork: false, resolver: slirp,
+    dns: { servers: ['9.9.9.9'], search: ['a.example', 'b.example'], options: ['ndots:2'] } }),
+  'search a.example b.example\nnameserver 9.9.9.9\noptions ndots:2\n')
 })
 
 test('parseProcLimits: hard limits by RLIMIT name, unlimited as Infinity', () => {

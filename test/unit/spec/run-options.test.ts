@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
-  normalizeCapability, parseMount, parseNamespaceMode, parseNetwork, parseSecurityOpt, parseSize, parseTmpfs, parseUlimit,
+  normalizeCapability, parseAddHost, parseDnsServer, parseMount, parseNamespaceMode, parseNetwork, parsePublish, parseSecurityOpt, parseSize, parseTmpfs, parseUlimit,
   parseVolume,
   parseIdMap, parseOomScoreAdj, parseUserns,
 } from '../../../lib/spec/run-options.js'
@@ -82,13 +82,40 @@ test('normalizeCapability', () => {
   throwsCode(() => normalizeCapability('--cap-add', 'FLY'), 'INVALID_ARGUMENT', '--cap-add FLY: unknown capability')
 })
 
+test('--publish: ports, ranges, addresses, protocols', () => {
+  assert.equal(parsePublish('8080:80'), [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }])
+  assert.equal(parsePublish('80'), [{ hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }])
+  assert.equal(parsePublish('127.0.0.1::53/udp'), [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 53, protocol: 'udp' }])
+  assert.equal(parsePublish('8080-8081:80-81'), [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }, { hostIp: '', hostPort: 8081, containerPort: 81, protocol: 'tcp' }])
+  throwsCode(() => parsePublish('8080-8082:80-81'), 'INVALID_ARGUMENT', /differ in length/)
+  throwsCode(() => parsePublish('8080:80/sctp'), 'INVALID_ARGUMENT', /unknown protocol "sctp"/)
+  throwsCode(() => parsePublish('70000:80'), 'INVALID_ARGUMENT', /from 1 to 65535/)
+  throwsCode(() => parsePublish('host:8080:80'), 'INVALID_ARGUMENT', /not an IP address/)
+})
+
+test('--add-host and --dns', () => {
+  assert.is(parseAddHost('db.local:10.1.2.3'), '10.1.2.3\tdb.local')
+  assert.is(parseAddHost('a;b:::1'), '::1\ta b')
+  throwsCode(() => parseAddHost('nohost'), 'INVALID_ARGUMENT', /HOST:IP/)
+  assert.is(parseDnsServer('1.1.1.1'), '1.1.1.1')
+  throwsCode(() => parseDnsServer('dns.example'), 'INVALID_ARGUMENT', /not an IP address/)
+})
+
 test('namespace modes', () => {
   assert.equal(parseNamespaceMode('--pid', 'host'), { mode: 'host' })
   assert.equal(parseNamespaceMode('--pid', 'private'), { mode: 'private' })
   assert.equal(parseNamespaceMode('--ipc', 'ns:/proc/1/ns/ipc'), { mode: 'path', path: '/proc/1/ns/ipc' })
-  assert.equal(parseNetwork('none'), { mode: 'private' })
+  assert.equal(parseNetwork('none'), { mode: 'none' })
   assert.equal(parseNetwork('host'), { mode: 'host' })
-  throwsCode(() => parseNetwork('slirp4netns'), 'NOT_SUPPORTED', /no network stack yet/)
+  assert.equal(parseNetwork('private'), { mode: 'default' })
+  assert.equal(parseNetwork('pasta'), { mode: 'pasta', args: [] })
+  assert.equal(parseNetwork('pasta:--map-gw,-4'), { mode: 'pasta', args: ['--map-gw', '-4'] })
+  assert.equal(parseNetwork('slirp4netns'), { mode: 'slirp4netns', options: { allowHostLoopback: false, enableIpv6: false, mtu: 65520 } })
+  assert.equal(parseNetwork('slirp4netns:allow_host_loopback=true,mtu=1500,cidr=10.9.0.0/24,port_handler=slirp4netns'),
+    { mode: 'slirp4netns', options: { allowHostLoopback: true, enableIpv6: false, mtu: 1500, cidr: '10.9.0.0/24' } })
+  throwsCode(() => parseNetwork('slirp4netns:port_handler=rootlesskit'), 'NOT_SUPPORTED', /port_handler=rootlesskit/)
+  throwsCode(() => parseNetwork('slirp4netns:speed=9'), 'INVALID_ARGUMENT', /unknown slirp4netns option "speed"/)
+  throwsCode(() => parseNetwork('bridge'), 'NOT_SUPPORTED')
   throwsCode(() => parseNamespaceMode('--pid', 'container:web'), 'NOT_SUPPORTED')
   throwsCode(() => parseNamespaceMode('--pid', 'ns:rel'), 'INVALID_ARGUMENT', /absolute/)
   throwsCode(() => parseNamespaceMode('--uts', 'shared'), 'INVALID_ARGUMENT', /unknown mode/)

@@ -1,0 +1,117 @@
+#!/bin/bash
+# bench/network.sh: container networking, rootless, cocker against Podman 4.3 (whose rootless
+# network is slirp4netns; it has no pasta) on the busybox test fixture, in one hyperfine run:
+#
+#   run --rm IMG true                  cocker's default rootless network (pasta) against Podman's
+#   run -d -p PORT:8080 IMG httpd …    until the port answers on the host, then rm -f -t 0
+#   GET of a BENCH_MB file             through the published port, with curl on the host
+#
+# and prints medians and the ratios cocker/podman (for the transfer, also MB/s). A clean
+# environment (NODE_EXTRA_CA_CERTS and NODE_OPTIONS unset). As root it runs as the test user
+# `cockertest`. Needs `npm run build`, hyperfine, podman, curl, /dev/net/tun mode 0666.
+#   BENCH_WARMUP (2), BENCH_MIN_RUNS (10), BENCH_MB (64)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+for c in hyperfine podman curl; do command -v "$c" >/dev/null || die "$c is not installed"; done
+[ -e dist/test/support/image-fixture.js ] || die "build first: npm run build"
+warmup=${BENCH_WARMUP:-2}
+min_runs=${BENCH_MIN_RUNS:-10}
+mb=${BENCH_MB:-64}
+
+tmp=$(mktemp -d /tmp/cocker-bench-network.XXXXXX)
+chmod 0755 "$tmp"
+. bench/as-user.sh
+bench_as_user "$repo" "$tmp"
+cocker=$package/bin/cocker
+stores=$("${as[@]}" mktemp -d "$home/.cocker-bench-network.XXXXXX")
+podman=(env "CONTAINERS_STORAGE_CONF=$tmp/storage.conf" "CONTAINERS_CONF=$tmp/containers.conf" podman)
+c=("$cocker" --root "$stores/cocker")
+cleanup() {
+	"${as[@]}" "${c[@]}" rm -f -a -t 0 >/dev/null 2>&1 || true
+	"${as[@]}" "${podman[@]}" rm -f -a -t 0 >/dev/null 2>&1 || true
+	"${as[@]}" "${podman[@]}" system reset -f >/dev/null 2>&1 || true
+	rm -rf "$tmp" "$stores" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# podman: native overlay, its own store, no systemd or journald (PEERS.md)
+cat >"$tmp/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$stores/podman"
+rootless_storage_path = "$stores/podman"
+runroot = "$stores/podman-run"
+CONF
+cat >"$tmp/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=20000:20000"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+
+archive=$tmp/fixture-oci.tar
+image=$(node --input-type=module -e '
+	import { copyFileSync } from "node:fs"
+	const m = await import(process.argv[1] + "/dist/test/support/image-fixture.js")
+	copyFileSync(m.fixtureOciArchive(), process.argv[2])
+	console.log(m.FIXTURE_IMAGE)' "$repo" "$archive")
+chmod 0644 "$archive"
+"${as[@]}" "${c[@]}" load -q -i "$archive" >/dev/null
+"${as[@]}" "${podman[@]}" load -q -i "$archive" >/dev/null
+
+q() { printf '%q ' "$@"; }
+wrap() { # a command line as the benchmarked user
+	printf '%q ' "${as[@]}"
+	echo "$*"
+}
+httpd='mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p 8080 -h /www'
+# run -d -p until the page answers, then rm
+port_case() { # PORT ENGINE…
+	local port=$1
+	shift
+	printf %q "id=\$($(q "$@") run -d -p $port:8080 $image sh -c $(printf %q "$httpd")) && until curl -sf -o /dev/null http://127.0.0.1:$port/; do sleep 0.005; done && $(q "$@") rm -f -t 0 \$id >/dev/null"
+}
+# the servers of the transfer: BENCH_MB of zeros
+big="mkdir -p /www && dd if=/dev/zero of=/www/big bs=1M count=$mb 2>/dev/null && exec httpd -f -p 8080 -h /www"
+"${as[@]}" "${c[@]}" run -d --name big -p 18901:8080 "$image" sh -c "$big" >/dev/null
+"${as[@]}" "${podman[@]}" run -d --name big -p 18902:8080 "$image" sh -c "$big" >/dev/null
+for port in 18901 18902; do
+	for _ in $(seq 300); do curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$port/big" && break; sleep 0.1; done
+done
+
+pairs=(
+	node "node -e 0"
+	run-cocker "$(q "${c[@]}") run --rm $image true"
+	run-podman "$(q "${podman[@]}") run --rm --network slirp4netns $image true"
+	port-cocker "sh -c $(port_case 18903 "${c[@]}")"
+	port-podman "sh -c $(port_case 18904 "${podman[@]}" )"
+	get-cocker "curl -sf -o /dev/null http://127.0.0.1:18901/big"
+	get-podman "curl -sf -o /dev/null http://127.0.0.1:18902/big"
+)
+args=(-N --warmup "$warmup" --min-runs "$min_runs" --export-json "$tmp/result.json" --output null)
+for ((i = 0; i < ${#pairs[@]}; i += 2)); do
+	case ${pairs[i]} in get-*) args+=(-n "${pairs[i]}" "${pairs[i + 1]}") ;; *) args+=(-n "${pairs[i]}" "$(wrap "${pairs[i + 1]}")") ;; esac
+done
+hyperfine "${args[@]}" >&2 </dev/null
+
+node --input-type=module -e '
+	import { readFileSync } from "node:fs"
+	const mb = Number(process.argv[2])
+	const results = JSON.parse(readFileSync(process.argv[1], "utf8")).results
+	const median = Object.fromEntries(results.map(r => [r.command, r.median * 1000]))
+	const cpu = Object.fromEntries(results.map(r => [r.command, (r.user + r.system) * 1000]))
+	const ms = n => `${median[n].toFixed(1)} ms`
+	console.log(`node -e 0: ${ms("node")}`)
+	for (const [what, label] of [["run", "run --rm (pasta / slirp4netns)"], ["port", "run -d -p until it answers"], ["get", `GET ${mb} MB through -p`]]) {
+		const [c, p] = [`${what}-cocker`, `${what}-podman`]
+		console.log(`${label.padEnd(32)} cocker ${ms(c)}, podman ${ms(p)}, cocker/podman ${(median[c] / median[p]).toFixed(2)}` +
+			(what === "get" ? ` (cocker ${(mb / median[c] * 1000).toFixed(0)} MB/s, podman ${(mb / median[p] * 1000).toFixed(0)} MB/s)`
+				: ` (cpu: cocker ${cpu[c].toFixed(1)} ms, podman ${cpu[p].toFixed(1)} ms)`))
+	}
+' "$tmp/result.json" "$mb"

@@ -1,0 +1,145 @@
+// Container networking, root and rootless: pasta and slirp4netns connect a container to the
+// host's network (a page served by node on the host, fetched with busybox's wget inside),
+// published ports answer on the host (TCP, with node's http; the busybox fixture has no UDP
+// server: UDP's forwarding is checked on the programs' command lines in unit/network), `--network none` has only loopback, and no network process outlives its
+// container.
+import { get } from 'node:http'
+import { createServer as createTcpServer } from 'node:net'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { cocker } from '../support/cocker-modes.js'
+import { busyboxScenario, runSh, type BusyboxMode } from '../support/run-scenario.js'
+
+/** A TCP server on the host at `host` (0.0.0.0: every address) that greets each client and closes, until `close`. */
+async function hostServer(host: string): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createTcpServer(sock => sock.end('hello from the host\n', () => sock.destroy()))
+  await new Promise<void>(resolve => server.listen(0, host, resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise(resolve => server.close(() => resolve())),
+  }
+}
+
+/** GET http://127.0.0.1:PORT/, retried while the container's server starts. */
+async function fetchFromHost(port: number, tries = 100): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const req = get({ host: '127.0.0.1', port, path: '/', timeout: 2000 }, res => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (d: string) => (body += d))
+          res.on('end', () => resolve(body))
+        })
+        req.on('error', reject)
+        req.on('timeout', () => req.destroy(new Error('timeout')))
+      })
+    } catch (err) {
+      if (i >= tries) throw err
+      await new Promise(r => setTimeout(r, 100))
+    }
+  }
+}
+
+/** Processes whose command line or working directory names `id`: what a container's network process leaves. */
+function processesNaming(id: string): string[] {
+  const out: string[] = []
+  for (const pid of readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
+      let cwd = ''
+      try { cwd = readlinkSync(`/proc/${pid}/cwd`) } catch { /* not ours to read */ }
+      if (cmd.includes(id) || cwd.includes(id)) out.push(`${pid} ${cmd}`)
+    } catch { /* gone */ }
+  }
+  return out
+}
+
+/**
+ * The greeting of the server at HOST:PORT, with busybox's nc (its static wget crashes in its
+ * resolver). Its first line only: this pasta (2023) repeats what a host's loopback server sent
+ * once that closes, and head's exit ends nc.
+ */
+const GET = (host: string, port: number) => `nc -w 5 ${host} ${port} </dev/null | head -n 1`
+
+busyboxScenario('pasta: a container reaches the host through host.containers.internal (--map-gw), and has eth0', async mode => {
+  const server = await hostServer('0.0.0.0')
+  try {
+    const r = await runSh(mode, ['--network', 'pasta:--map-gw'], `grep -c . /proc/net/dev; ${GET('host.containers.internal', server.port)}`)
+    assert.match(r.stdout, /hello from the host\n$/)
+    assert.ok(Number(r.stdout.split('\n')[0]) > 3, `more than loopback in /proc/net/dev: ${r.stdout}`)
+  } finally {
+    await server.close()
+  }
+  // root's pasta: this pasta (2023) leaves such a connection open after the server closed it
+}, ['rootless'])
+
+busyboxScenario('slirp4netns: the host\'s loopback at 10.0.2.2 only with allow_host_loopback=true; host.containers.internal is the host', async mode => {
+  const loopback = await hostServer('127.0.0.1')
+  const any = await hostServer('0.0.0.0')
+  try {
+    const allowed = await runSh(mode, ['--network', 'slirp4netns:allow_host_loopback=true'], GET('10.0.2.2', loopback.port))
+    assert.is(allowed.stdout, 'hello from the host\n')
+    const denied = await runSh(mode, ['--network', 'slirp4netns'], `${GET('10.0.2.2', loopback.port)}; echo end`)
+    assert.is(denied.stdout, 'end\n')
+    const named = await runSh(mode, ['--network', 'slirp4netns'], GET('host.containers.internal', any.port))
+    assert.is(named.stdout, 'hello from the host\n')
+  } finally {
+    await loopback.close()
+    await any.close()
+  }
+})
+
+busyboxScenario('the default network: rootless, pasta reaches out; root, loopback only (until bridge networks); --network none: only lo', async mode => {
+  const r = await runSh(mode, [], 'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "')
+  assert.is(r.stdout, mode.name === 'rootless' ? 'lo\neth0\n' : 'lo\n')
+  const none = await runSh(mode, ['--network', 'none'], 'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "')
+  assert.is(none.stdout, 'lo\n')
+  const inspect = await cocker(mode, ['create', '--network', 'slirp4netns', mode.image, 'true'], { status: 0 })
+  const id = inspect.stdout.trim()
+  assert.is((await cocker(mode, ['inspect', '--format', '{{.HostConfig.NetworkMode}}', id], { status: 0 })).stdout, 'slirp4netns\n')
+  const dflt = (await cocker(mode, ['create', mode.image, 'true'], { status: 0 })).stdout.trim()
+  assert.is((await cocker(mode, ['inspect', '--format', '{{.HostConfig.NetworkMode}}', dflt], { status: 0 })).stdout, mode.name === 'rootless' ? 'pasta\n' : 'none\n')
+  await cocker(mode, ['rm', dflt], { status: 0 })
+  // info says which program a rootless container's network takes
+  assert.is((await cocker(mode, ['info', '--format', '{{.Host.RootlessNetworkCmd}}'], { status: 0 })).stdout, 'pasta\n')
+  await cocker(mode, ['rm', id], { status: 0 })
+})
+
+async function networkProcessGoes(mode: BusyboxMode, network: string): Promise<void> {
+  const id = (await cocker(mode, ['run', '-d', '--network', network, mode.image, 'sleep', '600'], { status: 0 })).stdout.trim()
+  assert.ok(processesNaming(id).some(p => p.includes(network)), `a ${network} process runs for ${id}`)
+  await cocker(mode, ['stop', '-t', '0', id], { status: 0 })
+  assert.equal(processesNaming(id), [], `${network} ended with the container`)
+  // started again with the container, and gone after rm -f
+  await cocker(mode, ['start', id], { status: 0 })
+  assert.ok(processesNaming(id).some(p => p.includes(network)), `${network} runs again after start`)
+  await cocker(mode, ['rm', '-f', '-t', '0', id], { status: 0 })
+  assert.equal(processesNaming(id), [], `${network} gone after rm -f`)
+}
+
+const HTTPD = 'mkdir /www && echo hello from the container > /www/index.html && exec httpd -f -p 8080 -h /www'
+
+busyboxScenario('-p publishes a TCP port on the host (pasta, slirp4netns); port, ps and inspect show it', async mode => {
+  for (const network of ['pasta', 'slirp4netns']) {
+    const id = (await cocker(mode, ['run', '-d', '--network', network, '-p', '127.0.0.1::8080', mode.image, 'sh', '-c', HTTPD], { status: 0 })).stdout.trim()
+    try {
+      const port = Number(/:(\d+)$/.exec((await cocker(mode, ['port', id, '8080'], { status: 0 })).stdout.trim())?.[1])
+      assert.ok(port > 0, 'port names the host port')
+      assert.is(await fetchFromHost(port), 'hello from the container\n', network)
+      assert.is((await cocker(mode, ['port', id], { status: 0 })).stdout, `8080/tcp -> 127.0.0.1:${port}\n`)
+      assert.match((await cocker(mode, ['ps', '--format', '{{.Ports}}', '--filter', `id=${id}`], { status: 0 })).stdout, `127.0.0.1:${port}->8080/tcp`)
+      const ports = JSON.parse((await cocker(mode, ['inspect', '--format', '{{json .NetworkSettings.Ports}}', id], { status: 0 })).stdout)
+      assert.equal(ports, { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] })
+    } finally {
+      await cocker(mode, ['rm', '-f', '-t', '0', id], { status: 0 })
+    }
+  }
+})
+
+busyboxScenario('the network process ends with its container (stop, rm -f) and starts again with it: pasta', mode => networkProcessGoes(mode, 'pasta'))
+busyboxScenario('the network process ends with its container (stop, rm -f) and starts again with it: slirp4netns', mode => networkProcessGoes(mode, 'slirp4netns'))
+
+test.run()
