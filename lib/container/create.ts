@@ -26,6 +26,7 @@ import { CAPABILITIES } from '../runtime/linux.js'
 import { shiftId } from '../storage/copy-tree.js'
 import { crashPoint } from '../sys/crash-point.js'
 import type { OciRuntime } from '../runtime/external.js'
+import type { NetworkAttachment } from '../network/bridge/attach.js'
 import type { Spec } from '../runtime/oci-spec.js'
 import { generatedName } from './names.js'
 import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
@@ -89,6 +90,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with a user namespace of the container's own (--userns, --uidmap, --gidmap) is not supported yet`,
         { hint: 'drop --runtime, or run without those flags' })
     }
+    const bridge = o.options.bridgeNetwork && await bridgeNetworkOf(store.paths.root, o.options.bridgeNetwork, rootless)
     const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
     // a namespace that maps ids otherwise (keep-id) sees the image's owners only on shifted copies of its layers
     const shift = userns && image.topLayer ? layerShift(userns, maps) : undefined
@@ -110,6 +112,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       userdataDir: dirs.userdata,
       host: readHostFacts({ rootless, privileged: o.options.privileged }),
       cgroupVersion: detectCgroups().version === 'v2' ? 'v2' : 'v1',
+      ...(bridge ? { bridgeDns: bridge.dns } : {}),
     })
     built.warnings.forEach(w => o.warn(w))
     for (const f of built.files) writeFileSync(f.path, f.content)
@@ -145,6 +148,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       storage: { driver, lowerDirs },
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
       ...(o.runtime ? { runtime: o.runtime } : {}),
+      ...(bridge ? { bridgeNetwork: bridge.attachment } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
     crashPoint('create:before-record')
@@ -155,6 +159,22 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     releaseName(store.paths.root, name, id)
     throw err
   }
+}
+
+/**
+ * --network NAME: the network must exist, and --ip be one of its addresses; its containers
+ * resolve each other's names through its gateway (aardvark-dns) when its DNS is on.
+ */
+async function bridgeNetworkOf(storeRoot: string, attachment: NetworkAttachment, rootless: boolean):
+  Promise<{ attachment: NetworkAttachment; dns: string[] }> {
+  if (rootless) {
+    throw new CockerError('NOT_SUPPORTED', `--network ${attachment.network}: bridge networks are not supported rootless yet`,
+      { hint: 'run it as root, or use --network none or host' })
+  }
+  const { requireNetwork } = await import('../network/bridge/networks.js')
+  const def = requireNetwork(storeRoot, attachment.network)
+  if (attachment.ip) (await import('../network/bridge/attach.js')).checkRequestedIp(def, attachment.ip)
+  return { attachment: { ...attachment, network: def.name }, dns: def.dns_enabled ? def.subnets.map(s => s.gateway) : [] }
 }
 
 /**

@@ -18,6 +18,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import type { NetworkAttachment } from '../network/bridge/attach.js'
 import { isProcessAlive, selfStamp, stampAlive } from '../sys/proc.js'
 import { readIfPresent } from '../sys/read.js'
 
@@ -104,6 +105,8 @@ export interface ContainerRecord {
   cgroupsDisabled?: boolean
   /** --runtime: an external OCI runtime, by the name the user gave and its binary; absent: cocker's own. */
   runtime?: { name: string; path: string }
+  /** --network NAME: the bridge network it joins when it starts (lib/network/bridge). */
+  bridgeNetwork?: NetworkAttachment
   state: ContainerState
 }
 

@@ -9,6 +9,7 @@
  */
 import { rmSync } from 'node:fs'
 import { CockerError } from '../errors.js'
+import { needsNetworkSetup, setupNetwork, teardownNetwork } from '../network/index.js'
 import { deleteContainer, runContainer } from '../runtime/lifecycle.js'
 import { usernsMapsForCaller } from '../rootless/userns.js'
 import { fuseOverlayfsUsable } from '../storage/driver.js'
@@ -52,6 +53,7 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
     try {
       await deleteContainer(ctx, id, { force: true })
     } catch { /* nothing of it left */ }
+    await teardownNetwork(engine, record)
     rmSync(exitFile(dir), { force: true })
     record.state = {
       status: 'running', pid: 0, startedAt: isoNow(), restartCount: o.byPolicy ? record.state.restartCount + 1 : 0,
@@ -126,6 +128,7 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     bundle: dirs.userdata,
     storeRoot: hiddenRoot(engine.storeRoot),
     ...(engine.rootless ? { callerNamespace: usernsMapsForCaller() } : {}),
+    ...(needsNetworkSetup(record) ? { onNetns: (pid: number) => setupNetwork(engine, record, pid) } : {}),
     // vfs copied the image into merged/; --rootfs without :O runs the directory itself
     ...(driver === 'vfs' || driver === 'rootfs' ? {} : {
       rootfsOverlay: {

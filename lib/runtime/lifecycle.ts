@@ -51,6 +51,8 @@ export interface LaunchOptions {
   callerNamespace?: PlanContext['callerNamespace']
   /** `run` without -i: the container reads /dev/null, not our stdin. */
   stdin?: 'inherit' | 'ignore'
+  /** At the hook point, the init's pid known: the container's network is set up (lib/network). */
+  onNetns?: (pid: number) => Promise<void>
 }
 
 /** An external runtime's module, loaded by the containers that use one. */
@@ -168,7 +170,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       rootfsOverlay: o.rootfsOverlay, storeRoot: o.storeRoot, callerNamespace: o.callerNamespace,
       // poststop hooks are run by node: a container with some is released by the node clean-up
       monitorOps: after.monitor && monitorOps(after.monitor, hooks.poststop?.length ? undefined : { stateDir: dir, cgroupDirs: record.cgroupDirs }),
-      hooks: Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
+      hooks: Boolean(o.onNetns || hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
     })
     plan.warnings.forEach(w => ctx.warn(w))
     if (plan.idmap === 'external') checkSubordinateIds(spec.linux?.uidMappings ?? [], spec.linux?.gidMappings ?? [])
@@ -187,6 +189,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       },
       onHooks: async () => {
         // "created", as the runtime-tools validation suite (hooks_stdin) and crun have it (runc says "creating")
+        await o.onNetns?.(record.pid)
         const state = ociState(record, 'created')
         for (const stage of HOOK_STAGES_IN_TS) await runHooks(stage, hooks[stage], state)
         return JSON.stringify(state)

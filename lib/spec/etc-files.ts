@@ -25,8 +25,10 @@ const isLoopback = (addr: string) => /^127\./.test(addr) || addr === '::1'
  * dnsmasq's 127.0.0.1) is someone else's loopback, so those lines go, and when none is left
  * the public fallback takes their place. Search domains and options are kept.
  */
-export function resolvConf(hostResolvConf: string, hostNetwork: boolean): string {
+export function resolvConf(hostResolvConf: string, hostNetwork: boolean, bridgeDns: string[] = []): string {
   if (hostNetwork) return hostResolvConf
+  // a bridge network's own resolver (aardvark-dns) answers for its containers' names and forwards the rest
+  if (bridgeDns.length) return `search dns.podman\n${bridgeDns.map(ns => `nameserver ${ns}\n`).join('')}`
   const lines = hostResolvConf.split('\n')
   const kept = lines.filter(line => {
     const m = /^\s*nameserver\s+(\S+)/.exec(line)

@@ -47,6 +47,8 @@ export interface ContainerConfigInput {
   host: HostFacts
   /** Which cgroup hierarchy the host runs; on v2 the container gets its own cgroup namespace, as with podman. */
   cgroupVersion?: 'v1' | 'v2'
+  /** On a bridge network: its resolvers (aardvark-dns on its gateways), none when its DNS is off. */
+  bridgeDns?: string[]
   /** node's process.arch names, for the seccomp profile. */
   arch?: string
 }
@@ -110,7 +112,9 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   const userdataFiles: [destination: string, content: string][] = [['/etc/hostname', `${hostname}\n`]]
   // --no-hosts (containers.conf no_hosts) leaves the image's own
   if (!o.noHosts) userdataFiles.push(['/etc/hosts', hostsFile({ hostname, name: input.name, hostNetwork, hostHosts: input.host.hosts })])
-  if (o.network.mode !== 'private') userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork)])
+  if (o.network.mode !== 'private' || input.bridgeDns) {
+    userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, hostNetwork, input.bridgeDns)])
+  }
   userdataFiles.push(['/run/.containerenv', containerEnv(input)])
   // podman's keep-id entries for a user the image does not know, bound over the image's files
   for (const file of ['/etc/passwd', '/etc/group']) {

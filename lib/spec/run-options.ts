@@ -7,6 +7,7 @@ import { CockerError } from '../errors.js'
 import { CAPABILITIES, RLIMITS, signalNumber } from '../runtime/linux.js'
 import type { IdMapping, Rlimit, Seccomp } from '../runtime/oci-spec.js'
 import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
+import type { NetworkAttachment } from '../network/bridge/attach.js'
 
 export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
 
@@ -61,6 +62,8 @@ export interface RunOptions {
   sysctls: Record<string, string>
   mounts: MountRequest[]
   network: NamespaceMode
+  /** --network NAME: a bridge network to join (its namespace is private), lib/network/bridge. */
+  bridgeNetwork?: NetworkAttachment
   pid: NamespaceMode
   ipc: NamespaceMode
   uts: NamespaceMode
@@ -166,9 +169,17 @@ export function parseNamespaceMode(flag: string, value: string, extra: readonly 
   throw invalid(`${flag} ${value}: unknown mode`, `use ${['host', 'private', ...extra, 'ns:PATH'].join(', ')}`)
 }
 
-/** --network: only the modes that need no network stack yet. */
+/** --network NAME: the bridge network of that name; `bridge` is the default network (bridge engineer's case). */
+export function bridgeNetworkName(value: string): string | undefined {
+  if (value === 'bridge') return 'podman'
+  if (['none', 'host', 'private', 'slirp4netns', 'pasta'].includes(value) || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(value)) return undefined
+  return value
+}
+
+/** --network: only the modes that need no network stack yet, and bridge networks. */
 export function parseNetwork(value: string): NamespaceMode {
-  if (['bridge', 'slirp4netns', 'pasta'].includes(value.split(':')[0])) {
+  if (bridgeNetworkName(value)) return { mode: 'private' }
+  if (['slirp4netns', 'pasta'].includes(value.split(':')[0])) {
     throw new CockerError('NOT_SUPPORTED', `--network ${value}: cocker has no network stack yet`,
       { hint: 'use --network none (loopback only, the default) or --network host' })
   }

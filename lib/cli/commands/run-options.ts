@@ -7,7 +7,7 @@ import { containersConf, type ContainersConf } from '../../config/containers-con
 import { CockerError } from '../../errors.js'
 import type { Seccomp } from '../../runtime/oci-spec.js'
 import {
-  defaultRunOptions, normalizeCapability, parseIdMap, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork,
+  defaultRunOptions, normalizeCapability, parseIdMap, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork, bridgeNetworkName,
   parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume,
   type RunOptions, type UsernsRequest,
 } from '../../spec/run-options.js'
@@ -114,6 +114,16 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
 
   const network = optional(args.network) ?? optional(args.net)
   if (network !== undefined) o.network = parseNetwork(network)
+  // bridge networks (lib/network/bridge)
+  const bridge = network === undefined ? undefined : bridgeNetworkName(network)
+  const aliases = strings(args.networkAlias)
+  const ip = optional(args.ip)
+  const mac = optional(args.macAddress)
+  if (mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) throw invalid(`--mac-address ${mac}: not a MAC address`, 'e.g. 92:d0:c6:0a:29:33')
+  if (bridge) o.bridgeNetwork = { network: bridge, ...(aliases.length ? { aliases } : {}), ...(ip ? { ip } : {}), ...(mac ? { mac } : {}) }
+  else if (aliases.length || ip !== undefined || mac !== undefined) {
+    throw invalid(`--network-alias, --ip and --mac-address need a bridge network: ${network === undefined ? 'no --network was given' : `--network ${network} is not one`}`)
+  }
   if (typeof args.pid === 'string') o.pid = parseNamespaceMode('--pid', args.pid)
   if (typeof args.ipc === 'string') o.ipc = parseNamespaceMode('--ipc', args.ipc)
   if (typeof args.uts === 'string') o.uts = parseNamespaceMode('--uts', args.uts)
