@@ -13,7 +13,7 @@ const FILTER = { name: 'filter', type: 'array', valueName: 'filter', describe: '
 const networkCreate: CommandDef = {
   name: 'create',
   describe: 'create a network',
-  description: 'Creates a bridge network that containers join with `--network NAME`, and prints its name. Without --subnet it takes the first free /24 of 10.89.0.0/16, and its first address is the gateway. Its containers reach each other by name and --network-alias (aardvark-dns on the gateway, unless --disable-dns), reach the outside through masquerading (unless --internal), and are isolated from other networks. The default network, `podman` (10.88.0.0/16, no DNS), always exists. Root only for now.',
+  description: 'Creates a bridge network that containers join with `--network NAME`, and prints its name. Without --subnet it takes the first free /24 of 10.89.0.0/16, and its first address is the gateway. Its containers reach each other by name and --network-alias (aardvark-dns on the gateway, unless --disable-dns), reach the outside through masquerading (unless --internal), and are isolated from other networks (unless -o isolate=false). The default network, `podman` (10.88.0.0/16, no DNS), always exists. Root only for now.',
   usage: 'create [options] [name]',
   positionals: [{ name: 'name', required: false }],
   options: [
@@ -23,6 +23,7 @@ const networkCreate: CommandDef = {
     { name: 'internal', type: 'boolean', describe: 'no route to the outside: the containers reach only each other' },
     { name: 'ipv6', type: 'boolean', describe: 'IPv6 networking (not supported yet)' },
     { name: 'label', type: 'array', valueName: 'key=value', describe: 'set metadata on the network' },
+    { name: 'opt', alias: 'o', type: 'array', valueName: 'key=value', describe: 'driver options: isolate=true|false (default true: no traffic from or to other networks), mtu=BYTES' },
     { name: 'subnet', type: 'array', valueName: 'cidr', describe: 'the network\'s IPv4 subnet, e.g. 10.90.0.0/24' },
   ],
   examples: [['cocker network create web', 'a network named web on a free subnet'], ['cocker network create --subnet 10.90.0.0/24 db', 'on this subnet']],

@@ -27,17 +27,23 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<Outcome
     throw new CockerError('NOT_SUPPORTED', 'a network with more than one subnet is not supported yet', { hint: 'give one --subnet and at most one --gateway' })
   }
   if (gateways.length && !subnets.length) throw new CockerError('INVALID_ARGUMENT', '--gateway needs --subnet', { hint: 'give the subnet the gateway belongs to' })
-  const labels: Record<string, string> = {}
-  for (const l of strings(args.label)) {
-    const eq = l.indexOf('=')
-    labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1)
-  }
+  const labels = keyValues(strings(args.label))
+  const options = keyValues(strings(args.opt))
   const root = storeRootFor(ctx)
   const def = await withNetworksLock(root, () => createNetwork(root, {
     name: args.name as string | undefined, subnet: subnets[0], gateway: gateways[0],
-    internal: Boolean(args.internal), disableDns: Boolean(args.disableDns), labels,
+    internal: Boolean(args.internal), disableDns: Boolean(args.disableDns), labels, options,
   }))
   return { stdout: `${def.name}\n` }
+}
+
+function keyValues(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const l of list) {
+    const eq = l.indexOf('=')
+    out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1)
+  }
+  return out
 }
 
 export async function exists(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {

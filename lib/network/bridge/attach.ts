@@ -252,9 +252,17 @@ function netavarkTools(): Tools {
   return { netavark, aardvark }
 }
 
-/** Runs netavark with the request on its stdin; its stdout, or its own error as one line. */
+/**
+ * Runs netavark with the request on its stdin; its stdout, or its own error as one line. One
+ * at a time on the host, as Podman runs it: two setups at once race on the iptables chains
+ * they both create ("Chain already exists").
+ */
 function netavark(tools: Tools, p: BridgePaths, verb: 'setup' | 'teardown', netns: string, request: SetupRequest): Promise<string> {
   mkdirSync(dirs(p).config, { recursive: true, mode: 0o700 })
+  return withStoreLock(path.join(dirs(p).config, 'cocker.lock'), () => spawnNetavark(tools, p, verb, netns, request))
+}
+
+function spawnNetavark(tools: Tools, p: BridgePaths, verb: 'setup' | 'teardown', netns: string, request: SetupRequest): Promise<string> {
   const args = ['--config', dirs(p).config, '--rootless', 'false', '--aardvark-binary', tools.aardvark, verb, netns]
   return new Promise((resolve, reject) => {
     const child = childProcess().spawn(tools.netavark, args, { stdio: ['pipe', 'pipe', 'pipe'] })

@@ -30,6 +30,8 @@ export interface NetworkDef {
   internal: boolean
   dns_enabled: boolean
   labels?: Record<string, string>
+  /** The driver's options: isolate (no traffic to or from other networks), mtu. */
+  options?: Record<string, string>
   ipam_options: { driver: 'host-local' }
 }
 
@@ -101,7 +103,11 @@ export interface CreateNetworkOptions {
   internal?: boolean
   disableDns?: boolean
   labels?: Record<string, string>
+  /** -o KEY=VALUE; isolate is "true" unless given. */
+  options?: Record<string, string>
 }
+
+const OPTIONS = ['isolate', 'mtu']
 
 /** Runs fn under the store's networks lock: creations and removals do not cross. */
 export function withNetworksLock<T>(storeRoot: string, fn: () => T | Promise<T>): Promise<T> {
@@ -131,11 +137,18 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions): Netwo
   if (!inSubnet(parseIp(gateway, 'gateway'), subnet)) {
     throw new CockerError('INVALID_ARGUMENT', `gateway ${gateway} is not in subnet ${formatSubnet(subnet)}`, { hint: 'give a --gateway inside --subnet, or leave it out for the first address' })
   }
+  for (const [key, value] of Object.entries(o.options ?? {})) {
+    if (!OPTIONS.includes(key)) throw new CockerError('INVALID_ARGUMENT', `unsupported bridge network option ${key}`, { hint: `use ${OPTIONS.join(' or ')}` })
+    if (key === 'isolate' && !['true', 'false'].includes(value)) throw new CockerError('INVALID_ARGUMENT', `-o isolate=${value}: must be true or false`)
+    if (key === 'mtu' && !/^\d+$/.test(value)) throw new CockerError('INVALID_ARGUMENT', `-o mtu=${value}: must be a number of bytes`)
+  }
   const def: NetworkDef = {
     name, id: randomBytes(32).toString('hex'), driver: 'bridge', network_interface: freeInterface(all),
     created: isoNow(), subnets: [{ subnet: formatSubnet(subnet), gateway }],
     ipv6_enabled: false, internal: o.internal ?? false, dns_enabled: !o.disableDns,
     ...(o.labels && Object.keys(o.labels).length ? { labels: o.labels } : {}),
+    // cocker's networks are isolated from each other unless asked otherwise (netavark's isolate)
+    options: { isolate: 'true', ...o.options },
     ipam_options: { driver: 'host-local' },
   }
   mkdirSync(networksDir(storeRoot), { recursive: true, mode: 0o700 })
