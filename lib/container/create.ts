@@ -26,7 +26,7 @@ import { CAPABILITIES } from '../runtime/linux.js'
 import { shiftId } from '../storage/copy-tree.js'
 import { crashPoint } from '../sys/crash-point.js'
 import type { OciRuntime } from '../runtime/external.js'
-import type { NetworkAttachment } from '../network/bridge/attach.js'
+import type { NetworkAttachment } from '../network/bridge/state.js'
 import type { Spec } from '../runtime/oci-spec.js'
 import { generatedName } from './names.js'
 import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,

@@ -18,7 +18,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
-import type { NetworkAttachment } from '../network/bridge/attach.js'
+import type { NetworkAttachment } from '../network/bridge/state.js'
 import { isProcessAlive, selfStamp, stampAlive } from '../sys/proc.js'
 import { readIfPresent } from '../sys/read.js'
 

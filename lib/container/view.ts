@@ -9,6 +9,7 @@ import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { signalNumber } from '../runtime/linux.js'
 import { durationNs } from '../sys/duration.js'
+import { bridgeStatus } from '../network/index.js'
 import { listContainers, observe, type ContainerRecord, type ContainerState, type FoundContainer } from './record.js'
 
 export interface ContainerView {
@@ -311,6 +312,8 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
       EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
       MacAddress: '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
       Ports: {}, SandboxKey: '',
+      // a bridge network's (lib/network/bridge)
+      ...bridgeSettings(r),
     },
     Namespace: '',
     IsInfra: false,
@@ -352,7 +355,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
       CgroupMode: 'private',
       ContainerIDFile: '',
       LogConfig: { Type: r.log.driver, Config: null, Path: r.log.path, Tag: '', Size: r.log.maxSize ? `${r.log.maxSize}B` : '0B' },
-      NetworkMode: networkMode(ns('network')),
+      NetworkMode: r.bridgeNetwork ? 'bridge' : networkMode(ns('network')),
       PortBindings: {},
       RestartPolicy: { Name: r.restartPolicy.name === 'no' ? '' : r.restartPolicy.name, MaximumRetryCount: r.restartPolicy.maxRetries },
       AutoRemove: r.autoRemove,
@@ -418,6 +421,26 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
 }
 
 export type ContainerInspect = ReturnType<typeof inspectContainer>
+
+/**
+ * Podman's view of a container on a bridge network: its address on each network while it runs,
+ * and on the default network the same at the top, as Docker's old single-network fields.
+ */
+function bridgeSettings(r: ContainerRecord) {
+  if (!r.bridgeNetwork) return {}
+  const s = bridgeStatus(r)
+  const ip = { Gateway: s?.gateway ?? '', IPAddress: s?.ip ?? '', IPPrefixLen: s?.prefix ?? 0, MacAddress: s?.mac ?? '' }
+  return {
+    ...(r.bridgeNetwork.network === 'podman' ? ip : {}),
+    Networks: {
+      [r.bridgeNetwork.network]: {
+        EndpointID: '', ...ip, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+        NetworkID: r.bridgeNetwork.network, DriverOpts: null, IPAMConfig: null, Links: null,
+        Aliases: s?.aliases ?? [...(r.bridgeNetwork.aliases ?? []), r.id.slice(0, 12)],
+      },
+    },
+  }
+}
 
 /** No network namespace of its own: host; one of its own: cocker gives it only loopback. */
 function networkMode(net: { path?: string } | undefined): string {

@@ -11,6 +11,7 @@ import path from 'node:path'
 import type { Engine } from '../container/engine.js'
 import { runtimeStateDir } from '../container/engine.js'
 import type { ContainerRecord } from '../container/record.js'
+import { attachedStatus } from './bridge/state.js'
 
 /** Whether the container's start stops at the hook point for its network. */
 export function needsNetworkSetup(record: ContainerRecord): boolean {
@@ -18,13 +19,18 @@ export function needsNetworkSetup(record: ContainerRecord): boolean {
 }
 
 /** The run dir that bridge networks keep their state under (/run/cocker as root). */
-export const bridgePaths = (engine: Engine) => ({ runDir: path.dirname(runtimeStateDir(engine.env)) })
+export const bridgePaths = (engine: Pick<Engine, 'env'>) => ({ runDir: path.dirname(runtimeStateDir(engine.env)) })
 
 export async function setupNetwork(engine: Engine, record: ContainerRecord, pid: number): Promise<void> {
   if (record.bridgeNetwork) {
     const { attachContainer } = await import('./bridge/attach.js')
     await attachContainer(bridgePaths(engine), { storeRoot: engine.storeRoot, id: record.id, name: record.name, pid, attachment: record.bridgeNetwork })
   }
+}
+
+/** The container's address on its bridge network while it is attached (inspect). */
+export function bridgeStatus(record: ContainerRecord) {
+  return attachedStatus(bridgePaths({ env: process.env }), record.id)
 }
 
 /** Undoes setupNetwork; safe to call for any container, any number of times. */

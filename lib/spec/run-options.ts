@@ -7,7 +7,7 @@ import { CockerError } from '../errors.js'
 import { CAPABILITIES, RLIMITS, signalNumber } from '../runtime/linux.js'
 import type { IdMapping, Rlimit, Seccomp } from '../runtime/oci-spec.js'
 import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
-import type { NetworkAttachment } from '../network/bridge/attach.js'
+import type { NetworkAttachment } from '../network/bridge/state.js'
 
 export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
 

@@ -20,62 +20,16 @@
  * Addresses are kept per subnet, not per network, across stores: two stores' networks on one
  * subnet share the bridge, never an address.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../../errors.js'
 import { withStoreLock } from '../../storage/lock.js'
 import { childProcess } from '../../sys/child-process.js'
+import { crashPoint } from '../../sys/crash-point.js'
 import { readIfPresent } from '../../sys/read.js'
 import { hostAddresses, inSubnet, ipString, parseIp, parseSubnet, requireNetwork, type NetworkDef } from './networks.js'
-
-/** What the user asked of one container on one network: --network NAME, --network-alias, --ip, --mac-address. */
-export interface NetworkAttachment {
-  network: string
-  aliases?: string[]
-  ip?: string
-  mac?: string
-}
-
-/** A published port, as netavark takes it (the net engineer's -p parser gives these). */
-export interface PortMapping {
-  host_ip: string
-  container_port: number
-  host_port: number
-  range: number
-  protocol: 'tcp' | 'udp'
-}
-
-/** netavark's setup request (its types/network.rs NetworkOptions). */
-interface SetupRequest {
-  container_id: string
-  container_name: string
-  networks: Record<string, { interface_name: string; static_ips: string[]; aliases: string[]; static_mac?: string }>
-  network_info: Record<string, NetworkDef>
-  port_mappings: PortMapping[]
-}
-
-/** The file of a container's attachment (networks/<id>.json). */
-interface Attached {
-  storeRoot: string
-  request: SetupRequest
-  /** netavark's answer: the interface's MAC among it (inspect's NetworkSettings). */
-  status?: NetavarkStatus
-}
-
-type NetavarkStatus = Record<string, { interfaces?: Record<string, { mac_address: string; subnets?: { ipnet: string; gateway?: string }[] }> }>
-
-export interface BridgePaths {
-  /** /run/cocker as root. */
-  runDir: string
-}
-
-const dirs = (p: BridgePaths) => ({
-  attached: path.join(p.runDir, 'networks'),
-  netns: path.join(p.runDir, 'netns'),
-  config: path.join(p.runDir, 'netavark'),
-})
-const attachedFile = (p: BridgePaths, id: string) => path.join(dirs(p).attached, `${id}.json`)
-const netnsFile = (p: BridgePaths, id: string) => path.join(dirs(p).netns, id)
+import { attachedFile, dirs, listAttached, netnsFile, readAttached, writeAttached, type BridgePaths, type NetavarkStatus, type NetworkAttachment,
+  type PortMapping, type SetupRequest } from './state.js'
 
 /**
  * Joins the container (its init `pid`) to its network: an address, the namespace kept, netavark's setup.
@@ -87,6 +41,7 @@ export async function attachContainer(p: BridgePaths, o: {
   const def = requireNetwork(o.storeRoot, o.attachment.network)
   const tools = netavarkTools()
   await allocate(p, o, def)
+  crashPoint('network:allocated')
   try {
     const ns = netnsFile(p, o.id)
     mkdirSync(path.dirname(ns), { recursive: true, mode: 0o700 })
@@ -118,19 +73,6 @@ export async function detachContainer(p: BridgePaths, id: string): Promise<void>
     rmSync(ns, { force: true })
   }
   if (attached) await withStoreLock(lockFile(p), () => rmSync(attachedFile(p, id), { force: true }))
-}
-
-/** What netavark said of the container's interface, for inspect; undefined when it is on no network now. */
-export function attachedStatus(p: BridgePaths, id: string): { network: string; ip: string; prefix: number; gateway: string; mac: string; aliases: string[] } | undefined {
-  const a = readAttached(p, id)
-  if (!a) return undefined
-  const [name, net] = Object.entries(a.request.networks)[0]!
-  const iface = a.status?.[name]?.interfaces?.eth0
-  const subnet = a.request.network_info[name]!.subnets[0]!
-  return {
-    network: name, ip: net.static_ips[0]!, prefix: parseSubnet(subnet.subnet).prefix, gateway: subnet.gateway,
-    mac: iface?.mac_address ?? '', aliases: net.aliases,
-  }
 }
 
 /** The containers (ids) attached to a network now, by its definition. */
@@ -203,32 +145,6 @@ export function checkRequestedIp(def: NetworkDef, ip: string): void {
   if (!inSubnet(n, parseSubnet(subnet.subnet)) || n < range.first || n > range.last || n === range.gateway) {
     throw new CockerError('INVALID_ARGUMENT', `--ip ${ip}: not a free host address of network ${def.name} (${subnet.subnet}, gateway ${subnet.gateway})`)
   }
-}
-
-function listAttached(p: BridgePaths): [string, Attached][] {
-  let files: string[] = []
-  try {
-    files = readdirSync(dirs(p).attached).filter(f => /^[0-9a-f]{64}\.json$/.test(f))
-  } catch { /* nothing attached yet */ }
-  return files.flatMap(f => {
-    const a = readAttached(p, f.slice(0, -5))
-    return a ? [[f.slice(0, -5), a] as [string, Attached]] : []
-  })
-}
-
-function readAttached(p: BridgePaths, id: string): Attached | undefined {
-  const text = readIfPresent(attachedFile(p, id))
-  try {
-    return text ? JSON.parse(text) as Attached : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function writeAttached(p: BridgePaths, id: string, a: Attached): void {
-  const file = attachedFile(p, id)
-  writeFileSync(`${file}.tmp`, JSON.stringify(a))
-  renameSync(`${file}.tmp`, file)
 }
 
 function isMounted(file: string): boolean {
