@@ -52,7 +52,14 @@ export async function exists(args: ParsedArgs, ctx: CliContext): Promise<Outcome
 
 export async function inspect(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const root = storeRootFor(ctx)
-  const found = (args.networks as string[]).map(n => requireNetwork(root, n))
+  const found = (args.networks as string[]).map(n => {
+    const def = findNetwork(root, n)
+    if (!def) {
+      throw new CockerError('NETWORK_NOT_FOUND', `inspecting object: network ${n}: unable to find network with name or ID ${n}: network not found`,
+        { hint: 'see "cocker network ls"' })
+    }
+    return def
+  })
   const format = args.format as string | undefined
   if (format && format !== 'json') return { stdout: found.map(n => `${renderTemplate(format, n)}\n`).join('') }
   // Podman's inspect indents by five

@@ -115,8 +115,8 @@ export function withNetworksLock<T>(storeRoot: string, fn: () => T | Promise<T>)
 }
 
 /**
- * Creates a network: a free /24 of 10.89.0.0/16 (as Podman picks them) unless --subnet, and
- * the next free cockerN bridge. The caller holds withNetworksLock.
+ * Creates a network: a free /24 of 10.89.0.0/16 (as Podman picks them, none that the host
+ * routes already) unless --subnet. The caller holds withNetworksLock.
  */
 export function createNetwork(storeRoot: string, o: CreateNetworkOptions): NetworkDef {
   const all = listNetworks(storeRoot)
@@ -129,6 +129,9 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions): Netwo
   }
   const subnet = o.subnet ? parseSubnet(o.subnet) : freeSubnet(all)
   const taken = all.find(n => n.subnets.some(s => overlaps(parseSubnet(s.subnet), subnet)))
+  if (!taken && o.subnet && hostRoutes().some(r => overlaps(r, subnet))) {
+    throw new CockerError('INVALID_ARGUMENT', `subnet ${formatSubnet(subnet)} is already used on the host`, { hint: 'choose another --subnet, or leave it out for a free one' })
+  }
   if (taken) {
     throw new CockerError('INVALID_ARGUMENT', `subnet ${formatSubnet(subnet)} is already used by network ${taken.name}`, { hint: 'choose another --subnet, or leave it out for a free one' })
   }
@@ -142,8 +145,10 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions): Netwo
     if (key === 'isolate' && !['true', 'false'].includes(value)) throw new CockerError('INVALID_ARGUMENT', `-o isolate=${value}: must be true or false`)
     if (key === 'mtu' && !/^\d+$/.test(value)) throw new CockerError('INVALID_ARGUMENT', `-o mtu=${value}: must be a number of bytes`)
   }
+  const id = randomBytes(32).toString('hex')
   const def: NetworkDef = {
-    name, id: randomBytes(32).toString('hex'), driver: 'bridge', network_interface: freeInterface(all),
+    // named by its id: bridges are the host's, and another store's network must not share one
+    name, id, driver: 'bridge', network_interface: `cocker${id.slice(0, 9)}`,
     created: isoNow(), subnets: [{ subnet: formatSubnet(subnet), gateway }],
     ipv6_enabled: false, internal: o.internal ?? false, dns_enabled: !o.disableDns,
     ...(o.labels && Object.keys(o.labels).length ? { labels: o.labels } : {}),
@@ -169,17 +174,27 @@ function freeName(all: NetworkDef[]): string {
   for (let i = 1; ; i++) if (!all.some(n => n.name === `podman${i}`)) return `podman${i}`
 }
 
-function freeInterface(all: NetworkDef[]): string {
-  for (let i = 1; ; i++) if (!all.some(n => n.network_interface === `cocker${i}`)) return `cocker${i}`
-}
-
 function freeSubnet(all: NetworkDef[]): ParsedSubnet {
-  const used = all.flatMap(n => n.subnets.map(s => parseSubnet(s.subnet)))
+  const used = [...all.flatMap(n => n.subnets.map(s => parseSubnet(s.subnet))), ...hostRoutes()]
   for (let i = 0; i < 256; i++) {
     const candidate = { base: parseIp(`10.89.${i}.0`), prefix: 24 }
     if (!used.some(u => overlaps(u, candidate))) return candidate
   }
   throw new CockerError('INVALID_ARGUMENT', 'every subnet of 10.89.0.0/16 is in use by a network', { hint: 'give one with --subnet' })
+}
+
+/** The host's IPv4 routes (/proc/net/route: little-endian hex), which a new network must not cover. */
+function hostRoutes(): ParsedSubnet[] {
+  const lines = (readIfPresent('/proc/net/route') ?? '').split('\n').slice(1)
+  return lines.flatMap(line => {
+    const f = line.trim().split(/\s+/)
+    if (f.length < 8) return []
+    const le = (hex: string) => Number.parseInt(hex.match(/../g)!.reverse().join(''), 16)
+    const mask = le(f[7]!)
+    const prefix = mask.toString(2).replace(/0+$/, '').length
+    // the default route covers everything: it is not a subnet of the host's
+    return prefix === 0 ? [] : [{ base: le(f[1]!), prefix }]
+  })
 }
 
 export interface ParsedSubnet {
