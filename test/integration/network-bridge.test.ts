@@ -48,7 +48,7 @@ async function refused(mode: CockerMode, args: string[], message: RegExp, status
 }
 
 /** A server on port 80 that answers each connection with `reply`. */
-const server = (reply: string) => ['sh', '-c', `while true; do echo ${reply} | nc -l -p 80; done`]
+const server = (reply: string) => ['nc', '-ll', '-p', '80', '-e', 'echo', reply]
 
 /** Waits until the container listens on port 80. */
 async function listening(mode: CockerMode, ct: string): Promise<void> {
