@@ -181,6 +181,28 @@ cockerScenario('a run killed (-9) between taking its address and the setup leave
   await cocker(mode, ['network', 'rm', 'crash'], { status: 0 })
 }), ['root'])
 
+cockerScenario('network connect and disconnect: a running container joins and leaves at once, a stopped one at its next start', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.7.0/24', 'late'], { status: 0 })
+  const id = (await cocker(mode, ['run', '-d', '--name', 'srv', image, ...server('hello-late')], { status: 0 })).stdout.trim()
+  await cocker(mode, ['network', 'connect', '--alias', 'later', 'late', 'srv'], { status: 0 })
+  await listening(mode, 'srv')
+  assert.match((await addressOf(mode, 'srv')).ip, /^10\.123\.7\.\d+$/)
+  assert.equal(await fetchFrom(mode, image, 'late', ['srv', 'later']), ['hello-late', 'hello-late'])
+  await refused(mode, ['network', 'connect', 'late', 'srv'], /^Error: container srv is already connected to network late\n/)
+  await cocker(mode, ['network', 'disconnect', 'late', 'srv'], { status: 0 })
+  assert.equal(await hostTraces(mode, 'late', [id]), [])
+  await refused(mode, ['network', 'disconnect', 'late', 'srv'], /^Error: container srv is not connected to network late\n/)
+  // stopped: it joins when it starts
+  await cocker(mode, ['stop', '-t', '0', 'srv'], { status: 0 })
+  await cocker(mode, ['network', 'connect', 'late', 'srv'], { status: 0 })
+  await cocker(mode, ['start', 'srv'], { status: 0 })
+  await listening(mode, 'srv')
+  assert.equal(await fetchFrom(mode, image, 'late', ['srv']), ['hello-late'])
+  await cocker(mode, ['rm', '-f', '-t', '0', 'srv'], { status: 0 })
+  assert.equal(await hostTraces(mode, 'late', [id]), [])
+  await cocker(mode, ['network', 'rm', 'late'], { status: 0 })
+}), ['root'])
+
 cockerScenario('rootless: a bridge network is refused with one line', mode => withContainers(mode, async image => {
   await cocker(mode, ['network', 'create', 'n'], { status: 0 })
   const r = await cocker(mode, ['run', '--rm', '--network', 'n', image, 'true'], { status: 125 })

@@ -5,10 +5,25 @@
  */
 import type { CommandDef } from '../command.js'
 
-const handler = (name: 'create' | 'exists' | 'inspect' | 'ls' | 'prune' | 'rm') =>
+const handler = (name: 'connect' | 'create' | 'disconnect' | 'exists' | 'inspect' | 'ls' | 'prune' | 'rm') =>
   () => import('./network.js').then(m => ({ run: m[name] }))
 
 const FILTER = { name: 'filter', type: 'array', valueName: 'filter', describe: 'only the networks that match (name=, id=, driver=, label=KEY[=VALUE])' } as const
+
+const networkConnect: CommandDef = {
+  name: 'connect',
+  describe: 'add a container to a network',
+  description: 'The container joins the network: at once when it runs, else when it starts. A container is on one bridge network at most for now.',
+  usage: 'connect [options] <network> <container>',
+  positionals: [{ name: 'network', required: true }, { name: 'container', required: true, complete: 'container' }],
+  options: [
+    { name: 'alias', type: 'array', valueName: 'name', describe: 'another name by which the containers of the network reach it' },
+    { name: 'ip', type: 'string', valueName: 'address', describe: 'its IPv4 address on the network' },
+    { name: 'mac-address', type: 'string', valueName: 'address', describe: 'its MAC address on the network' },
+  ],
+  examples: [['cocker network connect web app', 'put the container app on the network web']],
+  load: handler('connect'),
+}
 
 const networkCreate: CommandDef = {
   name: 'create',
@@ -28,6 +43,17 @@ const networkCreate: CommandDef = {
   ],
   examples: [['cocker network create web', 'a network named web on a free subnet'], ['cocker network create --subnet 10.90.0.0/24 db', 'on this subnet']],
   load: handler('create'),
+}
+
+const networkDisconnect: CommandDef = {
+  name: 'disconnect',
+  describe: 'disconnect a container from a network',
+  description: 'The container leaves the network: at once when it runs, and it does not join it at its next start.',
+  usage: 'disconnect [options] <network> <container>',
+  positionals: [{ name: 'network', required: true }, { name: 'container', required: true, complete: 'container' }],
+  options: [],
+  examples: [['cocker network disconnect web app', 'take the container app off the network web']],
+  load: handler('disconnect'),
 }
 
 const networkExists: CommandDef = {
@@ -104,5 +130,5 @@ export const network: CommandDef = {
   positionals: [],
   options: [],
   examples: [],
-  subcommands: [networkCreate, networkExists, networkInspect, networkLs, networkPrune, networkRm],
+  subcommands: [networkConnect, networkCreate, networkDisconnect, networkExists, networkInspect, networkLs, networkPrune, networkRm],
 }

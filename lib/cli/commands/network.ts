@@ -1,11 +1,11 @@
 // The `network` group's handlers (network-defs.ts defines the commands): one module, loaded
 // by any of them; the domain is lib/network/bridge.
-import { engineOf } from './container-context.js'
+import { engineOf, requireContainer } from './container-context.js'
 import { confirm } from './confirm.js'
 import { listContainers } from '../../container/record.js'
 import { removeContainer } from '../../container/remove.js'
 import { CockerError } from '../../errors.js'
-import { bridgePaths } from '../../network/index.js'
+import { bridgePaths, connectContainer, disconnectContainer } from '../../network/index.js'
 import { containersOn } from '../../network/bridge/attach.js'
 import { createNetwork, findNetwork, listNetworks, removeNetworkFile, requireNetwork, withNetworksLock, DEFAULT_NETWORK,
   type NetworkDef } from '../../network/bridge/networks.js'
@@ -44,6 +44,25 @@ function keyValues(list: string[]): Record<string, string> {
     out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1)
   }
   return out
+}
+
+export async function connect(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
+  const engine = engineOf(ctx)
+  const aliases = strings(args.alias)
+  const mac = args.macAddress as string | undefined
+  if (mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) {
+    throw new CockerError('INVALID_ARGUMENT', `--mac-address ${mac}: not a MAC address`, { hint: 'e.g. 92:d0:c6:0a:29:33' })
+  }
+  await connectContainer(engine, requireContainer(engine.storeRoot, args.container as string), {
+    network: args.network as string, ...(aliases.length ? { aliases } : {}), ...(args.ip ? { ip: args.ip as string } : {}), ...(mac ? { mac } : {}),
+  })
+  return {}
+}
+
+export async function disconnect(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
+  const engine = engineOf(ctx)
+  await disconnectContainer(engine, requireContainer(engine.storeRoot, args.container as string), args.network as string)
+  return {}
 }
 
 export async function exists(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
