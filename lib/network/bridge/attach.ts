@@ -40,6 +40,7 @@ export async function attachContainer(p: BridgePaths, o: {
 }): Promise<void> {
   const def = requireNetwork(o.storeRoot, o.attachment.network)
   const tools = netavarkTools()
+  await reclaimStale(p)
   await allocate(p, o, def)
   crashPoint('network:allocated')
   try {
@@ -83,10 +84,16 @@ export function containersOn(p: BridgePaths, def: NetworkDef): string[] {
 const lockFile = (p: BridgePaths) => path.join(dirs(p).attached, 'lock')
 
 /**
- * Takes the container's address under the lock: the one asked (--ip) if free, else the lowest
- * free one. Attachments of containers whose store no longer has them are stale (a kill -9
- * between allocation and clean-up, then rm) and free their address.
+ * Attachments of containers that their store no longer has (a kill -9 of an rm after the
+ * container's files went) are torn down like any other: their veth, rules and address go.
  */
+async function reclaimStale(p: BridgePaths): Promise<void> {
+  for (const [id, a] of listAttached(p)) {
+    if (!existsSync(path.join(a.storeRoot, 'containers', id))) await detachContainer(p, id)
+  }
+}
+
+/** Takes the container's address under the lock: the one asked (--ip) if free, else the lowest free one. */
 async function allocate(p: BridgePaths, o: { storeRoot: string; id: string; name: string; attachment: NetworkAttachment; ports?: PortMapping[] },
   def: NetworkDef): Promise<void> {
   const subnet = def.subnets[0]!
@@ -94,10 +101,6 @@ async function allocate(p: BridgePaths, o: { storeRoot: string; id: string; name
   await withStoreLock(lockFile(p), () => {
     const taken = new Map<number, string>()
     for (const [id, a] of listAttached(p)) {
-      if (!existsSync(path.join(a.storeRoot, 'containers', id))) {
-        rmSync(attachedFile(p, id), { force: true })
-        continue
-      }
       for (const [name, net] of Object.entries(a.request.networks)) {
         if (a.request.network_info[name]?.subnets[0]?.subnet !== subnet.subnet) continue
         for (const ip of net.static_ips) taken.set(parseIp(ip), id)
