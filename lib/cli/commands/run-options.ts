@@ -11,6 +11,7 @@ import {
   parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume,
   type RunOptions, type UsernsRequest,
 } from '../../spec/run-options.js'
+import { parsePublish } from '../../network/bridge/ports.js'
 import type { ParsedArgs } from '../command.js'
 
 /** What parseRunOptions needs from the host; tests pass fakes. */
@@ -120,9 +121,12 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   const ip = optional(args.ip)
   const mac = optional(args.macAddress)
   if (mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) throw invalid(`--mac-address ${mac}: not a MAC address`, 'e.g. 92:d0:c6:0a:29:33')
-  if (bridge) o.bridgeNetwork = { network: bridge, ...(aliases.length ? { aliases } : {}), ...(ip ? { ip } : {}), ...(mac ? { mac } : {}) }
-  else if (aliases.length || ip !== undefined || mac !== undefined) {
-    throw invalid(`--network-alias, --ip and --mac-address need a bridge network: ${network === undefined ? 'no --network was given' : `--network ${network} is not one`}`)
+  const ports = strings(args.publish).map(parsePublish)
+  if (bridge) {
+    o.bridgeNetwork = { network: bridge, ...(aliases.length ? { aliases } : {}), ...(ip ? { ip } : {}), ...(mac ? { mac } : {}), ...(ports.length ? { ports } : {}) }
+  } else if (aliases.length || ip !== undefined || mac !== undefined || ports.length) {
+    throw invalid(`--network-alias, --ip, --mac-address and -p need a bridge network: ${network === undefined ? 'no --network was given' : `--network ${network} is not one`}`,
+      'add --network bridge (the default network) or --network NAME')
   }
   if (typeof args.pid === 'string') o.pid = parseNamespaceMode('--pid', args.pid)
   if (typeof args.ipc === 'string') o.ipc = parseNamespaceMode('--ipc', args.ipc)

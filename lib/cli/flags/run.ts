@@ -60,6 +60,7 @@ export const runOptions: OptionDef[] = [
   { name: 'platform', type: 'string', valueName: 'os/arch[/variant]', describe: 'choose this platform from a multi-platform image' },
   { name: 'privileged', type: 'boolean', describe: 'give the container all capabilities, the host\'s devices and no seccomp filter or masked paths' },
   { name: 'pull', type: 'string', choices: ['always', 'missing', 'never', 'newer'], default: 'missing', describe: 'pull the image before running' },
+  { name: 'publish', alias: 'p', type: 'array', valueName: '[ip:]hostPort:containerPort[/proto]', describe: 'publish a port of a container on a bridge network on the host' },
   { name: 'read-only', type: 'boolean', describe: 'mount the container\'s root filesystem read-only' },
   { name: 'read-only-tmpfs', type: 'boolean', default: true, describe: 'with --read-only, mount tmpfs on /run, /tmp and /var/tmp' },
   { name: 'replace', type: 'boolean', describe: 'replace a container of the same --name, if there is one' },

@@ -29,15 +29,13 @@ import { crashPoint } from '../../sys/crash-point.js'
 import { readIfPresent } from '../../sys/read.js'
 import { hostAddresses, inSubnet, ipString, parseIp, parseSubnet, requireNetwork, type NetworkDef } from './networks.js'
 import { attachedFile, dirs, listAttached, netnsFile, readAttached, writeAttached, type BridgePaths, type NetavarkStatus, type NetworkAttachment,
-  type PortMapping, type SetupRequest } from './state.js'
+  type SetupRequest } from './state.js'
 
 /**
  * Joins the container (its init `pid`) to its network: an address, the namespace kept, netavark's setup.
  * Anything that fails part-way is undone before the error goes up.
  */
-export async function attachContainer(p: BridgePaths, o: {
-  storeRoot: string; id: string; name: string; pid: number; attachment: NetworkAttachment; ports?: PortMapping[]
-}): Promise<void> {
+export async function attachContainer(p: BridgePaths, o: { storeRoot: string; id: string; name: string; pid: number; attachment: NetworkAttachment }): Promise<void> {
   const def = requireNetwork(o.storeRoot, o.attachment.network)
   const tools = netavarkTools()
   await reclaimStale(p)
@@ -94,7 +92,7 @@ async function reclaimStale(p: BridgePaths): Promise<void> {
 }
 
 /** Takes the container's address under the lock: the one asked (--ip) if free, else the lowest free one. */
-async function allocate(p: BridgePaths, o: { storeRoot: string; id: string; name: string; attachment: NetworkAttachment; ports?: PortMapping[] },
+async function allocate(p: BridgePaths, o: { storeRoot: string; id: string; name: string; attachment: NetworkAttachment },
   def: NetworkDef): Promise<void> {
   const subnet = def.subnets[0]!
   const range = hostAddresses(subnet)
@@ -133,7 +131,7 @@ async function allocate(p: BridgePaths, o: { storeRoot: string; id: string; name
         },
       },
       network_info: { [def.name]: def },
-      port_mappings: o.ports ?? [],
+      port_mappings: o.attachment.ports ?? [],
     }
     mkdirSync(dirs(p).attached, { recursive: true, mode: 0o700 })
     writeAttached(p, o.id, { storeRoot: o.storeRoot, request })

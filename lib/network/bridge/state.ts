@@ -13,9 +13,11 @@ export interface NetworkAttachment {
   aliases?: string[]
   ip?: string
   mac?: string
+  /** -p: published on the host, forwarded by netavark's rules. */
+  ports?: PortMapping[]
 }
 
-/** A published port, as netavark takes it (the net engineer's -p parser gives these). */
+/** A published port (or `range` ports from there), as netavark takes it. */
 export interface PortMapping {
   host_ip: string
   container_port: number
