@@ -10,6 +10,7 @@ import { CockerError } from '../errors.js'
 import { signalNumber } from '../runtime/linux.js'
 import { durationNs } from '../sys/duration.js'
 import { bridgeStatus } from '../network/index.js'
+import { DEFAULT_NETWORK } from '../network/bridge/state.js'
 import { listContainers, observe, type ContainerRecord, type ContainerState, type FoundContainer } from './record.js'
 
 export interface ContainerView {
@@ -431,7 +432,7 @@ function bridgeSettings(r: ContainerRecord) {
   const s = bridgeStatus(r)
   const ip = { Gateway: s?.gateway ?? '', IPAddress: s?.ip ?? '', IPPrefixLen: s?.prefix ?? 0, MacAddress: s?.mac ?? '' }
   return {
-    ...(r.bridgeNetwork.network === 'podman' ? ip : {}),
+    ...(r.bridgeNetwork.network === DEFAULT_NETWORK ? ip : {}),
     Networks: {
       [r.bridgeNetwork.network]: {
         EndpointID: '', ...ip, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,

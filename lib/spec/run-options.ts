@@ -7,7 +7,7 @@ import { CockerError } from '../errors.js'
 import { CAPABILITIES, RLIMITS, signalNumber } from '../runtime/linux.js'
 import type { IdMapping, Rlimit, Seccomp } from '../runtime/oci-spec.js'
 import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
-import type { NetworkAttachment } from '../network/bridge/state.js'
+import { DEFAULT_NETWORK, type NetworkAttachment } from '../network/bridge/state.js'
 
 export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
 
@@ -171,7 +171,7 @@ export function parseNamespaceMode(flag: string, value: string, extra: readonly 
 
 /** --network NAME: the bridge network of that name; `bridge` is the default network (bridge engineer's case). */
 export function bridgeNetworkName(value: string): string | undefined {
-  if (value === 'bridge') return 'podman'
+  if (value === 'bridge') return DEFAULT_NETWORK
   if (['none', 'host', 'private', 'slirp4netns', 'pasta'].includes(value) || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(value)) return undefined
   return value
 }

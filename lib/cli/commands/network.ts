@@ -7,6 +7,7 @@ import { removeContainer } from '../../container/remove.js'
 import { CockerError } from '../../errors.js'
 import { bridgePaths, connectContainer, disconnectContainer } from '../../network/index.js'
 import { containersOn } from '../../network/bridge/attach.js'
+import { checkMacAddress } from '../../network/bridge/flags.js'
 import { createNetwork, findNetwork, listNetworks, removeNetworkFile, requireNetwork, withNetworksLock, DEFAULT_NETWORK,
   type NetworkDef } from '../../network/bridge/networks.js'
 import type { Engine } from '../../container/engine.js'
@@ -49,10 +50,7 @@ function keyValues(list: string[]): Record<string, string> {
 export async function connect(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const engine = engineOf(ctx)
   const aliases = strings(args.alias)
-  const mac = args.macAddress as string | undefined
-  if (mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) {
-    throw new CockerError('INVALID_ARGUMENT', `--mac-address ${mac}: not a MAC address`, { hint: 'e.g. 92:d0:c6:0a:29:33' })
-  }
+  const mac = args.macAddress === undefined ? undefined : checkMacAddress(args.macAddress as string)
   await connectContainer(engine, requireContainer(engine.storeRoot, args.container as string), {
     network: args.network as string, ...(aliases.length ? { aliases } : {}), ...(args.ip ? { ip: args.ip as string } : {}), ...(mac ? { mac } : {}),
   })
@@ -122,6 +120,7 @@ export async function rm(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   for (const name of args.networks as string[]) {
     try {
       const def = requireNetwork(engine.storeRoot, name)
+      // refused before any of its containers go
       if (def.name === DEFAULT_NETWORK) removeNetworkFile(engine.storeRoot, def.name)
       const users = containersOf(engine, def)
       if (users.length && !args.force) {

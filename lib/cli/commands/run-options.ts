@@ -11,7 +11,7 @@ import {
   parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume,
   type RunOptions, type UsernsRequest,
 } from '../../spec/run-options.js'
-import { parsePublish } from '../../network/bridge/ports.js'
+import { checkMacAddress, parsePublish } from '../../network/bridge/flags.js'
 import type { ParsedArgs } from '../command.js'
 
 /** What parseRunOptions needs from the host; tests pass fakes. */
@@ -120,7 +120,7 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   const aliases = strings(args.networkAlias)
   const ip = optional(args.ip)
   const mac = optional(args.macAddress)
-  if (mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) throw invalid(`--mac-address ${mac}: not a MAC address`, 'e.g. 92:d0:c6:0a:29:33')
+  if (mac !== undefined) checkMacAddress(mac)
   const ports = strings(args.publish).map(parsePublish)
   if (bridge) {
     o.bridgeNetwork = { network: bridge, ...(aliases.length ? { aliases } : {}), ...(ip ? { ip } : {}), ...(mac ? { mac } : {}), ...(ports.length ? { ports } : {}) }

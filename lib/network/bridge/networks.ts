@@ -12,6 +12,7 @@ import { isoNow } from '../../container/create.js'
 import { CockerError } from '../../errors.js'
 import { withStoreLock } from '../../storage/lock.js'
 import { readIfPresent } from '../../sys/read.js'
+import { DEFAULT_NETWORK } from './state.js'
 
 export interface Subnet {
   subnet: string
@@ -35,7 +36,7 @@ export interface NetworkDef {
   ipam_options: { driver: 'host-local' }
 }
 
-export const DEFAULT_NETWORK = 'podman'
+export { DEFAULT_NETWORK }
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 
 export const networksDir = (storeRoot: string) => path.join(storeRoot, 'networks')

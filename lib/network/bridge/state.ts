@@ -7,6 +7,9 @@ import path from 'node:path'
 import { readIfPresent } from '../../sys/read.js'
 import type { NetworkDef } from './networks.js'
 
+/** Podman's default network, which `--network bridge` names. */
+export const DEFAULT_NETWORK = 'podman'
+
 /** What the user asked of one container on one network: --network NAME, --network-alias, --ip, --mac-address. */
 export interface NetworkAttachment {
   network: string

@@ -33,7 +33,7 @@ test('option definitions: sorted, unique names and short flags, podman\'s letter
   assert.is(new Set(names).size, names.length)
   const aliases = runOptions.filter(o => o.alias).map(o => `${o.alias}=${o.name}`)
   assert.is(new Set(aliases.map(a => a[0])).size, aliases.length)
-  assert.equal(aliases.sort(), ['d=detach', 'e=env', 'h=hostname', 'i=interactive', 'l=label', 'm=memory', 't=tty', 'u=user',
+  assert.equal(aliases.sort(), ['d=detach', 'e=env', 'h=hostname', 'i=interactive', 'l=label', 'm=memory', 'p=publish', 't=tty', 'u=user',
     'v=volume', 'w=workdir'])
 })
 

@@ -1,7 +1,8 @@
 /**
- * -p [ip:]hostPort[-end]:containerPort[-end][/tcp|udp] for containers on a bridge network, as
- * netavark forwards them (bridge engineer's parser; the net engineer's -p for pasta and
- * slirp4netns is the one the merge keeps, giving these mappings to a bridge network).
+ * The flags of a container on a bridge network that `run` and `network connect` share: -p
+ * [ip:]hostPort[-end]:containerPort[-end][/tcp|udp] as netavark forwards them (bridge
+ * engineer's parser; the net engineer's -p for pasta and slirp4netns is the one the merge
+ * keeps, giving these mappings to a bridge network), and --mac-address.
  */
 import { CockerError } from '../../errors.js'
 import type { PortMapping } from './state.js'
@@ -26,4 +27,12 @@ export function parsePublish(spec: string): PortMapping {
   const [containerFirst, containerLast] = range(container)
   if (hostLast - hostFirst !== containerLast - containerFirst) throw fail('the host and container ranges differ in length')
   return { host_ip: hostIp, host_port: hostFirst, container_port: containerFirst, range: hostLast - hostFirst + 1, protocol: proto }
+}
+
+/** --mac-address: six hex pairs. */
+export function checkMacAddress(mac: string): string {
+  if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) {
+    throw new CockerError('INVALID_ARGUMENT', `--mac-address ${mac}: not a MAC address`, { hint: 'e.g. 92:d0:c6:0a:29:33' })
+  }
+  return mac
 }
