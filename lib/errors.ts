@@ -51,6 +51,11 @@ export type ErrorCode =
   | 'LAYER_INVALID'
   | 'LAYER_UNSAFE'
   | 'LAYER_ID_UNMAPPED'
+  | 'NETWORK_NOT_FOUND'
+  | 'NETWORK_EXISTS'
+  | 'NETWORK_IN_USE'
+  | 'NETWORK_FAILED'
+  | 'ADDRESS_UNAVAILABLE'
 
 /** A user-reachable failure. `code` is stable API; `message` names the offending thing; `hint` says what to do. */
 export class CockerError extends Error {

@@ -42,7 +42,7 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     try {
       await deleteContainer(ctx, record.id, { force: true })
     } catch { /* its runtime state is gone already */ }
-    teardownNetwork(record.state.network, dir)
+    await teardownNetwork(engine, record, dir)
     const exit = readExitFile(dir)
     const wasRunning = record.state.status !== 'exited'
     record.state = {
@@ -102,11 +102,11 @@ export async function forgetRuntimeState(engine: Engine, id: string, runtimes?: 
 
 /**
  * Whether the container's monitor can do its clean-up itself (c/release.c): nothing follows
- * the exit (no restart policy, no --rm), no health state to keep, and cocker's own runtime
- * (an external one is released through its `delete`).
+ * the exit (no restart policy, no --rm), no health state to keep, cocker's own runtime (an
+ * external one is released through its `delete`), and no bridge network (node runs netavark's teardown).
  */
 export function monitorReleases(record: ContainerRecord): boolean {
-  return record.restartPolicy.name === 'no' && !record.autoRemove && !record.healthcheck && !record.runtime
+  return record.restartPolicy.name === 'no' && !record.autoRemove && !record.healthcheck && !record.runtime && !record.bridgeNetwork
 }
 
 /** Whether the restart policy starts the container again after this exit. */

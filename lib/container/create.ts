@@ -8,7 +8,7 @@ import path from 'node:path'
 import { detectCgroups } from '../cgroups/index.js'
 import { CockerError } from '../errors.js'
 import { parseImageConfig } from '../image/manifest.js'
-import { assignPorts, containerNetwork, networkAddresses } from '../network/index.js'
+import { assignPorts, bridgeAttachment, containerNetwork, networkAddresses } from '../network/index.js'
 import { isRootless } from '../rootless/identity.js'
 import { layerShift } from '../rootless/container-userns.js'
 import { containerUserns, usernsMapsForCaller } from '../rootless/userns.js'
@@ -74,6 +74,11 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
   const network = containerNetwork(o.options.network, { rootless, env: o.env, publishes: o.options.ports.length > 0,
     nestedUserns: rootless && o.options.userns.mode !== 'default',
     ...(o.runtime ? { externalRuntime: o.runtime.name } : {}) })
+  const { aliases, ip, mac } = o.options.bridge
+  if (network.mode !== 'bridge' && (aliases.length || ip !== undefined || mac !== undefined)) {
+    throw new CockerError('INVALID_ARGUMENT', `--network-alias, --ip and --mac-address need a bridge network, and the container's network is ${network.mode}`,
+      { hint: 'add --network bridge (the default network) or --network NAME' })
+  }
   const ports = await assignPorts(o.options.ports, { publishAll: o.options.publishAll, exposed: Object.keys(config.config?.ExposedPorts ?? {}) })
   let lowerDirs = source.lowerDirs
   const id = randomBytes(32).toString('hex')
@@ -94,6 +99,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with a user namespace of the container's own (--userns, --uidmap, --gidmap) is not supported yet`,
         { hint: 'drop --runtime, or run without those flags' })
     }
+    const bridge = network.mode === 'bridge' ? await bridgeAttachment(store.paths.root, { network: network.network, ...o.options.bridge }) : undefined
     const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
     // a namespace that maps ids otherwise (keep-id) sees the image's owners only on shifted copies of its layers
     const shift = userns && image.topLayer ? layerShift(userns, maps) : undefined
@@ -106,7 +112,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       engineVersion: packageVersion(),
       ...(o.options.init ? { init: initBinary(o.options.initPath) } : {}),
       options: { ...o.options, network },
-      network: networkAddresses(network),
+      network: { ...networkAddresses(network), ...(bridge ? { bridgeResolvers: bridge.resolvers } : {}) },
       rootfs: driver === 'rootfs' ? o.options.rootfs!.path : dirs.merged,
       ...(maps ? { rootless: { uidMappings: maps.uid, gidMappings: maps.gid } } : {}),
       ...(userns ? { userns } : {}),
@@ -153,6 +159,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       ...(o.runtime ? { runtime: o.runtime } : {}),
       network,
       ...(ports.length ? { ports } : {}),
+      ...(bridge ? { bridgeNetwork: bridge.attachment } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
     crashPoint('create:before-record')

@@ -18,7 +18,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
-import type { NetworkProcess } from '../network/index.js'
+import type { NetworkAttachment } from '../network/bridge/state.js'
+import type { NetworkProcess } from '../network/programs.js'
 import type { NetworkMode, PortMapping } from '../spec/run-options.js'
 import { isProcessAlive, selfStamp, stampAlive } from '../sys/proc.js'
 import { readIfPresent } from '../sys/read.js'
@@ -113,6 +114,8 @@ export interface ContainerRecord {
   network?: NetworkMode
   /** -p and -P, host ports chosen. */
   ports?: PortMapping[]
+  /** The bridge network it joins when it starts (lib/network/bridge): --network NAME, or `network connect`. */
+  bridgeNetwork?: NetworkAttachment
   state: ContainerState
 }
 

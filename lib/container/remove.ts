@@ -7,6 +7,7 @@
 import { mkdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import { teardownNetwork } from '../network/index.js'
 import { deleteContainer } from '../runtime/lifecycle.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { runtimeContext, type Engine } from './engine.js'
@@ -34,6 +35,7 @@ export async function removeContainer(engine: Engine, found: FoundContainer, o: 
     try {
       await deleteContainer(runtimeContext(engine, now), now.id, { force: true })
     } catch { /* no runtime state left */ }
+    await teardownNetwork(engine, now, dir)
     crashPoint('rm:before-rename')
     mkdirSync(path.dirname(doomed), { recursive: true, mode: 0o700 })
     renameSync(dir, doomed)

@@ -11,7 +11,8 @@ import { rmSync } from 'node:fs'
 import { CockerError } from '../errors.js'
 import { deleteContainer, runContainer } from '../runtime/lifecycle.js'
 import { usernsMapsForCaller } from '../rootless/userns.js'
-import { checkTun, needsNetworkProcess, networkPidFile, setupNetwork, teardownNetwork, type NetworkProcess } from '../network/index.js'
+import { needsNetworkSetup, setupNetwork, teardownNetwork } from '../network/index.js'
+import { checkTun, needsNetworkProcess, networkPidFile, type NetworkProcess } from '../network/programs.js'
 import { fuseOverlayfsUsable } from '../storage/driver.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { procStat } from '../sys/proc.js'
@@ -53,7 +54,7 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
     try {
       await deleteContainer(ctx, id, { force: true })
     } catch { /* nothing of it left */ }
-    teardownNetwork(record.state.network, dir)
+    await teardownNetwork(engine, record, dir)
     rmSync(exitFile(dir), { force: true })
     record.state = {
       status: 'running', pid: 0, startedAt: isoNow(), restartCount: o.byPolicy ? record.state.restartCount + 1 : 0,
@@ -82,7 +83,7 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
       })
     } catch (err) {
       record.state = { ...record.state, status: 'exited', pid: 0, exitCode: exitCodeOf(err), finishedAt: isoNow() }
-      teardownNetwork(record.state.network, dir)
+      await teardownNetwork(engine, record, dir)
       delete record.state.monitor
       delete record.state.network
       writeRecordFile(dir, record)
@@ -146,9 +147,9 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
         ...(fuse?.ok ? { program: fuse.program } : {}),
       },
     }),
-    ...(needsNetworkProcess(net) ? {
+    ...(needsNetworkSetup(record) ? {
       onNamespaces: async (pid: number) => {
-        const p = await setupNetwork(net, { pid, dir, rootless: engine.rootless, env: engine.env, ports: record.ports ?? [] })
+        const p = await setupNetwork(engine, record, dir, pid)
         if (p) on.network(p)
       },
     } : {}),

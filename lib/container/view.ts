@@ -10,6 +10,8 @@ import { CockerError } from '../errors.js'
 import { networkModeName, portBindings } from '../network/ports.js'
 import { signalNumber } from '../runtime/linux.js'
 import { durationNs } from '../sys/duration.js'
+import { bridgeStatus } from '../network/index.js'
+import { DEFAULT_NETWORK } from '../network/bridge/state.js'
 import { listContainers, observe, type ContainerRecord, type ContainerState, type FoundContainer } from './record.js'
 
 export interface ContainerView {
@@ -312,6 +314,8 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
       EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
       MacAddress: '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
       Ports: portBindings(r.ports ?? []), SandboxKey: '',
+      // a bridge network's (lib/network/bridge)
+      ...bridgeSettings(r),
     },
     Namespace: '',
     IsInfra: false,
@@ -419,6 +423,26 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
 }
 
 export type ContainerInspect = ReturnType<typeof inspectContainer>
+
+/**
+ * Podman's view of a container on a bridge network: its address on each network while it runs,
+ * and on the default network the same at the top, as Docker's old single-network fields.
+ */
+function bridgeSettings(r: ContainerRecord) {
+  if (!r.bridgeNetwork) return {}
+  const s = bridgeStatus(r)
+  const ip = { Gateway: s?.gateway ?? '', IPAddress: s?.ip ?? '', IPPrefixLen: s?.prefix ?? 0, MacAddress: s?.mac ?? '' }
+  return {
+    ...(r.bridgeNetwork.network === DEFAULT_NETWORK ? ip : {}),
+    Networks: {
+      [r.bridgeNetwork.network]: {
+        EndpointID: '', ...ip, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+        NetworkID: r.bridgeNetwork.network, DriverOpts: null, IPAMConfig: null, Links: null,
+        Aliases: s?.aliases ?? [...(r.bridgeNetwork.aliases ?? []), r.id.slice(0, 12)],
+      },
+    },
+  }
+}
 
 /** No network namespace of its own: host; one of its own: cocker gives it only loopback. */
 function networkMode(net: { path?: string } | undefined): string {

@@ -1,85 +1,71 @@
 /**
- * A container's network, the one place start and clean-up call into: which mode a container
- * gets (resolveNetwork, at create), the addresses its /etc/hosts and resolv.conf name
- * (networkAddresses), and the process that connects its namespace to the host's network
- * (setupNetwork at the hook point of the start, teardownNetwork at the clean-up).
- *
- * pasta and slirp4netns are the programs Podman runs for rootless containers. Started with the
- * init's pid once its namespaces exist, they live as long as the container: the monitor kills
- * the pid in network.pid when the init ends (c/monitor.c, monitor-kill-pidfile), and the
- * record names it too, so that a clean-up after a killed monitor still finds it.
+ * A container's network, the one place create, start and clean-up call into: which mode a
+ * container gets (containerNetwork, at create), the addresses its /etc/hosts and resolv.conf
+ * name (networkAddresses), and what connects its namespace when it starts (setupNetwork at the
+ * hook point of the start: pasta or slirp4netns, lib/network/programs.ts, or a bridge network,
+ * lib/network/bridge) and disconnects it after (teardownNetwork). The modules behind are
+ * loaded by the containers that use them.
  */
-import { accessSync, closeSync, constants as fsc, existsSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import { networkInterfaces } from 'node:os'
 import path from 'node:path'
+import type { Engine } from '../container/engine.js'
+import { runtimeStateDir } from '../container/engine.js'
+import type { ContainerRecord } from '../container/record.js'
 import { CockerError } from '../errors.js'
 import type { NetworkMode, PortMapping } from '../spec/run-options.js'
-import { childProcess } from '../sys/child-process.js'
-import { isProcessAlive, procStat } from '../sys/proc.js'
 import { readIfPresent } from '../sys/read.js'
-
-/** A running network process, as the record keeps it. */
-export interface NetworkProcess { pid: number; startTime: string }
-
-/** `name` found on PATH (an access() per directory: this runs on the create path). */
-export function findProgram(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const file = path.join(dir || '.', name)
-    try {
-      accessSync(file, fsc.X_OK)
-      return file
-    } catch { /* next */ }
-  }
-  return undefined
-}
-
-/** The rootless default, as `info` reports it: pasta where installed, else slirp4netns. */
-export function rootlessBackend(env: NodeJS.ProcessEnv): 'pasta' | 'slirp4netns' | undefined {
-  if (findProgram('pasta', env)) return 'pasta'
-  if (findProgram('slirp4netns', env)) return 'slirp4netns'
-  return undefined
-}
+import { attachedStatus, DEFAULT_NETWORK, type NetworkAttachment, type PortMapping as NetavarkPort } from './bridge/state.js'
+import { needsNetworkProcess, PASTA_DNS, rootlessBackend, startNetworkProcess, stopNetworkProcess, type NetworkProcess } from './programs.js'
 
 /**
- * `default` made concrete. Rootless: pasta, else slirp4netns, else loopback only. Root keeps
- * loopback only until bridge networks are merged (Podman's root default is a bridge).
+ * `default` made concrete, as Podman chooses: rootless, pasta, else slirp4netns, else loopback
+ * only; root, its default bridge network.
  */
 export function resolveNetwork(net: NetworkMode, rootless: boolean, env: NodeJS.ProcessEnv): NetworkMode {
   if (net.mode !== 'default') return net
-  const backend = rootless ? rootlessBackend(env) : undefined
+  if (!rootless) return { mode: 'bridge', network: DEFAULT_NETWORK }
+  const backend = rootlessBackend(env)
   if (backend === 'pasta') return { mode: 'pasta', args: [] }
   if (backend === 'slirp4netns') return { mode: 'slirp4netns', options: { allowHostLoopback: false, enableIpv6: false, mtu: 65520 } }
   return { mode: 'none' }
 }
 
+/** Whether a container of this mode connects its network at the hook point of its start. */
+const connectsAtStart = (net: NetworkMode) => needsNetworkProcess(net) || net.mode === 'bridge'
+
+/** Whether the container's start stops at the hook point to connect its network. */
+export function needsNetworkSetup(record: ContainerRecord): boolean {
+  return needsNetworkProcess(record.network) || Boolean(record.bridgeNetwork)
+}
+
 /**
  * The network a new container gets. An external runtime (--runtime) has no hook point of ours
- * to start a network process at: its default stays loopback only, and pasta or slirp4netns
- * asked for are refused (an OCI createRuntime hook could run them: not written yet).
+ * to connect a network at: its default stays loopback only, and a network that needs one is
+ * refused (an OCI createRuntime hook could do it: not written yet).
  */
 export function containerNetwork(net: NetworkMode, o: { rootless: boolean; env: NodeJS.ProcessEnv; externalRuntime?: string; publishes: boolean; nestedUserns?: boolean }): NetworkMode {
   const ownHook = o.externalRuntime === undefined && !o.nestedUserns
   const chosen = ownHook ? resolveNetwork(net, o.rootless, o.env) : net.mode === 'default' ? { mode: 'none' as const } : net
+  const name = chosen.mode === 'bridge' ? chosen.network : chosen.mode
+  if (chosen.mode === 'bridge' && o.rootless) {
+    throw new CockerError('NOT_SUPPORTED', `--network ${name}: bridge networks are not supported rootless yet`,
+      { hint: 'run it as root, or use --network pasta, slirp4netns, none or host' })
+  }
   // rootless --userns keep-id/nomap/auto/--uidmap: the init runs as a subordinate id, whose
   // namespaces neither the user's pasta nor slirp4netns may open (they would need them made first)
-  if (o.nestedUserns && needsNetworkProcess(chosen)) {
-    throw new CockerError('NOT_SUPPORTED', `--network ${chosen.mode} with --userns or --uidmap is not supported rootless yet`,
+  if (o.nestedUserns && connectsAtStart(chosen)) {
+    throw new CockerError('NOT_SUPPORTED', `--network ${name} with --userns or --uidmap is not supported rootless yet`,
       { hint: 'drop --userns/--uidmap, or use --network none or host' })
   }
-  if (o.externalRuntime !== undefined && needsNetworkProcess(chosen)) {
-    throw new CockerError('NOT_SUPPORTED', `--network ${chosen.mode} with --runtime ${o.externalRuntime} is not supported yet`,
+  if (o.externalRuntime !== undefined && connectsAtStart(chosen)) {
+    throw new CockerError('NOT_SUPPORTED', `--network ${name} with --runtime ${o.externalRuntime} is not supported yet`,
       { hint: 'drop --runtime, or use --network none or host' })
   }
-  if (o.publishes && !needsNetworkProcess(chosen)) {
-    throw new CockerError('INVALID_ARGUMENT', `--publish: a container with --network ${chosen.mode} cannot publish ports`,
-      { hint: 'use --network pasta or slirp4netns' })
+  if (o.publishes && !connectsAtStart(chosen)) {
+    throw new CockerError('INVALID_ARGUMENT', `--publish: a container with --network ${name} cannot publish ports`,
+      { hint: o.rootless ? 'use --network pasta or slirp4netns' : 'use --network bridge or a network\'s name' })
   }
   return chosen
-}
-
-/** Whether the mode runs a process of its own beside the container. */
-export function needsNetworkProcess(net: NetworkMode | undefined): net is Extract<NetworkMode, { mode: 'pasta' | 'slirp4netns' }> {
-  return net?.mode === 'pasta' || net?.mode === 'slirp4netns'
 }
 
 /** What /etc/hosts and resolv.conf name: the container's address, the host's, a resolver of the network's. */
@@ -89,10 +75,12 @@ export interface NetworkAddresses {
   hostAddress?: string
   /** A resolver the network program answers on; `always`: listed first even when the host's work (slirp4netns, as Podman). */
   resolver?: { address: string; always: boolean }
+  /**
+   * A bridge network's resolvers (aardvark-dns on its gateways): they answer for its
+   * containers' names and forward the rest, so they take the host's place.
+   */
+  bridgeResolvers?: string[]
 }
-
-/** pasta's resolver address inside the container (its --dns-forward), used when the host's resolvers are loopback ones. */
-export const PASTA_DNS = '169.254.1.1'
 
 /** The host's first IPv4 address that is not loopback. */
 function hostIPv4(): string | undefined {
@@ -146,19 +134,6 @@ export function networkAddresses(net: NetworkMode): NetworkAddresses {
   return {}
 }
 
-/** rootless pasta and slirp4netns open /dev/net/tun in the container's namespace: it must be open to all. */
-export function checkTun(rootless: boolean, device = '/dev/net/tun'): void {
-  if (!rootless) return
-  try {
-    accessSync(device, fsc.R_OK | fsc.W_OK)
-  } catch {
-    throw new CockerError('NETWORK_FAILED', `${device} cannot be opened by this user, and the container's network (pasta or slirp4netns) needs it`,
-      { hint: `as root, chmod 666 ${device} (most distributions ship it so), or run with --network none` })
-  }
-}
-
-export const networkPidFile = (containerDir: string) => path.join(containerDir, 'network.pid')
-const networkLog = (containerDir: string) => path.join(containerDir, 'network.log')
 
 /** A free port of the host for `protocol`, as the kernel picks one (bound, then let go). */
 async function freePort(protocol: 'tcp' | 'udp', hostIp: string): Promise<number> {
@@ -204,137 +179,105 @@ export async function assignPorts(ports: PortMapping[], o: { publishAll: boolean
   return out
 }
 
-/** pasta's command line: the mapping of the host's loopback only when asked, no port forwarded but the published ones. */
-export function pastaArgs(net: Extract<NetworkMode, { mode: 'pasta' }>, o: { pidFile: string; rootless: boolean; target: string; ports: PortMapping[] }): string[] {
-  // --map-gw is Podman's word, not every pasta's (mapping is pasta's default): it only keeps --no-map-gw out
-  const user = net.args.filter(a => a !== '--map-gw')
-  const given = (...names: string[]) => net.args.some(a => names.includes(a))
-  const args = ['--config-net', '-f', '--quiet', '--pid', o.pidFile]
-  if (!given('--map-gw', '--no-map-gw')) args.push('--no-map-gw')
-  for (const [flag, proto] of [['-t', 'tcp'], ['-u', 'udp']] as const) {
-    const mine = o.ports.filter(p => p.protocol === proto)
-    for (const p of mine) args.push(flag, `${p.hostIp && p.hostIp !== '0.0.0.0' ? `${p.hostIp}/` : ''}${p.hostPort}:${p.containerPort}`)
-    if (!mine.length && !given(flag, `--${proto}-ports`)) args.push(flag, 'none')
-  }
-  if (!given('-T', '--tcp-ns')) args.push('-T', 'none')
-  if (!given('-U', '--udp-ns')) args.push('-U', 'none')
-  // the resolver resolv.conf names when the host's are loopback ones (networkAddresses)
-  if (!given('--dns-forward')) args.push('--dns-forward', PASTA_DNS)
-  // root: pasta drops its capabilities before it opens the namespace, so it gets it as an fd
-  // it inherits (fd 3), and stays root (--runas 0) to enter it
-  const target = o.rootless ? [o.target] : ['--runas', '0', '--netns', '/proc/self/fd/3']
-  return [...args, ...user, ...target]
+
+/** Where a bridge network keeps what its containers hold (/run/cocker as root). */
+export const bridgePaths = (engine: Pick<Engine, 'env'>) => ({ runDir: path.dirname(runtimeStateDir(engine.env)) })
+
+/** The container's address on its bridge network while it is attached (inspect). */
+export function bridgeStatus(record: ContainerRecord) {
+  return attachedStatus(bridgePaths({ env: process.env }), record.id)
 }
 
-/** slirp4netns's API socket, relative to the container's directory (its cwd): the full path may pass sun_path's 108 bytes. */
-const SLIRP_SOCKET = 'slirp.sock'
-
-/** Publishes one port through slirp4netns's API (add_hostfwd); its handler keeps the client's source address. */
-async function slirpForward(dir: string, p: PortMapping): Promise<void> {
-  const net = process.getBuiltinModule('node:net')
-  const dirFd = openSync(dir, 'r')
-  const request = { execute: 'add_hostfwd', arguments: { proto: p.protocol, host_addr: p.hostIp || '0.0.0.0', host_port: p.hostPort, guest_port: p.containerPort } }
-  try {
-    const reply = await new Promise<string>((resolve, reject) => {
-      const c = net.createConnection(`/proc/self/fd/${dirFd}/${SLIRP_SOCKET}`)
-      let data = ''
-      c.setEncoding('utf8')
-      c.on('connect', () => c.write(JSON.stringify(request)))
-      c.on('data', (d: string) => { data += d; if (data.includes('}')) { c.destroy(); resolve(data) } })
-      c.on('end', () => resolve(data))
-      c.on('error', reject)
-    })
-    const r = JSON.parse(reply) as { error?: { desc?: string } }
-    if (r.error) throw new Error(r.error.desc ?? reply)
-  } catch (err) {
-    throw new CockerError('NETWORK_FAILED', `cannot publish port ${p.hostPort}/${p.protocol}: ${(err as Error).message}`,
-      { hint: 'choose another host port, or see whether something else listens on it' })
-  } finally {
-    closeSync(dirFd)
-  }
-}
-
-export function slirpArgs(net: Extract<NetworkMode, { mode: 'slirp4netns' }>, o: { target: string; apiSocket?: string }): string[] {
-  const s = net.options
-  return ['--configure', `--mtu=${s.mtu}`, '--ready-fd=3', ...(s.allowHostLoopback ? [] : ['--disable-host-loopback']),
-    ...(s.cidr ? [`--cidr=${s.cidr}`] : []), ...(s.enableIpv6 ? ['--enable-ipv6'] : []),
-    ...(o.apiSocket ? [`--api-socket=${o.apiSocket}`] : []), o.target, 'tap0']
-}
-
-/** What the program said that stopped it, for the error: a complaint about its options (before its usage text), else its last line. */
-function lastWords(log: string): string {
-  const lines = (readIfPresent(log) ?? '').split('\n').slice(1).map(l => l.trim()).filter(l => l && !/syslog/.test(l))
-  return lines.find(l => /unrecognized option|invalid option|requires an argument/.test(l)) ?? lines[lines.length - 1] ?? 'no message'
-}
-
-const READY_TIMEOUT_MS = 10_000
+/** -p as netavark forwards it. */
+const netavarkPorts = (ports: PortMapping[]): NetavarkPort[] =>
+  ports.map(p => ({ host_ip: p.hostIp, host_port: p.hostPort, container_port: p.containerPort, range: 1, protocol: p.protocol }))
 
 /**
- * Starts the container's network process for its init `pid` (at the createRuntime hook point:
- * the namespaces exist, nothing runs in them yet) and returns once the namespace is configured.
- * Its pid goes into network.pid in `dir`, where the monitor finds it.
+ * Connects the container (its init `pid`, in `dir`) to its network, at the createRuntime hook
+ * point: the namespaces exist, nothing runs in them yet. A network program's process is
+ * returned, for the record.
  */
-export async function setupNetwork(net: NetworkMode, o: { pid: number; dir: string; rootless: boolean; env: NodeJS.ProcessEnv; ports: PortMapping[] }): Promise<NetworkProcess | undefined> {
-  if (!needsNetworkProcess(net)) return undefined
-  checkTun(o.rootless)
-  const program = findProgram(net.mode, o.env)
-  if (!program) {
-    throw new CockerError('NETWORK_FAILED', `--network ${net.mode}: the program ${net.mode} is not installed`,
-      { hint: `install it (Debian: apt install ${net.mode === 'pasta' ? 'passt' : 'slirp4netns'}), or run with --network none` })
-  }
-  const pidFile = networkPidFile(o.dir)
-  const log = networkLog(o.dir)
-  rmSync(pidFile, { force: true })
-  const logFd = openSync(log, 'w', 0o600)
-  const nsFd = net.mode === 'pasta' && !o.rootless ? openSync(`/proc/${o.pid}/ns/net`, 'r') : undefined
-  const args = net.mode === 'pasta'
-    ? pastaArgs(net, { pidFile, rootless: o.rootless, target: String(o.pid), ports: o.ports })
-    : slirpArgs(net, { target: String(o.pid), ...(o.ports.length ? { apiSocket: SLIRP_SOCKET } : {}) })
-  if (net.mode === 'slirp4netns') rmSync(path.join(o.dir, SLIRP_SOCKET), { force: true })
-  writeFileSync(logFd, `${program} ${args.join(' ')}\n`)
-  const child = childProcess().spawn(program, args, {
-    detached: true,
-    cwd: o.dir,
-    stdio: ['ignore', logFd, logFd, nsFd ?? (net.mode === 'slirp4netns' ? 'pipe' : 'ignore')],
-  })
-  closeSync(logFd)
-  if (nsFd !== undefined) closeSync(nsFd)
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const fail = (why: string) => reject(new CockerError('NETWORK_FAILED', `${net.mode} could not set up the container's network: ${why}`,
-        { hint: `see ${log}; or run with --network none` }))
-      const timer = setTimeout(() => fail('it did not finish within 10 s'), READY_TIMEOUT_MS)
-      const done = () => { clearTimeout(timer); clearInterval(poll); resolve() }
-      child.on('error', err => { clearTimeout(timer); clearInterval(poll); fail(err.message) })
-      child.on('exit', () => { clearTimeout(timer); clearInterval(poll); fail(lastWords(log)) })
-      // pasta writes its pid file once the namespace is set up; slirp4netns writes "1" on --ready-fd
-      const poll = setInterval(() => { if (net.mode === 'pasta' && existsSync(pidFile)) done() }, 2)
-      const ready = child.stdio[3] as NodeJS.ReadableStream | null
-      if (net.mode === 'slirp4netns' && ready) ready.once('data', done)
+export async function setupNetwork(engine: Engine, record: ContainerRecord, dir: string, pid: number): Promise<NetworkProcess | undefined> {
+  if (record.bridgeNetwork) {
+    const { attachContainer } = await import('./bridge/attach.js')
+    await attachContainer(bridgePaths(engine), {
+      storeRoot: engine.storeRoot, id: record.id, name: record.name, pid, attachment: record.bridgeNetwork, ports: netavarkPorts(record.ports ?? []),
     })
-  } catch (err) {
-    try { child.kill('SIGKILL') } catch { /* gone */ }
-    throw err
+    return undefined
   }
-  child.removeAllListeners()
-  ;(child.stdio[3] as { destroy?: () => void } | null)?.destroy?.()
-  child.unref()
-  const pid = child.pid!
-  if (net.mode === 'slirp4netns') {
-    writeFileSync(pidFile, `${pid}\n`)
-    try {
-      for (const p of o.ports) await slirpForward(o.dir, p)
-    } catch (err) {
-      teardownNetwork({ pid, startTime: procStat(pid)?.startTime ?? '' }, o.dir)
-      throw err
-    }
-  }
-  return { pid, startTime: procStat(pid)?.startTime ?? '' }
+  if (!needsNetworkProcess(record.network)) return undefined
+  return startNetworkProcess(record.network, { pid, dir, rootless: engine.rootless, env: engine.env, ports: record.ports ?? [] })
 }
 
-/** Ends a network process that outlived its container (the monitor was killed), and its pid file. */
-export function teardownNetwork(p: NetworkProcess | undefined, containerDir: string): void {
-  if (p && isProcessAlive(p.pid, p.startTime)) try { process.kill(p.pid, 'SIGKILL') } catch { /* gone */ }
-  rmSync(networkPidFile(containerDir), { force: true })
+/** Undoes setupNetwork; safe to call for any container, any number of times. */
+export async function teardownNetwork(engine: Engine, record: ContainerRecord, dir: string): Promise<void> {
+  stopNetworkProcess(record.state.network, dir)
+  if (record.bridgeNetwork) await (await import('./bridge/attach.js')).detachContainer(bridgePaths(engine), record.id)
+}
+
+/**
+ * --network NAME (and the root default): the network must exist, and --ip be one of its
+ * addresses; its containers resolve each other's names through its gateway (aardvark-dns)
+ * when its DNS is on.
+ */
+export async function bridgeAttachment(storeRoot: string, attachment: NetworkAttachment): Promise<{ attachment: NetworkAttachment; resolvers: string[] }> {
+  const { requireNetwork } = await import('./bridge/networks.js')
+  const def = requireNetwork(storeRoot, attachment.network)
+  if (attachment.ip) (await import('./bridge/attach.js')).checkRequestedIp(def, attachment.ip)
+  return { attachment: { ...attachment, network: def.name }, resolvers: def.dns_enabled ? def.subnets.map(s => s.gateway) : [] }
+}
+
+/**
+ * `network connect`: the container joins the network, at once when it runs (its namespace is
+ * there), else at its next start. One bridge network per container for now.
+ */
+export async function connectContainer(engine: Engine, found: { record: ContainerRecord; dir: string }, attachment: NetworkAttachment): Promise<void> {
+  const { observe, readRecordFile, withContainerLock, writeRecordFile } = await import('../container/record.js')
+  const { requireNetwork } = await import('./bridge/networks.js')
+  const def = requireNetwork(engine.storeRoot, attachment.network)
+  if (engine.rootless) {
+    throw new CockerError('NOT_SUPPORTED', `network connect ${def.name}: bridge networks are not supported rootless yet`, { hint: 'run it as root' })
+  }
+  await withContainerLock(found.dir, async () => {
+    const record = readRecordFile(found.dir)!
+    const on = record.bridgeNetwork?.network
+    if (on === def.name) throw new CockerError('INVALID_ARGUMENT', `container ${record.name} is already connected to network ${def.name}`)
+    if (on) {
+      throw new CockerError('NOT_SUPPORTED', `container ${record.name} is on network ${on}: a container on more than one network is not supported yet`,
+        { hint: `disconnect it first with "cocker network disconnect ${on} ${record.name}"` })
+    }
+    const ns = needsNetworkProcess(record.network) ? `--network ${record.network.mode}` : sharedNetworkNamespace(found.dir)
+    if (ns) throw new CockerError('INVALID_ARGUMENT', `container ${record.name} has ${ns}: it cannot join a bridge network`)
+    if (attachment.ip) (await import('./bridge/attach.js')).checkRequestedIp(def, attachment.ip)
+    record.bridgeNetwork = { ...attachment, network: def.name }
+    record.network = { mode: 'bridge', network: def.name }
+    if (observe(record, found.dir).status === 'running') await setupNetwork(engine, record, found.dir, record.state.pid)
+    writeRecordFile(found.dir, record)
+  })
+}
+
+/** `network disconnect`: the container leaves its network, at once when it runs. */
+export async function disconnectContainer(engine: Engine, found: { record: ContainerRecord; dir: string }, network: string): Promise<void> {
+  const { readRecordFile, withContainerLock, writeRecordFile } = await import('../container/record.js')
+  const { requireNetwork } = await import('./bridge/networks.js')
+  const def = requireNetwork(engine.storeRoot, network)
+  await withContainerLock(found.dir, async () => {
+    const record = readRecordFile(found.dir)!
+    if (record.bridgeNetwork?.network !== def.name) {
+      throw new CockerError('INVALID_ARGUMENT', `container ${record.name} is not connected to network ${def.name}`)
+    }
+    await (await import('./bridge/attach.js')).detachContainer(bridgePaths(engine), record.id)
+    delete record.bridgeNetwork
+    writeRecordFile(found.dir, record)
+  })
+}
+
+/** The host's network namespace or another's path, which a container of that mode shares: undefined for its own. */
+function sharedNetworkNamespace(dir: string): string | undefined {
+  const config = readIfPresent(path.join(dir, 'userdata', 'config.json'))
+  const namespaces = config ? (JSON.parse(config) as { linux?: { namespaces?: { type: string; path?: string }[] } }).linux?.namespaces ?? [] : []
+  const net = namespaces.find(n => n.type === 'network')
+  if (!net) return 'the host\'s network (--network host)'
+  return net.path ? `the network namespace ${net.path}` : undefined
 }
 

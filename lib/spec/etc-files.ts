@@ -37,7 +37,7 @@ const isLoopback = (addr: string) => /^127\./.test(addr) || addr === '::1'
  * place; without one the public fallback takes it. Search domains and options are kept,
  * unless --dns, --dns-search or --dns-option (`dns`) replace the lines of their kind.
  */
-export function resolvConf(hostResolvConf: string, o: { hostNetwork: boolean; resolver?: NetworkAddresses['resolver']; dns?: DnsOptions }): string {
+export function resolvConf(hostResolvConf: string, o: { hostNetwork: boolean; resolver?: NetworkAddresses['resolver']; bridgeResolvers?: string[]; dns?: DnsOptions }): string {
   const dns = o.dns ?? { servers: [], search: [], options: [] }
   const kind = (line: string) => /^\s*(nameserver|search|domain|options)\b/.exec(line)?.[1]
   let lines = hostResolvConf.split('\n')
@@ -47,15 +47,19 @@ export function resolvConf(hostResolvConf: string, o: { hostNetwork: boolean; re
       return !m || !isLoopback(m[1])
     })
   }
-  if (dns.servers.length) lines = lines.filter(l => kind(l) !== 'nameserver')
-  if (dns.search.length) lines = lines.filter(l => kind(l) !== 'search' && kind(l) !== 'domain')
+  // a bridge network's resolver answers for its containers' names (in its domain, dns.podman) and forwards the rest
+  const bridge = !o.hostNetwork && o.bridgeResolvers?.length ? o.bridgeResolvers : undefined
+  const hostSearch = lines.filter(l => kind(l) === 'search' || kind(l) === 'domain').flatMap(l => l.trim().split(/\s+/).slice(1))
+  const search = dns.search.length ? dns.search : bridge ? ['dns.podman', ...hostSearch] : []
+  if (dns.servers.length || bridge) lines = lines.filter(l => kind(l) !== 'nameserver')
+  if (search.length) lines = lines.filter(l => kind(l) !== 'search' && kind(l) !== 'domain')
   if (dns.options.length) lines = lines.filter(l => kind(l) !== 'options')
   const hasServer = lines.some(line => /^\s*nameserver\s+\S/.test(line))
-  const servers = dns.servers.length ? dns.servers
-    : !o.hostNetwork && o.resolver && (o.resolver.always || !hasServer) ? [o.resolver.address] : []
+  const servers = dns.servers.length ? dns.servers : bridge
+    ?? (!o.hostNetwork && o.resolver && (o.resolver.always || !hasServer) ? [o.resolver.address] : [])
   const fallback = hasServer || servers.length || o.hostNetwork ? [] : FALLBACK_NAMESERVERS
   const body = lines.join('\n').replace(/\n*$/, '')
-  const head = [...(dns.search.length ? [`search ${dns.search.join(' ')}`] : []), ...servers.map(s => `nameserver ${s}`)]
+  const head = [...(search.length ? [`search ${search.join(' ')}`] : []), ...servers.map(s => `nameserver ${s}`)]
   const tail = [...fallback.map(s => `nameserver ${s}`), ...(dns.options.length ? [`options ${dns.options.join(' ')}`] : [])]
   return [...head, ...(body === '' ? [] : [body]), ...tail].map(l => `${l}\n`).join('')
 }

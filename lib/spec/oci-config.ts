@@ -50,6 +50,8 @@ export interface ContainerConfigInput {
   network?: NetworkAddresses
   /** Which cgroup hierarchy the host runs; on v2 the container gets its own cgroup namespace, as with podman. */
   cgroupVersion?: 'v1' | 'v2'
+  /** On a bridge network: its resolvers (aardvark-dns on its gateways), none when its DNS is off. */
+  bridgeDns?: string[]
   /** node's process.arch names, for the seccomp profile. */
   arch?: string
 }
@@ -118,7 +120,7 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   }
   // `default` unresolved (create resolves it, lib/network) is loopback only too
   if (o.network.mode !== 'none' && o.network.mode !== 'default') {
-    userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, { hostNetwork, resolver: net.resolver, dns: o.dns })])
+    userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, { hostNetwork, resolver: net.resolver, bridgeResolvers: net.bridgeResolvers, dns: o.dns })])
   }
   userdataFiles.push(['/run/.containerenv', containerEnv(input)])
   // podman's keep-id entries for a user the image does not know, bound over the image's files

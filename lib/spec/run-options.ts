@@ -7,6 +7,7 @@ import { CockerError } from '../errors.js'
 import { CAPABILITIES, RLIMITS, signalNumber } from '../runtime/linux.js'
 import type { IdMapping, Rlimit, Seccomp } from '../runtime/oci-spec.js'
 import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
+import { DEFAULT_NETWORK } from '../network/bridge/state.js'
 
 export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
 
@@ -49,6 +50,10 @@ export type NetworkMode =
   | { mode: 'default' } | { mode: 'none' } | { mode: 'host' } | { mode: 'path'; path: string }
   | { mode: 'pasta'; args: string[] }
   | { mode: 'slirp4netns'; options: SlirpOptions }
+  | { mode: 'bridge'; network: string }
+
+/** --network-alias, --ip, --mac-address: what a container asks of its bridge network. */
+export interface BridgeOptions { aliases: string[]; ip?: string; mac?: string }
 
 /** A bind mount or a tmpfs, from -v, --mount or --tmpfs. `options` are OCI mount options. */
 export type MountRequest =
@@ -101,6 +106,8 @@ export interface RunOptions {
   sysctls: Record<string, string>
   mounts: MountRequest[]
   network: NetworkMode
+  /** --network-alias, --ip, --mac-address: the container on its bridge network. */
+  bridge: BridgeOptions
   pid: NamespaceMode
   ipc: NamespaceMode
   uts: NamespaceMode
@@ -199,7 +206,7 @@ export function defaultRunOptions(): RunOptions {
     privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
     sysctls: {}, mounts: [], network: { mode: 'default' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
-    cgroups: 'enabled', noHosts: false, addHosts: [], dns: { servers: [], search: [], options: [] }, ports: [], publishAll: false, umask: 0o022, userns: { mode: 'default' }, groupAdd: [],
+    cgroups: 'enabled', noHosts: false, addHosts: [], dns: { servers: [], search: [], options: [] }, ports: [], publishAll: false, bridge: { aliases: [] }, umask: 0o022, userns: { mode: 'default' }, groupAdd: [],
     defaults: { capabilities: [...DEFAULT_CAPABILITIES], env: [], sysctls: { ...NETNS_SYSCTLS }, pidsLimit: PIDS_LIMIT },
   }
 }
@@ -248,22 +255,33 @@ export function parseNamespaceMode(flag: string, value: string, extra: readonly 
   throw invalid(`${flag} ${value}: unknown mode`, `use ${['host', 'private', ...extra, 'ns:PATH'].join(', ')}`)
 }
 
-/** --network none|host|private|pasta[:ARGS]|slirp4netns[:OPTIONS]|ns:PATH. */
+/** --network none|host|private|bridge|NAME|pasta[:ARGS]|slirp4netns[:OPTIONS]|ns:PATH. */
 export function parseNetwork(value: string): NetworkMode {
   const colon = value.indexOf(':')
   const mode = colon < 0 ? value : value.slice(0, colon)
   const rest = colon < 0 ? undefined : value.slice(colon + 1)
   if (mode === 'pasta') return { mode, args: rest ? rest.split(',') : [] }
   if (mode === 'slirp4netns') return { mode, options: parseSlirpOptions(value, rest) }
-  if (mode === 'bridge' || mode === 'container') {
+  if (value === 'bridge') return { mode: 'bridge', network: DEFAULT_NETWORK }
+  if (mode === 'container') {
     throw new CockerError('NOT_SUPPORTED', `--network ${value}: not supported yet`,
-      { hint: 'use --network pasta, slirp4netns, none (loopback only) or host' })
+      { hint: 'use --network pasta, slirp4netns, bridge, a network\'s name, none (loopback only) or host' })
   }
   // Podman's "private" is its default network
   if (value === 'private') return { mode: 'default' }
   if (value === 'none') return { mode: 'none' }
-  const ns = parseNamespaceMode('--network', value)
-  return ns.mode === 'private' ? { mode: 'default' } : ns
+  if (value === 'host' || mode === 'ns') return parseNamespaceMode('--network', value) as NetworkMode
+  if (NAME_PATTERN.test(value)) return { mode: 'bridge', network: value }
+  throw invalid(`--network ${value}: unknown mode`, 'use pasta, slirp4netns, bridge, a network\'s name, none, host or ns:PATH')
+}
+
+/** A container's, pod's or network's name, as Podman allows them. */
+export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+
+/** --mac-address: six hex pairs. */
+export function parseMacAddress(mac: string): string {
+  if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) throw invalid(`--mac-address ${mac}: not a MAC address`, 'e.g. 92:d0:c6:0a:29:33')
+  return mac
 }
 
 /** Podman's slirp4netns options: allow_host_loopback, cidr, enable_ipv6, mtu, port_handler (slirp4netns only). */

@@ -1,8 +1,9 @@
 /**
  * The few libc calls Node lacks, through koffi: flock for the store's locks, mknod for
- * overlay whiteouts and device nodes, and the l*xattr family for opaque directories and
- * the xattrs a layer carries. Loading koffi costs ~90 ms, so this module is imported
- * lazily, by heavy commands only (pull, load, import, rmi...), never on a hot path.
+ * overlay whiteouts and device nodes, the l*xattr family for opaque directories and the
+ * xattrs a layer carries, and mount for the network namespaces of bridge networks. Loading
+ * koffi costs ~90 ms, so this module is imported lazily, by heavy commands only (pull, load,
+ * import, rmi...) and containers on a bridge network, never on a hot path.
  *
  * Every call throws a Node-style error (code 'EACCES', errno, syscall, path) so callers
  * handle it like an fs error.
@@ -16,6 +17,8 @@ interface Bindings {
   lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number
   lgetxattr(path: string, name: string, value: Buffer | null, size: number): number
   llistxattr(path: string, list: Buffer | null, size: number): number
+  mount(source: string, target: string, type: string | null, flags: number, data: string | null): number
+  umount2(target: string, flags: number): number
   errno(): number
 }
 
@@ -31,6 +34,8 @@ function libc(): Bindings {
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
     llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ char *list, size_t size)'),
+    mount: lib.func('int mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data)'),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
     errno: () => koffi.errno(),
   }
   return bindings
@@ -106,4 +111,17 @@ export function llistxattr(path: string): string[] {
   const buf = Buffer.alloc(size)
   const n = check(b.llistxattr(path, buf, size), 'llistxattr', path)
   return buf.subarray(0, n).toString('latin1').split('\0').filter(Boolean)
+}
+
+const MS_BIND = 0x1000
+const MNT_DETACH = 2
+
+/** mount(2) of `source` bound on `target` (a network namespace kept past its last process). */
+export function bindMount(source: string, target: string): void {
+  check(libc().mount(source, target, null, MS_BIND, null), 'mount', target)
+}
+
+/** umount2(2), lazily: whoever still holds the namespace keeps it, the name goes. */
+export function unmountDetach(target: string): void {
+  check(libc().umount2(target, MNT_DETACH), 'umount2', target)
 }

@@ -2,13 +2,13 @@ import { CockerError } from '../../errors.js'
 import { readRecordFile, releaseName, requireContainer, reserveName, withContainerLock, writeRecordFile } from '../../container/record.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { storeRootFor } from './store-root.js'
+import { NAME_PATTERN } from '../../spec/run-options.js'
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 
 /** podman rename: the new name is reserved first, so of two renames to one name one fails. */
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const newName = args.newName as string
-  if (!NAME.test(newName)) {
+  if (!NAME_PATTERN.test(newName)) {
     throw new CockerError('INVALID_ARGUMENT', `invalid container name "${newName}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`)
   }
   const root = storeRootFor(ctx)

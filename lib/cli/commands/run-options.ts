@@ -8,7 +8,7 @@ import { CockerError } from '../../errors.js'
 import type { Seccomp } from '../../runtime/oci-spec.js'
 import {
   defaultRunOptions, normalizeCapability, parseIdMap, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork, parsePublish, parseAddHost, parseDnsServer,
-  parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume,
+  parseMacAddress, NAME_PATTERN, parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume,
   type RunOptions, type UsernsRequest,
 } from '../../spec/run-options.js'
 import type { ParsedArgs } from '../command.js'
@@ -31,7 +31,6 @@ const invalid = (message: string, hint?: string) => new CockerError('INVALID_ARG
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
 const optional = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 
 /** parseRunOptions on this host, with its containers.conf: what `run` and `create` call. */
 export async function readRunOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Promise<RunOptions> {
@@ -65,7 +64,7 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
     o.hostname = args.hostname
   }
   if (typeof args.name === 'string') {
-    if (!NAME.test(args.name)) throw invalid(`--name ${args.name}: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`)
+    if (!NAME_PATTERN.test(args.name)) throw invalid(`--name ${args.name}: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`)
     o.name = args.name
   }
 
@@ -119,6 +118,9 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   o.addHosts = strings(args.addHost).map(parseAddHost)
   o.dns = { servers: strings(args.dns).map(parseDnsServer), search: strings(args.dnsSearch), options: strings(args.dnsOption) }
   if (typeof args.noHosts === 'boolean') o.noHosts = args.noHosts
+  const ip = optional(args.ip)
+  const mac = optional(args.macAddress)
+  o.bridge = { aliases: strings(args.networkAlias), ...(ip ? { ip } : {}), ...(mac !== undefined ? { mac: parseMacAddress(mac) } : {}) }
   if (typeof args.pid === 'string') o.pid = parseNamespaceMode('--pid', args.pid)
   if (typeof args.ipc === 'string') o.ipc = parseNamespaceMode('--ipc', args.ipc)
   if (typeof args.uts === 'string') o.uts = parseNamespaceMode('--uts', args.uts)

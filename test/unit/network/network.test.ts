@@ -1,7 +1,8 @@
 import { chmodSync, writeFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checkTun, containerNetwork, networkAddresses, pastaArgs, resolveNetwork, slirpArgs } from '../../../lib/network/index.js'
+import { containerNetwork, networkAddresses, resolveNetwork } from '../../../lib/network/index.js'
+import { checkTun, pastaArgs, slirpArgs } from '../../../lib/network/programs.js'
 import { portBindings, portText } from '../../../lib/network/ports.js'
 import { makeTempDir } from '../../fixtures/bundle.js'
 
@@ -37,13 +38,13 @@ test('addresses: slirp4netns\'s .100, .3 and the host\'s own address; pasta\'s g
   assert.equal(networkAddresses({ mode: 'none' }), {})
 })
 
-test('the default: root keeps loopback only; rootless takes pasta, else slirp4netns, else none', () => {
+test('the default: root takes the default bridge network; rootless takes pasta, else slirp4netns, else none', () => {
   const dir = makeTempDir('cocker-net-')
   const env = (...programs: string[]) => {
     for (const p of programs) { writeFileSync(`${dir}/${p}`, ''); chmodSync(`${dir}/${p}`, 0o755) }
     return { PATH: dir }
   }
-  assert.equal(resolveNetwork({ mode: 'default' }, false, env('pasta')), { mode: 'none' })
+  assert.equal(resolveNetwork({ mode: 'default' }, false, env('pasta')), { mode: 'bridge', network: 'podman' })
   assert.equal(resolveNetwork({ mode: 'default' }, true, env()), { mode: 'pasta', args: [] })
   assert.equal(resolveNetwork({ mode: 'default' }, true, { PATH: '/nonexistent' }), { mode: 'none' })
   assert.equal(resolveNetwork({ mode: 'host' }, true, env()), { mode: 'host' })
@@ -54,6 +55,10 @@ test('the default: root keeps loopback only; rootless takes pasta, else slirp4ne
   assert.throws(() => containerNetwork({ mode: 'pasta', args: [] }, { ...o, nestedUserns: true }), /with --userns or --uidmap is not supported rootless/)
   assert.throws(() => containerNetwork({ mode: 'slirp4netns', options: { allowHostLoopback: false, enableIpv6: false, mtu: 65520 } }, { ...o, externalRuntime: 'crun' }), /with --runtime crun is not supported/)
   assert.throws(() => containerNetwork({ mode: 'none' }, { ...o, publishes: true }), /cannot publish ports/)
+  // bridge networks: root only, and a --runtime of its own has no hook point for them either
+  assert.throws(() => containerNetwork({ mode: 'bridge', network: 'podman' }, o), /bridge networks are not supported rootless yet/)
+  assert.equal(containerNetwork({ mode: 'default' }, { ...o, rootless: false, externalRuntime: 'crun' }), { mode: 'none' })
+  assert.equal(containerNetwork({ mode: 'default' }, { ...o, rootless: false, publishes: true }), { mode: 'bridge', network: 'podman' })
 })
 
 test('a tun device that cannot be opened: one line saying what to do (rootless only)', () => {

@@ -37,6 +37,13 @@ test('resolv.conf: the network\'s resolver first (slirp4netns) or in place of lo
   'search a.example b.example\nnameserver 9.9.9.9\noptions ndots:2\n')
 })
 
+test('resolv.conf on a bridge network: its resolver alone, its domain searched first', () => {
+  assert.is(resolvConf('nameserver 10.1.1.1\nsearch lan\noptions edns0\n', { hostNetwork: false, bridgeResolvers: ['10.88.0.1'] }),
+    'search dns.podman lan\nnameserver 10.88.0.1\noptions edns0\n')
+  assert.is(resolvConf('nameserver 10.1.1.1\n', { hostNetwork: false, bridgeResolvers: ['10.88.0.1'], dns: { servers: ['9.9.9.9'], search: [], options: [] } }),
+    'search dns.podman\nnameserver 9.9.9.9\n')
+})
+
 test('parseProcLimits: hard limits by RLIMIT name, unlimited as Infinity', () => {
   const text = [
     'Limit                     Soft Limit           Hard Limit           Units     ',

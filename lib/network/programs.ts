@@ -1,0 +1,194 @@
+/**
+ * pasta and slirp4netns, the programs Podman runs for rootless containers, which connect a
+ * container's own network namespace to the host's network. Started with the init's pid once
+ * its namespaces exist, they live as long as the container: the monitor kills the pid in
+ * network.pid when the init ends (c/monitor.c, monitor-kill-pidfile), and the record names it
+ * too, so that a clean-up after a killed monitor still finds it.
+ */
+import { accessSync, closeSync, constants as fsc, existsSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { CockerError } from '../errors.js'
+import type { NetworkMode, PortMapping } from '../spec/run-options.js'
+import { childProcess } from '../sys/child-process.js'
+import { isProcessAlive, procStat } from '../sys/proc.js'
+import { readIfPresent } from '../sys/read.js'
+
+export type NetworkProgramMode = Extract<NetworkMode, { mode: 'pasta' | 'slirp4netns' }>
+
+/** A running network process, as the record keeps it. */
+export interface NetworkProcess { pid: number; startTime: string }
+
+/** `name` found on PATH (an access() per directory: this runs on the create path). */
+export function findProgram(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const file = path.join(dir || '.', name)
+    try {
+      accessSync(file, fsc.X_OK)
+      return file
+    } catch { /* next */ }
+  }
+  return undefined
+}
+
+/** The rootless default, as `info` reports it: pasta where installed, else slirp4netns. */
+export function rootlessBackend(env: NodeJS.ProcessEnv): 'pasta' | 'slirp4netns' | undefined {
+  if (findProgram('pasta', env)) return 'pasta'
+  if (findProgram('slirp4netns', env)) return 'slirp4netns'
+  return undefined
+}
+
+/** Whether the mode runs a program of its own beside the container. */
+export function needsNetworkProcess(net: NetworkMode | undefined): net is NetworkProgramMode {
+  return net?.mode === 'pasta' || net?.mode === 'slirp4netns'
+}
+
+/** pasta's resolver address inside the container (its --dns-forward), used when the host's resolvers are loopback ones. */
+export const PASTA_DNS = '169.254.1.1'
+
+/** rootless pasta and slirp4netns open /dev/net/tun in the container's namespace: it must be open to all. */
+export function checkTun(rootless: boolean, device = '/dev/net/tun'): void {
+  if (!rootless) return
+  try {
+    accessSync(device, fsc.R_OK | fsc.W_OK)
+  } catch {
+    throw new CockerError('NETWORK_FAILED', `${device} cannot be opened by this user, and the container's network (pasta or slirp4netns) needs it`,
+      { hint: `as root, chmod 666 ${device} (most distributions ship it so), or run with --network none` })
+  }
+}
+
+export const networkPidFile = (containerDir: string) => path.join(containerDir, 'network.pid')
+const networkLog = (containerDir: string) => path.join(containerDir, 'network.log')
+
+/** pasta's command line: the mapping of the host's loopback only when asked, no port forwarded but the published ones. */
+export function pastaArgs(net: Extract<NetworkMode, { mode: 'pasta' }>, o: { pidFile: string; rootless: boolean; target: string; ports: PortMapping[] }): string[] {
+  // --map-gw is Podman's word, not every pasta's (mapping is pasta's default): it only keeps --no-map-gw out
+  const user = net.args.filter(a => a !== '--map-gw')
+  const given = (...names: string[]) => net.args.some(a => names.includes(a))
+  const args = ['--config-net', '-f', '--quiet', '--pid', o.pidFile]
+  if (!given('--map-gw', '--no-map-gw')) args.push('--no-map-gw')
+  for (const [flag, proto] of [['-t', 'tcp'], ['-u', 'udp']] as const) {
+    const mine = o.ports.filter(p => p.protocol === proto)
+    for (const p of mine) args.push(flag, `${p.hostIp && p.hostIp !== '0.0.0.0' ? `${p.hostIp}/` : ''}${p.hostPort}:${p.containerPort}`)
+    if (!mine.length && !given(flag, `--${proto}-ports`)) args.push(flag, 'none')
+  }
+  if (!given('-T', '--tcp-ns')) args.push('-T', 'none')
+  if (!given('-U', '--udp-ns')) args.push('-U', 'none')
+  // the resolver resolv.conf names when the host's are loopback ones (networkAddresses)
+  if (!given('--dns-forward')) args.push('--dns-forward', PASTA_DNS)
+  // root: pasta drops its capabilities before it opens the namespace, so it gets it as an fd
+  // it inherits (fd 3), and stays root (--runas 0) to enter it
+  const target = o.rootless ? [o.target] : ['--runas', '0', '--netns', '/proc/self/fd/3']
+  return [...args, ...user, ...target]
+}
+
+/** slirp4netns's API socket, relative to the container's directory (its cwd): the full path may pass sun_path's 108 bytes. */
+const SLIRP_SOCKET = 'slirp.sock'
+
+/** Publishes one port through slirp4netns's API (add_hostfwd); its handler keeps the client's source address. */
+async function slirpForward(dir: string, p: PortMapping): Promise<void> {
+  const net = process.getBuiltinModule('node:net')
+  const dirFd = openSync(dir, 'r')
+  const request = { execute: 'add_hostfwd', arguments: { proto: p.protocol, host_addr: p.hostIp || '0.0.0.0', host_port: p.hostPort, guest_port: p.containerPort } }
+  try {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const c = net.createConnection(`/proc/self/fd/${dirFd}/${SLIRP_SOCKET}`)
+      let data = ''
+      c.setEncoding('utf8')
+      c.on('connect', () => c.write(JSON.stringify(request)))
+      c.on('data', (d: string) => { data += d; if (data.includes('}')) { c.destroy(); resolve(data) } })
+      c.on('end', () => resolve(data))
+      c.on('error', reject)
+    })
+    const r = JSON.parse(reply) as { error?: { desc?: string } }
+    if (r.error) throw new Error(r.error.desc ?? reply)
+  } catch (err) {
+    throw new CockerError('NETWORK_FAILED', `cannot publish port ${p.hostPort}/${p.protocol}: ${(err as Error).message}`,
+      { hint: 'choose another host port, or see whether something else listens on it' })
+  } finally {
+    closeSync(dirFd)
+  }
+}
+
+export function slirpArgs(net: Extract<NetworkMode, { mode: 'slirp4netns' }>, o: { target: string; apiSocket?: string }): string[] {
+  const s = net.options
+  return ['--configure', `--mtu=${s.mtu}`, '--ready-fd=3', ...(s.allowHostLoopback ? [] : ['--disable-host-loopback']),
+    ...(s.cidr ? [`--cidr=${s.cidr}`] : []), ...(s.enableIpv6 ? ['--enable-ipv6'] : []),
+    ...(o.apiSocket ? [`--api-socket=${o.apiSocket}`] : []), o.target, 'tap0']
+}
+
+/** What the program said that stopped it, for the error: a complaint about its options (before its usage text), else its last line. */
+function lastWords(log: string): string {
+  const lines = (readIfPresent(log) ?? '').split('\n').slice(1).map(l => l.trim()).filter(l => l && !/syslog/.test(l))
+  return lines.find(l => /unrecognized option|invalid option|requires an argument/.test(l)) ?? lines[lines.length - 1] ?? 'no message'
+}
+
+const READY_TIMEOUT_MS = 10_000
+
+/**
+ * Starts the container's network process for its init `pid` (at the createRuntime hook point:
+ * the namespaces exist, nothing runs in them yet) and returns once the namespace is configured.
+ * Its pid goes into network.pid in `dir`, where the monitor finds it.
+ */
+export async function startNetworkProcess(net: NetworkProgramMode, o: { pid: number; dir: string; rootless: boolean; env: NodeJS.ProcessEnv; ports: PortMapping[] }): Promise<NetworkProcess> {
+  checkTun(o.rootless)
+  const program = findProgram(net.mode, o.env)
+  if (!program) {
+    throw new CockerError('NETWORK_FAILED', `--network ${net.mode}: the program ${net.mode} is not installed`,
+      { hint: `install it (Debian: apt install ${net.mode === 'pasta' ? 'passt' : 'slirp4netns'}), or run with --network none` })
+  }
+  const pidFile = networkPidFile(o.dir)
+  const log = networkLog(o.dir)
+  rmSync(pidFile, { force: true })
+  const logFd = openSync(log, 'w', 0o600)
+  const nsFd = net.mode === 'pasta' && !o.rootless ? openSync(`/proc/${o.pid}/ns/net`, 'r') : undefined
+  const args = net.mode === 'pasta'
+    ? pastaArgs(net, { pidFile, rootless: o.rootless, target: String(o.pid), ports: o.ports })
+    : slirpArgs(net, { target: String(o.pid), ...(o.ports.length ? { apiSocket: SLIRP_SOCKET } : {}) })
+  if (net.mode === 'slirp4netns') rmSync(path.join(o.dir, SLIRP_SOCKET), { force: true })
+  writeFileSync(logFd, `${program} ${args.join(' ')}\n`)
+  const child = childProcess().spawn(program, args, {
+    detached: true,
+    cwd: o.dir,
+    stdio: ['ignore', logFd, logFd, nsFd ?? (net.mode === 'slirp4netns' ? 'pipe' : 'ignore')],
+  })
+  closeSync(logFd)
+  if (nsFd !== undefined) closeSync(nsFd)
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const fail = (why: string) => reject(new CockerError('NETWORK_FAILED', `${net.mode} could not set up the container's network: ${why}`,
+        { hint: `see ${log}; or run with --network none` }))
+      const timer = setTimeout(() => fail('it did not finish within 10 s'), READY_TIMEOUT_MS)
+      const done = () => { clearTimeout(timer); clearInterval(poll); resolve() }
+      child.on('error', err => { clearTimeout(timer); clearInterval(poll); fail(err.message) })
+      child.on('exit', () => { clearTimeout(timer); clearInterval(poll); fail(lastWords(log)) })
+      // pasta writes its pid file once the namespace is set up; slirp4netns writes "1" on --ready-fd
+      const poll = setInterval(() => { if (net.mode === 'pasta' && existsSync(pidFile)) done() }, 2)
+      const ready = child.stdio[3] as NodeJS.ReadableStream | null
+      if (net.mode === 'slirp4netns' && ready) ready.once('data', done)
+    })
+  } catch (err) {
+    try { child.kill('SIGKILL') } catch { /* gone */ }
+    throw err
+  }
+  child.removeAllListeners()
+  ;(child.stdio[3] as { destroy?: () => void } | null)?.destroy?.()
+  child.unref()
+  const pid = child.pid!
+  if (net.mode === 'slirp4netns') {
+    writeFileSync(pidFile, `${pid}\n`)
+    try {
+      for (const p of o.ports) await slirpForward(o.dir, p)
+    } catch (err) {
+      stopNetworkProcess({ pid, startTime: procStat(pid)?.startTime ?? '' }, o.dir)
+      throw err
+    }
+  }
+  return { pid, startTime: procStat(pid)?.startTime ?? '' }
+}
+
+/** Ends a network process that outlived its container (the monitor was killed), and its pid file. */
+export function stopNetworkProcess(p: NetworkProcess | undefined, containerDir: string): void {
+  if (p && isProcessAlive(p.pid, p.startTime)) try { process.kill(p.pid, 'SIGKILL') } catch { /* gone */ }
+  rmSync(networkPidFile(containerDir), { force: true })
+}
+

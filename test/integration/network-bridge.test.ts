@@ -1,0 +1,251 @@
+// Bridge networks (lib/network/bridge, netavark behind): the `network` commands as Podman
+// prints them, containers of one network reaching each other by name and alias and not those
+// of another, one address each even when started at once, and nothing left behind by rm: no
+// veth, bridge, firewall rule, DNS entry, namespace mount or address. Root only for now.
+import { existsSync, readFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { networkInterfaces } from 'node:os'
+import path from 'node:path'
+import * as assert from 'uvu/assert'
+import { test } from 'uvu'
+import { cocker, cockerScenario, type CockerMode } from '../support/cocker-modes.js'
+import { withContainers } from '../support/containers.js'
+import { runCmd } from '../support/exec.js'
+import { podman, podmanOrSkip } from '../support/podman.js'
+
+const RUN_DIR = '/run/cocker'
+
+/** The container's IPv4 address and MAC on eth0, as it sees them. */
+async function addressOf(mode: CockerMode, ct: string): Promise<{ ip: string; mac: string }> {
+  const out = (await cocker(mode, ['exec', ct, 'ip', 'addr', 'show', 'eth0'], { status: 0 })).stdout
+  return { ip: /inet (\S+)\//.exec(out)?.[1] ?? '', mac: /link\/ether (\S+)/.exec(out)?.[1] ?? '' }
+}
+
+/** What of a network is still on the host: its bridge's ports, its firewall rules, its DNS entries. */
+async function hostTraces(mode: CockerMode, network: string, ids: string[]): Promise<string[]> {
+  const [def] = JSON.parse((await cocker(mode, ['network', 'inspect', network], { status: 0 })).stdout)
+  const bridge: string = def.network_interface
+  const subnet: string = def.subnets[0].subnet
+  const traces: string[] = []
+  const ports = (await runCmd(['ip', '-o', 'link', 'show', 'master', bridge])).stdout.trim()
+  if (ports) traces.push(`ports on ${bridge}: ${ports}`)
+  const rules = (await runCmd(['iptables-save'], { status: 0 })).stdout.split('\n').filter(l => l.includes(subnet))
+  traces.push(...rules.map(r => `rule: ${r}`))
+  for (const id of ids) {
+    if (existsSync(path.join(RUN_DIR, 'networks', `${id}.json`))) traces.push(`address file of ${id}`)
+    if (existsSync(path.join(RUN_DIR, 'netns', id))) traces.push(`netns of ${id}`)
+  }
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(l => ids.some(id => l.includes(`${RUN_DIR}/netns/${id}`)))
+  traces.push(...mounts.map(m => `mount: ${m}`))
+  const dns = path.join(RUN_DIR, 'netavark', 'aardvark-dns', network)
+  if (existsSync(dns)) traces.push(...readFileSync(dns, 'utf8').split('\n').filter(l => ids.some(id => l.startsWith(id))).map(l => `dns: ${l}`))
+  return traces
+}
+
+/** A command that fails with `status` and one line of stderr that matches. */
+async function refused(mode: CockerMode, args: string[], message: RegExp, status = 125): Promise<void> {
+  const r = await cocker(mode, args, { status })
+  assert.match(r.stderr, message)
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr)
+}
+
+/** A server on port 80 that answers each connection with `reply`. */
+const server = (reply: string) => ['nc', '-ll', '-p', '80', '-e', 'echo', reply]
+
+/** Waits until the container listens on port 80. */
+async function listening(mode: CockerMode, ct: string): Promise<void> {
+  await cocker(mode, ['exec', ct, 'sh', '-c', 'for i in $(seq 100); do netstat -ltn | grep -q ":80 " && exit 0; sleep 0.1; done; exit 1'], { status: 0 })
+}
+
+/**
+ * What the client container gets from HOST:80 on `network`, or nc's complaint. `tries`: what
+ * should answer is asked again after a failure (a loaded machine can drop a first SYN).
+ */
+async function fetchFrom(mode: CockerMode, image: string, network: string, hosts: string[], tries = 3): Promise<string[]> {
+  const one = (h: string) => `ok=; for i in $(seq ${tries}); do if r=$(nc -w 2 ${h} 80 </dev/null 2>&1) && [ -n "$r" ]; then echo "$r"; ok=1; break; fi; done; ` +
+    `[ -n "$ok" ] || { echo "$r"; echo "failed ${h}"; }`
+  const out = (await cocker(mode, ['run', '--rm', '--network', network, image, 'sh', '-c', hosts.map(one).join('; ')], { status: 0 })).stdout
+  return out.split('\n').filter(Boolean).map(l => l.replace(/^nc: .*/, 'nc error'))
+}
+
+cockerScenario('network create, ls, inspect, exists, rm and prune: the default network, Podman\'s JSON, statuses and messages', async mode => {
+  const pe = await podmanOrSkip('root', 'network commands against podman')
+  const ls = (args: string[] = []) => cocker(mode, ['network', 'ls', ...args], { status: 0 }).then(r => r.stdout)
+  assert.match(await ls(), /^NETWORK ID {4}NAME {8}DRIVER\n2f259bab93aa {2}podman {6}bridge\n$/)
+  assert.is((await cocker(mode, ['network', 'create', '--subnet', '10.123.1.0/24', '--label', 'app=web', 'front'], { status: 0 })).stdout, 'front\n')
+  assert.is((await cocker(mode, ['network', 'create'], { status: 0 })).stdout, 'podman1\n')
+  assert.is(await ls(['-q']), 'front\npodman\npodman1\n')
+  assert.is(await ls(['-q', '--filter', 'label=app=web']), 'front\n')
+  const [front] = JSON.parse((await cocker(mode, ['network', 'inspect', 'front'], { status: 0 })).stdout)
+  assert.equal({ ...front, id: typeof front.id, created: typeof front.created, network_interface: typeof front.network_interface }, {
+    name: 'front', id: 'string', driver: 'bridge', network_interface: 'string', created: 'string',
+    subnets: [{ subnet: '10.123.1.0/24', gateway: '10.123.1.1' }], ipv6_enabled: false, internal: false, dns_enabled: true,
+    labels: { app: 'web' }, options: { isolate: 'true' }, ipam_options: { driver: 'host-local' },
+  })
+  assert.is((await cocker(mode, ['network', 'exists', 'front'])).status, 0)
+  assert.is((await cocker(mode, ['network', 'exists', 'nope'])).status, 1)
+  const dup = await cocker(mode, ['network', 'create', 'front'], { status: 125 })
+  assert.match(dup.stderr, /^Error: network name front already used: network already exists/)
+  await refused(mode, ['network', 'create', '--subnet', '10.123.1.128/25', 'x'], /subnet 10.123.1.128\/25 is already used by network front/)
+  await refused(mode, ['network', 'create', 'a b'], /network name a b invalid/)
+  if (pe) {
+    // the default network: the same JSON as Podman's but for the bridge's name and creation time
+    const ours = JSON.parse((await cocker(mode, ['network', 'inspect', 'podman'], { status: 0 })).stdout)
+    const theirs = JSON.parse((await podman(pe, ['network', 'inspect', 'podman'], { status: 0 })).stdout)
+    const comparable = (n: Record<string, unknown>) => ({ ...n, network_interface: '', created: '' })
+    assert.equal(ours.map(comparable), theirs.map(comparable))
+    assert.is((await cocker(mode, ['network', 'ls'])).stdout.split('\n')[0], (await podman(pe, ['network', 'ls'])).stdout.split('\n')[0])
+    for (const args of [['inspect', 'nope'], ['rm', 'nope'], ['exists', 'nope'], ['rm', 'podman']]) {
+      const want = await podman(pe, ['network', ...args])
+      const got = await cocker(mode, ['network', ...args])
+      assert.is(got.status, want.status, args.join(' '))
+      assert.is(got.stderr.split(';')[0].trim(), want.stderr.trim().replace(/: invalid argument$/, ''), args.join(' '))
+    }
+  }
+  // in use: refused with 2, then -f removes the container with it
+  const image = (await cocker(mode, ['load', '-q', '-i', (await import('../support/image-fixture.js')).fixtureOciArchive()], { status: 0 }))
+    .stdout.replace('Loaded image: ', '').trim()
+  await cocker(mode, ['create', '--name', 'user', '--network', 'front', image, 'true'], { status: 0 })
+  await refused(mode, ['network', 'rm', 'front'], /"front" has associated containers with it/, 2)
+  assert.is((await cocker(mode, ['network', 'prune', '-f'], { status: 0 })).stdout, 'podman1\n')
+  assert.is((await cocker(mode, ['network', 'rm', '-f', 'front'], { status: 0 })).stdout, 'front\n')
+  assert.is((await cocker(mode, ['ps', '-a', '-q'], { status: 0 })).stdout, '')
+  assert.is(await ls(['-q']), 'podman\n')
+}, ['root'])
+
+cockerScenario('two containers on one network reach each other by name and alias; one on another network reaches neither; rm leaves nothing behind', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.2.0/24', 'blue'], { status: 0 })
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.3.0/24', 'red'], { status: 0 })
+  const web = (await cocker(mode, ['run', '-d', '--name', 'web', '--network', 'blue', '--network-alias', 'www', image, ...server('hello-web')], { status: 0 })).stdout.trim()
+  const other = (await cocker(mode, ['run', '-d', '--name', 'other', '--network', 'red', image, ...server('hello-other')], { status: 0 })).stdout.trim()
+  await listening(mode, 'web')
+  await listening(mode, 'other')
+  const webIp = (await addressOf(mode, 'web')).ip
+  const otherIp = (await addressOf(mode, 'other')).ip
+  assert.match(webIp, /^10\.123\.2\.\d+$/)
+  assert.match(otherIp, /^10\.123\.3\.\d+$/)
+  const [inspected] = JSON.parse((await cocker(mode, ['inspect', 'web'], { status: 0 })).stdout)
+  assert.is(inspected.HostConfig.NetworkMode, 'bridge')
+  assert.equal([inspected.NetworkSettings.Networks.blue.IPAddress, inspected.NetworkSettings.Networks.blue.Aliases], [webIp, ['www', web.slice(0, 12)]])
+  assert.equal(await fetchFrom(mode, image, 'blue', ['web', 'www', webIp]), ['hello-web', 'hello-web', 'hello-web'])
+  // isolated: other's name is not known on blue, and its address is not reached
+  assert.equal(await fetchFrom(mode, image, 'blue', ['other', otherIp], 1), ['nc error', 'failed other', 'nc error', `failed ${otherIp}`])
+  assert.equal([...await fetchFrom(mode, image, 'red', ['other']), ...await fetchFrom(mode, image, 'red', [webIp], 1)], ['hello-other', 'nc error', `failed ${webIp}`])
+  // stopped, it leaves its network; started again, it is back on it
+  await cocker(mode, ['stop', '-t', '0', 'web'], { status: 0 })
+  assert.equal(await hostTraces(mode, 'blue', [web]), [])
+  await cocker(mode, ['start', 'web'], { status: 0 })
+  await listening(mode, 'web')
+  assert.equal(await fetchFrom(mode, image, 'blue', ['www']), ['hello-web'])
+  await cocker(mode, ['rm', '-f', '-t', '0', 'web', 'other'], { status: 0 })
+  assert.equal([...await hostTraces(mode, 'blue', [web]), ...await hostTraces(mode, 'red', [other])], [])
+  const bridge = (await cocker(mode, ['network', 'inspect', '--format', '{{.network_interface}}', 'blue'], { status: 0 })).stdout.trim()
+  assert.is((await runCmd(['ip', 'link', 'show', 'dev', bridge])).status, 1, `the bridge ${bridge} of a network without containers stays`)
+  await cocker(mode, ['network', 'rm', 'blue', 'red'], { status: 0 })
+}), ['root'])
+
+cockerScenario('ten containers started at once on one network get ten distinct addresses, and rm -f of all leaves nothing', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.4.0/24', 'many'], { status: 0 })
+  const runs = await Promise.all(Array.from({ length: 10 }, () => cocker(mode, ['run', '-d', '--network', 'many', image, 'sleep', '1000'], { status: 0 })))
+  const ids = runs.map(r => r.stdout.trim())
+  const ips = await Promise.all(ids.map(async id => (await addressOf(mode, id)).ip))
+  assert.is(new Set(ips).size, 10, ips.join(' '))
+  for (const ip of ips) assert.match(ip, /^10\.123\.4\.\d+$/)
+  await cocker(mode, ['rm', '-f', '-t', '0', ...ids], { status: 0 })
+  assert.equal(await hostTraces(mode, 'many', ids), [])
+  await cocker(mode, ['network', 'rm', 'many'], { status: 0 })
+}), ['root'])
+
+cockerScenario('--ip and --mac-address; an address in use, outside the network or without one is one line and 125; the default network through --network bridge', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.5.0/24', 'fixed'], { status: 0 })
+  await cocker(mode, ['run', '-d', '--name', 'f1', '--network', 'fixed', '--ip', '10.123.5.77', '--mac-address', '92:d0:c6:0a:29:33', image, 'sleep', '1000'], { status: 0 })
+  assert.equal(await addressOf(mode, 'f1'), { ip: '10.123.5.77', mac: '92:d0:c6:0a:29:33' })
+  const taken = await cocker(mode, ['run', '--rm', '--network', 'fixed', '--ip', '10.123.5.77', image, 'true'], { status: 125 })
+  assert.match(taken.stderr, /^Error: IP address 10\.123\.5\.77 on network fixed is already allocated to container [0-9a-f]{12}; choose another --ip/)
+  assert.is(taken.stderr.trim().split('\n').length, 1, taken.stderr)
+  await refused(mode, ['run', '--rm', '--network', 'fixed', '--ip', '10.9.9.9', image, 'true'], /^Error: --ip 10\.9\.9\.9: not a free host address of network fixed/)
+  await refused(mode, ['run', '--rm', '--ip', '10.9.9.9', image, 'true'], /^Error: --network-alias, --ip, --mac-address and -p need a bridge network/)
+  await refused(mode, ['run', '--rm', '--network', 'nope', image, 'true'], /^Error: unable to find network with name or ID nope: network not found/)
+  await refused(mode, ['run', '--rm', '--mac-address', 'zz', '--network', 'fixed', image, 'true'], /^Error: --mac-address zz: not a MAC address/)
+  // the default network: Podman's subnet, no DNS of its own (the host's resolvers)
+  const out = (await cocker(mode, ['run', '--rm', '--network', 'bridge', image, 'sh', '-c', 'ip addr show eth0; cat /etc/resolv.conf'], { status: 0 })).stdout
+  assert.match(out, /inet 10\.88\.\d+\.\d+\/16/)
+  assert.not.match(out, /dns\.podman/)
+  // a free address is free again once its container is gone
+  await cocker(mode, ['rm', '-f', '-t', '0', 'f1'], { status: 0 })
+  await cocker(mode, ['run', '--rm', '--network', 'fixed', '--ip', '10.123.5.77', image, 'true'], { status: 0 })
+  await cocker(mode, ['network', 'rm', 'fixed'], { status: 0 })
+}), ['root'])
+
+cockerScenario('a run killed (-9) between taking its address and the setup leaves a container that rm removes, and the address free', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.6.0/24', 'crash'], { status: 0 })
+  const r = await cocker(mode, ['run', '-d', '--name', 'k', '--network', 'crash', '--ip', '10.123.6.9', image, 'sleep', '1000'], { env: { _COCKER_CRASH_AT: 'network:allocated' } })
+  assert.is(r.signal, 'SIGKILL', 'the run was not killed there')
+  await cocker(mode, ['rm', '-f', '-t', '0', 'k'], { status: 0 })
+  await cocker(mode, ['run', '--rm', '--network', 'crash', '--ip', '10.123.6.9', image, 'true'], { status: 0 })
+  assert.equal(await hostTraces(mode, 'crash', []), [])
+  await cocker(mode, ['network', 'rm', 'crash'], { status: 0 })
+}), ['root'])
+
+/** What a TCP server at HOST:PORT says to a connection from the host, or the error's code. */
+function hostFetch(host: string, port: number): Promise<string> {
+  return new Promise(resolve => {
+    let got = ''
+    const socket = connect({ host, port })
+    socket.setTimeout(3000, () => socket.destroy(new Error('timed out')))
+    socket.on('data', d => { got += d })
+    socket.on('error', err => resolve((err as NodeJS.ErrnoException).code ?? err.message))
+    socket.on('close', () => resolve(got.trim()))
+  })
+}
+
+cockerScenario('-p publishes a port of a container on a bridge network on the host, on every address or one; rm takes the rules away', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.8.0/24', 'pub'], { status: 0 })
+  const id = (await cocker(mode, ['run', '-d', '--name', 'pub', '--network', 'pub', '-p', '18180:80', '-p', '127.0.0.1:18181:80', image, ...server('hello-pub')], { status: 0 })).stdout.trim()
+  await listening(mode, 'pub')
+  const hostIp = networkInterfaces().eth0?.find(a => a.family === 'IPv4')?.address
+  assert.is(await hostFetch('127.0.0.1', 18180), 'hello-pub')
+  assert.is(await hostFetch('127.0.0.1', 18181), 'hello-pub')
+  if (hostIp) {
+    assert.is(await hostFetch(hostIp, 18180), 'hello-pub')
+    assert.is(await hostFetch(hostIp, 18181), 'ECONNREFUSED')
+  }
+  await refused(mode, ['run', '--rm', '--network', 'pub', '-p', '80', image, 'true'], /^Error: -p 80: a host port is needed/)
+  await refused(mode, ['run', '--rm', '--network', 'pub', '-p', '8000-8001:80', image, 'true'], /^Error: -p 8000-8001:80: the host and container ranges differ in length/)
+  await cocker(mode, ['rm', '-f', '-t', '0', 'pub'], { status: 0 })
+  assert.is(await hostFetch('127.0.0.1', 18180), 'ECONNREFUSED')
+  assert.equal((await runCmd(['iptables-save'], { status: 0 })).stdout.split('\n').filter(l => l.includes('1818')), [])
+  assert.equal(await hostTraces(mode, 'pub', [id]), [])
+  await cocker(mode, ['network', 'rm', 'pub'], { status: 0 })
+}), ['root'])
+
+cockerScenario('network connect and disconnect: a running container joins and leaves at once, a stopped one at its next start', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.7.0/24', 'late'], { status: 0 })
+  const id = (await cocker(mode, ['run', '-d', '--name', 'srv', image, ...server('hello-late')], { status: 0 })).stdout.trim()
+  await cocker(mode, ['network', 'connect', '--alias', 'later', 'late', 'srv'], { status: 0 })
+  await listening(mode, 'srv')
+  assert.match((await addressOf(mode, 'srv')).ip, /^10\.123\.7\.\d+$/)
+  assert.equal(await fetchFrom(mode, image, 'late', ['srv', 'later']), ['hello-late', 'hello-late'])
+  await refused(mode, ['network', 'connect', 'late', 'srv'], /^Error: container srv is already connected to network late\n/)
+  await cocker(mode, ['network', 'disconnect', 'late', 'srv'], { status: 0 })
+  assert.equal(await hostTraces(mode, 'late', [id]), [])
+  await refused(mode, ['network', 'disconnect', 'late', 'srv'], /^Error: container srv is not connected to network late\n/)
+  // stopped: it joins when it starts
+  await cocker(mode, ['stop', '-t', '0', 'srv'], { status: 0 })
+  await cocker(mode, ['network', 'connect', 'late', 'srv'], { status: 0 })
+  await cocker(mode, ['start', 'srv'], { status: 0 })
+  await listening(mode, 'srv')
+  assert.equal(await fetchFrom(mode, image, 'late', ['srv']), ['hello-late'])
+  await cocker(mode, ['rm', '-f', '-t', '0', 'srv'], { status: 0 })
+  assert.equal(await hostTraces(mode, 'late', [id]), [])
+  await cocker(mode, ['network', 'rm', 'late'], { status: 0 })
+}), ['root'])
+
+cockerScenario('rootless: a bridge network is refused with one line', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', 'n'], { status: 0 })
+  const r = await cocker(mode, ['run', '--rm', '--network', 'n', image, 'true'], { status: 125 })
+  assert.is(r.stderr, 'Error: --network n: bridge networks are not supported rootless yet; run it as root, or use --network none or host\n')
+  assert.is((await cocker(mode, ['ps', '-a', '-q'], { status: 0 })).stdout, '')
+}), ['rootless'])
+
+test.run()
