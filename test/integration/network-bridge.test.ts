@@ -164,7 +164,9 @@ cockerScenario('--ip and --mac-address; an address in use, outside the network o
   assert.match(taken.stderr, /^Error: IP address 10\.123\.5\.77 on network fixed is already allocated to container [0-9a-f]{12}; choose another --ip/)
   assert.is(taken.stderr.trim().split('\n').length, 1, taken.stderr)
   await refused(mode, ['run', '--rm', '--network', 'fixed', '--ip', '10.9.9.9', image, 'true'], /^Error: --ip 10\.9\.9\.9: not a free host address of network fixed/)
-  await refused(mode, ['run', '--rm', '--ip', '10.9.9.9', image, 'true'], /^Error: --network-alias, --ip, --mac-address and -p need a bridge network/)
+  await refused(mode, ['run', '--rm', '--network', 'none', '--ip', '10.9.9.9', image, 'true'], /^Error: --network-alias, --ip and --mac-address need a bridge network, and the container's network is none/)
+  // root's default network is the default bridge network
+  await refused(mode, ['run', '--rm', '--ip', '10.9.9.9', image, 'true'], /^Error: --ip 10\.9\.9\.9: not a free host address of network podman/)
   await refused(mode, ['run', '--rm', '--network', 'nope', image, 'true'], /^Error: unable to find network with name or ID nope: network not found/)
   await refused(mode, ['run', '--rm', '--mac-address', 'zz', '--network', 'fixed', image, 'true'], /^Error: --mac-address zz: not a MAC address/)
   // the default network: Podman's subnet, no DNS of its own (the host's resolvers)
@@ -210,8 +212,14 @@ cockerScenario('-p publishes a port of a container on a bridge network on the ho
     assert.is(await hostFetch(hostIp, 18180), 'hello-pub')
     assert.is(await hostFetch(hostIp, 18181), 'ECONNREFUSED')
   }
-  await refused(mode, ['run', '--rm', '--network', 'pub', '-p', '80', image, 'true'], /^Error: -p 80: a host port is needed/)
-  await refused(mode, ['run', '--rm', '--network', 'pub', '-p', '8000-8001:80', image, 'true'], /^Error: -p 8000-8001:80: the host and container ranges differ in length/)
+  // no host port: a free one, which port and ps show
+  await cocker(mode, ['run', '-d', '--name', 'auto', '--network', 'pub', '-p', '80', image, ...server('hello-auto')], { status: 0 })
+  await listening(mode, 'auto')
+  const chosen = (await cocker(mode, ['port', 'auto', '80/tcp'], { status: 0 })).stdout.trim()
+  assert.match(chosen, /^0\.0\.0\.0:\d+$/)
+  assert.is(await hostFetch('127.0.0.1', Number(chosen.split(':')[1])), 'hello-auto')
+  await cocker(mode, ['rm', '-f', '-t', '0', 'auto'], { status: 0 })
+  await refused(mode, ['run', '--rm', '--network', 'pub', '-p', '8000-8001:80', image, 'true'], /^Error: --publish 8000-8001:80: the host and container ranges differ in length/)
   await cocker(mode, ['rm', '-f', '-t', '0', 'pub'], { status: 0 })
   assert.is(await hostFetch('127.0.0.1', 18180), 'ECONNREFUSED')
   assert.equal((await runCmd(['iptables-save'], { status: 0 })).stdout.split('\n').filter(l => l.includes('1818')), [])
@@ -221,7 +229,8 @@ cockerScenario('-p publishes a port of a container on a bridge network on the ho
 
 cockerScenario('network connect and disconnect: a running container joins and leaves at once, a stopped one at its next start', mode => withContainers(mode, async image => {
   await cocker(mode, ['network', 'create', '--subnet', '10.123.7.0/24', 'late'], { status: 0 })
-  const id = (await cocker(mode, ['run', '-d', '--name', 'srv', image, ...server('hello-late')], { status: 0 })).stdout.trim()
+  // on no network yet (loopback only): a container is on one bridge network at most for now
+  const id = (await cocker(mode, ['run', '-d', '--name', 'srv', '--network', 'none', image, ...server('hello-late')], { status: 0 })).stdout.trim()
   await cocker(mode, ['network', 'connect', '--alias', 'later', 'late', 'srv'], { status: 0 })
   await listening(mode, 'srv')
   assert.match((await addressOf(mode, 'srv')).ip, /^10\.123\.7\.\d+$/)
@@ -244,7 +253,7 @@ cockerScenario('network connect and disconnect: a running container joins and le
 cockerScenario('rootless: a bridge network is refused with one line', mode => withContainers(mode, async image => {
   await cocker(mode, ['network', 'create', 'n'], { status: 0 })
   const r = await cocker(mode, ['run', '--rm', '--network', 'n', image, 'true'], { status: 125 })
-  assert.is(r.stderr, 'Error: --network n: bridge networks are not supported rootless yet; run it as root, or use --network none or host\n')
+  assert.is(r.stderr, 'Error: --network n: bridge networks are not supported rootless yet; run it as root, or use --network pasta, slirp4netns, none or host\n')
   assert.is((await cocker(mode, ['ps', '-a', '-q'], { status: 0 })).stdout, '')
 }), ['rootless'])
 

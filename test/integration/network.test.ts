@@ -92,16 +92,16 @@ busyboxScenario('slirp4netns: the host\'s loopback at 10.0.2.2 only with allow_h
   }
 })
 
-busyboxScenario('the default network: rootless, pasta reaches out; root, loopback only (until bridge networks); --network none: only lo', async mode => {
+busyboxScenario('the default network: rootless, pasta reaches out; root, the default bridge network; --network none: only lo', async mode => {
   const r = await runSh(mode, [], 'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "')
-  assert.is(r.stdout, mode.name === 'rootless' ? 'lo\neth0\n' : 'lo\n')
+  assert.is(r.stdout, 'lo\neth0\n')
   const none = await runSh(mode, ['--network', 'none'], 'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "')
   assert.is(none.stdout, 'lo\n')
   const inspect = await cocker(mode, ['create', '--network', 'slirp4netns', mode.image, 'true'], { status: 0 })
   const id = inspect.stdout.trim()
   assert.is((await cocker(mode, ['inspect', '--format', '{{.HostConfig.NetworkMode}}', id], { status: 0 })).stdout, 'slirp4netns\n')
   const dflt = (await cocker(mode, ['create', mode.image, 'true'], { status: 0 })).stdout.trim()
-  assert.is((await cocker(mode, ['inspect', '--format', '{{.HostConfig.NetworkMode}}', dflt], { status: 0 })).stdout, mode.name === 'rootless' ? 'pasta\n' : 'none\n')
+  assert.is((await cocker(mode, ['inspect', '--format', '{{.HostConfig.NetworkMode}}', dflt], { status: 0 })).stdout, mode.name === 'rootless' ? 'pasta\n' : 'bridge\n')
   await cocker(mode, ['rm', dflt], { status: 0 })
   // info says which program a rootless container's network takes
   assert.is((await cocker(mode, ['info', '--format', '{{.Host.RootlessNetworkCmd}}'], { status: 0 })).stdout, 'pasta\n')
