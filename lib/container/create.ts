@@ -32,6 +32,7 @@ import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRec
   type RestartPolicy } from './record.js'
 import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
+import { resolveJoins, type JoinableNamespace } from './joins.js'
 
 /** What `run` and `create` take beyond the OCI config's options (lifecycle-options.ts parses them). */
 export interface LifecycleOptions {
@@ -61,6 +62,8 @@ export interface CreateOptions {
   warn(message: string): void
   /** --runtime: an external OCI runtime; absent: cocker's own. */
   runtime?: OciRuntime
+  /** --pod: the pod it belongs to, whose infra container's namespaces it shares. */
+  pod?: { id: string; infraId: string; share: readonly JoinableNamespace[] }
 }
 
 export const DEFAULT_STOP_TIMEOUT = 10
@@ -71,6 +74,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
   const source = rootSource(o)
   const { config, driver, image } = source
   let lowerDirs = source.lowerDirs
+  if (o.pod) joinPod(o.options, o.pod)
+  const joined = resolveJoins(store.paths.root, o.options)
   const id = randomBytes(32).toString('hex')
   const name = o.options.name ?? reserveGeneratedName(store.paths.root, id)
   if (!reserveName(store.paths.root, name, id)) {
@@ -107,6 +112,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       readFile: p => readImageFile(layerDirs, p),
       containerId: id,
       name,
+      ...(joined.hostname !== undefined ? { hostname: joined.hostname } : {}),
       userdataDir: dirs.userdata,
       host: readHostFacts({ rootless, privileged: o.options.privileged }),
       cgroupVersion: detectCgroups().version === 'v2' ? 'v2' : 'v1',
@@ -145,6 +151,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       storage: { driver, lowerDirs },
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
       ...(o.runtime ? { runtime: o.runtime } : {}),
+      ...(Object.keys(joined.joins).length ? { joins: joined.joins } : {}),
+      ...(o.pod ? { pod: o.pod.id } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
     crashPoint('create:before-record')
@@ -154,6 +162,20 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     await removeQuietly(dirs, rootless, o.warn)
     releaseName(store.paths.root, name, id)
     throw err
+  }
+}
+
+/**
+ * A container of a pod shares the namespaces the pod shares, its infra container's. Podman
+ * refuses a flag that sets one of them otherwise: the pod decides.
+ */
+function joinPod(options: RunOptions, pod: NonNullable<CreateOptions['pod']>): void {
+  for (const type of pod.share) {
+    if (options[type].mode !== 'private') {
+      throw new CockerError('INVALID_ARGUMENT', `--${type === 'network' ? 'network' : type} cannot be set for a container of a pod: the pod shares its ${type} namespace`,
+        { hint: 'drop the flag, or give it to "cocker pod create"' })
+    }
+    options[type] = { mode: 'container', container: pod.infraId }
   }
 }
 

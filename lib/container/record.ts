@@ -104,6 +104,12 @@ export interface ContainerRecord {
   cgroupsDisabled?: boolean
   /** --runtime: an external OCI runtime, by the name the user gave and its binary; absent: cocker's own. */
   runtime?: { name: string; path: string }
+  /** Namespaces of other containers it uses (container:ID, or its pod's infra), by their ids (joins.ts). */
+  joins?: Partial<Record<'network' | 'ipc' | 'uts' | 'pid', string>>
+  /** The id of the pod it belongs to (lib/pod/). */
+  pod?: string
+  /** A pod's infra container: the holder of the pod's namespaces. */
+  infra?: boolean
   state: ContainerState
 }
 

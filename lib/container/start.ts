@@ -19,6 +19,7 @@ import { isoNow } from './create.js'
 import { monitorReleases } from './cleanup.js'
 import { attachSocket, exitFile, lockFile, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
 import { containerDirs, hiddenRoot, overlayMountData } from './rootfs.js'
+import { pointJoinsAtInits } from './joins.js'
 
 export interface StartOptions {
   /** The caller's stdio is attached until the container ends (or detach keys are typed). */
@@ -53,6 +54,7 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
       await deleteContainer(ctx, id, { force: true })
     } catch { /* nothing of it left */ }
     rmSync(exitFile(dir), { force: true })
+    if (record.joins) pointJoinsAtInits(engine.storeRoot, record, containerDirs(engine.storeRoot, id).userdata, engine.rootless)
     record.state = {
       status: 'running', pid: 0, startedAt: isoNow(), restartCount: o.byPolicy ? record.state.restartCount + 1 : 0,
       ...(o.byPolicy && record.state.stoppedByUser ? { stoppedByUser: true } : {}),

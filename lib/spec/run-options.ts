@@ -8,7 +8,12 @@ import { CAPABILITIES, RLIMITS, signalNumber } from '../runtime/linux.js'
 import type { IdMapping, Rlimit, Seccomp } from '../runtime/oci-spec.js'
 import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
 
-export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
+/**
+ * `container`: another container's namespace (container:ID|NAME, or a pod's infra), joined
+ * afresh at each start since its processes change; `container` is the name or id as given
+ * until create resolves it to the full id.
+ */
+export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string } | { mode: 'container'; container: string }
 
 /** A bind mount or a tmpfs, from -v, --mount or --tmpfs. `options` are OCI mount options. */
 export type MountRequest =
@@ -151,7 +156,7 @@ export function normalizeCapability(flag: string, value: string): string {
   return name
 }
 
-/** "host", "private", "ns:/proc/1/ns/pid". `extra` lists further accepted words that mean private. */
+/** "host", "private", "ns:/proc/1/ns/pid", "container:NAME". `extra` lists further accepted words that mean private. */
 export function parseNamespaceMode(flag: string, value: string, extra: readonly string[] = []): NamespaceMode {
   if (value === 'host') return { mode: 'host' }
   if (value === 'private' || extra.includes(value)) return { mode: 'private' }
@@ -161,9 +166,11 @@ export function parseNamespaceMode(flag: string, value: string, extra: readonly 
     return { mode: 'path', path }
   }
   if (value.startsWith('container:')) {
-    throw new CockerError('NOT_SUPPORTED', `${flag} ${value}: joining another container's namespace is not supported yet`)
+    const container = value.slice('container:'.length)
+    if (!container) throw invalid(`${flag} ${value}: the container is missing`, `use ${flag} container:NAME or container:ID`)
+    return { mode: 'container', container }
   }
-  throw invalid(`${flag} ${value}: unknown mode`, `use ${['host', 'private', ...extra, 'ns:PATH'].join(', ')}`)
+  throw invalid(`${flag} ${value}: unknown mode`, `use ${['host', 'private', ...extra, 'ns:PATH', 'container:NAME'].join(', ')}`)
 }
 
 /** --network: only the modes that need no network stack yet. */
