@@ -64,6 +64,8 @@ export interface CreateOptions {
   runtime?: OciRuntime
   /** --pod: the pod it belongs to, whose infra container's namespaces it shares. */
   pod?: { id: string; infraId: string; share: readonly JoinableNamespace[] }
+  /** The container is the infra of this pod (lib/pod/): the holder of the namespaces the pod shares. */
+  infraOf?: string
 }
 
 export const DEFAULT_STOP_TIMEOUT = 10
@@ -130,7 +132,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     }
     const l = o.lifecycle
     const record: ContainerRecord = {
-      id, name, imageId: image.id, imageName: image.names[0] ?? o.imageName,
+      // a pod's infra runs cocker-infra from an empty root: it has no image to name
+      id, name, imageId: image.id, imageName: o.infraOf ? '' : image.names[0] ?? o.imageName,
       command: built.spec.process?.args ?? [],
       ...processParts(config.config ?? {}, o.options.entrypoint, o.options.command),
       ...(o.createCommand ? { createCommand: [...o.createCommand] } : {}),
@@ -153,6 +156,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       ...(o.runtime ? { runtime: o.runtime } : {}),
       ...(Object.keys(joined.joins).length ? { joins: joined.joins } : {}),
       ...(o.pod ? { pod: o.pod.id } : {}),
+      ...(o.infraOf ? { pod: o.infraOf, infra: true } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
     crashPoint('create:before-record')

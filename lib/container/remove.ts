@@ -14,8 +14,14 @@ import { removeContainerFiles } from './files.js'
 import { observe, readRecordFile, releaseName, withContainerLock, writeRecordFile, type FoundContainer } from './record.js'
 import { stopContainer } from './stop.js'
 
-export async function removeContainer(engine: Engine, found: FoundContainer, o: { force?: boolean; timeout?: number } = {}): Promise<void> {
+/** `infra`: the caller removes the container's pod too (a pod's infra goes only with its pod). */
+export async function removeContainer(engine: Engine, found: FoundContainer, o: { force?: boolean; timeout?: number; infra?: boolean } = {}): Promise<void> {
   const { record, dir } = found
+  if (record.infra && !o.infra) {
+    // podman's words
+    throw new CockerError('CONTAINER_STATE_INVALID', `container ${record.id} is the infra container of pod ${record.pod} and cannot be removed without removing the pod`,
+      { hint: `remove the pod with "cocker pod rm ${record.pod?.slice(0, 12)}"` })
+  }
   const status = observe(record, dir).status
   if (status === 'running' || status === 'paused' || status === 'stopping') {
     if (!o.force) {

@@ -21,6 +21,7 @@ export const ps: CommandDef = {
     { ...LATEST, describe: 'show the latest container created (all states)' },
     { name: 'noheading', type: 'boolean', describe: 'do not print headers' },
     { name: 'no-trunc', type: 'boolean', describe: 'display the extended information' },
+    { name: 'pod', alias: 'p', type: 'boolean', describe: 'print the ID and name of the pod each container is in' },
     { name: 'quiet', alias: 'q', type: 'boolean', describe: 'print the numeric IDs of the containers only' },
     { name: 'size', alias: 's', type: 'boolean', describe: 'display the total file sizes' },
     { name: 'sort', type: 'string', valueName: 'key', default: 'created', choices: ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'], describe: 'sort output by the key' },

@@ -54,6 +54,8 @@ export const runOptions: OptionDef[] = [
   { name: 'pid', type: 'string', valueName: 'mode', describe: 'PID namespace: private (default), host, ns:PATH or container:NAME (another container\'s)' },
   { name: 'pids-limit', type: 'number', valueName: 'n', describe: 'limit the number of processes; -1 for unlimited' },
   { name: 'platform', type: 'string', valueName: 'os/arch[/variant]', describe: 'choose this platform from a multi-platform image' },
+  { name: 'pod', type: 'string', valueName: 'pod', describe: "run the container in this pod (name or ID), sharing its network, IPC and UTS namespaces; new:NAME creates the pod first" },
+  { name: 'pod-id-file', type: 'string', valueName: 'path', complete: 'file', describe: 'run the container in the pod whose ID is in the file' },
   { name: 'privileged', type: 'boolean', describe: 'give the container all capabilities, the host\'s devices and no seccomp filter or masked paths' },
   { name: 'pull', type: 'string', choices: ['always', 'missing', 'never', 'newer'], default: 'missing', describe: 'pull the image before running' },
   { name: 'read-only', type: 'boolean', describe: 'mount the container\'s root filesystem read-only' },
