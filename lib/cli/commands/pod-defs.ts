@@ -14,7 +14,7 @@ const podCreate: CommandDef = {
   name: 'create',
   describe: 'create a new empty pod',
   description: 'Creates a pod and its infra container, which holds the network, IPC and UTS namespaces that the pod\'s containers share (`run --pod`): they reach each other on 127.0.0.1 and have the pod\'s hostname. The infra runs cocker-infra, a small static program of cocker\'s own, so no image is needed. Prints the pod\'s ID.',
-  usage: 'pod create [options] [name]',
+  usage: 'create [options] [name]',
   positionals: [{ name: 'pod', required: false }],
   options: [
     { name: 'hostname', type: 'string', valueName: 'name', describe: "the pod's hostname, which its containers share (default: the pod's name)" },
@@ -32,7 +32,7 @@ const podExists: CommandDef = {
   name: 'exists',
   describe: 'check if a pod exists',
   description: 'Exits 0 when the pod exists, 1 when it does not; prints nothing.',
-  usage: 'pod exists <pod>',
+  usage: 'exists <pod>',
   positionals: [{ name: 'pod', required: true }],
   options: [],
   examples: [['cocker pod exists web || cocker pod create --name web', 'create it unless it exists']],
@@ -43,7 +43,7 @@ const podInspect: CommandDef = {
   name: 'inspect',
   describe: 'display a pod configuration',
   description: "Prints the pod as podman's `pod inspect` does: its ID, name, state, infra container, shared namespaces and containers, as JSON or through a Go template.",
-  usage: 'pod inspect [options] <pods...>',
+  usage: 'inspect [options] <pods...>',
   positionals: [PODS],
   options: [
     { name: 'format', alias: 'f', type: 'string', valueName: 'format', describe: "a Go template (e.g. '{{.State}}') or json" },
@@ -56,7 +56,7 @@ const podInspect: CommandDef = {
 const podKill: CommandDef = {
   name: 'kill',
   describe: 'send the specified signal or SIGKILL to containers in pod',
-  usage: 'pod kill [options] <pods...>',
+  usage: 'kill [options] <pods...>',
   positionals: [PODS],
   options: [ALL, LATEST, { name: 'signal', alias: 's', type: 'string', valueName: 'signal', default: 'KILL', complete: 'signal', describe: 'the signal to send' }],
   examples: [['cocker pod kill -s HUP web', 'SIGHUP to every container of the pod']],
@@ -66,7 +66,7 @@ const podKill: CommandDef = {
 const podPrune: CommandDef = {
   name: 'prune',
   describe: 'remove all stopped pods and their containers',
-  usage: 'pod prune [options]',
+  usage: 'prune [options]',
   positionals: [],
   options: [{ name: 'force', alias: 'f', type: 'boolean', describe: 'do not ask for confirmation' }],
   examples: [['cocker pod prune -f', 'remove every pod none of whose containers runs']],
@@ -78,7 +78,7 @@ const podPs: CommandDef = {
   aliases: ['ls', 'list'],
   describe: 'list pods',
   description: "Lists the pods, oldest first, with podman's columns: POD ID, NAME, STATUS, CREATED, INFRA ID, # OF CONTAINERS. A pod's status is its containers': Created, Running, Degraded (some run), Exited, Stopped.",
-  usage: 'pod ps [options]',
+  usage: 'ps [options]',
   positionals: [],
   options: [
     { name: 'ctr-ids', type: 'boolean', describe: "show the IDs of the pod's containers" },
@@ -97,7 +97,7 @@ const podPs: CommandDef = {
 const podRestart: CommandDef = {
   name: 'restart',
   describe: 'restart one or more pods',
-  usage: 'pod restart [options] <pods...>',
+  usage: 'restart [options] <pods...>',
   positionals: [PODS],
   options: [ALL, LATEST],
   examples: [['cocker pod restart web', 'stop every container of the pod, then start them again']],
@@ -108,7 +108,7 @@ const podRm: CommandDef = {
   name: 'rm',
   describe: 'remove one or more stopped pods and containers',
   description: 'Removes each pod with all its containers. A pod with a running container needs --force, which stops them first (the infra last).',
-  usage: 'pod rm [options] <pods...>',
+  usage: 'rm [options] <pods...>',
   positionals: [PODS],
   options: [
     ALL,
@@ -126,7 +126,7 @@ const podStart: CommandDef = {
   name: 'start',
   describe: 'start one or more pods',
   description: "Starts the pod's infra container, then every container of the pod that does not run, and prints each pod's ID.",
-  usage: 'pod start [options] <pods...>',
+  usage: 'start [options] <pods...>',
   positionals: [PODS],
   options: [ALL, LATEST, { name: 'pod-id-file', type: 'array', valueName: 'path', complete: 'file', describe: 'start the pod whose ID is in the file' }],
   examples: [['cocker pod start web', 'start the pod web']],
@@ -137,7 +137,7 @@ const podStop: CommandDef = {
   name: 'stop',
   describe: 'stop one or more pods',
   description: "Stops every container of the pod, as `stop` does, the infra last, and prints each pod's ID.",
-  usage: 'pod stop [options] <pods...>',
+  usage: 'stop [options] <pods...>',
   positionals: [PODS],
   options: [
     ALL,
@@ -154,7 +154,7 @@ const podTop: CommandDef = {
   name: 'top',
   describe: 'display the running processes of containers in a pod',
   description: "The processes of the pod's running containers, one table, with `top`'s descriptors.",
-  usage: 'pod top [options] <pod> [descriptors...]',
+  usage: 'top [options] <pod> [descriptors...]',
   positionals: [{ name: 'pod', required: true }, { name: 'descriptors', required: false, variadic: true }],
   options: [LATEST],
   examples: [['cocker pod top web pid args', 'the pids and command lines in the pod web']],

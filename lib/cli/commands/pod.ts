@@ -175,7 +175,7 @@ function podInspect(v: PodView) {
   const p = v.pod
   return {
     Id: p.id, Name: p.name, Created: p.created, CreateCommand: p.createCommand ?? [], ExitPolicy: 'continue', State: v.status,
-    Hostname: p.hostname ?? '', Labels: p.labels, CreateCgroup: false, CgroupParent: '', CgroupPath: '', CreateInfra: true,
+    Hostname: p.hostname ?? '', ...(Object.keys(p.labels).length ? { Labels: p.labels } : {}), CreateCgroup: false, CgroupParent: '', CgroupPath: '', CreateInfra: true,
     InfraContainerID: p.infraId,
     InfraConfig: {
       PortBindings: {}, HostNetwork: false, StaticIP: '', StaticMAC: '', NoManageResolvConf: false, DNSServer: null, DNSSearch: null,
