@@ -817,6 +817,7 @@ complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcomma
 complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create' -s n -l name -x -d 'assign a name to the pod'
 complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create' -l network -x -d 'the pod\'s network namespace, as run\'s --network'
 complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create' -l pod-id-file -r -F -d 'write the pod\'s ID to the file'
+complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create' -s p -l publish -x -d 'publish a port of the pod on the host ([ip:][hostPort:]containerPort[/protocol]; not supported yet)'
 complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create' -l replace -d 'remove a pod of the same name first'
 complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'

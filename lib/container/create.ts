@@ -90,6 +90,11 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     const maps = rootless ? usernsMapsForCaller() : undefined
     if (maps?.warning) o.warn(maps.warning)
     const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root, rootless ? process.geteuid!() : undefined))
+    if (o.runtime && rootless && Object.keys(joined.joins).length) {
+      // the external runtime runs in a user namespace the monitor makes, not the joined container's
+      throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with another container's namespaces (container:NAME, --pod) is not supported rootless yet`,
+        { hint: 'drop --runtime, or run as root' })
+    }
     if (o.runtime && rootless && o.options.userns.mode !== 'default') {
       // the external runtime runs in the namespace the monitor maps as the user's own (external.ts),
       // and gets a config without a user namespace: one nested in it is not written yet

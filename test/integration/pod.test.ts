@@ -113,6 +113,23 @@ busyboxScenario('pod start, stop, kill, restart, prune and --pod new:, with the 
   assert.is((await cocker(mode, ['ps', '-a', '-q'], { status: 0 })).stdout, '')
 })
 
+busyboxScenario('a pod create killed (-9) before its record leaves an infra that rm removes, a free name, and a dir system check repairs', async mode => {
+  const pod = `crash-${process.pid}`
+  const names = async () => lines((await cocker(mode, ['ps', '-a', '--format', '{{.Names}}'], { status: 0 })).stdout)
+  const before = await names()
+  await cocker(mode, ['pod', 'create', '--name', pod], { status: 137, env: { _COCKER_CRASH_AT: 'pod-create:before-record' } })
+  await cocker(mode, ['pod', 'exists', pod], { status: 1 })
+  const orphan = (await names()).filter(n => !before.includes(n)).join(' ')
+  assert.match(orphan, /^[0-9a-f]{12}-infra$/)
+  await cocker(mode, ['rm', orphan], { status: 0 })
+  const check = await cocker(mode, ['system', 'check'], { status: 125 })
+  assert.match(check.stdout, /pods\/[0-9a-f]{64} is left over from a `cocker pod create` that was killed/)
+  await cocker(mode, ['system', 'check', '--repair'], { status: 0 })
+  await cocker(mode, ['pod', 'create', '--name', pod], { status: 0 })
+  await cocker(mode, ['pod', 'rm', pod], { status: 0 })
+  await cocker(mode, ['system', 'check'], { status: 0 })
+})
+
 for (const pmode of PODMAN_MODES) {
   const title = `pod ps, pod inspect and ps --pod have podman's headers and keys (${pmode})`
   test(title, async () => {

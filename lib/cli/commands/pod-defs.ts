@@ -22,6 +22,7 @@ const podCreate: CommandDef = {
     { name: 'name', alias: 'n', type: 'string', valueName: 'name', describe: 'assign a name to the pod' },
     { name: 'network', type: 'string', valueName: 'mode', describe: "the pod's network namespace, as run's --network" },
     { name: 'pod-id-file', type: 'string', valueName: 'path', complete: 'file', describe: "write the pod's ID to the file" },
+    { name: 'publish', alias: 'p', type: 'array', valueName: 'port', describe: 'publish a port of the pod on the host ([ip:][hostPort:]containerPort[/protocol]; not supported yet)' },
     { name: 'replace', type: 'boolean', describe: 'remove a pod of the same name first' },
   ],
   examples: [['cocker pod create --name web', 'a pod named web'], ['cocker run -d --pod web IMAGE', 'a container in it']],

@@ -31,6 +31,10 @@ async function create(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
     const old = findPod(engine.storeRoot, given)
     if (old?.record.name === given) await removePod(engine, old, { force: true })
   }
+  if ((args.publish as string[] | undefined)?.length) {
+    throw new CockerError('NOT_SUPPORTED', 'pod create --publish: ports published on a pod are not supported yet',
+      { hint: 'publish them on a container outside the pod, or reach the pod through --network host' })
+  }
   const labels = Object.fromEntries(((args.label as string[] | undefined) ?? []).map(l => parseKeyValue('--label', l)))
   const store = storeFor(ctx)
   const pod = await createPod(engine, store, await driverFor(ctx, store), {
