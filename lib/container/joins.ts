@@ -30,9 +30,16 @@ export function resolveJoins(storeRoot: string, o: RunOptions): { joins: Joins; 
     const mode: NamespaceMode = o[type]
     if (mode.mode !== 'container') continue
     const found = requireContainer(storeRoot, mode.container)
-    joins[type] = found.record.id
-    o[type] = { mode: 'container', container: found.record.id }
-    if (type === 'uts') hostname = configOf(path.join(found.dir, 'userdata')).hostname
+    const config = configOf(path.join(found.dir, 'userdata'))
+    if (type === 'uts') hostname = config.hostname
+    // a namespace the other container shares with the host, or has by path, is shared so too
+    const theirs = config.linux?.namespaces?.find(n => n.type === type)
+    if (!theirs) o[type] = { mode: 'host' }
+    else if (theirs.path) o[type] = { mode: 'path', path: theirs.path }
+    else {
+      joins[type] = found.record.id
+      o[type] = { mode: 'container', container: found.record.id }
+    }
   }
   return { joins, ...(hostname !== undefined ? { hostname } : {}) }
 }

@@ -17,7 +17,7 @@ import { startContainer } from '../container/start.js'
 import { killContainerBySignal, stopContainer } from '../container/stop.js'
 import { CockerError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
-import { defaultRunOptions, type NamespaceMode } from '../spec/run-options.js'
+import { defaultRunOptions, type RunOptions } from '../spec/run-options.js'
 import type { DriverName } from '../storage/driver.js'
 import type { Store } from '../storage/store.js'
 import { selfStamp } from '../sys/proc.js'
@@ -34,8 +34,11 @@ export interface PodCreateOptions {
   name?: string
   hostname?: string
   labels: Record<string, string>
-  /** The infra's network, as a container's --network: the pod's containers share it. */
-  network?: NamespaceMode
+  /**
+   * The infra's options, as `run` parses a container's (--network and what goes with it):
+   * the pod's containers share the network it gets. Its process, root and name are the pod's.
+   */
+  infra?: RunOptions
   createCommand?: string[]
 }
 
@@ -61,14 +64,13 @@ export async function createPod(engine: Engine, store: Store, driver: DriverName
     mkdirSync(podRootfs(dir), { recursive: true, mode: 0o755 })
     // a create killed before pod.json leaves a dir whose creator is gone: its name is free again
     writeFileSync(path.join(dir, 'creator'), selfStamp())
-    const options = {
-      ...defaultRunOptions(),
+    const options: RunOptions = {
+      ...(o.infra ?? defaultRunOptions()),
       name: `${id.slice(0, 12)}-infra`, hostname: o.hostname ?? name, command: [INFRA_IN_ROOTFS], detach: true,
       rootfs: { path: podRootfs(dir), overlay: false },
       mounts: [{ type: 'bind' as const, source: binary, destination: INFRA_IN_ROOTFS, options: ['rbind', 'ro', 'rprivate'] }],
       // for cocker-infra to bring the loopback up, and for nothing else: it runs only that
       capAdd: ['CAP_NET_ADMIN'],
-      ...(o.network ? { network: o.network } : {}),
     }
     const infra = await createContainer({
       store, imageName: '', options, lifecycle: INFRA_LIFECYCLE, driver, env: engine.env, warn: engine.warn, infraOf: id,

@@ -113,6 +113,15 @@ busyboxScenario('pod start, stop, kill, restart, prune and --pod new:, with the 
   assert.is((await cocker(mode, ['ps', '-a', '-q'], { status: 0 })).stdout, '')
 })
 
+busyboxScenario('pod create --network host: the pod\'s containers have the host\'s network, and the pod\'s hostname', async mode => {
+  const pod = `hostnet-${process.pid}`
+  await cocker(mode, ['pod', 'create', '--network', 'host', '--hostname', 'podhost', '--name', pod], { status: 0 })
+  const r = await cocker(mode, ['run', '--rm', '--pod', pod, mode.image, 'sh', '-c', 'readlink /proc/self/ns/net; hostname'], { status: 0 })
+  assert.is(r.stdout, `${readlinkSync('/proc/self/ns/net')}\npodhost\n`)
+  assert.is((await cocker(mode, ['pod', 'inspect', '-f', '{{.Hostname}}', pod], { status: 0 })).stdout, 'podhost\n')
+  await cocker(mode, ['pod', 'rm', '-f', '-t', '0', pod], { status: 0 })
+})
+
 busyboxScenario('a pod create killed (-9) before its record leaves an infra that rm removes, a free name, and a dir system check repairs', async mode => {
   const pod = `crash-${process.pid}`
   const names = async () => lines((await cocker(mode, ['ps', '-a', '--format', '{{.Names}}'], { status: 0 })).stdout)

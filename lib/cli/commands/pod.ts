@@ -9,13 +9,14 @@ import { parseDescriptors, describeProcesses, TOP_DESCRIPTORS } from '../../cont
 import { CockerError } from '../../errors.js'
 import { createPod, findPod, killPod, listPods, podMembers, podStatus, prunePods, removePod, requirePod, startPod, stopPod,
   type FoundPod, type PodRecord } from '../../pod/pods.js'
-import { parseKeyValue, parseNetwork } from '../../spec/run-options.js'
+import { parseKeyValue } from '../../spec/run-options.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { engineFailure } from '../exit.js'
 import { renderRows, renderTemplate } from '../render/go-template.js'
 import { formatTabTable } from '../render/table.js'
 import { goTimeNano, humanDuration } from '../render/units.js'
 import { engineOf } from './container-context.js'
+import { readRunOptions } from './run-options.js'
 import { driverFor, storeFor } from './store-context.js'
 import { containerPids } from './top.js'
 
@@ -32,15 +33,18 @@ async function create(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
     if (old?.record.name === given) await removePod(engine, old, { force: true })
   }
   if ((args.publish as string[] | undefined)?.length) {
+    // until `run` parses -p (the network engineer's), which the infra's options then carry
     throw new CockerError('NOT_SUPPORTED', 'pod create --publish: ports published on a pod are not supported yet',
       { hint: 'publish them on a container outside the pod, or reach the pod through --network host' })
   }
+  // the infra is given what a container with the pod's network flags would get: run's own parsing
+  const infra = await readRunOptions({ network: args.network, publish: args.publish }, ctx.env)
   const labels = Object.fromEntries(((args.label as string[] | undefined) ?? []).map(l => parseKeyValue('--label', l)))
   const store = storeFor(ctx)
   const pod = await createPod(engine, store, await driverFor(ctx, store), {
     ...(given !== undefined ? { name: given } : {}),
     ...(typeof args.hostname === 'string' ? { hostname: args.hostname } : {}),
-    ...(typeof args.network === 'string' ? { network: parseNetwork(args.network) } : {}),
+    infra,
     labels, ...(ctx.argv ? { createCommand: ['cocker', ...ctx.argv] } : {}),
   })
   if (idFile) writeFileSync(idFile, pod.id)
