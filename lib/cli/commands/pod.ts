@@ -75,8 +75,9 @@ async function eachPod(ctx: CliContext, args: ParsedArgs, act: (engine: Engine, 
     try {
       const found = findPod(engine.storeRoot, given)
       if (!found && args.ignore === true) continue
-      await act(engine, found ?? requirePod(engine.storeRoot, given))
-      stdout += `${(found ?? requirePod(engine.storeRoot, given)).record.id}\n`
+      const pod = found ?? requirePod(engine.storeRoot, given)
+      await act(engine, pod)
+      stdout += `${pod.record.id}\n`
     } catch (err) {
       stderr += engineFailure(err, { version: '' }).stderr
       statuses.add(err instanceof CockerError && err.code === 'POD_NOT_FOUND' ? 1 : 125)
