@@ -90,6 +90,11 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     const maps = rootless ? usernsMapsForCaller() : undefined
     if (maps?.warning) o.warn(maps.warning)
     const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root, rootless ? process.geteuid!() : undefined))
+    if (Object.keys(joined.joins).length && o.options.userns.mode !== 'default') {
+      // the joined namespaces belong to the other container's user namespace, which maps ids its own way
+      throw new CockerError('NOT_SUPPORTED', 'another container\'s namespaces (container:NAME, --pod) with --userns, --uidmap or --gidmap are not supported yet',
+        { hint: 'drop those flags: the container then shares the other one\'s user namespace' })
+    }
     if (o.runtime && rootless && Object.keys(joined.joins).length) {
       // the external runtime runs in a user namespace the monitor makes, not the joined container's
       throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with another container's namespaces (container:NAME, --pod) is not supported rootless yet`,

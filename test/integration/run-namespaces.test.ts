@@ -86,6 +86,8 @@ busyboxScenario('--network, --uts, --ipc and --pid container:NAME join that cont
     await cocker(mode, ['stop', '-t', '0', target], { status: 0 })
     const stopped = await cocker(mode, ['start', joiner], { status: 125 })
     assert.is(stopped.stderr, `Error: ${joiner} joins the network namespace of container ${target}, which is not running; start ${target} first\n`)
+    const mapped = await runSh(mode, ['--ipc', `container:${target}`, '--uidmap', '0:1:1000'], 'true', { status: 125 })
+    assert.match(mapped.stderr, /^Error: another container's namespaces \(container:NAME, --pod\) with --userns, --uidmap or --gidmap are not supported yet; /)
     const missing = await runSh(mode, ['--ipc', 'container:no-such-ct'], 'true', { status: 125 })
     assert.is(missing.stderr, 'Error: no container with name or ID "no-such-ct" found: no such container\n')
   } finally {
