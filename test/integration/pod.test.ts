@@ -43,6 +43,8 @@ busyboxScenario('two containers of a pod talk over 127.0.0.1, share its hostname
   const pids = holders('net', net!)
   assert.ok(pids.length >= 2, `the infra and the server hold ${net}: ${pids.join(' ')}`)
   assert.is(await podRow(mode, pod), 'Running 2')
+  const top = lines((await cocker(mode, ['pod', 'top', pod, 'args'], { status: 0 })).stdout)
+  assert.equal(top.map(l => l.trim()).sort(), ['/cocker-infra', 'COMMAND', 'httpd -f -p 8080 -h /etc'])
   const ps = lines((await cocker(mode, ['ps', '-a', '--pod', '--format', '{{.Names}} {{.Pod}} {{.PodName}} {{.IsInfra}}'], { status: 0 })).stdout)
   assert.equal(ps.sort(), [`${podId.slice(0, 12)}-infra ${podId.slice(0, 12)} ${pod} true`, `${pod}-server ${podId.slice(0, 12)} ${pod} false`])
 
