@@ -47,6 +47,11 @@ busyboxScenario('two containers of a pod talk over 127.0.0.1, share its hostname
   assert.equal(top.map(l => l.trim()).sort(), ['/cocker-infra', 'COMMAND', 'httpd -f -p 8080 -h /etc'])
   const ps = lines((await cocker(mode, ['ps', '-a', '--pod', '--format', '{{.Names}} {{.Pod}} {{.PodName}} {{.IsInfra}}'], { status: 0 })).stdout)
   assert.equal(ps.sort(), [`${podId.slice(0, 12)}-infra ${podId.slice(0, 12)} ${pod} true`, `${pod}-server ${podId.slice(0, 12)} ${pod} false`])
+  for (const filter of [`pod=${pod}`, `pod=${podId.slice(0, 5)}`]) {
+    const filtered = lines((await cocker(mode, ['ps', '-a', '--filter', filter, '--filter', 'name=server', '--format', '{{.Names}}'], { status: 0 })).stdout)
+    assert.equal(filtered, [`${pod}-server`], filter)
+  }
+  assert.is((await cocker(mode, ['ps', '-a', '--filter', 'pod=no-such-pod'], { status: 0 })).stdout.split('\n')[1], '')
 
   // a running pod goes only with -f; its infra only with the pod
   const refused = await cocker(mode, ['pod', 'rm', pod], { status: 125 })

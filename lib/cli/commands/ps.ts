@@ -13,7 +13,10 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const last = args.last as number | undefined
   const latest = !!args.latest
   const everything = !!args.all || latest || (last !== undefined && last >= 0)
-  const matches = parseContainerFilters((args.filter as string[] | undefined) ?? [])
+  const matches = parseContainerFilters((args.filter as string[] | undefined) ?? [], {
+    // pod=NAME|ID, as podman: a name, or the start of an id
+    podIds: value => listPods(storeRootFor(ctx)).filter(p => p.record.name === value || p.record.id.startsWith(value)).map(p => p.record.id),
+  })
   let views = viewContainers(storeRootFor(ctx)).filter(v => (everything || stateName(v.state) === 'running') && matches(v))
   if (latest) views = views.slice(-1)
   else if (last !== undefined && last >= 0) views = last === 0 ? [] : views.slice(-last)
