@@ -10,14 +10,13 @@ import path from 'node:path'
 import { CockerError } from '../errors.js'
 import type { NamespaceType, Spec } from '../runtime/oci-spec.js'
 import type { NamespaceMode, RunOptions } from '../spec/run-options.js'
-import { containerDirOf, observe, requireContainer, type ContainerRecord } from './record.js'
+import { containerDirOf, observe, readRecordFile, requireContainer, type ContainerRecord } from './record.js'
 
 export type JoinableNamespace = 'network' | 'ipc' | 'uts' | 'pid'
 export type Joins = NonNullable<ContainerRecord['joins']>
 
 const JOINABLE: JoinableNamespace[] = ['network', 'ipc', 'uts', 'pid']
 const PROC_NAMES: Record<JoinableNamespace | 'user', string> = { network: 'net', ipc: 'ipc', uts: 'uts', pid: 'pid', user: 'user' }
-const FLAGS: Record<JoinableNamespace, string> = { network: '--network', ipc: '--ipc', uts: '--uts', pid: '--pid' }
 
 /**
  * The containers `o` names in container: modes, by full id, with the options rewritten to
@@ -66,24 +65,17 @@ export function pointJoinsAtInits(storeRoot: string, record: ContainerRecord, bu
 
 function runningInit(storeRoot: string, id: string, joiner: string, type: JoinableNamespace): number {
   const dir = containerDirOf(storeRoot, id)
-  let record: ContainerRecord
-  try {
-    record = JSON.parse(readFileSync(path.join(dir, 'container.json'), 'utf8')) as ContainerRecord
-  } catch {
-    throw new CockerError('CONTAINER_NOT_FOUND', `${joiner} joins the ${FLAGS[type].slice(2)} namespace of container ${id.slice(0, 12)}, which no longer exists`,
+  const record = readRecordFile(dir)
+  if (!record) {
+    throw new CockerError('CONTAINER_NOT_FOUND', `${joiner} joins the ${type} namespace of container ${id.slice(0, 12)}, which no longer exists`,
       { hint: `remove ${joiner} and create it again` })
   }
   const state = observe(record, dir)
   if ((state.status !== 'running' && state.status !== 'paused') || !state.pid) {
-    throw new CockerError('CONTAINER_STATE_INVALID', `${joiner} joins the ${FLAGS[type].slice(2)} namespace of container ${record.name}, which is not running`,
+    throw new CockerError('CONTAINER_STATE_INVALID', `${joiner} joins the ${type} namespace of container ${record.name}, which is not running`,
       { hint: `start ${record.name} first` })
   }
   return state.pid
 }
 
 const configOf = (bundle: string) => JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Spec
-
-/** The containers that join `id`'s namespaces (which `rm` of it would strand). */
-export function joinersOf(records: readonly ContainerRecord[], id: string): ContainerRecord[] {
-  return records.filter(r => r.id !== id && Object.values(r.joins ?? {}).includes(id))
-}
