@@ -7,7 +7,7 @@
 #ifndef COCKER_PROTOCOL_H
 #define COCKER_PROTOCOL_H
 
-#define COCKER_PROTOCOL 3
+#define COCKER_PROTOCOL 4
 #define COCKER_PROTOCOL_TAG "cocker-helper/3"
 
 /* The request may not be larger than this: it is read whole into memory. */

@@ -33,6 +33,7 @@ import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRec
   type RestartPolicy } from './record.js'
 import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
+import { resolveJoins, type JoinableNamespace } from './joins.js'
 
 /** What `run` and `create` take beyond the OCI config's options (lifecycle-options.ts parses them). */
 export interface LifecycleOptions {
@@ -62,6 +63,10 @@ export interface CreateOptions {
   warn(message: string): void
   /** --runtime: an external OCI runtime; absent: cocker's own. */
   runtime?: OciRuntime
+  /** --pod: the pod it belongs to, whose infra container's namespaces it shares. */
+  pod?: { id: string; infraId: string; share: readonly JoinableNamespace[] }
+  /** The container is the infra of this pod (lib/pod/): the holder of the namespaces the pod shares. */
+  infraOf?: string
 }
 
 export const DEFAULT_STOP_TIMEOUT = 10
@@ -71,6 +76,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
   const rootless = isRootless(o.env)
   const source = rootSource(o)
   const { config, driver, image } = source
+  if (o.pod) joinPod(o.options, o.pod)
+  const joined = resolveJoins(store.paths.root, o.options)
   const network = containerNetwork(o.options.network, { rootless, env: o.env, publishes: o.options.ports.length > 0,
     nestedUserns: rootless && o.options.userns.mode !== 'default',
     ...(o.runtime ? { externalRuntime: o.runtime.name } : {}) })
@@ -93,6 +100,16 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     const maps = rootless ? usernsMapsForCaller() : undefined
     if (maps?.warning) o.warn(maps.warning)
     const userns = containerUserns(o.options.userns, maps, () => mappedByContainers(store.paths.root, rootless ? process.geteuid!() : undefined))
+    if (Object.keys(joined.joins).length && o.options.userns.mode !== 'default') {
+      // the joined namespaces belong to the other container's user namespace, which maps ids its own way
+      throw new CockerError('NOT_SUPPORTED', 'another container\'s namespaces (container:NAME, --pod) with --userns, --uidmap or --gidmap are not supported yet',
+        { hint: 'drop those flags: the container then shares the other one\'s user namespace' })
+    }
+    if (o.runtime && rootless && Object.keys(joined.joins).length) {
+      // the external runtime runs in a user namespace the monitor makes, not the joined container's
+      throw new CockerError('NOT_SUPPORTED', `--runtime ${o.runtime.name} with another container's namespaces (container:NAME, --pod) is not supported rootless yet`,
+        { hint: 'drop --runtime, or run as root' })
+    }
     if (o.runtime && rootless && o.options.userns.mode !== 'default') {
       // the external runtime runs in the namespace the monitor maps as the user's own (external.ts),
       // and gets a config without a user namespace: one nested in it is not written yet
@@ -119,6 +136,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       readFile: p => readImageFile(layerDirs, p),
       containerId: id,
       name,
+      ...(joined.hostname !== undefined ? { hostname: joined.hostname } : {}),
       userdataDir: dirs.userdata,
       host: readHostFacts({ rootless, privileged: o.options.privileged }),
       cgroupVersion: detectCgroups().version === 'v2' ? 'v2' : 'v1',
@@ -136,7 +154,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     }
     const l = o.lifecycle
     const record: ContainerRecord = {
-      id, name, imageId: image.id, imageName: image.names[0] ?? o.imageName,
+      // a pod's infra runs cocker-infra from an empty root: it has no image to name
+      id, name, imageId: image.id, imageName: o.infraOf ? '' : image.names[0] ?? o.imageName,
       command: built.spec.process?.args ?? [],
       ...processParts(config.config ?? {}, o.options.entrypoint, o.options.command),
       ...(o.createCommand ? { createCommand: [...o.createCommand] } : {}),
@@ -160,6 +179,9 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       network,
       ...(ports.length ? { ports } : {}),
       ...(bridge ? { bridgeNetwork: bridge.attachment } : {}),
+      ...(Object.keys(joined.joins).length ? { joins: joined.joins } : {}),
+      ...(o.pod ? { pod: o.pod.id } : {}),
+      ...(o.infraOf ? { pod: o.infraOf, infra: true } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
     }
     crashPoint('create:before-record')
@@ -169,6 +191,24 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     await removeQuietly(dirs, rootless, o.warn)
     releaseName(store.paths.root, name, id)
     throw err
+  }
+}
+
+/**
+ * A container of a pod shares the namespaces the pod shares, its infra container's. Podman
+ * refuses a flag that sets one of them otherwise: the pod decides.
+ */
+function joinPod(options: RunOptions, pod: NonNullable<CreateOptions['pod']>): void {
+  for (const type of pod.share) {
+    if (options[type].mode !== 'private' && options[type].mode !== 'default') {
+      throw new CockerError('INVALID_ARGUMENT', `--${type === 'network' ? 'network' : type} cannot be set for a container of a pod: the pod shares its ${type} namespace`,
+        { hint: 'drop the flag, or give it to "cocker pod create"' })
+    }
+    options[type] = { mode: 'container', container: pod.infraId }
+  }
+  if (pod.share.includes('network') && (options.ports.length || options.publishAll)) {
+    throw new CockerError('INVALID_ARGUMENT', 'ports cannot be published by a container of a pod: the pod shares its network, and publishes them',
+      { hint: 'give -p to "cocker pod create"' })
   }
 }
 

@@ -116,6 +116,12 @@ export interface ContainerRecord {
   ports?: PortMapping[]
   /** The bridge network it joins when it starts (lib/network/bridge): --network NAME, or `network connect`. */
   bridgeNetwork?: NetworkAttachment
+  /** Namespaces of other containers it uses (container:ID, or its pod's infra), by their ids (joins.ts). */
+  joins?: Partial<Record<'network' | 'ipc' | 'uts' | 'pid', string>>
+  /** The id of the pod it belongs to (lib/pod/). */
+  pod?: string
+  /** A pod's infra container: the holder of the pod's namespaces. */
+  infra?: boolean
   state: ContainerState
 }
 

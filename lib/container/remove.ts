@@ -14,9 +14,17 @@ import { runtimeContext, type Engine } from './engine.js'
 import { removeContainerFiles } from './files.js'
 import { observe, readRecordFile, releaseName, withContainerLock, writeRecordFile, type FoundContainer } from './record.js'
 import { stopContainer } from './stop.js'
+import { podDirOf, readPodRecord } from '../pod/record.js'
 
-export async function removeContainer(engine: Engine, found: FoundContainer, o: { force?: boolean; timeout?: number } = {}): Promise<void> {
+/** `infra`: the caller removes the container's pod too (a pod's infra goes only with its pod). */
+export async function removeContainer(engine: Engine, found: FoundContainer, o: { force?: boolean; timeout?: number; infra?: boolean } = {}): Promise<void> {
   const { record, dir } = found
+  // an infra whose pod has no record (a pod create killed part-way) goes as any container
+  if (record.infra && !o.infra && record.pod && readPodRecord(podDirOf(engine.storeRoot, record.pod))) {
+    // podman's words
+    throw new CockerError('CONTAINER_STATE_INVALID', `container ${record.id} is the infra container of pod ${record.pod} and cannot be removed without removing the pod`,
+      { hint: `remove the pod with "cocker pod rm ${record.pod?.slice(0, 12)}"` })
+  }
   const status = observe(record, dir).status
   if (status === 'running' || status === 'paused' || status === 'stopping') {
     if (!o.force) {

@@ -19,8 +19,9 @@ import { procStat } from '../sys/proc.js'
 import { cockerCommand, runtimeContext, type Engine } from './engine.js'
 import { isoNow } from './create.js'
 import { monitorReleases } from './cleanup.js'
-import { attachSocket, exitFile, lockFile, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
+import { attachSocket, containerDirOf, exitFile, lockFile, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
 import { containerDirs, hiddenRoot, overlayMountData } from './rootfs.js'
+import { pointJoinsAtInits } from './joins.js'
 
 export interface StartOptions {
   /** The caller's stdio is attached until the container ends (or detach keys are typed). */
@@ -44,6 +45,7 @@ export interface StartResult {
 export async function startContainer(engine: Engine, dir: string, o: StartOptions = {}): Promise<StartResult> {
   let record = requireRecordFile(dir)
   const id = record.id
+  await startJoinedInfras(engine, record)
   const ctx = runtimeContext(engine, record)
   const launch = await withContainerLock(dir, async () => {
     record = readRecordFile(dir)!
@@ -56,6 +58,7 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
     } catch { /* nothing of it left */ }
     await teardownNetwork(engine, record, dir)
     rmSync(exitFile(dir), { force: true })
+    if (record.joins) pointJoinsAtInits(engine.storeRoot, record, containerDirs(engine.storeRoot, id).userdata, engine.rootless)
     record.state = {
       status: 'running', pid: 0, startedAt: isoNow(), restartCount: o.byPolicy ? record.state.restartCount + 1 : 0,
       ...(o.byPolicy && record.state.stoppedByUser ? { stoppedByUser: true } : {}),
@@ -92,6 +95,17 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
   })
   if (!launch) return {}
   return launch.wait ? await launch.wait() : {}
+}
+
+/**
+ * A pod's container starts its pod's infra first, as podman does: the namespaces it joins are
+ * the infra's. (Another container it joins with container:NAME is the user's to start.)
+ */
+async function startJoinedInfras(engine: Engine, record: ContainerRecord): Promise<void> {
+  for (const joined of new Set(Object.values(record.joins ?? {}))) {
+    const dir = containerDirOf(engine.storeRoot, joined)
+    if (readRecordFile(dir)?.infra) await startContainer(engine, dir)
+  }
 }
 
 /** The status podman records for a start that failed: 126/127 for an exec error, else 125. */

@@ -63,7 +63,7 @@ export type ContainerFilter = (v: ContainerView) => boolean
  * podman's ps filters: values of one key match if any matches, except label, whose values
  * must all match; different keys must all match.
  */
-export function parseContainerFilters(specs: readonly string[]): ContainerFilter {
+export function parseContainerFilters(specs: readonly string[], o: FilterContext = {}): ContainerFilter {
   const byKey = new Map<string, string[]>()
   for (const spec of specs) {
     const eq = spec.indexOf('=')
@@ -73,16 +73,25 @@ export function parseContainerFilters(specs: readonly string[]): ContainerFilter
   }
   const tests: ContainerFilter[] = []
   for (const [key, values] of byKey) {
-    const one = values.map(value => filterOf(key, value))
+    const one = values.map(value => filterOf(key, value, o))
     tests.push(key === 'label' ? v => one.every(f => f(v)) : v => one.some(f => f(v)))
   }
   return v => tests.every(t => t(v))
 }
 
-const FILTER_HINT = 'filters: id, name, label, status, ancestor, exited, until'
+const FILTER_HINT = 'filters: id, name, label, status, ancestor, exited, until, pod'
 
-function filterOf(key: string, value: string): ContainerFilter {
+export interface FilterContext {
+  /** pod=NAME|ID: the ids of the pods it names (lib/pod/record.ts), given by the caller that can read them. */
+  podIds?: (nameOrId: string) => string[]
+}
+
+function filterOf(key: string, value: string, o: FilterContext): ContainerFilter {
   switch (key) {
+    case 'pod': {
+      const ids = o.podIds?.(value) ?? []
+      return v => v.record.pod !== undefined && ids.includes(v.record.pod)
+    }
     case 'id':
       return v => v.record.id.startsWith(value)
     case 'name': {

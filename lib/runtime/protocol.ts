@@ -5,7 +5,7 @@
  * Events come back as JSON lines. c/PROTOCOL.md describes the stages.
  */
 
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 export const PROTOCOL_TAG = `cocker-helper/${PROTOCOL_VERSION}`
 
 /** Op name → [phase, shape]. Phase P runs in stage 0, C in the container's init, in order. */

@@ -282,7 +282,8 @@ function stopSignal(o: RunOptions, imageSignal: string | undefined, warnings: st
 function namespaces(o: RunOptions, userns: boolean, cgroupns: boolean): Namespace[] {
   const out: Namespace[] = []
   const add = (type: NamespaceType, mode: NamespaceMode) => {
-    if (mode.mode === 'private') out.push({ type })
+    // another container's: its init's path is filled in at each start (container/joins.ts)
+    if (mode.mode === 'private' || mode.mode === 'container') out.push({ type })
     else if (mode.mode === 'path') out.push({ type, path: mode.path })
   }
   add('pid', o.pid)
@@ -329,7 +330,8 @@ function mounts(input: ContainerConfigInput, binds: { destination: string; sourc
 function hostKernelFs(m: Mount, o: RunOptions): Mount {
   const shown: Record<string, NamespaceMode> = { '/proc': o.pid, '/sys': networkNamespace(o.network), '/dev/mqueue': o.ipc }
   const namespace = shown[m.destination]
-  if (namespace === undefined || namespace.mode === 'private') return m
+  // another container's namespace comes with its user namespace, which owns it (container/joins.ts)
+  if (namespace === undefined || namespace.mode === 'private' || namespace.mode === 'container') return m
   const ro = m.destination === '/sys' ? ['ro'] : []
   return { destination: m.destination, type: 'bind', source: m.destination, options: ['rbind', 'nosuid', 'noexec', 'nodev', ...ro] }
 }

@@ -9,7 +9,12 @@ import type { IdMapping, Rlimit, Seccomp } from '../runtime/oci-spec.js'
 import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
 import { DEFAULT_NETWORK } from '../network/bridge/state.js'
 
-export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string }
+/**
+ * `container`: another container's namespace (container:ID|NAME, or a pod's infra), joined
+ * afresh at each start since its processes change; `container` is the name or id as given
+ * until create resolves it to the full id.
+ */
+export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string } | { mode: 'container'; container: string }
 
 /** --add-host NAME[;NAME…]:IP (an IPv6 address may follow the first colon whole) → "IP\tNAME NAME". */
 export function parseAddHost(value: string): string {
@@ -47,7 +52,7 @@ export interface SlirpOptions {
  * own that the program of that name connects to the host's network.
  */
 export type NetworkMode =
-  | { mode: 'default' } | { mode: 'none' } | { mode: 'host' } | { mode: 'path'; path: string }
+  | { mode: 'default' } | { mode: 'none' } | { mode: 'host' } | { mode: 'path'; path: string } | { mode: 'container'; container: string }
   | { mode: 'pasta'; args: string[] }
   | { mode: 'slirp4netns'; options: SlirpOptions }
   | { mode: 'bridge'; network: string }
@@ -240,7 +245,7 @@ export function normalizeCapability(flag: string, value: string): string {
   return name
 }
 
-/** "host", "private", "ns:/proc/1/ns/pid". `extra` lists further accepted words that mean private. */
+/** "host", "private", "ns:/proc/1/ns/pid", "container:NAME". `extra` lists further accepted words that mean private. */
 export function parseNamespaceMode(flag: string, value: string, extra: readonly string[] = []): NamespaceMode {
   if (value === 'host') return { mode: 'host' }
   if (value === 'private' || extra.includes(value)) return { mode: 'private' }
@@ -250,9 +255,11 @@ export function parseNamespaceMode(flag: string, value: string, extra: readonly 
     return { mode: 'path', path }
   }
   if (value.startsWith('container:')) {
-    throw new CockerError('NOT_SUPPORTED', `${flag} ${value}: joining another container's namespace is not supported yet`)
+    const container = value.slice('container:'.length)
+    if (!container) throw invalid(`${flag} ${value}: the container is missing`, `use ${flag} container:NAME or container:ID`)
+    return { mode: 'container', container }
   }
-  throw invalid(`${flag} ${value}: unknown mode`, `use ${['host', 'private', ...extra, 'ns:PATH'].join(', ')}`)
+  throw invalid(`${flag} ${value}: unknown mode`, `use ${['host', 'private', ...extra, 'ns:PATH', 'container:NAME'].join(', ')}`)
 }
 
 /** --network none|host|private|bridge|NAME|pasta[:ARGS]|slirp4netns[:OPTIONS]|ns:PATH. */
@@ -263,14 +270,10 @@ export function parseNetwork(value: string): NetworkMode {
   if (mode === 'pasta') return { mode, args: rest ? rest.split(',') : [] }
   if (mode === 'slirp4netns') return { mode, options: parseSlirpOptions(value, rest) }
   if (value === 'bridge') return { mode: 'bridge', network: DEFAULT_NETWORK }
-  if (mode === 'container') {
-    throw new CockerError('NOT_SUPPORTED', `--network ${value}: not supported yet`,
-      { hint: 'use --network pasta, slirp4netns, bridge, a network\'s name, none (loopback only) or host' })
-  }
   // Podman's "private" is its default network
   if (value === 'private') return { mode: 'default' }
   if (value === 'none') return { mode: 'none' }
-  if (value === 'host' || mode === 'ns') return parseNamespaceMode('--network', value) as NetworkMode
+  if (value === 'host' || mode === 'ns' || mode === 'container') return parseNamespaceMode('--network', value) as NetworkMode
   if (NAME_PATTERN.test(value)) return { mode: 'bridge', network: value }
   throw invalid(`--network ${value}: unknown mode`, 'use pasta, slirp4netns, bridge, a network\'s name, none, host or ns:PATH')
 }
@@ -313,7 +316,7 @@ function parseSlirpOptions(value: string, text: string | undefined): SlirpOption
 
 /** The network namespace a network mode gives the container. */
 export function networkNamespace(net: NetworkMode): NamespaceMode {
-  return net.mode === 'host' || net.mode === 'path' ? net : { mode: 'private' }
+  return net.mode === 'host' || net.mode === 'path' || net.mode === 'container' ? net : { mode: 'private' }
 }
 
 const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss',

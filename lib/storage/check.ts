@@ -32,7 +32,7 @@ export interface CheckOptions {
   maxAge?: number
 }
 
-export type ProblemSubject = 'layer' | 'image' | 'blob' | 'link' | 'tmp' | 'container'
+export type ProblemSubject = 'layer' | 'image' | 'blob' | 'link' | 'tmp' | 'container' | 'pod'
 
 export interface CheckProblem {
   subject: ProblemSubject
@@ -79,6 +79,14 @@ export async function checkStore(store: Store, opts: CheckOptions = {}): Promise
     if (record !== undefined || (!stampAlive(stamp) && (stamp || old(path.join(containers, id))))) {
       problem('container', id, `containers/${id} is left over from a \`cocker ${record ? 'rm' : 'run` or `create'}\` that was killed`)
     }
+  }
+
+  // pods/<id> of a `pod create` killed before its record (lib/pod/record.ts)
+  const pods = path.join(paths.root, 'pods')
+  for (const id of list(pods)) {
+    if (existsSync(path.join(pods, id, 'pod.json'))) continue
+    const stamp = readIfPresent(path.join(pods, id, 'creator')) ?? ''
+    if (!stampAlive(stamp) && (stamp || old(path.join(pods, id)))) problem('pod', id, `pods/${id} is left over from a \`cocker pod create\` that was killed`)
   }
 
   const recorded = new Map(md.layers.map(l => [l.id, l]))
@@ -186,6 +194,10 @@ async function repair(store: Store, report: CheckReport, damaged: Set<string>, c
   for (const p of report.problems.filter(p => p.subject === 'container')) {
     await store.removeTree(path.join(paths.root, 'containers', p.name))
     removed.push({ subject: 'container', name: p.name })
+  }
+  for (const p of report.problems.filter(p => p.subject === 'pod')) {
+    await store.removeTree(path.join(paths.root, 'pods', p.name))
+    removed.push({ subject: 'pod', name: p.name })
   }
   await store.layers.removeDetached(detached)
 }

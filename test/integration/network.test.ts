@@ -3,13 +3,13 @@
 // published ports answer on the host (TCP, with node's http; the busybox fixture has no UDP
 // server: UDP's forwarding is checked on the programs' command lines in unit/network), `--network none` has only loopback, and no network process outlives its
 // container.
-import { get } from 'node:http'
 import { createServer as createTcpServer } from 'node:net'
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { cocker } from '../support/cocker-modes.js'
+import { fetchFromHost } from '../support/http.js'
 import { busyboxScenario, runSh, type BusyboxMode } from '../support/run-scenario.js'
 
 /** A TCP server on the host at `host` (0.0.0.0: every address) that greets each client and closes, until `close`. */
@@ -19,27 +19,6 @@ async function hostServer(host: string): Promise<{ port: number; close(): Promis
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise(resolve => server.close(() => resolve())),
-  }
-}
-
-/** GET http://127.0.0.1:PORT/, retried while the container's server starts. */
-async function fetchFromHost(port: number, tries = 100): Promise<string> {
-  for (let i = 0; ; i++) {
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const req = get({ host: '127.0.0.1', port, path: '/', timeout: 2000 }, res => {
-          let body = ''
-          res.setEncoding('utf8')
-          res.on('data', (d: string) => (body += d))
-          res.on('end', () => resolve(body))
-        })
-        req.on('error', reject)
-        req.on('timeout', () => req.destroy(new Error('timeout')))
-      })
-    } catch (err) {
-      if (i >= tries) throw err
-      await new Promise(r => setTimeout(r, 100))
-    }
   }
 }
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { cocker } from '../support/cocker-modes.js'
 import { busyboxScenario, hostNamespace, runSh } from '../support/run-scenario.js'
 
 const TYPES = ['net', 'uts', 'ipc', 'pid'] as const
@@ -61,6 +62,37 @@ busyboxScenario('--sysctl sets namespaced kernel parameters in the container onl
     const refused = await runSh(mode, flags, 'echo ran', { status: 125 })
     assert.is(refused.stdout, '')
     assert.match(refused.stderr, /^Error: --sysctl [^\n]+\n$/)
+  }
+})
+
+busyboxScenario('--network, --uts, --ipc and --pid container:NAME join that container\'s namespaces, afresh at each start', async mode => {
+  const target = `ns-target-${process.pid}`
+  await cocker(mode, ['run', '-d', '--name', target, '--hostname', 'joined.example', mode.image, 'sleep', '1000'], { status: 0 })
+  try {
+    const own = async () => namespacesIn((await cocker(mode, ['exec', target, 'sh', '-c', NS_SCRIPT], { status: 0 })).stdout)
+    const theirs = await own()
+    const flags = ['--network', `container:${target}`, '--uts', `container:${target}`, '--ipc', `container:${target}`, '--pid', `container:${target}`]
+    const r = await runSh(mode, flags, `${NS_SCRIPT}; hostname; cat /etc/hostname; ps -o comm | grep -c sleep`)
+    assert.equal(namespacesIn(r.stdout), theirs)
+    assert.match(r.stdout, /\njoined.example\njoined.example\n1\n$/, 'its hostname, and its processes')
+    // by id prefix too; the joiner is created now, and started after the target has a new init
+    const id = (await cocker(mode, ['inspect', '-f', '{{.Id}}', target], { status: 0 })).stdout.trim()
+    const joiner = `ns-joiner-${process.pid}`
+    await cocker(mode, ['create', '--name', joiner, '--network', `container:${id.slice(0, 12)}`, mode.image, 'sh', '-c', 'readlink /proc/self/ns/net'], { status: 0 })
+    await cocker(mode, ['restart', '-t', '0', target], { status: 0 })
+    // (the kernel may give the new namespace the old one's inode: the old init's /proc path is what is gone)
+    const again = await own()
+    assert.is((await cocker(mode, ['start', '-a', joiner], { status: 0 })).stdout.trim(), again.net)
+    // a target that does not run, or does not exist: one line each
+    await cocker(mode, ['stop', '-t', '0', target], { status: 0 })
+    const stopped = await cocker(mode, ['start', joiner], { status: 125 })
+    assert.is(stopped.stderr, `Error: ${joiner} joins the network namespace of container ${target}, which is not running; start ${target} first\n`)
+    const mapped = await runSh(mode, ['--ipc', `container:${target}`, '--uidmap', '0:1:1000'], 'true', { status: 125 })
+    assert.match(mapped.stderr, /^Error: another container's namespaces \(container:NAME, --pod\) with --userns, --uidmap or --gidmap are not supported yet; /)
+    const missing = await runSh(mode, ['--ipc', 'container:no-such-ct'], 'true', { status: 125 })
+    assert.is(missing.stderr, 'Error: no container with name or ID "no-such-ct" found: no such container\n')
+  } finally {
+    await cocker(mode, ['rm', '-f', '-a', '-t', '0'])
   }
 })
 

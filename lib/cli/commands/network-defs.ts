@@ -28,7 +28,7 @@ const networkConnect: CommandDef = {
 const networkCreate: CommandDef = {
   name: 'create',
   describe: 'create a network',
-  description: 'Creates a bridge network that containers join with `--network NAME`, and prints its name. Without --subnet it takes the first free /24 of 10.89.0.0/16, and its first address is the gateway. Its containers reach each other by name and --network-alias (aardvark-dns on the gateway, unless --disable-dns), reach the outside through masquerading (unless --internal), and are isolated from other networks (unless -o isolate=false). The default network, `podman` (10.88.0.0/16, no DNS), always exists. Root only for now.',
+  description: 'Creates a bridge network that containers join with `--network NAME`, and prints its name. Without --subnet it takes the first free /24 of 10.89.0.0/16, and its first address is the gateway. Its containers reach each other by name and --network-alias (aardvark-dns on the gateway, unless --disable-dns), reach the outside through masquerading (unless --internal), and are isolated from other networks (unless -o isolate=false). The default network, `podman` (10.86.0.0/16, beside Podman\'s own 10.88.0.0/16; no DNS), always exists. Root only for now.',
   usage: 'create [options] [name]',
   positionals: [{ name: 'name', required: false }],
   options: [

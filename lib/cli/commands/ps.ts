@@ -1,7 +1,8 @@
 import { CockerError } from '../../errors.js'
 import { parseContainerFilters, stateName, viewContainers, writableSize, type ContainerView } from '../../container/view.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
-import { defaultPsFormat, psJson, psRow, PS_HEADERS, type PsSizes } from '../render/containers.js'
+import { listPods } from '../../pod/record.js'
+import { defaultPsFormat, psJson, psRow, PS_HEADERS, PS_POD_HEADERS, type PsSizes } from '../render/containers.js'
 import { renderRows } from '../render/go-template.js'
 import { storeMetadataFor, storeRootFor } from './store-root.js'
 
@@ -12,7 +13,10 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const last = args.last as number | undefined
   const latest = !!args.latest
   const everything = !!args.all || latest || (last !== undefined && last >= 0)
-  const matches = parseContainerFilters((args.filter as string[] | undefined) ?? [])
+  const matches = parseContainerFilters((args.filter as string[] | undefined) ?? [], {
+    // pod=NAME|ID, as podman: a name, or the start of an id
+    podIds: value => listPods(storeRootFor(ctx)).filter(p => p.record.name === value || p.record.id.startsWith(value)).map(p => p.record.id),
+  })
   let views = viewContainers(storeRootFor(ctx)).filter(v => (everything || stateName(v.state) === 'running') && matches(v))
   if (latest) views = views.slice(-1)
   else if (last !== undefined && last >= 0) views = last === 0 ? [] : views.slice(-last)
@@ -24,11 +28,15 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
 
   const now = Date.now()
   const format = args.format as string | undefined
+  // pod names only where a container is in a pod: pods are read then, and not otherwise
+  const podNames = views.some(v => v.record.pod) ? new Map(listPods(storeRootFor(ctx)).map(p => [p.record.id, p.record.name])) : undefined
+  const podName = (v: ContainerView) => (v.record.pod ? podNames?.get(v.record.pod) : undefined)
   if (format !== undefined && /^\s*(json|\{\{\s*json\s+\.\s*\}\})\s*$/.test(format)) {
-    return { stdout: `${JSON.stringify(views.map(v => psJson(v, now, sizes?.get(v.record.id))), null, 2)}\n` }
+    return { stdout: `${JSON.stringify(views.map(v => psJson(v, now, sizes?.get(v.record.id), podName(v))), null, 2)}\n` }
   }
-  const rows = views.map(v => psRow(v, now, { noTrunc, size: sizes?.get(v.record.id) }))
-  return { stdout: renderRows(format ?? defaultPsFormat(!!args.size), rows, PS_HEADERS, !!args.noheading) }
+  const rows = views.map(v => psRow(v, now, { noTrunc, size: sizes?.get(v.record.id), podName: podName(v) }))
+  const pod = args.pod === true
+  return { stdout: renderRows(format ?? defaultPsFormat(!!args.size, pod), rows, pod ? PS_POD_HEADERS : PS_HEADERS, !!args.noheading) }
 }
 
 function sizesOf(views: ContainerView[], ctx: CliContext): Map<string, PsSizes> {

@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { containersConf, type ContainersConf } from '../../config/containers-conf.js'
 import { cleanupContainer } from '../../container/cleanup.js'
-import { createContainer } from '../../container/create.js'
+import { createContainer, type CreateOptions } from '../../container/create.js'
 import type { Engine } from '../../container/engine.js'
 import { findContainer } from '../../container/record.js'
 import { removeContainer } from '../../container/remove.js'
@@ -16,6 +16,7 @@ import { findImage } from '../../storage/images.js'
 import type { ImageRecord } from '../../storage/metadata.js'
 import type { Store } from '../../storage/store.js'
 import { childProcess } from '../../sys/child-process.js'
+import type { DriverName } from '../../storage/driver.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { engineOf } from './container-context.js'
 import { parseLifecycleOptions } from './lifecycle-options.js'
@@ -81,10 +82,24 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<{ engin
       throw new CockerError('INVALID_ARGUMENT', `--cidfile ${cidfile}: ${why}`, { hint: 'remove it, or give another path' })
     }
   }
+  const pod = await podOf(args, ctx, engine, store, driver)
   const { record, dir } = await createContainer({ store, image, imageName: input, options, lifecycle, driver, env: ctx.env,
-    ...(ctx.argv ? { createCommand: ['cocker', ...ctx.argv] } : {}), warn: engine.warn, runtime })
+    ...(ctx.argv ? { createCommand: ['cocker', ...ctx.argv] } : {}), warn: engine.warn, runtime, ...(pod ? { pod } : {}) })
   if (cidfile) writeFileSync(cidfile, record.id)
   return { engine, id: record.id, dir, options }
+}
+
+/** --pod NAME|ID, --pod new:NAME (the pod made first, as podman does) or --pod-id-file: the pod the container joins. */
+async function podOf(args: ParsedArgs, ctx: CliContext, engine: Engine, store: Store, driver: DriverName): Promise<CreateOptions['pod']> {
+  const given = typeof args.pod === 'string' ? args.pod
+    : typeof args.podIdFile === 'string' ? readFileSync(path.resolve(ctx.cwd, args.podIdFile), 'utf8').trim() : undefined
+  if (given === undefined) return undefined
+  // loaded by the containers of a pod only: the run path stays small
+  const { createPod, requirePod } = await import('../../pod/pods.js')
+  const pod = given.startsWith('new:')
+    ? await createPod(engine, store, driver, { name: given.slice(4), labels: {} })
+    : requirePod(engine.storeRoot, given).record
+  return { id: pod.id, infraId: pod.infraId, share: pod.share }
 }
 
 /** --runtime (run's, then the global one), else containers.conf's: an external runtime, or none for cocker's own. */

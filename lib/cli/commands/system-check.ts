@@ -4,7 +4,7 @@ import { durationNs } from '../../sys/duration.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { storeFor } from './store-context.js'
 
-const NOUN = { layer: 'layer', image: 'image', blob: 'blob', link: 'layer link', tmp: 'temporary file', container: 'container' } as const
+const NOUN = { layer: 'layer', image: 'image', blob: 'blob', link: 'layer link', tmp: 'temporary file', container: 'container', pod: 'pod' } as const
 
 /** --max: a Go duration (24h, 90m, 1h30m, 10s, 0), in seconds. */
 export function parseDuration(text: string): number {

@@ -25,7 +25,7 @@ function missing(): never {
 }
 
 /** Host pids of the container's processes, init first: the runtime's view (cgroup or pid namespace). */
-async function containerPids(ctx: CliContext, record: ContainerRecord, initPid: number): Promise<number[]> {
+export async function containerPids(ctx: CliContext, record: ContainerRecord, initPid: number): Promise<number[]> {
   const { containerPids } = await import('../../runtime/lifecycle.js')
   const { runtimeContext } = await import('../../container/engine.js')
   let pids: number[]

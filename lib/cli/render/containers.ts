@@ -43,7 +43,7 @@ export interface PsSizes {
 }
 
 /** One entry of `ps --format json`, keys in podman's order. */
-export function psJson(v: ContainerView, now: number, size?: PsSizes) {
+export function psJson(v: ContainerView, now: number, size?: PsSizes, podName = '') {
   const { record: r, state: s } = v
   const exited = stateName(s) === 'exited'
   return {
@@ -56,15 +56,15 @@ export function psJson(v: ContainerView, now: number, size?: PsSizes) {
     Id: r.id,
     Image: r.imageName,
     ImageID: r.imageId,
-    IsInfra: false,
+    IsInfra: r.infra === true,
     Labels: Object.keys(r.labels).length ? r.labels : null,
     Mounts: userMounts(v).map(m => m.destination),
     Names: [r.name],
     Namespaces: {},
     Networks: [] as string[],
     Pid: s.status === 'running' || s.status === 'paused' ? s.pid : 0,
-    Pod: '',
-    PodName: '',
+    Pod: r.pod ?? '',
+    PodName: podName,
     Ports: r.ports?.length ? r.ports.map(p => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })) : null,
     Size: size ?? null,
     StartedAt: unixSeconds(s.startedAt),
@@ -77,6 +77,8 @@ export function psJson(v: ContainerView, now: number, size?: PsSizes) {
 export interface PsRowOptions {
   noTrunc: boolean
   size?: PsSizes
+  /** The name of the container's pod, if it is in one. */
+  podName?: string
 }
 
 /**
@@ -85,7 +87,7 @@ export interface PsRowOptions {
  */
 export function psRow(v: ContainerView, now: number, o: PsRowOptions) {
   const { record: r } = v
-  const json = () => psJson(v, now, o.size)
+  const json = () => psJson(v, now, o.size, o.podName)
   return {
     get AutoRemove() { return r.autoRemove },
     get ID() { return o.noTrunc ? r.id : r.id.slice(0, 12) },
@@ -113,9 +115,9 @@ export function psRow(v: ContainerView, now: number, o: PsRowOptions) {
     get Exited() { return json().Exited },
     get ExitedAt() { return json().ExitedAt },
     get StartedAt() { return json().StartedAt },
-    get IsInfra() { return false },
-    get Pod() { return '' },
-    get PodName() { return '' },
+    get IsInfra() { return r.infra === true },
+    get Pod() { return r.pod ? (o.noTrunc ? r.pod : r.pod.slice(0, 12)) : '' },
+    get PodName() { return o.podName ?? '' },
     get Namespaces() { return {} },
   }
 }
@@ -127,7 +129,10 @@ export const PS_HEADERS: Record<string, string> = {
   StartedAt: 'STARTED AT', ExitedAt: 'EXITED AT', AutoRemove: 'AUTO REMOVE', IsInfra: 'IS INFRA', Pod: 'POD ID', PodName: 'POD NAME',
 }
 
-/** podman's default columns, with SIZE after NAMES for -s. */
-export function defaultPsFormat(size: boolean): string {
-  return `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${size ? '\t{{.Size}}' : ''}`
+/** podman's default columns, with SIZE after NAMES for -s, then POD ID and PODNAME for --pod. */
+export function defaultPsFormat(size: boolean, pod = false): string {
+  return `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${size ? '\t{{.Size}}' : ''}${pod ? '\t{{.Pod}}\t{{.PodName}}' : ''}`
 }
+
+/** `ps --pod`'s header for the pod's name, one word as podman prints it there. */
+export const PS_POD_HEADERS: Record<string, string> = { ...PS_HEADERS, PodName: 'PODNAME' }

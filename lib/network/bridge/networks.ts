@@ -1,8 +1,10 @@
 /**
  * Bridge networks: their definitions, one file per network in <store>/networks/NAME.json, in
  * the shape netavark reads and Podman's `network inspect` prints (Podman keeps the same JSON
- * in /etc/containers/networks). The default network "podman" (10.88.0.0/16, no DNS, as
- * Podman's) is never written: it exists on every store, and cannot be removed.
+ * in /etc/containers/networks). The default network "podman" (no DNS, as Podman's) is never
+ * written: it exists on every store, and cannot be removed. Its subnet is not Podman's
+ * 10.88.0.0/16: on a host that runs Podman too, two bridges routing one subnet would cut the
+ * containers of one of them off (this machine's Podman left cni-podman0 on it, and did so).
  * Files are written whole and renamed into place, so a kill -9 leaves a network or none.
  */
 import { createHash, randomBytes } from 'node:crypto'
@@ -42,11 +44,14 @@ export { DEFAULT_NETWORK }
 export const networksDir = (storeRoot: string) => path.join(storeRoot, 'networks')
 const networkFile = (storeRoot: string, name: string) => path.join(networksDir(storeRoot), `${name}.json`)
 
-/** Podman's default network, with its id (sha256 of its name). */
+/** The default network's subnet: Podman's is 10.88.0.0/16, its created ones 10.89.x.0/24. */
+export const DEFAULT_SUBNET = { subnet: '10.86.0.0/16', gateway: '10.86.0.1' }
+
+/** Podman's default network, with its id (sha256 of its name), on a subnet of its own. */
 function defaultNetwork(storeRoot: string): NetworkDef {
   return {
     name: DEFAULT_NETWORK, id: createHash('sha256').update(DEFAULT_NETWORK).digest('hex'), driver: 'bridge',
-    network_interface: 'cocker0', created: storeCreated(storeRoot), subnets: [{ subnet: '10.88.0.0/16', gateway: '10.88.0.1' }],
+    network_interface: 'cocker0', created: storeCreated(storeRoot), subnets: [{ ...DEFAULT_SUBNET }],
     ipv6_enabled: false, internal: false, dns_enabled: false, ipam_options: { driver: 'host-local' },
   }
 }

@@ -18,11 +18,11 @@ const refused = (fn: () => unknown, message: RegExp) => {
   assert.unreachable('not refused')
 }
 
-test('a fresh store has the default network only: podman, 10.88.0.0/16, Podman\'s id, no DNS', () => {
+test('a fresh store has the default network only: podman, 10.86.0.0/16 (Podman\'s own is 10.88.0.0/16), Podman\'s id, no DNS', () => {
   const [def, ...rest] = listNetworks(makeTempDir())
   assert.equal(rest, [])
   assert.equal([def!.name, def!.id, def!.subnets, def!.dns_enabled], ['podman', '2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9',
-    [{ subnet: '10.88.0.0/16', gateway: '10.88.0.1' }], false])
+    [{ subnet: '10.86.0.0/16', gateway: '10.86.0.1' }], false])
 })
 
 test('create takes the next free /24 of 10.89.0.0/16 and names podmanN; found by name and id prefix', () => {
