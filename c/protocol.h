@@ -8,7 +8,7 @@
 #define COCKER_PROTOCOL_H
 
 #define COCKER_PROTOCOL 4
-#define COCKER_PROTOCOL_TAG "cocker-helper/3"
+#define COCKER_PROTOCOL_TAG "cocker-helper/4"
 
 /* The request may not be larger than this: it is read whole into memory. */
 #define COCKER_REQUEST_MAX (4 << 20)
