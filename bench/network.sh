@@ -27,43 +27,8 @@ tmp=$(mktemp -d /tmp/cocker-bench-network.XXXXXX)
 chmod 0755 "$tmp"
 . bench/as-user.sh
 bench_as_user "$repo" "$tmp"
-cocker=$package/bin/cocker
-stores=$("${as[@]}" mktemp -d "$home/.cocker-bench-network.XXXXXX")
-podman=(env "CONTAINERS_STORAGE_CONF=$tmp/storage.conf" "CONTAINERS_CONF=$tmp/containers.conf" podman)
-c=("$cocker" --root "$stores/cocker")
-cleanup() {
-	"${as[@]}" "${c[@]}" rm -f -a -t 0 >/dev/null 2>&1 || true
-	"${as[@]}" "${podman[@]}" rm -f -a -t 0 >/dev/null 2>&1 || true
-	"${as[@]}" "${podman[@]}" system reset -f >/dev/null 2>&1 || true
-	rm -rf "$tmp" "$stores" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-# podman: native overlay, its own store, no systemd or journald (PEERS.md)
-cat >"$tmp/storage.conf" <<CONF
-[storage]
-driver = "overlay"
-graphroot = "$stores/podman"
-rootless_storage_path = "$stores/podman"
-runroot = "$stores/podman-run"
-CONF
-cat >"$tmp/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-
-archive=$tmp/fixture-oci.tar
-image=$(node --input-type=module -e '
-	import { copyFileSync } from "node:fs"
-	const m = await import(process.argv[1] + "/dist/test/support/image-fixture.js")
-	copyFileSync(m.fixtureOciArchive(), process.argv[2])
-	console.log(m.FIXTURE_IMAGE)' "$repo" "$archive")
-chmod 0644 "$archive"
-"${as[@]}" "${c[@]}" load -q -i "$archive" >/dev/null
-"${as[@]}" "${podman[@]}" load -q -i "$archive" >/dev/null
+. bench/side-by-side.sh
+bench_side_by_side "$repo" "$tmp" cocker-bench-network
 
 q() { printf '%q ' "$@"; }
 wrap() { # a command line as the benchmarked user

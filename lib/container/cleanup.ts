@@ -17,7 +17,7 @@ import { deleteContainer } from '../runtime/lifecycle.js'
 import { readRecord } from '../runtime/state.js'
 import { isProcessAlive } from '../sys/proc.js'
 import { externalStateDir, runtimeContext, type Engine } from './engine.js'
-import { isoNow } from './create.js'
+import { isoNow } from '../sys/time.js'
 import { findContainer, readExitFile, readRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
 
 export type CleanupOutcome = 'running' | 'exited' | 'restarted' | 'removed' | 'gone'

@@ -25,6 +25,7 @@ import type { Store } from '../storage/store.js'
 import { CAPABILITIES } from '../runtime/linux.js'
 import { shiftId } from '../storage/copy-tree.js'
 import { crashPoint } from '../sys/crash-point.js'
+import { isoNow } from '../sys/time.js'
 import { randomBytes } from '../sys/random.js'
 import type { OciRuntime } from '../runtime/external.js'
 import type { Spec } from '../runtime/oci-spec.js'
@@ -285,13 +286,6 @@ function reserveGeneratedName(storeRoot: string, id: string): string {
     const name = generatedName()
     if (reserveName(storeRoot, name, id)) return name
   }
-}
-
-/** ISO 8601 in UTC with nanoseconds, as podman shows times (the last digits from hrtime). */
-export function isoNow(): string {
-  const ms = new Date().toISOString() // 2026-12-03T13:38:28.123Z
-  const ns = String(process.hrtime.bigint() % 1_000_000n).padStart(6, '0')
-  return `${ms.slice(0, 23)}${ns}Z`
 }
 
 /** The image's HEALTHCHECK with the --health-* flags over it; none when disabled or absent. */

@@ -11,7 +11,7 @@ import { CockerError } from '../errors.js'
 import { formatDurationNs } from '../sys/duration.js'
 import { execProcess } from '../runtime/lifecycle.js'
 import { runtimeContext, type Engine } from './engine.js'
-import { isoNow } from './create.js'
+import { isoNow } from '../sys/time.js'
 import { observe, readRecordFile, withContainerLock, writeRecordFile, type FoundContainer, type HealthState } from './record.js'
 
 const LOG_ENTRIES = 5

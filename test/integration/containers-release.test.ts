@@ -20,8 +20,10 @@ const cgroupDirsOf = (stateDir: string): string[] => JSON.parse(readFileSync(pat
 const states = async (mode: Parameters<typeof cocker>[0]) =>
   (await cocker(mode, ['ps', '-a', '--format', '{{.Names}} {{.State}}'], { status: 0 })).stdout.split('\n').filter(Boolean).sort()
 
+// The containers here have --network none: the monitor releases a container itself only when
+// nothing of node's follows its exit, and a bridge network's teardown (root's default) is node's.
 cockerScenario('stop: the monitor releases a plain container itself (cgroups, runtime state, lock), and ps -a, inspect, wait, system check and rm agree', mode => withContainers(mode, async image => {
-  const id = (await cocker(mode, ['run', '-d', '--name', 'plain', image, 'sleep', '1000'], { status: 0 })).stdout.trim()
+  const id = (await cocker(mode, ['run', '-d', '--name', 'plain', '--network', 'none', image, 'sleep', '1000'], { status: 0 })).stdout.trim()
   const stateDir = path.join(await runtimeStateDirOf(mode), id)
   const cgroups = cgroupDirsOf(stateDir)
   await cocker(mode, ['stop', '-t', '0', 'plain'], { status: 0 })
@@ -50,7 +52,7 @@ cockerScenario('a kill -9 of the monitor at each step of its release leaves a co
   const stateRoot = await runtimeStateDirOf(mode)
   for (const point of ['monitor:release-locked', 'monitor:release-cgroups', 'monitor:release-state']) {
     // the monitor has the environment of the run that started it
-    const id = (await cocker(mode, ['run', '-d', '--name', 'k', image, 'sleep', '1000'], { status: 0, env: { _COCKER_CRASH_AT: point } })).stdout.trim()
+    const id = (await cocker(mode, ['run', '-d', '--name', 'k', '--network', 'none', image, 'sleep', '1000'], { status: 0, env: { _COCKER_CRASH_AT: point } })).stdout.trim()
     await cocker(mode, ['stop', '-t', '0', 'k'], { status: 0 })
     const dir = containerDirOf(mode.root, id)
     assert.is(readExitFile(dir)?.exitCode, 137, point)
@@ -67,7 +69,7 @@ cockerScenario('a kill -9 of the monitor at each step of its release leaves a co
 }))
 
 cockerScenario('a detached container the kernel kills for memory: its monitor records OOMKilled', mode => withContainers(mode, async image => {
-  const id = (await cocker(mode, ['run', '-d', '--name', 'hog', '--memory', '16m', image, 'tail', '/dev/zero'], { status: 0 })).stdout.trim()
+  const id = (await cocker(mode, ['run', '-d', '--name', 'hog', '--network', 'none', '--memory', '16m', image, 'tail', '/dev/zero'], { status: 0 })).stdout.trim()
   assert.is((await cocker(mode, ['wait', 'hog'], { status: 0 })).stdout, '137\n')
   assert.is((await cocker(mode, ['inspect', '--format', '{{.State.OOMKilled}} {{.State.ExitCode}}', 'hog'], { status: 0 })).stdout, 'true 137\n')
   const exit = readExitFile(containerDirOf(mode.root, id))

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { isoNow } from '../../container/create.js'
+import { isoNow } from '../../sys/time.js'
 import { CockerError } from '../../errors.js'
 import { withStoreLock } from '../../storage/lock.js'
 import { readIfPresent } from '../../sys/read.js'
