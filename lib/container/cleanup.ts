@@ -12,6 +12,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import type { CockerError } from '../errors.js'
 import { teardownNetwork } from '../network/index.js'
 import { deleteContainer } from '../runtime/lifecycle.js'
 import { readRecord } from '../runtime/state.js'
@@ -30,7 +31,7 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
   const found = findContainer(engine.storeRoot, nameOrId)
   if (!found) return 'gone'
   const { dir } = found
-  const next = await withContainerLock(dir, async () => {
+  const next = await withContainerLock(dir, async (): Promise<CleanupOutcome | 'restart' | 'remove'> => {
     const record = readRecordFile(dir)
     if (!record) return 'gone'
     const m = record.state.monitor
@@ -58,6 +59,10 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     writeRecordFile(dir, record)
     if (wasRunning && restartWanted(record)) return 'restart'
     return record.autoRemove ? 'remove' : 'exited'
+  }).catch(err => {
+    // removed meanwhile, by another clean-up of the same exit (the monitor's, system check's)
+    if ((err as CockerError).code === 'CONTAINER_NOT_FOUND') return 'gone' as const
+    throw err
   })
   if (next === 'restart') {
     const { startContainer } = await import('./start.js')
@@ -65,8 +70,16 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     return 'restarted'
   }
   if (next === 'remove') {
+    // found again: the record read before the lock said "running", and another clean-up of
+    // the same exit (the monitor's, system check's) may have removed it since
+    const now = findContainer(engine.storeRoot, found.record.id)
+    if (!now) return 'gone'
     const { removeContainer } = await import('./remove.js')
-    await removeContainer(engine, found, { force: true })
+    try {
+      await removeContainer(engine, now, { force: true })
+    } catch (err) {
+      if ((err as CockerError).code !== 'CONTAINER_NOT_FOUND') throw err
+    }
     return 'removed'
   }
   return next

@@ -242,7 +242,8 @@ scenario('two pulls of one image at once both succeed; the store has it once', a
 scenario('rmi refuses an image a container stands on; a run killed (-9) leaves its container running under its monitor, and rm -f removes it all', async mode => {
   const pushed = await pushFixture(registry!.host, 'busybox')
   await cocker(mode, ['pull', '-q', pushed.reference], { status: 0 })
-  const child = spawnCocker(mode, ['run', '--rm', pushed.reference, 'sleep', '60'])
+  // no network to connect: the kill lands once the container runs, not during its network's setup
+  const child = spawnCocker(mode, ['run', '--rm', '--network', 'none', pushed.reference, 'sleep', '60'])
   const exited = new Promise(resolve => child.once('exit', resolve))
   const containers = path.join(mode.root, 'containers')
   for (let i = 0; i < 250 && ls(containers).length === 0; i++) await new Promise(r => setTimeout(r, 20))

@@ -58,8 +58,10 @@ async function reconcileContainers(ctx: CliContext): Promise<string> {
   for (const { record, dir } of listContainers(engine.storeRoot)) {
     const up = ['running', 'paused', 'stopping'].includes(record.state.status)
     if (!up || observe(record, dir).status !== 'exited' || releasedByMonitor(record, dir)) continue
-    // a monitor still recording the exit or releasing the container is not gone
-    if (await cleanupContainer(engine, record.id) === 'running') continue
+    // a monitor still recording the exit or releasing the container is not gone, and a
+    // container its own clean-up removed meanwhile was not cleaned up here
+    const outcome = await cleanupContainer(engine, record.id)
+    if (outcome === 'running' || outcome === 'gone') continue
     out += `Cleaned up container ${record.id}: its monitor was gone\n`
   }
   return out

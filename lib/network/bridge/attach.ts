@@ -179,10 +179,19 @@ function netavark(tools: Tools, p: BridgePaths, verb: 'setup' | 'teardown', netn
   return withStoreLock(path.join(dirs(p).config, 'cocker.lock'), () => spawnNetavark(tools, p, verb, netns, request))
 }
 
+/**
+ * netavark runs iptables from PATH, which lives in the sbin directories: a caller's PATH
+ * without them (a user's own, `env PATH=…`) would fail the setup with a bare ENOENT.
+ */
+function withSbin(pathVar = ''): string {
+  const dirs = pathVar.split(':').filter(Boolean)
+  return [...dirs, ...['/usr/local/sbin', '/usr/sbin', '/sbin'].filter(d => !dirs.includes(d))].join(':')
+}
+
 function spawnNetavark(tools: Tools, p: BridgePaths, verb: 'setup' | 'teardown', netns: string, request: SetupRequest): Promise<string> {
   const args = ['--config', dirs(p).config, '--rootless', 'false', '--aardvark-binary', tools.aardvark, verb, netns]
   return new Promise((resolve, reject) => {
-    const child = childProcess().spawn(tools.netavark, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = childProcess().spawn(tools.netavark, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: withSbin(process.env.PATH) } })
     let out = ''
     let errText = ''
     child.stdout.on('data', (d: Buffer) => { out += d })
