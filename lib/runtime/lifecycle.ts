@@ -404,6 +404,8 @@ export async function execProcess(ctx: RuntimeContext, o: {
     if (record.config.linux?.namespaces?.some(n => n.type === type)) ops.push(['ns-join', nsFile[type], `/proc/${record.pid}/ns/${nsFile[type]}`])
   }
   for (const dir of record.cgroupDirs) ops.push(['cgroup-join', path.join(dir, 'cgroup.procs')])
+  // without a mount namespace to join, the container's root is only where its init has it
+  if (!record.config.linux?.namespaces?.some(n => n.type === 'mount')) ops.push(['enter-root', `/proc/${record.pid}/root`])
   if (proc.terminal) {
     if (o.consoleSocket) ops.push(['console-socket', o.consoleSocket])
     else if (!o.detach) {
