@@ -111,7 +111,11 @@ export function planCgroup(opts: PlanOptions): CgroupPlan {
     if (!canWrite(anchor)) return dropAll(`cgroup v2: ${anchor} is not writable by this user (no delegation)`)
   }
   const ignore = (rule: ResourceRule, why: string): void => void plan.warnings.push(`linux.resources.${rule.field} is ignored: ${why}`)
-  const cannot = (rule: ResourceRule, why: string): void => void plan.unavailable.push({ limits: [rule.field], why })
+  const cannot = (rule: ResourceRule, why: string): void => {
+    const same = plan.unavailable.find(u => u.why === why)
+    if (same) same.limits.push(rule.field)
+    else plan.unavailable.push({ limits: [rule.field], why })
+  }
 
   // Each field goes to the v1 hierarchy of its controller if there is one, else to cgroup v2:
   // on hybrid hosts a controller lives in one or the other (here hugetlb is v2 only).

@@ -127,12 +127,15 @@ test('v1: every field, one dir per mount, cpuset copied down, memsw and blkio.we
 })
 
 test('v1: no swap accounting and no blkio weight files make those limits unavailable', () => {
-  const plan = planCgroup(base({ layout: v1, resources: { memory: { limit: MiB, swap: 2 * MiB }, blockIO: { weight: 100 } } }))
+  const plan = planCgroup(base({
+    layout: v1, resources: { memory: { limit: MiB, swap: 2 * MiB }, blockIO: { weight: 100, weightDevice: [{ major: 8, minor: 0, weight: 500 }] } },
+  }))
   assert.equal(plan.writes, [[`${C}/memory/cocker/abc/memory.limit_in_bytes`, '1048576']])
   assert.equal(plan.warnings, [])
+  // one reason, named once
   assert.equal(plan.unavailable, [
     { limits: ['memory.swap'], why: 'this kernel does not account swap (no memory.memsw.limit_in_bytes; boot with swapaccount=1)' },
-    { limits: ['blockIO.weight'], why: 'the I/O scheduler has no blkio weight files (needs CFQ or BFQ)' },
+    { limits: ['blockIO.weight', 'blockIO.weightDevice'], why: 'the I/O scheduler has no blkio weight files: it needs CFQ or BFQ' },
   ])
 })
 
