@@ -3,7 +3,7 @@
  * `--format json`, and the fields a `--format` template can name.
  */
 import { GO_ZERO_UNIX, stateName, unixSeconds, userMounts, type ContainerView } from '../../container/view.js'
-import { portText } from '../../network/ports.js'
+import { portsText } from '../../network/ports.js'
 import { goTimeNano, humanDuration, psSize } from './units.js'
 
 /** "Up 5 seconds ago" (Podman 4.3's words, which scripts parse), "Exited (0) 3 seconds ago", "Created", "Paused", "Up 2 minutes ago (healthy)". */
@@ -107,7 +107,7 @@ export function psRow(v: ContainerView, now: number, o: PsRowOptions) {
     get Names() { return r.name },
     get Labels() { return r.labels },
     get Mounts() { return json().Mounts },
-    get Ports() { return (r.ports ?? []).map(portText).join(', ') },
+    get Ports() { return portsText(r.ports ?? []) },
     get Networks() { return '' },
     get Size() { return o.size ? `${psSize(o.size.rwSize)} (virtual ${psSize(o.size.rootFsSize)})` : '' },
     get Pid() { return json().Pid },
