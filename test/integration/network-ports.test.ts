@@ -321,18 +321,19 @@ portsScenario('the source address the container sees: another host\'s own addres
   if (!remote) console.log(`  skip part: the client on another host (${mode.name}): needs root and ip(8) to make its namespace`)
   try {
     for (const network of networks(mode)) {
-      const u = await freePorts(1)
+      const u = await freePorts(2)
+      // and UDP on another host port: what this pasta loses to the loopback, other hosts get
       const id = (await cocker(mode, ['run', '-d', '--network', network, ...fixture(mode), '-p', `${u}:${u}/tcp`, '-p', `${u}:${u}/udp`,
-        mode.image, '/fi', 'echo-peer', String(u)], { status: 0 })).stdout.trim()
+        '-p', `${u + 1}:${u}/udp`, mode.image, '/fi', 'echo-peer', String(u)], { status: 0 })).stdout.trim()
       try {
         const gateway = (await cocker(mode, ['inspect', '--format', '{{.NetworkSettings.Gateway}}', id], { status: 0 })).stdout.trim()
         // the host's loopback: pasta splices it to the container's; slirp4netns shows its gateway 10.0.2.2; the bridge its gateway
         const loopback = network === 'pasta' ? '127.0.0.1' : network === 'bridge' ? gateway.replaceAll('.', '\\.') : '10\\.0\\.2\\.2'
         assert.match(await ask('tcp', '127.0.0.1', u, 'lo') ?? 'no answer', answer('tcp', u, 'lo', loopback), `${network}: a client on the loopback`)
         if (remote) {
-          for (const protocol of ['tcp', 'udp'] as const) {
-            assert.match(await remote.ask(protocol, u, 'far') ?? 'no answer', answer(protocol, u, 'far', remote.address.replaceAll('.', '\\.')),
-              `${network}: ${protocol} from another host keeps its address`)
+          for (const [protocol, port] of [['tcp', u], ['udp', u], ['udp', u + 1]] as const) {
+            assert.match(await remote.ask(protocol, port, 'far') ?? 'no answer', answer(protocol, u, 'far', remote.address.replaceAll('.', '\\.')),
+              `${network}: ${protocol} to host port ${port} from another host keeps its address`)
           }
         }
       } finally {
