@@ -179,6 +179,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       ...(o.runtime ? { runtime: o.runtime } : {}),
       network,
       ...(ports.length ? { ports } : {}),
+      ...(config.config?.ExposedPorts ? { exposedPorts: Object.keys(config.config.ExposedPorts) } : {}),
       ...(bridge ? { bridgeNetwork: bridge.attachment } : {}),
       ...(Object.keys(joined.joins).length ? { joins: joined.joins } : {}),
       ...(o.pod ? { pod: o.pod.id } : {}),

@@ -322,7 +322,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
     NetworkSettings: {
       EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
       MacAddress: '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-      Ports: portBindings(r.ports ?? []), SandboxKey: '',
+      Ports: portBindings(r.ports ?? [], r.exposedPorts), SandboxKey: '',
       // a bridge network's (lib/network/bridge)
       ...bridgeSettings(r),
     },
@@ -367,7 +367,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
       ContainerIDFile: '',
       LogConfig: { Type: r.log.driver, Config: null, Path: r.log.path, Tag: '', Size: r.log.maxSize ? `${r.log.maxSize}B` : '0B' },
       NetworkMode: r.network ? networkModeName(r.network) : networkMode(ns('network')),
-      PortBindings: portBindings(r.ports ?? []),
+      PortBindings: portBindings(r.ports ?? [], r.exposedPorts),
       RestartPolicy: { Name: r.restartPolicy.name === 'no' ? '' : r.restartPolicy.name, MaximumRetryCount: r.restartPolicy.maxRetries },
       AutoRemove: r.autoRemove,
       VolumeDriver: '',

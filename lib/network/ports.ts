@@ -45,12 +45,18 @@ export function orderPorts(ports: PortMapping[]): PortMapping[] {
   })
 }
 
-/** inspect's NetworkSettings.Ports and HostConfig.PortBindings: {"80/tcp": [{HostIp, HostPort}]}, keys sorted as Go's JSON sorts them. */
-export function portBindings(ports: PortMapping[]): Record<string, { HostIp: string; HostPort: string }[]> {
-  const out: Record<string, { HostIp: string; HostPort: string }[]> = {}
+/**
+ * inspect's NetworkSettings.Ports and HostConfig.PortBindings: {"80/tcp": [{HostIp, HostPort}]},
+ * and null for each port the image exposes ("53/udp", "80": tcp) but the container does not
+ * publish; keys sorted as Go's JSON sorts them.
+ */
+export function portBindings(ports: PortMapping[], exposed: string[] = []): Record<string, { HostIp: string; HostPort: string }[] | null> {
+  const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {}
   const key = (p: PortMapping) => `${p.containerPort}/${p.protocol}`
-  for (const p of [...ports].sort((a, b) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)) {
-    (out[key(p)] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) })
+  const keys = [...new Set([...ports.map(key), ...exposed.map(e => e.includes('/') ? e : `${e}/tcp`)])].sort()
+  for (const k of keys) {
+    const bound = ports.filter(p => key(p) === k)
+    out[k] = bound.length ? bound.map(p => ({ HostIp: p.hostIp, HostPort: String(p.hostPort) })) : null
   }
   return out
 }

@@ -186,7 +186,7 @@ async function exposingImage(mode: BusyboxMode, port: number): Promise<string> {
   return ref
 }
 
-portsScenario('-P publishes what the image exposes on free host ports (UDP on pasta: its own number); both answer', async mode => {
+portsScenario('-P publishes what the image exposes on free host ports (UDP on pasta: its own number); both answer; inspect lists the unpublished with null', async mode => {
   const u = await freePorts(1)
   const image = await exposingImage(mode, u)
   const id = (await cocker(mode, ['run', '-d', '-P', ...fixture(mode), image], { status: 0 })).stdout.trim()
@@ -202,6 +202,11 @@ portsScenario('-P publishes what the image exposes on free host ports (UDP on pa
     assert.match(await ask('tcp', '127.0.0.1', tcp, 'exposed') ?? 'no answer', answer('tcp', u, 'exposed'))
     assert.match(await ask('udp', '127.0.0.1', udp, 'exposed') ?? 'no answer', answer('udp', u, 'exposed'))
     await removeLeavingNothing(mode, id, footprint)
+    // without -P, inspect lists what the image exposes with null, as Podman's
+    const created = (await cocker(mode, ['create', '-p', `127.0.0.1:${tcp}:${u}`, image], { status: 0 })).stdout.trim()
+    const unpublished = JSON.parse((await cocker(mode, ['inspect', '--format', '{{json .NetworkSettings.Ports}}', created], { status: 0 })).stdout)
+    assert.equal(unpublished, { [`${u}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(tcp) }], [`${u}/udp`]: null })
+    await cocker(mode, ['rm', created], { status: 0 })
   } finally {
     await cocker(mode, ['rm', '-f', '-t', '0', id])
     await cocker(mode, ['rmi', image])

@@ -80,6 +80,9 @@ test('ports as ps and inspect show them', () => {
   assert.equal(portBindings(ports), { '80/tcp': [{ HostIp: '', HostPort: '8080' }], '53/udp': [{ HostIp: '127.0.0.1', HostPort: '5353' }] })
   // Go's JSON sorts the keys as strings
   assert.equal(Object.keys(portBindings(ports)), ['53/udp', '80/tcp'])
+  // what the image exposes and the container does not publish: null
+  assert.equal(portBindings(ports, ['80/tcp', '9000', '53/udp', '7/udp']),
+    { '53/udp': [{ HostIp: '127.0.0.1', HostPort: '5353' }], '7/udp': null, '80/tcp': [{ HostIp: '', HostPort: '8080' }], '9000/tcp': null })
 })
 
 const tcp = (hostPort: number, containerPort: number, hostIp = '') => ({ hostIp, hostPort, containerPort, protocol: 'tcp' as const })
