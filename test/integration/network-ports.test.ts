@@ -235,14 +235,16 @@ async function portTranscript(run: (args: string[]) => Promise<{ status: number 
     const error = r.stderr.split('\n').find(l => l.startsWith('Error: '))?.replace(/; .*/, '') ?? ''
     out += `## port ${args.join(' ')}\n${r.stdout}${error ? `${error}\n` : ''}status ${r.status}\n`
   }
+  for (const field of ['.NetworkSettings.Ports', '.HostConfig.PortBindings']) out += `## inspect ${field}\n${(await run(['inspect', '--format', `{{json ${field}}}`, 'pub'])).stdout}`
   const ps = await run(['ps', '-a', '--format', '{{.Names}} {{.Ports}}'])
   out += ps.stdout.split('\n').filter(l => /^(pub|created|quiet) /.test(l)).sort().join('\n')
   await run(['rm', '-f', '-t', '0', 'pub', 'created', 'quiet'])
-  return out.replace(/^[0-9a-f]{12}\t/gm, 'ID\t').replace(/:(\d+)(->53\/tcp|\n)/g, (m, port: string, rest: string) =>
-    Number(port) >= base && Number(port) <= base + 5 ? m : `:RANDOM${rest}`)
+  const chosen = (m: string, port: string, masked: string) => Number(port) >= base && Number(port) <= base + 5 ? m : masked
+  return out.replace(/^[0-9a-f]{12}\t/gm, 'ID\t').replace(/:(\d+)(->53\/tcp|\n)/g, (m, port: string, rest: string) => chosen(m, port, `:RANDOM${rest}`))
+    .replace(/"HostPort":"(\d+)"/g, (m, port: string) => chosen(m, port, '"HostPort":"RANDOM"'))
 }
 
-portsScenario('port: output, --all, --latest and errors as Podman\'s', async mode => {
+portsScenario('port: output, --all, --latest and errors as Podman\'s; ps and inspect show the ports as Podman\'s', async mode => {
   const base = await freePorts(6)
   const ours = await portTranscript(args => cocker(mode, args), base)
   const expected = [
@@ -261,6 +263,10 @@ portsScenario('port: output, --all, --latest and errors as Podman\'s', async mod
     '## port pub 80/sctp', 'Error: failed to find published port "80/sctp"', 'status 125',
     '## port pub', `80/tcp -> 127.0.0.1:${base}`, `90/tcp -> 0.0.0.0:${base + 2}`, `91/tcp -> 0.0.0.0:${base + 3}`, `92/tcp -> 0.0.0.0:${base + 4}`,
     '53/tcp -> 0.0.0.0:RANDOM', `81/udp -> 0.0.0.0:${base + 1}`, 'status 0',
+    ...['## inspect .NetworkSettings.Ports', '## inspect .HostConfig.PortBindings'].flatMap(h => [h, JSON.stringify({
+      '53/tcp': [{ HostIp: '', HostPort: 'RANDOM' }], '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(base) }], '81/udp': [{ HostIp: '', HostPort: String(base + 1) }],
+      '90/tcp': [{ HostIp: '', HostPort: String(base + 2) }], '91/tcp': [{ HostIp: '', HostPort: String(base + 3) }], '92/tcp': [{ HostIp: '', HostPort: String(base + 4) }],
+    })]),
     `created 0.0.0.0:${base + 5}->82/tcp`,
     `pub 127.0.0.1:${base}->80/tcp, 0.0.0.0:${base + 2}-${base + 4}->90-92/tcp, 0.0.0.0:RANDOM->53/tcp, 0.0.0.0:${base + 1}->81/udp`, 'quiet ',
   ].join('\n')
