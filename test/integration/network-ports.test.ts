@@ -331,8 +331,8 @@ function remoteClient(): { address: string; gateway: string; ask(protocol: 'tcp'
 portsScenario('the source address the container sees: another host\'s own address (pasta, slirp4netns\'s port handler, the bridge); the host\'s loopback as each shows it', async mode => {
   const address = hostAddress()
   if (skipUnless(address !== undefined, `source addresses (${mode.name})`, 'the host has no IPv4 address but loopback')) return
-  const remote = isRoot() && which('ip') ? remoteClient() : undefined
-  if (!remote) console.log(`  skip part: the client on another host (${mode.name}): needs root and ip(8) to make its namespace`)
+  const canMakeHost = !skipUnless(isRoot() && which('ip') !== undefined, `source addresses: a client on another host (${mode.name})`, 'needs root and ip(8) to make its network namespace')
+  const remote = canMakeHost ? remoteClient() : undefined
   try {
     // slirp4netns's own port handler, named: the one that keeps the client's address (Podman's default, rootlesskit's, does not)
     for (const network of networks(mode).map(n => n.startsWith('slirp4netns') ? `${n},port_handler=slirp4netns` : n)) {
