@@ -127,7 +127,10 @@ portsScenario('a UDP and a TCP server in the container answer on the host throug
       assert.is(udp, network === 'pasta' ? u : u + 1, `${network}: the UDP host port`)
       assert.match(await ask('udp', '127.0.0.1', udp, 'ping') ?? 'no answer', answer('udp', u, 'ping'), `${network}: UDP`)
       assert.match(await ask('tcp', '127.0.0.1', u + 1, 'hello') ?? 'no answer', answer('tcp', u, 'hello'), `${network}: TCP`)
+      const address = (await cocker(mode, ['inspect', '--format', '{{.NetworkSettings.IPAddress}}', id], { status: 0 })).stdout.trim()
       await removeLeavingNothing(mode, id, footprint)
+      // the bridge network's address is free again: a new container may ask for it
+      if (network === 'bridge') await cocker(mode, ['run', '--rm', '--ip', address, mode.image, 'true'], { status: 0 })
     } finally {
       await cocker(mode, ['rm', '-f', '-t', '0', id])
     }
