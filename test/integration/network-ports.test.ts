@@ -363,13 +363,18 @@ portsScenario('the source address the container sees: another host\'s own addres
   }
 })
 
-portsScenario('pod rm leaves nothing of the pod\'s network: its published port answers, then no process, namespace or port is left', async mode => {
+portsScenario('a pod\'s published port answers and shows for its containers too (port, ps, inspect); pod rm leaves nothing of its network', async mode => {
   const u = await freePorts(2)
   const pod = `ports-pod-${u}`
   await cocker(mode, ['pod', 'create', '--name', pod, '-p', `127.0.0.1:${u + 1}:${u}`], { status: 0 })
   try {
     const id = (await cocker(mode, ['run', '-d', '--pod', pod, ...fixture(mode), mode.image, '/fi', 'echo-peer', String(u)], { status: 0 })).stdout.trim()
     assert.match(await ask('tcp', '127.0.0.1', u + 1, 'pod') ?? 'no answer', answer('tcp', u, 'pod'))
+    // port, ps and inspect show the pod's ports for its container too, as Podman's
+    assert.is((await cocker(mode, ['port', id], { status: 0 })).stdout, `${u}/tcp -> 127.0.0.1:${u + 1}\n`)
+    assert.is((await cocker(mode, ['ps', '--format', '{{.Ports}}', '--filter', `id=${id}`], { status: 0 })).stdout, `127.0.0.1:${u + 1}->${u}/tcp\n`)
+    assert.is((await cocker(mode, ['inspect', '--format', '{{json .NetworkSettings.Ports}} {{json .HostConfig.PortBindings}}', id], { status: 0 })).stdout,
+      `{"${u}/tcp":[{"HostIp":"127.0.0.1","HostPort":"${u + 1}"}]} {}\n`)
     const infra = (await cocker(mode, ['pod', 'inspect', '--format', '{{.InfraContainerID}}', pod], { status: 0 })).stdout.trim()
     const footprints = [await networkFootprint(mode, infra), await networkFootprint(mode, id)]
     await cocker(mode, ['pod', 'rm', '-f', pod], { status: 0 })

@@ -1,13 +1,14 @@
 import { CockerError } from '../../errors.js'
 import { requireContainer } from '../../container/record.js'
-import { latestContainer, viewContainers, viewOf, type ContainerView } from '../../container/view.js'
+import { latestContainer, networkPorts, viewContainers, viewOf, type ContainerView } from '../../container/view.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { storeRootFor } from './store-root.js'
 
 /**
  * As Podman's: `port CT` prints "80/tcp -> 0.0.0.0:8080" per published port, `port CT 80[/tcp]`
  * the host address and port alone, `port --all` every running container's, each line after its
- * short id and a tab. A container that does not run, or publishes nothing, prints nothing.
+ * short id and a tab; a container in its pod's network shows the pod's. A container that does
+ * not run, or publishes nothing, prints nothing.
  */
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const root = storeRootFor(ctx)
@@ -19,7 +20,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const wanted = words[0] === undefined ? undefined : parsePort(words[0])
   let out = ''
   for (const v of views) {
-    const ports = v.state.status === 'running' ? v.record.ports ?? [] : []
+    const ports = v.state.status === 'running' ? networkPorts(root, v.record) : []
     if (!ports.length) continue
     const prefix = args.all ? `${v.record.id.slice(0, 12)}\t` : ''
     const host = (p: (typeof ports)[number]) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}`
