@@ -14,6 +14,7 @@ complete -c cocker -n __fish_use_subcommand -l storage-driver -x -a 'overlay fus
 complete -c cocker -n __fish_use_subcommand -s v -l version -d 'print the version'
 complete -c cocker -n __fish_use_subcommand -a attach -d 'attach to a running container\'s input and output'
 complete -c cocker -n __fish_use_subcommand -a container -d 'manage containers'
+complete -c cocker -n __fish_use_subcommand -a cp -d 'copy files/folders between a container and the local filesystem'
 complete -c cocker -n __fish_use_subcommand -a create -d 'create but do not start a container'
 complete -c cocker -n __fish_use_subcommand -a exec -d 'run a process in a running container'
 complete -c cocker -n __fish_use_subcommand -a healthcheck -d 'manage health checks on containers'
@@ -52,7 +53,7 @@ complete -c cocker -n __fish_use_subcommand -a untag -d 'remove a name from a lo
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
 complete -c cocker -n __fish_use_subcommand -a wait -d 'block on one or more containers'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach container create exec healthcheck history image images import info inspect kill load login logout logs network pause pod port ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version wait'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach container cp create exec healthcheck history image images import info inspect kill load login logout logs network pause pod port ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version wait'
 
 # attach
 complete -c cocker -n '__fish_seen_subcommand_from attach' -l detach-keys -x -d 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)'
@@ -67,28 +68,29 @@ complete -c cocker -n '__fish_seen_subcommand_from attach' -s v -l version -d 'p
 complete -c cocker -n '__fish_seen_subcommand_from attach' -a '(__cocker_containers)'
 
 # container
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a attach -d 'attach to a running container\'s input and output'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a cleanup -d 'clean up the network and mount points of one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a create -d 'create but do not start a container'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a exec -d 'run a process in a running container'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a exists -d 'check if a container exists in local storage'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a inspect -d 'display the configuration of a container'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a kill -d 'kill one or more running containers with a specific signal'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a logs -d 'fetch the logs of one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a ls -d 'list containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a list -d 'list containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a ps -d 'list containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a pause -d 'pause all the processes in one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a port -d 'list port mappings or a specific mapping for the container'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a prune -d 'remove all non running containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a rename -d 'rename an existing container'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a restart -d 'restart one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a rm -d 'remove one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a start -d 'start one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a stop -d 'stop one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a top -d 'display the running processes of a container'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a unpause -d 'unpause the processes in one or more containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a wait -d 'block on one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a attach -d 'attach to a running container\'s input and output'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a cleanup -d 'clean up the network and mount points of one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a cp -d 'copy files/folders between a container and the local filesystem'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a create -d 'create but do not start a container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a exec -d 'run a process in a running container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a exists -d 'check if a container exists in local storage'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a inspect -d 'display the configuration of a container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a kill -d 'kill one or more running containers with a specific signal'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a logs -d 'fetch the logs of one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a ls -d 'list containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a list -d 'list containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a ps -d 'list containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a pause -d 'pause all the processes in one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a port -d 'list port mappings or a specific mapping for the container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a prune -d 'remove all non running containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a rename -d 'rename an existing container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a restart -d 'restart one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a rm -d 'remove one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a start -d 'start one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a stop -d 'stop one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a top -d 'display the running processes of a container'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a unpause -d 'unpause the processes in one or more containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from attach cleanup cp create exec exists inspect kill logs ls list ps pause port prune rename restart rm start stop top unpause wait' -a wait -d 'block on one or more containers'
 
 # container attach
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from attach' -l detach-keys -x -d 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)'
@@ -112,6 +114,16 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cleanup' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cleanup' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cleanup' -a '(__cocker_containers)'
+
+# container cp
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cp' -s a -l archive -d 'keep the owners (uid and gid) of what is copied'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cp' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cp' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cp' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cp' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cp' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cp' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from cp' -F
 
 # container create
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l add-host -x -d 'add a line to /etc/hosts: HOST (several joined by ;) resolves to IP'
@@ -409,6 +421,16 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from wait' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from wait' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from wait' -a '(__cocker_containers)'
+
+# cp
+complete -c cocker -n '__fish_seen_subcommand_from cp' -s a -l archive -d 'keep the owners (uid and gid) of what is copied'
+complete -c cocker -n '__fish_seen_subcommand_from cp' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from cp' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from cp' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from cp' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from cp' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from cp' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from cp' -F
 
 # create
 complete -c cocker -n '__fish_seen_subcommand_from create' -l add-host -x -d 'add a line to /etc/hosts: HOST (several joined by ;) resolves to IP'

@@ -149,13 +149,18 @@ export interface PackOptions {
   xattrs?: boolean
   /** Prefix for names in the archive, e.g. './'; default none. */
   prefix?: string
+  /**
+   * The path itself is the first entry, under this name, and what a directory holds
+   * follows as `self/…` (`cp`); the path may then be any file. Default: the contents only.
+   */
+  self?: string
 }
 
 /** The tar of a directory tree, sorted by name; the directory itself is not an entry. */
 export async function* packDirectory(dir: string, opts: PackOptions = {}): AsyncGenerator<Buffer> {
   const libc = opts.xattrs === false ? undefined : await import('../sys/libc.js')
   const seen = new Map<string, string>() // dev:ino of multiply-linked files -> first name
-  const prefix = opts.prefix ?? ''
+  const prefix = opts.self !== undefined ? `${opts.self}/` : opts.prefix ?? ''
 
   const readXattrs = (p: string): Record<string, Buffer> | undefined => {
     if (!libc) return undefined
@@ -220,7 +225,15 @@ export async function* packDirectory(dir: string, opts: PackOptions = {}): Async
     }
   }
 
-  yield* writeTar(walk(''))
+  function* all(): Generator<TarWriteEntry> {
+    if (opts.self === undefined) return yield* walk('')
+    const st = lstatSync(dir, { bigint: true })
+    const e = entry('', st)
+    if (e) yield { ...e, name: opts.self }
+    if (st.isDirectory()) yield* walk('')
+  }
+
+  yield* writeTar(all())
 }
 
 const READ_CHUNK = 1 << 20

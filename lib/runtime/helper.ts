@@ -33,10 +33,12 @@ export function helperPath(): string {
 export interface HelperOptions {
   /** Which event ends the wait: the init waiting at the fifo, the process started, or its exit. */
   until: 'created' | 'started' | 'exit'
-  /** Container stdio (fds 0-2) and preserved fds after them; default: inherit 0-2. 'pipe' (fd 2 only): see onStderr. */
+  /** Container stdio (fds 0-2) and preserved fds after them; default: inherit 0-2. 'pipe' (fds 0-2 only): see onStdio. */
   stdio?: (number | 'inherit' | 'ignore' | 'pipe')[]
   /** fd 2 given as 'pipe': its read end, as soon as the helper is spawned. */
   onStderr?: (stderr: NodeJS.ReadableStream) => void
+  /** fds 0 and 1 given as 'pipe': our ends (stdin's write end, stdout's read end), as soon as the helper is spawned. */
+  onStdio?: (pipes: { stdin?: NodeJS.WritableStream; stdout?: NodeJS.ReadableStream }) => void
   onPid?: (pid: number) => void
   /** The process was exec'd: runs before the wait for its exit goes on. */
   onStarted?: (pid: number, helperPid?: number) => Promise<void>
@@ -87,8 +89,10 @@ interface HelperLink {
   /** Writes the plan and closes the request pipe: its end is what the helper waits for. */
   sendPlan(plan: Buffer): void
   events: NodeJS.ReadableStream
-  /** fd 2's read end, when the plan's stdio asked for a pipe there. */
+  /** fd 2's read end, when the plan's stdio asked for a pipe there; fds 0 and 1 likewise. */
   stderr?: NodeJS.ReadableStream
+  stdin?: NodeJS.WritableStream
+  stdout?: NodeJS.ReadableStream
   /** Answers on the sync pipe; closeSync when done, as the init may hold the helper's end until it execs. */
   sendSync(data: Buffer): void
   closeSync(): void
@@ -150,6 +154,8 @@ function spawnHelper(stdio: HelperOptions['stdio'] & object): HelperLink {
     sendPlan: plan => (child.stdio[base] as NodeJS.WritableStream).end(plan),
     events: child.stdio[base + 1] as NodeJS.ReadableStream,
     ...(stdio[2] === 'pipe' ? { stderr: child.stdio[2] as NodeJS.ReadableStream } : {}),
+    ...(stdio[0] === 'pipe' ? { stdin: child.stdio[0] as NodeJS.WritableStream } : {}),
+    ...(stdio[1] === 'pipe' ? { stdout: child.stdio[1] as NodeJS.ReadableStream } : {}),
     sendSync: data => sync.write(data),
     closeSync: () => sync.destroy(),
     forward: sig => { try { child.kill(sig) } catch { /* gone */ } },
@@ -170,6 +176,7 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
   const { events } = helper
   if (helper.pid) opts.onSpawn?.(helper.pid)
   if (helper.stderr) opts.onStderr?.(helper.stderr)
+  if (helper.stdin || helper.stdout) opts.onStdio?.({ stdin: helper.stdin, stdout: helper.stdout })
   helper.sendPlan(plan)
 
   return new Promise<HelperResult>((resolve, reject) => {

@@ -68,13 +68,18 @@ import { childProcess } from '../sys/child-process.js'
 import { lsetxattr, mknod } from '../sys/libc.js'
 
 export interface ApplyLayerOptions {
-  format: 'overlay' | 'vfs'
+  /** 'plain': an archive, not a layer (`cp`): names starting with .wh. are files like any other. */
+  format: 'overlay' | 'vfs' | 'plain'
   /** 'trusted' as root; 'user' rootless, for overlay mounts with userxattr. */
   xattrNamespace: 'trusted' | 'user'
   /** Ids at or above these are not mapped in the user namespace we unpack in. */
   idLimit?: { uid: number; gid: number }
   /** Names the layer in messages, e.g. its digest. */
   layerName?: string
+  /** The name each entry is written under (undefined: skipped), for an archive whose top is renamed (`cp`). */
+  mapName?: (e: TarEntry) => string | undefined
+  /** Every entry's owner, whatever the archive says (`cp` without --archive). */
+  owner?: { uid: number; gid: number }
   /** 'overlay' runs in C unless 'node' is asked for (the tests run both). */
   unpacker?: 'helper' | 'node'
 }
@@ -125,6 +130,11 @@ export async function applyLayer(source: Readable | AsyncIterable<Buffer>, targe
   mkdirSync(targetDir, { recursive: true, mode: 0o755 })
   const layer = new LayerWriter(targetDir.replace(/\/+$/, '') || '/', opts)
   for await (const entry of readTar(source, { name: `layer ${opts.layerName ?? targetDir}` })) {
+    if (opts.mapName) {
+      const name = opts.mapName(entry)
+      if (name === undefined) continue
+      entry.name = name
+    }
     await layer.apply(entry)
   }
   layer.finish()
@@ -249,6 +259,7 @@ class LayerWriter {
 
   async apply(e: TarEntry): Promise<void> {
     this.stats.entries++
+    if (this.opts.owner) Object.assign(e, this.opts.owner)
     const parts = this.components(e.name, e.name)
     if (parts.length === 0) {
       if (e.type === 'dir') this.dirMeta.set('', meta(e))
@@ -257,7 +268,7 @@ class LayerWriter {
     const base = parts.pop()!
     const parent = this.resolveDir(parts, e.name)
     const rel = parent ? `${parent}/${base}` : base
-    if (base.startsWith(WHITEOUT)) return this.whiteout(e, parent, base)
+    if (base.startsWith(WHITEOUT) && this.opts.format !== 'plain') return this.whiteout(e, parent, base)
     this.checkIds(e)
     const abs = this.abs(rel)
     const existing = lstatSync(abs, { throwIfNoEntry: false })

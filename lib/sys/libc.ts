@@ -19,6 +19,7 @@ interface Bindings {
   llistxattr(path: string, list: Buffer | null, size: number): number
   mount(source: string, target: string, type: string | null, flags: number, data: string | null): number
   umount2(target: string, flags: number): number
+  chroot(path: string): number
   errno(): number
 }
 
@@ -36,6 +37,7 @@ function libc(): Bindings {
     llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ char *list, size_t size)'),
     mount: lib.func('int mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data)'),
     umount2: lib.func('int umount2(const char *target, int flags)'),
+    chroot: lib.func('int chroot(const char *path)'),
     errno: () => koffi.errno(),
   }
   return bindings
@@ -124,4 +126,9 @@ export function bindMount(source: string, target: string): void {
 /** umount2(2), lazily: whoever still holds the namespace keeps it, the name goes. */
 export function unmountDetach(target: string): void {
   check(libc().umount2(target, MNT_DETACH), 'umount2', target)
+}
+
+/** chroot(2): every later path of the process resolves inside `dir`, `..` and absolute symlinks included. */
+export function chroot(dir: string): void {
+  check(libc().chroot(dir), 'chroot', dir)
 }

@@ -1,0 +1,23 @@
+/**
+ * The commands on a container's files (cp, diff, export): data only, like index.ts, which
+ * places each in the top-level list and in the `container` group.
+ */
+import type { CommandDef } from '../command.js'
+
+export const cp: CommandDef = {
+  name: 'cp',
+  describe: 'copy files/folders between a container and the local filesystem',
+  description: 'Copies SRC to DEST, where one of them is a container\'s path written CONTAINER:PATH, the container running or not. A directory is copied with everything in it; SRC ending in "/." copies what the directory holds. DEST that exists as a directory receives SRC under its own name; DEST that does not exist (its parent must) becomes the copy. "-" as DEST writes a tar stream of SRC to stdout; "-" as SRC reads one from stdin and unpacks it in the container\'s directory DEST. Modes and times are kept; owners only with --archive, else what is copied in belongs to the container\'s root and what is copied out to the caller. Every path in the container is resolved inside its root: a symlink there never leads out of it.',
+  usage: 'cp [options] <src> <dest>',
+  positionals: [{ name: 'src', required: true, complete: 'file' }, { name: 'dest', required: true, complete: 'file' }],
+  options: [
+    { name: 'archive', alias: 'a', type: 'boolean', describe: 'keep the owners (uid and gid) of what is copied' },
+  ],
+  examples: [
+    ['cocker cp ./app.conf web:/etc/app.conf', 'copy a file into the container web'],
+    ['cocker cp web:/var/log ./logs', "copy the container's /var/log to ./logs"],
+    ['cocker cp web:/etc - | tar t', "list the container's /etc as a tar stream"],
+    ['tar c data | cocker cp - web:/srv', 'unpack a tar stream in /srv'],
+  ],
+  load: () => import('./cp.js'),
+}

@@ -1,0 +1,305 @@
+/**
+ * `cp`: files between the host and a container's root, as tar streams, with docker's and
+ * podman's placement rules (placeCopy).
+ *
+ * The container's side never runs here: a worker (lib/cli/copy-main.ts) started by the helper
+ * chroots into the container's root before it resolves any name the user or the archive
+ * gives, so a symlink in the container, absolute or full of `..`, cannot lead out of it
+ * (CVE-2018-15664, CVE-2019-14271), however the container changes its files meanwhile:
+ * the kernel resolves every path inside the root. The worker reaches the root by
+ *  - a running (or paused) container: /proc/PID/root of its init, from the container's own
+ *    user namespace when it has one (joined: its root is then ours, and the files it sees
+ *    through its mounts, volumes included, are what we copy);
+ *  - a stopped one: its overlay, mounted by the helper in a mount namespace of the worker's
+ *    own (rootless, in the caller's user namespace, as podman mounts it in `unshare`), under
+ *    the container's lock so that it does not start meanwhile.
+ * The host's side is this process, as the user who typed the command: it reads and writes
+ * the host's files with their rights, never the worker's.
+ */
+import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs'
+import path from 'node:path'
+import { Readable, type Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { CockerError, type ErrorCode } from '../errors.js'
+import type { TarEntry } from '../image/tar.js'
+import { packageRoot } from '../package-root.js'
+import { runHelper } from '../runtime/helper.js'
+import { encodePlan, type Op } from '../runtime/protocol.js'
+import type { IdMapping } from '../runtime/oci-spec.js'
+import { enterOps, usernsMapsForCaller } from '../rootless/userns.js'
+import type { Engine } from './engine.js'
+import { observe, withContainerLock, type FoundContainer } from './record.js'
+import { containerDirs, overlayMountData } from './rootfs.js'
+
+/** One side of `cp`: a container's path (`CT:PATH`), a host path, or `-` (a tar stream on stdin or stdout). */
+export interface CopyPath {
+  container?: string
+  path: string
+}
+
+/**
+ * podman's reading: `NAME:PATH` is a container's when a colon comes before any slash; a host
+ * path with a colon is written `./a:b` or `/a:b`.
+ */
+export function parseCopyPath(arg: string): CopyPath {
+  const colon = arg.indexOf(':')
+  const slash = arg.indexOf('/')
+  if (colon > 0 && (slash < 0 || colon < slash)) {
+    const p = arg.slice(colon + 1)
+    return { container: arg.slice(0, colon), path: p === '' ? '/' : p }
+  }
+  return { path: arg }
+}
+
+/** Where a copy goes: what is at the destination, before anything is written. */
+export interface Destination {
+  /** As the user gave it (a trailing `/` matters). */
+  path: string
+  kind: 'dir' | 'file' | 'missing'
+  /** Its parent is a directory (for a missing destination). */
+  parentIsDir: boolean
+}
+
+/** What arrives: the archive's top entry (`cp` sends the source itself first) or a tar given as `-`. */
+export type SourceKind = { top: string; isDir: boolean } | 'archive'
+
+/**
+ * docker's rules, pure: the directory the archive is unpacked in and the name its top entry
+ * takes there ('' for the top's contents straight into it).
+ *  - into an existing directory: under the source's own name; `SRC/.` its contents;
+ *  - to a missing path: the source takes that name (its parent must exist; `DEST/` must be
+ *    a directory, which a file cannot make);
+ *  - onto an existing file: a file replaces it; a directory cannot.
+ */
+export function placeCopy(dest: Destination, src: SourceKind): { dir: string; name: string } {
+  const p = path.posix.normalize(dest.path)
+  const trailing = dest.path.endsWith('/') || dest.path.endsWith('/.')
+  if (src === 'archive') {
+    if (dest.kind !== 'dir') throw new CockerError('INVALID_ARGUMENT', `"${dest.path}" must be an existing directory to unpack a tar stream in`)
+    return { dir: p, name: '' }
+  }
+  const contents = src.top === '.'
+  if (dest.kind === 'dir') return { dir: p, name: contents ? '' : src.top }
+  if (dest.kind === 'file') {
+    if (src.isDir) throw new CockerError('INVALID_ARGUMENT', `cannot copy a directory onto the file "${dest.path}"`, { hint: 'name a directory, or a path that does not exist yet' })
+    if (trailing) throw new CockerError('INVALID_ARGUMENT', `"${dest.path}" is not a directory`)
+    return { dir: path.posix.dirname(p), name: path.posix.basename(p) }
+  }
+  if (!dest.parentIsDir) throw new CockerError('FILE_NOT_FOUND', `"${path.posix.dirname(p)}" is not a directory: the parent of "${dest.path}" must exist`)
+  if (trailing && !src.isDir) throw new CockerError('FILE_NOT_FOUND', `"${dest.path}" does not exist: a file cannot be copied to a directory that is not there`)
+  return { dir: path.posix.dirname(p), name: path.posix.basename(p) }
+}
+
+/**
+ * The name each entry of a cp archive takes under placeCopy's dir: the first entry (the
+ * source) decides the placement, which may refuse the copy before anything is written.
+ */
+export function copyNameMap(dest: Destination, archive: boolean): { dir: string; map: (e: TarEntry) => string | undefined } {
+  if (archive) return { dir: placeCopy(dest, 'archive').dir, map: e => e.name }
+  let top: string | undefined
+  let name = ''
+  return {
+    dir: dest.kind === 'dir' ? path.posix.normalize(dest.path) : path.posix.dirname(path.posix.normalize(dest.path)),
+    map: (e: TarEntry) => {
+      const n = path.posix.normalize(e.name).replace(/\/$/, '')
+      if (top === undefined) {
+        top = n
+        name = placeCopy(dest, { top, isDir: e.type === 'dir' }).name
+      }
+      let rest: string
+      if (top === '.') rest = n === '.' ? '' : `/${n}`
+      else if (n === top) rest = ''
+      else if (n.startsWith(`${top}/`)) rest = n.slice(top.length)
+      else return undefined // not under the source: not ours to write
+      if (!name) return rest ? rest.slice(1) : undefined
+      return name + rest
+    },
+  }
+}
+
+/** What is at `p` for placeCopy, following a symlink there (docker writes through it). */
+export function destinationAt(p: string): Destination {
+  const kindOf = (st: Stats | undefined) => (!st ? 'missing' : st.isDirectory() ? 'dir' : 'file')
+  const st = statSync(p, { throwIfNoEntry: false }) ?? lstatSync(p, { throwIfNoEntry: false })
+  const parent = statSync(path.dirname(path.resolve(p)), { throwIfNoEntry: false })
+  return { path: p, kind: kindOf(st), parentIsDir: Boolean(parent?.isDirectory()) }
+}
+
+const MS_REC_PRIVATE = 0x4000 | 0x40000
+
+/** How the worker reaches the container's root: the helper's ops before its exec, and the path to chroot to. */
+interface RootAccess {
+  ops: Op[]
+  root: string
+  /** The container's root as the worker's namespace names it: the owner of files copied in. */
+  owner: { uid: number; gid: number }
+  /** Stopped: the copy holds the container's lock. */
+  locked: boolean
+}
+
+function nsInode(pid: number | 'self'): number {
+  return statSync(`/proc/${pid}/ns/user`).ino
+}
+
+function rootAccess(engine: Engine, found: FoundContainer): RootAccess {
+  const { record, dir } = found
+  const state = observe(record, dir)
+  if ((state.status === 'running' || state.status === 'paused') && state.pid > 0) {
+    const ops: Op[] = [['mode', 'wait']]
+    // its root is ours once we are in its user namespace, whatever the ids outside
+    if (nsInode(state.pid) !== nsInode('self')) ops.push(['ns-join', 'user', `/proc/${state.pid}/ns/user`], ['setid', 0, 0])
+    return { ops, root: `/proc/${state.pid}/root`, owner: { uid: 0, gid: 0 }, locked: false }
+  }
+  const driver = record.storage.driver
+  if (driver === 'fuse-overlayfs') {
+    throw new CockerError('NOT_SUPPORTED', `cp to or from a stopped container needs its root mounted, which the fuse-overlayfs driver does not do here: ${record.name}`,
+      { hint: `start the container first ("cocker start ${record.name}")` })
+  }
+  const dirs = containerDirs(engine.storeRoot, record.id)
+  const ops: Op[] = [['mode', 'wait'], ...(engine.rootless ? enterOps(usernsMapsForCaller(), 'user,mnt') : [['ns-new', 'mnt'] as Op]),
+    ['propagation', '/', MS_REC_PRIVATE]]
+  let root = dirs.merged
+  const config = readBundleConfig(dirs.userdata)
+  if (driver === 'rootfs') root = path.resolve(dirs.userdata, config.root?.path ?? 'rootfs')
+  else if (driver !== 'vfs') {
+    ops.push(['overlay', dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless && driver === 'overlay' }), engine.storeRoot])
+  }
+  return { ops, root, owner: storeOwnerOfRoot(config, engine.rootless), locked: true }
+}
+
+interface BundleConfig {
+  root?: { path?: string }
+  linux?: { uidMappings?: IdMapping[]; gidMappings?: IdMapping[]; namespaces?: { type: string; path?: string }[] }
+}
+
+function readBundleConfig(userdata: string): BundleConfig {
+  try {
+    return JSON.parse(readFileSync(path.join(userdata, 'config.json'), 'utf8')) as BundleConfig
+  } catch {
+    return {}
+  }
+}
+
+/**
+ * The container's root as the store's side names it: 0 without a user namespace of its own,
+ * else its mapping of 0 (host ids, which rootless are ids of the caller's namespace again).
+ */
+function storeOwnerOfRoot(config: BundleConfig, rootless: boolean): { uid: number; gid: number } {
+  const own = config.linux?.namespaces?.some(n => n.type === 'user' && !n.path)
+  const toStore = (maps: IdMapping[] | undefined, caller: IdMapping[] | undefined): number => {
+    const host = own ? maps?.find(m => m.containerID === 0)?.hostID ?? 0 : 0
+    if (!rootless || !own || !caller) return host
+    const m = caller.find(c => host >= c.hostID && host < c.hostID + c.size)
+    return m ? m.containerID + host - m.hostID : 0
+  }
+  const caller = rootless ? usernsMapsForCaller() : undefined
+  return { uid: toStore(config.linux?.uidMappings, caller?.uid), gid: toStore(config.linux?.gidMappings, caller?.gid) }
+}
+
+interface WorkerIo {
+  /** The worker's stdin: a host fd given as it is, or a stream we write. */
+  stdin: number | 'ignore' | Readable
+  stdout: number | 'ignore' | Writable | ((out: Readable) => Promise<void>)
+}
+
+/** Runs the worker in the container's root with `args`; its failure becomes a CockerError with its words. */
+async function runWorker(engine: Engine, found: FoundContainer, args: (access: RootAccess) => string[], io: WorkerIo): Promise<void> {
+  const work = async () => {
+    const access = rootAccess(engine, found)
+    const argv = [process.execPath, path.join(packageRoot(), 'dist/lib/cli/copy-main.js'), access.root, ...args(access)]
+    const ops: Op[] = [...access.ops, ['cwd', '/'], ['argv', argv], ['die-with-parent'], ['exec']]
+    let stderr = ''
+    let failure: unknown
+    const pending: Promise<void>[] = []
+    const track = (p: Promise<void>) => pending.push(p.catch(err => { failure ??= err }))
+    const result = await runHelper(encodePlan(ops), {
+      until: 'exit',
+      forwardSignals: true,
+      stdio: [typeof io.stdin === 'number' ? io.stdin : io.stdin === 'ignore' ? 'ignore' : 'pipe',
+        typeof io.stdout === 'number' ? io.stdout : io.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
+      onStderr: s => { s.setEncoding('utf8'); s.on('data', (d: string) => { stderr += d }) },
+      onStdio: ({ stdin, stdout }) => {
+        if (stdin && typeof io.stdin === 'object') {
+          stdin.on('error', () => { /* the worker stopped reading: its own error says why */ })
+          pending.push(pipeline(io.stdin, stdin).catch(() => {}))
+        }
+        if (stdout && typeof io.stdout === 'function') {
+          const out = stdout as Readable
+          // a refusal halfway: the worker then ends on a closed pipe
+          track(io.stdout(out).catch(err => { out.destroy(); throw err }))
+        }
+        else if (stdout && typeof io.stdout === 'object') track(pipeline(stdout, io.stdout))
+      },
+    })
+    await Promise.all(pending)
+    // the worker's own words first; else ours (then it only saw its pipe close)
+    const said = result.exitCode ? workerError(stderr) : undefined
+    if (said) throw said
+    if (failure) throw failure
+    if (result.exitCode) {
+      throw new CockerError('HELPER_FAILED', `the copy in the container failed (status ${result.exitCode})${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`)
+    }
+  }
+  const record = found.record
+  const state = observe(record, found.dir)
+  if (state.status === 'running' || state.status === 'paused') return work()
+  return withContainerLock(found.dir, work)
+}
+
+function workerError(stderr: string): CockerError | undefined {
+  const line = stderr.trim().split('\n').reverse().find(l => l.startsWith('{'))
+  if (line) {
+    try {
+      const e = JSON.parse(line) as { code: ErrorCode; message: string; hint?: string }
+      return new CockerError(e.code, e.message, e.hint ? { hint: e.hint } : {})
+    } catch { /* not ours */ }
+  }
+  return undefined
+}
+
+export interface CopyOptions {
+  /** Keep the owners the archive gives (-a); else the destination's side owns what is copied. */
+  archive: boolean
+}
+
+/**
+ * The container's `src` out: as a tar stream on fd `toFd` (`cp CT:PATH -`), or unpacked at
+ * the host's `dest` with the caller's ownership (-a: the archive's, which needs root).
+ */
+export async function copyFromContainer(engine: Engine, found: FoundContainer, src: string, dest: string | { fd: number }, o: CopyOptions): Promise<void> {
+  if (typeof dest === 'object') {
+    await runWorker(engine, found, () => ['pack', src], { stdin: 'ignore', stdout: dest.fd })
+    return
+  }
+  const { applyLayer } = await import('../storage/unpack.js')
+  const target = destinationAt(dest)
+  const { dir, map } = copyNameMap(target, false)
+  const owner = o.archive && process.geteuid!() === 0 ? undefined : { uid: process.geteuid!(), gid: process.getegid!() }
+  await runWorker(engine, found, () => ['pack', src], {
+    stdin: 'ignore',
+    stdout: async out => {
+      await applyLayer(out, dir, { format: 'plain', xattrNamespace: 'user', mapName: map, layerName: `copy of ${found.record.name}:${src}`, ...(owner ? { owner } : {}) })
+    },
+  })
+}
+
+/**
+ * The host's `src` (or a tar stream on fd `fromFd`, `cp - CT:DIR`) into the container's
+ * `dest`, owned by the container's root unless -a.
+ */
+export async function copyToContainer(engine: Engine, found: FoundContainer, src: string | { fd: number }, dest: string, o: CopyOptions): Promise<void> {
+  const ownerArg = (a: RootAccess) => (o.archive ? 'keep' : `${a.owner.uid}:${a.owner.gid}`)
+  if (typeof src === 'object') {
+    await runWorker(engine, found, a => ['unpack', dest, 'archive', ownerArg(a)], { stdin: src.fd, stdout: 'ignore' })
+    return
+  }
+  const st = lstatSync(src, { throwIfNoEntry: false })
+  if (!st) throw new CockerError('FILE_NOT_FOUND', `"${src}" does not exist on the host`)
+  const contents = /(^|\/)\.$/.test(src)
+  if ((contents || src.endsWith('/')) && !statSync(src).isDirectory()) throw new CockerError('INVALID_ARGUMENT', `"${src}" is not a directory`)
+  const real = contents || src.endsWith('/') ? realpathSync(src) : src
+  const top = contents ? '.' : path.basename(path.resolve(src)) || '.'
+  const { packDirectory } = await import('../image/tar-writer.js')
+  const tar = Readable.from(packDirectory(real, { self: top, xattrs: false }))
+  await runWorker(engine, found, a => ['unpack', dest, 'copy', ownerArg(a)], { stdin: tar, stdout: 'ignore' })
+}

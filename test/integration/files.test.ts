@@ -1,0 +1,117 @@
+// A container's files in and out: cp (both ways, running and stopped, tar streams, the
+// placement rules, owners and modes), and never through a symlink that leads out of the
+// container's root (CVE-2018-15664, CVE-2019-14271).
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { cocker, cockerScenario, modeDir, type CockerMode } from '../support/cocker-modes.js'
+import { withContainers } from '../support/containers.js'
+import { runCmd } from '../support/exec.js'
+
+/** `cocker ARGS | tar OPTS` as the mode's user: what tar prints. */
+async function piped(mode: CockerMode, args: string[], tar: string, o: { status?: number; input?: string } = {}): Promise<string> {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+  const cmd = `${[mode.bin, '--root', mode.root, ...args].map(q).join(' ')} | ${tar}`
+  return (await runCmd(['bash', '-c', `set -o pipefail; ${cmd}`], { asUser: mode.user, status: o.status ?? 0, timeoutMs: 120_000 })).stdout
+}
+
+const sh = (mode: CockerMode, ct: string, script: string, status = 0) => cocker(mode, ['exec', ct, 'sh', '-c', script], { status })
+
+/** A running container `run` and a stopped one `stopped`, each with /d/f (0640) and /d/sub/g. */
+async function twoContainers(mode: CockerMode, image: string, extra = ''): Promise<string[]> {
+  const setup = `mkdir -p /d/sub && echo hi > /d/f && chmod 640 /d/f && echo g > /d/sub/g${extra ? `; ${extra}` : ''}`
+  await cocker(mode, ['run', '-d', '--name', 'run', '--network', 'none', image, 'sh', '-c', `${setup}; sleep 1000`], { status: 0 })
+  await cocker(mode, ['run', '--name', 'stopped', '--network', 'none', image, 'sh', '-c', setup], { status: 0 })
+  // the running one did its set-up once exec sees it
+  for (let i = 0; i < 100 && (await cocker(mode, ['exec', 'run', 'test', '-e', '/d/sub/g'])).status !== 0; i++) await new Promise(r => setTimeout(r, 50))
+  return ['run', 'stopped']
+}
+
+cockerScenario('cp out: a tar stream on stdout, a directory, its contents with /., a file to a new name; modes kept, owned by the caller', mode => withContainers(mode, async image => {
+  for (const ct of await twoContainers(mode, image)) {
+    assert.equal((await piped(mode, ['cp', `${ct}:/d`, '-'], 'tar t')).split('\n').filter(Boolean).sort(), ['d/', 'd/f', 'd/sub/', 'd/sub/g'], ct)
+    assert.equal((await piped(mode, ['cp', `${ct}:/d/.`, '-'], 'tar t')).split('\n').filter(Boolean).sort(), ['./', './f', './sub/', './sub/g'], ct)
+    assert.ok((await piped(mode, ['cp', `${ct}:/etc`, '-'], 'tar t')).split('\n').includes('etc/passwd'), ct)
+    const host = modeDir(mode)
+    await cocker(mode, ['cp', `${ct}:/d`, host], { status: 0 })
+    assert.is(readFileSync(path.join(host, 'd/f'), 'utf8'), 'hi\n')
+    assert.is(statSync(path.join(host, 'd/f')).mode & 0o777, 0o640)
+    assert.is(statSync(path.join(host, 'd/f')).uid, mode.user?.uid ?? 0)
+    await cocker(mode, ['cp', `${ct}:/d/.`, path.join(host, 'copy')], { status: 0 })
+    assert.equal(readdirSync(path.join(host, 'copy')).sort(), ['f', 'sub'])
+    await cocker(mode, ['cp', `${ct}:/d/sub/g`, path.join(host, 'renamed')], { status: 0 })
+    assert.is(readFileSync(path.join(host, 'renamed'), 'utf8'), 'g\n')
+    const r = await cocker(mode, ['cp', `${ct}:/nope`, host], { status: 125 })
+    assert.match(r.stderr, /"\/nope" does not exist in the container/)
+    const onFile = await cocker(mode, ['cp', `${ct}:/d`, path.join(host, 'renamed')], { status: 125 })
+    assert.match(onFile.stderr, /cannot copy a directory onto the file/)
+  }
+}))
+
+cockerScenario('cp in: a file and a directory, running and stopped, owned by the container\'s root unless -a; - unpacks a tar stream', mode => withContainers(mode, async image => {
+  const host = modeDir(mode)
+  mkdirSync(path.join(host, 'tree/inner'), { recursive: true })
+  writeFileSync(path.join(host, 'tree/inner/x'), 'x\n')
+  writeFileSync(path.join(host, 'tool'), '#!/bin/sh\necho tool\n')
+  chmodSync(path.join(host, 'tool'), 0o751)
+  if (mode.user) await runCmd(['chown', '-R', `${mode.user.uid}:${mode.user.gid}`, host], { status: 0 })
+  for (const ct of await twoContainers(mode, image)) {
+    await cocker(mode, ['cp', path.join(host, 'tool'), `${ct}:/d/`], { status: 0 })
+    await cocker(mode, ['cp', path.join(host, 'tree'), `${ct}:/newtree`], { status: 0 })
+    await cocker(mode, ['cp', path.join(host, 'tree'), `${ct}:/d`], { status: 0 })
+    await runCmd(['sh', '-c', `cd ${host} && tar c tree | ${mode.bin} --root ${mode.root} cp - ${ct}:/d/sub`], { asUser: mode.user, status: 0 })
+    await cocker(mode, ['cp', '-a', path.join(host, 'tool'), `${ct}:/d/kept`], { status: 0 })
+    const listing = [...(await piped(mode, ['cp', `${ct}:/d`, '-'], 'tar --numeric-owner -tv')).split('\n'),
+      ...(await piped(mode, ['cp', `${ct}:/newtree`, '-'], 'tar --numeric-owner -tv')).split('\n')]
+    const line = (name: string) => listing.find(l => l.endsWith(` ${name}`))?.split(/\s+/).slice(0, 2).join(' ')
+    assert.is(line('d/tool'), '-rwxr-x--x 0/0', ct)
+    assert.is(line('d/kept'), `-rwxr-x--x ${mode.user ? `${mode.user.uid}/${mode.user.gid}` : '0/0'}`, ct)
+    for (const f of ['newtree/inner/x', 'd/tree/inner/x', 'd/sub/tree/inner/x']) assert.ok(line(f), `${ct}: ${f}`)
+    if (ct === 'run') assert.is((await sh(mode, ct, '/d/tool; cat /d/sub/tree/inner/x')).stdout, 'tool\nx\n')
+  }
+  const none = await cocker(mode, ['cp', path.join(host, 'nope'), 'run:/'], { status: 125 })
+  assert.match(none.stderr, /does not exist on the host/)
+  const noParent = await cocker(mode, ['cp', path.join(host, 'tool'), 'run:/no/such/dir'], { status: 125 })
+  assert.match(noParent.stderr, /must exist/)
+}))
+
+cockerScenario('CVE-2019-14271: cp out of a symlink to /etc/shadow copies the link, and a link to a host directory gives nothing of the host', mode => withContainers(mode, async image => {
+  const secretDir = modeDir(mode)
+  writeFileSync(path.join(secretDir, 'secret'), 'host secret\n')
+  if (mode.user) await runCmd(['chown', '-R', `${mode.user.uid}:${mode.user.gid}`, secretDir], { status: 0 })
+  const links = `ln -s /etc/shadow /shadowlink; ln -s ${secretDir} /hostdir; ln -s ../../../../../../${secretDir}/secret /climb`
+  for (const ct of await twoContainers(mode, image, links)) {
+    const host = modeDir(mode)
+    await cocker(mode, ['cp', `${ct}:/shadowlink`, host], { status: 0 })
+    assert.ok(lstatSync(path.join(host, 'shadowlink')).isSymbolicLink())
+    assert.is(readlinkSync(path.join(host, 'shadowlink')), '/etc/shadow')
+    await cocker(mode, ['cp', `${ct}:/climb`, host], { status: 0 })
+    assert.ok(lstatSync(path.join(host, 'climb')).isSymbolicLink())
+    // through the link: the container's own path, which it does not have
+    await cocker(mode, ['cp', `${ct}:/hostdir/.`, path.join(host, 'got')], { status: 125 })
+    await cocker(mode, ['cp', `${ct}:/hostdir/secret`, path.join(host, 'got')], { status: 125 })
+    assert.not.ok(existsSync(path.join(host, 'got')))
+    const listed = await piped(mode, ['cp', `${ct}:/shadowlink`, '-'], 'tar tv')
+    assert.match(listed, /shadowlink -> \/etc\/shadow/)
+  }
+}))
+
+cockerScenario('CVE-2018-15664: cp into a container through a symlink that points out writes nothing outside, also while the container swaps it', mode => withContainers(mode, async image => {
+  const outside = modeDir(mode)
+  const host = modeDir(mode)
+  writeFileSync(path.join(host, 'payload'), 'payload\n')
+  if (mode.user) await runCmd(['chown', '-R', `${mode.user.uid}:${mode.user.gid}`, host], { status: 0 })
+  for (const ct of await twoContainers(mode, image, `ln -s ${outside} /out; ln -s ../../../../..${outside} /d/climb`)) {
+    await cocker(mode, ['cp', path.join(host, 'payload'), `${ct}:/out/`])
+    await cocker(mode, ['cp', path.join(host, 'payload'), `${ct}:/d/climb/payload`])
+    await runCmd(['sh', '-c', `cd ${host} && tar c payload | ${mode.bin} --root ${mode.root} cp - ${ct}:/out`], { asUser: mode.user })
+    assert.equal(readdirSync(outside), [], ct)
+  }
+  // the running container swaps a directory and a symlink out while we copy into it
+  await cocker(mode, ['exec', '-d', 'run', 'sh', '-c', `mkdir -p /w; while true; do mkdir /w/d 2>/dev/null; rm -rf /w/d; ln -s ${outside} /w/d; rm -f /w/d; done`], { status: 0 })
+  for (let i = 0; i < 20; i++) await cocker(mode, ['cp', path.join(host, 'payload'), 'run:/w/d/'])
+  assert.equal(readdirSync(outside), [])
+}))
+
+test.run()
