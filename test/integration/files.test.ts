@@ -114,4 +114,17 @@ cockerScenario('CVE-2018-15664: cp into a container through a symlink that point
   assert.equal(readdirSync(outside), [])
 }))
 
+cockerScenario('diff: A, C and D from the upper directory (whiteouts, an opaque directory), and --format json', mode => withContainers(mode, async image => {
+  const script = 'echo x > /new; rm /etc/group; echo y >> /etc/passwd; mkdir /nd; touch /nd/f; rm -rf /opt/data; mkdir /opt/data; echo z > /opt/data/other'
+  await cocker(mode, ['run', '--name', 'changed', '--network', 'none', image, 'sh', '-c', script], { status: 0 })
+  const lines = (await cocker(mode, ['diff', 'changed'], { status: 0 })).stdout.split('\n').filter(Boolean)
+  for (const l of ['A /new', 'D /etc/group', 'C /etc/passwd', 'C /etc', 'A /nd', 'A /nd/f', 'C /opt/data', 'D /opt/data/hello.txt', 'A /opt/data/other']) {
+    assert.ok(lines.includes(l), `${l} in ${lines.join(', ')}`)
+  }
+  assert.not.ok(lines.some(l => l.includes('removed-later')), 'a file the image deleted itself is no change')
+  assert.equal([...lines].sort((a, b) => (a.slice(2) < b.slice(2) ? -1 : 1)), lines, 'sorted by path')
+  const json = JSON.parse((await cocker(mode, ['diff', '--format', 'json', 'changed'], { status: 0 })).stdout)
+  assert.ok(json.added.includes('/new') && json.deleted.includes('/etc/group') && json.changed.includes('/etc/passwd'))
+}))
+
 test.run()

@@ -21,3 +21,15 @@ export const cp: CommandDef = {
   ],
   load: () => import('./cp.js'),
 }
+
+export const diff: CommandDef = {
+  name: 'diff',
+  describe: "inspect changes to the container's file systems",
+  description: "Lists what the container changed against its image, one path a line, sorted: A added, C changed, D deleted, read from its overlay's upper directory as podman does (a directory the container wrote in is changed too). --format json gives {\"added\": [...], \"changed\": [...], \"deleted\": [...]}.",
+  usage: 'diff [options] <container>',
+  positionals: [{ name: 'container', required: true, complete: 'container' }],
+  options: [{ name: 'format', type: 'string', valueName: 'format', choices: ['json'], describe: 'print the changes as JSON' }],
+  examples: [['cocker diff web', "what web changed"], ['cocker diff --format json web', 'the same as JSON']],
+  userNamespace: true,
+  load: () => import('./diff.js'),
+}
