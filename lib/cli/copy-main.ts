@@ -1,11 +1,13 @@
-// node copy-main.js ROOT pack SRC | ROOT unpack DEST copy|archive keep|UID:GID: `cp`'s worker
-// (lib/container/copy.ts), started by the helper where the container's root is reachable.
+// node copy-main.js ROOT pack SRC | ROOT unpack DEST copy|archive keep|UID:GID | ROOT export:
+// `cp`'s and `export`'s worker (lib/container/copy.ts), started by the helper where the
+// container's root is reachable.
 // It loads what it needs, chroots into ROOT, and only then looks at a name: every path,
 // and every symlink on it, resolves inside the container's root. pack writes SRC as a tar
 // stream (SRC itself first, named by its basename, `.` for `SRC/.`) on stdout; unpack reads
-// one on stdin and places it at DEST by placeCopy. A failure is one JSON line on stderr
+// one on stdin and places it at DEST by placeCopy; export writes the whole root, without
+// what is mounted in it (a running container's /proc, volumes: read from its mountinfo). A failure is one JSON line on stderr
 // ({code, message, hint}) and status 1. Not bundled.
-import { lstatSync, statSync } from 'node:fs'
+import { lstatSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -37,14 +39,29 @@ async function unpack(dest: string, kind: string, ownerArg: string): Promise<voi
   })
 }
 
+/** Mount points below the root of the process whose root ROOT is (/proc/PID/root), as paths relative to it. */
+function mountPoints(root: string): Set<string> {
+  const pid = /^\/proc\/(\d+)\/root$/.exec(root)?.[1]
+  if (!pid) return new Set()
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
+  return new Set(readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter(Boolean)
+    .map(l => unescape(l.split(' ')[4]!).replace(/^\/+/, '')).filter(Boolean))
+}
+
+async function exportRoot(prune: Set<string>): Promise<void> {
+  await pipeline(Readable.from(packDirectory('/', { prune, xattrs: false })), process.stdout)
+}
+
 const [root, verb, ...args] = process.argv.slice(2)
 try {
-  if (!root || !((verb === 'pack' && args.length === 1) || (verb === 'unpack' && args.length === 3))) {
-    throw new CockerError('INVALID_ARGUMENT', 'usage: copy-main.js ROOT pack SRC | ROOT unpack DEST copy|archive keep|UID:GID')
+  if (!root || !((verb === 'pack' && args.length === 1) || (verb === 'unpack' && args.length === 3) || (verb === 'export' && !args.length))) {
+    throw new CockerError('INVALID_ARGUMENT', 'usage: copy-main.js ROOT pack SRC | ROOT unpack DEST copy|archive keep|UID:GID | ROOT export')
   }
+  const prune = verb === 'export' ? mountPoints(root) : new Set<string>()
   chroot(root)
   process.chdir('/')
   if (verb === 'pack') await pack(args[0]!)
+  else if (verb === 'export') await exportRoot(prune)
   else await unpack(args[0]!, args[1]!, args[2]!)
 } catch (err) {
   const e = err as Error & { code?: string; hint?: string }

@@ -283,6 +283,11 @@ export async function copyFromContainer(engine: Engine, found: FoundContainer, s
   })
 }
 
+/** The container's whole root as a tar stream on fd `fd`, without what is mounted in it (`export`). */
+export async function exportContainer(engine: Engine, found: FoundContainer, fd: number): Promise<void> {
+  await runWorker(engine, found, () => ['export'], { stdin: 'ignore', stdout: fd })
+}
+
 /**
  * The host's `src` (or a tar stream on fd `fromFd`, `cp - CT:DIR`) into the container's
  * `dest`, owned by the container's root unless -a.

@@ -154,6 +154,8 @@ export interface PackOptions {
    * follows as `self/…` (`cp`); the path may then be any file. Default: the contents only.
    */
   self?: string
+  /** Relative paths of mount points (`export` of a running container): a directory is written empty, anything else left out. */
+  prune?: ReadonlySet<string>
 }
 
 /** The tar of a directory tree, sorted by name; the directory itself is not an entry. */
@@ -219,9 +221,11 @@ export async function* packDirectory(dir: string, opts: PackOptions = {}): Async
     for (const name of names) {
       const r = rel ? `${rel}/${name}` : name
       const st = lstatSync(path.join(dir, r), { bigint: true })
+      const pruned = opts.prune?.has(r)
+      if (pruned && !st.isDirectory()) continue
       const e = entry(r, st)
       if (e) yield e
-      if (st.isDirectory()) yield* walk(r)
+      if (st.isDirectory() && !pruned) yield* walk(r)
     }
   }
 

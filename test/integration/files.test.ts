@@ -127,4 +127,17 @@ cockerScenario('diff: A, C and D from the upper directory (whiteouts, an opaque 
   assert.ok(json.added.includes('/new') && json.deleted.includes('/etc/group') && json.changed.includes('/etc/passwd'))
 }))
 
+cockerScenario('export: the root of a running and a stopped container as a tar stream on stdout or -o, without what is mounted in it', mode => withContainers(mode, async image => {
+  for (const ct of await twoContainers(mode, image)) {
+    const names = (await piped(mode, ['export', ct], 'tar t')).split('\n')
+    for (const n of ['bin/busybox', 'etc/passwd', 'opt/data/hello.txt', 'd/f', 'd/sub/g']) assert.ok(names.includes(n), `${ct}: ${n}`)
+    assert.not.ok(names.some(n => n.startsWith('proc/') && n !== 'proc/'), `${ct}: nothing of /proc`)
+    assert.not.ok(names.includes('etc/removed-later'), `${ct}: what the image deleted`)
+    const file = path.join(modeDir(mode), 'out.tar')
+    await cocker(mode, ['export', '-o', file, ct], { status: 0 })
+    const listed = (await runCmd(['tar', 'tf', file], { status: 0 })).stdout.split('\n')
+    assert.ok(listed.includes('d/f'), ct)
+  }
+}))
+
 test.run()

@@ -33,3 +33,14 @@ export const diff: CommandDef = {
   userNamespace: true,
   load: () => import('./diff.js'),
 }
+
+export const exportCmd: CommandDef = {
+  name: 'export',
+  describe: "export a container's file system contents as a tar archive",
+  description: "Writes the container's root file system, running or not, as a tar stream to standard output (as it is: a pipe is never reopened) or to the file of -o: the image's files with the container's changes, without what is mounted in it (/proc, /sys, volumes).",
+  usage: 'export [options] <container>',
+  positionals: [{ name: 'container', required: true, complete: 'container' }],
+  options: [{ name: 'output', alias: 'o', type: 'string', valueName: 'file', complete: 'file', describe: 'write to a file instead of standard output' }],
+  examples: [['cocker export web > web.tar', "web's files as a tar archive"], ['cocker export -o web.tar web', 'the same, to a file']],
+  load: () => import('./export.js'),
+}
