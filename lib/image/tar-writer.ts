@@ -156,6 +156,11 @@ export interface PackOptions {
   self?: string
   /** Relative paths of mount points (`export` of a running container): a directory is written empty, anything else left out. */
   prune?: ReadonlySet<string>
+  /**
+   * The dir is an overlay upper directory (`commit`): its whiteouts (0/0 character devices)
+   * become `.wh.NAME` entries, an opaque directory gets `.wh..wh..opq`, overlay.* xattrs are dropped.
+   */
+  overlayWhiteouts?: boolean
 }
 
 /** The tar of a directory tree, sorted by name; the directory itself is not an entry. */
@@ -173,6 +178,7 @@ export async function* packDirectory(dir: string, opts: PackOptions = {}): Async
       if ((err as NodeJS.ErrnoException).code === 'ENOTSUP') return undefined
       throw err
     }
+    if (opts.overlayWhiteouts) names = names.filter(n => !/^(trusted|user)\.overlay\./.test(n))
     if (names.length === 0) return undefined
     const out: Record<string, Buffer> = {}
     for (const n of names) {
@@ -216,6 +222,16 @@ export async function* packDirectory(dir: string, opts: PackOptions = {}): Async
     return { ...base, size: Number(st.size), body: readChunks(abs, Number(st.size)) }
   }
 
+  const marker = (rel: string, st: BigIntStats): TarWriteEntry =>
+    ({ name: prefix + rel, type: 'file', mode: 0, uid: 0, gid: 0, mtime: opts.mtime ?? Number(st.mtimeMs / 1000n), size: 0, body: Buffer.alloc(0) })
+  const isOpaque = (p: string): boolean => ['trusted', 'user'].some(ns => {
+    try {
+      return libc?.lgetxattr(p, `${ns}.overlay.opaque`)?.toString() === 'y'
+    } catch {
+      return false
+    }
+  })
+
   function* walk(rel: string): Generator<TarWriteEntry> {
     const names = readdirSync(path.join(dir, rel)).sort()
     for (const name of names) {
@@ -223,8 +239,13 @@ export async function* packDirectory(dir: string, opts: PackOptions = {}): Async
       const st = lstatSync(path.join(dir, r), { bigint: true })
       const pruned = opts.prune?.has(r)
       if (pruned && !st.isDirectory()) continue
+      if (opts.overlayWhiteouts && st.isCharacterDevice() && st.rdev === 0n) {
+        yield marker(rel ? `${rel}/.wh.${name}` : `.wh.${name}`, st)
+        continue
+      }
       const e = entry(r, st)
       if (e) yield e
+      if (opts.overlayWhiteouts && st.isDirectory() && isOpaque(path.join(dir, r))) yield marker(`${r}/.wh..wh..opq`, st)
       if (st.isDirectory() && !pruned) yield* walk(r)
     }
   }

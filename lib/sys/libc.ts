@@ -132,3 +132,14 @@ export function unmountDetach(target: string): void {
 export function chroot(dir: string): void {
   check(libc().chroot(dir), 'chroot', dir)
 }
+
+/** An overlay on `target`; `data`'s relative lowerdirs are taken from `cwd`, where the mount is made. */
+export function mountOverlay(target: string, data: string, cwd: string): void {
+  const back = process.cwd()
+  process.chdir(cwd)
+  try {
+    check(libc().mount('overlay', target, 'overlay', 0, data), 'mount', target)
+  } finally {
+    process.chdir(back)
+  }
+}

@@ -140,4 +140,24 @@ cockerScenario('export: the root of a running and a stopped container as a tar s
   }
 }))
 
+cockerScenario('commit: run of the new image shows the change, deleted files stay deleted (an opaque directory too); -c, -m, --author, --squash, --format docker', mode => withContainers(mode, async image => {
+  const script = 'echo new > /new; rm /etc/group; echo changed > /etc/motd; rm -rf /opt/data; mkdir /opt/data; echo other > /opt/data/other'
+  await cocker(mode, ['run', '--name', 'base', '--network', 'none', image, 'sh', '-c', script], { status: 0 })
+  const check = 'cat /new /etc/motd; test -e /etc/group && echo group; ls /opt/data; test -e /etc/removed-later && echo removed'
+  for (const [flags, name] of [[[], 'committed:1'], [['--squash'], 'squashed:1'], [['--format', 'docker'], 'dockerfmt:1']] as const) {
+    const id = (await cocker(mode, ['commit', ...flags, '-c', 'CMD ["cat", "/new"]', '-m', 'made by a test', '--author', 'tester', 'base', name], { status: 0 })).stdout.trim()
+    assert.match(id, /^[0-9a-f]{64}$/)
+    assert.is((await cocker(mode, ['run', '--rm', '--network', 'none', name], { status: 0 })).stdout, 'new\n', name)
+    assert.is((await cocker(mode, ['run', '--rm', '--network', 'none', name, 'sh', '-c', check])).stdout, 'new\nchanged\nother\n', name)
+    const history = (await cocker(mode, ['history', '--format', '{{.Comment}}', name], { status: 0 })).stdout
+    assert.match(history, /made by a test/, name)
+  }
+  // a commit of a running container, paused meanwhile where it has a freezer (rootless: a delegated cgroup v2)
+  await cocker(mode, ['run', '-d', '--name', 'live', '--network', 'none', image, 'sh', '-c', 'echo live > /live; sleep 1000'], { status: 0 })
+  for (let i = 0; i < 100 && (await cocker(mode, ['exec', 'live', 'test', '-e', '/live'])).status !== 0; i++) await new Promise(r => setTimeout(r, 50))
+  await cocker(mode, ['commit', ...(mode.user ? [] : ['--pause']), 'live', 'live:1'], { status: 0 })
+  assert.is((await cocker(mode, ['run', '--rm', '--network', 'none', 'live:1', 'cat', '/live'], { status: 0 })).stdout, 'live\n')
+  await cocker(mode, ['rmi', 'committed:1', 'squashed:1', 'dockerfmt:1', 'live:1'])
+}))
+
 test.run()

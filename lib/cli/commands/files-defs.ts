@@ -44,3 +44,26 @@ export const exportCmd: CommandDef = {
   examples: [['cocker export web > web.tar', "web's files as a tar archive"], ['cocker export -o web.tar web', 'the same, to a file']],
   load: () => import('./export.js'),
 }
+
+export const commit: CommandDef = {
+  name: 'commit',
+  describe: 'create new image based on the changed container',
+  description: "Makes an image of the container's changes: a new layer from its overlay's upper directory (deleted files stay deleted: whiteouts become .wh. entries) on top of its image's layers, or with --squash one layer of its whole root. --change sets the config as the Containerfile instruction would (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR). A name without a registry goes to localhost/. Prints the image ID.",
+  usage: 'commit [options] <container> [image]',
+  positionals: [{ name: 'container', required: true, complete: 'container' }, { name: 'image', required: false }],
+  options: [
+    { name: 'author', alias: 'a', type: 'string', valueName: 'author', describe: 'set the author of the image' },
+    { name: 'change', alias: 'c', type: 'array', valueName: 'instruction', describe: 'apply the Containerfile instruction to the image (e.g. \'CMD ["/bin/sh"]\')' },
+    { name: 'format', alias: 'f', type: 'string', valueName: 'format', choices: ['oci', 'docker'], describe: 'the format of the image manifest and config (default oci)' },
+    { name: 'message', alias: 'm', type: 'string', valueName: 'message', describe: "set the comment of the image's new history entry" },
+    { name: 'pause', alias: 'p', type: 'boolean', describe: 'pause the container while its files are read' },
+    { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
+    { name: 'squash', type: 'boolean', describe: "make one layer of the container's whole root" },
+  ],
+  examples: [
+    ['cocker commit web mywebimage:1', "web's changes as localhost/mywebimage:1"],
+    ["cocker commit -c 'CMD [\"httpd\", \"-f\"]' -m 'configured' web web:configured", 'with another command and a comment'],
+  ],
+  userNamespace: true,
+  load: () => import('./commit.js'),
+}

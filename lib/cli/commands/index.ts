@@ -9,7 +9,7 @@ import { TLS_VERIFY } from '../flags/registry.js'
 import { runOptions, runPositionals } from '../flags/run.js'
 import { attach, containerCleanup, create, exec, healthcheck, kill, LATEST, logs, pause, restart, rm, start, stop, unpause, wait } from './container-defs.js'
 import { containerExists, containerLs, containerPrune, port, ps, rename, top } from './view-defs.js'
-import { cp, diff, exportCmd } from './files-defs.js'
+import { commit, cp, diff, exportCmd } from './files-defs.js'
 import { network } from './network-defs.js'
 import { pod } from './pod-defs.js'
 
@@ -399,7 +399,7 @@ const container: CommandDef = {
   options: [],
   examples: [],
   // Copies, not the same objects: groff cannot follow a .so link between sections here.
-  subcommands: [{ ...attach }, containerCleanup, { ...cp }, { ...create }, { ...diff }, { ...exec }, { ...exportCmd }, containerExists, containerInspect, { ...kill }, { ...logs }, containerLs, { ...pause },
+  subcommands: [{ ...attach }, containerCleanup, { ...commit }, { ...cp }, { ...create }, { ...diff }, { ...exec }, { ...exportCmd }, containerExists, containerInspect, { ...kill }, { ...logs }, containerLs, { ...pause },
     { ...port }, containerPrune, { ...rename }, { ...restart }, { ...rm }, { ...start }, { ...stop }, { ...top }, { ...unpause }, { ...wait }],
 }
 
@@ -450,7 +450,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [attach, container, cp, create, diff, exec, exportCmd, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, network, pause, pod, port, ps, pull, push,
+  commands: [attach, commit, container, cp, create, diff, exec, exportCmd, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, network, pause, pod, port, ps, pull, push,
     rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, wait],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
