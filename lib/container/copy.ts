@@ -71,8 +71,10 @@ export type SourceKind = { top: string; isDir: boolean } | 'archive'
  *    a directory, which a file cannot make);
  *  - onto an existing file: a file replaces it; a directory cannot.
  */
+const clean = (p: string) => path.posix.normalize(p).replace(/(.)\/$/, '$1')
+
 export function placeCopy(dest: Destination, src: SourceKind): { dir: string; name: string } {
-  const p = path.posix.normalize(dest.path)
+  const p = clean(dest.path)
   const trailing = dest.path.endsWith('/') || dest.path.endsWith('/.')
   if (src === 'archive') {
     if (dest.kind !== 'dir') throw new CockerError('INVALID_ARGUMENT', `"${dest.path}" must be an existing directory to unpack a tar stream in`)
@@ -99,7 +101,7 @@ export function copyNameMap(dest: Destination, archive: boolean): { dir: string;
   let top: string | undefined
   let name = ''
   return {
-    dir: dest.kind === 'dir' ? path.posix.normalize(dest.path) : path.posix.dirname(path.posix.normalize(dest.path)),
+    dir: dest.kind === 'dir' ? clean(dest.path) : path.posix.dirname(clean(dest.path)),
     map: (e: TarEntry) => {
       const n = path.posix.normalize(e.name).replace(/\/$/, '')
       if (top === undefined) {

@@ -399,7 +399,7 @@ const container: CommandDef = {
   options: [],
   examples: [],
   // Copies, not the same objects: groff cannot follow a .so link between sections here.
-  subcommands: [{ ...attach }, containerCleanup, { ...commit }, { ...cp }, { ...create }, { ...diff }, { ...exec }, { ...exportCmd }, containerExists, containerInspect, { ...kill }, { ...logs }, containerLs, { ...pause },
+  subcommands: [{ ...attach }, containerCleanup, { ...commit }, { ...cp }, { ...create }, { ...diff }, { ...exec }, containerExists, { ...exportCmd }, containerInspect, { ...kill }, { ...logs }, containerLs, { ...pause },
     { ...port }, containerPrune, { ...rename }, { ...restart }, { ...rm }, { ...start }, { ...stop }, { ...top }, { ...unpause }, { ...wait }],
 }
 
