@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert'
 import { cocker, cockerScenario, modeDir, type CockerMode } from '../support/cocker-modes.js'
 import { withContainers } from '../support/containers.js'
 import { runCmd } from '../support/exec.js'
+import { cleanupPodman, podman, podmanOrSkip } from '../support/podman.js'
 
 /** `cocker ARGS | tar OPTS` as the mode's user: what tar prints. */
 async function piped(mode: CockerMode, args: string[], tar: string, o: { status?: number; input?: string } = {}): Promise<string> {
@@ -151,6 +152,18 @@ cockerScenario('commit: run of the new image shows the change, deleted files sta
     assert.is((await cocker(mode, ['run', '--rm', '--network', 'none', name, 'sh', '-c', check])).stdout, 'new\nchanged\nother\n', name)
     const history = (await cocker(mode, ['history', '--format', '{{.Comment}}', name], { status: 0 })).stdout
     assert.match(history, /made by a test/, name)
+    // what save writes of it, the peers read
+    const archive = path.join(modeDir(mode), 'saved.tar')
+    await cocker(mode, ['save', '-o', archive, name], { status: 0 })
+    const inspected = JSON.parse((await runCmd(['skopeo', 'inspect', `docker-archive:${archive}`], { status: 0 })).stdout)
+    assert.is(inspected.Layers.length, name === 'squashed:1' ? 1 : 3, name)
+    const pe = await podmanOrSkip(mode.name, `podman load of a committed image (${mode.name})`)
+    if (pe) {
+      const loaded = await podman(pe, ['load', '-i', archive], { status: 0 })
+      assert.match(loaded.stdout, /Loaded image/)
+      assert.is((await podman(pe, ['run', '--rm', ...pe.runFlags, `localhost/${name}`], { status: 0 })).stdout, 'new\n', name)
+      await podman(pe, ['rmi', `localhost/${name}`])
+    }
   }
   // a commit of a running container, paused meanwhile where it has a freezer (rootless: a delegated cgroup v2)
   await cocker(mode, ['run', '-d', '--name', 'live', '--network', 'none', image, 'sh', '-c', 'echo live > /live; sleep 1000'], { status: 0 })
@@ -160,4 +173,5 @@ cockerScenario('commit: run of the new image shows the change, deleted files sta
   await cocker(mode, ['rmi', 'committed:1', 'squashed:1', 'dockerfmt:1', 'live:1'])
 }))
 
+test.after(cleanupPodman)
 test.run()
