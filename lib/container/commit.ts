@@ -22,7 +22,9 @@ import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
 import { mountOverlay, unmountDetach } from '../sys/libc.js'
 import { runtimeContext, type Engine } from './engine.js'
+import { storeShift } from './copy.js'
 import { observe, type FoundContainer } from './record.js'
+import type { IdMapping } from '../runtime/oci-spec.js'
 import { containerDirs, overlayMountData } from './rootfs.js'
 
 export interface CommitOptions {
@@ -65,17 +67,24 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
   const parentConfig = JSON.parse(store.blobs.read(parent.configDigest).toString()) as ImageConfigFile
   const parentLayers = parent.topLayer ? store.layers.chain(parent.topLayer).reverse() : []
   const dirs = containerDirs(engine.storeRoot, record.id)
+  // the store holds a container with a user namespace of its own under shifted ids: the image gets the container's
+  const shift = storeShift(dirs.userdata, engine.rootless)
+  const unshift = (maps: IdMapping[], id: number) => {
+    const m = maps.find(m => id >= m.hostID && id < m.hostID + m.size)
+    return m ? m.containerID + id - m.hostID : id
+  }
+  const mapOwner = shift ? (uid: number, gid: number): [number, number] => [unshift(shift.uid, uid), unshift(shift.gid, gid)] : undefined
   const paused = o.pause && observe(record, found.dir).status === 'running'
   const ctx = runtimeContext(engine, record)
   const writer = store.blobs.writer()
   try {
     if (paused) await pauseContainer(ctx, record.id)
     try {
-      if (!o.squash) await pipeline(Readable.from(packDirectory(dirs.upper, { overlayWhiteouts: true })), writer)
+      if (!o.squash) await pipeline(Readable.from(packDirectory(dirs.upper, { overlayWhiteouts: true, ...(mapOwner ? { mapOwner } : {}) })), writer)
       else {
         mountOverlay(dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless }), engine.storeRoot)
         try {
-          await pipeline(Readable.from(packDirectory(dirs.merged)), writer)
+          await pipeline(Readable.from(packDirectory(dirs.merged, mapOwner ? { mapOwner } : {})), writer)
         } finally {
           unmountDetach(dirs.merged)
         }

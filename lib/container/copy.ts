@@ -26,7 +26,10 @@ import { packageRoot } from '../package-root.js'
 import { runHelper } from '../runtime/helper.js'
 import { encodePlan, type Op } from '../runtime/protocol.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
+import { layerShift, type ContainerUserns } from '../rootless/container-userns.js'
+import { inRootlessUserNamespace } from '../rootless/identity.js'
 import { enterOps, usernsMapsForCaller } from '../rootless/userns.js'
+import { shiftId, type IdShift } from '../storage/copy-tree.js'
 import type { Engine } from './engine.js'
 import { observe, withContainerLock, type FoundContainer } from './record.js'
 import { containerDirs, overlayMountData } from './rootfs.js'
@@ -166,7 +169,7 @@ function rootAccess(engine: Engine, found: FoundContainer): RootAccess {
   else if (driver !== 'vfs') {
     ops.push(['overlay', dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless && driver === 'overlay' }), engine.storeRoot])
   }
-  return { ops, root, owner: storeOwnerOfRoot(config, engine.rootless), locked: true }
+  return { ops, root, owner: storeOwnerOfRoot(dirs.userdata, engine.rootless), locked: true }
 }
 
 interface BundleConfig {
@@ -183,19 +186,27 @@ function readBundleConfig(userdata: string): BundleConfig {
 }
 
 /**
- * The container's root as the store's side names it: 0 without a user namespace of its own,
- * else its mapping of 0 (host ids, which rootless are ids of the caller's namespace again).
+ * How the store's side names the container's ids, when it has a user namespace of its own
+ * that maps them otherwise (keep-id, --userns auto): its maps, with host ids that rootless
+ * are ids of the caller's namespace again (what `create` shifted the layers' copies by).
  */
-function storeOwnerOfRoot(config: BundleConfig, rootless: boolean): { uid: number; gid: number } {
-  const own = config.linux?.namespaces?.some(n => n.type === 'user' && !n.path)
-  const toStore = (maps: IdMapping[] | undefined, caller: IdMapping[] | undefined): number => {
-    const host = own ? maps?.find(m => m.containerID === 0)?.hostID ?? 0 : 0
-    if (!rootless || !own || !caller) return host
-    const m = caller.find(c => host >= c.hostID && host < c.hostID + c.size)
-    return m ? m.containerID + host - m.hostID : 0
-  }
-  const caller = rootless ? usernsMapsForCaller() : undefined
-  return { uid: toStore(config.linux?.uidMappings, caller?.uid), gid: toStore(config.linux?.gidMappings, caller?.gid) }
+export function storeShift(userdata: string, rootless: boolean): IdShift | undefined {
+  const config = readBundleConfig(userdata)
+  const linux = config.linux
+  if (!linux?.namespaces?.some(n => n.type === 'user' && !n.path) || !linux.uidMappings || !linux.gidMappings) return undefined
+  const caller = !rootless ? undefined : inRootlessUserNamespace() ? { uid: ownMaps('uid'), gid: ownMaps('gid') } : usernsMapsForCaller()
+  return layerShift({ uidMappings: linux.uidMappings, gidMappings: linux.gidMappings } as ContainerUserns, caller)
+}
+
+/** The maps of the namespace we run in (the caller's, entered): what usernsMapsForCaller plans, as the kernel has it. */
+function ownMaps(kind: 'uid' | 'gid'): IdMapping[] {
+  return readFileSync(`/proc/self/${kind}_map`, 'utf8').trim().split('\n').map(l => l.trim().split(/\s+/).map(Number))
+    .map(([containerID, hostID, size]) => ({ containerID: containerID!, hostID: hostID!, size: size! }))
+}
+
+function storeOwnerOfRoot(userdata: string, rootless: boolean): { uid: number; gid: number } {
+  const shift = storeShift(userdata, rootless)
+  return shift ? { uid: shiftId(shift.uid, 0), gid: shiftId(shift.gid, 0) } : { uid: 0, gid: 0 }
 }
 
 interface WorkerIo {

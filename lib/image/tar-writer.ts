@@ -161,6 +161,8 @@ export interface PackOptions {
    * become `.wh.NAME` entries, an opaque directory gets `.wh..wh..opq`, overlay.* xattrs are dropped.
    */
   overlayWhiteouts?: boolean
+  /** The owners as the archive names them (`commit` of a container whose ids the store shifts). */
+  mapOwner?: (uid: number, gid: number) => [uid: number, gid: number]
 }
 
 /** The tar of a directory tree, sorted by name; the directory itself is not an entry. */
@@ -198,6 +200,7 @@ export async function* packDirectory(dir: string, opts: PackOptions = {}): Async
       gid: Number(st.gid),
       mtime: opts.mtime ?? Number(st.mtimeMs / 1000n),
     }
+    if (opts.mapOwner) [base.uid, base.gid] = opts.mapOwner(base.uid!, base.gid!)
     const xattrs = readXattrs(abs)
     if (xattrs) base.xattrs = xattrs
     if (st.isDirectory()) return { ...base, type: 'dir' }

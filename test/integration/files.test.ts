@@ -173,5 +173,18 @@ cockerScenario('commit: run of the new image shows the change, deleted files sta
   await cocker(mode, ['rmi', 'committed:1', 'squashed:1', 'dockerfmt:1', 'live:1'])
 }))
 
+cockerScenario('keep-id: cp into the stopped container gives its root, and commit keeps the ids the container saw, not the shifted ones of the store', mode => withContainers(mode, async image => {
+  const user = mode.user!
+  await cocker(mode, ['run', '--userns', 'keep-id', '--name', 'k', '--network', 'none', image, 'sh', '-c', 'echo k > /tmp/k'], { status: 0 })
+  const host = modeDir(mode)
+  writeFileSync(path.join(host, 'copied'), 'c\n')
+  await runCmd(['chown', '-R', `${user.uid}:${user.gid}`, host], { status: 0 })
+  await cocker(mode, ['cp', path.join(host, 'copied'), 'k:/tmp/'], { status: 0 })
+  await cocker(mode, ['commit', 'k', 'kept:1'], { status: 0 })
+  const owners = (await cocker(mode, ['run', '--rm', '--network', 'none', 'kept:1', 'stat', '-c', '%u:%g', '/tmp/k', '/tmp/copied'], { status: 0 })).stdout
+  assert.is(owners, `${user.uid}:${user.gid}\n0:0\n`)
+  await cocker(mode, ['rmi', 'kept:1'])
+}), ['rootless'])
+
 test.after(cleanupPodman)
 test.run()
