@@ -2,7 +2,10 @@
  * The commands on a container's files (cp, diff, export): data only, like index.ts, which
  * places each in the top-level list and in the `container` group.
  */
-import type { CommandDef } from '../command.js'
+import type { CommandDef, OptionDef } from '../command.js'
+
+/** --change of commit and import. */
+export const CHANGE: OptionDef = { name: 'change', alias: 'c', type: 'array', valueName: 'instruction', describe: 'apply the Containerfile instruction to the image (e.g. \'CMD ["/bin/sh"]\')' }
 
 export const cp: CommandDef = {
   name: 'cp',
@@ -53,7 +56,7 @@ export const commit: CommandDef = {
   positionals: [{ name: 'container', required: true, complete: 'container' }, { name: 'image', required: false }],
   options: [
     { name: 'author', alias: 'a', type: 'string', valueName: 'author', describe: 'set the author of the image' },
-    { name: 'change', alias: 'c', type: 'array', valueName: 'instruction', describe: 'apply the Containerfile instruction to the image (e.g. \'CMD ["/bin/sh"]\')' },
+    CHANGE,
     { name: 'format', alias: 'f', type: 'string', valueName: 'format', choices: ['oci', 'docker'], describe: 'the format of the image manifest and config (default oci)' },
     { name: 'message', alias: 'm', type: 'string', valueName: 'message', describe: "set the comment of the image's new history entry" },
     { name: 'pause', alias: 'p', type: 'boolean', describe: 'pause the container while its files are read' },

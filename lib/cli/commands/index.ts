@@ -9,7 +9,7 @@ import { TLS_VERIFY } from '../flags/registry.js'
 import { runOptions, runPositionals } from '../flags/run.js'
 import { attach, containerCleanup, create, exec, healthcheck, kill, LATEST, logs, pause, restart, rm, start, stop, unpause, wait } from './container-defs.js'
 import { containerExists, containerLs, containerPrune, port, ps, rename, top } from './view-defs.js'
-import { commit, cp, diff, exportCmd } from './files-defs.js'
+import { CHANGE, commit, cp, diff, exportCmd } from './files-defs.js'
 import { network } from './network-defs.js'
 import { pod } from './pod-defs.js'
 
@@ -283,7 +283,7 @@ const importCmd: CommandDef = {
   usage: 'import [options] <file> [reference]',
   positionals: [{ name: 'file', required: true, complete: 'file' }, { name: 'reference', required: false }],
   options: [
-    { name: 'change', alias: 'c', type: 'array', valueName: 'instruction', describe: 'apply the Containerfile instruction to the image (e.g. \'CMD ["/bin/sh"]\')' },
+    CHANGE,
     { name: 'message', alias: 'm', type: 'string', valueName: 'message', describe: "set the commit message of the image's history" },
     { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
   ],
