@@ -173,18 +173,24 @@ cockerScenario('commit: run of the new image shows the change, deleted files sta
   await cocker(mode, ['rmi', 'committed:1', 'squashed:1', 'dockerfmt:1', 'live:1'])
 }))
 
-cockerScenario('keep-id: cp into the stopped container gives its root, and commit keeps the ids the container saw, not the shifted ones of the store', mode => withContainers(mode, async image => {
-  const user = mode.user!
-  await cocker(mode, ['run', '--userns', 'keep-id', '--name', 'k', '--network', 'none', image, 'sh', '-c', 'echo k > /tmp/k'], { status: 0 })
+cockerScenario('a user namespace of its own (keep-id rootless, auto as root): cp in belongs to its root, running or stopped, and commit keeps the ids the container saw, not the store\'s shifted ones', mode => withContainers(mode, async image => {
+  const userns = mode.user ? ['--userns', 'keep-id'] : ['--userns', 'auto']
+  const writer = mode.user ? `${mode.user.uid}:${mode.user.gid}` : '0:0'
+  await cocker(mode, ['run', ...userns, '--name', 'k', '--network', 'none', image, 'sh', '-c', 'echo k > /tmp/k'], { status: 0 })
   const host = modeDir(mode)
   writeFileSync(path.join(host, 'copied'), 'c\n')
-  await runCmd(['chown', '-R', `${user.uid}:${user.gid}`, host], { status: 0 })
+  if (mode.user) await runCmd(['chown', '-R', `${mode.user.uid}:${mode.user.gid}`, host], { status: 0 })
   await cocker(mode, ['cp', path.join(host, 'copied'), 'k:/tmp/'], { status: 0 })
   await cocker(mode, ['commit', 'k', 'kept:1'], { status: 0 })
   const owners = (await cocker(mode, ['run', '--rm', '--network', 'none', 'kept:1', 'stat', '-c', '%u:%g', '/tmp/k', '/tmp/copied'], { status: 0 })).stdout
-  assert.is(owners, `${user.uid}:${user.gid}\n0:0\n`)
+  assert.is(owners, `${writer}\n0:0\n`)
+  // running: the copy joins its user namespace, where its root is ours
+  await cocker(mode, ['run', '-d', ...userns, '--user', '0', '--name', 'kr', '--network', 'none', image, 'sleep', '1000'], { status: 0 })
+  await cocker(mode, ['cp', path.join(host, 'copied'), 'kr:/tmp/'], { status: 0 })
+  assert.is((await cocker(mode, ['exec', 'kr', 'stat', '-c', '%u:%g', '/tmp/copied'], { status: 0 })).stdout, '0:0\n')
+  assert.is((await piped(mode, ['cp', 'kr:/tmp/copied', '-'], 'tar xO')), 'c\n')
   await cocker(mode, ['rmi', 'kept:1'])
-}), ['rootless'])
+}))
 
 test.after(cleanupPodman)
 test.run()
