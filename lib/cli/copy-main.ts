@@ -1,4 +1,5 @@
-// node copy-main.js ROOT pack SRC | ROOT unpack DEST copy|archive keep|UID:GID | ROOT export:
+// node copy-main.js ROOT pack SRC | ROOT unpack DEST copy|archive keep|UID:GID | ROOT export,
+// each followed by SHIFT (an IdShift as JSON) where the root's files are owned by shifted ids:
 // `cp`'s and `export`'s worker (lib/container/copy.ts), started by the helper where the
 // container's root is reachable.
 // It loads what it needs, chroots into ROOT, and only then looks at a name: every path,
@@ -15,7 +16,10 @@ import { copyNameMap, destinationAt } from '../container/copy.js'
 import { CockerError } from '../errors.js'
 import { packDirectory } from '../image/tar-writer.js'
 import { chroot } from '../sys/libc.js'
+import { shiftId, unshiftId, type IdShift } from '../storage/copy-tree.js'
 import { applyLayer } from '../storage/unpack.js'
+
+let shift: IdShift | undefined
 
 async function pack(src: string): Promise<void> {
   const p = path.posix.normalize(`/${src}`)
@@ -26,7 +30,8 @@ async function pack(src: string): Promise<void> {
   if (!st) throw new CockerError('FILE_NOT_FOUND', `"${src}" does not exist in the container`)
   if (follow && !st.isDirectory()) throw new CockerError('INVALID_ARGUMENT', `"${src}" is not a directory in the container`)
   const top = contents ? '.' : path.posix.basename(p) || '.'
-  await pipeline(Readable.from(packDirectory(p, { self: top, xattrs: false })), process.stdout)
+  const mapOwner = shift && ((uid: number, gid: number): [number, number] => [unshiftId(shift!.uid, uid), unshiftId(shift!.gid, gid)])
+  await pipeline(Readable.from(packDirectory(p, { self: top, xattrs: false, ...(mapOwner ? { mapOwner } : {}) })), process.stdout)
 }
 
 async function unpack(dest: string, kind: string, ownerArg: string): Promise<void> {
@@ -36,6 +41,7 @@ async function unpack(dest: string, kind: string, ownerArg: string): Promise<voi
   await applyLayer(process.stdin, dir, {
     format: 'plain', xattrNamespace: 'user', mapName: map, layerName: `copy to ${dest}`,
     ...(ownerArg === 'keep' ? {} : { owner: { uid: uid!, gid: gid! } }),
+    ...(ownerArg === 'keep' && shift ? { mapOwner: (u: number, g: number): [number, number] => [shiftId(shift!.uid, u), shiftId(shift!.gid, g)] } : {}),
   })
 }
 
@@ -49,12 +55,15 @@ function mountPoints(root: string): Set<string> {
 }
 
 async function exportRoot(prune: Set<string>): Promise<void> {
-  await pipeline(Readable.from(packDirectory('/', { prune, xattrs: false })), process.stdout)
+  const mapOwner = shift && ((uid: number, gid: number): [number, number] => [unshiftId(shift!.uid, uid), unshiftId(shift!.gid, gid)])
+  await pipeline(Readable.from(packDirectory('/', { prune, xattrs: false, ...(mapOwner ? { mapOwner } : {}) })), process.stdout)
 }
 
 const [root, verb, ...args] = process.argv.slice(2)
 try {
-  if (!root || !((verb === 'pack' && args.length === 1) || (verb === 'unpack' && args.length === 3) || (verb === 'export' && !args.length))) {
+  const arity = verb === 'pack' ? 1 : verb === 'unpack' ? 3 : verb === 'export' ? 0 : -1
+  if (args.length === arity + 1) shift = JSON.parse(args.pop()!) as IdShift
+  if (!root || arity < 0 || args.length !== arity) {
     throw new CockerError('INVALID_ARGUMENT', 'usage: copy-main.js ROOT pack SRC | ROOT unpack DEST copy|archive keep|UID:GID | ROOT export')
   }
   const prune = verb === 'export' ? mountPoints(root) : new Set<string>()

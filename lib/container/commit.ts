@@ -24,7 +24,7 @@ import { mountOverlay, unmountDetach } from '../sys/libc.js'
 import { runtimeContext, type Engine } from './engine.js'
 import { storeShift } from './copy.js'
 import { observe, type FoundContainer } from './record.js'
-import type { IdMapping } from '../runtime/oci-spec.js'
+import { unshiftId } from '../storage/copy-tree.js'
 import { containerDirs, overlayMountData } from './rootfs.js'
 
 export interface CommitOptions {
@@ -69,11 +69,7 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
   const dirs = containerDirs(engine.storeRoot, record.id)
   // the store holds a container with a user namespace of its own under shifted ids: the image gets the container's
   const shift = storeShift(dirs.userdata, engine.rootless)
-  const unshift = (maps: IdMapping[], id: number) => {
-    const m = maps.find(m => id >= m.hostID && id < m.hostID + m.size)
-    return m ? m.containerID + id - m.hostID : id
-  }
-  const mapOwner = shift ? (uid: number, gid: number): [number, number] => [unshift(shift.uid, uid), unshift(shift.gid, gid)] : undefined
+  const mapOwner = shift ? (uid: number, gid: number): [number, number] => [unshiftId(shift.uid, uid), unshiftId(shift.gid, gid)] : undefined
   const paused = o.pause && observe(record, found.dir).status === 'running'
   const ctx = runtimeContext(engine, record)
   const writer = store.blobs.writer()

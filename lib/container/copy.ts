@@ -140,6 +140,8 @@ interface RootAccess {
   owner: { uid: number; gid: number }
   /** Stopped: the copy holds the container's lock. */
   locked: boolean
+  /** Stopped, with a user namespace of its own: how the store shifts its ids (the worker names the container's in archives). */
+  shift?: IdShift
 }
 
 function nsInode(pid: number | 'self'): number {
@@ -169,7 +171,8 @@ function rootAccess(engine: Engine, found: FoundContainer): RootAccess {
   else if (driver !== 'vfs') {
     ops.push(['overlay', dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless && driver === 'overlay' }), engine.storeRoot])
   }
-  return { ops, root, owner: storeOwnerOfRoot(dirs.userdata, engine.rootless), locked: true }
+  const shift = storeShift(dirs.userdata, engine.rootless)
+  return { ops, root, owner: shift ? { uid: shiftId(shift.uid, 0), gid: shiftId(shift.gid, 0) } : { uid: 0, gid: 0 }, locked: true, ...(shift ? { shift } : {}) }
 }
 
 interface BundleConfig {
@@ -204,11 +207,6 @@ function ownMaps(kind: 'uid' | 'gid'): IdMapping[] {
     .map(([containerID, hostID, size]) => ({ containerID: containerID!, hostID: hostID!, size: size! }))
 }
 
-function storeOwnerOfRoot(userdata: string, rootless: boolean): { uid: number; gid: number } {
-  const shift = storeShift(userdata, rootless)
-  return shift ? { uid: shiftId(shift.uid, 0), gid: shiftId(shift.gid, 0) } : { uid: 0, gid: 0 }
-}
-
 interface WorkerIo {
   /** The worker's stdin: a host fd given as it is, or a stream we write. */
   stdin: number | 'ignore' | Readable
@@ -219,7 +217,8 @@ interface WorkerIo {
 async function runWorker(engine: Engine, found: FoundContainer, args: (access: RootAccess) => string[], io: WorkerIo): Promise<void> {
   const work = async () => {
     const access = rootAccess(engine, found)
-    const argv = [process.execPath, path.join(packageRoot(), 'dist/lib/cli/copy-main.js'), access.root, ...args(access)]
+    const argv = [process.execPath, path.join(packageRoot(), 'dist/lib/cli/copy-main.js'), access.root, ...args(access),
+      ...(access.shift ? [JSON.stringify(access.shift)] : [])]
     const ops: Op[] = [...access.ops, ['cwd', '/'], ['argv', argv], ['die-with-parent'], ['exec']]
     let stderr = ''
     let failure: unknown

@@ -40,6 +40,12 @@ export function shiftId(maps: readonly IdMapping[], id: number): number {
   return m ? m.hostID + id - m.containerID : id
 }
 
+/** shiftId's inverse: the container's id of a shifted one. */
+export function unshiftId(maps: readonly IdMapping[], id: number): number {
+  const m = maps.find(m => id >= m.hostID && id < m.hostID + m.size)
+  return m ? m.containerID + id - m.hostID : id
+}
+
 /** Copies the content of `src` into `dst`, which must exist (empty); `dst` gets `src`'s owner, mode and times too. */
 export function copyTree(src: string, dst: string, shift?: IdShift): CopyTreeStats {
   const stats: CopyTreeStats = { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, specials: 0, bytes: 0, skipped: [] }

@@ -80,6 +80,8 @@ export interface ApplyLayerOptions {
   mapName?: (e: TarEntry) => string | undefined
   /** Every entry's owner, whatever the archive says (`cp` without --archive). */
   owner?: { uid: number; gid: number }
+  /** The owner each entry's is written as (`cp -a` into a container whose ids the store shifts). */
+  mapOwner?: (uid: number, gid: number) => [uid: number, gid: number]
   /** 'overlay' runs in C unless 'node' is asked for (the tests run both). */
   unpacker?: 'helper' | 'node'
 }
@@ -260,6 +262,7 @@ class LayerWriter {
   async apply(e: TarEntry): Promise<void> {
     this.stats.entries++
     if (this.opts.owner) Object.assign(e, this.opts.owner)
+    if (this.opts.mapOwner) [e.uid, e.gid] = this.opts.mapOwner(e.uid, e.gid)
     const parts = this.components(e.name, e.name)
     if (parts.length === 0) {
       if (e.type === 'dir') this.dirMeta.set('', meta(e))

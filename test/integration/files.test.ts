@@ -181,9 +181,13 @@ cockerScenario('a user namespace of its own (keep-id rootless, auto as root): cp
   writeFileSync(path.join(host, 'copied'), 'c\n')
   if (mode.user) await runCmd(['chown', '-R', `${mode.user.uid}:${mode.user.gid}`, host], { status: 0 })
   await cocker(mode, ['cp', path.join(host, 'copied'), 'k:/tmp/'], { status: 0 })
+  await cocker(mode, ['cp', '-a', path.join(host, 'copied'), 'k:/tmp/archived'], { status: 0 })
+  // out of the stopped one: the container's ids, not the store's
+  const listed = await piped(mode, ['cp', 'k:/tmp/k', '-'], 'tar --numeric-owner -tv')
+  assert.match(listed, new RegExp(`^-\\S+ ${writer.replace(':', '/')} `))
   await cocker(mode, ['commit', 'k', 'kept:1'], { status: 0 })
-  const owners = (await cocker(mode, ['run', '--rm', '--network', 'none', 'kept:1', 'stat', '-c', '%u:%g', '/tmp/k', '/tmp/copied'], { status: 0 })).stdout
-  assert.is(owners, `${writer}\n0:0\n`)
+  const owners = (await cocker(mode, ['run', '--rm', '--network', 'none', 'kept:1', 'stat', '-c', '%u:%g', '/tmp/k', '/tmp/copied', '/tmp/archived'], { status: 0 })).stdout
+  assert.is(owners, `${writer}\n0:0\n${writer}\n`)
   // running: the copy joins its user namespace, where its root is ours
   await cocker(mode, ['run', '-d', ...userns, '--user', '0', '--name', 'kr', '--network', 'none', image, 'sleep', '1000'], { status: 0 })
   await cocker(mode, ['cp', path.join(host, 'copied'), 'kr:/tmp/'], { status: 0 })
