@@ -18,7 +18,7 @@
  */
 import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path'
-import { Readable, type Writable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { CockerError, type ErrorCode } from '../errors.js'
 import type { TarEntry } from '../image/tar.js'
@@ -138,8 +138,6 @@ interface RootAccess {
   root: string
   /** The container's root as the worker's namespace names it: the owner of files copied in. */
   owner: { uid: number; gid: number }
-  /** Stopped: the copy holds the container's lock. */
-  locked: boolean
   /** Stopped, with a user namespace of its own: how the store shifts its ids (the worker names the container's in archives). */
   shift?: IdShift
 }
@@ -155,7 +153,7 @@ function rootAccess(engine: Engine, found: FoundContainer): RootAccess {
     const ops: Op[] = [['mode', 'wait']]
     // its root is ours once we are in its user namespace, whatever the ids outside
     if (nsInode(state.pid) !== nsInode('self')) ops.push(['ns-join', 'user', `/proc/${state.pid}/ns/user`], ['setid', 0, 0])
-    return { ops, root: `/proc/${state.pid}/root`, owner: { uid: 0, gid: 0 }, locked: false }
+    return { ops, root: `/proc/${state.pid}/root`, owner: { uid: 0, gid: 0 } }
   }
   const driver = record.storage.driver
   if (driver === 'fuse-overlayfs') {
@@ -172,7 +170,7 @@ function rootAccess(engine: Engine, found: FoundContainer): RootAccess {
     ops.push(['overlay', dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless && driver === 'overlay' }), engine.storeRoot])
   }
   const shift = storeShift(dirs.userdata, engine.rootless)
-  return { ops, root, owner: shift ? { uid: shiftId(shift.uid, 0), gid: shiftId(shift.gid, 0) } : { uid: 0, gid: 0 }, locked: true, ...(shift ? { shift } : {}) }
+  return { ops, root, owner: shift ? { uid: shiftId(shift.uid, 0), gid: shiftId(shift.gid, 0) } : { uid: 0, gid: 0 }, ...(shift ? { shift } : {}) }
 }
 
 interface BundleConfig {
@@ -210,7 +208,8 @@ function ownMaps(kind: 'uid' | 'gid'): IdMapping[] {
 interface WorkerIo {
   /** The worker's stdin: a host fd given as it is, or a stream we write. */
   stdin: number | 'ignore' | Readable
-  stdout: number | 'ignore' | Writable | ((out: Readable) => Promise<void>)
+  /** The worker's stdout: a host fd given as it is, or what reads it. */
+  stdout: number | 'ignore' | ((out: Readable) => Promise<void>)
 }
 
 /** Runs the worker in the container's root with `args`; its failure becomes a CockerError with its words. */
@@ -240,7 +239,6 @@ async function runWorker(engine: Engine, found: FoundContainer, args: (access: R
           // a refusal halfway: the worker then ends on a closed pipe
           track(io.stdout(out).catch(err => { out.destroy(); throw err }))
         }
-        else if (stdout && typeof io.stdout === 'object') track(pipeline(stdout, io.stdout))
       },
     })
     await Promise.all(pending)
