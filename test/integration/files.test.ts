@@ -7,6 +7,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { cocker, cockerScenario, modeDir, type CockerMode } from '../support/cocker-modes.js'
 import { withContainers } from '../support/containers.js'
+import { FIXTURE_IMAGE, fixtureOciArchive } from '../support/image-fixture.js'
 import { runCmd } from '../support/exec.js'
 import { cleanupPodman, podman, podmanOrSkip } from '../support/podman.js'
 
@@ -195,6 +196,25 @@ cockerScenario('a user namespace of its own (keep-id rootless, auto as root): cp
   assert.is((await piped(mode, ['cp', 'kr:/tmp/copied', '-'], 'tar xO')), 'c\n')
   await cocker(mode, ['rmi', 'kept:1'])
 }))
+
+cockerScenario('vfs: cp in and out of a stopped container and export work on its copy of the image; diff and commit say that they need an overlay', async mode => {
+  const vfs = (args: string[], o: { status?: number } = {}) => cocker(mode, ['--storage-driver', 'vfs', ...args], o)
+  await vfs(['load', '-q', '-i', fixtureOciArchive()], { status: 0 })
+  try {
+    await vfs(['run', '--name', 'v', '--network', 'none', FIXTURE_IMAGE, 'sh', '-c', 'echo v > /v'], { status: 0 })
+    const host = modeDir(mode)
+    writeFileSync(path.join(host, 'in'), 'in\n')
+    if (mode.user) await runCmd(['chown', '-R', `${mode.user.uid}:${mode.user.gid}`, host], { status: 0 })
+    await vfs(['cp', path.join(host, 'in'), 'v:/in'], { status: 0 })
+    await vfs(['cp', 'v:/v', path.join(host, 'out')], { status: 0 })
+    assert.is(readFileSync(path.join(host, 'out'), 'utf8'), 'v\n')
+    assert.ok((await piped(mode, ['--storage-driver', 'vfs', 'export', 'v'], 'tar t')).split('\n').includes('in'))
+    assert.match((await vfs(['diff', 'v'], { status: 125 })).stderr, /storage driver vfs/)
+    assert.match((await vfs(['commit', 'v', 'vc:1'], { status: 125 })).stderr, /storage driver vfs/)
+  } finally {
+    await vfs(['rm', '-f', '-a', '-t', '0'])
+  }
+})
 
 test.after(cleanupPodman)
 test.run()
