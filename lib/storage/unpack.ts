@@ -135,7 +135,11 @@ export async function applyLayer(source: Readable | AsyncIterable<Buffer>, targe
     if (opts.mapName) {
       const name = opts.mapName(entry)
       if (name === undefined) continue
+      // a hardlink names its target as the archive does: renamed alike
+      const target = entry.type === 'hardlink' ? opts.mapName({ ...entry, name: entry.linkname }) : undefined
+      if (entry.type === 'hardlink' && target === undefined) continue
       entry.name = name
+      if (target !== undefined) entry.linkname = target
     }
     await layer.apply(entry)
   }

@@ -82,13 +82,16 @@ cockerScenario('CVE-2019-14271: cp out of a symlink to /etc/shadow copies the li
   const secretDir = modeDir(mode)
   writeFileSync(path.join(secretDir, 'secret'), 'host secret\n')
   if (mode.user) await runCmd(['chown', '-R', `${mode.user.uid}:${mode.user.gid}`, secretDir], { status: 0 })
-  const links = `ln -s /etc/shadow /shadowlink; ln -s ${secretDir} /hostdir; ln -s ../../../../../../${secretDir}/secret /climb`
+  const links = `ln /d/f /d/hard; ln -s /etc/shadow /shadowlink; ln -s ${secretDir} /hostdir; ln -s ../../../../../../${secretDir}/secret /climb`
   for (const ct of await twoContainers(mode, image, links)) {
     const host = modeDir(mode)
     await cocker(mode, ['cp', `${ct}:/shadowlink`, host], { status: 0 })
     assert.ok(lstatSync(path.join(host, 'shadowlink')).isSymbolicLink())
     assert.is(readlinkSync(path.join(host, 'shadowlink')), '/etc/shadow')
     await cocker(mode, ['cp', `${ct}:/climb`, host], { status: 0 })
+    // hardlinks stay hardlinks under a new name
+    await cocker(mode, ['cp', `${ct}:/d`, path.join(host, 'renamed')], { status: 0 })
+    assert.is(statSync(path.join(host, 'renamed/hard')).ino, statSync(path.join(host, 'renamed/f')).ino)
     assert.ok(lstatSync(path.join(host, 'climb')).isSymbolicLink())
     // through the link: the container's own path, which it does not have
     await cocker(mode, ['cp', `${ct}:/hostdir/.`, path.join(host, 'got')], { status: 125 })
