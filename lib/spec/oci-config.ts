@@ -337,6 +337,8 @@ function hostKernelFs(m: Mount, o: RunOptions): Mount {
 }
 
 function toMount(m: MountRequest): Mount {
+  // volumes are bind mounts of their _data by now (container/volumes.ts)
+  if (m.type === 'volume') throw new Error(`volume mount on ${m.destination} not resolved before the config`)
   return m.type === 'bind'
     ? { destination: m.destination, type: 'bind', source: m.source, options: m.options }
     : { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: m.options }

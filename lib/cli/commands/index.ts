@@ -11,6 +11,7 @@ import { attach, containerCleanup, create, exec, healthcheck, kill, LATEST, logs
 import { containerExists, containerLs, containerPrune, port, ps, rename, top } from './view-defs.js'
 import { network } from './network-defs.js'
 import { pod } from './pod-defs.js'
+import { volume } from './volume-defs.js'
 
 const FORMAT_OPTION = { name: 'format', type: 'string', valueName: 'format', describe: "change the output format to JSON or a Go template (e.g. '{{.Repository}}:{{.Tag}}')" } as const
 
@@ -450,7 +451,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
   commands: [attach, container, create, exec, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, network, pause, pod, port, ps, pull, push,
-    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, wait],
+    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, volume, wait],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,
