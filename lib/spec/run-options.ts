@@ -415,8 +415,8 @@ export function parseVolume(value: string, cwd: string): MountRequest {
   const flag = '--volume'
   const parts = value.split(':')
   if (parts.length > 3 || parts[0] === '') throw invalid(`${flag} ${value}: expected [HOST-DIR|VOLUME:]CONTAINER-DIR[:OPTIONS]`)
-  // one part, or a container path followed by options: an anonymous volume
-  if (parts.length === 1 || (parts.length === 2 && parts[0]!.startsWith('/') && !parts[1]!.startsWith('/'))) {
+  // one part, or a container path followed by options (podman's test: they are all options): an anonymous volume
+  if (parts.length === 1 || (parts.length === 2 && parts[1]!.split(',').every(o => VOLUME_OPTIONS.has(o)))) {
     const [target, opts] = parts as [string, string | undefined]
     return volumeRequest(flag, value, undefined, containerPath(flag, value, target), opts ? opts.split(',') : [])
   }
