@@ -73,7 +73,13 @@ type UnionEntry = { kind: 'dir'; dirs: string[]; st: Stats } | { kind: 'other'; 
 const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0
 
 function isOpaque(dir: string): boolean {
-  return ['trusted.overlay.opaque', 'user.overlay.opaque'].some(n => lgetxattr(dir, n)?.toString() === 'y')
+  return ['trusted.overlay.opaque', 'user.overlay.opaque'].some(n => {
+    try {
+      return lgetxattr(dir, n)?.toString() === 'y'
+    } catch {
+      return false // unreadable from outside the user namespace: what it hides, the copy there will see
+    }
+  })
 }
 
 function unionChild(dirs: readonly string[], name: string): UnionEntry {
@@ -94,7 +100,8 @@ function unionChild(dirs: readonly string[], name: string): UnionEntry {
     }
     merged.push(p)
     top ??= st
-    if (isOpaque(p)) break
+    // only a lower layer can be hidden: no xattr read (nor koffi) for the bottom one
+    if (d !== dirs[dirs.length - 1] && isOpaque(p)) break
   }
   return merged.length ? { kind: 'dir', dirs: merged, st: top! } : undefined
 }
@@ -191,8 +198,9 @@ export function copyUp(job: CopyUpJob): void {
     rmdirSync(job.staging)
     return
   }
-  for (const name of readdirSync(job.staging)) renameSync(path.join(job.staging, name), path.join(job.data, name))
+  // its times before the moves out of it change them
   const st = lstatSync(job.staging)
+  for (const name of readdirSync(job.staging)) renameSync(path.join(job.staging, name), path.join(job.data, name))
   lchownSync(job.data, st.uid, st.gid)
   chmodSync(job.data, st.mode & 0o7777)
   lutimesSync(job.data, st.atimeMs / 1000, st.mtimeMs / 1000)

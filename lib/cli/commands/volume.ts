@@ -68,6 +68,9 @@ function inspectVolume(root: string, v: VolumeRecord) {
   }
 }
 
+/** What templates see: every field, as Go's struct has them (the JSON leaves out the empty ones). */
+const templateView = (root: string, v: VolumeRecord) => ({ UID: 0, GID: 0, Anonymous: false, NeedsCopyUp: false, NeedsChown: false, ...inspectVolume(root, v) })
+
 export async function inspect(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const root = storeRootFor(ctx)
   const names = strings(args.volumes)
@@ -78,9 +81,9 @@ export async function inspect(args: ParsedArgs, ctx: CliContext): Promise<Outcom
     if (!v) throw new CockerError('VOLUME_NOT_FOUND', `inspecting object: no such volume ${n}`, { hint: 'see "cocker volume ls"' })
     return v
   })
-  const views = found.map(v => inspectVolume(root, v))
   const format = args.format as string | undefined
-  if (format && format !== 'json') return { stdout: views.map(v => `${renderTemplate(format, v)}\n`).join('') }
+  if (format && format !== 'json') return { stdout: found.map(v => `${renderTemplate(format, templateView(root, v))}\n`).join('') }
+  const views = found.map(v => inspectVolume(root, v))
   // Podman's inspect indents by five
   return { stdout: `${JSON.stringify(views, null, 5)}\n` }
 }
@@ -92,11 +95,10 @@ export async function ls(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const filters = strings(args.filter).map(f => volumeFilter(root, f, ['name', 'label', 'label!', 'driver', 'dangling']))
   const found = listVolumes(root).filter(v => filters.every(f => f(v)))
   if (args.quiet) return { stdout: found.map(v => `${v.name}\n`).join('') }
-  const views = found.map(v => inspectVolume(root, v))
   const format = args.format as string | undefined
-  if (format === 'json') return { stdout: `${JSON.stringify(views, null, 2)}\n` }
+  if (format === 'json') return { stdout: `${JSON.stringify(found.map(v => inspectVolume(root, v)), null, 2)}\n` }
   const table = format === undefined || format === 'table' ? 'table {{.Driver}}\t{{.Name}}' : format
-  return { stdout: renderRows(table, views, HEADERS, Boolean(args.noheading)) }
+  return { stdout: renderRows(table, found.map(v => templateView(root, v)), HEADERS, Boolean(args.noheading)) }
 }
 
 /** Podman's volume filters: name=REGEX, label=KEY[=VALUE], label!=…, driver=, dangling=true|false. */
