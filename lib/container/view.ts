@@ -310,9 +310,11 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
     ...(o.size ? sizes(v, o) : {}),
     Mounts: mounts.map(m => ({
       Type: m.type === 'volume' ? 'volume' : 'bind',
+      // a volume's source is volumes/NAME/_data
+      ...(m.type === 'volume' ? { Name: path.basename(path.dirname(m.source)) } : {}),
       Source: m.source,
       Destination: m.destination,
-      Driver: '',
+      Driver: m.type === 'volume' ? 'local' : '',
       Mode: '',
       Options: m.options.filter(x => x !== 'ro' && x !== 'rw' && !/private|shared|slave/.test(x)),
       RW: rw(m),

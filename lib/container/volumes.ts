@@ -8,13 +8,13 @@
  * ids of the user's namespace: the copy runs there (node again, on a volume's first use only),
  * a plain chown through the helper.
  */
-import { chmodSync, lchownSync, readdirSync } from 'node:fs'
+import { chmodSync, lchownSync, lstatSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
 import type { MountRequest, VolumesFrom } from '../spec/run-options.js'
 import { randomName } from '../storage/atomic.js'
-import { createVolume, removeVolume, volumeData, withVolumeLock, writeVolume, type VolumeRecord } from '../storage/volumes.js'
+import { createVolume, listVolumes, removeVolume, volumeData, withVolumeLock, writeVolume, type VolumeRecord } from '../storage/volumes.js'
 import { chownInUserNamespace } from '../rootless/userns.js'
 import { copyTreeInUserNamespace, removeContainerFiles } from './files.js'
 import { listContainers, requireContainer, type ContainerRecord } from './record.js'
@@ -139,25 +139,28 @@ async function seedVolume(storeRoot: string, volume: VolumeRecord, seed: Seed, c
   const data = volumeData(storeRoot, volume.name)
   const rootless = c.store !== undefined
   const { unionDir } = await import('../storage/copy-tree.js')
-  const image = (() => {
+  let image: ReturnType<typeof unionDir> | null = null
+  // looked up only for a volume found empty: a used one needs nothing of the image
+  const imageDir = () => {
+    if (image !== null) return image
     try {
-      return unionDir(c.layers, seed.destination)
+      return (image = unionDir(c.layers, seed.destination))
     } catch {
-      return undefined // a directory of the image the caller cannot read: as if absent
+      return (image = undefined) // a directory of the image the caller cannot read: as if absent
     }
-  })()
+  }
   const user = { uid: toStore(c, 'uid', c.user.uid), gid: toStore(c, 'gid', c.user.gid) }
   let empty = isEmpty(data)
   let copied = false
-  if (volume.needsCopyUp && !seed.noCopy && !('nocopy' in volume.options) && empty && image && image.dirs.some(d => !isEmpty(d))) {
-    // never twice, as Podman: saved before the copy
-    volume.needsCopyUp = false
-    writeVolume(storeRoot, volume)
+  if (volume.needsCopyUp && !seed.noCopy && !('nocopy' in volume.options) && empty && imageDir()?.dirs.some(d => !isEmpty(d))) {
+    // recorded after the copy (Podman records it before): a copy killed part-way is made again
+    // at the next use, from a fresh staging dir; the lock keeps two from running at once
     const job = { layers: c.layers, rel: seed.destination, data, staging: path.join(storeRoot, 'tmp', `copyup-${randomName(10)}`) }
     if (!rootless) (await import('../storage/copy-tree.js')).copyUp(job)
     else await inNamespace(['--copy-up', JSON.stringify(job)], c.env, `cannot copy the image's ${seed.destination} into volume ${volume.name}`)
     copied = !isEmpty(data)
     empty = !copied
+    volume.needsCopyUp = false
   }
   if (volume.needsChown && !copied && !empty) {
     volume.needsChown = false
@@ -165,10 +168,11 @@ async function seedVolume(storeRoot: string, volume: VolumeRecord, seed: Seed, c
     if (copied) volume.needsChown = false
     else {
       let owner = user
-      if (!seed.chown && image) {
+      const dir = seed.chown ? undefined : imageDir()
+      if (dir) {
         // the volume takes the image directory's owner and mode, as Podman's does
-        chmodSync(data, image.st.mode & 0o7777)
-        owner = { uid: hostToStore(c.store?.uid, image.st.uid), gid: hostToStore(c.store?.gid, image.st.gid) }
+        chmodSync(data, dir.st.mode & 0o7777)
+        owner = { uid: hostToStore(c.store?.uid, dir.st.uid), gid: hostToStore(c.store?.gid, dir.st.gid) }
         if (owner.uid === 0 && owner.gid === 0) volume.needsChown = false
       }
       await chowner(rootless)(data, owner.uid, owner.gid)
@@ -229,4 +233,33 @@ export async function removeAnonymous(storeRoot: string, names: readonly string[
 export async function removeContainerVolumes(storeRoot: string, record: ContainerRecord, rootless: boolean): Promise<void> {
   const anonymous = (record.volumes ?? []).filter(v => v.anonymous).map(v => v.name)
   if (anonymous.length) await removeAnonymous(storeRoot, anonymous, rootless)
+}
+
+/** `system df`'s volumes row: how many, how many a container uses, their bytes and those of the unused ones. */
+export function volumeUsage(storeRoot: string): { total: number; active: number; size: number; reclaimable: number } {
+  const used = new Set(listContainers(storeRoot).flatMap(c => (c.record.volumes ?? []).map(v => v.name)))
+  const row = { total: 0, active: 0, size: 0, reclaimable: 0 }
+  for (const v of listVolumes(storeRoot)) {
+    const bytes = treeBytes(volumeData(storeRoot, v.name))
+    row.total++
+    row.size += bytes
+    if (used.has(v.name)) row.active++
+    else row.reclaimable += bytes
+  }
+  return row
+}
+
+/** Bytes of the regular files of a tree, what the caller can read of it. */
+function treeBytes(dir: string): number {
+  let n = 0
+  let names: string[] = []
+  try {
+    names = readdirSync(dir)
+  } catch { /* unreadable: a subordinate id's, rootless */ }
+  for (const name of names) {
+    const st = lstatSync(path.join(dir, name), { throwIfNoEntry: false })
+    if (st?.isDirectory()) n += treeBytes(path.join(dir, name))
+    else if (st?.isFile()) n += st.size
+  }
+  return n
 }
