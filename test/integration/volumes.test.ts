@@ -3,12 +3,12 @@
 // owners and modes, anonymous ones go with --rm and rm -v, one in use is not removed without
 // -f, export and import round-trip, concurrent first uses make one volume, and the commands
 // print what Podman's print.
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
 import { test } from 'uvu'
 import { cocker, cockerScenario, modeDir, type CockerMode } from '../support/cocker-modes.js'
-import { crashAt, withContainers } from '../support/containers.js'
+import { crashAt, eventually, withContainers } from '../support/containers.js'
 import { buildBusyboxLayout } from '../support/image-fixture.js'
 import { podman, podmanOrSkip } from '../support/podman.js'
 import { buildTar, dir, file, symlink } from '../support/tar-builder.js'
@@ -111,6 +111,22 @@ cockerScenario('anonymous volumes: the image\'s VOLUME and -v /path, removed by 
     assert.is(lines(await out(mode, ['volume', 'ls', '-q'])).length, 3)
     await cocker(mode, ['rm', '-v', 'scratch'], { status: 0 })
     assert.is(await out(mode, ['volume', 'ls', '-q']), 'named\n')
+    // --rm of a detached container: the monitor's clean-up removes them
+    await cocker(mode, ['run', '-d', '--rm', ...NONE, image, 'true'], { status: 0 })
+    await eventually('the anonymous volume of a detached --rm container to go', async () => (await out(mode, ['volume', 'ls', '-q'])) === 'named\n')
+  })
+})
+
+cockerScenario('volumes of -o type=tmpfs (one per container) and of a host directory (type=none, o=bind)', async mode => {
+  await withContainers(mode, async image => {
+    await cocker(mode, ['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=1m', 'tv'], { status: 0 })
+    assert.match(await out(mode, ['run', '--rm', ...NONE, '-v', 'tv:/t', image, 'grep', ' /t ', '/proc/mounts']), /^tmpfs \/t tmpfs .*size=1024k/)
+    const host = modeDir(mode)
+    await cocker(mode, ['volume', 'create', '-o', 'type=none', '-o', `device=${host}`, '-o', 'o=bind', 'bv'], { status: 0 })
+    await cocker(mode, ['run', '--rm', ...NONE, '-v', 'bv:/b', image, 'sh', '-c', 'echo through > /b/f'], { status: 0 })
+    assert.is(readFileSync(path.join(host, 'f'), 'utf8'), 'through\n')
+    const refused = await cocker(mode, ['volume', 'export', '-o', path.join(host, 'x.tar'), 'bv'], { status: 125 })
+    assert.match(refused.stderr, /^Error: volume bv is a none mount/)
   })
 })
 
