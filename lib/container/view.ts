@@ -363,7 +363,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
       sdNotifyMode: 'container',
     },
     HostConfig: {
-      Binds: mounts.map(m => `${m.source}:${m.destination}:${[rw(m) ? 'rw' : 'ro', ...m.options.filter(x => x !== 'ro' && x !== 'rw')].join(',')}`),
+      Binds: mounts.map(m => `${m.type === 'volume' ? path.basename(path.dirname(m.source)) : m.source}:${m.destination}:${[rw(m) ? 'rw' : 'ro', ...m.options.filter(x => x !== 'ro' && x !== 'rw')].join(',')}`),
       CgroupManager: 'cgroupfs',
       CgroupMode: 'private',
       ContainerIDFile: '',

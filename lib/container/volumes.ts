@@ -68,7 +68,7 @@ export async function resolveVolumes(storeRoot: string, o: { mounts: MountReques
       if (m.type === 'bind' && !OWN_BINDS.has(m.destination)) add({ type: 'bind', source: m.source, destination: m.destination, options: mode(m.options) })
     }
   }
-  for (const dest of o.imageVolumes) add({ type: 'volume', destination: path.posix.normalize(`/${dest}`).replace(/(.)\/$/, '$1'), options: ['rbind', 'rprivate'] })
+  for (const dest of o.imageVolumes) add({ type: 'volume', destination: path.posix.normalize(`/${dest}`).replace(/(.)\/$/, '$1'), options: ['nosuid', 'nodev', 'rbind', 'rprivate'] })
 
   const out: ResolvedVolumes = { mounts: [], volumes: [], seeds: [], created: [] }
   try {

@@ -384,10 +384,15 @@ function volumeName(flag: string, value: string, name: string): string {
   return name
 }
 
-/** A volume's request from its option list (`U` and `nocopy` are cocker's to act on, the rest mount options). */
+/**
+ * A volume's request from its option list (`U` and `nocopy` are cocker's to act on, the rest
+ * mount options): nosuid and nodev unless asked otherwise, as Podman mounts volumes.
+ */
 function volumeRequest(flag: string, value: string, name: string | undefined, destination: string, given: string[]): MountRequest {
+  const defaults = [...(given.includes('suid') ? [] : ['nosuid']), ...(given.includes('dev') ? [] : ['nodev'])]
   return {
-    type: 'volume', ...(name !== undefined ? { name } : {}), destination, options: bindOptions(flag, value, given),
+    type: 'volume', ...(name !== undefined ? { name } : {}), destination,
+    options: [...defaults, ...bindOptions(flag, value, given.filter(o => !defaults.includes(o)))],
     ...(given.includes('nocopy') ? { noCopy: true } : {}), ...(given.includes('U') ? { chown: true } : {}),
   }
 }

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
 import { test } from 'uvu'
-import { cocker, cockerScenario, modeDir, type CockerMode } from '../support/cocker-modes.js'
+import { cocker, cockerScenario, loadBusybox, modeDir, type CockerMode } from '../support/cocker-modes.js'
 import { crashAt, eventually, withContainers } from '../support/containers.js'
 import { buildBusyboxLayout } from '../support/image-fixture.js'
 import { podman, podmanOrSkip } from '../support/podman.js'
@@ -59,6 +59,7 @@ cockerScenario('a named volume outlives its container, another container sees it
     assert.is(inspected.Mountpoint, path.join(mode.root, 'volumes/keep/_data'))
     const [mount] = JSON.parse(await out(mode, ['container', 'inspect', '--format', '{{json .Mounts}}', 'holder']))
     assert.equal([mount.Type, mount.Name, mount.Driver, mount.Destination], ['volume', 'keep', 'local', '/data'])
+    assert.match(await out(mode, ['container', 'inspect', '--format', '{{json .HostConfig.Binds}}', 'holder']), /^\["keep:\/data:rw,nosuid,nodev,rbind,rprivate"\]/)
     assert.match(await out(mode, ['system', 'df']), /Local Volumes +2 +1 /)
     await cocker(mode, ['rm', 'holder'], { status: 0 })
     assert.is(await out(mode, ['volume', 'ls', '-q']), 'etc\nkeep\n')
@@ -88,6 +89,8 @@ cockerScenario('a volume seeded from the image keeps its owners and modes; a fre
     await cocker(mode, ['run', '--rm', ...NONE, '--user', '1000:1001', '-v', 'mine:/newdir', image, 'touch', '/newdir/x'], { status: 0 })
     assert.is(await out(mode, ['run', '--rm', ...NONE, '-v', 'empty:/srv/seed:nocopy', image, 'ls', '-A', '/srv/seed']), '')
     assert.is(await stat(['--user', '5:6', '-v', 'given:/srv/seed:U'], '/srv/seed/owned'), '5:6 640')
+    // content of the namespace's other ids goes too (rootless: through the helper)
+    assert.is(await out(mode, ['volume', 'rm', 'seeded', 'given']), 'seeded\ngiven\n')
     // o=uid=,gid= decide the owner of the root
     await cocker(mode, ['volume', 'create', '-o', 'o=uid=7,gid=8', 'owned'], { status: 0 })
     assert.is(await stat(['-v', 'owned:/newdir'], '/newdir'), '7:8 755')
@@ -198,6 +201,16 @@ test('volume create, ls and inspect print what Podman prints', async () => {
     const [c, p] = [await cocker(mode, cmd), await podman(pe, cmd)]
     assert.is(c.status, p.status, cmd.join(' '))
   }
+  // a container's volume mounts, as inspect shows them
+  const image = await loadBusybox(mode)
+  const mounts = async (run: (args: string[]) => Promise<{ stdout: string }>) => {
+    await run(['create', '--name', 'vols', '-v', 'pv:/opt/data', '-v', 'ro:/mnt:ro', image, 'true'])
+    const shown = JSON.parse((await run(['container', 'inspect', '--format', '{{json .Mounts}}', 'vols'])).stdout)
+    await run(['rm', '-v', 'vols'])
+    return shown.map((m: { Source: string }) => ({ ...m, Source: path.basename(path.dirname(m.Source)) }))
+  }
+  assert.equal(await mounts(args => cocker(mode, args, { status: 0 })), await mounts(args => podman(pe, args, { status: 0 })))
+  await cocker(mode, ['volume', 'rm', '-a'], { status: 0 })
   await podman(pe, ['volume', 'rm', '-a'])
 })
 

@@ -30,16 +30,16 @@ test('parseVolume: HOST:CTR with podman\'s default rbind and rprivate', () => {
 test('parseVolume: relative host paths from the current directory; names are volumes', () => {
   assert.is((parseVolume('./data:/data', '/home/u') as { source: string }).source, '/home/u/data')
   assert.is((parseVolume('../data:/data', '/home/u') as { source: string }).source, '/home/data')
-  assert.equal(parseVolume('myvol:/data', '/'), { type: 'volume', name: 'myvol', destination: '/data', options: ['rbind', 'rprivate'] })
+  assert.equal(parseVolume('myvol:/data', '/'), { type: 'volume', name: 'myvol', destination: '/data', options: ['nosuid', 'nodev', 'rbind', 'rprivate'] })
   assert.equal(parseVolume('my.vol_1:/data:ro,nocopy,U', '/'),
-    { type: 'volume', name: 'my.vol_1', destination: '/data', options: ['rbind', 'ro', 'rprivate'], noCopy: true, chown: true })
+    { type: 'volume', name: 'my.vol_1', destination: '/data', options: ['nosuid', 'nodev', 'rbind', 'ro', 'rprivate'], noCopy: true, chown: true })
   throwsCode(() => parseVolume('-bad:/data', '/'), 'INVALID_ARGUMENT', /neither a host path nor a volume name/)
   throwsCode(() => parseVolume('/srv:/data:nocopy', '/'), 'INVALID_ARGUMENT', /"nocopy" is for volumes/)
 })
 
 test('parseVolume: a container path alone, or with options, is an anonymous volume', () => {
-  assert.equal(parseVolume('/data', '/'), { type: 'volume', destination: '/data', options: ['rbind', 'rprivate'] })
-  assert.equal(parseVolume('/data/:ro', '/'), { type: 'volume', destination: '/data', options: ['rbind', 'ro', 'rprivate'] })
+  assert.equal(parseVolume('/data', '/'), { type: 'volume', destination: '/data', options: ['nosuid', 'nodev', 'rbind', 'rprivate'] })
+  assert.equal(parseVolume('/data/:ro', '/'), { type: 'volume', destination: '/data', options: ['nosuid', 'nodev', 'rbind', 'ro', 'rprivate'] })
   throwsCode(() => parseVolume('data', '/'), 'INVALID_ARGUMENT', /must be absolute/)
 })
 
@@ -78,10 +78,10 @@ test('parseMount: bad values', () => {
   throwsCode(() => parseMount('type=bind,target=/b', '/'), 'INVALID_ARGUMENT', /needs source/)
   throwsCode(() => parseMount('type=bind,source=/a', '/'), 'INVALID_ARGUMENT', /a target is required/)
   throwsCode(() => parseMount('source=/a,target=/b', '/'), 'INVALID_ARGUMENT', /unknown or missing type/)
-  assert.equal(parseMount('type=volume,source=v,target=/b', '/'), { type: 'volume', name: 'v', destination: '/b', options: ['rbind', 'rprivate'] })
+  assert.equal(parseMount('type=volume,source=v,target=/b', '/'), { type: 'volume', name: 'v', destination: '/b', options: ['nosuid', 'nodev', 'rbind', 'rprivate'] })
   assert.equal(parseMount('type=volume,src=v,dst=/b,ro,volume-nocopy', '/'),
-    { type: 'volume', name: 'v', destination: '/b', options: ['rbind', 'ro', 'rprivate'], noCopy: true })
-  assert.equal(parseMount('type=volume,target=/b,U=true', '/'), { type: 'volume', destination: '/b', options: ['rbind', 'rprivate'], chown: true })
+    { type: 'volume', name: 'v', destination: '/b', options: ['nosuid', 'nodev', 'rbind', 'ro', 'rprivate'], noCopy: true })
+  assert.equal(parseMount('type=volume,target=/b,U=true', '/'), { type: 'volume', destination: '/b', options: ['nosuid', 'nodev', 'rbind', 'rprivate'], chown: true })
   throwsCode(() => parseMount('type=volume,source=/abs,target=/b', '/'), 'INVALID_ARGUMENT', /neither a host path nor a volume name/)
   throwsCode(() => parseMount('type=bind,source=vol,target=/b', '/'), 'INVALID_ARGUMENT', /must be a host path/)
   throwsCode(() => parseMount('type=bind,source=/a,target=/b,colour=red', '/'), 'INVALID_ARGUMENT', /unknown field "colour"/)
