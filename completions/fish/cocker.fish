@@ -268,7 +268,7 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 
 # container ls
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s a -l all -d 'show all the containers, default is only running containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod, volume)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l format -x -d 'pretty-print containers to JSON or using a Go template (e.g. \'{{.ID}} {{.Names}}\')'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s n -l last -x -d 'print the n last created containers (all states)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s l -l latest -d 'show the latest container created (all states)'
@@ -1084,7 +1084,7 @@ complete -c cocker -n '__fish_seen_subcommand_from port' -a '(__cocker_container
 
 # ps
 complete -c cocker -n '__fish_seen_subcommand_from ps' -s a -l all -d 'show all the containers, default is only running containers'
-complete -c cocker -n '__fish_seen_subcommand_from ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod)'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod, volume)'
 complete -c cocker -n '__fish_seen_subcommand_from ps' -l format -x -d 'pretty-print containers to JSON or using a Go template (e.g. \'{{.ID}} {{.Names}}\')'
 complete -c cocker -n '__fish_seen_subcommand_from ps' -s n -l last -x -d 'print the n last created containers (all states)'
 complete -c cocker -n '__fish_seen_subcommand_from ps' -s l -l latest -d 'show the latest container created (all states)'

@@ -79,7 +79,7 @@ export function parseContainerFilters(specs: readonly string[], o: FilterContext
   return v => tests.every(t => t(v))
 }
 
-const FILTER_HINT = 'filters: id, name, label, status, ancestor, exited, until, pod'
+const FILTER_HINT = 'filters: id, name, label, status, ancestor, exited, until, pod, volume'
 
 export interface FilterContext {
   /** pod=NAME|ID: the ids of the pods it names (lib/pod/record.ts), given by the caller that can read them. */
@@ -94,6 +94,9 @@ function filterOf(key: string, value: string, o: FilterContext): ContainerFilter
     }
     case 'id':
       return v => v.record.id.startsWith(value)
+    case 'volume':
+      // a volume's name, or where a volume or bind mount lands in the container (Podman's)
+      return v => (v.record.volumes ?? []).some(x => x.name === value || x.destination === value) || v.record.mounts.some(m => m.destination === value)
     case 'name': {
       const re = regExp(value, key)
       return v => re.test(v.record.name)

@@ -61,6 +61,8 @@ cockerScenario('a named volume outlives its container, another container sees it
     assert.equal([mount.Type, mount.Name, mount.Driver, mount.Destination], ['volume', 'keep', 'local', '/data'])
     assert.match(await out(mode, ['container', 'inspect', '--format', '{{json .HostConfig.Binds}}', 'holder']), /^\["keep:\/data:rw,nosuid,nodev,rbind,rprivate"\]/)
     assert.match(await out(mode, ['system', 'df']), /Local Volumes +2 +1 /)
+    assert.is(await out(mode, ['ps', '-a', '--format', '{{.Names}}', '--filter', 'volume=keep']), 'holder\n')
+    assert.is(await out(mode, ['ps', '-a', '--format', '{{.Names}}', '--filter', 'volume=etc']), '')
     await cocker(mode, ['rm', 'holder'], { status: 0 })
     assert.is(await out(mode, ['volume', 'ls', '-q']), 'etc\nkeep\n')
   })
@@ -207,7 +209,9 @@ test('volume create, ls and inspect print what Podman prints', async () => {
     await run(['create', '--name', 'vols', '-v', 'pv:/opt/data', '-v', 'ro:/mnt:ro', image, 'true'])
     const shown = JSON.parse((await run(['container', 'inspect', '--format', '{{json .Mounts}}', 'vols'])).stdout)
     await run(['rm', '-v', 'vols'])
+    // sorted: Podman's order changes from one run to the next
     return shown.map((m: { Source: string }) => ({ ...m, Source: path.basename(path.dirname(m.Source)) }))
+      .sort((a: { Destination: string }, b: { Destination: string }) => a.Destination.localeCompare(b.Destination))
   }
   assert.equal(await mounts(args => cocker(mode, args, { status: 0 })), await mounts(args => podman(pe, args, { status: 0 })))
   await cocker(mode, ['volume', 'rm', '-a'], { status: 0 })
