@@ -751,7 +751,7 @@ complete -c cocker -n '__fish_seen_subcommand_from info' -s v -l version -d 'pri
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.State.Status}}\')'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s s -l size -d 'display the container\'s total file size (SizeRw, SizeRootFs)'
-complete -c cocker -n '__fish_seen_subcommand_from inspect' -s t -l type -x -a 'all container image' -d 'the kind of object to inspect (default all: containers, then images)'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s t -l type -x -a 'all container image volume' -d 'the kind of object to inspect (default all: containers, then images, then volumes)'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'

@@ -64,6 +64,26 @@ export function requireVolume(storeRoot: string, name: string): VolumeRecord {
   return v
 }
 
+/** Podman's `volume inspect` of one volume: its keys, in its order; Options sorted as Go prints a map. */
+export function inspectVolume(root: string, v: VolumeRecord) {
+  const options: Record<string, string> = { ...v.options, ...(v.uid !== undefined ? { UID: String(v.uid) } : {}), ...(v.gid !== undefined ? { GID: String(v.gid) } : {}) }
+  return {
+    Name: v.name,
+    Driver: v.driver,
+    Mountpoint: volumeData(root, v.name),
+    CreatedAt: v.created,
+    Labels: v.labels,
+    Scope: 'local',
+    Options: Object.fromEntries(Object.keys(options).sort().map(k => [k, options[k]])),
+    ...(v.uid !== undefined ? { UID: v.uid } : {}),
+    ...(v.gid !== undefined ? { GID: v.gid } : {}),
+    ...(v.anonymous ? { Anonymous: true } : {}),
+    MountCount: 0,
+    ...(v.needsCopyUp ? { NeedsCopyUp: true } : {}),
+    ...(v.needsChown ? { NeedsChown: true } : {}),
+  }
+}
+
 /** Every volume, sorted by name. */
 export function listVolumes(storeRoot: string): VolumeRecord[] {
   let names: string[] = []

@@ -158,14 +158,14 @@ const INSPECT_FORMAT = { ...FORMAT_OPTION, alias: 'f', describe: "format the out
 const inspect: CommandDef = {
   name: 'inspect',
   describe: 'display the configuration of object denoted by ID',
-  description: 'Prints a JSON array describing each container or image, as podman inspect does: a name is looked up among the containers first, then the images (--type chooses one kind). A container shows its state as it is now (a container whose monitor is gone has exited), its config, mounts and host config; an image its names, digests, config, layers and history. What was found is printed, and a name that was not makes the exit status 125.',
+  description: 'Prints a JSON array describing each container, image or volume, as podman inspect does: a name is looked up among the containers first, then the images, then the volumes (--type chooses one kind). A container shows its state as it is now (a container whose monitor is gone has exited), its config, mounts and host config; an image its names, digests, config, layers and history. What was found is printed, and a name that was not makes the exit status 125.',
   usage: 'inspect [options] [names...]',
   positionals: [{ name: 'names', required: false, variadic: true, complete: 'container' }],
   options: [
     INSPECT_FORMAT,
     LATEST,
     { name: 'size', alias: 's', type: 'boolean', describe: "display the container's total file size (SizeRw, SizeRootFs)" },
-    { name: 'type', alias: 't', type: 'string', valueName: 'type', choices: ['all', 'container', 'image'], describe: 'the kind of object to inspect (default all: containers, then images)' },
+    { name: 'type', alias: 't', type: 'string', valueName: 'type', choices: ['all', 'container', 'image', 'volume'], describe: 'the kind of object to inspect (default all: containers, then images, then volumes)' },
   ],
   examples: [
     ['cocker inspect web', 'show the container web (or the image web, if there is no such container)'],

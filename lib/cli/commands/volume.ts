@@ -11,7 +11,7 @@ import { containersUsing } from '../../container/volumes.js'
 import { removeContainerFiles } from '../../container/files.js'
 import { CockerError } from '../../errors.js'
 import { isRootless } from '../../rootless/identity.js'
-import { createVolume, listVolumes, readVolume, removeVolume, requireVolume, volumeData, type VolumeRecord } from '../../storage/volumes.js'
+import { createVolume, inspectVolume, listVolumes, readVolume, removeVolume, requireVolume, volumeData, type VolumeRecord } from '../../storage/volumes.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { renderRows, renderTemplate } from '../render/go-template.js'
 
@@ -46,26 +46,6 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<Outcome
 
 export async function exists(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   return { exitCode: readVolume(storeRootFor(ctx), args.volume as string) ? 0 : 1 }
-}
-
-/** Podman's `volume inspect` of one volume: its keys, in its order; Options sorted as Go prints a map. */
-function inspectVolume(root: string, v: VolumeRecord) {
-  const options: Record<string, string> = { ...v.options, ...(v.uid !== undefined ? { UID: String(v.uid) } : {}), ...(v.gid !== undefined ? { GID: String(v.gid) } : {}) }
-  return {
-    Name: v.name,
-    Driver: v.driver,
-    Mountpoint: volumeData(root, v.name),
-    CreatedAt: v.created,
-    Labels: v.labels,
-    Scope: 'local',
-    Options: Object.fromEntries(Object.keys(options).sort().map(k => [k, options[k]])),
-    ...(v.uid !== undefined ? { UID: v.uid } : {}),
-    ...(v.gid !== undefined ? { GID: v.gid } : {}),
-    ...(v.anonymous ? { Anonymous: true } : {}),
-    MountCount: 0,
-    ...(v.needsCopyUp ? { NeedsCopyUp: true } : {}),
-    ...(v.needsChown ? { NeedsChown: true } : {}),
-  }
 }
 
 /** What templates see: every field, as Go's struct has them (the JSON leaves out the empty ones). */
