@@ -171,11 +171,18 @@ async function seedVolume(storeRoot: string, volume: VolumeRecord, seed: Seed, c
       const dir = seed.chown ? undefined : imageDir()
       if (dir) {
         // the volume takes the image directory's owner and mode, as Podman's does
-        chmodSync(data, dir.st.mode & 0o7777)
+        try {
+          chmodSync(data, dir.st.mode & 0o7777)
+        } catch (err) {
+          // rootless, a root an earlier use gave to another id: that use set the mode
+          if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err
+        }
         owner = { uid: hostToStore(c.store?.uid, dir.st.uid), gid: hostToStore(c.store?.gid, dir.st.gid) }
         if (owner.uid === 0 && owner.gid === 0) volume.needsChown = false
       }
-      await chowner(rootless)(data, owner.uid, owner.gid)
+      const st = lstatSync(data)
+      // rootless, a chown is a helper's run: none for the owner it has (a fresh root is the caller's)
+      if (hostToStore(c.store?.uid, st.uid) !== owner.uid || hostToStore(c.store?.gid, st.gid) !== owner.gid) await chowner(rootless)(data, owner.uid, owner.gid)
     }
   }
   if (seed.chown) {

@@ -180,8 +180,12 @@ cockerScenario('concurrent first uses of a volume make one volume, copied up onc
     await cocker(mode, ['volume', 'exists', 'crashed'], { status: 1 })
     assert.is(await out(mode, ['volume', 'ls', '-q']), 'conc\n')
     assert.is(await out(mode, ['volume', 'create', 'crashed']), 'crashed\n')
+    // a removal killed after its rename: the volume is gone, its files are tmp/'s
+    await crashAt(mode, 'volume-rm:after-rename', ['volume', 'rm', 'conc'])
+    assert.is(await out(mode, ['volume', 'ls', '-q']), 'crashed\n')
     const check = await cocker(mode, ['system', 'check', '--max', '0s'], { status: undefined })
-    assert.match(check.stdout + check.stderr, /tmp\/volume-/)
+    assert.match(check.stdout + check.stderr, /tmp\/volume-rm-/)
+    assert.match(check.stdout + check.stderr, /tmp\/volume-[a-z0-9]{10} /)
     await cocker(mode, ['system', 'check', '--max', '0s', '--repair'], { status: 0 })
     await cocker(mode, ['system', 'check', '--max', '0s'], { status: 0 })
   })
