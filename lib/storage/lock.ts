@@ -47,7 +47,8 @@ async function locked<T>(lockFile: string, fn: () => T | Promise<T>): Promise<T>
 /**
  * A lock file created with O_EXCL holding its holder's stamp, for locks that a cheap command
  * takes (container/record.ts withContainerLock, volumes.ts withVolumeLock): no koffi to load.
- * A holder that died (kill -9) is seen by its stamp and its lock taken over. `missing`: the error when the lock's directory is gone.
+ * A holder that died (kill -9) is seen by its stamp and its lock taken over. `missing`: the
+ * error when the lock's directory is gone.
  */
 export async function withStampLock<T>(lock: string, o: { what: string; missing: () => Error }, fn: () => T | Promise<T>): Promise<T> {
   for (let waited = 0; ; waited += 10) {
