@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
 import { test } from 'uvu'
-import { cocker, cockerScenario, loadBusybox, modeDir, type CockerMode } from '../support/cocker-modes.js'
+import { cocker, cockerModeOrSkip, cockerScenario, loadBusybox, modeDir, type CockerMode } from '../support/cocker-modes.js'
 import { crashAt, eventually, withContainers } from '../support/containers.js'
 import { buildBusyboxLayout } from '../support/image-fixture.js'
 import { podman, podmanOrSkip } from '../support/podman.js'
@@ -191,10 +191,11 @@ cockerScenario('concurrent first uses of a volume make one volume, copied up onc
   })
 })
 
-test('volume create, ls and inspect print what Podman prints', async () => {
-  const pe = await podmanOrSkip('root', 'volume commands against podman')
-  if (!pe) return
-  const mode = { name: 'root' as const, bin: (await import('../support/paths.js')).repoPath('bin/cocker'), root: path.join(modeDir({}), 'store') }
+for (const name of ['root', 'rootless'] as const) test(`volume create, ls and inspect print what Podman prints (${name})`, async () => {
+  const title = `volume commands against podman (${name})`
+  const pe = await podmanOrSkip(name, title)
+  const mode = pe && cockerModeOrSkip(name, title)
+  if (!pe || !mode) return
   const create = ['volume', 'create', '--label', 'app=web', '-o', 'o=uid=1000,gid=1000', 'cmp']
   assert.is((await cocker(mode, create, { status: 0 })).stdout, (await podman(pe, create, { status: 0 })).stdout)
   await cocker(mode, ['volume', 'create', 'plain'], { status: 0 })
@@ -213,7 +214,7 @@ test('volume create, ls and inspect print what Podman prints', async () => {
   // a container's volume mounts, as inspect shows them
   const image = await loadBusybox(mode)
   const mounts = async (run: (args: string[]) => Promise<{ stdout: string }>) => {
-    await run(['create', '--name', 'vols', '-v', 'pv:/opt/data', '-v', 'ro:/mnt:ro', image, 'true'])
+    await run(['create', '--name', 'vols', ...NONE, '-v', 'pv:/opt/data', '-v', 'ro:/mnt:ro', image, 'true'])
     const shown = JSON.parse((await run(['container', 'inspect', '--format', '{{json .Mounts}}', 'vols'])).stdout)
     await run(['rm', '-v', 'vols'])
     // sorted: Podman's order changes from one run to the next
