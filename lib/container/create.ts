@@ -120,8 +120,13 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
         { hint: 'drop --runtime, or run without those flags' })
     }
     const bridge = network.mode === 'bridge' ? await bridgeAttachment(store.paths.root, { network: network.network, ...o.options.bridge }) : undefined
+    if (!rootless && userns && o.options.mounts.some(m => m.type === 'bind' && m.overlay)) {
+      // its root sees only the rootfs and the bind sources of the store (runtime/compile.ts host-expose)
+      throw new CockerError('NOT_SUPPORTED', 'an overlay mount (-v DIR:/path:O) in a container with a user namespace of its own is not supported as root yet',
+        { hint: 'drop O, or --userns/--uidmap/--gidmap' })
+    }
     volumes = await resolveVolumes(store.paths.root, { mounts: o.options.mounts, volumesFrom: o.options.volumesFrom,
-      imageVolumes: Object.keys(config.config?.Volumes ?? {}), rootless })
+      imageVolumes: Object.keys(config.config?.Volumes ?? {}), rootless, containerDir: dirs.dir })
     const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
     // a namespace that maps ids otherwise (keep-id) sees the image's owners only on shifted copies of its layers
     const shift = userns && image.topLayer ? layerShift(userns, maps) : undefined

@@ -8,7 +8,7 @@
  * ids of the user's namespace: the copy runs there (node again, on a volume's first use only),
  * a plain chown through the helper.
  */
-import { chmodSync, lchownSync, lstatSync, readdirSync } from 'node:fs'
+import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
@@ -50,9 +50,11 @@ const OWN_BINDS = new Set(['/etc/localtime', '/proc', '/sys', '/dev/mqueue'])
 
 /**
  * The mounts with their volumes made: -v and --mount first, then what --volumes-from passes on
- * and the image's VOLUME entries, each where nothing before it targets the same path.
+ * and the image's VOLUME entries, each where nothing before it targets the same path. An
+ * overlay on a host directory (-v DIR:/p:O) gets its upper and work dirs in `containerDir`,
+ * so its changes go with the container.
  */
-export async function resolveVolumes(storeRoot: string, o: { mounts: MountRequest[]; volumesFrom: VolumesFrom[]; imageVolumes: string[]; rootless: boolean }): Promise<ResolvedVolumes> {
+export async function resolveVolumes(storeRoot: string, o: { mounts: MountRequest[]; volumesFrom: VolumesFrom[]; imageVolumes: string[]; rootless: boolean; containerDir?: string }): Promise<ResolvedVolumes> {
   const requests = [...o.mounts]
   const taken = new Set(requests.map(m => m.destination))
   const add = (m: MountRequest) => {
@@ -73,6 +75,10 @@ export async function resolveVolumes(storeRoot: string, o: { mounts: MountReques
   const out: ResolvedVolumes = { mounts: [], volumes: [], seeds: [], created: [] }
   try {
     for (const m of requests) {
+      if (m.type === 'bind' && m.overlay) {
+        out.mounts.push(overlayMount(m, o.containerDir, out.mounts.length, o.rootless))
+        continue
+      }
       if (m.type !== 'volume') {
         out.mounts.push(m)
         continue
@@ -95,6 +101,19 @@ export async function resolveVolumes(storeRoot: string, o: { mounts: MountReques
     throw err
   }
   return out
+}
+
+/** -v DIR:/p:O: an overlay with DIR as its lower layer, its writes in the container's overlay/N/. */
+function overlayMount(m: MountRequest & { type: 'bind' }, containerDir: string | undefined, n: number, rootless: boolean): MountRequest {
+  if (!containerDir) throw new Error('an overlay mount needs the container\'s dir')
+  const dir = path.join(containerDir, 'overlay', String(n))
+  mkdirSync(path.join(dir, 'upper'), { recursive: true, mode: 0o755 })
+  mkdirSync(path.join(dir, 'work'), { mode: 0o755 })
+  return {
+    type: 'overlay', lower: m.source, upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), destination: m.destination,
+    // rootless overlay keeps its own xattrs in user.* (userxattr), as the container's root does
+    options: [...(rootless ? ['userxattr'] : []), ...(m.options.includes('ro') ? ['ro'] : [])],
+  }
 }
 
 /** A volume made with -o type=…: a tmpfs of its own per container, or its device's bind mount. */

@@ -64,10 +64,13 @@ export interface BridgeOptions { aliases: string[]; ip?: string; mac?: string }
  * A bind mount, a tmpfs or a volume, from -v, --mount or --tmpfs. `options` are OCI mount
  * options. A volume has no name when anonymous (-v /path); create turns volumes into bind
  * mounts of their _data (container/volumes.ts). `noCopy`: no copy-up of the image's content;
- * `chown`: U, the volume's files given to the container's user.
+ * `chown`: U, the volume's files given to the container's user. A bind with `overlay` (-v
+ * DIR:/p:O) becomes an overlay on the host directory whose changes stay the container's
+ * (`lower`, `upper`, `work`: its dirs, set by create).
  */
 export type MountRequest =
-  | { type: 'bind'; source: string; destination: string; options: string[] }
+  | { type: 'bind'; source: string; destination: string; options: string[]; overlay?: boolean }
+  | { type: 'overlay'; lower: string; upper: string; work: string; destination: string; options: string[] }
   | { type: 'tmpfs'; destination: string; options: string[] }
   | { type: 'volume'; name?: string; destination: string; options: string[]; noCopy?: boolean; chown?: boolean }
 
@@ -352,17 +355,17 @@ export function parseStopSignal(value: string): string {
 }
 
 // mount options a user may give on -v (SELinux relabel options are accepted and ignored)
-const VOLUME_OPTIONS = new Set(['ro', 'rw', 'z', 'Z', 'U', 'nocopy', 'bind', 'rbind', 'nosuid', 'suid', 'nodev', 'dev', 'noexec',
+const VOLUME_OPTIONS = new Set(['ro', 'rw', 'z', 'Z', 'U', 'O', 'nocopy', 'bind', 'rbind', 'nosuid', 'suid', 'nodev', 'dev', 'noexec',
   'exec', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable'])
 const PROPAGATION = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable']
 
 /** Bind options from -v's option list: podman binds recursively and privately unless told otherwise. */
 function bindOptions(flag: string, value: string, given: string[]): string[] {
   for (const o of given) {
-    if (!VOLUME_OPTIONS.has(o)) throw invalid(`${flag} ${value}: unknown option "${o}"`, 'known options: ro, rw, z, Z, U, nocopy, bind, rbind, nosuid, nodev, noexec and the propagation modes')
+    if (!VOLUME_OPTIONS.has(o)) throw invalid(`${flag} ${value}: unknown option "${o}"`, 'known options: ro, rw, z, Z, U, O, nocopy, bind, rbind, nosuid, nodev, noexec and the propagation modes')
   }
   if (given.includes('ro') && given.includes('rw')) throw invalid(`${flag} ${value}: "ro" and "rw" contradict each other`)
-  const kept = given.filter(o => !['z', 'Z', 'U', 'rw', 'nocopy'].includes(o))
+  const kept = given.filter(o => !['z', 'Z', 'U', 'O', 'rw', 'nocopy'].includes(o))
   const options = kept.some(o => o === 'bind' || o === 'rbind') ? kept : ['rbind', ...kept]
   if (!kept.some(o => PROPAGATION.includes(o))) options.push('rprivate')
   return options
@@ -429,9 +432,14 @@ export function parseVolume(value: string, cwd: string): MountRequest {
   if (target === '') throw invalid(`${flag} ${value}: the container path is empty`)
   const destination = containerPath(flag, value, target)
   const given = opts ? opts.split(',') : []
-  if (!isHostPath(source)) return volumeRequest(flag, value, volumeName(flag, value, source), destination, given)
+  if (!isHostPath(source)) {
+    if (given.includes('O')) throw invalid(`${flag} ${value}: "O" is for host directories, not volumes`, 'give the directory\'s path: -v /host/dir:/path:O')
+    return volumeRequest(flag, value, volumeName(flag, value, source), destination, given)
+  }
   if (given.includes('nocopy')) throw invalid(`${flag} ${value}: "nocopy" is for volumes, not bind mounts`)
-  return { type: 'bind', source: hostPath(flag, value, source, cwd), destination, options: bindOptions(flag, value, given) }
+  const hostDir = hostPath(flag, value, source, cwd)
+  if (given.includes('O') && /[,:]/.test(hostDir)) throw invalid(`${flag} ${value}: an overlay's directory cannot have "," or ":" in its path`)
+  return { type: 'bind', source: hostDir, destination, options: bindOptions(flag, value, given), ...(given.includes('O') ? { overlay: true } : {}) }
 }
 
 /** --volumes-from CONTAINER[:ro|rw]. */

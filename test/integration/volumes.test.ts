@@ -138,6 +138,18 @@ cockerScenario('volumes of -o type=tmpfs (one per container) and of a host direc
   })
 })
 
+cockerScenario('-v DIR:/path:O: the host directory under an overlay, the container\'s writes its own', async mode => {
+  await withContainers(mode, async image => {
+    const host = modeDir(mode)
+    writeFileSync(path.join(host, 'existing'), 'host\n')
+    if (mode.user) await import('node:fs').then(fs => fs.chownSync(path.join(host, 'existing'), mode.user!.uid, mode.user!.gid))
+    const script = 'cat /o/existing && echo changed > /o/existing && echo new > /o/new && rm /o/existing && ls -A /o'
+    assert.is(await out(mode, ['run', '--rm', ...NONE, '-v', `${host}:/o:O`, image, 'sh', '-c', script]), 'host\nnew\n')
+    assert.is(readFileSync(path.join(host, 'existing'), 'utf8'), 'host\n')
+    assert.equal((await import('node:fs')).readdirSync(host), ['existing'])
+  })
+})
+
 cockerScenario('volume rm of a volume in use is refused in one line, -f removes its containers first', async mode => {
   await withContainers(mode, async image => {
     await cocker(mode, ['create', '--name', 'user', ...NONE, '-v', 'busy:/x', image, 'true'], { status: 0 })

@@ -35,6 +35,9 @@ test('parseVolume: relative host paths from the current directory; names are vol
     { type: 'volume', name: 'my.vol_1', destination: '/data', options: ['nosuid', 'nodev', 'rbind', 'ro', 'rprivate'], noCopy: true, chown: true })
   throwsCode(() => parseVolume('-bad:/data', '/'), 'INVALID_ARGUMENT', /neither a host path nor a volume name/)
   throwsCode(() => parseVolume('/srv:/data:nocopy', '/'), 'INVALID_ARGUMENT', /"nocopy" is for volumes/)
+  assert.equal(parseVolume('/srv:/data:O', '/'), { type: 'bind', source: '/srv', destination: '/data', options: ['rbind', 'rprivate'], overlay: true })
+  throwsCode(() => parseVolume('vol:/data:O', '/'), 'INVALID_ARGUMENT', /"O" is for host directories/)
+  throwsCode(() => parseVolume('/a,b:/data:O', '/'), 'INVALID_ARGUMENT', /cannot have "," or ":"/)
 })
 
 test('parseVolume: a container path alone, or with options, is an anonymous volume', () => {
