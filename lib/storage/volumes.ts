@@ -18,7 +18,7 @@ import { crashPoint } from '../sys/crash-point.js'
 import { randomBytes } from '../sys/random.js'
 import { removeTree } from '../sys/remove.js'
 import { isoNow } from '../sys/time.js'
-import { randomName } from './atomic.js'
+import { randomName, writeFileAtomic } from './atomic.js'
 import { withStampLock } from './lock.js'
 
 export interface VolumeRecord {
@@ -181,12 +181,9 @@ function existingOrRefused(volume: VolumeRecord, o: CreateVolumeOptions): { volu
     { hint: `remove it first with "cocker volume rm ${volume.name}", or add --ignore` })
 }
 
-/** Replaces volume.json whole; the caller holds the volume's lock. */
+/** Replaces volume.json whole, by way of tmp/ (a kill -9 leaves a temp file system check removes); the caller holds the volume's lock. */
 export function writeVolume(storeRoot: string, volume: VolumeRecord): void {
-  const dir = volumeDir(storeRoot, volume.name)
-  const tmp = path.join(dir, `.volume.json.${process.pid}`)
-  writeFileSync(tmp, JSON.stringify(volume))
-  renameSync(tmp, recordFile(dir))
+  writeFileAtomic(recordFile(volumeDir(storeRoot, volume.name)), JSON.stringify(volume), path.join(storeRoot, 'tmp'))
 }
 
 /** Runs fn holding the volume's lock; fn gets the record as it is then. */
