@@ -296,6 +296,7 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from pause' -a '(__cocker_containers)'
 
 # container port
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from port' -s a -l all -d 'display port information for all containers'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from port' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from port' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from port' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
@@ -1073,6 +1074,7 @@ complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcomma
 complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from top' -s v -l version -d 'print the version'
 
 # port
+complete -c cocker -n '__fish_seen_subcommand_from port' -s a -l all -d 'display port information for all containers'
 complete -c cocker -n '__fish_seen_subcommand_from port' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from port' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from port' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'

@@ -88,7 +88,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     throw new CockerError('INVALID_ARGUMENT', `--network-alias, --ip and --mac-address need a bridge network, and the container's network is ${network.mode}`,
       { hint: 'add --network bridge (the default network) or --network NAME' })
   }
-  const ports = await assignPorts(o.options.ports, { publishAll: o.options.publishAll, exposed: Object.keys(config.config?.ExposedPorts ?? {}) })
+  const ports = await assignPorts(o.options.ports, { publishAll: o.options.publishAll, exposed: Object.keys(config.config?.ExposedPorts ?? {}), network, env: o.env, warn: o.warn })
   let lowerDirs = source.lowerDirs
   const id = randomBytes(32).toString('hex')
   const name = o.options.name ?? reserveGeneratedName(store.paths.root, id)
@@ -200,6 +200,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       ...(o.runtime ? { runtime: o.runtime } : {}),
       network,
       ...(ports.length ? { ports } : {}),
+      ...(config.config?.ExposedPorts ? { exposedPorts: Object.keys(config.config.ExposedPorts) } : {}),
       ...(bridge ? { bridgeNetwork: bridge.attachment } : {}),
       ...(Object.keys(joined.joins).length ? { joins: joined.joins } : {}),
       ...(o.pod ? { pod: o.pod.id } : {}),

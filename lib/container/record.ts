@@ -117,6 +117,8 @@ export interface ContainerRecord {
   network?: NetworkMode
   /** -p and -P, host ports chosen. */
   ports?: PortMapping[]
+  /** The image's EXPOSE ("80/tcp"), which inspect lists, null where not published. */
+  exposedPorts?: string[]
   /** The bridge network it joins when it starts (lib/network/bridge): --network NAME, or `network connect`. */
   bridgeNetwork?: NetworkAttachment
   /** Namespaces of other containers it uses (container:ID, or its pod's infra), by their ids (joins.ts). */

@@ -12,7 +12,8 @@ import { signalNumber } from '../runtime/linux.js'
 import { durationNs } from '../sys/duration.js'
 import { bridgeStatus } from '../network/index.js'
 import { DEFAULT_NETWORK } from '../network/bridge/state.js'
-import { listContainers, observe, type ContainerRecord, type ContainerState, type FoundContainer } from './record.js'
+import type { PortMapping } from '../spec/run-options.js'
+import { findContainer, listContainers, observe, type ContainerRecord, type ContainerState, type FoundContainer } from './record.js'
 
 export interface ContainerView {
   record: ContainerRecord
@@ -28,6 +29,15 @@ export function viewOf(found: FoundContainer): ContainerView {
 /** Every container of the store, oldest first, with its live state. */
 export function viewContainers(storeRoot: string): ContainerView[] {
   return listContainers(storeRoot).map(viewOf)
+}
+
+/**
+ * The ports a container's network publishes, as Podman shows them for it: its own, or those of
+ * the container whose network namespace it joins (its pod's infra, --network container:NAME).
+ */
+export function networkPorts(storeRoot: string, r: ContainerRecord): PortMapping[] {
+  const joined = r.joins?.network
+  return (joined ? findContainer(storeRoot, joined)?.record.ports : r.ports) ?? []
 }
 
 /** The newest container (podman's --latest), or podman's error when there is none. */
@@ -327,7 +337,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
     NetworkSettings: {
       EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
       MacAddress: '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-      Ports: portBindings(r.ports ?? []), SandboxKey: '',
+      Ports: portBindings(networkPorts(o.storeRoot, r), r.exposedPorts), SandboxKey: '',
       // a bridge network's (lib/network/bridge)
       ...bridgeSettings(r),
     },
@@ -372,7 +382,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
       ContainerIDFile: '',
       LogConfig: { Type: r.log.driver, Config: null, Path: r.log.path, Tag: '', Size: r.log.maxSize ? `${r.log.maxSize}B` : '0B' },
       NetworkMode: r.network ? networkModeName(r.network) : networkMode(ns('network')),
-      PortBindings: portBindings(r.ports ?? []),
+      PortBindings: portBindings(r.ports ?? [], r.exposedPorts),
       RestartPolicy: { Name: r.restartPolicy.name === 'no' ? '' : r.restartPolicy.name, MaximumRetryCount: r.restartPolicy.maxRetries },
       AutoRemove: r.autoRemove,
       VolumeDriver: '',
