@@ -21,10 +21,10 @@ import { CockerError } from '../errors.js'
 import type { NetworkAttachment } from '../network/bridge/state.js'
 import type { NetworkProcess } from '../network/programs.js'
 import type { NetworkMode, PortMapping } from '../spec/run-options.js'
-import { isProcessAlive, selfStamp, stampAlive } from '../sys/proc.js'
+import type { ContainerVolume } from './volumes.js'
+import { withStampLock } from '../storage/lock.js'
+import { isProcessAlive } from '../sys/proc.js'
 import { heldByRecordOrCreator, NameRegistry } from '../sys/name-registry.js'
-import { readIfPresent } from '../sys/read.js'
-import { removeFile } from '../sys/remove.js'
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'removing'
 
@@ -105,6 +105,8 @@ export interface ContainerRecord {
   healthcheck?: Healthcheck
   /** OCI mounts of the container's config, for inspect's Mounts. */
   mounts: { type: string; source: string; destination: string; options: string[] }[]
+  /** Its volumes (named, anonymous): for --volumes-from, rm -v and what uses a volume. */
+  volumes?: ContainerVolume[]
   /** The container's working config: the OCI bundle (config.json) is in userdata/. */
   storage: { driver: string; lowerDirs: string[] }
   /** --cgroups disabled: no cgroups at all. */
@@ -313,32 +315,6 @@ export function requireContainer(storeRoot: string, nameOrId: string): FoundCont
  * flock would need koffi (~200 ms to load) on every stop and rm; a holder that died (kill -9)
  * is seen by its stamp and its lock taken over.
  */
-export async function withContainerLock<T>(containerDir: string, fn: () => T | Promise<T>): Promise<T> {
-  const lock = lockFile(containerDir)
-  for (let waited = 0; ; waited += 10) {
-    try {
-      writeFileSync(lock, selfStamp(), { flag: 'wx', mode: 0o600 })
-      break
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') throw removedMeanwhile(containerDir)
-      if (code !== 'EEXIST') throw err
-    }
-    const holder = readIfPresent(lock)
-    if (holder !== undefined && !stampAlive(holder)) {
-      // taken over only if it still names the dead holder: another waiter may have been first
-      if (readIfPresent(lock) === holder) removeFile(lock)
-      continue
-    }
-    if (waited > 60_000) {
-      throw new CockerError('CONTAINER_LOCKED', `the container in ${containerDir} is locked by process ${holder?.split(' ')[0]}`,
-        { hint: 'wait for that command to finish' })
-    }
-    await new Promise(r => setTimeout(r, 10))
-  }
-  try {
-    return await fn()
-  } finally {
-    removeFile(lock)
-  }
+export function withContainerLock<T>(containerDir: string, fn: () => T | Promise<T>): Promise<T> {
+  return withStampLock(lockFile(containerDir), { what: `the container in ${containerDir}`, missing: () => removedMeanwhile(containerDir) }, fn)
 }

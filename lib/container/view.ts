@@ -89,7 +89,7 @@ export function parseContainerFilters(specs: readonly string[], o: FilterContext
   return v => tests.every(t => t(v))
 }
 
-const FILTER_HINT = 'filters: id, name, label, status, ancestor, exited, until, pod'
+const FILTER_HINT = 'filters: id, name, label, status, ancestor, exited, until, pod, volume'
 
 export interface FilterContext {
   /** pod=NAME|ID: the ids of the pods it names (lib/pod/record.ts), given by the caller that can read them. */
@@ -104,6 +104,9 @@ function filterOf(key: string, value: string, o: FilterContext): ContainerFilter
     }
     case 'id':
       return v => v.record.id.startsWith(value)
+    case 'volume':
+      // a volume's name, or where a volume or bind mount lands in the container (Podman's)
+      return v => (v.record.volumes ?? []).some(x => x.name === value || x.destination === value) || v.record.mounts.some(m => m.destination === value)
     case 'name': {
       const re = regExp(value, key)
       return v => re.test(v.record.name)
@@ -320,9 +323,11 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
     ...(o.size ? sizes(v, o) : {}),
     Mounts: mounts.map(m => ({
       Type: m.type === 'volume' ? 'volume' : 'bind',
+      // a volume's source is volumes/NAME/_data
+      ...(m.type === 'volume' ? { Name: path.basename(path.dirname(m.source)) } : {}),
       Source: m.source,
       Destination: m.destination,
-      Driver: '',
+      Driver: m.type === 'volume' ? 'local' : '',
       Mode: '',
       Options: m.options.filter(x => x !== 'ro' && x !== 'rw' && !/private|shared|slave/.test(x)),
       RW: rw(m),
@@ -371,7 +376,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
       sdNotifyMode: 'container',
     },
     HostConfig: {
-      Binds: mounts.map(m => `${m.source}:${m.destination}:${[rw(m) ? 'rw' : 'ro', ...m.options.filter(x => x !== 'ro' && x !== 'rw')].join(',')}`),
+      Binds: mounts.map(m => `${m.type === 'volume' ? path.basename(path.dirname(m.source)) : m.source}:${m.destination}:${[rw(m) ? 'rw' : 'ro', ...m.options.filter(x => x !== 'ro' && x !== 'rw')].join(',')}`),
       CgroupManager: 'cgroupfs',
       CgroupMode: 'private',
       ContainerIDFile: '',

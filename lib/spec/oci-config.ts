@@ -338,6 +338,11 @@ function hostKernelFs(m: Mount, o: RunOptions, host: HostFacts): Mount[] {
 }
 
 function toMount(m: MountRequest): Mount {
+  // volumes are bind mounts of their _data by now (container/volumes.ts)
+  if (m.type === 'volume' || (m.type === 'bind' && m.overlay)) throw new Error(`volume mount on ${m.destination} not resolved before the config`)
+  if (m.type === 'overlay') {
+    return { destination: m.destination, type: 'overlay', source: 'overlay', options: [`lowerdir=${m.lower}`, `upperdir=${m.upper}`, `workdir=${m.work}`, ...m.options] }
+  }
   return m.type === 'bind'
     ? { destination: m.destination, type: 'bind', source: m.source, options: m.options }
     : { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: m.options }

@@ -15,7 +15,7 @@ export const ps: CommandDef = {
   positionals: [],
   options: [
     { name: 'all', alias: 'a', type: 'boolean', describe: 'show all the containers, default is only running containers' },
-    { name: 'filter', alias: 'f', type: 'array', valueName: 'filter', describe: 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod)' },
+    { name: 'filter', alias: 'f', type: 'array', valueName: 'filter', describe: 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod, volume)' },
     { name: 'format', type: 'string', valueName: 'format', describe: "pretty-print containers to JSON or using a Go template (e.g. '{{.ID}} {{.Names}}')" },
     { name: 'last', alias: 'n', type: 'number', valueName: 'n', describe: 'print the n last created containers (all states)' },
     { ...LATEST, describe: 'show the latest container created (all states)' },
