@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises'
 import { copyNameMap, destinationAt } from '../container/copy.js'
 import { CockerError } from '../errors.js'
 import { packDirectory } from '../image/tar-writer.js'
-import { chroot } from '../sys/libc.js'
+import { chroot, setNotDumpable } from '../sys/libc.js'
 import { shiftId, unshiftId, type IdShift } from '../storage/copy-tree.js'
 import { applyLayer } from '../storage/unpack.js'
 
@@ -61,6 +61,7 @@ async function exportRoot(prune: Set<string>): Promise<void> {
 
 const [root, verb, ...args] = process.argv.slice(2)
 try {
+  setNotDumpable() // it may run in the container's user namespace, next to its processes (as runc's init)
   const arity = verb === 'pack' ? 1 : verb === 'unpack' ? 3 : verb === 'export' ? 0 : -1
   if (args.length === arity + 1) shift = JSON.parse(args.pop()!) as IdShift
   if (!root || arity < 0 || args.length !== arity) {

@@ -20,6 +20,7 @@ interface Bindings {
   mount(source: string, target: string, type: string | null, flags: number, data: string | null): number
   umount2(target: string, flags: number): number
   chroot(path: string): number
+  prctl(option: number, a2: number, a3: number, a4: number, a5: number): number
   errno(): number
 }
 
@@ -38,6 +39,7 @@ function libc(): Bindings {
     mount: lib.func('int mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data)'),
     umount2: lib.func('int umount2(const char *target, int flags)'),
     chroot: lib.func('int chroot(const char *path)'),
+    prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
     errno: () => koffi.errno(),
   }
   return bindings
@@ -131,6 +133,16 @@ export function unmountDetach(target: string): void {
 /** chroot(2): every later path of the process resolves inside `dir`, `..` and absolute symlinks included. */
 export function chroot(dir: string): void {
   check(libc().chroot(dir), 'chroot', dir)
+}
+
+const PR_SET_DUMPABLE = 4
+
+/**
+ * prctl(PR_SET_DUMPABLE, 0): /proc/self of this process belongs to root, so a process of the
+ * container that could see it (--pid host) cannot ptrace it or open its mem or fds.
+ */
+export function setNotDumpable(): void {
+  check(libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), 'prctl', 'PR_SET_DUMPABLE')
 }
 
 /** An overlay on `target`; `data`'s relative lowerdirs are taken from `cwd`, where the mount is made. */
