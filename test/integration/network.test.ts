@@ -40,9 +40,10 @@ function processesNaming(id: string): string[] {
 /**
  * The greeting of the server at HOST:PORT, with busybox's nc (its static wget crashes in its
  * resolver). Its first line only: this pasta (2023) repeats what a host's loopback server sent
- * once that closes, and head's exit ends nc.
+ * once that closes, and head's exit ends nc; at times it keeps the connection open silently
+ * instead, and only timeout ends nc (-w bounds the connect, not the wait for data).
  */
-const GET = (host: string, port: number) => `nc -w 5 ${host} ${port} </dev/null | head -n 1`
+const GET = (host: string, port: number) => `timeout 10 nc -w 5 ${host} ${port} </dev/null | head -n 1`
 
 busyboxScenario('pasta: a container reaches the host through host.containers.internal (--map-gw), and has eth0', async mode => {
   const server = await hostServer('0.0.0.0')
