@@ -85,9 +85,19 @@ export async function ensureRootlessNetns(p: BridgePaths, env: NodeJS.ProcessEnv
     holder = await startHolder(p)
   }
   if (!pastaPid(p)) {
-    await startNetworkProcess({ mode: 'pasta', args: ['--map-gw'] }, { pid: holder, dir: rootlessDir(p), rootless: true, env, ports: [] })
+    const pasta = await startNetworkProcess({ mode: 'pasta', args: ['--map-gw'] }, { pid: holder, dir: rootlessDir(p), rootless: true, env, ports: [] })
+    // pasta creates its pid file before it writes the pid: the next command must read the pid
+    // there, or it would start a second pasta on the namespace (and lose track of this one)
+    await until(() => pastaPid(p) === pasta.pid, 'pasta did not write its pid file')
   }
   return holder
+}
+
+/** Polls (2 ms) until `done`, for at most 5 s. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (const end = Date.now() + 5000; !done(); await new Promise(r => setTimeout(r, 2))) {
+    if (Date.now() > end) throw new CockerError('NETWORK_FAILED', `the rootless network namespace could not be made: ${what}`)
+  }
 }
 
 /** cocker-infra in a new user, mount and network namespace with the caller's id maps, in a session of its own. */
@@ -97,12 +107,9 @@ async function startHolder(p: BridgePaths): Promise<number> {
   rmSync(file, { force: true })
   const ops: Op[] = [['mode', 'detach'], ...enterOps(usernsMapsForCaller(), 'user,mnt,net'), ['argv', [infraBinary(), '--pid-file', file]], ['exec']]
   await runHelper(encodePlan(ops), { until: 'started', stdio: ['ignore', 'ignore', 'ignore'] })
-  // it writes the file first thing, so this is a matter of its first instructions
-  for (const end = Date.now() + 5000; Date.now() < end; await new Promise(r => setTimeout(r, 2))) {
-    const pid = holderPid(p)
-    if (pid) return pid
-  }
-  throw new CockerError('NETWORK_FAILED', 'the rootless network namespace could not be made: its holder did not start', { hint: `see whether ${infraBinary()} runs` })
+  // it writes the file first thing (by rename: whole or not at all)
+  await until(() => holderPid(p) !== undefined, `its holder ${infraBinary()} did not start`)
+  return holderPid(p)!
 }
 
 /**
