@@ -230,6 +230,16 @@ cockerScenario('a run killed (-9) between taking its address and the setup leave
   await cocker(mode, ['network', 'rm', 'crash'], { status: 0 })
 }))
 
+cockerScenario('an rm killed (-9) between netavark\'s teardown and the namespace\'s unmounting leaves what the next rm finishes', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.11.0/24', 'halfway'], { status: 0 })
+  const id = (await cocker(mode, ['run', '-d', '--name', 'h', '--network', 'halfway', image, 'sleep', '1000'], { status: 0 })).stdout.trim()
+  const r = await cocker(mode, ['rm', '-f', '-t', '0', 'h'], { env: { _COCKER_CRASH_AT: 'network:torn-down' } })
+  assert.is(r.signal, 'SIGKILL', 'the rm was not killed there')
+  await cocker(mode, ['rm', '-f', '-t', '0', 'h'], { status: 0 })
+  await nothingLeft(mode, 'halfway', [id])
+  await cocker(mode, ['network', 'rm', 'halfway'], { status: 0 })
+}), ['rootless'])
+
 /** What a TCP server at HOST:PORT says to a connection from the host, or the error's code. */
 function hostFetch(host: string, port: number): Promise<string> {
   return new Promise(resolve => {
