@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs'
 import { CockerError } from '../errors.js'
 import { deleteContainer, runContainer } from '../runtime/lifecycle.js'
 import { usernsMapsForCaller } from '../rootless/userns.js'
-import { USERNS_UID_ENV } from '../rootless/identity.js'
+import { realUid, USERNS_UID_ENV } from '../rootless/identity.js'
 import { needsNetworkSetup, prepareNetwork, setupNetwork, teardownNetwork } from '../network/index.js'
 import { checkTun, needsNetworkProcess, networkPidFile, type NetworkProcess } from '../network/programs.js'
 import { fuseOverlayfsUsable } from '../storage/driver.js'
@@ -124,7 +124,7 @@ function exitCodeOf(err: unknown): number {
 function monitorCommand(engine: Engine, record: ContainerRecord, ...args: string[]): string[] {
   const argv = cockerCommand(engine, ...args)
   if (!engine.rootless || (!record.bridgeNetwork && !record.joins)) return argv
-  return ['/usr/bin/env', `${USERNS_UID_ENV}=${process.geteuid!()}`, ...argv]
+  return ['/usr/bin/env', `${USERNS_UID_ENV}=${realUid(engine.env)}`, ...argv]
 }
 
 /**

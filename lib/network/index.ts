@@ -220,10 +220,14 @@ export async function prepareNetwork(engine: Engine, record: ContainerRecord, bu
   pointUserNamespace(bundle, holder)
 }
 
-/** Undoes setupNetwork; safe to call for any container, any number of times. */
-export async function teardownNetwork(engine: Engine, record: ContainerRecord, dir: string): Promise<void> {
+/**
+ * Undoes setupNetwork; safe to call for any container, any number of times. `restarting`: the
+ * container starts again right after (its restart policy), so the rootless network namespace
+ * stays even if it was the last one there.
+ */
+export async function teardownNetwork(engine: Engine, record: ContainerRecord, dir: string, o: { restarting?: boolean } = {}): Promise<void> {
   stopNetworkProcess(record.state.network, dir)
-  if (record.bridgeNetwork) await (await import('./bridge/attach.js')).detachContainer(bridgePaths(engine), record.id)
+  if (record.bridgeNetwork) await (await import('./bridge/attach.js')).detachContainer(bridgePaths(engine), record.id, o)
 }
 
 /**

@@ -240,6 +240,20 @@ cockerScenario('an rm killed (-9) between netavark\'s teardown and the namespace
   await cocker(mode, ['network', 'rm', 'halfway'], { status: 0 })
 }), ['rootless'])
 
+cockerScenario('rootless: a restart policy starts the last container on a network again, its clean-up in the rootless network namespace\'s user namespace', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.12.0/24', 'again'], { status: 0 })
+  const id = (await cocker(mode, ['run', '-d', '--name', 'r', '--restart', 'always', '--network', 'again', image, 'sh', '-c', 'sleep 0.5; exit 1'], { status: 0 })).stdout.trim()
+  const count = async () => Number((await cocker(mode, ['inspect', '--format', '{{.RestartCount}}', 'r'], { status: 0 })).stdout.trim())
+  for (const end = Date.now() + 60_000; await count() < 2;) {
+    assert.ok(Date.now() < end, 'not restarted twice within 60 s')
+    await new Promise(r => setTimeout(r, 200))
+  }
+  await cocker(mode, ['stop', '-t', '0', 'r'], { status: 0 })
+  await cocker(mode, ['rm', 'r'], { status: 0 })
+  await nothingLeft(mode, 'again', [id])
+  await cocker(mode, ['network', 'rm', 'again'], { status: 0 })
+}), ['rootless'])
+
 /** What a TCP server at HOST:PORT says to a connection from the host, or the error's code. */
 function hostFetch(host: string, port: number): Promise<string> {
   return new Promise(resolve => {

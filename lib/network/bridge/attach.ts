@@ -128,12 +128,13 @@ async function attachRootless(p: BridgePaths, o: AttachOptions, tools: Tools): P
 }
 
 /** Leaves the network: netavark's teardown (veth, rules, DNS entry), the namespace's mount, the address. Idempotent. */
-export async function detachContainer(p: BridgePaths, id: string): Promise<void> {
+export async function detachContainer(p: BridgePaths, id: string, o: { restarting?: boolean } = {}): Promise<void> {
   if (p.rootless) {
     const rn = await import('./rootless-netns.js')
     return rn.withRootlessLock(p, async () => {
       await detachRootlessLocked(p, id)
-      rn.endRootlessNetnsIfUnused(p)
+      // a clean-up in the holder's user namespace could not make the namespace again for the restart
+      if (!o.restarting) rn.endRootlessNetnsIfUnused(p)
     })
   }
   const attached = readAttached(p, id)
