@@ -254,6 +254,19 @@ cockerScenario('rootless: a restart policy starts the last container on a networ
   await cocker(mode, ['network', 'rm', 'again'], { status: 0 })
 }), ['rootless'])
 
+cockerScenario('rootless: a holder killed (-9) under a running container: the next container gets a new rootless network namespace, rm of both leaves nothing', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.13.0/24', 'lost'], { status: 0 })
+  const old = (await cocker(mode, ['run', '-d', '--name', 'old', '--network', 'lost', image, 'sleep', '1000'], { status: 0 })).stdout.trim()
+  // the holder our cocker started, named by the file it wrote
+  process.kill(Number(readFileSync(path.join(runDirOf(mode), 'rootless-netns', 'holder.pid'), 'utf8')), 'SIGKILL')
+  const fresh = (await cocker(mode, ['run', '-d', '--name', 'fresh', '--network', 'lost', '--network-alias', 'again', image, ...server('hello-again')], { status: 0 })).stdout.trim()
+  await listening(mode, 'fresh')
+  assert.equal(await fetchFrom(mode, image, 'lost', ['again']), ['hello-again'])
+  await cocker(mode, ['rm', '-f', '-t', '0', 'old', 'fresh'], { status: 0 })
+  await nothingLeft(mode, 'lost', [old, fresh])
+  await cocker(mode, ['network', 'rm', 'lost'], { status: 0 })
+}), ['rootless'])
+
 /** What a TCP server at HOST:PORT says to a connection from the host, or the error's code. */
 function hostFetch(host: string, port: number): Promise<string> {
   return new Promise(resolve => {
