@@ -10,7 +10,7 @@
  *   cocker-netns unbind HOLDER DST       detach that mount
  *   cocker-netns run HOLDER ARGV...      exec ARGV (netavark) in the holder's user, network and
  *                                        mount namespaces, as their root
- *   cocker-netns forward HOLDER SPEC...  publish TCP ports: SPEC is HOSTIP:HOSTPORT:DESTIP:DESTPORT;
+ *   cocker-netns forward HOLDER SPEC...  publish TCP ports: SPEC is HOSTIP,HOSTPORT,DESTIP,DESTPORT;
  *                                        listens on the host first, then relays each connection
  *                                        to DEST inside the rootless network namespace. Writes
  *                                        one byte on fd 3 once it listens, and runs until killed
@@ -133,7 +133,7 @@ static int parse_addr(const char *ip, const char *port, struct sockaddr_storage 
 	return 0;
 }
 
-/* HOSTIP:HOSTPORT:DESTIP:DESTPORT, IPv4 (an empty HOSTIP: every address). */
+/* HOSTIP,HOSTPORT,DESTIP,DESTPORT (an empty HOSTIP: every IPv4 address). */
 static void parse_spec(char *spec, struct fwd *f)
 {
 	char *field[4];
@@ -144,15 +144,15 @@ static void parse_spec(char *spec, struct fwd *f)
 
 	for (int i = 0; i < 4; i++) {
 		field[i] = p;
-		p = i < 3 ? strchr(p, ':') : NULL;
+		p = i < 3 ? strchr(p, ',') : NULL;
 		if (i < 3 && !p)
-			fail(0, "bad port spec %s (want HOSTIP:HOSTPORT:DESTIP:DESTPORT)", spec);
+			fail(0, "bad port spec %s (want HOSTIP,HOSTPORT,DESTIP,DESTPORT)", spec);
 		if (p)
 			*p++ = '\0';
 	}
 	if (parse_addr(field[0], field[1], &host, &host_len) < 0 ||
 	    parse_addr(field[2], field[3], &f->dest, &f->dest_len) < 0 || !*field[2])
-		fail(0, "bad port spec %s:%s:%s:%s", field[0], field[1], field[2], field[3]);
+		fail(0, "bad port spec %s,%s,%s,%s", field[0], field[1], field[2], field[3]);
 	f->listen_fd = socket(host.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (f->listen_fd < 0)
 		fail(errno, "cannot make a socket");

@@ -150,7 +150,7 @@ export function netnsCommand(args: string[]): Promise<void> {
  */
 export async function startForwarder(p: BridgePaths, holder: number, ip: string, ports: PortMapping[], containerDir: string): Promise<NetworkProcess | undefined> {
   if (!ports.length) return undefined
-  const specs = ports.map(m => `${m.host_ip === '0.0.0.0' ? '' : m.host_ip}:${m.host_port}:${ip}:${m.container_port}`)
+  const specs = ports.map(m => [m.host_ip === '0.0.0.0' ? '' : m.host_ip, m.host_port, ip, m.container_port].join(','))
   const child = childProcess().spawn(netnsTool(), ['forward', String(holder), ...specs], { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] })
   let errText = ''
   child.stderr!.on('data', (d: Buffer) => { errText += d })
