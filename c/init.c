@@ -54,6 +54,10 @@ static const char *current_op = "init";
 
 static int root_fd = -1;
 static const char *rootfs;
+/* tree-rootfs: the rootfs is a detached mount tree, reached only by the new mount API */
+static int detached;
+/* enter-root: our /proc/self/fd, kept to reopen the exec fifo from a root without /proc */
+static int proc_fds = -1;
 
 static char *envp[MAX_ENV + 1];
 static size_t nenv;
@@ -226,6 +230,133 @@ static int remount(const char *path, unsigned long flags)
 	return mount(NULL, path, NULL, flags | locked_flags(path), NULL);
 }
 
+/*
+ * A container without a mount namespace shares the host's mount table, where
+ * anything mounted would outlive it. Its rootfs is then a detached clone
+ * (open_tree OPEN_TREE_CLONE, tree-rootfs): every mount goes onto the clone
+ * with the new mount API (mount(2) cannot reach a detached tree; attaching to
+ * one needs Linux 6.15), the init chroots into it (enter-root), and the kernel
+ * dissolves the tree when the last process rooted in it is gone. The host's
+ * mount table never sees any of it.
+ */
+
+/* The per-mount MS_* flags as MOUNT_ATTR_* (the atime mode is a value within MOUNT_ATTR__ATIME). */
+static unsigned long long mount_attrs(unsigned long flags)
+{
+	unsigned long long a = 0;
+
+	if (flags & MS_RDONLY)
+		a |= MOUNT_ATTR_RDONLY;
+	if (flags & MS_NOSUID)
+		a |= MOUNT_ATTR_NOSUID;
+	if (flags & MS_NODEV)
+		a |= MOUNT_ATTR_NODEV;
+	if (flags & MS_NOEXEC)
+		a |= MOUNT_ATTR_NOEXEC;
+	if (flags & MS_NODIRATIME)
+		a |= MOUNT_ATTR_NODIRATIME;
+	if (flags & MS_NOATIME)
+		a |= MOUNT_ATTR_NOATIME;
+	else if (flags & MS_STRICTATIME)
+		a |= MOUNT_ATTR_STRICTATIME;
+	return a;
+}
+
+static int set_attrs(int mnt, unsigned long flags, int recursive)
+{
+	struct mount_attr attr = { .attr_set = mount_attrs(flags) };
+
+	if (flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME))
+		attr.attr_clr = MOUNT_ATTR__ATIME;
+	return mount_setattr(mnt, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr));
+}
+
+/* A new filesystem as a detached mount: DATA's comma-separated options become fsconfig calls. */
+static int fs_mount(const char *type, const char *src, unsigned long flags, const char *data)
+{
+	static const struct { unsigned long ms; const char *key; } sb_flags[] = {
+		{ MS_RDONLY, "ro" }, { MS_SYNCHRONOUS, "sync" }, { MS_DIRSYNC, "dirsync" },
+		{ MS_LAZYTIME, "lazytime" }, { MS_MANDLOCK, "mand" },
+	};
+	char *opts = strdup(data), *save = NULL;
+	int fs = fsopen(type, FSOPEN_CLOEXEC), mnt = -1, err;
+
+	if (fs < 0 || !opts)
+		goto out;
+	if (*src && fsconfig(fs, FSCONFIG_SET_STRING, "source", src, 0) < 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(sb_flags) / sizeof(sb_flags[0]); i++)
+		if ((flags & sb_flags[i].ms) && fsconfig(fs, FSCONFIG_SET_FLAG, sb_flags[i].key, NULL, 0) < 0)
+			goto out;
+	for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+
+		if (eq)
+			*eq = '\0';
+		if (fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o, eq ? eq + 1 : NULL, 0) < 0)
+			goto out;
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned int)mount_attrs(flags));
+out:
+	err = errno;
+	free(opts);
+	if (fs >= 0)
+		close(fs);
+	errno = err;
+	return mnt;
+}
+
+/* Attaches a detached mount on TARGET (an fd, or a path when target_fd is AT_FDCWD), then sets its propagation. */
+static void attach(int mnt, int target_fd, const char *target, unsigned long prop)
+{
+	struct mount_attr attr = { .propagation = prop & (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE) };
+	int to_fd = target_fd != AT_FDCWD;
+
+	if (move_mount(mnt, "", target_fd, to_fd ? "" : target,
+		       MOVE_MOUNT_F_EMPTY_PATH | (to_fd ? MOVE_MOUNT_T_EMPTY_PATH : 0)) < 0)
+		die("move_mount", errno, target,
+		    errno == EINVAL ? "cannot mount on %s: without a mount namespace cocker mounts on a detached "
+				      "copy of the rootfs, which needs Linux 6.15 or later"
+				    : "cannot mount on %s",
+		    target);
+	if (attr.propagation &&
+	    mount_setattr(mnt, "", AT_EMPTY_PATH | ((prop & MS_REC) ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+		die("mount_setattr", errno, target, "cannot set the propagation of %s", target);
+	close(mnt);
+}
+
+static void op_tree_rootfs(const char *dir, unsigned long prop)
+{
+	/* slave or private at once: a clone of a shared mount is its peer, and would pass every mount on to the host */
+	struct mount_attr attr = { .propagation = prop & (MS_SLAVE | MS_PRIVATE) };
+
+	rootfs = dir;
+	root_fd = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (root_fd < 0)
+		die("open_tree", errno, dir, "cannot copy the rootfs %s as a detached mount tree", dir);
+	if (!attr.propagation)
+		attr.propagation = MS_SLAVE;
+	if (mount_setattr(root_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		die("mount_setattr", errno, dir, "cannot make the copy of the rootfs %s a slave", dir);
+	detached = 1;
+}
+
+static void op_enter_root(const char *path)
+{
+	int fd = *path ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : root_fd;
+
+	if (!*path)
+		path = rootfs;
+	if (fd < 0)
+		die("open", errno, path, "cannot open the root %s", path ? path : "(none)");
+	proc_fds = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fchdir(fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		die("chroot", errno, path, "cannot change root to %s", path);
+	if (fd != root_fd)
+		close(fd);
+}
+
 #define BIND_EXTRA (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | \
 		    MS_RELATIME | MS_STRICTATIME)
 
@@ -240,6 +371,17 @@ static void op_mount(struct op *op)
 	if ((flags & MS_BIND) && stat(src, &st) == 0 && !S_ISDIR(st.st_mode))
 		want_file = 1;
 	fd = mount_target(dst, want_file);
+	if (detached) {
+		int mnt = (flags & MS_BIND) ? open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							   ((flags & MS_REC) ? AT_RECURSIVE : 0))
+					    : fs_mount(type, src, flags, data);
+
+		if (mnt < 0 || ((flags & MS_BIND) && (flags & BIND_EXTRA) && set_attrs(mnt, flags, 0) < 0))
+			die("mount", errno, dst, "cannot mount %s (type %s) on %s", src, *type ? type : "bind", dst);
+		attach(mnt, fd, dst, prop);
+		close(fd);
+		return;
+	}
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
 	/* a bind mount ignores every other flag: they need a remount */
 	if (mount(src, target, *type ? type : NULL, (flags & MS_BIND) ? flags & ~BIND_EXTRA : flags,
@@ -330,7 +472,14 @@ static void op_mask(const char *path)
 			return;
 		die("stat", errno, path, "cannot mask %s", path);
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (detached) {
+		int mnt = S_ISDIR(st.st_mode) ? fs_mount("tmpfs", "tmpfs", MS_RDONLY, "")
+					      : open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+
+		if (mnt < 0)
+			die("mount", errno, path, "cannot mask %s", path);
+		attach(mnt, AT_FDCWD, path, 0);
+	} else if (S_ISDIR(st.st_mode)) {
 		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
 			die("mount", errno, path, "cannot mask %s", path);
 	} else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
@@ -340,6 +489,16 @@ static void op_mask(const char *path)
 
 static void op_readonly(const char *path)
 {
+	if (detached) {
+		int mnt = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+
+		if (mnt < 0 && errno == ENOENT)
+			return;
+		if (mnt < 0 || set_attrs(mnt, MS_RDONLY, 1) < 0)
+			die("mount", errno, path, "cannot make %s read-only", path);
+		attach(mnt, AT_FDCWD, path, 0);
+		return;
+	}
 	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
 		if (errno == ENOENT)
 			return;
@@ -552,7 +711,8 @@ static void run_hook(struct hook *h)
 /*
  * Tells stage 0 (and so TS) that the container is created, then blocks until
  * `start` opens the fifo for reading. The fifo was opened O_PATH before the
- * clone by stage 0; reopening it through /proc/self/fd reaches it from inside.
+ * clone by stage 0; reopening it through /proc/self/fd reaches it from inside
+ * (through the fd enter-root kept, where the root has no /proc).
  */
 static void op_fifo_wait(int fifo_fd)
 {
@@ -565,7 +725,8 @@ static void op_fifo_wait(int fifo_fd)
 	jl_write(report_fd, 'C', &j);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
 	do
-		fd = open(path, O_WRONLY | O_CLOEXEC);
+		fd = proc_fds >= 0 ? openat(proc_fds, path + strlen("/proc/self/fd/"), O_WRONLY | O_CLOEXEC)
+				   : open(path, O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		die("open", errno, "exec.fifo", "cannot open the exec fifo");
@@ -797,6 +958,15 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 		if (root_fd < 0)
 			die("open", errno, rootfs, "cannot open the rootfs %s", rootfs);
 		break;
+	case OP_TREE_ROOTFS:
+		op_tree_rootfs(op->f[0].s, num(op->f[1].s, 10));
+		break;
+	case OP_DIR_ROOTFS:
+		rootfs = op->f[0].s;
+		root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root_fd < 0)
+			die("open", errno, rootfs, "cannot open the rootfs %s", rootfs);
+		break;
 	case OP_OVERLAY:
 		/* CWD first: lowerdirs are short relative links, so many fit in a page of mount data */
 		if (chdir(op->f[2].s) < 0)
@@ -850,6 +1020,9 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 	case OP_CHROOT:
 		op_chroot();
 		break;
+	case OP_ENTER_ROOT:
+		op_enter_root(op->f[0].s);
+		break;
 	case OP_MASK:
 		op_mask(op->f[0].s);
 		break;
@@ -857,7 +1030,12 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 		op_readonly(op->f[0].s);
 		break;
 	case OP_REMOUNT_RO:
-		if (remount(op->f[0].s, MS_RDONLY) < 0)
+		if (detached) {
+			struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+			if (mount_setattr(AT_FDCWD, op->f[0].s, 0, &attr, sizeof(attr)) < 0)
+				die("mount_setattr", errno, op->f[0].s, "cannot make %s read-only", op->f[0].s);
+		} else if (remount(op->f[0].s, MS_RDONLY) < 0)
 			die("mount", errno, op->f[0].s, "cannot remount %s read-only", op->f[0].s);
 		break;
 	case OP_RLIMIT: {

@@ -7,8 +7,8 @@
 #ifndef COCKER_PROTOCOL_H
 #define COCKER_PROTOCOL_H
 
-#define COCKER_PROTOCOL 4
-#define COCKER_PROTOCOL_TAG "cocker-helper/4"
+#define COCKER_PROTOCOL 5
+#define COCKER_PROTOCOL_TAG "cocker-helper/5"
 
 /* The request may not be larger than this: it is read whole into memory. */
 #define COCKER_REQUEST_MAX (4 << 20)
@@ -61,6 +61,8 @@
 	X(OP_DOMAINNAME, "domainname", 'C', "s")                               \
 	X(OP_PROPAGATION, "propagation", 'C', "ss") /* PATH MS_FLAGS */        \
 	X(OP_ROOTFS, "rootfs", 'C', "s")         /* bind rootfs on itself */   \
+	X(OP_TREE_ROOTFS, "tree-rootfs", 'C', "ss") /* DIR PROP: a detached clone (no mount ns) */ \
+	X(OP_DIR_ROOTFS, "dir-rootfs", 'C', "s") /* DIR as it is: nothing is mounted */ \
 	X(OP_OVERLAY, "overlay", 'C', "sss")     /* DIR DATA CWD: mount it */  \
 	X(OP_FUSE_OVERLAY, "fuse-overlay", 'C', "ssss") /* PROG DIR OPTS CWD */ \
 	X(OP_MOUNT, "mount", 'C', "ssssss")      /* SRC DST TYPE MS PROP DATA */ \
@@ -73,6 +75,7 @@
 	X(OP_RUN_HOOKS, "run-hooks", 'C', "s")   /* STAGE */                   \
 	X(OP_PIVOT_ROOT, "pivot-root", 'C', "")                                \
 	X(OP_CHROOT, "chroot", 'C', "")          /* --no-pivot */              \
+	X(OP_ENTER_ROOT, "enter-root", 'C', "s") /* chroot into PATH, "": the rootfs */ \
 	X(OP_MASK, "mask", 'C', "s")                                           \
 	X(OP_READONLY, "readonly", 'C', "s")                                   \
 	X(OP_REMOUNT_RO, "remount-ro", 'C', "s")                               \

@@ -59,6 +59,9 @@ export type ErrorCode =
   | 'NETWORK_IN_USE'
   | 'NETWORK_FAILED'
   | 'ADDRESS_UNAVAILABLE'
+  | 'VOLUME_NOT_FOUND'
+  | 'VOLUME_EXISTS'
+  | 'VOLUME_IN_USE'
 
 /** A user-reachable failure. `code` is stable API; `message` names the offending thing; `hint` says what to do. */
 export class CockerError extends Error {

@@ -22,6 +22,10 @@
  *   write FILE             open FILE for writing: "ok" or "errno=N"
  *   signal-wait [CODE]     prints "ready", exits CODE (143) on SIGTERM
  *   mounts                 /proc/self/mountinfo
+ *   echo-peer PORT[-LAST]  serves UDP and TCP on each port of 0.0.0.0: prints
+ *                          "ready", then answers each datagram (each TCP
+ *                          connection's first line) with "PROTO PORT from
+ *                          IP:PEERPORT: DATA", the line it also prints
  * Misuse exits 2.
  */
 #define _GNU_SOURCE
@@ -35,9 +39,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
@@ -377,6 +385,108 @@ static int cmd_signal_wait(const char *code)
 	return code ? atoi(code) : 143;
 }
 
+#define PEER_MAX_PORTS 64
+
+/* One answer line: who sent DATA to which of our ports, as the container saw it. */
+static int peer_line(char *out, size_t size, const char *proto, int port,
+		     const struct sockaddr_in *peer, const char *data, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof(ip));
+	return snprintf(out, size, "%s %d from %s:%d: %.*s\n", proto, port, ip,
+			ntohs(peer->sin_port), (int)len, data);
+}
+
+static int bound_socket(int type, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int one = 1;
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 16) < 0)) {
+		fprintf(stderr, "fixture-init: echo-peer: port %d: %s\n", port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A UDP and a TCP socket per port, served from one poll loop. A TCP client
+ * gets its answer after its first line (or EOF); a silent one is dropped
+ * after 2 s so that it cannot stall the datagrams.
+ */
+static int cmd_echo_peer(const char *arg)
+{
+	struct pollfd fds[2 * PEER_MAX_PORTS];
+	char *end;
+	long first = strtol(arg, &end, 10), last = first;
+	int n = 0;
+
+	if (*end == '-')
+		last = strtol(end + 1, &end, 10);
+	if (*end || first < 1 || last > 65535 || last < first || last - first >= PEER_MAX_PORTS)
+		return usage("echo-peer PORT[-LAST] (at most 64 ports)");
+	for (long port = first; port <= last; port++) {
+		for (int type = SOCK_DGRAM; type >= SOCK_STREAM; type--) {
+			int fd = bound_socket(type, (int)port);
+
+			if (fd < 0)
+				return 1;
+			fds[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		}
+	}
+	puts("ready");
+	for (;;) {
+		if (poll(fds, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			char buf[2048], line[2200];
+			struct sockaddr_in peer;
+			socklen_t plen = sizeof(peer);
+			int port = (int)first + i / 2;
+			ssize_t got;
+			int len;
+
+			if (!(fds[i].revents & POLLIN))
+				continue;
+			if (i % 2 == 0) {
+				got = recvfrom(fds[i].fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen);
+				if (got < 0)
+					continue;
+				len = peer_line(line, sizeof(line), "udp", port, &peer, buf, (size_t)got);
+				sendto(fds[i].fd, line, (size_t)len, 0, (struct sockaddr *)&peer, plen);
+			} else {
+				struct timeval tv = { .tv_sec = 2 };
+				int c = accept4(fds[i].fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+				size_t have = 0;
+
+				if (c < 0)
+					continue;
+				setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+				while (have < sizeof(buf) && !memchr(buf, '\n', have) &&
+				       (got = read(c, buf + have, sizeof(buf) - have)) > 0)
+					have += (size_t)got;
+				len = peer_line(line, sizeof(line), "tcp", port, &peer, buf, have);
+				if (write(c, line, (size_t)len) < 0)
+					perror("fixture-init: echo-peer");
+				close(c);
+			}
+			fputs(line, stdout);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : "";
@@ -435,6 +545,8 @@ int main(int argc, char **argv)
 		return cmd_signal_wait(arg);
 	if (!strcmp(verb, "mounts"))
 		return copy_file("/proc/self/mountinfo");
+	if (!strcmp(verb, "echo-peer"))
+		return arg ? cmd_echo_peer(arg) : usage("echo-peer PORT[-LAST]");
 
 	return usage(argc > 1 ? "unknown verb" :
 				"usage: fixture-init VERB [ARGS...]");

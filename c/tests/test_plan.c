@@ -289,7 +289,7 @@ int main(void)
 	test_many_ops();
 	test_empty_after_tag();
 
-	expect_error("empty request", (struct req){ malloc(1), 0 }, "does not start with cocker-helper/4 (got nothing)");
+	expect_error("empty request", (struct req){ malloc(1), 0 }, "does not start with " COCKER_PROTOCOL_TAG " (got nothing)");
 	expect_error("wrong tag", build("cocker-helper/1", "exec", NULL), "(got cocker-helper/1)");
 	expect_error("tag with a suffix", build(TAG "x", "exec", NULL), "does not start with");
 	expect_error("op where the tag should be", build("exec", NULL), "(got exec)");

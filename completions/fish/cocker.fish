@@ -50,9 +50,10 @@ complete -c cocker -n __fish_use_subcommand -a unpause -d 'unpause the processes
 complete -c cocker -n __fish_use_subcommand -a unshare -d 'run a command in a modified user namespace'
 complete -c cocker -n __fish_use_subcommand -a untag -d 'remove a name from a local image'
 complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker version information'
+complete -c cocker -n __fish_use_subcommand -a volume -d 'manage volumes'
 complete -c cocker -n __fish_use_subcommand -a wait -d 'block on one or more containers'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach container create exec healthcheck history image images import info inspect kill load login logout logs network pause pod port ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version wait'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach container create exec healthcheck history image images import info inspect kill load login logout logs network pause pod port ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version volume wait'
 
 # attach
 complete -c cocker -n '__fish_seen_subcommand_from attach' -l detach-keys -x -d 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)'
@@ -151,7 +152,7 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l mac-address -x -d 'the container\'s MAC address on its bridge network'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -s m -l memory -x -d 'memory limit, a number with an optional b, k, m or g suffix'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l memory-swap -x -d 'memory plus swap limit; -1 for unlimited swap'
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l mount -x -d 'attach a filesystem: type=bind,source=/a,target=/b[,readonly] or type=tmpfs,target=/t'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l mount -x -d 'attach a filesystem: type=bind,source=/a,target=/b[,readonly], type=volume[,source=NAME],target=/b[,readonly][,volume-nocopy][,U] or type=tmpfs,target=/t'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l name -x -d 'assign a name to the container'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l network -x -d 'network: pasta[:OPTIONS] or slirp4netns[:OPTIONS] (outbound access and published ports; the rootless default is pasta where installed), bridge (the default network, root\'s default) or a network\'s name, none (loopback only), host, ns:PATH or container:NAME (another container\'s)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l network-alias -x -d 'another name by which the containers of its bridge network reach it'
@@ -189,7 +190,8 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l userns -x -d 'user namespace: host, keep-id[:uid=N,gid=N] (rootless: you as yourself), nomap (rootless: your subordinate ids only) or auto[:size=N] (ids no other container maps; as root from the "containers" ranges of /etc/subuid); the first run with a mapping makes a copy of the image\'s layers for it'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l uts -x -d 'UTS namespace: private (default), host, ns:PATH or container:NAME (another container\'s, and its hostname)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l variant -x -d 'use VARIANT instead of the default architecture variant for choosing images'
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -s v -l volume -x -a '(__fish_complete_directories)' -d 'bind-mount a host directory; options ro, rw, z, Z, and mount options'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -s v -l volume -x -a '(__fish_complete_directories)' -d 'bind-mount a host directory (a path), or mount a named volume (made at its first use, seeded with the image\'s content there) or, with the container path alone, an anonymous one; options ro, rw, nocopy, U (the volume given to the container\'s user), O (a host directory under an overlay: the container\'s writes stay its own), z, Z, and mount options'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l volumes-from -x -a '(__cocker_containers)' -d 'mount the volumes and bind mounts of another container, read-only or writable as asked, else as it has them'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -s w -l workdir -x -d 'working directory inside the container'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
@@ -266,7 +268,7 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 
 # container ls
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s a -l all -d 'show all the containers, default is only running containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod, volume)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -l format -x -d 'pretty-print containers to JSON or using a Go template (e.g. \'{{.ID}} {{.Names}}\')'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s n -l last -x -d 'print the n last created containers (all states)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from ls list ps' -s l -l latest -d 'show the latest container created (all states)'
@@ -294,6 +296,7 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from pause' -a '(__cocker_containers)'
 
 # container port
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from port' -s a -l all -d 'display port information for all containers'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from port' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from port' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from port' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
@@ -447,7 +450,7 @@ complete -c cocker -n '__fish_seen_subcommand_from create' -l log-opt -x -d 'log
 complete -c cocker -n '__fish_seen_subcommand_from create' -l mac-address -x -d 'the container\'s MAC address on its bridge network'
 complete -c cocker -n '__fish_seen_subcommand_from create' -s m -l memory -x -d 'memory limit, a number with an optional b, k, m or g suffix'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l memory-swap -x -d 'memory plus swap limit; -1 for unlimited swap'
-complete -c cocker -n '__fish_seen_subcommand_from create' -l mount -x -d 'attach a filesystem: type=bind,source=/a,target=/b[,readonly] or type=tmpfs,target=/t'
+complete -c cocker -n '__fish_seen_subcommand_from create' -l mount -x -d 'attach a filesystem: type=bind,source=/a,target=/b[,readonly], type=volume[,source=NAME],target=/b[,readonly][,volume-nocopy][,U] or type=tmpfs,target=/t'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l name -x -d 'assign a name to the container'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l network -x -d 'network: pasta[:OPTIONS] or slirp4netns[:OPTIONS] (outbound access and published ports; the rootless default is pasta where installed), bridge (the default network, root\'s default) or a network\'s name, none (loopback only), host, ns:PATH or container:NAME (another container\'s)'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l network-alias -x -d 'another name by which the containers of its bridge network reach it'
@@ -485,7 +488,8 @@ complete -c cocker -n '__fish_seen_subcommand_from create' -s u -l user -x -d 'r
 complete -c cocker -n '__fish_seen_subcommand_from create' -l userns -x -d 'user namespace: host, keep-id[:uid=N,gid=N] (rootless: you as yourself), nomap (rootless: your subordinate ids only) or auto[:size=N] (ids no other container maps; as root from the "containers" ranges of /etc/subuid); the first run with a mapping makes a copy of the image\'s layers for it'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l uts -x -d 'UTS namespace: private (default), host, ns:PATH or container:NAME (another container\'s, and its hostname)'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l variant -x -d 'use VARIANT instead of the default architecture variant for choosing images'
-complete -c cocker -n '__fish_seen_subcommand_from create' -s v -l volume -x -a '(__fish_complete_directories)' -d 'bind-mount a host directory; options ro, rw, z, Z, and mount options'
+complete -c cocker -n '__fish_seen_subcommand_from create' -s v -l volume -x -a '(__fish_complete_directories)' -d 'bind-mount a host directory (a path), or mount a named volume (made at its first use, seeded with the image\'s content there) or, with the container path alone, an anonymous one; options ro, rw, nocopy, U (the volume given to the container\'s user), O (a host directory under an overlay: the container\'s writes stay its own), z, Z, and mount options'
+complete -c cocker -n '__fish_seen_subcommand_from create' -l volumes-from -x -a '(__cocker_containers)' -d 'mount the volumes and bind mounts of another container, read-only or writable as asked, else as it has them'
 complete -c cocker -n '__fish_seen_subcommand_from create' -s w -l workdir -x -d 'working directory inside the container'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
@@ -748,7 +752,7 @@ complete -c cocker -n '__fish_seen_subcommand_from info' -s v -l version -d 'pri
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s f -l format -x -d 'format the output using the given Go template (e.g. \'{{.State.Status}}\')'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s s -l size -d 'display the container\'s total file size (SizeRw, SizeRootFs)'
-complete -c cocker -n '__fish_seen_subcommand_from inspect' -s t -l type -x -a 'all container image' -d 'the kind of object to inspect (default all: containers, then images)'
+complete -c cocker -n '__fish_seen_subcommand_from inspect' -s t -l type -x -a 'all container image volume' -d 'the kind of object to inspect (default all: containers, then images, then volumes)'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
 complete -c cocker -n '__fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
@@ -1070,6 +1074,7 @@ complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcomma
 complete -c cocker -n '__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from top' -s v -l version -d 'print the version'
 
 # port
+complete -c cocker -n '__fish_seen_subcommand_from port' -s a -l all -d 'display port information for all containers'
 complete -c cocker -n '__fish_seen_subcommand_from port' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from port' -s h -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from port' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
@@ -1081,7 +1086,7 @@ complete -c cocker -n '__fish_seen_subcommand_from port' -a '(__cocker_container
 
 # ps
 complete -c cocker -n '__fish_seen_subcommand_from ps' -s a -l all -d 'show all the containers, default is only running containers'
-complete -c cocker -n '__fish_seen_subcommand_from ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod)'
+complete -c cocker -n '__fish_seen_subcommand_from ps' -s f -l filter -x -d 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod, volume)'
 complete -c cocker -n '__fish_seen_subcommand_from ps' -l format -x -d 'pretty-print containers to JSON or using a Go template (e.g. \'{{.ID}} {{.Names}}\')'
 complete -c cocker -n '__fish_seen_subcommand_from ps' -s n -l last -x -d 'print the n last created containers (all states)'
 complete -c cocker -n '__fish_seen_subcommand_from ps' -s l -l latest -d 'show the latest container created (all states)'
@@ -1215,7 +1220,7 @@ complete -c cocker -n '__fish_seen_subcommand_from run' -l log-opt -x -d 'log dr
 complete -c cocker -n '__fish_seen_subcommand_from run' -l mac-address -x -d 'the container\'s MAC address on its bridge network'
 complete -c cocker -n '__fish_seen_subcommand_from run' -s m -l memory -x -d 'memory limit, a number with an optional b, k, m or g suffix'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l memory-swap -x -d 'memory plus swap limit; -1 for unlimited swap'
-complete -c cocker -n '__fish_seen_subcommand_from run' -l mount -x -d 'attach a filesystem: type=bind,source=/a,target=/b[,readonly] or type=tmpfs,target=/t'
+complete -c cocker -n '__fish_seen_subcommand_from run' -l mount -x -d 'attach a filesystem: type=bind,source=/a,target=/b[,readonly], type=volume[,source=NAME],target=/b[,readonly][,volume-nocopy][,U] or type=tmpfs,target=/t'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l name -x -d 'assign a name to the container'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l network -x -d 'network: pasta[:OPTIONS] or slirp4netns[:OPTIONS] (outbound access and published ports; the rootless default is pasta where installed), bridge (the default network, root\'s default) or a network\'s name, none (loopback only), host, ns:PATH or container:NAME (another container\'s)'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l network-alias -x -d 'another name by which the containers of its bridge network reach it'
@@ -1253,7 +1258,8 @@ complete -c cocker -n '__fish_seen_subcommand_from run' -s u -l user -x -d 'run 
 complete -c cocker -n '__fish_seen_subcommand_from run' -l userns -x -d 'user namespace: host, keep-id[:uid=N,gid=N] (rootless: you as yourself), nomap (rootless: your subordinate ids only) or auto[:size=N] (ids no other container maps; as root from the "containers" ranges of /etc/subuid); the first run with a mapping makes a copy of the image\'s layers for it'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l uts -x -d 'UTS namespace: private (default), host, ns:PATH or container:NAME (another container\'s, and its hostname)'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l variant -x -d 'use VARIANT instead of the default architecture variant for choosing images'
-complete -c cocker -n '__fish_seen_subcommand_from run' -s v -l volume -x -a '(__fish_complete_directories)' -d 'bind-mount a host directory; options ro, rw, z, Z, and mount options'
+complete -c cocker -n '__fish_seen_subcommand_from run' -s v -l volume -x -a '(__fish_complete_directories)' -d 'bind-mount a host directory (a path), or mount a named volume (made at its first use, seeded with the image\'s content there) or, with the container path alone, an anonymous one; options ro, rw, nocopy, U (the volume given to the container\'s user), O (a host directory under an overlay: the container\'s writes stay its own), z, Z, and mount options'
+complete -c cocker -n '__fish_seen_subcommand_from run' -l volumes-from -x -a '(__cocker_containers)' -d 'mount the volumes and bind mounts of another container, read-only or writable as asked, else as it has them'
 complete -c cocker -n '__fish_seen_subcommand_from run' -s w -l workdir -x -d 'working directory inside the container'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l help -d 'show help'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
@@ -1386,6 +1392,99 @@ complete -c cocker -n '__fish_seen_subcommand_from version' -l root -x -a '(__fi
 complete -c cocker -n '__fish_seen_subcommand_from version' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
 complete -c cocker -n '__fish_seen_subcommand_from version' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from version' -s v -l version -d 'print the version'
+
+# volume
+complete -c cocker -n '__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create exists export import inspect ls list prune rm remove' -a create -d 'create a new volume'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create exists export import inspect ls list prune rm remove' -a exists -d 'check if a volume exists'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create exists export import inspect ls list prune rm remove' -a export -d 'export volumes'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create exists export import inspect ls list prune rm remove' -a import -d 'import a tarball contents into a volume'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create exists export import inspect ls list prune rm remove' -a inspect -d 'display detailed information on one or more volumes'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create exists export import inspect ls list prune rm remove' -a ls -d 'list volumes'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create exists export import inspect ls list prune rm remove' -a list -d 'list volumes'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create exists export import inspect ls list prune rm remove' -a prune -d 'remove all unused volumes'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create exists export import inspect ls list prune rm remove' -a rm -d 'remove one or more volumes'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create exists export import inspect ls list prune rm remove' -a remove -d 'remove one or more volumes'
+
+# volume create
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from create' -s d -l driver -x -d 'the volume\'s driver: local (the only one)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from create' -l ignore -d 'a volume of that name exists already: print its name and succeed'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from create' -s l -l label -x -d 'set metadata on the volume'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from create' -s o -l opt -x -d 'driver options: type=tmpfs|none, device=PATH, o=MOUNT-OPTIONS (uid=N,gid=N: the owner of its root), nocopy'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from create' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from create' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from create' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from create' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from create' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from create' -s v -l version -d 'print the version'
+
+# volume exists
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from exists' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from exists' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from exists' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from exists' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from exists' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from exists' -s v -l version -d 'print the version'
+
+# volume export
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from export' -s o -l output -r -F -d 'write to the file instead of standard output'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from export' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from export' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from export' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from export' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from export' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from export' -s v -l version -d 'print the version'
+
+# volume import
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from import' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from import' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from import' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from import' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from import' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from import' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from import' -F
+
+# volume inspect
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect' -s a -l all -d 'inspect every volume'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect' -s f -l format -x -d 'a Go template for each volume (e.g. \'{{.Mountpoint}}\'), or json'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect' -s v -l version -d 'print the version'
+
+# volume ls
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from ls list' -s f -l filter -x -d 'only the volumes that match: name=REGEX, label=KEY[=VALUE], label!=KEY[=VALUE], driver=local, dangling=true|false (used by no container)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from ls list' -l format -x -d 'json, or a Go template (e.g. \'{{.Name}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from ls list' -s n -l noheading -d 'do not print the headings'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from ls list' -s q -l quiet -d 'print the names only'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from ls list' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from ls list' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from ls list' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from ls list' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from ls list' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from ls list' -s v -l version -d 'print the version'
+
+# volume prune
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from prune' -l filter -x -d 'only the volumes that match: label=KEY[=VALUE], label!=KEY[=VALUE]'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from prune' -s f -l force -d 'do not prompt for confirmation'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from prune' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from prune' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from prune' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from prune' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from prune' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from prune' -s v -l version -d 'print the version'
+
+# volume rm
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from rm remove' -s a -l all -d 'remove every volume'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from rm remove' -s f -l force -d 'remove the containers that use the volume first'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from rm remove' -s t -l time -x -d 'seconds to wait for those containers to stop before killing them (default 10)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from rm remove' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from rm remove' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from rm remove' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from rm remove' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from rm remove' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from rm remove' -s v -l version -d 'print the version'
 
 # wait
 complete -c cocker -n '__fish_seen_subcommand_from wait' -l condition -x -d 'the condition to wait for: stopped (default), exited, running, created, paused, healthy, unhealthy'

@@ -14,10 +14,26 @@ export interface CgroupPlan {
   writes: [string, string][]
   /** absolute cgroup.procs files the container's pid must be written to, before it runs */
   procs: string[]
-  /** one line each, for the user: limits that cannot be applied here and why */
+  /** one line each, for the user: fields ignored whatever the host (deprecated, or with no equivalent here) */
   warnings: string[]
+  /** limits this host (or this user) cannot apply, and why: refused by the runtime, dropped by `cocker run` */
+  unavailable: Unavailable[]
   /** cgroup v2 device rules: an eBPF program (device-filter.ts) the helper attaches to `dir` */
   deviceFilter?: { dir: string; program: Buffer }
+}
+
+/** Limits of linux.resources (fields, or groups of them) that cannot be applied, for one reason. */
+export interface Unavailable { limits: string[]; why: string }
+
+/**
+ * The one line that names every unavailable limit: the runtime's refusal (as runc and crun
+ * refuse them), or, with `dropped`, `cocker run`'s warning (as Podman drops them).
+ */
+export function unavailableLine(list: Unavailable[], dropped: boolean): string {
+  const [first] = list
+  if (dropped && list.length === 1 && first!.limits.length > 1) return `${first!.why}: running without the requested limits (${first!.limits.join(', ')})`
+  const items = list.map(u => `${u.limits.join(', ')} (${u.why})`).join(', ')
+  return dropped ? `running without the requested limits this host cannot apply: ${items}` : `this host cannot apply linux.resources ${items}`
 }
 
 export interface PlanOptions {
@@ -79,10 +95,10 @@ export function planCgroup(opts: PlanOptions): CgroupPlan {
   const read = opts.readFile ?? readHostFile
   const canWrite = opts.canWrite ?? canWriteDir
   validateResources(r, layout.version)
-  const plan: CgroupPlan = { dirs: [], writes: [], procs: [], warnings: [] }
+  const plan: CgroupPlan = { dirs: [], writes: [], procs: [], warnings: [], unavailable: [] }
   const asked = requestedLimits(r)
   const dropAll = (why: string): CgroupPlan => {
-    if (asked.length) plan.warnings.push(`${why}: running without the requested limits (${asked.join(', ')})`)
+    if (asked.length) plan.unavailable.push({ limits: asked, why })
     return plan
   }
   if (rootless && layout.version !== 'v2') return dropAll('cgroup v1 cannot be delegated to an unprivileged user')
@@ -95,6 +111,11 @@ export function planCgroup(opts: PlanOptions): CgroupPlan {
     if (!canWrite(anchor)) return dropAll(`cgroup v2: ${anchor} is not writable by this user (no delegation)`)
   }
   const ignore = (rule: ResourceRule, why: string): void => void plan.warnings.push(`linux.resources.${rule.field} is ignored: ${why}`)
+  const cannot = (rule: ResourceRule, why: string): void => {
+    const same = plan.unavailable.find(u => u.why === why)
+    if (same) same.limits.push(rule.field)
+    else plan.unavailable.push({ limits: [rule.field], why })
+  }
 
   // Each field goes to the v1 hierarchy of its controller if there is one, else to cgroup v2:
   // on hybrid hosts a controller lives in one or the other (here hugetlb is v2 only).
@@ -108,8 +129,10 @@ export function planCgroup(opts: PlanOptions): CgroupPlan {
     else if (rule.field === 'devices' && v2 && !rootless) plan.deviceFilter = { dir: v2.dir, program: compileDeviceFilter(r.devices!) }
     else if (rule.field === 'devices' && v2) continue
     else if (rule.v2 && v2) chosen.push({ rule, h: v2 })
-    else if (rule.v1 && layout.version !== 'v2') ignore(rule, `the ${rule.v1.ctrl} controller is not mounted`)
-    else ignore(rule, rule.missing ?? (v2 ? 'it has no cgroup v2 equivalent' : 'it needs cgroup v2'))
+    else if (rule.v1 && layout.version !== 'v2') cannot(rule, `the ${rule.v1.ctrl} controller is not mounted`)
+    else if (rule.missing) ignore(rule, rule.missing)
+    else if (v2) ignore(rule, 'it has no cgroup v2 equivalent')
+    else cannot(rule, 'it needs cgroup v2')
   }
 
   let lost = new Map<string, string>()
@@ -123,12 +146,12 @@ export function planCgroup(opts: PlanOptions): CgroupPlan {
   for (const { rule, h } of chosen) {
     const side = h.kind === 'v1' ? rule.v1! : rule.v2!
     if (h.kind === 'v2' && lost.has(side.ctrl)) {
-      ignore(rule, `the ${side.ctrl} controller is not available below ${lost.get(side.ctrl)} (cgroup v2)`)
+      cannot(rule, `the ${side.ctrl} controller is not available below ${lost.get(side.ctrl)} (cgroup v2)`)
       continue
     }
     const anchor = surveys.get(h)!.anchor
     const out = side.files(rule.get(r), r, f => read(`${anchor}/${f}`) !== undefined)
-    if (typeof out === 'string') ignore(rule, out)
+    if (typeof out === 'string') cannot(rule, out)
     else for (const [f, v] of out) plan.writes.push([`${h.dir}/${f}`, v])
   }
   for (const h of hs) {

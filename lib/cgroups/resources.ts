@@ -86,7 +86,7 @@ function blkioPrefix(has: (file: string) => boolean): string | undefined {
   if (has('blkio.bfq.weight') || has('blkio.bfq.io_service_bytes')) return 'blkio.bfq.'
   return undefined
 }
-const NO_BLKIO_WEIGHT = 'the I/O scheduler has no blkio weight files (needs CFQ or BFQ)'
+const NO_BLKIO_WEIGHT = 'the I/O scheduler has no blkio weight files: it needs CFQ or BFQ'
 
 function deviceRules(rules: DeviceCgroup[]): CgroupWrite[] {
   return rules.flatMap((d): CgroupWrite[] => {

@@ -78,7 +78,7 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     if (!now) return 'gone'
     const { removeContainer } = await import('./remove.js')
     try {
-      await removeContainer(engine, now, { force: true })
+      await removeContainer(engine, now, { force: true, volumes: true })
     } catch (err) {
       if ((err as CockerError).code !== 'CONTAINER_NOT_FOUND') throw err
     }

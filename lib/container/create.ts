@@ -35,6 +35,7 @@ import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRec
 import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
 import { resolveJoins, type JoinableNamespace } from './joins.js'
+import { removeAnonymous, resolveVolumes, seedVolumes, type ResolvedVolumes } from './volumes.js'
 
 /** What `run` and `create` take beyond the OCI config's options (lifecycle-options.ts parses them). */
 export interface LifecycleOptions {
@@ -87,7 +88,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     throw new CockerError('INVALID_ARGUMENT', `--network-alias, --ip and --mac-address need a bridge network, and the container's network is ${network.mode}`,
       { hint: 'add --network bridge (the default network) or --network NAME' })
   }
-  const ports = await assignPorts(o.options.ports, { publishAll: o.options.publishAll, exposed: Object.keys(config.config?.ExposedPorts ?? {}) })
+  const ports = await assignPorts(o.options.ports, { publishAll: o.options.publishAll, exposed: Object.keys(config.config?.ExposedPorts ?? {}), network, env: o.env, warn: o.warn })
   let lowerDirs = source.lowerDirs
   const id = randomBytes(32).toString('hex')
   const name = o.options.name ?? reserveGeneratedName(store.paths.root, id)
@@ -96,6 +97,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       { hint: 'remove that container first, choose another name, or use --replace' })
   }
   const dirs = containerDirs(store.paths.root, id)
+  let volumes: ResolvedVolumes | undefined
   try {
     makeContainerDirs(dirs, image.id)
     const maps = rootless ? usernsMapsForCaller() : undefined
@@ -118,6 +120,13 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
         { hint: 'drop --runtime, or run without those flags' })
     }
     const bridge = network.mode === 'bridge' ? await bridgeAttachment(store.paths.root, { network: network.network, ...o.options.bridge }) : undefined
+    if (!rootless && userns && o.options.mounts.some(m => m.type === 'bind' && m.overlay)) {
+      // its root sees only the rootfs and the bind sources of the store (runtime/compile.ts host-expose)
+      throw new CockerError('NOT_SUPPORTED', 'an overlay mount (-v DIR:/path:O) in a container with a user namespace of its own is not supported as root yet',
+        { hint: 'drop O, or --userns/--uidmap/--gidmap' })
+    }
+    volumes = await resolveVolumes(store.paths.root, { mounts: o.options.mounts, volumesFrom: o.options.volumesFrom,
+      imageVolumes: Object.keys(config.config?.Volumes ?? {}), rootless, containerDir: dirs.dir })
     const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
     // a namespace that maps ids otherwise (keep-id) sees the image's owners only on shifted copies of its layers
     const shift = userns && image.topLayer ? layerShift(userns, maps) : undefined
@@ -129,7 +138,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       imageRef: { name: image.names.includes(o.imageName) ? o.imageName : image.names[0] ?? o.imageName, id: image.id },
       engineVersion: packageVersion(),
       ...(o.options.init ? { init: initBinary(o.options.initPath) } : {}),
-      options: { ...o.options, network },
+      options: { ...o.options, network, mounts: volumes.mounts },
       network: { ...networkAddresses(network), ...(bridge ? { bridgeResolvers: bridge.resolvers } : {}) },
       rootfs: driver === 'rootfs' ? o.options.rootfs!.path : dirs.merged,
       ...(maps ? { rootless: { uidMappings: maps.uid, gidMappings: maps.gid } } : {}),
@@ -153,6 +162,17 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       const own = [...(driver === 'vfs' ? [] : [dirs.upper, dirs.work]), ...built.files.map(f => f.path)]
       await chownContainerFiles(own, shiftId(shift.uid, 0), shiftId(shift.gid, 0), rootless)
     }
+    if (volumes.seeds.length) {
+      const user = built.spec.process?.user ?? { uid: 0, gid: 0 }
+      await seedVolumes(store.paths.root, volumes.seeds, {
+        layers: driver === 'vfs' ? [dirs.merged] : lowerDirs.map(l => path.resolve(store.paths.root, l)),
+        user: { uid: user.uid, gid: user.gid },
+        ...(userns ? { uidMappings: userns.uidMappings, gidMappings: userns.gidMappings } : {}),
+        ...(maps ? { store: { uid: maps.uid, gid: maps.gid } } : {}),
+        env: o.env,
+      })
+    }
+    const volumeData = new Set(volumes.volumes.map(v => volumes!.mounts.find(m => m.destination === v.destination)).flatMap(m => (m?.type === 'bind' ? [m.source] : [])))
     const l = o.lifecycle
     const record: ContainerRecord = {
       // a pod's infra runs cocker-infra from an empty root: it has no image to name
@@ -173,12 +193,14 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       detachKeys: l.detachKeys,
       ...healthcheckOf(l, config.config?.Healthcheck),
       mounts: (built.spec.mounts ?? []).filter(m => m.type === 'bind' && !m.source?.startsWith(dirs.userdata))
-        .map(m => ({ type: m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
+        .map(m => ({ type: volumeData.has(m.source ?? '') ? 'volume' : m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
+      ...(volumes.volumes.length ? { volumes: volumes.volumes } : {}),
       storage: { driver, lowerDirs },
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
       ...(o.runtime ? { runtime: o.runtime } : {}),
       network,
       ...(ports.length ? { ports } : {}),
+      ...(config.config?.ExposedPorts ? { exposedPorts: Object.keys(config.config.ExposedPorts) } : {}),
       ...(bridge ? { bridgeNetwork: bridge.attachment } : {}),
       ...(Object.keys(joined.joins).length ? { joins: joined.joins } : {}),
       ...(o.pod ? { pod: o.pod.id } : {}),
@@ -190,6 +212,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     return { record, dir: dirs.dir }
   } catch (err) {
     await removeQuietly(dirs, rootless, o.warn)
+    if (volumes) await removeAnonymous(store.paths.root, volumes.created, rootless).catch(e => o.warn((e as Error).message))
     releaseName(store.paths.root, name, id)
     throw err
   }

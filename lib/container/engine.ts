@@ -43,6 +43,7 @@ export function runtimeContext(engine: Engine, record?: ContainerRecord): Runtim
     systemdCgroup: false,
     cgroupsDisabled: record?.cgroupsDisabled ?? false,
     trustedConfigs: true,
+    dropUnavailableLimits: true,
     seccompCache: path.join(path.dirname(root), 'seccomp'),
     warn: engine.warn,
     debug: () => {},

@@ -57,7 +57,8 @@ export async function chownContainerFiles(paths: string[], uid: number, gid: num
   else await chownInUserNamespace(paths, uid, gid)
 }
 
-const copyTreeInUserNamespace = (args: string[], env: NodeJS.ProcessEnv) =>
+/** node copy-tree-main.js ARGS inside the caller's user namespace; its exit status. */
+export const copyTreeInUserNamespace = (args: string[], env: NodeJS.ProcessEnv) =>
   runInUserNamespace([process.execPath, path.join(packageRoot(), 'dist/lib/cli/copy-tree-main.js'), ...args], { env, cwd: '/', warn: () => {} })
 
 /**

@@ -13,17 +13,18 @@
  * The record says what the CLI last did (created, started with this monitor, stopped by the
  * user); what happened since is read from the processes and the exit file (`observe`): a
  * container whose monitor is gone has exited, with the code of its exit file when it wrote one.
- * Names are reserved by symlinks <store>/container-names/<name> → <id>, whose creation is atomic.
+ * Names are reserved in <store>/container-names/ (NameRegistry).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import type { NetworkAttachment } from '../network/bridge/state.js'
 import type { NetworkProcess } from '../network/programs.js'
 import type { NetworkMode, PortMapping } from '../spec/run-options.js'
-import { isProcessAlive, selfStamp, stampAlive } from '../sys/proc.js'
-import { readIfPresent } from '../sys/read.js'
-import { removeFile } from '../sys/remove.js'
+import type { ContainerVolume } from './volumes.js'
+import { withStampLock } from '../storage/lock.js'
+import { isProcessAlive } from '../sys/proc.js'
+import { heldByRecordOrCreator, NameRegistry } from '../sys/name-registry.js'
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'removing'
 
@@ -104,6 +105,8 @@ export interface ContainerRecord {
   healthcheck?: Healthcheck
   /** OCI mounts of the container's config, for inspect's Mounts. */
   mounts: { type: string; source: string; destination: string; options: string[] }[]
+  /** Its volumes (named, anonymous): for --volumes-from, rm -v and what uses a volume. */
+  volumes?: ContainerVolume[]
   /** The container's working config: the OCI bundle (config.json) is in userdata/. */
   storage: { driver: string; lowerDirs: string[] }
   /** --cgroups disabled: no cgroups at all. */
@@ -114,6 +117,8 @@ export interface ContainerRecord {
   network?: NetworkMode
   /** -p and -P, host ports chosen. */
   ports?: PortMapping[]
+  /** The image's EXPOSE ("80/tcp"), which inspect lists, null where not published. */
+  exposedPorts?: string[]
   /** The bridge network it joins when it starts (lib/network/bridge): --network NAME, or `network connect`. */
   bridgeNetwork?: NetworkAttachment
   /** Namespaces of other containers it uses (container:ID, or its pod's infra), by their ids (joins.ts). */
@@ -237,49 +242,18 @@ export function writeRecordFile(containerDir: string, record: ContainerRecord): 
   renameSync(tmp, recordFile(containerDir))
 }
 
+/** Container names: a name is held while its container has a record or its creator runs. */
+const containerNames = (storeRoot: string) =>
+  new NameRegistry(namesRoot(storeRoot), id => heldByRecordOrCreator(containerDirOf(storeRoot, id), 'container.json'))
+
 /** The id a name is reserved for, if it is. */
-export function nameOwner(storeRoot: string, name: string): string | undefined {
-  try {
-    return readlinkSync(path.join(namesRoot(storeRoot), name))
-  } catch {
-    return undefined
-  }
-}
+export const nameOwner = (storeRoot: string, name: string) => containerNames(storeRoot).owner(name)
 
-/**
- * Reserves a name for a container: atomic, so of two commands giving one name at once one
- * wins. A name whose container is gone (a create killed before its record) is taken over.
- * Returns false when a container that exists holds it.
- */
-export function reserveName(storeRoot: string, name: string, id: string): boolean {
-  mkdirSync(namesRoot(storeRoot), { recursive: true, mode: 0o700 })
-  const link = path.join(namesRoot(storeRoot), name)
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      symlinkSync(id, link)
-      return true
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    }
-    const owner = nameOwner(storeRoot, name)
-    if (owner === id) return true
-    if (owner && nameHeld(containerDirOf(storeRoot, owner))) return false
-    removeFile(link)
-  }
-  return false
-}
-
-/** A container holds its name while it has a record, or while the command creating it runs. */
-function nameHeld(containerDir: string): boolean {
-  if (existsSync(recordFile(containerDir))) return true
-  const creator = readIfPresent(path.join(containerDir, 'creator'))
-  return creator !== undefined && stampAlive(creator)
-}
+/** Reserves a name for a container; false when a container that exists holds it. */
+export const reserveName = (storeRoot: string, name: string, id: string) => containerNames(storeRoot).reserve(name, id)
 
 /** Frees a name if `id` holds it. */
-export function releaseName(storeRoot: string, name: string, id: string): void {
-  if (nameOwner(storeRoot, name) === id) removeFile(path.join(namesRoot(storeRoot), name))
-}
+export const releaseName = (storeRoot: string, name: string, id: string) => containerNames(storeRoot).release(name, id)
 
 export interface FoundContainer {
   record: ContainerRecord
@@ -341,32 +315,6 @@ export function requireContainer(storeRoot: string, nameOrId: string): FoundCont
  * flock would need koffi (~200 ms to load) on every stop and rm; a holder that died (kill -9)
  * is seen by its stamp and its lock taken over.
  */
-export async function withContainerLock<T>(containerDir: string, fn: () => T | Promise<T>): Promise<T> {
-  const lock = lockFile(containerDir)
-  for (let waited = 0; ; waited += 10) {
-    try {
-      writeFileSync(lock, selfStamp(), { flag: 'wx', mode: 0o600 })
-      break
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') throw removedMeanwhile(containerDir)
-      if (code !== 'EEXIST') throw err
-    }
-    const holder = readIfPresent(lock)
-    if (holder !== undefined && !stampAlive(holder)) {
-      // taken over only if it still names the dead holder: another waiter may have been first
-      if (readIfPresent(lock) === holder) removeFile(lock)
-      continue
-    }
-    if (waited > 60_000) {
-      throw new CockerError('CONTAINER_LOCKED', `the container in ${containerDir} is locked by process ${holder?.split(' ')[0]}`,
-        { hint: 'wait for that command to finish' })
-    }
-    await new Promise(r => setTimeout(r, 10))
-  }
-  try {
-    return await fn()
-  } finally {
-    removeFile(lock)
-  }
+export function withContainerLock<T>(containerDir: string, fn: () => T | Promise<T>): Promise<T> {
+  return withStampLock(lockFile(containerDir), { what: `the container in ${containerDir}`, missing: () => removedMeanwhile(containerDir) }, fn)
 }

@@ -16,8 +16,11 @@ import { observe, readRecordFile, releaseName, withContainerLock, writeRecordFil
 import { stopContainer } from './stop.js'
 import { podDirOf, readPodRecord } from '../pod/record.js'
 
-/** `infra`: the caller removes the container's pod too (a pod's infra goes only with its pod). */
-export async function removeContainer(engine: Engine, found: FoundContainer, o: { force?: boolean; timeout?: number; infra?: boolean } = {}): Promise<void> {
+/**
+ * `infra`: the caller removes the container's pod too (a pod's infra goes only with its pod).
+ * `volumes`: its anonymous volumes go too (rm -v, --rm).
+ */
+export async function removeContainer(engine: Engine, found: FoundContainer, o: { force?: boolean; timeout?: number; infra?: boolean; volumes?: boolean } = {}): Promise<void> {
   const { record, dir } = found
   // an infra whose pod has no record (a pod create killed part-way) goes as any container
   if (record.infra && !o.infra && record.pod && readPodRecord(podDirOf(engine.storeRoot, record.pod))) {
@@ -51,4 +54,8 @@ export async function removeContainer(engine: Engine, found: FoundContainer, o: 
   crashPoint('rm:after-rename')
   releaseName(engine.storeRoot, record.name, record.id)
   await removeContainerFiles(doomed, engine.rootless)
+  if (o.volumes && record.volumes?.length) {
+    const { removeContainerVolumes } = await import('./volumes.js')
+    await removeContainerVolumes(engine.storeRoot, record, engine.rootless)
+  }
 }

@@ -12,7 +12,8 @@ import { signalNumber } from '../runtime/linux.js'
 import { durationNs } from '../sys/duration.js'
 import { bridgeStatus } from '../network/index.js'
 import { DEFAULT_NETWORK } from '../network/bridge/state.js'
-import { listContainers, observe, type ContainerRecord, type ContainerState, type FoundContainer } from './record.js'
+import type { PortMapping } from '../spec/run-options.js'
+import { findContainer, listContainers, observe, type ContainerRecord, type ContainerState, type FoundContainer } from './record.js'
 
 export interface ContainerView {
   record: ContainerRecord
@@ -28,6 +29,15 @@ export function viewOf(found: FoundContainer): ContainerView {
 /** Every container of the store, oldest first, with its live state. */
 export function viewContainers(storeRoot: string): ContainerView[] {
   return listContainers(storeRoot).map(viewOf)
+}
+
+/**
+ * The ports a container's network publishes, as Podman shows them for it: its own, or those of
+ * the container whose network namespace it joins (its pod's infra, --network container:NAME).
+ */
+export function networkPorts(storeRoot: string, r: ContainerRecord): PortMapping[] {
+  const joined = r.joins?.network
+  return (joined ? findContainer(storeRoot, joined)?.record.ports : r.ports) ?? []
 }
 
 /** The newest container (podman's --latest), or podman's error when there is none. */
@@ -79,7 +89,7 @@ export function parseContainerFilters(specs: readonly string[], o: FilterContext
   return v => tests.every(t => t(v))
 }
 
-const FILTER_HINT = 'filters: id, name, label, status, ancestor, exited, until, pod'
+const FILTER_HINT = 'filters: id, name, label, status, ancestor, exited, until, pod, volume'
 
 export interface FilterContext {
   /** pod=NAME|ID: the ids of the pods it names (lib/pod/record.ts), given by the caller that can read them. */
@@ -94,6 +104,9 @@ function filterOf(key: string, value: string, o: FilterContext): ContainerFilter
     }
     case 'id':
       return v => v.record.id.startsWith(value)
+    case 'volume':
+      // a volume's name, or where a volume or bind mount lands in the container (Podman's)
+      return v => (v.record.volumes ?? []).some(x => x.name === value || x.destination === value) || v.record.mounts.some(m => m.destination === value)
     case 'name': {
       const re = regExp(value, key)
       return v => re.test(v.record.name)
@@ -310,9 +323,11 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
     ...(o.size ? sizes(v, o) : {}),
     Mounts: mounts.map(m => ({
       Type: m.type === 'volume' ? 'volume' : 'bind',
+      // a volume's source is volumes/NAME/_data
+      ...(m.type === 'volume' ? { Name: path.basename(path.dirname(m.source)) } : {}),
       Source: m.source,
       Destination: m.destination,
-      Driver: '',
+      Driver: m.type === 'volume' ? 'local' : '',
       Mode: '',
       Options: m.options.filter(x => x !== 'ro' && x !== 'rw' && !/private|shared|slave/.test(x)),
       RW: rw(m),
@@ -322,7 +337,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
     NetworkSettings: {
       EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
       MacAddress: '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-      Ports: portBindings(r.ports ?? []), SandboxKey: '',
+      Ports: portBindings(networkPorts(o.storeRoot, r), r.exposedPorts), SandboxKey: '',
       // a bridge network's (lib/network/bridge)
       ...bridgeSettings(r),
     },
@@ -361,13 +376,13 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
       sdNotifyMode: 'container',
     },
     HostConfig: {
-      Binds: mounts.map(m => `${m.source}:${m.destination}:${[rw(m) ? 'rw' : 'ro', ...m.options.filter(x => x !== 'ro' && x !== 'rw')].join(',')}`),
+      Binds: mounts.map(m => `${m.type === 'volume' ? path.basename(path.dirname(m.source)) : m.source}:${m.destination}:${[rw(m) ? 'rw' : 'ro', ...m.options.filter(x => x !== 'ro' && x !== 'rw')].join(',')}`),
       CgroupManager: 'cgroupfs',
       CgroupMode: 'private',
       ContainerIDFile: '',
       LogConfig: { Type: r.log.driver, Config: null, Path: r.log.path, Tag: '', Size: r.log.maxSize ? `${r.log.maxSize}B` : '0B' },
       NetworkMode: r.network ? networkModeName(r.network) : networkMode(ns('network')),
-      PortBindings: portBindings(r.ports ?? []),
+      PortBindings: portBindings(r.ports ?? [], r.exposedPorts),
       RestartPolicy: { Name: r.restartPolicy.name === 'no' ? '' : r.restartPolicy.name, MaximumRetryCount: r.restartPolicy.maxRetries },
       AutoRemove: r.autoRemove,
       VolumeDriver: '',

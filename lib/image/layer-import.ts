@@ -162,7 +162,7 @@ async function* hashing(source: AsyncIterable<Buffer>, hash: ReturnType<typeof c
 }
 
 /** In the rootless namespace, ids at or above this are unmapped: files owned by them cannot be made. */
-function mappedIdLimit(): { uid: number; gid: number } | undefined {
+export function mappedIdLimit(): { uid: number; gid: number } | undefined {
   if (!inRootlessUserNamespace()) return undefined
   const limit = (file: string) => Math.max(...readFileSync(file, 'utf8').trim().split('\n')
     .map(line => line.trim().split(/\s+/).map(Number)).map(([inside, , count]) => inside! + count!))

@@ -15,7 +15,8 @@ import { CockerError } from '../errors.js'
 import type { NetworkMode, PortMapping } from '../spec/run-options.js'
 import { readIfPresent } from '../sys/read.js'
 import { attachedStatus, DEFAULT_NETWORK, type NetworkAttachment, type PortMapping as NetavarkPort } from './bridge/state.js'
-import { needsNetworkProcess, PASTA_DNS, rootlessBackend, startNetworkProcess, stopNetworkProcess, type NetworkProcess } from './programs.js'
+import { orderPorts } from './ports.js'
+import { needsNetworkProcess, PASTA_DNS, rootlessBackend, startNetworkProcess, stopNetworkProcess, udpPublishCaveat, type NetworkProcess } from './programs.js'
 
 /**
  * `default` made concrete, as Podman chooses: rootless, pasta, else slirp4netns, else loopback
@@ -131,30 +132,53 @@ export function networkAddresses(net: NetworkMode): NetworkAddresses {
 }
 
 
-/** A free port of the host for `protocol`, as the kernel picks one (bound, then let go). */
-async function freePort(protocol: 'tcp' | 'udp', hostIp: string): Promise<number> {
-  if (protocol === 'udp') {
-    const dgram = process.getBuiltinModule('node:dgram')
-    const sock = dgram.createSocket(hostIp.includes(':') ? 'udp6' : 'udp4')
-    await new Promise<void>((resolve, reject) => { sock.once('error', reject); sock.bind(0, hostIp || undefined, resolve) })
-    const port = sock.address().port
-    sock.close()
-    return port
+/** Whether `port` (0: one the kernel picks) of the host is free for `protocol`: the port, bound then let go. */
+async function bindable(protocol: 'tcp' | 'udp', hostIp: string, port: number): Promise<number | undefined> {
+  try {
+    if (protocol === 'udp') {
+      const sock = process.getBuiltinModule('node:dgram').createSocket(hostIp.includes(':') ? 'udp6' : 'udp4')
+      try {
+        await new Promise<void>((resolve, reject) => { sock.once('error', reject); sock.bind(port, hostIp || undefined, resolve) })
+        return sock.address().port
+      } finally {
+        sock.close()
+      }
+    }
+    const server = process.getBuiltinModule('node:net').createServer()
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, hostIp || undefined, resolve) })
+    const bound = (server.address() as { port: number }).port
+    await new Promise(resolve => server.close(resolve))
+    return bound
+  } catch {
+    return undefined
   }
-  const net = process.getBuiltinModule('node:net')
-  const server = net.createServer()
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, hostIp || undefined, resolve) })
-  const port = (server.address() as { port: number }).port
-  await new Promise(resolve => server.close(resolve))
-  return port
 }
 
 /**
- * The ports a new container publishes, with host ports chosen where none was given (-p 80)
- * and, with -P, each port the image exposes ("80/tcp") on a free one (Podman chooses them at
- * create too). Two mappings of one host port and protocol are refused.
+ * The first of `count` consecutive free host ports for a run of ports published without one:
+ * `preferred` when free, else where the kernel's pick starts a free run (Podman tries 15).
  */
-export async function assignPorts(ports: PortMapping[], o: { publishAll: boolean; exposed: string[] }): Promise<PortMapping[]> {
+async function freeRun(p: PortMapping, count: number, preferred?: number): Promise<number> {
+  const runFree = async (base: number) => {
+    for (let k = 1; k < count; k++) if (base + k > 65535 || await bindable(p.protocol, p.hostIp, base + k) === undefined) return false
+    return true
+  }
+  if (preferred && await bindable(p.protocol, p.hostIp, preferred) && await runFree(preferred)) return preferred
+  for (let i = 0; i < 15; i++) {
+    const base = await bindable(p.protocol, p.hostIp, 0)
+    if (base && await runFree(base)) return base
+  }
+  throw new CockerError('INVALID_ARGUMENT', `--publish: no free host port${count > 1 ? `s (${count} in a row)` : ''} for container port ${p.containerPort}/${p.protocol}`)
+}
+
+/**
+ * The ports a new container publishes, in Podman's order (orderPorts), with host ports chosen
+ * where none was given (-p 80; a range gets consecutive ones) and, with -P, each port the
+ * image exposes ("80/tcp") on a free one (Podman chooses them at create too). pasta's UDP gets
+ * the container's own port number where free (udpPublishCaveat says why). Two mappings of one
+ * host port and protocol are refused; what the network program will not do is warned of.
+ */
+export async function assignPorts(ports: PortMapping[], o: { publishAll: boolean; exposed: string[]; network?: NetworkMode; env?: NodeJS.ProcessEnv; warn?: (m: string) => void }): Promise<PortMapping[]> {
   const all = [...ports]
   if (o.publishAll) {
     for (const e of o.exposed) {
@@ -164,14 +188,24 @@ export async function assignPorts(ports: PortMapping[], o: { publishAll: boolean
       if (!all.some(p => p.containerPort === containerPort && p.protocol === proto)) all.push({ hostIp: '', hostPort: 0, containerPort, protocol: proto })
     }
   }
+  const sorted = orderPorts(all)
   const out: PortMapping[] = []
-  for (const p of all) {
-    const hostPort = p.hostPort || await freePort(p.protocol, p.hostIp)
-    if (out.some(q => q.hostPort === hostPort && q.protocol === p.protocol)) {
-      throw new CockerError('INVALID_ARGUMENT', `--publish: host port ${hostPort}/${p.protocol} is published twice`)
+  for (let i = 0; i < sorted.length;) {
+    const p = sorted[i]!
+    let n = 1
+    const next = (q: PortMapping | undefined) => q && !q.hostPort && q.hostIp === p.hostIp && q.protocol === p.protocol && q.containerPort === p.containerPort + n
+    if (!p.hostPort) while (next(sorted[i + n])) n++
+    const base = p.hostPort || await freeRun(p, n, o.network?.mode === 'pasta' && p.protocol === 'udp' ? p.containerPort : undefined)
+    for (let k = 0; k < n; k++, i++) {
+      const hostPort = base + k
+      if (out.some(q => q.hostPort === hostPort && q.protocol === p.protocol)) {
+        throw new CockerError('INVALID_ARGUMENT', `--publish: host port ${hostPort}/${p.protocol} is published twice`)
+      }
+      out.push({ ...sorted[i]!, hostPort })
     }
-    out.push({ ...p, hostPort })
   }
+  const caveat = o.network && o.warn ? udpPublishCaveat(o.network, out, o.env ?? process.env) : undefined
+  if (caveat) o.warn!(caveat)
   return out
 }
 
@@ -226,7 +260,7 @@ export async function prepareNetwork(engine: Engine, record: ContainerRecord, bu
  * stays even if it was the last one there.
  */
 export async function teardownNetwork(engine: Engine, record: ContainerRecord, dir: string, o: { restarting?: boolean } = {}): Promise<void> {
-  stopNetworkProcess(record.state.network, dir)
+  await stopNetworkProcess(record.state.network, dir)
   if (record.bridgeNetwork) await (await import('./bridge/attach.js')).detachContainer(bridgePaths(engine), record.id, o)
 }
 

@@ -81,6 +81,34 @@ export function pastaArgs(net: Extract<NetworkMode, { mode: 'pasta' }>, o: { pid
   return [...args, ...user, ...target]
 }
 
+/** The first line of `pasta --version` ("pasta 2024_08_21.1d6142f"; Debian 12's says "pasta unknown version"). */
+function pastaVersion(env: NodeJS.ProcessEnv): string {
+  const program = findProgram('pasta', env)
+  const r = program ? childProcess().spawnSync(program, ['--version'], { encoding: 'utf8', timeout: 2000 }) : undefined
+  return r?.stdout?.split('\n')[0]?.replace(/^pasta\s*/, '').trim() || 'unknown version'
+}
+
+/**
+ * What a published UDP port will not do with this network program, as one line for a
+ * warning, or undefined. pasta before its UDP flow tracking (2024; Debian 12 has a 2023
+ * one, which does not say its version) loses the container's replies to a client on the
+ * host's loopback when the host port differs from the container's (other hosts get them).
+ * slirp4netns drops replies to the host's loopback unless allow_host_loopback=true, as its
+ * own port handler (Podman's port_handler=slirp4netns) does.
+ */
+export function udpPublishCaveat(net: NetworkMode, ports: PortMapping[], env: NodeJS.ProcessEnv): string | undefined {
+  const udp = ports.filter(p => p.protocol === 'udp')
+  if (net.mode === 'slirp4netns' && udp.length && !net.options.allowHostLoopback) {
+    return `--network slirp4netns drops UDP replies to clients on the host's loopback (port ${udp[0]!.hostPort}/udp); other hosts get them; for both use --network slirp4netns:allow_host_loopback=true`
+  }
+  const moved = udp.find(p => p.hostPort !== p.containerPort)
+  if (net.mode !== 'pasta' || !moved) return undefined
+  const version = pastaVersion(env)
+  const date = /(\d{4})_(\d{2})_(\d{2})/.exec(version)
+  if (date && `${date[1]}${date[2]}` >= '202408') return undefined
+  return `pasta (${version}) loses UDP replies to clients on the host's loopback when the host port is not the container's (-p ${moved.hostPort}:${moved.containerPort}/udp); other hosts get them; for both publish -p ${moved.containerPort}:${moved.containerPort}/udp`
+}
+
 /** slirp4netns's API socket, relative to the container's directory (its cwd): the full path may pass sun_path's 108 bytes. */
 const SLIRP_SOCKET = 'slirp.sock'
 
@@ -179,16 +207,26 @@ export async function startNetworkProcess(net: NetworkProgramMode, o: { pid: num
     try {
       for (const p of o.ports) await slirpForward(o.dir, p)
     } catch (err) {
-      stopNetworkProcess({ pid, startTime: procStat(pid)?.startTime ?? '' }, o.dir)
+      await stopNetworkProcess({ pid, startTime: procStat(pid)?.startTime ?? '' }, o.dir)
       throw err
     }
   }
   return { pid, startTime: procStat(pid)?.startTime ?? '' }
 }
 
-/** Ends a network process that outlived its container (the monitor was killed), and its pid file. */
-export function stopNetworkProcess(p: NetworkProcess | undefined, containerDir: string): void {
-  if (p && isProcessAlive(p.pid, p.startTime)) try { process.kill(p.pid, 'SIGKILL') } catch { /* gone */ }
+const STOP_WAIT_MS = 2000
+
+/**
+ * Ends a network process that outlived its container (the monitor, which kills it when the
+ * init ends, was killed itself) and its pid file, and waits until it has exited, 2 s at most:
+ * rm and pod rm leave no process behind when they return, and the host ports it held are free.
+ */
+export async function stopNetworkProcess(p: NetworkProcess | undefined, containerDir: string): Promise<void> {
+  if (p && isProcessAlive(p.pid, p.startTime)) {
+    try { process.kill(p.pid, 'SIGKILL') } catch { /* gone */ }
+    for (const end = Date.now() + STOP_WAIT_MS; isProcessAlive(p.pid, p.startTime) && Date.now() < end;) {
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
+  }
   rmSync(networkPidFile(containerDir), { force: true })
 }
-

@@ -5,15 +5,14 @@
  *              the same kind of lock file as a container's, withContainerLock)
  *   rootfs/    the infra container's root: empty, cocker-infra is bound into it
  *
- * Names are reserved by symlinks <store>/pod-names/<name> → <id>, whose creation is atomic.
+ * Names are reserved in <store>/pod-names/ (NameRegistry).
  * A pod's containers are the container records that name it (record.pod); its state is
  * theirs, read when asked (podStatus), so nothing in pod.json goes stale.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
-import { readIfPresent } from '../sys/read.js'
-import { stampAlive } from '../sys/proc.js'
+import { heldByRecordOrCreator, NameRegistry } from '../sys/name-registry.js'
 
 /** The namespaces a pod's containers share: Podman's default --share. */
 export const SHARED_NAMESPACES = ['network', 'ipc', 'uts'] as const
@@ -38,6 +37,8 @@ export const podsRoot = (storeRoot: string) => path.join(storeRoot, 'pods')
 export const podDirOf = (storeRoot: string, id: string) => path.join(storeRoot, 'pods', id)
 export const podRootfs = (podDir: string) => path.join(podDir, 'rootfs')
 const namesRoot = (storeRoot: string) => path.join(storeRoot, 'pod-names')
+const podNames = (storeRoot: string) =>
+  new NameRegistry(namesRoot(storeRoot), id => heldByRecordOrCreator(podDirOf(storeRoot, id), 'pod.json'))
 
 export interface FoundPod {
   record: PodRecord
@@ -82,7 +83,7 @@ export function findPod(storeRoot: string, nameOrId: string): FoundPod | undefin
     const found = byId(nameOrId)
     if (found) return found
   }
-  const owner = /^[\w][\w.-]*$/.test(nameOrId) ? nameOwner(storeRoot, nameOrId) : undefined
+  const owner = /^[\w][\w.-]*$/.test(nameOrId) ? podNames(storeRoot).owner(nameOrId) : undefined
   const named = owner ? byId(owner) : undefined
   if (named?.record.name === nameOrId) return named
   if (!/^[0-9a-f]+$/.test(nameOrId)) return undefined
@@ -102,44 +103,16 @@ export function requirePod(storeRoot: string, nameOrId: string): FoundPod {
   return found
 }
 
-function nameOwner(storeRoot: string, name: string): string | undefined {
-  try {
-    return readlinkSync(path.join(namesRoot(storeRoot), name))
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Reserves a pod name, atomically. A name whose pod has no record and no live creator (a
- * create killed part-way) is taken over. Throws when a pod holds it.
- */
+/** Reserves a pod name, atomically (NameRegistry). Throws when a pod holds it. */
 export function reservePodName(storeRoot: string, name: string, id: string): void {
-  mkdirSync(namesRoot(storeRoot), { recursive: true, mode: 0o700 })
-  const link = path.join(namesRoot(storeRoot), name)
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      symlinkSync(id, link)
-      return
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    }
-    const owner = nameOwner(storeRoot, name)
-    if (owner && podNameHeld(podDirOf(storeRoot, owner))) {
-      throw new CockerError('POD_EXISTS', `the pod name "${name}" is already in use by ${owner}`,
-        { hint: 'remove that pod first, or choose another name' })
-    }
-    rmSync(link, { force: true })
+  const names = podNames(storeRoot)
+  if (names.reserve(name, id)) return
+  const owner = names.owner(name)
+  if (owner) {
+    throw new CockerError('POD_EXISTS', `the pod name "${name}" is already in use by ${owner}`,
+      { hint: 'remove that pod first, or choose another name' })
   }
   throw new CockerError('POD_EXISTS', `the pod name "${name}" is being taken by another command`, { hint: 'choose another name' })
 }
 
-function podNameHeld(dir: string): boolean {
-  if (existsSync(path.join(dir, 'pod.json'))) return true
-  const creator = readIfPresent(path.join(dir, 'creator'))
-  return creator !== undefined && stampAlive(creator)
-}
-
-export function releasePodName(storeRoot: string, name: string, id: string): void {
-  if (nameOwner(storeRoot, name) === id) rmSync(path.join(namesRoot(storeRoot), name), { force: true })
-}
+export const releasePodName = (storeRoot: string, name: string, id: string) => podNames(storeRoot).release(name, id)

@@ -219,6 +219,34 @@ export function hostMountOps(spec: Spec, o: { bundle: string; rootfs: string; st
   return [...(o.overlay ? [['host-overlay', o.rootfs, o.overlay.data, o.overlay.cwd] as Op] : []), ['host-expose', o.storeRoot, exposed]]
 }
 
+/**
+ * A container without a mount namespace shares the host's mount table, where whatever it
+ * mounted would outlive it. Its root is then a detached copy of the rootfs (tree-rootfs), which
+ * its mounts go on and the kernel dissolves with its last process; the init chroots into it
+ * (enter-root). Making one takes mount rights in the host's namespace: with a user namespace of
+ * its own the container gets the rootfs as a plain directory (dir-rootfs), and each thing that
+ * would need a mount is refused, naming it.
+ */
+function sharedRootOp(spec: Spec, ctx: PlanContext, rootfs: string, propagation: number, userns: boolean): Op {
+  const refuse = (field: string, what: string, why: string): never => {
+    throw new CockerError('NOT_SUPPORTED', `config.json: ${field}: ${what} ${why}`, { hint: 'add {"type": "mount"} to linux.namespaces' })
+  }
+  const noNs = 'without a mount namespace of its own'
+  if (ctx.rootfsOverlay) refuse('/linux/namespaces', 'the image\'s layers', `cannot be mounted ${noNs}`)
+  if (propagation & MS.SHARED) {
+    refuse('/linux/rootfsPropagation', `"${spec.linux?.rootfsPropagation}"`, `${noNs} would pass the container's mounts on to the host`)
+  }
+  if (!userns) return ['tree-rootfs', rootfs, propagation & MS.PRIVATE ? propagation : MS.SLAVE | MS.REC]
+  const cannot = `needs a mount, which a container with a user namespace but ${noNs} cannot make`
+  const linux = spec.linux ?? {}
+  spec.mounts?.forEach((m, i) => refuse(`/mounts/${i}`, `"${m.destination}"`, cannot))
+  if (linux.devices?.length) refuse('/linux/devices', `"${linux.devices[0].path}"`, cannot)
+  if (linux.maskedPaths?.length) refuse('/linux/maskedPaths', `"${linux.maskedPaths[0]}"`, cannot)
+  if (linux.readonlyPaths?.length) refuse('/linux/readonlyPaths', `"${linux.readonlyPaths[0]}"`, cannot)
+  if (spec.root?.readonly) refuse('/root/readonly', 'a read-only root', cannot)
+  return ['dir-rootfs', rootfs]
+}
+
 /** Whether the config mounts its own /dev (a tmpfs): then the runtime fills it with the default devices. */
 function ownsDev(spec: Spec): boolean {
   const dev = (spec.mounts ?? []).find(m => m.destination === '/dev')
@@ -363,16 +391,13 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if (fresh('user')) ops.push(['setid', 0, 0])
   if (spec.hostname !== undefined && fresh('uts')) ops.push(['hostname', spec.hostname])
   if (spec.domainname !== undefined && fresh('uts')) ops.push(['domainname', spec.domainname])
-  if (!has('mount')) {
-    // the rootfs could only be a chroot in the host's mount table, with every mount leaking to the host
-    throw new CockerError('NOT_SUPPORTED', 'config.json: /linux/namespaces: cocker needs a mount namespace for the container',
-      { hint: 'add {"type": "mount"} to linux.namespaces' })
-  }
   // pivot_root refuses a shared parent and a bind inside an unbindable mount fails: until the
   // pivot "/" is a slave (or private, if asked), and it gets the requested propagation after
   const propagation = rootPropagation(linux.rootfsPropagation)
   const beforePivot = propagation & MS.PRIVATE ? propagation : MS.SLAVE | MS.REC
-  ops.push(['propagation', '/', beforePivot])
+  const sharedMounts = !has('mount')
+  if (sharedMounts) ops.push(sharedRootOp(spec, ctx, rootfs, propagation, has('user')))
+  else ops.push(['propagation', '/', beforePivot])
   // fuse-dev: stage 0 opens /dev/fuse, which the container's device rules would refuse the
   // init; in a new user namespace the init opens it (the kernel wants it opened there, and
   // a rootless container has no device rules)
@@ -381,15 +406,18 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     ops.push(['fuse-overlay', overlay.program, rootfs, overlay.data, overlay.cwd])
   }
   else if (overlay && !fromHost) ops.push(['overlay', rootfs, overlay.data, overlay.cwd])
-  ops.push(['rootfs', rootfs])
+  if (!sharedMounts) ops.push(['rootfs', rootfs])
   ops.push(...mountOps(spec, ctx))
   ops.push(...deviceOps(spec, has('user') || ctx.rootless))
   if (proc.oomScoreAdj !== undefined) ops.push(['write', '/proc/self/oom_score_adj', proc.oomScoreAdj])
   ops.push(...hookOps(spec))
   if (ctx.hooks) ops.push(['hooks-sync', 'createRuntime'])
   if (spec.hooks?.createContainer?.length) ops.push(['run-hooks', 'createContainer'])
-  ops.push(ctx.noPivot ? ['chroot'] : ['pivot-root'])
-  if (propagation !== beforePivot) ops.push(['propagation', '/', propagation])
+  if (sharedMounts) ops.push(['enter-root', ''])
+  else {
+    ops.push(ctx.noPivot ? ['chroot'] : ['pivot-root'])
+    if (propagation !== beforePivot) ops.push(['propagation', '/', propagation])
+  }
 
   // after pivot_root: paths are the container's
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {

@@ -9,7 +9,8 @@ import { constants as fsc, existsSync, mkdirSync, openSync, readFileSync, readdi
 import { Socket } from 'node:net'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
-import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, isFrozen, listPids, planCgroup, removeCgroup, v1Views } from '../cgroups/index.js'
+import { applyCgroupPlan, cgroupDirs, detectCgroups, freeze, isFrozen, listPids, planCgroup, removeCgroup, unavailableLine, v1Views,
+  type CgroupPlan } from '../cgroups/index.js'
 import { checkSubordinateIds } from '../rootless/idmap.js'
 import { compilePlan, processOps, withDeviceRules, type PlanContext } from './compile.js'
 import { helperError, runHelper, type HelperOptions } from './helper.js'
@@ -35,6 +36,11 @@ export interface RuntimeContext {
   cgroupsDisabled?: boolean
   /** The bundles are cocker's own: their config.json, cocker's work, is not validated again. */
   trustedConfigs?: boolean
+  /**
+   * Limits this host cannot apply are dropped with one warning line (`cocker run`, as Podman
+   * drops them), not refused (cocker-runtime, as runc and crun refuse them).
+   */
+  dropUnavailableLimits?: boolean
   /** Where compiled seccomp programs are kept between runs (compileSeccompCached). */
   seccompCache?: string
   warn(message: string): void
@@ -138,10 +144,13 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
   // the cgroup plan only reads the host: made before anything is written, so that the
   // record follows the directory at once and a kill -9 anywhere leaves something delete can act on
   const layout = detectCgroups()
-  const cgroups = ctx.cgroupsDisabled
-    ? { dirs: [], writes: [], procs: [], warnings: [] }
+  const cgroups: CgroupPlan = ctx.cgroupsDisabled
+    ? { dirs: [], writes: [], procs: [], warnings: [], unavailable: [] }
     : planCgroup({ layout, cgroupsPath: spec.linux?.cgroupsPath, id: o.id, resources: withDeviceRules(spec),
       rootless: ctx.rootless, systemd: ctx.systemdCgroup })
+  if (cgroups.unavailable.length && !ctx.dropUnavailableLimits) {
+    throw new CockerError('NOT_SUPPORTED', unavailableLine(cgroups.unavailable, false), { hint: 'remove them from config.json' })
+  }
   ensureRoot(ctx.root)
   const dir = containerDir(ctx.root, o.id)
   try {
@@ -163,6 +172,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
     // cgroups the first write waits for the pid (a directory alone is cleared by delete --force)
     if (cgroups.dirs.length) writeRecord(ctx.root, record)
     cgroups.warnings.forEach(w => ctx.warn(w))
+    if (cgroups.unavailable.length) ctx.warn(unavailableLine(cgroups.unavailable, true))
     applyCgroupPlan(cgroups)
     const seccomp = await compileSeccompIfAny(spec.linux?.seccomp, ctx.seccompCache)
     const hooks = spec.hooks ?? {}
@@ -404,6 +414,8 @@ export async function execProcess(ctx: RuntimeContext, o: {
     if (record.config.linux?.namespaces?.some(n => n.type === type)) ops.push(['ns-join', nsFile[type], `/proc/${record.pid}/ns/${nsFile[type]}`])
   }
   for (const dir of record.cgroupDirs) ops.push(['cgroup-join', path.join(dir, 'cgroup.procs')])
+  // without a mount namespace to join, the container's root is only where its init has it
+  if (!record.config.linux?.namespaces?.some(n => n.type === 'mount')) ops.push(['enter-root', `/proc/${record.pid}/root`])
   if (proc.terminal) {
     if (o.consoleSocket) ops.push(['console-socket', o.consoleSocket])
     else if (!o.detach) {

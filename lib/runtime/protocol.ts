@@ -5,7 +5,7 @@
  * Events come back as JSON lines. c/PROTOCOL.md describes the stages.
  */
 
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 export const PROTOCOL_TAG = `cocker-helper/${PROTOCOL_VERSION}`
 
 /** Op name → [phase, shape]. Phase P runs in stage 0, C in the container's init, in order. */
@@ -48,6 +48,8 @@ export const OPS = {
   'domainname': ['C', 's'],
   'propagation': ['C', 'ss'],
   'rootfs': ['C', 's'],
+  'tree-rootfs': ['C', 'ss'],
+  'dir-rootfs': ['C', 's'],
   'overlay': ['C', 'sss'],
   'fuse-overlay': ['C', 'ssss'],
   'mount': ['C', 'ssssss'],
@@ -60,6 +62,7 @@ export const OPS = {
   'run-hooks': ['C', 's'],
   'pivot-root': ['C', ''],
   'chroot': ['C', ''],
+  'enter-root': ['C', 's'],
   'mask': ['C', 's'],
   'readonly': ['C', 's'],
   'remount-ro': ['C', 's'],

@@ -22,6 +22,11 @@ export interface HostFacts {
    * every one the kernel knows: a new user namespace starts with all of them.
    */
   capabilities: string[]
+  /**
+   * Whether the host has /dev/mqueue: a rootless container sharing the host's IPC namespace
+   * cannot mount mqueue and gets the host's bound, or none when the host has none either.
+   */
+  mqueue: boolean
   /** The character and block devices under /dev, for --privileged; read only when asked for. */
   devices?: Device[]
 }
@@ -125,5 +130,6 @@ export function readHostFacts(o: { rootless: boolean; privileged?: boolean }): H
     resolvConf: hostResolvConf(),
     hosts: readIfPresent('/etc/hosts') ?? '',
     hostname: hostname(),
+    mqueue: existsSync('/dev/mqueue'),
   }
 }

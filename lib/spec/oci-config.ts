@@ -305,7 +305,7 @@ function mounts(input: ContainerConfigInput, binds: { destination: string; sourc
   const cgroup: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup',
     options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', ...ro] }
   const defaults: Mount[] = [
-    ...systemMounts({ rootless, sysfs, cgroup }).map(m => (rootless ? hostKernelFs(m, o) : m)),
+    ...systemMounts({ rootless, sysfs, cgroup }).flatMap(m => (rootless ? hostKernelFs(m, o, input.host) : [m])),
     ...(o.readOnly && o.readOnlyTmpfs
       ? READ_ONLY_TMPFS.map((d): Mount => ({ destination: d, type: 'tmpfs', source: 'tmpfs',
         options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] }))
@@ -327,16 +327,22 @@ function mounts(input: ContainerConfigInput, binds: { destination: string; sourc
  * or IPC namespace they show. A rootless container that shares one with the host (or joins
  * one) gets the host's instead, bound: /sys read-only (see runtime/spec-template.ts).
  */
-function hostKernelFs(m: Mount, o: RunOptions): Mount {
+function hostKernelFs(m: Mount, o: RunOptions, host: HostFacts): Mount[] {
   const shown: Record<string, NamespaceMode> = { '/proc': o.pid, '/sys': networkNamespace(o.network), '/dev/mqueue': o.ipc }
   const namespace = shown[m.destination]
   // another container's namespace comes with its user namespace, which owns it (container/joins.ts)
-  if (namespace === undefined || namespace.mode === 'private' || namespace.mode === 'container') return m
+  if (namespace === undefined || namespace.mode === 'private' || namespace.mode === 'container') return [m]
+  if (m.destination === '/dev/mqueue' && !host.mqueue) return [] // nothing to share: the container has none, as its host
   const ro = m.destination === '/sys' ? ['ro'] : []
-  return { destination: m.destination, type: 'bind', source: m.destination, options: ['rbind', 'nosuid', 'noexec', 'nodev', ...ro] }
+  return [{ destination: m.destination, type: 'bind', source: m.destination, options: ['rbind', 'nosuid', 'noexec', 'nodev', ...ro] }]
 }
 
 function toMount(m: MountRequest): Mount {
+  // volumes are bind mounts of their _data by now (container/volumes.ts)
+  if (m.type === 'volume' || (m.type === 'bind' && m.overlay)) throw new Error(`volume mount on ${m.destination} not resolved before the config`)
+  if (m.type === 'overlay') {
+    return { destination: m.destination, type: 'overlay', source: 'overlay', options: [`lowerdir=${m.lower}`, `upperdir=${m.upper}`, `workdir=${m.work}`, ...m.options] }
+  }
   return m.type === 'bind'
     ? { destination: m.destination, type: 'bind', source: m.source, options: m.options }
     : { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: m.options }

@@ -60,10 +60,22 @@ export type NetworkMode =
 /** --network-alias, --ip, --mac-address: what a container asks of its bridge network. */
 export interface BridgeOptions { aliases: string[]; ip?: string; mac?: string }
 
-/** A bind mount or a tmpfs, from -v, --mount or --tmpfs. `options` are OCI mount options. */
+/**
+ * A bind mount, a tmpfs or a volume, from -v, --mount or --tmpfs. `options` are OCI mount
+ * options. A volume has no name when anonymous (-v /path); create turns volumes into bind
+ * mounts of their _data (container/volumes.ts). `noCopy`: no copy-up of the image's content;
+ * `chown`: U, the volume's files given to the container's user. A bind with `overlay` (-v
+ * DIR:/p:O) becomes an overlay on the host directory whose changes stay the container's
+ * (`lower`, `upper`, `work`: its dirs, set by create).
+ */
 export type MountRequest =
-  | { type: 'bind'; source: string; destination: string; options: string[] }
+  | { type: 'bind'; source: string; destination: string; options: string[]; overlay?: boolean }
+  | { type: 'overlay'; lower: string; upper: string; work: string; destination: string; options: string[] }
   | { type: 'tmpfs'; destination: string; options: string[] }
+  | { type: 'volume'; name?: string; destination: string; options: string[]; noCopy?: boolean; chown?: boolean }
+
+/** --volumes-from CONTAINER[:ro|rw]: its volumes and bind mounts, read-only or writable as asked, else as it has them. */
+export interface VolumesFrom { container: string; mode?: 'ro' | 'rw' }
 
 /**
  * --userns and --uidmap/--gidmap. `default`: root gets no user namespace, a rootless user
@@ -110,6 +122,7 @@ export interface RunOptions {
   ulimits: Rlimit[]
   sysctls: Record<string, string>
   mounts: MountRequest[]
+  volumesFrom: VolumesFrom[]
   network: NetworkMode
   /** --network-alias, --ip, --mac-address: the container on its bridge network. */
   bridge: BridgeOptions
@@ -209,7 +222,7 @@ export function defaultRunOptions(): RunOptions {
   return {
     command: [], env: [], tty: false, interactive: false, init: false, readOnly: false, readOnlyTmpfs: true,
     privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
-    sysctls: {}, mounts: [], network: { mode: 'default' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
+    sysctls: {}, mounts: [], volumesFrom: [], network: { mode: 'default' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
     cgroups: 'enabled', noHosts: false, addHosts: [], dns: { servers: [], search: [], options: [] }, ports: [], publishAll: false, bridge: { aliases: [] }, umask: 0o022, userns: { mode: 'default' }, groupAdd: [],
     defaults: { capabilities: [...DEFAULT_CAPABILITIES], env: [], sysctls: { ...NETNS_SYSCTLS }, pidsLimit: PIDS_LIMIT },
@@ -341,32 +354,50 @@ export function parseStopSignal(value: string): string {
   return value
 }
 
-// mount options a user may give on -v (SELinux relabel and chown options are accepted and ignored)
-const VOLUME_OPTIONS = new Set(['ro', 'rw', 'z', 'Z', 'U', 'bind', 'rbind', 'nosuid', 'suid', 'nodev', 'dev', 'noexec',
+// mount options a user may give on -v (SELinux relabel options are accepted and ignored)
+const VOLUME_OPTIONS = new Set(['ro', 'rw', 'z', 'Z', 'U', 'O', 'nocopy', 'bind', 'rbind', 'nosuid', 'suid', 'nodev', 'dev', 'noexec',
   'exec', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable'])
 const PROPAGATION = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable']
 
 /** Bind options from -v's option list: podman binds recursively and privately unless told otherwise. */
 function bindOptions(flag: string, value: string, given: string[]): string[] {
   for (const o of given) {
-    if (!VOLUME_OPTIONS.has(o)) throw invalid(`${flag} ${value}: unknown option "${o}"`, 'known options: ro, rw, z, Z, U, bind, rbind, nosuid, nodev, noexec and the propagation modes')
+    if (!VOLUME_OPTIONS.has(o)) throw invalid(`${flag} ${value}: unknown option "${o}"`, 'known options: ro, rw, z, Z, U, O, nocopy, bind, rbind, nosuid, nodev, noexec and the propagation modes')
   }
   if (given.includes('ro') && given.includes('rw')) throw invalid(`${flag} ${value}: "ro" and "rw" contradict each other`)
-  const kept = given.filter(o => !['z', 'Z', 'U', 'rw'].includes(o))
+  const kept = given.filter(o => !['z', 'Z', 'U', 'O', 'rw', 'nocopy'].includes(o))
   const options = kept.some(o => o === 'bind' || o === 'rbind') ? kept : ['rbind', ...kept]
   if (!kept.some(o => PROPAGATION.includes(o))) options.push('rprivate')
   return options
 }
 
-/**
- * A host path as the user typed it: absolute, or relative to `cwd` when it starts with "."
- * (podman's rule). Anything else names a volume.
- */
+/** A host path as the user typed it: absolute, or relative to `cwd` when it starts with "." (podman's rule). */
 function hostPath(flag: string, value: string, source: string, cwd: string): string {
   if (source.startsWith('/')) return source
   if (source.startsWith('.')) return joinPath(cwd, source)
-  throw new CockerError('NOT_SUPPORTED', `${flag} ${value}: named volumes are not supported yet`,
-    { hint: 'bind-mount a host directory instead: give an absolute path, or one starting with "./"' })
+  throw invalid(`${flag} ${value}: a bind mount's source must be a host path`,
+    'give an absolute path, or one starting with "./"; use type=volume for a named volume')
+}
+
+/** A source that is not a host path names a volume (podman's rule). */
+const isHostPath = (source: string) => source.startsWith('/') || source.startsWith('.')
+
+function volumeName(flag: string, value: string, name: string): string {
+  if (!NAME_PATTERN.test(name)) throw invalid(`${flag} ${value}: "${name}" is neither a host path nor a volume name`, 'volume names match [a-zA-Z0-9][a-zA-Z0-9_.-]*; host paths start with "/" or "./"')
+  return name
+}
+
+/**
+ * A volume's request from its option list (`U` and `nocopy` are cocker's to act on, the rest
+ * mount options): nosuid and nodev unless asked otherwise, as Podman mounts volumes.
+ */
+function volumeRequest(flag: string, value: string, name: string | undefined, destination: string, given: string[]): MountRequest {
+  const defaults = [...(given.includes('suid') ? [] : ['nosuid']), ...(given.includes('dev') ? [] : ['nodev'])]
+  return {
+    type: 'volume', ...(name !== undefined ? { name } : {}), destination,
+    options: [...defaults, ...bindOptions(flag, value, given.filter(o => !defaults.includes(o)))],
+    ...(given.includes('nocopy') ? { noCopy: true } : {}), ...(given.includes('U') ? { chown: true } : {}),
+  }
 }
 
 function joinPath(base: string, rel: string): string {
@@ -384,21 +415,41 @@ function containerPath(flag: string, value: string, target: string): string {
   return joinPath('/', target)
 }
 
-/** -v HOST:CTR[:OPTIONS]. A lone CTR would be an anonymous volume. */
+/**
+ * -v HOST:CTR[:OPTIONS] (a bind mount), -v NAME:CTR[:OPTIONS] (a named volume, made at its first
+ * use) or -v CTR[:OPTIONS] (an anonymous volume).
+ */
 export function parseVolume(value: string, cwd: string): MountRequest {
+  const flag = '--volume'
   const parts = value.split(':')
-  if (parts.length === 1 || parts[0] === '') {
-    throw new CockerError('NOT_SUPPORTED', `--volume ${value}: anonymous volumes are not supported yet`,
-      { hint: 'give a host directory: -v /host/dir:/container/dir' })
+  if (parts.length > 3 || parts[0] === '') throw invalid(`${flag} ${value}: expected [HOST-DIR|VOLUME:]CONTAINER-DIR[:OPTIONS]`)
+  // one part, or a container path followed by options (podman's test: they are all options): an anonymous volume
+  if (parts.length === 1 || (parts.length === 2 && parts[1]!.split(',').every(o => VOLUME_OPTIONS.has(o)))) {
+    const [target, opts] = parts as [string, string | undefined]
+    return volumeRequest(flag, value, undefined, containerPath(flag, value, target), opts ? opts.split(',') : [])
   }
-  if (parts.length > 3) throw invalid(`--volume ${value}: expected HOST:CONTAINER[:OPTIONS]`)
-  const [source, target, opts] = parts
-  if (target === '') throw invalid(`--volume ${value}: the container path is empty`)
-  const destination = containerPath('--volume', value, target)
-  return {
-    type: 'bind', source: hostPath('--volume', value, source, cwd), destination,
-    options: bindOptions('--volume', value, opts ? opts.split(',') : []),
+  const [source, target, opts] = parts as [string, string, string | undefined]
+  if (target === '') throw invalid(`${flag} ${value}: the container path is empty`)
+  const destination = containerPath(flag, value, target)
+  const given = opts ? opts.split(',') : []
+  if (!isHostPath(source)) {
+    if (given.includes('O')) throw invalid(`${flag} ${value}: "O" is for host directories, not volumes`, 'give the directory\'s path: -v /host/dir:/path:O')
+    return volumeRequest(flag, value, volumeName(flag, value, source), destination, given)
   }
+  if (given.includes('nocopy')) throw invalid(`${flag} ${value}: "nocopy" is for volumes, not bind mounts`)
+  const hostDir = hostPath(flag, value, source, cwd)
+  if (given.includes('O') && /[,:]/.test(hostDir)) throw invalid(`${flag} ${value}: an overlay's directory cannot have "," or ":" in its path`)
+  return { type: 'bind', source: hostDir, destination, options: bindOptions(flag, value, given), ...(given.includes('O') ? { overlay: true } : {}) }
+}
+
+/** --volumes-from CONTAINER[:ro|rw]. */
+export function parseVolumesFrom(value: string): VolumesFrom {
+  const colon = value.indexOf(':')
+  const container = colon < 0 ? value : value.slice(0, colon)
+  const mode = colon < 0 ? undefined : value.slice(colon + 1)
+  if (!container) throw invalid(`--volumes-from ${value}: the container is missing`, 'use --volumes-from CONTAINER[:ro|rw]')
+  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw invalid(`--volumes-from ${value}: unknown option "${mode}"`, 'use ro or rw')
+  return { container, ...(mode ? { mode } : {}) }
 }
 
 /** Options podman's tmpfs mounts get before the user's. */
@@ -467,9 +518,12 @@ export function parseMount(value: string, cwd: string): MountRequest {
     if (flag('readonly', 'ro')) opts.push('ro')
     mount = { type: 'tmpfs', destination, options: mergeTmpfsOptions(opts) }
   } else if (type === 'volume') {
-    throw new CockerError('NOT_SUPPORTED', `--mount ${value}: named volumes are not supported yet`, { hint: 'use type=bind with a host directory' })
+    const source = take('source', 'src')
+    const given = [...(flag('readonly', 'ro') ? ['ro'] : []), ...(flag('volume-nocopy', 'nocopy') ? ['nocopy'] : []), ...(flag('U', 'chown') ? ['U'] : [])]
+    take('relabel')
+    mount = volumeRequest('--mount', value, source ? volumeName('--mount', value, source) : undefined, destination, given)
   } else {
-    throw invalid(`--mount ${value}: unknown or missing type`, 'use type=bind or type=tmpfs')
+    throw invalid(`--mount ${value}: unknown or missing type`, 'use type=bind, type=volume or type=tmpfs')
   }
   const left = [...fields.keys()]
   if (left.length) throw invalid(`--mount ${value}: unknown field "${left[0]}" for type=${type}`)

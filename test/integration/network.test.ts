@@ -1,8 +1,8 @@
 // Container networking, root and rootless: pasta and slirp4netns connect a container to the
 // host's network (a page served by node on the host, fetched with busybox's wget inside),
-// published ports answer on the host (TCP, with node's http; the busybox fixture has no UDP
-// server: UDP's forwarding is checked on the programs' command lines in unit/network), `--network none` has only loopback, and no network process outlives its
-// container.
+// published ports answer on the host (TCP, with node's http; UDP and the rest of -p in
+// network-ports.test.ts), `--network none` has only loopback, and no network process outlives
+// its container.
 import { createServer as createTcpServer } from 'node:net'
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -10,6 +10,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { cocker } from '../support/cocker-modes.js'
 import { fetchFromHost } from '../support/http.js'
+import { networkFootprint, networkLeftovers } from '../support/network-leftovers.js'
 import { busyboxScenario, runSh, type BusyboxMode } from '../support/run-scenario.js'
 
 /** A TCP server on the host at `host` (0.0.0.0: every address) that greets each client and closes, until `close`. */
@@ -92,11 +93,12 @@ async function networkProcessGoes(mode: BusyboxMode, network: string): Promise<v
   assert.ok(processesNaming(id).some(p => p.includes(network)), `a ${network} process runs for ${id}`)
   await cocker(mode, ['stop', '-t', '0', id], { status: 0 })
   assert.equal(processesNaming(id), [], `${network} ended with the container`)
-  // started again with the container, and gone after rm -f
+  // started again with the container, and gone after rm -f with all else of its network
   await cocker(mode, ['start', id], { status: 0 })
   assert.ok(processesNaming(id).some(p => p.includes(network)), `${network} runs again after start`)
+  const footprint = await networkFootprint(mode, id)
   await cocker(mode, ['rm', '-f', '-t', '0', id], { status: 0 })
-  assert.equal(processesNaming(id), [], `${network} gone after rm -f`)
+  assert.equal(networkLeftovers(footprint), [], `nothing of ${network} is left after rm -f`)
 }
 
 const HTTPD = 'mkdir /www && echo hello from the container > /www/index.html && exec httpd -f -p 8080 -h /www'

@@ -138,18 +138,16 @@ scenario('memory and pids limits land in the cgroup at cgroupsPath, which delete
   }
 }, 'busybox', ['root'])
 
-scenario('a memory limit that cgroup v1 cannot delegate: the container runs, with one warning line', async mode => {
+scenario('a memory limit that cgroup v1 cannot delegate is refused in one line, exit 1, as runc refuses it', async mode => {
   if (skipUnless(controllerRoot('memory')?.v2 === false, 'rootless memory limit on cgroup v1 (rootless)',
     `the memory controller is not on cgroup v1 here (layout ${cgroupLayout()})`)) return
   const bundle = busybox(mode, ['echo', 'ran'], s => {
     s.linux.resources = { memory: { limit: 64 * 1024 * 1024 } }
   })
-  const r = await runtime(mode, ['run', '--bundle', bundle.dir, safeName()], { status: 0 })
-  assert.is(r.stdout, 'ran\n')
-  const lines = r.stderr.trim().split('\n')
-  assert.is(lines.length, 1, `one warning line expected, got:\n${r.stderr}`)
-  assert.match(lines[0], /warning/)
-  assert.match(lines[0], /memory/)
+  const r = await runtime(mode, ['run', '--bundle', bundle.dir, safeName()], { status: 1 })
+  assert.is(r.stdout, '')
+  assert.is(r.stderr, 'cocker-runtime: this host cannot apply linux.resources memory (cgroup v1 cannot be delegated to an unprivileged user); ' +
+    'remove them from config.json\n')
 }, 'busybox', ['rootless'])
 
 /** The state letter of /proc/PID/stat (R, S, D, T, Z…). */

@@ -14,3 +14,14 @@ export function throwsCode(fn: () => unknown, code: string, message?: RegExp | s
   assert.unreachable(`expected a CockerError ${code}`)
   throw new Error('unreachable')
 }
+
+/** The async form of throwsCode: fn's promise must reject with a CockerError of this code. */
+export async function rejectsCode(fn: () => Promise<unknown>, code: string, message?: RegExp | string): Promise<CockerError> {
+  try {
+    await fn()
+  } catch (err) {
+    return throwsCode(() => { throw err }, code, message)
+  }
+  assert.unreachable(`expected a CockerError ${code}`)
+  throw new Error('unreachable')
+}

@@ -30,6 +30,11 @@ export interface PodmanEnv {
 export interface PodmanSetup {
   /** Run containers with cocker-runtime instead of Podman's default runtime (crun on Debian). */
   cockerRuntime?: boolean
+  /**
+   * network_backend = "netavark": root Podman 4.3 takes CNI where a CNI config exists (Debian
+   * ships 87-podman-bridge.conflist without the plugins), and cannot then publish a port.
+   */
+  netavark?: boolean
 }
 
 /** The user's hard limit for `what` ("Max open files", "Max processes"), capped at what Podman would ask. */
@@ -75,7 +80,8 @@ async function podmanEnv(mode: PodmanModeName, user: RootlessUser | undefined, s
     path.join(dir, 'containers.conf'),
     `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n` +
       `[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\ntmp_dir = "${tmp}"\n` +
-      `runtime_supports_json = ["crun", "runc", "cocker-runtime"]\n`,
+      `runtime_supports_json = ["crun", "runc", "cocker-runtime"]\n` +
+      (setup.netavark ? '[network]\nnetwork_backend = "netavark"\n' : ''),
   )
   writeFileSync(
     path.join(dir, 'storage.conf'),

@@ -11,6 +11,7 @@ import { attach, containerCleanup, create, exec, healthcheck, kill, LATEST, logs
 import { containerExists, containerLs, containerPrune, port, ps, rename, top } from './view-defs.js'
 import { network } from './network-defs.js'
 import { pod } from './pod-defs.js'
+import { volume } from './volume-defs.js'
 
 const FORMAT_OPTION = { name: 'format', type: 'string', valueName: 'format', describe: "change the output format to JSON or a Go template (e.g. '{{.Repository}}:{{.Tag}}')" } as const
 
@@ -157,14 +158,14 @@ const INSPECT_FORMAT = { ...FORMAT_OPTION, alias: 'f', describe: "format the out
 const inspect: CommandDef = {
   name: 'inspect',
   describe: 'display the configuration of object denoted by ID',
-  description: 'Prints a JSON array describing each container or image, as podman inspect does: a name is looked up among the containers first, then the images (--type chooses one kind). A container shows its state as it is now (a container whose monitor is gone has exited), its config, mounts and host config; an image its names, digests, config, layers and history. What was found is printed, and a name that was not makes the exit status 125.',
+  description: 'Prints a JSON array describing each container, image or volume, as podman inspect does: a name is looked up among the containers first, then the images, then the volumes (--type chooses one kind). A container shows its state as it is now (a container whose monitor is gone has exited), its config, mounts and host config; an image its names, digests, config, layers and history. What was found is printed, and a name that was not makes the exit status 125.',
   usage: 'inspect [options] [names...]',
   positionals: [{ name: 'names', required: false, variadic: true, complete: 'container' }],
   options: [
     INSPECT_FORMAT,
     LATEST,
     { name: 'size', alias: 's', type: 'boolean', describe: "display the container's total file size (SizeRw, SizeRootFs)" },
-    { name: 'type', alias: 't', type: 'string', valueName: 'type', choices: ['all', 'container', 'image'], describe: 'the kind of object to inspect (default all: containers, then images)' },
+    { name: 'type', alias: 't', type: 'string', valueName: 'type', choices: ['all', 'container', 'image', 'volume'], describe: 'the kind of object to inspect (default all: containers, then images, then volumes)' },
   ],
   examples: [
     ['cocker inspect web', 'show the container web (or the image web, if there is no such container)'],
@@ -450,7 +451,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
   commands: [attach, container, create, exec, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, network, pause, pod, port, ps, pull, push,
-    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, wait],
+    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, volume, wait],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

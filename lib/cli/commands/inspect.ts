@@ -3,16 +3,17 @@ import { findContainer } from '../../container/record.js'
 import { inspectContainer, latestContainer, viewOf, type ContainerView } from '../../container/view.js'
 import { findImage } from '../../storage/images.js'
 import { inspectImage } from '../../storage/inspect.js'
+import { inspectVolume, readVolume } from '../../storage/volumes.js'
 import type { Store } from '../../storage/store.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { renderTemplate } from '../render/go-template.js'
 import { storeFor } from './store-context.js'
 import { storeRootFor } from './store-root.js'
 
-type Kind = 'container' | 'image' | 'all'
+type Kind = 'container' | 'image' | 'volume' | 'all'
 
 /**
- * podman inspect: containers first, then images (`inspect`), or one kind (`container inspect`,
+ * podman inspect: containers first, then images, then volumes (`inspect`), or one kind (`container inspect`,
  * `image inspect`, --type). What was found is printed, then the first missing name fails the
  * command. Containers are read without a lock and without opening the image store.
  */
@@ -37,14 +38,16 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   let missing: string | undefined
   if (args.latest) found.push(containerJson(latestContainer(root)))
   for (const input of names) {
-    const container = kind === 'image' ? undefined : findContainer(root, input)
+    const container = kind === 'image' || kind === 'volume' ? undefined : findContainer(root, input)
     if (container) {
       found.push(containerJson(viewOf(container)))
       continue
     }
-    const md = kind === 'container' ? undefined : openStore().metadata()
+    const md = kind === 'container' || kind === 'volume' ? undefined : openStore().metadata()
     const image = md && findImage(md, input)
+    const volume = !image && (kind === 'volume' || kind === 'all') ? readVolume(root, input) : undefined
     if (image) found.push(inspectImage(openStore(), image.image, md))
+    else if (volume) found.push(inspectVolume(root, volume))
     else missing ??= input
   }
 
@@ -54,6 +57,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       ? found.map(i => renderTemplate(format.endsWith('\n') ? format : `${format}\n`, i)).join('')
       : `${JSON.stringify(found, null, 5)}\n`
   if (missing === undefined) return { stdout }
-  const what = kind === 'image' ? `${missing}: image not known` : kind === 'container' ? `no such container ${missing}` : `no such object: "${missing}"`
+  const what = kind === 'image' ? `${missing}: image not known` : kind === 'container' ? `no such container ${missing}`
+    : kind === 'volume' ? `no such volume ${missing}` : `no such object: "${missing}"`
   return { stdout, stderr: `Error: inspecting object: ${what}\n`, exitCode: 125 }
 }

@@ -1,26 +1,45 @@
 import { CockerError } from '../../errors.js'
 import { requireContainer } from '../../container/record.js'
-import { latestContainer, viewOf } from '../../container/view.js'
-import type { PortMapping } from '../../spec/run-options.js'
+import { latestContainer, networkPorts, viewContainers, viewOf, type ContainerView } from '../../container/view.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { storeRootFor } from './store-root.js'
 
-/** `port CT`: "80/tcp -> 0.0.0.0:8080" per published port; `port CT 80[/tcp]`: "0.0.0.0:8080" for that one, as Podman. */
+/**
+ * As Podman's: `port CT` prints "80/tcp -> 0.0.0.0:8080" per published port, `port CT 80[/tcp]`
+ * the host address and port alone, `port --all` every running container's, each line after its
+ * short id and a tab; a container in its pod's network shows the pod's. A container that does
+ * not run, or publishes nothing, prints nothing.
+ */
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const root = storeRootFor(ctx)
-  // with --latest the first argument is already the port
   const words = [args.container, args.port].filter((w): w is string => typeof w === 'string')
-  if (!args.latest && !words.length) throw new CockerError('INVALID_ARGUMENT', 'port needs a container', { hint: 'name a container, or give --latest' })
-  const view = args.latest ? latestContainer(root) : viewOf(requireContainer(root, words.shift()!))
-  const ports = view.record.ports ?? []
-  const host = (p: PortMapping) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}`
-  const wanted = words[0]
-  if (wanted === undefined) return { stdout: ports.map(p => `${p.containerPort}/${p.protocol} -> ${host(p)}\n`).join('') }
-  const m = /^(\d+)(?:\/(tcp|udp))?$/.exec(wanted)
-  if (!m) throw new CockerError('INVALID_ARGUMENT', `port ${wanted}: expected PORT or PORT/PROTOCOL, e.g. 80/tcp`)
-  const found = ports.filter(p => p.containerPort === Number(m[1]) && p.protocol === (m[2] ?? 'tcp'))
-  if (!found.length) {
-    throw new CockerError('INVALID_ARGUMENT', `failed to find published port "${wanted}" of container ${view.record.name}`, { hint: `"cocker port ${view.record.name}" lists what it publishes` })
+  if (args.all && words.length) throw new CockerError('INVALID_ARGUMENT', 'no arguments are needed with --all')
+  if (!args.all && !args.latest && !words.length) throw new CockerError('INVALID_ARGUMENT', 'you must supply a running container name or id')
+  const views: ContainerView[] = args.all ? viewContainers(root) : [args.latest ? latestContainer(root) : viewOf(requireContainer(root, words.shift()!))]
+  // with --latest the first word is already the port
+  const wanted = words[0] === undefined ? undefined : parsePort(words[0])
+  let out = ''
+  for (const v of views) {
+    const ports = v.state.status === 'running' ? networkPorts(root, v.record) : []
+    if (!ports.length) continue
+    const prefix = args.all ? `${v.record.id.slice(0, 12)}\t` : ''
+    const host = (p: (typeof ports)[number]) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}`
+    if (!wanted) {
+      out += ports.map(p => `${prefix}${p.containerPort}/${p.protocol} -> ${host(p)}\n`).join('')
+      continue
+    }
+    const found = ports.find(p => p.containerPort === wanted.port && p.protocol === wanted.protocol)
+    if (!found) throw new CockerError('INVALID_ARGUMENT', `failed to find published port "${words[0]}"`)
+    out += `${prefix}${host(found)}\n`
   }
-  return { stdout: found.map(p => `${host(p)}\n`).join('') }
+  return { stdout: out }
+}
+
+/** PORT or PORT/PROTOCOL (tcp when absent); another protocol is one no container publishes. */
+function parsePort(text: string): { port: number; protocol: string } {
+  const fields = text.split('/')
+  if (fields.length > 2) throw new CockerError('INVALID_ARGUMENT', `port formats are port/protocol. '${text}' is invalid`)
+  const port = /^\d+$/.test(fields[0]!) ? Number(fields[0]) : NaN
+  if (!(port <= 65535)) throw new CockerError('INVALID_ARGUMENT', `port ${text}: "${fields[0]}" is not a port number`, { hint: 'give PORT or PORT/PROTOCOL, e.g. 80/tcp' })
+  return { port, protocol: fields[1] || 'tcp' }
 }

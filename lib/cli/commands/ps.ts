@@ -1,5 +1,5 @@
 import { CockerError } from '../../errors.js'
-import { parseContainerFilters, stateName, viewContainers, writableSize, type ContainerView } from '../../container/view.js'
+import { networkPorts, parseContainerFilters, stateName, viewContainers, writableSize, type ContainerView } from '../../container/view.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { listPods } from '../../pod/record.js'
 import { defaultPsFormat, psJson, psRow, PS_HEADERS, PS_POD_HEADERS, type PsSizes } from '../render/containers.js'
@@ -26,6 +26,8 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const noTrunc = !!args.noTrunc
   if (args.quiet) return { stdout: views.map(v => `${noTrunc ? v.record.id : v.record.id.slice(0, 12)}\n`).join('') }
 
+  // a container in another's network (its pod's) shows that one's ports, as Podman's ps
+  views = views.map(v => v.record.joins?.network ? { ...v, record: { ...v.record, ports: networkPorts(storeRootFor(ctx), v.record) } } : v)
   const now = Date.now()
   const format = args.format as string | undefined
   // pod names only where a container is in a pod: pods are read then, and not otherwise

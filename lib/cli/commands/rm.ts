@@ -9,7 +9,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const names = targets(engine, args.containers as string[], { all, latest: args.latest === true })
   const timeout = typeof args.time === 'number' ? args.time : undefined
   return eachContainer(engine, names, async found => {
-    await removeContainer(engine, found, { force: args.force === true, timeout })
+    await removeContainer(engine, found, { force: args.force === true, timeout, volumes: args.volumes === true })
     return all ? `${found.record.id}\n` : undefined
   }, { notFoundStatus: args.ignore === true || args.force === true ? 0 : 1, stateStatus: 2 })
 }

@@ -8,7 +8,7 @@ import { CockerError } from '../../errors.js'
 import type { Seccomp } from '../../runtime/oci-spec.js'
 import {
   defaultRunOptions, normalizeCapability, parseIdMap, parseKeyValue, parseMount, parseNamespaceMode, parseNetwork, parsePublish, parseAddHost, parseDnsServer,
-  parseMacAddress, NAME_PATTERN, parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume,
+  parseMacAddress, NAME_PATTERN, parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume, parseVolumesFrom,
   type RunOptions, type UsernsRequest,
 } from '../../spec/run-options.js'
 import type { ParsedArgs } from '../command.js'
@@ -105,6 +105,7 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
     ...strings(args.mount).map(m => checkSource(parseMount(m, host.cwd), '--mount', m, host)),
     ...strings(args.tmpfs).map(parseTmpfs),
   ]
+  o.volumesFrom = strings(args.volumesFrom).map(parseVolumesFrom)
   const seen = new Set<string>()
   for (const m of o.mounts) {
     if (seen.has(m.destination)) throw invalid(`${m.destination}: more than one mount targets this path`)

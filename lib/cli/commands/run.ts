@@ -44,7 +44,7 @@ async function startOrRemove<T>(engine: Engine, id: string, dir: string, options
   } catch (err) {
     if (options.rm) {
       const found = findContainer(engine.storeRoot, id)
-      if (found) await removeContainer(engine, found, { force: true }).catch(() => {})
+      if (found) await removeContainer(engine, found, { force: true, volumes: true }).catch(() => {})
     }
     throw err
   }

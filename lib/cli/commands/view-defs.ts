@@ -15,7 +15,7 @@ export const ps: CommandDef = {
   positionals: [],
   options: [
     { name: 'all', alias: 'a', type: 'boolean', describe: 'show all the containers, default is only running containers' },
-    { name: 'filter', alias: 'f', type: 'array', valueName: 'filter', describe: 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod)' },
+    { name: 'filter', alias: 'f', type: 'array', valueName: 'filter', describe: 'filter output based on conditions given (id, name, label, status, ancestor, exited, until, pod, volume)' },
     { name: 'format', type: 'string', valueName: 'format', describe: "pretty-print containers to JSON or using a Go template (e.g. '{{.ID}} {{.Names}}')" },
     { name: 'last', alias: 'n', type: 'number', valueName: 'n', describe: 'print the n last created containers (all states)' },
     { ...LATEST, describe: 'show the latest container created (all states)' },
@@ -50,11 +50,11 @@ export const rename: CommandDef = {
 export const port: CommandDef = {
   name: 'port',
   describe: 'list port mappings or a specific mapping for the container',
-  description: 'Prints the ports a container publishes on the host (-p, -P): each as "80/tcp -> 0.0.0.0:8080", or, for one PORT[/PROTOCOL], the host address and port alone.',
+  description: 'Prints the ports a running container publishes on the host (-p, -P): each as "80/tcp -> 0.0.0.0:8080", or, for one PORT[/PROTOCOL], the host address and port alone. With --all, those of every running container, each line after the container\'s short id and a tab.',
   usage: 'port [options] <container> [port]',
   positionals: [{ name: 'container', required: false, complete: 'container' }, { name: 'port', required: false }],
-  options: [LATEST],
-  examples: [['cocker port web', 'every port web publishes'], ['cocker port web 80', 'where port 80/tcp of web is published']],
+  options: [{ name: 'all', alias: 'a', type: 'boolean', describe: 'display port information for all containers' }, LATEST],
+  examples: [['cocker port web', 'every port web publishes'], ['cocker port web 80', 'where port 80/tcp of web is published'], ['cocker port --all', 'the ports of every running container']],
   load: () => import('./port.js'),
 }
 

@@ -50,7 +50,7 @@ export const runOptions: OptionDef[] = [
   { name: 'mac-address', type: 'string', valueName: 'address', describe: 'the container\'s MAC address on its bridge network' },
   { name: 'memory', alias: 'm', type: 'string', valueName: 'size', describe: 'memory limit, a number with an optional b, k, m or g suffix' },
   { name: 'memory-swap', type: 'string', valueName: 'size', describe: 'memory plus swap limit; -1 for unlimited swap' },
-  { name: 'mount', type: 'array', valueName: 'spec', describe: 'attach a filesystem: type=bind,source=/a,target=/b[,readonly] or type=tmpfs,target=/t' },
+  { name: 'mount', type: 'array', valueName: 'spec', describe: 'attach a filesystem: type=bind,source=/a,target=/b[,readonly], type=volume[,source=NAME],target=/b[,readonly][,volume-nocopy][,U] or type=tmpfs,target=/t' },
   { name: 'name', type: 'string', valueName: 'name', describe: 'assign a name to the container' },
   { name: 'net', type: 'string', hidden: true, describe: 'alias of --network' },
   { name: 'network', type: 'string', valueName: 'mode', describe: 'network: pasta[:OPTIONS] or slirp4netns[:OPTIONS] (outbound access and published ports; the rootless default is pasta where installed), bridge (the default network, root\'s default) or a network\'s name, none (loopback only), host, ns:PATH or container:NAME (another container\'s)' },
@@ -89,6 +89,7 @@ export const runOptions: OptionDef[] = [
   { name: 'userns', type: 'string', valueName: 'mode', describe: 'user namespace: host, keep-id[:uid=N,gid=N] (rootless: you as yourself), nomap (rootless: your subordinate ids only) or auto[:size=N] (ids no other container maps; as root from the "containers" ranges of /etc/subuid); the first run with a mapping makes a copy of the image\'s layers for it' },
   { name: 'uts', type: 'string', valueName: 'mode', describe: 'UTS namespace: private (default), host, ns:PATH or container:NAME (another container\'s, and its hostname)' },
   { name: 'variant', type: 'string', valueName: 'variant', describe: 'use VARIANT instead of the default architecture variant for choosing images' },
-  { name: 'volume', alias: 'v', type: 'array', valueName: 'host:container[:options]', complete: 'dir', describe: 'bind-mount a host directory; options ro, rw, z, Z, and mount options' },
+  { name: 'volume', alias: 'v', type: 'array', valueName: '[host-dir|volume:]container-dir[:options]', complete: 'dir', describe: 'bind-mount a host directory (a path), or mount a named volume (made at its first use, seeded with the image\'s content there) or, with the container path alone, an anonymous one; options ro, rw, nocopy, U (the volume given to the container\'s user), O (a host directory under an overlay: the container\'s writes stay its own), z, Z, and mount options' },
+  { name: 'volumes-from', type: 'array', valueName: 'container[:ro|rw]', complete: 'container', describe: 'mount the volumes and bind mounts of another container, read-only or writable as asked, else as it has them' },
   { name: 'workdir', alias: 'w', type: 'string', valueName: 'dir', describe: 'working directory inside the container' },
 ]

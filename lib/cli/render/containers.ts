@@ -3,7 +3,7 @@
  * `--format json`, and the fields a `--format` template can name.
  */
 import { GO_ZERO_UNIX, stateName, unixSeconds, userMounts, type ContainerView } from '../../container/view.js'
-import { portText } from '../../network/ports.js'
+import { portRuns, portsText } from '../../network/ports.js'
 import { goTimeNano, humanDuration, psSize } from './units.js'
 
 /** "Up 5 seconds ago" (Podman 4.3's words, which scripts parse), "Exited (0) 3 seconds ago", "Created", "Paused", "Up 2 minutes ago (healthy)". */
@@ -65,7 +65,7 @@ export function psJson(v: ContainerView, now: number, size?: PsSizes, podName = 
     Pid: s.status === 'running' || s.status === 'paused' ? s.pid : 0,
     Pod: r.pod ?? '',
     PodName: podName,
-    Ports: r.ports?.length ? r.ports.map(p => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })) : null,
+    Ports: r.ports?.length ? portRuns(r.ports).map(p => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: p.range, protocol: p.protocol })) : null,
     Size: size ?? null,
     StartedAt: unixSeconds(s.startedAt),
     State: stateName(s),
@@ -107,7 +107,7 @@ export function psRow(v: ContainerView, now: number, o: PsRowOptions) {
     get Names() { return r.name },
     get Labels() { return r.labels },
     get Mounts() { return json().Mounts },
-    get Ports() { return (r.ports ?? []).map(portText).join(', ') },
+    get Ports() { return portsText(r.ports ?? []) },
     get Networks() { return '' },
     get Size() { return o.size ? `${psSize(o.size.rwSize)} (virtual ${psSize(o.size.rootFsSize)})` : '' },
     get Pid() { return json().Pid },

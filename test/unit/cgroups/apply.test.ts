@@ -23,7 +23,7 @@ function put(path: string, text: string): string {
 test('applyCgroupPlan makes the dirs and writes each value into the existing file', () => {
   const limit = put('memory.max', '')
   const dir = join(root, 'cocker/abc')
-  applyCgroupPlan({ dirs: [dir], writes: [[limit, '1048576']], procs: [], warnings: [] })
+  applyCgroupPlan({ dirs: [dir], writes: [[limit, '1048576']], procs: [], warnings: [], unavailable: [] })
   assert.ok(existsSync(dir))
   assert.is(readFileSync(limit, 'utf8'), '1048576')
 })
@@ -33,7 +33,7 @@ test('a failed write throws CGROUP_FAILED naming file and value, and removes the
   const dir = join(root, 'existing/cocker/abc')
   const file = join(dir, 'pids.max')
   try {
-    applyCgroupPlan({ dirs: [dir], writes: [[file, '5']], procs: [], warnings: [] })
+    applyCgroupPlan({ dirs: [dir], writes: [[file, '5']], procs: [], warnings: [], unavailable: [] })
     assert.unreachable('did not throw')
   } catch (err) {
     assert.instance(err, CockerError)

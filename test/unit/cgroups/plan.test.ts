@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Resources } from '../../../lib/runtime/oci-spec.js'
 import { detectCgroups } from '../../../lib/cgroups/layout.js'
-import { cgroupDirs, planCgroup, type PlanOptions } from '../../../lib/cgroups/plan.js'
+import { cgroupDirs, planCgroup, unavailableLine, type PlanOptions } from '../../../lib/cgroups/plan.js'
 import { HYBRID_CGROUP_MOUNTS } from '../../fixtures/cgroup-mounts.js'
 
 const C = '/sys/fs/cgroup'
@@ -122,16 +122,20 @@ test('v1: every field, one dir per mount, cpuset copied down, memsw and blkio.we
   assert.equal(plan.warnings, [
     'linux.resources.memory.kernel is ignored: kernel memory limits are deprecated by Linux',
     'linux.resources.blockIO.leafWeight is ignored: leaf weights went away with the CFQ I/O scheduler (Linux 5.0)',
-    'linux.resources.rdma is ignored: the rdma controller is not mounted',
   ])
+  assert.equal(plan.unavailable, [{ limits: ['rdma'], why: 'the rdma controller is not mounted' }])
 })
 
-test('v1: no swap accounting and no blkio weight files become warnings', () => {
-  const plan = planCgroup(base({ layout: v1, resources: { memory: { limit: MiB, swap: 2 * MiB }, blockIO: { weight: 100 } } }))
+test('v1: no swap accounting and no blkio weight files make those limits unavailable', () => {
+  const plan = planCgroup(base({
+    layout: v1, resources: { memory: { limit: MiB, swap: 2 * MiB }, blockIO: { weight: 100, weightDevice: [{ major: 8, minor: 0, weight: 500 }] } },
+  }))
   assert.equal(plan.writes, [[`${C}/memory/cocker/abc/memory.limit_in_bytes`, '1048576']])
-  assert.equal(plan.warnings, [
-    'linux.resources.memory.swap is ignored: this kernel does not account swap (no memory.memsw.limit_in_bytes; boot with swapaccount=1)',
-    'linux.resources.blockIO.weight is ignored: the I/O scheduler has no blkio weight files (needs CFQ or BFQ)',
+  assert.equal(plan.warnings, [])
+  // one reason, named once
+  assert.equal(plan.unavailable, [
+    { limits: ['memory.swap'], why: 'this kernel does not account swap (no memory.memsw.limit_in_bytes; boot with swapaccount=1)' },
+    { limits: ['blockIO.weight', 'blockIO.weightDevice'], why: 'the I/O scheduler has no blkio weight files: it needs CFQ or BFQ' },
   ])
 })
 
@@ -223,7 +227,7 @@ test('v2: enabling walks every level top-down and skips what is already on', () 
   assert.equal(plan.warnings, [])
 })
 
-test('v2: a controller the host lacks is a warning, the rest still applies', () => {
+test('v2: a controller the host lacks makes its limit unavailable, the rest still applies', () => {
   const plan = planCgroup(base({
     resources: { hugepageLimits: [{ pageSize: '1GB', limit: 0 }], pids: { limit: 3 } },
     readFile: fake({ [`${C}/cgroup.controllers`]: 'cpu memory pids\n', [`${C}/cgroup.subtree_control`]: '' }),
@@ -233,7 +237,8 @@ test('v2: a controller the host lacks is a warning, the rest still applies', () 
     [`${C}/cocker/cgroup.subtree_control`, '+pids'],
     [`${C}/cocker/abc/pids.max`, '3'],
   ])
-  assert.equal(plan.warnings, ['linux.resources.hugepageLimits is ignored: the hugetlb controller is not available below /sys/fs/cgroup (cgroup v2)'])
+  assert.equal(plan.warnings, [])
+  assert.equal(plan.unavailable, [{ limits: ['hugepageLimits'], why: 'the hugetlb controller is not available below /sys/fs/cgroup (cgroup v2)' }])
 })
 
 test('hybrid (this VM): v1 for mounted controllers, cgroup2 for hugetlb, unified writes go to cgroup2', () => {
@@ -294,9 +299,11 @@ test('hybrid (this VM): v1 for mounted controllers, cgroup2 for hugetlb, unified
   assert.equal(plan.warnings, [
     'linux.resources.memory.kernel is ignored: kernel memory limits are deprecated by Linux',
     'linux.resources.blockIO.leafWeight is ignored: leaf weights went away with the CFQ I/O scheduler (Linux 5.0)',
-    'linux.resources.network.classID is ignored: the net_cls controller is not mounted',
-    'linux.resources.network.priorities is ignored: the net_prio controller is not mounted',
-    'linux.resources.rdma is ignored: the rdma controller is not available below /sys/fs/cgroup/unified (cgroup v2)',
+  ])
+  assert.equal(plan.unavailable, [
+    { limits: ['network.classID'], why: 'the net_cls controller is not mounted' },
+    { limits: ['network.priorities'], why: 'the net_prio controller is not mounted' },
+    { limits: ['rdma'], why: 'the rdma controller is not available below /sys/fs/cgroup/unified (cgroup v2)' },
   ])
 })
 
@@ -332,15 +339,29 @@ test('systemd cgroupsPath becomes the cgroupfs path systemd would use', () => {
   assert.equal(dflt.dirs, [`${C}/system.slice/abc.scope`])
 })
 
-test('rootless on v1 and hybrid: nothing to do, one warning naming what was asked for', () => {
+test('rootless on v1 and hybrid: nothing to do, every limit asked for is unavailable', () => {
   for (const layout of [v1, hybrid]) {
     const plan = planCgroup(base({ layout, rootless: true, resources: { memory: { limit: MiB }, pids: { limit: 10 }, devices: [{ allow: false }] } }))
     assert.equal(plan, {
-      dirs: [], writes: [], procs: [],
-      warnings: ['cgroup v1 cannot be delegated to an unprivileged user: running without the requested limits (memory, pids)'],
+      dirs: [], writes: [], procs: [], warnings: [],
+      unavailable: [{ limits: ['memory', 'pids'], why: 'cgroup v1 cannot be delegated to an unprivileged user' }],
     })
   }
-  assert.equal(planCgroup(base({ layout: v1, rootless: true, resources: { devices: [{ allow: false }] } })).warnings, [])
+  assert.equal(planCgroup(base({ layout: v1, rootless: true, resources: { devices: [{ allow: false }] } })).unavailable, [])
+})
+
+test('unavailable limits in one line: the runtime refuses them, cocker run drops them', () => {
+  const v1 = [{ limits: ['memory', 'pids'], why: 'cgroup v1 cannot be delegated to an unprivileged user' }]
+  assert.is(unavailableLine(v1, true), 'cgroup v1 cannot be delegated to an unprivileged user: running without the requested limits (memory, pids)')
+  assert.is(unavailableLine(v1, false), 'this host cannot apply linux.resources memory, pids (cgroup v1 cannot be delegated to an unprivileged user)')
+  const net = [
+    { limits: ['network.classID'], why: 'the net_cls controller is not mounted' },
+    { limits: ['network.priorities'], why: 'the net_prio controller is not mounted' },
+  ]
+  assert.is(unavailableLine(net, false),
+    'this host cannot apply linux.resources network.classID (the net_cls controller is not mounted), network.priorities (the net_prio controller is not mounted)')
+  assert.is(unavailableLine(net.slice(1), true),
+    'running without the requested limits this host cannot apply: network.priorities (the net_prio controller is not mounted)')
 })
 
 const USER = `${C}/user.slice/user-1000.slice/user@1000.service`
@@ -370,31 +391,32 @@ test('rootless v2 with delegation: a sibling of our cgroup, delegated controller
       [`${USER}/app.slice/cocker-abc/pids.max`, '50'],
     ],
     procs: [`${USER}/app.slice/cocker-abc/cgroup.procs`],
-    warnings: [
-      'linux.resources.cpu.cpus is ignored: the cpuset controller is not available below /sys/fs/cgroup/user.slice (cgroup v2)',
-      'linux.resources.blockIO.weight is ignored: the io controller is not available below /sys/fs/cgroup/user.slice (cgroup v2)',
+    warnings: [],
+    unavailable: [
+      { limits: ['cpu.cpus'], why: 'the cpuset controller is not available below /sys/fs/cgroup/user.slice (cgroup v2)' },
+      { limits: ['blockIO.weight'], why: 'the io controller is not available below /sys/fs/cgroup/user.slice (cgroup v2)' },
     ],
   })
 })
 
-test('rootless v2 without delegation: no cgroup; a warning only when limits were asked for', () => {
+test('rootless v2 without delegation: no cgroup; unavailable only when limits were asked for', () => {
   const opts = base({ rootless: true, cgroupsPath: undefined, selfCgroup: SELF_USER, readFile: fake(ROOTLESS_FILES), canWrite: () => false })
   assert.equal(planCgroup({ ...opts, resources: { pids: { limit: 5 } } }), {
-    dirs: [], writes: [], procs: [],
-    warnings: [`cgroup v2: ${USER}/app.slice is not writable by this user (no delegation): running without the requested limits (pids)`],
+    dirs: [], writes: [], procs: [], warnings: [],
+    unavailable: [{ limits: ['pids'], why: `cgroup v2: ${USER}/app.slice is not writable by this user (no delegation)` }],
   })
-  assert.equal(planCgroup(opts), { dirs: [], writes: [], procs: [], warnings: [] })
+  assert.equal(planCgroup(opts), { dirs: [], writes: [], procs: [], warnings: [], unavailable: [] })
 })
 
 test('no resources: the cgroup is still made, for pause, ps and stats', () => {
   const plan = planCgroup(base({ readFile: fake({ [`${C}/cgroup.controllers`]: ALL_V2 }) }))
-  assert.equal(plan, { dirs: [`${C}/cocker/abc`], writes: [], procs: [`${C}/cocker/abc/cgroup.procs`], warnings: [] })
+  assert.equal(plan, { dirs: [`${C}/cocker/abc`], writes: [], procs: [`${C}/cocker/abc/cgroup.procs`], warnings: [], unavailable: [] })
 })
 
-test('no cgroup mounts: a warning when limits were asked for', () => {
+test('no cgroup mounts: unavailable when limits were asked for', () => {
   const none = detectCgroups('', fake({}))
-  assert.equal(planCgroup(base({ layout: none, resources: { pids: { limit: 1 } } })).warnings,
-    ['no cgroup hierarchy is mounted: running without the requested limits (pids)'])
+  assert.equal(planCgroup(base({ layout: none, resources: { pids: { limit: 1 } } })).unavailable,
+    [{ limits: ['pids'], why: 'no cgroup hierarchy is mounted' }])
 })
 
 test('cgroupDirs matches the plan, and is empty for rootless on v1', () => {

@@ -1,9 +1,9 @@
 import { chmodSync, writeFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { containerNetwork, networkAddresses, resolveNetwork } from '../../../lib/network/index.js'
-import { checkTun, pastaArgs, slirpArgs } from '../../../lib/network/programs.js'
-import { portBindings, portText } from '../../../lib/network/ports.js'
+import { assignPorts, containerNetwork, networkAddresses, resolveNetwork } from '../../../lib/network/index.js'
+import { checkTun, pastaArgs, slirpArgs, udpPublishCaveat } from '../../../lib/network/programs.js'
+import { orderPorts, portBindings, portsText, portText } from '../../../lib/network/ports.js'
 import { makeTempDir } from '../../fixtures/bundle.js'
 
 const ports = [
@@ -80,6 +80,59 @@ test('a tun device that cannot be opened: one line saying what to do (rootless o
 test('ports as ps and inspect show them', () => {
   assert.equal(ports.map(portText), ['0.0.0.0:8080->80/tcp', '127.0.0.1:5353->53/udp'])
   assert.equal(portBindings(ports), { '80/tcp': [{ HostIp: '', HostPort: '8080' }], '53/udp': [{ HostIp: '127.0.0.1', HostPort: '5353' }] })
+  // Go's JSON sorts the keys as strings
+  assert.equal(Object.keys(portBindings(ports)), ['53/udp', '80/tcp'])
+  // what the image exposes and the container does not publish: null
+  assert.equal(portBindings(ports, ['80/tcp', '9000', '53/udp', '7/udp']),
+    { '53/udp': [{ HostIp: '127.0.0.1', HostPort: '5353' }], '7/udp': null, '80/tcp': [{ HostIp: '', HostPort: '8080' }], '9000/tcp': null })
+})
+
+const tcp = (hostPort: number, containerPort: number, hostIp = '') => ({ hostIp, hostPort, containerPort, protocol: 'tcp' as const })
+const udp = (hostPort: number, containerPort: number, hostIp = '') => ({ hostIp, hostPort, containerPort, protocol: 'udp' as const })
+
+test('Podman\'s order: by host address as given, TCP first, host ports ascending, those without one last; ps joins runs', () => {
+  const given = [udp(9202, 81), tcp(0, 53), tcp(9211, 91, ''), tcp(9201, 80, '127.0.0.1'), tcp(9210, 90)]
+  assert.equal(orderPorts(given), [tcp(9210, 90), tcp(9211, 91), tcp(0, 53), udp(9202, 81), tcp(9201, 80, '127.0.0.1')])
+  assert.is(portsText([tcp(9201, 80, '127.0.0.1'), tcp(9210, 90), tcp(9211, 91), tcp(9212, 92), tcp(9300, 93), udp(9202, 81)]),
+    '127.0.0.1:9201->80/tcp, 0.0.0.0:9210-9212->90-92/tcp, 0.0.0.0:9300->93/tcp, 0.0.0.0:9202->81/udp')
+})
+
+test('assignPorts: a range without host ports gets consecutive free ones; pasta\'s UDP its own number where free; -P the exposed ports', async () => {
+  const run = await assignPorts([tcp(0, 7000), tcp(0, 7001), tcp(0, 7002)], { publishAll: false, exposed: [] })
+  assert.equal(run.map(p => p.hostPort - run[0]!.hostPort), [0, 1, 2])
+  const dgram = process.getBuiltinModule('node:dgram')
+  const taken = dgram.createSocket('udp4')
+  await new Promise<void>(resolve => taken.bind(0, '127.0.0.1', resolve))
+  const busy = taken.address().port
+  try {
+    const pasta = { mode: 'pasta' as const, args: [] }
+    const same = await assignPorts([udp(0, 39411, '127.0.0.1')], { publishAll: false, exposed: [], network: pasta })
+    assert.is(same[0]!.hostPort, 39411)
+    const moved = await assignPorts([udp(0, busy, '127.0.0.1')], { publishAll: false, exposed: [], network: pasta })
+    assert.is.not(moved[0]!.hostPort, busy)
+  } finally {
+    taken.close()
+  }
+  const all = await assignPorts([tcp(8080, 80)], { publishAll: true, exposed: ['80/tcp', '53/udp', '9/sctp'] })
+  assert.equal(all.map(p => `${p.containerPort}/${p.protocol}`), ['80/tcp', '53/udp'])
+  try {
+    await assignPorts([tcp(8080, 80), tcp(8080, 81)], { publishAll: false, exposed: [] })
+    assert.unreachable('refused')
+  } catch (err) {
+    assert.is((err as Error).message, '--publish: host port 8080/tcp is published twice')
+  }
+})
+
+test('UDP caveats: slirp4netns without allow_host_loopback; pasta of 2023 with a host port not the container\'s', () => {
+  const slirp = (allowHostLoopback: boolean) => ({ mode: 'slirp4netns' as const, options: { allowHostLoopback, enableIpv6: false, mtu: 65520 } })
+  assert.match(udpPublishCaveat(slirp(false), [udp(5000, 5000)], {}) ?? '', 'allow_host_loopback=true')
+  assert.is(udpPublishCaveat(slirp(true), [udp(5000, 5000)], {}), undefined)
+  assert.is(udpPublishCaveat(slirp(false), [tcp(5000, 5000)], {}), undefined)
+  const pasta = { mode: 'pasta' as const, args: [] }
+  assert.is(udpPublishCaveat(pasta, [udp(5000, 5000), tcp(8080, 80)], {}), undefined)
+  // a pasta that says no version (a PATH without it) counts as the old one
+  assert.is(udpPublishCaveat(pasta, [udp(5353, 53)], { PATH: '/nonexistent' }),
+    'pasta (unknown version) loses UDP replies to clients on the host\'s loopback when the host port is not the container\'s (-p 5353:53/udp); other hosts get them; for both publish -p 53:53/udp')
 })
 
 test.run()

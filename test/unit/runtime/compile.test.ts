@@ -362,14 +362,40 @@ test('rootless without a user namespace is an error', () => {
   throwsCode(() => compilePlan(spec, ROOTLESS), 'CONFIG_INVALID', 'needs a user namespace')
 })
 
-test('no mount namespace is an error; a joined one is fine', () => {
+test('no mount namespace: the root is a detached copy of the rootfs that nothing of the host sees; a joined one pivots', () => {
   const spec = runcSpec()
   spec.linux!.namespaces = spec.linux!.namespaces!.filter(n => n.type !== 'mount')
-  throwsCode(() => compilePlan(spec, ROOT), 'NOT_SUPPORTED', 'needs a mount namespace')
-  spec.linux!.namespaces!.push({ type: 'mount', path: '/proc/1/ns/mnt' })
   const ops = compile(spec, ROOT).ops
-  assert.equal(all(ops, 'ns-join').at(-1), ['ns-join', 'mnt', '/proc/1/ns/mnt'])
-  assert.ok(names(ops).includes('pivot-root'))
+  assert.equal(one(ops, 'tree-rootfs'), ['tree-rootfs', '/b/rootfs', MS.SLAVE | MS.REC])
+  for (const name of ['propagation', 'rootfs', 'pivot-root', 'chroot'] as const) assert.is(all(ops, name).length, 0, name)
+  // mounts, devices and masks go on the copy, before and after the init enters it
+  inOrder(ops, 'tree-rootfs', ['mount', 'proc'], 'mknod', ['enter-root', ''], 'mask', 'readonly', 'exec')
+  assert.equal(one(compile(spec, { ...ROOT, noPivot: true }).ops, 'enter-root'), ['enter-root', ''])
+  spec.linux!.rootfsPropagation = 'private'
+  assert.equal(one(compile(spec, ROOT).ops, 'tree-rootfs')[2], MS.PRIVATE | MS.REC)
+  // a shared copy would be a peer of the host's mounts, passing the container's on to it
+  spec.linux!.rootfsPropagation = 'rshared'
+  throwsCode(() => compilePlan(spec, ROOT), 'NOT_SUPPORTED', '/linux/rootfsPropagation: "rshared" without a mount namespace')
+  delete spec.linux!.rootfsPropagation
+  spec.linux!.namespaces!.push({ type: 'mount', path: '/proc/1/ns/mnt' })
+  const joined = compile(spec, ROOT).ops
+  assert.equal(all(joined, 'ns-join').at(-1), ['ns-join', 'mnt', '/proc/1/ns/mnt'])
+  assert.ok(names(joined).includes('pivot-root'))
+})
+
+test('no mount namespace but a user namespace: a plain chroot, and each thing that needs a mount is refused by name', () => {
+  const spec = runcSpec(true)
+  spec.linux!.namespaces = spec.linux!.namespaces!.filter(n => n.type !== 'mount')
+  throwsCode(() => compilePlan(spec, ROOTLESS), 'NOT_SUPPORTED', 'config.json: /mounts/0: "/proc" needs a mount')
+  spec.mounts = []
+  throwsCode(() => compilePlan(spec, ROOTLESS), 'NOT_SUPPORTED', 'config.json: /linux/maskedPaths: "/proc/acpi" needs a mount')
+  spec.linux!.maskedPaths = []
+  throwsCode(() => compilePlan(spec, ROOTLESS), 'NOT_SUPPORTED', '/linux/readonlyPaths')
+  spec.linux!.readonlyPaths = []
+  spec.root!.readonly = false
+  const ops = compile(spec, ROOTLESS).ops
+  inOrder(ops, ['dir-rootfs', '/b/rootfs'], ['enter-root', ''], 'exec')
+  for (const name of ['tree-rootfs', 'mount', 'propagation', 'pivot-root'] as const) assert.is(all(ops, name).length, 0, name)
 })
 
 test('a new time namespace, with its offsets as /proc/self/timens_offsets takes them; rootless offsets are refused', () => {

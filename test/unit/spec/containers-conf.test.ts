@@ -15,7 +15,7 @@ function spec(options: Partial<RunOptions>, defaults: Partial<ContainerDefaults>
     image: { config: { Cmd: ['sh'], Env: o.env }, os: 'linux', architecture: 'amd64' },
     options: { ...base, ...options, defaults: { ...base.defaults, ...defaults } },
     rootfs: '/r', readFile: () => undefined, containerId: 'c'.repeat(64), userdataDir: '/u', arch: 'x64',
-    host: { hardLimits: {}, resolvConf: '', hosts: '', hostname: 'h', capabilities: [...CAPABILITIES] },
+    host: { hardLimits: {}, resolvConf: '', hosts: '', hostname: 'h', capabilities: [...CAPABILITIES], mqueue: true },
     ...(o.rootless ? { rootless: { uidMappings: ROOTLESS_MAP, gidMappings: ROOTLESS_MAP } } : {}),
   }).spec
 }

@@ -20,6 +20,7 @@ const HOST: HostFacts = {
   hosts: '127.0.0.1 localhost\n10.0.0.5 builder\n',
   hostname: 'builder',
   capabilities: [...CAPABILITIES],
+  mqueue: true,
 }
 const FILES: Record<string, string> = {
   '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nalice:x:1001:1002:Alice:/home/alice:/bin/sh\n',
@@ -336,6 +337,9 @@ test('rootless: /proc and /dev/mqueue are the host\'s, bound, with the host\'s p
   const root = spec({ pid: { mode: 'host' }, ipc: { mode: 'host' } })
   assert.is(mount(root, '/proc')!.type, 'proc')
   assert.is(mount(root, '/dev/mqueue')!.type, 'mqueue')
+  // a host without /dev/mqueue has nothing to bind: the container has none either
+  const bare = spec({ ipc: { mode: 'host' } }, undefined, { rootless: ROOTLESS, host: { ...HOST, mqueue: false } })
+  assert.is(mount(bare, '/dev/mqueue'), undefined)
 })
 
 test('sysctls: ping_group_range with a private network; namespaced ones only', () => {

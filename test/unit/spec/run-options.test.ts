@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
   normalizeCapability, parseAddHost, parseDnsServer, parseMount, parseNamespaceMode, parseNetwork, parsePublish, parseSecurityOpt, parseSize, parseTmpfs, parseUlimit,
-  parseVolume,
+  parseVolume, parseVolumesFrom,
   parseIdMap, parseOomScoreAdj, parseUserns,
 } from '../../../lib/spec/run-options.js'
 import { throwsCode } from '../../support/assert.js'
@@ -30,16 +30,36 @@ test('parseVolume: HOST:CTR with podman\'s default rbind and rprivate', () => {
 test('parseVolume: relative host paths from the current directory; names are volumes', () => {
   assert.is((parseVolume('./data:/data', '/home/u') as { source: string }).source, '/home/u/data')
   assert.is((parseVolume('../data:/data', '/home/u') as { source: string }).source, '/home/data')
-  throwsCode(() => parseVolume('myvol:/data', '/'), 'NOT_SUPPORTED', 'named volumes are not supported yet')
-  throwsCode(() => parseVolume('/data', '/'), 'NOT_SUPPORTED', /anonymous volumes/)
+  assert.equal(parseVolume('myvol:/data', '/'), { type: 'volume', name: 'myvol', destination: '/data', options: ['nosuid', 'nodev', 'rbind', 'rprivate'] })
+  assert.equal(parseVolume('my.vol_1:/data:ro,nocopy,U', '/'),
+    { type: 'volume', name: 'my.vol_1', destination: '/data', options: ['nosuid', 'nodev', 'rbind', 'ro', 'rprivate'], noCopy: true, chown: true })
+  throwsCode(() => parseVolume('-bad:/data', '/'), 'INVALID_ARGUMENT', /neither a host path nor a volume name/)
+  throwsCode(() => parseVolume('/srv:/data:nocopy', '/'), 'INVALID_ARGUMENT', /"nocopy" is for volumes/)
+  assert.equal(parseVolume('/srv:/data:O', '/'), { type: 'bind', source: '/srv', destination: '/data', options: ['rbind', 'rprivate'], overlay: true })
+  throwsCode(() => parseVolume('vol:/data:O', '/'), 'INVALID_ARGUMENT', /"O" is for host directories/)
+  throwsCode(() => parseVolume('/a,b:/data:O', '/'), 'INVALID_ARGUMENT', /cannot have "," or ":"/)
+})
+
+test('parseVolume: a container path alone, or with options, is an anonymous volume', () => {
+  assert.equal(parseVolume('/data', '/'), { type: 'volume', destination: '/data', options: ['nosuid', 'nodev', 'rbind', 'rprivate'] })
+  assert.equal(parseVolume('/data/:ro', '/'), { type: 'volume', destination: '/data', options: ['nosuid', 'nodev', 'rbind', 'ro', 'rprivate'] })
+  throwsCode(() => parseVolume('data', '/'), 'INVALID_ARGUMENT', /must be absolute/)
 })
 
 test('parseVolume: bad values', () => {
   throwsCode(() => parseVolume('/x:y', '/'), 'INVALID_ARGUMENT', '--volume /x:y: the container path must be absolute')
   throwsCode(() => parseVolume('/x:', '/'), 'INVALID_ARGUMENT', /container path is empty/)
-  throwsCode(() => parseVolume('/x:/y:ro:extra', '/'), 'INVALID_ARGUMENT', /HOST:CONTAINER/)
+  throwsCode(() => parseVolume('/x:/y:ro:extra', '/'), 'INVALID_ARGUMENT', /HOST-DIR\|VOLUME:]CONTAINER-DIR/)
   throwsCode(() => parseVolume('/x:/y:fast', '/'), 'INVALID_ARGUMENT', /unknown option "fast"/)
   throwsCode(() => parseVolume('/x:/y:ro,rw', '/'), 'INVALID_ARGUMENT', /contradict/)
+})
+
+test('parseVolumesFrom: CONTAINER[:ro|rw]', () => {
+  assert.equal(parseVolumesFrom('web'), { container: 'web' })
+  assert.equal(parseVolumesFrom('web:ro'), { container: 'web', mode: 'ro' })
+  assert.equal(parseVolumesFrom('0123abcd:rw'), { container: '0123abcd', mode: 'rw' })
+  throwsCode(() => parseVolumesFrom('web:z'), 'INVALID_ARGUMENT', /unknown option "z"/)
+  throwsCode(() => parseVolumesFrom(':ro'), 'INVALID_ARGUMENT', /container is missing/)
 })
 
 test('parseTmpfs: podman\'s defaults, the user\'s options win', () => {
@@ -61,7 +81,12 @@ test('parseMount: bad values', () => {
   throwsCode(() => parseMount('type=bind,target=/b', '/'), 'INVALID_ARGUMENT', /needs source/)
   throwsCode(() => parseMount('type=bind,source=/a', '/'), 'INVALID_ARGUMENT', /a target is required/)
   throwsCode(() => parseMount('source=/a,target=/b', '/'), 'INVALID_ARGUMENT', /unknown or missing type/)
-  throwsCode(() => parseMount('type=volume,source=v,target=/b', '/'), 'NOT_SUPPORTED', /named volumes/)
+  assert.equal(parseMount('type=volume,source=v,target=/b', '/'), { type: 'volume', name: 'v', destination: '/b', options: ['nosuid', 'nodev', 'rbind', 'rprivate'] })
+  assert.equal(parseMount('type=volume,src=v,dst=/b,ro,volume-nocopy', '/'),
+    { type: 'volume', name: 'v', destination: '/b', options: ['nosuid', 'nodev', 'rbind', 'ro', 'rprivate'], noCopy: true })
+  assert.equal(parseMount('type=volume,target=/b,U=true', '/'), { type: 'volume', destination: '/b', options: ['nosuid', 'nodev', 'rbind', 'rprivate'], chown: true })
+  throwsCode(() => parseMount('type=volume,source=/abs,target=/b', '/'), 'INVALID_ARGUMENT', /neither a host path nor a volume name/)
+  throwsCode(() => parseMount('type=bind,source=vol,target=/b', '/'), 'INVALID_ARGUMENT', /must be a host path/)
   throwsCode(() => parseMount('type=bind,source=/a,target=/b,colour=red', '/'), 'INVALID_ARGUMENT', /unknown field "colour"/)
   throwsCode(() => parseMount('type=tmpfs,target=/t,tmpfs-mode=rwx', '/'), 'INVALID_ARGUMENT', /octal/)
   throwsCode(() => parseMount('type=bind,source=/a,target=/b,bind-propagation=sideways', '/'), 'INVALID_ARGUMENT', /bind-propagation/)

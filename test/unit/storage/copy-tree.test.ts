@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { copyTree, shiftId } from '../../../lib/storage/copy-tree.js'
+import { copyTree, copyUnion, copyUp, shiftId, unionDir } from '../../../lib/storage/copy-tree.js'
 import { makeShiftedCopies, shiftedLayers } from '../../../lib/storage/mapped-layers.js'
 import { storePaths } from '../../../lib/storage/paths.js'
 import { lgetxattr, lsetxattr, mknod } from '../../../lib/sys/libc.js'
@@ -92,6 +92,57 @@ test('shifted copies of layers: owners changed, placed in layers/<id>/mapped/<ke
     assert.equal(readdirSync(paths.tmp), [])
   } finally {
     rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test('copyUnion: a directory of several layers as overlayfs shows it: whiteouts hide, opaque dirs stop, symlinks on the way resolve inside', () => {
+  const name = 'copyUnion of layers'
+  if (skipUnless(isRoot(), name, 'whiteouts are device nodes, which need root')) return
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cocker-union-'))
+  try {
+    const [lower, middle, upper] = ['lower', 'middle', 'upper'].map(l => path.join(dir, l))
+    mkdirSync(path.join(lower, 'srv/data/old'), { recursive: true })
+    writeFileSync(path.join(lower, 'srv/data/kept'), 'lower\n')
+    writeFileSync(path.join(lower, 'srv/data/deleted'), 'x')
+    writeFileSync(path.join(lower, 'srv/data/old/gone'), 'x')
+    writeFileSync(path.join(lower, 'srv/data/shadowed'), 'lower\n')
+    mkdirSync(path.join(middle, 'srv/data/old'), { recursive: true })
+    lsetxattr(path.join(middle, 'srv/data/old'), 'trusted.overlay.opaque', Buffer.from('y'))
+    writeFileSync(path.join(middle, 'srv/data/old/new'), 'middle\n')
+    mknod(path.join(middle, 'srv/data/deleted'), 0o020000, 0, 0)
+    mkdirSync(path.join(upper, 'srv'), { recursive: true })
+    symlinkSync('/srv', path.join(upper, 'link'))
+    mkdirSync(path.join(upper, 'srv/data'))
+    chownSync(path.join(upper, 'srv/data'), 7, 8)
+    chmodSync(path.join(upper, 'srv/data'), 0o750)
+    writeFileSync(path.join(upper, 'srv/data/shadowed'), 'upper\n')
+    const layers = [upper, middle, lower]
+    assert.is(unionDir(layers, 'srv/data')?.dirs.length, 3)
+    assert.is(unionDir(layers, 'link/../link/data')?.dirs.length, 3)
+    assert.is(unionDir(layers, 'srv/data/kept'), undefined)
+    assert.is(unionDir(layers, 'srv/nothing'), undefined)
+
+    const dst = path.join(dir, 'dst')
+    mkdirSync(dst)
+    copyUnion(layers, '/link/data', dst)
+    const walk = (d: string): string[] => readdirSync(d).sort().flatMap(n => {
+      const p = path.join(d, n)
+      return lstatSync(p).isDirectory() ? [`${n}/`, ...walk(p).map(c => `${n}/${c}`)] : [`${n}=${readFileSync(p, 'utf8').trim()}`]
+    })
+    assert.equal(walk(dst), ['kept=lower', 'old/', 'old/new=middle', 'shadowed=upper'])
+    const st = lstatSync(dst)
+    assert.equal([st.uid, st.gid, st.mode & 0o7777], [7, 8, 0o750])
+    assert.is(lgetxattr(path.join(dst, 'old'), 'trusted.overlay.opaque'), undefined)
+
+    // copyUp: made in a staging dir, moved into the volume's root, which takes the directory's owner
+    const data = path.join(dir, 'data')
+    mkdirSync(data)
+    copyUp({ layers, rel: 'srv/data', data, staging: path.join(dir, 'staging') })
+    assert.equal(walk(data), walk(dst))
+    assert.equal([lstatSync(data).uid, lstatSync(data).mode & 0o7777], [7, 0o750])
+    assert.not.ok(readdirSync(dir).includes('staging'))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 
