@@ -6,10 +6,15 @@
  * it handles, so without handlers `pod stop` would wait out its timeout).
  * It also brings the namespace's loopback up, so that the pod's containers reach each other
  * on 127.0.0.1 whatever network the pod has (the infra alone is given CAP_NET_ADMIN for it).
+ * With `--pid-file PATH` it writes its pid there first: as the holder of a rootless bridge
+ * network's namespaces (lib/network/bridge/rootless-netns.ts) it is started from the host, and
+ * the file names it even when the command that started it is killed before it could.
  * Static and libc only: it runs from a bind mount in a rootfs that holds nothing else.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -34,7 +39,25 @@ static void loopback_up(void)
 	close(fd);
 }
 
-int main(void)
+/* PATH.tmp then renamed: a reader never sees half a pid */
+static void write_pid_file(const char *file)
+{
+	char tmp[4096], text[32];
+	int fd, n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	n = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	if (write(fd, text, (size_t)n) == n && close(fd) == 0)
+		rename(tmp, file);
+	else
+		close(fd);
+}
+
+int main(int argc, char **argv)
 {
 	sigset_t wanted;
 	sigemptyset(&wanted);
@@ -43,6 +66,11 @@ int main(void)
 	sigaddset(&wanted, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &wanted, NULL);
 	prctl(PR_SET_NAME, "cocker-infra");
+	if (argc == 3 && strcmp(argv[1], "--pid-file") == 0) {
+		/* out of the starting command's session: a signal to its group is not for us */
+		setsid();
+		write_pid_file(argv[2]);
+	}
 	loopback_up();
 	for (;;) {
 		int sig;

@@ -365,6 +365,19 @@ static void attach_device_filter(const char *dir, const char *hex)
  * a task moving itself alone, and the init is single-threaded. Either fd may
  * be -1; on any other filesystem both are.
  */
+/*
+ * A user namespace we are in already cannot be joined (setns says EINVAL): a monitor that
+ * joined a rootless network namespace's runs its clean-up and health checks there, and their
+ * helpers join the same one again. Other types can be joined again.
+ */
+static int already_in(int fd, int type)
+{
+	struct stat a, b;
+
+	return type == CLONE_NEWUSER && fstat(fd, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static void cgroup_join_fds(const char *procs, int *dir, int *tasks)
 {
 	char path[PATH_MAX];
@@ -1072,7 +1085,7 @@ int main(int argc, char **argv)
 	 * to join the others (the order is the plan's, which TS sorts).
 	 */
 	for (int i = 0; i < s.njoin; i++)
-		if (setns(s.join_fd[i], s.join_type[i]) < 0)
+		if (!already_in(s.join_fd[i], s.join_type[i]) && setns(s.join_fd[i], s.join_type[i]) < 0)
 			fail("ns-join", "setns", errno, NULL, "cannot join a namespace");
 
 	/* signals to forward are blocked before the clone so none is lost */

@@ -43,7 +43,6 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
     try {
       await deleteContainer(ctx, record.id, { force: true })
     } catch { /* its runtime state is gone already */ }
-    await teardownNetwork(engine, record, dir)
     const exit = readExitFile(dir)
     const wasRunning = record.state.status !== 'exited'
     record.state = {
@@ -54,10 +53,13 @@ export async function cleanupContainer(engine: Engine, nameOrId: string, o: { ha
       finishedAt: exit?.finishedAt ?? record.state.finishedAt ?? isoNow(),
       oomKilled: oomKilled || Boolean(exit?.oomKilled) || Boolean(record.state.oomKilled && !wasRunning),
     }
+    const restart = wasRunning && restartWanted(record)
+    // a restart keeps what the container shares (the rootless network namespace) for its next start
+    await teardownNetwork(engine, record, dir, { restarting: restart })
     delete record.state.monitor
     delete record.state.network
     writeRecordFile(dir, record)
-    if (wasRunning && restartWanted(record)) return 'restart'
+    if (restart) return 'restart'
     return record.autoRemove ? 'remove' : 'exited'
   }).catch(err => {
     // removed meanwhile, by another clean-up of the same exit (the monitor's, system check's)

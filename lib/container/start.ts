@@ -11,7 +11,8 @@ import { rmSync } from 'node:fs'
 import { CockerError } from '../errors.js'
 import { deleteContainer, runContainer } from '../runtime/lifecycle.js'
 import { usernsMapsForCaller } from '../rootless/userns.js'
-import { needsNetworkSetup, setupNetwork, teardownNetwork } from '../network/index.js'
+import { realUid, USERNS_UID_ENV } from '../rootless/identity.js'
+import { needsNetworkSetup, prepareNetwork, setupNetwork, teardownNetwork } from '../network/index.js'
 import { checkTun, needsNetworkProcess, networkPidFile, type NetworkProcess } from '../network/programs.js'
 import { fuseOverlayfsUsable } from '../storage/driver.js'
 import { crashPoint } from '../sys/crash-point.js'
@@ -59,6 +60,7 @@ export async function startContainer(engine: Engine, dir: string, o: StartOption
     await teardownNetwork(engine, record, dir)
     rmSync(exitFile(dir), { force: true })
     if (record.joins) pointJoinsAtInits(engine.storeRoot, record, containerDirs(engine.storeRoot, id).userdata, engine.rootless)
+    await prepareNetwork(engine, record, containerDirs(engine.storeRoot, id).userdata)
     record.state = {
       status: 'running', pid: 0, startedAt: isoNow(), restartCount: o.byPolicy ? record.state.restartCount + 1 : 0,
       ...(o.byPolicy && record.state.stoppedByUser ? { stoppedByUser: true } : {}),
@@ -115,6 +117,17 @@ function exitCodeOf(err: unknown): number {
 }
 
 /**
+ * A cocker command the monitor runs. Rootless, a monitor that joined another user namespace
+ * (a bridge network's, a pod's: its container's namespaces are made there) runs it as uid 0 of
+ * that namespace, where only this variable says that it acts for the user (identity.ts).
+ */
+function monitorCommand(engine: Engine, record: ContainerRecord, ...args: string[]): string[] {
+  const argv = cockerCommand(engine, ...args)
+  if (!engine.rootless || (!record.bridgeNetwork && !record.joins)) return argv
+  return ['/usr/bin/env', `${USERNS_UID_ENV}=${realUid(engine.env)}`, ...argv]
+}
+
+/**
  * Runs the container under a new monitor. Under the caller's lock, `spawned` is told the
  * monitor's pid as soon as it exists and `started` the init's once it runs; for a foreground
  * start, `wait` then waits (without the lock) for the exit.
@@ -141,10 +154,10 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     foreground: o.foreground ?? false,
     passthrough: record.log.driver === 'passthrough',
     detachKeys: record.detachKeys,
-    cleanup: cockerCommand(engine, 'container', 'cleanup', record.id),
+    cleanup: monitorCommand(engine, record, 'container', 'cleanup', record.id),
     ...(monitorReleases(record) ? { releaseLock: lockFile(dir) } : {}),
     ...(record.healthcheck ? { health: { intervalMs: Math.max(1, Math.round(record.healthcheck.interval / 1e6)),
-      argv: cockerCommand(engine, 'healthcheck', 'run', record.id) } } : {}),
+      argv: monitorCommand(engine, record, 'healthcheck', 'run', record.id) } } : {}),
   }
   let markStarted = () => {}
   const startedOrFailed = new Promise<void>(resolve => { markStarted = resolve })

@@ -48,10 +48,6 @@ export function containerNetwork(net: NetworkMode, o: { rootless: boolean; env: 
   const ownHook = o.externalRuntime === undefined && !o.nestedUserns
   const chosen = ownHook ? resolveNetwork(net, o.rootless, o.env) : net.mode === 'default' ? { mode: 'none' as const } : net
   const name = chosen.mode === 'bridge' ? chosen.network : chosen.mode
-  if (chosen.mode === 'bridge' && o.rootless) {
-    throw new CockerError('NOT_SUPPORTED', `--network ${name}: bridge networks are not supported rootless yet`,
-      { hint: 'run it as root, or use --network pasta, slirp4netns, none or host' })
-  }
   // rootless --userns keep-id/nomap/auto/--uidmap: the init runs as a subordinate id, whose
   // namespaces neither the user's pasta nor slirp4netns may open (they would need them made first)
   if (o.nestedUserns && connectsAtStart(chosen)) {
@@ -215,7 +211,8 @@ export async function assignPorts(ports: PortMapping[], o: { publishAll: boolean
 
 
 /** Where a bridge network keeps what its containers hold (/run/cocker as root). */
-export const bridgePaths = (engine: Pick<Engine, 'env'>) => ({ runDir: path.dirname(runtimeStateDir(engine.env)) })
+export const bridgePaths = (engine: Pick<Engine, 'env'> & { rootless?: boolean }) =>
+  ({ runDir: path.dirname(runtimeStateDir(engine.env)), rootless: engine.rootless ?? false })
 
 /** The container's address on its bridge network while it is attached (inspect). */
 export function bridgeStatus(record: ContainerRecord) {
@@ -234,19 +231,37 @@ const netavarkPorts = (ports: PortMapping[]): NetavarkPort[] =>
 export async function setupNetwork(engine: Engine, record: ContainerRecord, dir: string, pid: number): Promise<NetworkProcess | undefined> {
   if (record.bridgeNetwork) {
     const { attachContainer } = await import('./bridge/attach.js')
-    await attachContainer(bridgePaths(engine), {
-      storeRoot: engine.storeRoot, id: record.id, name: record.name, pid, attachment: record.bridgeNetwork, ports: netavarkPorts(record.ports ?? []),
+    return attachContainer(bridgePaths(engine), {
+      storeRoot: engine.storeRoot, id: record.id, name: record.name, pid, attachment: record.bridgeNetwork, ports: netavarkPorts(record.ports ?? []), containerDir: dir,
     })
-    return undefined
   }
   if (!needsNetworkProcess(record.network)) return undefined
   return startNetworkProcess(record.network, { pid, dir, rootless: engine.rootless, env: engine.env, ports: record.ports ?? [] })
 }
 
-/** Undoes setupNetwork; safe to call for any container, any number of times. */
-export async function teardownNetwork(engine: Engine, record: ContainerRecord, dir: string): Promise<void> {
+/**
+ * Rootless, before the container's process is made: a container on a bridge network joins the
+ * rootless network namespace's user namespace (lib/network/bridge/rootless-netns.ts), which
+ * exists from here on with the container's address taken; one that left its network gets a
+ * user namespace of its own again. `bundle`: the directory of its config.json.
+ */
+export async function prepareNetwork(engine: Engine, record: ContainerRecord, bundle: string): Promise<void> {
+  if (!engine.rootless || record.joins || (!record.bridgeNetwork && record.network?.mode !== 'bridge')) return
+  const { pointUserNamespace } = await import('./bridge/rootless-netns.js')
+  if (!record.bridgeNetwork) return pointUserNamespace(bundle, undefined)
+  const { prepareRootless } = await import('./bridge/attach.js')
+  const holder = await prepareRootless(bridgePaths(engine), { storeRoot: engine.storeRoot, id: record.id, name: record.name, attachment: record.bridgeNetwork, env: engine.env })
+  pointUserNamespace(bundle, holder)
+}
+
+/**
+ * Undoes setupNetwork; safe to call for any container, any number of times. `restarting`: the
+ * container starts again right after (its restart policy), so the rootless network namespace
+ * stays even if it was the last one there.
+ */
+export async function teardownNetwork(engine: Engine, record: ContainerRecord, dir: string, o: { restarting?: boolean } = {}): Promise<void> {
   await stopNetworkProcess(record.state.network, dir)
-  if (record.bridgeNetwork) await (await import('./bridge/attach.js')).detachContainer(bridgePaths(engine), record.id)
+  if (record.bridgeNetwork) await (await import('./bridge/attach.js')).detachContainer(bridgePaths(engine), record.id, o)
 }
 
 /**
@@ -269,9 +284,6 @@ export async function connectContainer(engine: Engine, found: { record: Containe
   const { observe, readRecordFile, withContainerLock, writeRecordFile } = await import('../container/record.js')
   const { requireNetwork } = await import('./bridge/networks.js')
   const def = requireNetwork(engine.storeRoot, attachment.network)
-  if (engine.rootless) {
-    throw new CockerError('NOT_SUPPORTED', `network connect ${def.name}: bridge networks are not supported rootless yet`, { hint: 'run it as root' })
-  }
   await withContainerLock(found.dir, async () => {
     const record = readRecordFile(found.dir)!
     const on = record.bridgeNetwork?.network
@@ -285,7 +297,14 @@ export async function connectContainer(engine: Engine, found: { record: Containe
     if (attachment.ip) (await import('./bridge/attach.js')).checkRequestedIp(def, attachment.ip)
     record.bridgeNetwork = { ...attachment, network: def.name }
     record.network = { mode: 'bridge', network: def.name }
-    if (observe(record, found.dir).status === 'running') await setupNetwork(engine, record, found.dir, record.state.pid)
+    if (observe(record, found.dir).status === 'running') {
+      // rootless, a running container's namespaces belong to a user namespace of its own, not the rootless network namespace's
+      if (engine.rootless) {
+        throw new CockerError('NOT_SUPPORTED', `network connect ${def.name}: a running container joins a bridge network rootless only at its next start`,
+          { hint: `stop ${record.name} first, then connect it and start it again` })
+      }
+      await setupNetwork(engine, record, found.dir, record.state.pid)
+    }
     writeRecordFile(found.dir, record)
   })
 }

@@ -85,7 +85,7 @@ stage() {
 	stamp=$dest/.staged
 
 	local p
-	for p in bin dist package.json node_modules c/cocker-helper c/cocker-launch c/cocker-init c/cocker-infra c/cocker-helper-asan c/tests/fixture-init; do
+	for p in bin dist package.json node_modules c/cocker-helper c/cocker-launch c/cocker-init c/cocker-infra c/cocker-netns c/cocker-helper-asan c/tests/fixture-init; do
 		[ -e "$src/$p" ] && parts+=("$p")
 	done
 

@@ -27,17 +27,21 @@ import { withStoreLock } from '../../storage/lock.js'
 import { childProcess } from '../../sys/child-process.js'
 import { crashPoint } from '../../sys/crash-point.js'
 import { readIfPresent } from '../../sys/read.js'
+import type { NetworkProcess } from '../programs.js'
 import { hostAddresses, inSubnet, ipString, parseIp, parseSubnet, requireNetwork, type NetworkDef } from './networks.js'
 import { attachedFile, dirs, listAttached, netnsFile, readAttached, writeAttached, type BridgePaths, type NetavarkStatus, type NetworkAttachment, type PortMapping,
   type SetupRequest } from './state.js'
 
 /**
  * Joins the container (its init `pid`) to its network: an address, the namespace kept, netavark's setup.
+ * Rootless, inside the rootless network namespace (rootless-netns.ts), where prepareRootless
+ * has taken the address already; its published ports' forwarder is returned then.
  * Anything that fails part-way is undone before the error goes up.
  */
-export async function attachContainer(p: BridgePaths, o: { storeRoot: string; id: string; name: string; pid: number; attachment: NetworkAttachment; ports: PortMapping[] }): Promise<void> {
+export async function attachContainer(p: BridgePaths, o: AttachOptions): Promise<NetworkProcess | undefined> {
   const def = requireNetwork(o.storeRoot, o.attachment.network)
   const tools = netavarkTools()
+  if (p.rootless) return attachRootless(p, o, tools)
   await reclaimStale(p)
   await allocate(p, o, def)
   crashPoint('network:allocated')
@@ -55,10 +59,84 @@ export async function attachContainer(p: BridgePaths, o: { storeRoot: string; id
     await detachContainer(p, o.id).catch(() => {})
     throw err
   }
+  return undefined
+}
+
+interface AttachOptions {
+  storeRoot: string
+  id: string
+  name: string
+  pid: number
+  attachment: NetworkAttachment
+  ports: PortMapping[]
+  /** The container's directory: its forwarder's pid file (rootless). */
+  containerDir: string
+}
+
+/**
+ * Rootless, before the container's process exists: the rootless network namespace made if
+ * there is none, and the container's address taken in it, so that the namespace has a user
+ * from now on (no other command's last leaving ends it meanwhile). The holder's pid is
+ * returned: the container joins its user namespace.
+ */
+export async function prepareRootless(p: BridgePaths, o: { storeRoot: string; id: string; name: string; attachment: NetworkAttachment; env: NodeJS.ProcessEnv }): Promise<number> {
+  const def = requireNetwork(o.storeRoot, o.attachment.network)
+  netavarkTools()
+  const rn = await import('./rootless-netns.js')
+  return rn.withRootlessLock(p, async () => {
+    await reclaimStale(p, id => detachRootlessLocked(p, id))
+    const holder = await rn.ensureRootlessNetns(p, o.env)
+    try {
+      await allocate(p, { ...o, ports: [] }, def)
+    } catch (err) {
+      rn.endRootlessNetnsIfUnused(p)
+      throw err
+    }
+    crashPoint('network:allocated')
+    return holder
+  })
+}
+
+async function attachRootless(p: BridgePaths, o: AttachOptions, tools: Tools): Promise<NetworkProcess | undefined> {
+  const udp = o.ports.find(m => m.protocol !== 'tcp')
+  if (udp) {
+    throw new CockerError('NOT_SUPPORTED', `--publish ${udp.host_port}:${udp.container_port}/${udp.protocol}: UDP ports of a rootless bridge network are not published yet`,
+      { hint: 'publish TCP ports only, or use --network pasta' })
+  }
+  const rn = await import('./rootless-netns.js')
+  try {
+    return await rn.withRootlessLock(p, async () => {
+      const holder = rn.holderPid(p)
+      const attached = readAttached(p, o.id)
+      if (!holder || !attached) {
+        throw new CockerError('NETWORK_FAILED', `the rootless network namespace went away while container ${o.name} was starting`, { hint: 'start it again' })
+      }
+      const ns = netnsFile(p, o.id)
+      mkdirSync(path.dirname(ns), { recursive: true, mode: 0o700 })
+      writeFileSync(ns, '')
+      await rn.netnsCommand(['bind', String(holder), `/proc/${o.pid}/ns/net`, ns])
+      const out = await netavark(tools, p, 'setup', ns, attached.request, holder)
+      attached.status = JSON.parse(out) as NetavarkStatus
+      writeAttached(p, o.id, attached)
+      const ip = Object.values(attached.request.networks)[0]!.static_ips[0]!
+      return rn.startForwarder(p, holder, ip, o.ports, o.containerDir)
+    })
+  } catch (err) {
+    await detachContainer(p, o.id).catch(() => {})
+    throw err
+  }
 }
 
 /** Leaves the network: netavark's teardown (veth, rules, DNS entry), the namespace's mount, the address. Idempotent. */
-export async function detachContainer(p: BridgePaths, id: string): Promise<void> {
+export async function detachContainer(p: BridgePaths, id: string, o: { restarting?: boolean } = {}): Promise<void> {
+  if (p.rootless) {
+    const rn = await import('./rootless-netns.js')
+    return rn.withRootlessLock(p, async () => {
+      await detachRootlessLocked(p, id)
+      // a clean-up in the holder's user namespace could not make the namespace again for the restart
+      if (!o.restarting) rn.endRootlessNetnsIfUnused(p)
+    })
+  }
   const attached = readAttached(p, id)
   const ns = netnsFile(p, id)
   if (attached && existsSync(ns) && isMounted(ns)) {
@@ -74,6 +152,28 @@ export async function detachContainer(p: BridgePaths, id: string): Promise<void>
   if (attached) await withStoreLock(lockFile(p), () => rmSync(attachedFile(p, id), { force: true }))
 }
 
+/**
+ * Rootless detach, under the rootless lock. The container's namespace stays bound in the
+ * holder's mount namespace until here, so netavark's teardown is complete even when the
+ * container's processes are long gone; a holder that is gone took every such mount with it.
+ */
+async function detachRootlessLocked(p: BridgePaths, id: string): Promise<void> {
+  const rn = await import('./rootless-netns.js')
+  const attached = readAttached(p, id)
+  const ns = netnsFile(p, id)
+  const holder = rn.holderPid(p)
+  const mounted = holder !== undefined && rn.mountedInHolder(holder, ns)
+  if (attached && mounted) {
+    try {
+      await netavark(netavarkTools(), p, 'teardown', ns, attached.request, holder)
+    } catch { /* what it could not undo goes with the namespace, when the last container leaves */ }
+  }
+  crashPoint('network:torn-down')
+  if (mounted) await rn.netnsCommand(['unbind', String(holder), ns]).catch(() => {})
+  rmSync(ns, { force: true })
+  if (attached) await withStoreLock(lockFile(p), () => rmSync(attachedFile(p, id), { force: true }))
+}
+
 /** The containers (ids) attached to a network now, by its definition. */
 export function containersOn(p: BridgePaths, def: NetworkDef): string[] {
   return listAttached(p).filter(([, a]) => a.request.network_info[def.name]?.id === def.id).map(([id]) => id)
@@ -85,9 +185,9 @@ const lockFile = (p: BridgePaths) => path.join(dirs(p).attached, 'lock')
  * Attachments of containers that their store no longer has (a kill -9 of an rm after the
  * container's files went) are torn down like any other: their veth, rules and address go.
  */
-async function reclaimStale(p: BridgePaths): Promise<void> {
+async function reclaimStale(p: BridgePaths, detach = (id: string) => detachContainer(p, id)): Promise<void> {
   for (const [id, a] of listAttached(p)) {
-    if (!existsSync(path.join(a.storeRoot, 'containers', id))) await detachContainer(p, id)
+    if (!existsSync(path.join(a.storeRoot, 'containers', id))) await detach(id)
   }
 }
 
@@ -174,9 +274,9 @@ function netavarkTools(): Tools {
  * at a time on the host, as Podman runs it: two setups at once race on the iptables chains
  * they both create ("Chain already exists").
  */
-function netavark(tools: Tools, p: BridgePaths, verb: 'setup' | 'teardown', netns: string, request: SetupRequest): Promise<string> {
+function netavark(tools: Tools, p: BridgePaths, verb: 'setup' | 'teardown', netns: string, request: SetupRequest, holder?: number): Promise<string> {
   mkdirSync(dirs(p).config, { recursive: true, mode: 0o700 })
-  return withStoreLock(path.join(dirs(p).config, 'cocker.lock'), () => spawnNetavark(tools, p, verb, netns, request))
+  return withStoreLock(path.join(dirs(p).config, 'cocker.lock'), () => spawnNetavark(tools, p, verb, netns, request, holder))
 }
 
 /**
@@ -188,10 +288,15 @@ function withSbin(pathVar = ''): string {
   return [...dirs, ...['/usr/local/sbin', '/usr/sbin', '/sbin'].filter(d => !dirs.includes(d))].join(':')
 }
 
-function spawnNetavark(tools: Tools, p: BridgePaths, verb: 'setup' | 'teardown', netns: string, request: SetupRequest): Promise<string> {
-  const args = ['--config', dirs(p).config, '--rootless', 'false', '--aardvark-binary', tools.aardvark, verb, netns]
+/**
+ * Rootless (`holder`), netavark runs in the rootless network namespace, as root of its user
+ * namespace, through c/cocker-netns run; it starts aardvark-dns there too.
+ */
+async function spawnNetavark(tools: Tools, p: BridgePaths, verb: 'setup' | 'teardown', netns: string, request: SetupRequest, holder?: number): Promise<string> {
+  const args = ['--config', dirs(p).config, '--rootless', String(holder !== undefined), '--aardvark-binary', tools.aardvark, verb, netns]
+  const argv = holder === undefined ? [tools.netavark, ...args] : [(await import('./rootless-netns.js')).netnsTool(), 'run', String(holder), tools.netavark, ...args]
   return new Promise((resolve, reject) => {
-    const child = childProcess().spawn(tools.netavark, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: withSbin(process.env.PATH) } })
+    const child = childProcess().spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: withSbin(process.env.PATH) } })
     let out = ''
     let errText = ''
     child.stdout.on('data', (d: Buffer) => { out += d })

@@ -49,6 +49,8 @@ export type NetavarkStatus = Record<string, { interfaces?: Record<string, { mac_
 export interface BridgePaths {
   /** /run/cocker as root. */
   runDir: string
+  /** The networks live in the user's rootless network namespace (rootless-netns.ts). */
+  rootless?: boolean
 }
 
 export const dirs = (p: BridgePaths) => ({

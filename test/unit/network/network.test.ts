@@ -55,8 +55,10 @@ test('the default: root takes the default bridge network; rootless takes pasta, 
   assert.throws(() => containerNetwork({ mode: 'pasta', args: [] }, { ...o, nestedUserns: true }), /with --userns or --uidmap is not supported rootless/)
   assert.throws(() => containerNetwork({ mode: 'slirp4netns', options: { allowHostLoopback: false, enableIpv6: false, mtu: 65520 } }, { ...o, externalRuntime: 'crun' }), /with --runtime crun is not supported/)
   assert.throws(() => containerNetwork({ mode: 'none' }, { ...o, publishes: true }), /cannot publish ports/)
-  // bridge networks: root only, and a --runtime of its own has no hook point for them either
-  assert.throws(() => containerNetwork({ mode: 'bridge', network: 'podman' }, o), /bridge networks are not supported rootless yet/)
+  // bridge networks: rootless too (in the rootless network namespace), but not with a nested user
+  // namespace; a --runtime of its own has no hook point for them either
+  assert.equal(containerNetwork({ mode: 'bridge', network: 'podman' }, o), { mode: 'bridge', network: 'podman' })
+  assert.throws(() => containerNetwork({ mode: 'bridge', network: 'n' }, { ...o, nestedUserns: true }), /--network n with --userns or --uidmap is not supported rootless/)
   assert.equal(containerNetwork({ mode: 'default' }, { ...o, rootless: false, externalRuntime: 'crun' }), { mode: 'none' })
   assert.equal(containerNetwork({ mode: 'default' }, { ...o, rootless: false, publishes: true }), { mode: 'bridge', network: 'podman' })
 })
