@@ -12,8 +12,8 @@ import { CockerError } from '../errors.js'
 import { deleteContainer, runContainer } from '../runtime/lifecycle.js'
 import { usernsMapsForCaller } from '../rootless/userns.js'
 import { realUid, USERNS_UID_ENV } from '../rootless/identity.js'
-import { needsNetworkSetup, prepareNetwork, setupNetwork, teardownNetwork } from '../network/index.js'
-import { checkTun, needsNetworkProcess, networkPidFile, type NetworkProcess } from '../network/programs.js'
+import { beginNetwork, needsNetworkSetup, prepareNetwork, setupNetwork, teardownNetwork } from '../network/index.js'
+import { checkTun, needsNetworkProcess, networkPidFile, type NetworkProcess, type PendingNetworkProcess } from '../network/programs.js'
 import { fuseOverlayfsUsable } from '../storage/driver.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { procStat } from '../sys/proc.js'
@@ -159,6 +159,8 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     ...(record.healthcheck ? { health: { intervalMs: Math.max(1, Math.round(record.healthcheck.interval / 1e6)),
       argv: monitorCommand(engine, record, 'healthcheck', 'run', record.id) } } : {}),
   }
+  // pasta or slirp4netns, started when the init exists and awaited at the hook point
+  let early: PendingNetworkProcess | undefined
   let markStarted = () => {}
   const startedOrFailed = new Promise<void>(resolve => { markStarted = resolve })
   const run = runContainer(ctx, {
@@ -175,8 +177,9 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
       },
     }),
     ...(needsNetworkSetup(record) ? {
+      onInit: (pid: number) => { early = beginNetwork(engine, record, dir, pid) },
       onNamespaces: async (pid: number) => {
-        const p = await setupNetwork(engine, record, dir, pid)
+        const p = await setupNetwork(engine, record, dir, pid, early)
         if (p) on.network(p)
       },
     } : {}),
@@ -191,6 +194,8 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
       },
     },
   })
+  // a start that failed before the hook point leaves no network program behind
+  run.catch(() => early?.abort())
   // under the caller's lock until the process started; a foreground caller then waits without it
   await Promise.race([startedOrFailed, run])
   if (!o.foreground) return {}

@@ -16,7 +16,7 @@ import type { NetworkMode, PortMapping } from '../spec/run-options.js'
 import { readIfPresent } from '../sys/read.js'
 import { attachedStatus, DEFAULT_NETWORK, type NetworkAttachment, type PortMapping as NetavarkPort } from './bridge/state.js'
 import { orderPorts } from './ports.js'
-import { needsNetworkProcess, PASTA_DNS, rootlessBackend, startNetworkProcess, stopNetworkProcess, udpPublishCaveat, type NetworkProcess } from './programs.js'
+import { needsNetworkProcess, PASTA_DNS, rootlessBackend, spawnNetworkProcess, stopNetworkProcess, udpPublishCaveat, type NetworkProcess, type PendingNetworkProcess } from './programs.js'
 
 /**
  * `default` made concrete, as Podman chooses: rootless, pasta, else slirp4netns, else loopback
@@ -228,15 +228,24 @@ const netavarkPorts = (ports: PortMapping[]): NetavarkPort[] =>
  * point: the namespaces exist, nothing runs in them yet. A network program's process is
  * returned, for the record.
  */
-export async function setupNetwork(engine: Engine, record: ContainerRecord, dir: string, pid: number): Promise<NetworkProcess | undefined> {
+export async function setupNetwork(engine: Engine, record: ContainerRecord, dir: string, pid: number, early?: PendingNetworkProcess): Promise<NetworkProcess | undefined> {
   if (record.bridgeNetwork) {
     const { attachContainer } = await import('./bridge/attach.js')
     return attachContainer(bridgePaths(engine), {
       storeRoot: engine.storeRoot, id: record.id, name: record.name, pid, attachment: record.bridgeNetwork, ports: netavarkPorts(record.ports ?? []), containerDir: dir,
     })
   }
-  if (!needsNetworkProcess(record.network)) return undefined
-  return startNetworkProcess(record.network, { pid, dir, rootless: engine.rootless, env: engine.env, ports: record.ports ?? [] })
+  return (early ?? beginNetwork(engine, record, dir, pid))?.ready
+}
+
+/**
+ * pasta or slirp4netns started for the init `pid` as soon as it exists (its namespaces made
+ * and its ids mapped), before the hook point where setupNetwork awaits it: the program's own
+ * start-up overlaps the rest of the container's set-up.
+ */
+export function beginNetwork(engine: Engine, record: ContainerRecord, dir: string, pid: number): PendingNetworkProcess | undefined {
+  if (record.bridgeNetwork || !needsNetworkProcess(record.network)) return undefined
+  return spawnNetworkProcess(record.network, { pid, dir, rootless: engine.rootless, env: engine.env, ports: record.ports ?? [] })
 }
 
 /**

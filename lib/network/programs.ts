@@ -157,61 +157,83 @@ const READY_TIMEOUT_MS = 10_000
  * the namespaces exist, nothing runs in them yet) and returns once the namespace is configured.
  * Its pid goes into network.pid in `dir`, where the monitor finds it.
  */
-export async function startNetworkProcess(net: NetworkProgramMode, o: { pid: number; dir: string; rootless: boolean; env: NodeJS.ProcessEnv; ports: PortMapping[] }): Promise<NetworkProcess> {
-  checkTun(o.rootless)
-  const program = findProgram(net.mode, o.env)
-  if (!program) {
-    throw new CockerError('NETWORK_FAILED', `--network ${net.mode}: the program ${net.mode} is not installed`,
-      { hint: `install it (Debian: apt install ${net.mode === 'pasta' ? 'passt' : 'slirp4netns'}), or run with --network none` })
-  }
-  const pidFile = networkPidFile(o.dir)
-  const log = networkLog(o.dir)
-  rmSync(pidFile, { force: true })
-  const logFd = openSync(log, 'w', 0o600)
-  const nsFd = net.mode === 'pasta' && !o.rootless ? openSync(`/proc/${o.pid}/ns/net`, 'r') : undefined
-  const args = net.mode === 'pasta'
-    ? pastaArgs(net, { pidFile, rootless: o.rootless, target: String(o.pid), ports: o.ports })
-    : slirpArgs(net, { target: String(o.pid), ...(o.ports.length ? { apiSocket: SLIRP_SOCKET } : {}) })
-  if (net.mode === 'slirp4netns') rmSync(path.join(o.dir, SLIRP_SOCKET), { force: true })
-  writeFileSync(logFd, `${program} ${args.join(' ')}\n`)
-  const child = childProcess().spawn(program, args, {
-    detached: true,
-    cwd: o.dir,
-    stdio: ['ignore', logFd, logFd, nsFd ?? (net.mode === 'slirp4netns' ? 'pipe' : 'ignore')],
-  })
-  closeSync(logFd)
-  if (nsFd !== undefined) closeSync(nsFd)
-  try {
+export async function startNetworkProcess(net: NetworkProgramMode, o: NetworkProgramOptions): Promise<NetworkProcess> {
+  return spawnNetworkProcess(net, o).ready
+}
+
+export interface NetworkProgramOptions { pid: number; dir: string; rootless: boolean; env: NodeJS.ProcessEnv; ports: PortMapping[] }
+
+/** A network process on its way: `ready` once the namespace is configured; `abort` kills it if it is not. */
+export interface PendingNetworkProcess { ready: Promise<NetworkProcess>; abort(): void }
+
+/**
+ * startNetworkProcess in two halves: the program starts now, as soon as the init's namespaces
+ * exist (pasta takes 70-100 ms to be ready: its socket pools in both namespaces), and the
+ * caller awaits `ready` only where the container needs its network (the hook point), so the
+ * rest of the container's set-up runs meanwhile. A failure is only reported through `ready`.
+ */
+export function spawnNetworkProcess(net: NetworkProgramMode, o: NetworkProgramOptions): PendingNetworkProcess {
+  let child: ReturnType<ReturnType<typeof childProcess>['spawn']> | undefined
+  let settled = false
+  const ready = (async () => {
+    checkTun(o.rootless)
+    const program = findProgram(net.mode, o.env)
+    if (!program) {
+      throw new CockerError('NETWORK_FAILED', `--network ${net.mode}: the program ${net.mode} is not installed`,
+        { hint: `install it (Debian: apt install ${net.mode === 'pasta' ? 'passt' : 'slirp4netns'}), or run with --network none` })
+    }
+    const pidFile = networkPidFile(o.dir)
+    const log = networkLog(o.dir)
+    rmSync(pidFile, { force: true })
+    const logFd = openSync(log, 'w', 0o600)
+    const nsFd = net.mode === 'pasta' && !o.rootless ? openSync(`/proc/${o.pid}/ns/net`, 'r') : undefined
+    const args = net.mode === 'pasta'
+      ? pastaArgs(net, { pidFile, rootless: o.rootless, target: String(o.pid), ports: o.ports })
+      : slirpArgs(net, { target: String(o.pid), ...(o.ports.length ? { apiSocket: SLIRP_SOCKET } : {}) })
+    if (net.mode === 'slirp4netns') rmSync(path.join(o.dir, SLIRP_SOCKET), { force: true })
+    writeFileSync(logFd, `${program} ${args.join(' ')}\n`)
+    const started = childProcess().spawn(program, args, {
+      detached: true,
+      cwd: o.dir,
+      stdio: ['ignore', logFd, logFd, nsFd ?? (net.mode === 'slirp4netns' ? 'pipe' : 'ignore')],
+    })
+    child = started
+    closeSync(logFd)
+    if (nsFd !== undefined) closeSync(nsFd)
     await new Promise<void>((resolve, reject) => {
       const fail = (why: string) => reject(new CockerError('NETWORK_FAILED', `${net.mode} could not set up the container's network: ${why}`,
         { hint: `see ${log}; or run with --network none` }))
       const timer = setTimeout(() => fail('it did not finish within 10 s'), READY_TIMEOUT_MS)
       const done = () => { clearTimeout(timer); clearInterval(poll); resolve() }
-      child.on('error', err => { clearTimeout(timer); clearInterval(poll); fail(err.message) })
-      child.on('exit', () => { clearTimeout(timer); clearInterval(poll); fail(lastWords(log)) })
+      started.on('error', err => { clearTimeout(timer); clearInterval(poll); fail(err.message) })
+      started.on('exit', () => { clearTimeout(timer); clearInterval(poll); fail(lastWords(log)) })
       // pasta writes its pid file once the namespace is set up; slirp4netns writes "1" on --ready-fd
       const poll = setInterval(() => { if (net.mode === 'pasta' && existsSync(pidFile)) done() }, 2)
-      const ready = child.stdio[3] as NodeJS.ReadableStream | null
-      if (net.mode === 'slirp4netns' && ready) ready.once('data', done)
+      const readyFd = started.stdio[3] as NodeJS.ReadableStream | null
+      if (net.mode === 'slirp4netns' && readyFd) readyFd.once('data', done)
     })
-  } catch (err) {
-    try { child.kill('SIGKILL') } catch { /* gone */ }
-    throw err
-  }
-  child.removeAllListeners()
-  ;(child.stdio[3] as { destroy?: () => void } | null)?.destroy?.()
-  child.unref()
-  const pid = child.pid!
-  if (net.mode === 'slirp4netns') {
-    writeFileSync(pidFile, `${pid}\n`)
-    try {
-      for (const p of o.ports) await slirpForward(o.dir, p)
-    } catch (err) {
-      await stopNetworkProcess({ pid, startTime: procStat(pid)?.startTime ?? '' }, o.dir)
-      throw err
+    started.removeAllListeners()
+    ;(started.stdio[3] as { destroy?: () => void } | null)?.destroy?.()
+    started.unref()
+    const pid = started.pid!
+    if (net.mode === 'slirp4netns') {
+      writeFileSync(pidFile, `${pid}\n`)
+      try {
+        for (const p of o.ports) await slirpForward(o.dir, p)
+      } catch (err) {
+        await stopNetworkProcess({ pid, startTime: procStat(pid)?.startTime ?? '' }, o.dir)
+        throw err
+      }
     }
+    return { pid, startTime: procStat(pid)?.startTime ?? '' }
+  })()
+  const abort = () => {
+    if (settled) return
+    settled = true
+    try { child?.kill('SIGKILL') } catch { /* gone */ }
   }
-  return { pid, startTime: procStat(pid)?.startTime ?? '' }
+  ready.then(() => { settled = true }, abort)
+  return { ready, abort }
 }
 
 const STOP_WAIT_MS = 2000

@@ -62,6 +62,8 @@ export interface LaunchOptions {
    * createRuntime hook point): cocker's containers connect their network there (lib/network).
    */
   onNamespaces?: (pid: number) => Promise<void>
+  /** Called with the init's pid as soon as it exists (its ids mapped), before onNamespaces. */
+  onInit?: (pid: number) => void
 }
 
 /** An external runtime's module, loaded by the containers that use one. */
@@ -199,6 +201,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
         record.pidStartTime = procStat(pid)?.startTime ?? ''
         // from here a kill -9 of this command must leave a record that delete can act on
         writeRecord(ctx.root, record)
+        o.onInit?.(pid)
       },
       onHooks: async () => {
         await o.onNamespaces?.(record.pid)
