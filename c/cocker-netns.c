@@ -10,10 +10,13 @@
  *   cocker-netns unbind HOLDER DST       detach that mount
  *   cocker-netns run HOLDER ARGV...      exec ARGV (netavark) in the holder's user, network and
  *                                        mount namespaces, as their root
- *   cocker-netns forward HOLDER SPEC...  publish TCP ports: SPEC is HOSTIP,HOSTPORT,DESTIP,DESTPORT;
- *                                        listens on the host first, then relays each connection
- *                                        to DEST inside the rootless network namespace. Writes
- *                                        one byte on fd 3 once it listens, and runs until killed
+ *   cocker-netns forward HOLDER SPEC...  publish ports: SPEC is HOSTIP,HOSTPORT,DESTIP,DESTPORT
+ *                                        (TCP) or HOSTIP,HOSTPORT,DESTIP,DESTPORT,udp; listens on
+ *                                        the host first, then relays each connection, or each
+ *                                        client's datagrams, to DEST inside HOLDER's network namespace (the rootless
+ *                                        network namespace, or a container's). Writes one byte on
+ *                                        fd 3 once it listens, and runs until killed or until
+ *                                        HOLDER ends
  *
  * Errors: one line on stderr, exit 1 (2: bad arguments). Libc only.
  */
@@ -33,7 +36,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_PORTS 256
@@ -101,8 +106,25 @@ static void join(const char *holder, int want_net, int want_mnt)
 
 struct fwd {
 	int listen_fd;
+	int udp;
 	struct sockaddr_storage dest;
 	socklen_t dest_len;
+};
+
+/*
+ * A UDP client of a published port: a socket of its own inside the namespace, connected to the
+ * destination, so that the replies come back to it and go out to the client from the port it
+ * wrote to. Idle ones are closed; when all are taken, the longest idle one is reused.
+ */
+#define MAX_FLOWS 256
+#define FLOW_IDLE_SECONDS 180
+
+struct flow {
+	int sock; /* -1: free */
+	int fwd;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	time_t last;
 };
 
 static int parse_addr(const char *ip, const char *port, struct sockaddr_storage *ss, socklen_t *len)
@@ -144,22 +166,24 @@ static void parse_spec(char *spec, struct fwd *f)
 
 	for (int i = 0; i < 4; i++) {
 		field[i] = p;
-		p = i < 3 ? strchr(p, ',') : NULL;
+		p = strchr(p, ',');
 		if (i < 3 && !p)
-			fail(0, "bad port spec %s (want HOSTIP,HOSTPORT,DESTIP,DESTPORT)", spec);
+			fail(0, "bad port spec %s (want HOSTIP,HOSTPORT,DESTIP,DESTPORT[,udp])", spec);
 		if (p)
 			*p++ = '\0';
 	}
-	if (parse_addr(field[0], field[1], &host, &host_len) < 0 ||
+	/* p: what followed DESTPORT, the protocol */
+	f->udp = p && strcmp(p, "udp") == 0;
+	if ((p && !f->udp && strcmp(p, "tcp") != 0) || parse_addr(field[0], field[1], &host, &host_len) < 0 ||
 	    parse_addr(field[2], field[3], &f->dest, &f->dest_len) < 0 || !*field[2])
-		fail(0, "bad port spec %s,%s,%s,%s", field[0], field[1], field[2], field[3]);
-	f->listen_fd = socket(host.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		fail(0, "bad port spec %s,%s,%s,%s%s%s", field[0], field[1], field[2], field[3], p ? "," : "", p ? p : "");
+	f->listen_fd = socket(host.ss_family, (f->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	if (f->listen_fd < 0)
 		fail(errno, "cannot make a socket");
 	setsockopt(f->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(f->listen_fd, (struct sockaddr *)&host, host_len) < 0)
-		fail(errno, "cannot listen on %s:%s", *field[0] ? field[0] : "0.0.0.0", field[1]);
-	if (listen(f->listen_fd, 128) < 0)
+		fail(errno, "cannot listen on %s:%s%s", *field[0] ? field[0] : "0.0.0.0", field[1], f->udp ? "/udp" : "");
+	if (!f->udp && listen(f->listen_fd, 128) < 0)
 		fail(errno, "cannot listen on %s:%s", *field[0] ? field[0] : "0.0.0.0", field[1]);
 }
 
@@ -226,16 +250,83 @@ static void relay(int client, const struct fwd *f, pid_t parent)
 	_exit(0);
 }
 
+static struct flow flows[MAX_FLOWS];
+
+/* A datagram from a client of fwds[i]: to the client's flow, made (in the namespace) if new. */
+static void udp_from_client(const struct fwd *fwds, int i)
+{
+	static char buf[65536];
+	struct sockaddr_storage peer;
+	socklen_t peer_len = sizeof(peer);
+	ssize_t n = recvfrom(fwds[i].listen_fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&peer, &peer_len);
+	time_t now = time(NULL);
+	struct flow *f = NULL, *oldest = &flows[0];
+
+	if (n < 0)
+		return;
+	for (int k = 0; k < MAX_FLOWS; k++) {
+		struct flow *c = &flows[k];
+
+		if (c->sock >= 0 && c->fwd == i && c->peer_len == peer_len && memcmp(&c->peer, &peer, peer_len) == 0) {
+			f = c;
+			break;
+		}
+		if (c->sock >= 0 && now - c->last > FLOW_IDLE_SECONDS) {
+			close(c->sock);
+			c->sock = -1;
+		}
+		if (c->sock < 0 || (oldest->sock >= 0 && c->last < oldest->last))
+			oldest = c;
+	}
+	if (!f) {
+		f = oldest;
+		if (f->sock >= 0)
+			close(f->sock);
+		f->sock = socket(fwds[i].dest.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (f->sock < 0)
+			return;
+		if (connect(f->sock, (const struct sockaddr *)&fwds[i].dest, fwds[i].dest_len) < 0) {
+			close(f->sock);
+			f->sock = -1;
+			return;
+		}
+		f->fwd = i;
+		f->peer = peer;
+		f->peer_len = peer_len;
+	}
+	f->last = now;
+	/* a full buffer or an unreachable port (ICMP) loses the datagram, as UDP may */
+	(void)send(f->sock, buf, (size_t)n, MSG_DONTWAIT);
+}
+
+/* A reply on a flow's socket: back to its client, from the published port. */
+static void udp_to_client(const struct fwd *fwds, struct flow *f)
+{
+	static char buf[65536];
+	ssize_t n = recv(f->sock, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0)
+		return;
+	f->last = time(NULL);
+	(void)sendto(fwds[f->fwd].listen_fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)&f->peer, f->peer_len);
+}
+
 static _Noreturn void forward(const char *holder, int nspecs, char **specs)
 {
 	static struct fwd fwds[MAX_PORTS];
-	static struct pollfd p[MAX_PORTS];
+	static struct pollfd p[MAX_PORTS + 1 + MAX_FLOWS];
+	static int flow_of[MAX_PORTS + 1 + MAX_FLOWS];
 	pid_t self = getpid();
 
 	if (nspecs > MAX_PORTS)
 		fail(0, "too many ports (at most %d)", MAX_PORTS);
 	for (int i = 0; i < nspecs; i++)
 		parse_spec(specs[i], &fwds[i]);
+	/* HOLDER's end is the namespace's: nothing is left to forward to (pid namespace: ours) */
+	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)atoi(holder), 0);
+
+	if (pidfd < 0)
+		fail(errno, "cannot watch process %s", holder);
 	join(holder, 1, 0);
 	/* children are reaped by the kernel; a peer gone mid-write is an EPIPE, not a signal */
 	signal(SIGCHLD, SIG_IGN);
@@ -244,17 +335,39 @@ static _Noreturn void forward(const char *holder, int nspecs, char **specs)
 	if (write(3, "1", 1) < 0 && errno != EBADF)
 		fail(errno, "cannot report readiness on fd 3");
 	close(3);
+	for (int k = 0; k < MAX_FLOWS; k++)
+		flows[k].sock = -1;
 	for (int i = 0; i < nspecs; i++)
 		p[i] = (struct pollfd){ .fd = fwds[i].listen_fd, .events = POLLIN };
+	p[nspecs] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
 	for (;;) {
-		if (poll(p, (nfds_t)nspecs, -1) < 0) {
+		nfds_t n = (nfds_t)nspecs + 1;
+
+		for (int k = 0; k < MAX_FLOWS; k++) {
+			if (flows[k].sock < 0)
+				continue;
+			flow_of[n] = k;
+			p[n++] = (struct pollfd){ .fd = flows[k].sock, .events = POLLIN };
+		}
+		if (poll(p, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail(errno, "poll");
 		}
+		if (p[nspecs].revents)
+			exit(0);
+		for (nfds_t j = (nfds_t)nspecs + 1; j < n; j++) {
+			/* POLLERR: an ICMP error (nothing listens), which the recv clears */
+			if (p[j].revents & (POLLIN | POLLERR))
+				udp_to_client(fwds, &flows[flow_of[j]]);
+		}
 		for (int i = 0; i < nspecs; i++) {
 			if (!(p[i].revents & POLLIN))
 				continue;
+			if (fwds[i].udp) {
+				udp_from_client(fwds, i);
+				continue;
+			}
 			int client = accept4(fwds[i].listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 			if (client < 0)

@@ -98,7 +98,7 @@ function pastaVersion(env: NodeJS.ProcessEnv): string {
  */
 export function udpPublishCaveat(net: NetworkMode, ports: PortMapping[], env: NodeJS.ProcessEnv): string | undefined {
   const udp = ports.filter(p => p.protocol === 'udp')
-  if (net.mode === 'slirp4netns' && udp.length && !net.options.allowHostLoopback) {
+  if (net.mode === 'slirp4netns' && udp.length && !net.options.allowHostLoopback && net.options.portHandler !== 'rootlesskit') {
     return `--network slirp4netns drops UDP replies to clients on the host's loopback (port ${udp[0]!.hostPort}/udp); other hosts get them; for both use --network slirp4netns:allow_host_loopback=true`
   }
   const moved = udp.find(p => p.hostPort !== p.containerPort)
@@ -107,6 +107,12 @@ export function udpPublishCaveat(net: NetworkMode, ports: PortMapping[], env: No
   const date = /(\d{4})_(\d{2})_(\d{2})/.exec(version)
   if (date && `${date[1]}${date[2]}` >= '202408') return undefined
   return `pasta (${version}) loses UDP replies to clients on the host's loopback when the host port is not the container's (-p ${moved.hostPort}:${moved.containerPort}/udp); other hosts get them; for both publish -p ${moved.containerPort}:${moved.containerPort}/udp`
+}
+
+/** slirp4netns's container address: .100 of its subnet. */
+export function slirpContainerAddress(cidr: string | undefined): string {
+  const base = (cidr ?? '10.0.2.0/24').split('/')[0]!.split('.')
+  return [base[0], base[1], base[2], 100].join('.')
 }
 
 /** slirp4netns's API socket, relative to the container's directory (its cwd): the full path may pass sun_path's 108 bytes. */
@@ -189,7 +195,7 @@ export function spawnNetworkProcess(net: NetworkProgramMode, o: NetworkProgramOp
     const nsFd = net.mode === 'pasta' && !o.rootless ? openSync(`/proc/${o.pid}/ns/net`, 'r') : undefined
     const args = net.mode === 'pasta'
       ? pastaArgs(net, { pidFile, rootless: o.rootless, target: String(o.pid), ports: o.ports })
-      : slirpArgs(net, { target: String(o.pid), ...(o.ports.length ? { apiSocket: SLIRP_SOCKET } : {}) })
+      : slirpArgs(net, { target: String(o.pid), ...(o.ports.length && net.options.portHandler !== 'rootlesskit' ? { apiSocket: SLIRP_SOCKET } : {}) })
     if (net.mode === 'slirp4netns') rmSync(path.join(o.dir, SLIRP_SOCKET), { force: true })
     writeFileSync(logFd, `${program} ${args.join(' ')}\n`)
     const started = childProcess().spawn(program, args, {
@@ -219,7 +225,13 @@ export function spawnNetworkProcess(net: NetworkProgramMode, o: NetworkProgramOp
     if (net.mode === 'slirp4netns') {
       writeFileSync(pidFile, `${pid}\n`)
       try {
-        for (const p of o.ports) await slirpForward(o.dir, p)
+        if (net.options.portHandler === 'rootlesskit' && o.ports.length) {
+          // it ends with the init (c/cocker-netns.c watches it): network.pid stays slirp4netns's
+          const { startForwarder } = await import('./forwarder.js')
+          await startForwarder(o.pid, slirpContainerAddress(net.options.cidr), o.ports)
+        } else {
+          for (const p of o.ports) await slirpForward(o.dir, p)
+        }
       } catch (err) {
         await stopNetworkProcess({ pid, startTime: procStat(pid)?.startTime ?? '' }, o.dir)
         throw err

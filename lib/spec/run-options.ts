@@ -44,6 +44,8 @@ export interface SlirpOptions {
   cidr?: string
   enableIpv6: boolean
   mtu: number
+  /** Published ports relayed from inside the namespace (the server sees its own address); absent: slirp4netns's, the client's address kept. */
+  portHandler?: 'rootlesskit'
 }
 
 /**
@@ -318,8 +320,10 @@ function parseSlirpOptions(value: string, text: string | undefined): SlirpOption
       if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(v)) throw invalid(`--network ${value}: cidr must be an IPv4 subnet, e.g. 10.0.2.0/24`)
       o.cidr = v
     } else if (k === 'port_handler') {
-      // the slirp4netns handler keeps the client's address; rootlesskit's is a process more
-      if (v !== 'slirp4netns') throw new CockerError('NOT_SUPPORTED', `--network ${value}: port_handler=${v} is not supported`, { hint: 'use port_handler=slirp4netns (the default here)' })
+      // slirp4netns's handler keeps the client's address; rootlesskit's (cocker-netns forward) hides it
+      if (v !== 'slirp4netns' && v !== 'rootlesskit') throw invalid(`--network ${value}: port_handler must be rootlesskit or slirp4netns`)
+      if (v === 'rootlesskit') o.portHandler = v
+      else delete o.portHandler
     } else {
       throw invalid(`--network ${value}: unknown slirp4netns option "${k}"`, 'known options: allow_host_loopback, cidr, enable_ipv6, mtu, port_handler')
     }

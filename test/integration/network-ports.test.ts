@@ -146,10 +146,10 @@ portsScenario('UDP replies that the network program loses are warned of at creat
   }
   const same = await cocker(mode, ['create', '--network', 'pasta', '-p', '127.0.0.1:5354:5354/udp', mode.image, 'true'], { status: 0 })
   assert.is(same.stderr, '')
-  // rootlesskit's handler, which would hide the client's address, is not there to choose
-  const rootlesskit = await cocker(mode, ['create', '--network', 'slirp4netns:port_handler=rootlesskit', '-p', '8080:80', mode.image, 'true'], { status: 125 })
-  assert.match(rootlesskit.stderr, /^Error: --network slirp4netns:port_handler=rootlesskit: port_handler=rootlesskit is not supported/)
-  await cocker(mode, ['rm', slirp.stdout.trim(), pasta.stdout.trim(), same.stdout.trim()], { status: 0 })
+  // rootlesskit's handler relays from inside the namespace: the loopback gets its replies
+  const rootlesskit = await cocker(mode, ['create', '--network', 'slirp4netns:port_handler=rootlesskit', '-p', '127.0.0.1:5353:53/udp', mode.image, 'true'], { status: 0 })
+  assert.is(rootlesskit.stderr, '')
+  await cocker(mode, ['rm', slirp.stdout.trim(), pasta.stdout.trim(), same.stdout.trim(), rootlesskit.stdout.trim()], { status: 0 })
 })
 
 portsScenario('ranges: -p H1-H2:C1-C2 and -p C1-C3/udp (consecutive host ports); port, ps and inspect show them as Podman', async mode => {
@@ -357,6 +357,30 @@ portsScenario('the source address the container sees: another host\'s own addres
       } finally {
         await cocker(mode, ['rm', '-f', '-t', '0', id])
       }
+    }
+  } finally {
+    remote?.close()
+  }
+})
+
+portsScenario('port_handler=rootlesskit hides the client\'s address: the container sees its own, over TCP and UDP, from the loopback and from another host; rm leaves nothing', async mode => {
+  const canMakeHost = !skipUnless(isRoot() && which('ip') !== undefined, `port_handler=rootlesskit: a client on another host (${mode.name})`, 'needs root and ip(8) to make its network namespace')
+  const remote = canMakeHost ? remoteClient() : undefined
+  try {
+    const u = await freePorts(2)
+    const id = (await cocker(mode, ['run', '-d', '--network', 'slirp4netns:port_handler=rootlesskit', ...fixture(mode), '-p', `${u + 1}:${u}/tcp`, '-p', `${u + 1}:${u}/udp`,
+      mode.image, '/fi', 'echo-peer', String(u)], { status: 0 })).stdout.trim()
+    try {
+      const footprint = await networkFootprint(mode, id)
+      // slirp4netns's container address, from which the relay inside connects
+      const own = '10\\.0\\.2\\.100'
+      for (const protocol of ['tcp', 'udp'] as const) {
+        assert.match(await ask(protocol, '127.0.0.1', u + 1, 'lo') ?? 'no answer', answer(protocol, u, 'lo', own), `${protocol} from the loopback`)
+        if (remote) assert.match(await remote.ask(protocol, u + 1, 'far') ?? 'no answer', answer(protocol, u, 'far', own), `${protocol} from another host`)
+      }
+      await removeLeavingNothing(mode, id, footprint)
+    } finally {
+      await cocker(mode, ['rm', '-f', '-t', '0', id])
     }
   } finally {
     remote?.close()

@@ -65,7 +65,7 @@ export const runOptions: OptionDef[] = [
   { name: 'pod', type: 'string', valueName: 'pod', describe: "run the container in this pod (name or ID), sharing its network, IPC and UTS namespaces; new:NAME creates the pod first" },
   { name: 'pod-id-file', type: 'string', valueName: 'path', complete: 'file', describe: 'run the container in the pod whose ID is in the file' },
   { name: 'privileged', type: 'boolean', describe: 'give the container all capabilities, the host\'s devices and no seccomp filter or masked paths' },
-  { name: 'publish', alias: 'p', type: 'array', valueName: '[ip:][hostPort:]containerPort[/protocol]', describe: 'publish a container\'s port, or a range of them, on the host' },
+  { name: 'publish', alias: 'p', type: 'array', valueName: '[ip:][hostPort:]containerPort[/protocol]', describe: 'publish a container\'s port, or a range of them, on the host. The client address the container sees: pasta, the client\'s own (from the host\'s loopback 127.0.0.1, which pasta splices); slirp4netns, the client\'s own with port_handler=slirp4netns (the default), the container\'s own with port_handler=rootlesskit (relayed from inside, hiding it); a bridge network, the client\'s own as root, the network\'s gateway rootless' },
   { name: 'publish-all', alias: 'P', type: 'boolean', describe: 'publish every port the image exposes on a random host port' },
   { name: 'pull', type: 'string', choices: ['always', 'missing', 'never', 'newer'], default: 'missing', describe: 'pull the image before running' },
   { name: 'read-only', type: 'boolean', describe: 'mount the container\'s root filesystem read-only' },

@@ -119,7 +119,7 @@ async function attachRootless(p: BridgePaths, o: AttachOptions, tools: Tools): P
       attached.status = JSON.parse(out) as NetavarkStatus
       writeAttached(p, o.id, attached)
       const ip = Object.values(attached.request.networks)[0]!.static_ips[0]!
-      return rn.startForwarder(p, holder, ip, o.ports, o.containerDir)
+      return rn.startForwarder(holder, ip, o.ports, o.containerDir)
     })
   } catch (err) {
     await detachContainer(p, o.id).catch(() => {})

@@ -37,6 +37,7 @@ import { withStoreLock } from '../../storage/lock.js'
 import { childProcess } from '../../sys/child-process.js'
 import { procStat } from '../../sys/proc.js'
 import { readIfPresent } from '../../sys/read.js'
+import { netnsTool } from '../forwarder.js'
 import { startNetworkProcess, type NetworkProcess } from '../programs.js'
 import { dirs, listAttached, type BridgePaths, type PortMapping } from './state.js'
 
@@ -45,7 +46,7 @@ const holderFile = (p: BridgePaths) => path.join(rootlessDir(p), 'holder.pid')
 const pastaFile = (p: BridgePaths) => path.join(rootlessDir(p), 'network.pid')
 const aardvarkFile = (p: BridgePaths) => path.join(dirs(p).config, 'aardvark-dns', 'aardvark.pid')
 
-export const netnsTool = () => path.join(packageRoot(), 'c', 'cocker-netns')
+export { netnsTool }
 const infraBinary = () => path.join(packageRoot(), 'c', 'cocker-infra')
 
 /** Runs fn with the rootless network namespace locked (not re-entrant: fn never takes it again). */
@@ -144,32 +145,16 @@ export function netnsCommand(args: string[]): Promise<void> {
 }
 
 /**
- * The container's published TCP ports, forwarded from the host to its address in the rootless
- * network namespace by c/cocker-netns forward: returned once it listens, as the container's
- * network process (the record names it; clean-up ends it). UDP is not forwarded yet.
+ * The container's published ports, forwarded from the host to its address in the rootless
+ * network namespace by c/cocker-netns forward (lib/network/forwarder.ts): returned once it
+ * listens, as the container's network process (the record names it; clean-up ends it).
  */
-export async function startForwarder(p: BridgePaths, holder: number, ip: string, ports: PortMapping[], containerDir: string): Promise<NetworkProcess | undefined> {
+export async function startForwarder(holder: number, ip: string, ports: PortMapping[], containerDir: string): Promise<NetworkProcess | undefined> {
   if (!ports.length) return undefined
-  const specs = ports.map(m => [m.host_ip === '0.0.0.0' ? '' : m.host_ip, m.host_port, ip, m.container_port].join(','))
-  const child = childProcess().spawn(netnsTool(), ['forward', String(holder), ...specs], { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] })
-  let errText = ''
-  child.stderr!.on('data', (d: Buffer) => { errText += d })
-  await new Promise<void>((resolve, reject) => {
-    const ready = child.stdio[3] as NodeJS.ReadableStream
-    ready.once('data', () => resolve())
-    child.on('error', err => reject(new CockerError('NETWORK_FAILED', `cannot run ${netnsTool()}: ${err.message}`)))
-    child.on('exit', () => {
-      const why = errText.trim().split('\n').pop()?.replace(/^cocker-netns: /, '') ?? 'it exited'
-      reject(new CockerError('NETWORK_FAILED', `cannot publish the container's ports: ${why}`, { hint: 'choose another host port, or see what listens on it' }))
-    })
-  })
-  child.removeAllListeners()
-  child.stderr!.destroy()
-  ;(child.stdio[3] as { destroy?: () => void }).destroy?.()
-  child.unref()
-  const pid = child.pid!
-  writeFileSync(path.join(containerDir, 'network.pid'), `${pid}\n`)
-  return { pid, startTime: procStat(pid)?.startTime ?? '' }
+  const { startForwarder: start } = await import('../forwarder.js')
+  const fwd = await start(holder, ip, ports.map(m => ({ hostIp: m.host_ip, hostPort: m.host_port, containerPort: m.container_port, protocol: m.protocol })))
+  writeFileSync(path.join(containerDir, 'network.pid'), `${fwd.pid}\n`)
+  return fwd
 }
 
 /**

@@ -138,7 +138,9 @@ test('namespace modes', () => {
   assert.equal(parseNetwork('slirp4netns'), { mode: 'slirp4netns', options: { allowHostLoopback: false, enableIpv6: false, mtu: 65520 } })
   assert.equal(parseNetwork('slirp4netns:allow_host_loopback=true,mtu=1500,cidr=10.9.0.0/24,port_handler=slirp4netns'),
     { mode: 'slirp4netns', options: { allowHostLoopback: true, enableIpv6: false, mtu: 1500, cidr: '10.9.0.0/24' } })
-  throwsCode(() => parseNetwork('slirp4netns:port_handler=rootlesskit'), 'NOT_SUPPORTED', /port_handler=rootlesskit/)
+  assert.equal(parseNetwork('slirp4netns:port_handler=rootlesskit'),
+    { mode: 'slirp4netns', options: { allowHostLoopback: false, enableIpv6: false, mtu: 65520, portHandler: 'rootlesskit' } })
+  throwsCode(() => parseNetwork('slirp4netns:port_handler=socat'), 'INVALID_ARGUMENT', /port_handler must be rootlesskit or slirp4netns/)
   throwsCode(() => parseNetwork('slirp4netns:speed=9'), 'INVALID_ARGUMENT', /unknown slirp4netns option "speed"/)
   assert.equal(parseNetwork('bridge'), { mode: 'bridge', network: 'podman' })
   assert.equal(parseNetwork('web_net'), { mode: 'bridge', network: 'web_net' })
