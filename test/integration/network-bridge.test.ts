@@ -4,6 +4,7 @@
 // veth, bridge, firewall rule, DNS entry, namespace mount or address. Root and rootless:
 // rootless, the networks live in the user's rootless network namespace (its holder, pasta and
 // aardvark-dns), which the last container's leaving ends.
+import { createSocket } from 'node:dgram'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net'
 import { networkInterfaces } from 'node:os'
@@ -12,6 +13,8 @@ import * as assert from 'uvu/assert'
 import { test } from 'uvu'
 import { cocker, cockerScenario, type CockerMode } from '../support/cocker-modes.js'
 import { withContainers } from '../support/containers.js'
+import { fixtureInitPath, hasFixtureInit } from '../fixtures/init-bundle.js'
+import { stageForRootless } from '../support/rootless.js'
 import { runCmd } from '../support/exec.js'
 import { podman, podmanOrSkip } from '../support/podman.js'
 
@@ -303,6 +306,36 @@ cockerScenario('-p publishes a port of a container on a bridge network on the ho
   assert.equal((await runCmd(['iptables-save'], { status: 0 })).stdout.split('\n').filter(l => l.includes('1818')), [])
   await nothingLeft(mode, 'pub', [id])
   await cocker(mode, ['network', 'rm', 'pub'], { status: 0 })
+}))
+
+/** MESSAGE sent to 127.0.0.1:PORT over UDP every 200 ms until an answer comes (3 s at most): the answer, or "no answer". */
+function udpAsk(port: number, message: string): Promise<string> {
+  const sock = createSocket('udp4')
+  return new Promise<string>(resolve => {
+    const send = () => sock.send(message, port, '127.0.0.1')
+    const timer = setInterval(send, 200)
+    const end = (answer: string) => { clearInterval(timer); clearTimeout(limit); sock.close(); resolve(answer) }
+    const limit = setTimeout(() => end('no answer'), 3000)
+    sock.once('message', m => end(String(m)))
+    send()
+  })
+}
+
+cockerScenario('-p PORT/udp publishes a UDP port of a container on a bridge network (rootless: relayed through the rootless network namespace); rm takes it away', mode => withContainers(mode, async image => {
+  if (!hasFixtureInit()) return console.log('  skip: c/tests/fixture-init is not built')
+  const init = mode.user ? path.join(stageForRootless(), 'c/tests/fixture-init') : fixtureInitPath()
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.11.0/24', 'udpnet'], { status: 0 })
+  // echo-peer answers "udp PORT from PEER: MESSAGE": the peer is the network's gateway, as a loopback client shows on a bridge
+  const id = (await cocker(mode, ['run', '-d', '--name', 'echo', '--network', 'udpnet', '-v', `${init}:/fi:ro`, '-p', '127.0.0.1:18190:5300/udp', '-p', '127.0.0.1:18191:5301/udp',
+    image, '/fi', 'echo-peer', '5300-5301'], { status: 0 })).stdout.trim()
+  assert.match(await udpAsk(18190, 'one'), /^udp 5300 from 10\.123\.11\.1:\d+: one\n$/)
+  assert.match(await udpAsk(18191, 'two'), /^udp 5301 from 10\.123\.11\.1:\d+: two\n$/)
+  // a second client gets its own replies
+  assert.match(await udpAsk(18190, 'three'), /^udp 5300 from 10\.123\.11\.1:\d+: three\n$/)
+  await cocker(mode, ['rm', '-f', '-t', '0', 'echo'], { status: 0 })
+  assert.is(await udpAsk(18190, 'gone'), 'no answer')
+  await nothingLeft(mode, 'udpnet', [id])
+  await cocker(mode, ['network', 'rm', 'udpnet'], { status: 0 })
 }))
 
 cockerScenario('network connect and disconnect: a running container joins and leaves at once, a stopped one at its next start', mode => withContainers(mode, async image => {

@@ -98,11 +98,6 @@ export async function prepareRootless(p: BridgePaths, o: { storeRoot: string; id
 }
 
 async function attachRootless(p: BridgePaths, o: AttachOptions, tools: Tools): Promise<NetworkProcess | undefined> {
-  const udp = o.ports.find(m => m.protocol !== 'tcp')
-  if (udp) {
-    throw new CockerError('NOT_SUPPORTED', `--publish ${udp.host_port}:${udp.container_port}/${udp.protocol}: UDP ports of a rootless bridge network are not published yet`,
-      { hint: 'publish TCP ports only, or use --network pasta' })
-  }
   const rn = await import('./rootless-netns.js')
   try {
     return await rn.withRootlessLock(p, async () => {
