@@ -139,7 +139,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       engineVersion: packageVersion(),
       ...(o.options.init ? { init: initBinary(o.options.initPath) } : {}),
       options: { ...o.options, network, mounts: volumes.mounts },
-      network: { ...networkAddresses(network), ...(bridge ? { bridgeResolvers: bridge.resolvers } : {}) },
+      network: { ...networkAddresses(network, rootless), ...(bridge ? { bridgeResolvers: bridge.resolvers } : {}) },
       rootfs: driver === 'rootfs' ? o.options.rootfs!.path : dirs.merged,
       ...(maps ? { rootless: { uidMappings: maps.uid, gidMappings: maps.gid } } : {}),
       ...(userns ? { userns } : {}),

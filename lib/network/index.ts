@@ -109,10 +109,12 @@ function slirpAddress(cidr: string | undefined, last: number): string {
 /**
  * As Podman writes them: host.containers.internal is the host's own address (which the
  * container reaches through the network program), or the gateway when the host's loopback is
- * mapped there (pasta --map-gw); slirp4netns's container sits at .100 of its subnet, pasta's
- * takes the host's address.
+ * mapped there (pasta --map-gw, and a rootless bridge network's pasta); slirp4netns's container
+ * sits at .100 of its subnet, pasta's takes the host's address.
  */
-export function networkAddresses(net: NetworkMode): NetworkAddresses {
+export function networkAddresses(net: NetworkMode, rootless = false): NetworkAddresses {
+  // a rootless bridge network's namespace reaches the host's loopback at the host's gateway (its pasta's --map-gw)
+  if (net.mode === 'bridge' && rootless) return { ...(hostGateway() ? { hostAddress: hostGateway() } : {}) }
   if (net.mode === 'slirp4netns') {
     const o = net.options
     return {

@@ -15,13 +15,12 @@ export function hostsFile(o: { hostname: string; name?: string; hostNetwork: boo
   const names = [o.hostname, ...(o.name && o.name !== o.hostname ? [o.name] : [])].join(' ')
   const added = (o.addHosts ?? []).map(l => `${l}\n`).join('')
   const ip = o.network?.containerIp
-  if (ip && o.hostHosts !== undefined) {
-    const host = o.network?.hostAddress ? `${o.network.hostAddress}\thost.containers.internal\n` : ''
-    return `${added}${withNewline(o.hostHosts)}${host}${ip}\t${names}\n`
-  }
+  const host = o.network?.hostAddress ? `${o.network.hostAddress}\thost.containers.internal\n` : ''
+  if (ip && o.hostHosts !== undefined) return `${added}${withNewline(o.hostHosts)}${host}${ip}\t${names}\n`
   if (o.hostNetwork && o.hostHosts !== undefined) return `${added}${withNewline(o.hostHosts)}127.0.1.1\t${names}\n`
+  // a bridge network's container: its address comes at its start (the network's DNS names it)
   return `${added}127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n` +
-    `127.0.1.1\t${names}\n`
+    `${host}127.0.1.1\t${names}\n`
 }
 
 /** Google's public resolvers: podman's fallback when the host names only loopback resolvers. */

@@ -390,6 +390,10 @@ cockerScenario('rootless: a container on a bridge network reaches a server on th
     const r = await cocker(mode, ['run', '--rm', '--network', 'out', image, 'sh', '-c',
       `timeout 10 nc -w 5 ${gateway} ${server.port} </dev/null | head -n 1; echo done`], { status: 0 })
     assert.is(r.stdout, 'hello from the host\ndone\n')
+    // by its name, as rootless pasta containers have it: host.containers.internal in /etc/hosts
+    const named = await cocker(mode, ['run', '--rm', '--network', 'out', image, 'sh', '-c',
+      `grep host.containers.internal /etc/hosts; timeout 10 nc -w 5 host.containers.internal ${server.port} </dev/null | head -n 1`], { status: 0 })
+    assert.is(named.stdout, `${gateway}\thost.containers.internal\nhello from the host\n`)
   } finally {
     await server.close()
   }

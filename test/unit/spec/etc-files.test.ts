@@ -24,6 +24,9 @@ test('hosts: a connected network names the host and the container\'s own address
     network: { containerIp: '10.0.2.100', hostAddress: '192.0.2.2' } }),
   '1.2.3.4\ta.b\n127.0.0.1 localhost\n192.0.2.2\thost.containers.internal\n10.0.2.100\tabc web\n')
   assert.is(hostsFile({ hostname: 'abc', hostNetwork: false, hostHosts: '', network: { containerIp: '192.0.2.2' } }), '192.0.2.2\tabc\n')
+  // a rootless bridge network's container: its address comes at start, the host is at the host's gateway
+  assert.is(hostsFile({ hostname: 'abc', hostNetwork: false, network: { hostAddress: '192.0.2.1' } }),
+    '127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n192.0.2.1\thost.containers.internal\n127.0.1.1\tabc\n')
 })
 
 test('resolv.conf: the network\'s resolver first (slirp4netns) or in place of loopback ones (pasta); --dns flags replace their lines', () => {
