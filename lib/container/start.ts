@@ -180,6 +180,8 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
       onInit: (pid: number) => { early = beginNetwork(engine, record, dir, pid) },
       onNamespaces: async (pid: number) => {
         const p = await setupNetwork(engine, record, dir, pid, early)
+        // the record names it from here: a failure later is teardownNetwork's
+        early = undefined
         if (p) on.network(p)
       },
     } : {}),

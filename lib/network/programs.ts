@@ -169,7 +169,7 @@ export async function startNetworkProcess(net: NetworkProgramMode, o: NetworkPro
 
 export interface NetworkProgramOptions { pid: number; dir: string; rootless: boolean; env: NodeJS.ProcessEnv; ports: PortMapping[] }
 
-/** A network process on its way: `ready` once the namespace is configured; `abort` kills it if it is not. */
+/** A network process on its way: `ready` once the namespace is configured; `abort` kills it (a start that failed before the record named it). */
 export interface PendingNetworkProcess { ready: Promise<NetworkProcess>; abort(): void }
 
 /**
@@ -180,7 +180,6 @@ export interface PendingNetworkProcess { ready: Promise<NetworkProcess>; abort()
  */
 export function spawnNetworkProcess(net: NetworkProgramMode, o: NetworkProgramOptions): PendingNetworkProcess {
   let child: ReturnType<ReturnType<typeof childProcess>['spawn']> | undefined
-  let settled = false
   const ready = (async () => {
     checkTun(o.rootless)
     const program = findProgram(net.mode, o.env)
@@ -240,11 +239,9 @@ export function spawnNetworkProcess(net: NetworkProgramMode, o: NetworkProgramOp
     return { pid, startTime: procStat(pid)?.startTime ?? '' }
   })()
   const abort = () => {
-    if (settled) return
-    settled = true
     try { child?.kill('SIGKILL') } catch { /* gone */ }
   }
-  ready.then(() => { settled = true }, abort)
+  ready.catch(abort)
   return { ready, abort }
 }
 
