@@ -6,6 +6,7 @@
  * lib/network/bridge) and disconnects it after (teardownNetwork). The modules behind are
  * loaded by the containers that use them.
  */
+import { readlinkSync } from 'node:fs'
 import { networkInterfaces } from 'node:os'
 import path from 'node:path'
 import type { Engine } from '../container/engine.js'
@@ -309,12 +310,22 @@ export async function connectContainer(engine: Engine, found: { record: Containe
     record.bridgeNetwork = { ...attachment, network: def.name }
     record.network = { mode: 'bridge', network: def.name }
     if (observe(record, found.dir).status === 'running') {
-      // rootless, a running container's namespaces belong to a user namespace of its own, not the rootless network namespace's
       if (engine.rootless) {
-        throw new CockerError('NOT_SUPPORTED', `network connect ${def.name}: a running container joins a bridge network rootless only at its next start`,
-          { hint: `stop ${record.name} first, then connect it and start it again` })
+        // netavark, root of the rootless network namespace's user namespace, moves a veth only
+        // into a namespace that user namespace owns: a container started on a bridge network
+        // (then disconnected) is in it; one with a user namespace of its own is not
+        const { holderPid } = await import('./bridge/rootless-netns.js')
+        const holder = holderPid(bridgePaths(engine))
+        if (!holder || userNamespaceOf(holder) !== userNamespaceOf(record.state.pid)) {
+          throw new CockerError('NOT_SUPPORTED', `network connect ${def.name}: a running container joins a bridge network rootless only at its next start, unless it started on one`,
+            { hint: `stop ${record.name} first, then connect it and start it again` })
+        }
+        const { prepareRootless } = await import('./bridge/attach.js')
+        await prepareRootless(bridgePaths(engine), { storeRoot: engine.storeRoot, id: record.id, name: record.name, attachment: record.bridgeNetwork!, env: engine.env })
       }
-      await setupNetwork(engine, record, found.dir, record.state.pid)
+      // a rootless one's published ports get their forwarder: the record names it for the clean-up
+      const forwarder = await setupNetwork(engine, record, found.dir, record.state.pid)
+      if (forwarder) record.state.network = forwarder
     }
     writeRecordFile(found.dir, record)
   })
@@ -334,6 +345,15 @@ export async function disconnectContainer(engine: Engine, found: { record: Conta
     delete record.bridgeNetwork
     writeRecordFile(found.dir, record)
   })
+}
+
+/** The user namespace a process is in ("user:[4026531837]"), or undefined when it is gone. */
+function userNamespaceOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`)
+  } catch {
+    return undefined
+  }
 }
 
 /** The host's network namespace or another's path, which a container of that mode shares: undefined for its own. */

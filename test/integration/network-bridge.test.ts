@@ -421,4 +421,21 @@ cockerScenario('rootless: network connect joins a stopped container at its next 
   await cocker(mode, ['network', 'rm', 'later'], { status: 0 })
 }), ['rootless'])
 
+cockerScenario('rootless: a running container that started on a bridge network leaves it and joins another at once (disconnect, connect)', mode => withContainers(mode, async image => {
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.12.0/24', 'first'], { status: 0 })
+  await cocker(mode, ['network', 'create', '--subnet', '10.123.13.0/24', 'second'], { status: 0 })
+  const keep = (await cocker(mode, ['run', '-d', '--name', 'keep', '--network', 'second', image, 'sleep', '100000'], { status: 0 })).stdout.trim()
+  const id = (await cocker(mode, ['run', '-d', '--name', 'srv', '--network', 'first', image, ...server('hello-moved')], { status: 0 })).stdout.trim()
+  await listening(mode, 'srv')
+  assert.equal(await fetchFrom(mode, image, 'first', ['srv']), ['hello-moved'])
+  await cocker(mode, ['network', 'disconnect', 'first', 'srv'], { status: 0 })
+  assert.is((await cocker(mode, ['exec', 'srv', 'cat', '/proc/net/dev'], { status: 0 })).stdout.includes('eth0'), false)
+  await cocker(mode, ['network', 'connect', '--alias', 'moved', 'second', 'srv'], { status: 0 })
+  assert.match((await addressOf(mode, 'srv')).ip, /^10\.123\.13\.\d+$/)
+  assert.equal(await fetchFrom(mode, image, 'second', ['srv', 'moved']), ['hello-moved', 'hello-moved'])
+  await cocker(mode, ['rm', '-f', '-t', '0', 'srv', 'keep'], { status: 0 })
+  await nothingLeft(mode, 'second', [id, keep])
+  await cocker(mode, ['network', 'rm', 'first', 'second'], { status: 0 })
+}), ['rootless'])
+
 test.run()
