@@ -67,7 +67,8 @@ cockerScenario('auto-update: --dry-run reports a new image in the registry and c
   const port = await freePort()
   try {
     await cocker(mode, ['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:8080`, '-v', 'au-named:/data', '-v', '/anon',
-      '--label', `${LABEL}=registry`, '--stop-timeout', '1', ref], { status: 0 })
+      // httpd as PID 1 takes no SIGTERM
+      '--label', `${LABEL}=registry`, '--stop-signal', 'KILL', ref], { status: 0 })
     await cocker(mode, ['run', '-d', '--name', 'plain', '--network', 'none', '--stop-timeout', '1', ref], { status: 0 })
     await cocker(mode, ['exec', 'web', 'sh', '-c', 'echo named > /data/f && echo anon > /anon/f'], { status: 0 })
     await served(port, '1')
