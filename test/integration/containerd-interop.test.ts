@@ -30,7 +30,7 @@
 // node's network (hostNetwork); its sandbox image is the busybox fixture sleeping.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -529,6 +529,24 @@ test.after(async () => {
     }
   }
   for (const daemonDir of daemonDirs) {
+    // containers that a failed CRI test left running, and their shims (they outlive containerd; ours name our socket)
+    const criRoot = path.join(daemonDir, 'runc-cri', 'k8s.io')
+    for (const id of existsSync(criRoot) ? readdirSync(criRoot) : []) await runCmd([RUNTIME_BIN, '--root', criRoot, 'delete', '--force', id])
+    for (const pid of readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+      let cmdline = ''
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      } catch {
+        continue
+      }
+      if (cmdline.split('\0').includes(path.join(daemonDir, 'containerd.sock'))) {
+        try {
+          process.kill(Number(pid), 'SIGKILL')
+        } catch {
+          // gone
+        }
+      }
+    }
     // snapshots and task rootfs mounts left behind by a failure
     await runCmd(['sh', '-c', `grep -F ' ${daemonDir}/' /proc/self/mountinfo | cut -d' ' -f5 | sort -r`]).then(async r => {
       for (const m of r.stdout.split('\n').filter(Boolean)) await runCmd(['umount', '-R', '-l', m])
