@@ -95,7 +95,7 @@ export async function recreateContainer(old: FoundContainer, o: RecreateOptions)
     throw error
   }
   await removeOld(engine, old.record.id)
-  return { outcome: 'updated', id: made!.id }
+  return { outcome: 'updated', id: made.id }
 }
 
 /**

@@ -176,6 +176,18 @@ cockerScenario('auto-update: `local` follows the name in the store; a container 
     await cocker(mode, ['run', '-d', '--name', 'bogus', '--network', 'none', '--label', `${LABEL}=sometimes`, name, 'sleep', '600'], { status: 0 })
     const bogus = await cocker(mode, ['auto-update', '--dry-run', ...format], { status: 125 })
     assert.match(bogus.stderr, /^Error: container bogus: invalid auto-update policy "sometimes": valid policies are "disabled", "image", "local", "registry"\n$/)
+
+    // a new container that fails its health check is rolled back (the new image has no /etc/motd)
+    await cocker(mode, ['rm', '-f', '-t', '0', 'bogus', 'unit', 'loc'], { status: 0 })
+    await cocker(mode, ['run', '-d', '--name', 'hc', '--network', 'none', '--label', `${LABEL}=local`, '--health-cmd', 'cat /etc/motd',
+      '--stop-timeout', '1', name, 'sleep', '600'], { status: 0 })
+    const hcId = await inspect(mode, 'hc', '{{.Id}} {{.Image}}')
+    await cocker(mode, ['import', '-q', tarFile, name], { status: 0 })
+    const unhealthy = await cocker(mode, ['auto-update', ...format], { status: 0 })
+    assert.equal(table(unhealthy.stdout), [['hc', 'local', 'rolled back']])
+    assert.match(unhealthy.stderr, /failed its health check/)
+    assert.is(await inspect(mode, 'hc', '{{.Id}} {{.Image}}'), hcId, 'the container before the update')
+    assert.is(await inspect(mode, 'hc', '{{.State.Status}}'), 'running')
   } finally {
     await cocker(mode, ['rm', '-f', '-a', '-t', '0'])
   }
