@@ -156,6 +156,8 @@ async function update(task: Task, o: AutoUpdateOptions, pulled: Map<string, Prom
   }
   const next = findImage(o.store.metadata(), rawName)?.image
   if (!next) throw new CockerError('IMAGE_NOT_FOUND', `${rawName}: image not known after pulling it`)
+  // pulled for another container that follows the name, while this one runs what it gives already
+  if (next.id === task.image.id) return 'false'
   return task.unit ? restartUnit(task, o) : recreate(task, next, o)
 }
 

@@ -10,7 +10,8 @@
  *
  * If the new one fails: with rollback it is removed and the old one gets its name back and
  * starts again; without, the new one stays as it failed and the old one goes (as a unit that
- * re-creates its container leaves it), unless the new one could not even be created.
+ * re-creates its container leaves it), unless the new one could not even be created. A kill -9
+ * part-way leaves the old one stopped under NAME-old-ID, where `cocker rename` can fetch it.
  */
 import { readFileSync } from 'node:fs'
 import { CockerError } from '../errors.js'
@@ -68,8 +69,13 @@ export async function recreateContainer(old: FoundContainer, o: RecreateOptions)
   const name = old.record.name
   const parkedName = `${name}-old-${old.record.id.slice(0, 12)}`
   const autoRemove = await setAutoRemove(old.dir, false)
-  await stopContainer(engine, old)
-  await renameContainer(engine.storeRoot, old.dir, parkedName)
+  try {
+    await stopContainer(engine, old)
+    await renameContainer(engine.storeRoot, old.dir, parkedName)
+  } catch (err) {
+    await setAutoRemove(old.dir, autoRemove).catch(() => {})
+    throw err
+  }
   let made: { id: string; dir: string } | undefined
   try {
     const { record, dir } = await createContainer({
