@@ -63,6 +63,7 @@ export type ErrorCode =
   | 'VOLUME_NOT_FOUND'
   | 'VOLUME_EXISTS'
   | 'VOLUME_IN_USE'
+  | 'AUTO_UPDATE_FAILED'
 
 /** A user-reachable failure. `code` is stable API; `message` names the offending thing; `hint` says what to do. */
 export class CockerError extends Error {

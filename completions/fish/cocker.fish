@@ -13,6 +13,7 @@ complete -c cocker -n __fish_use_subcommand -l runtime -r -F -d 'the OCI runtime
 complete -c cocker -n __fish_use_subcommand -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n __fish_use_subcommand -s v -l version -d 'print the version'
 complete -c cocker -n __fish_use_subcommand -a attach -d 'attach to a running container\'s input and output'
+complete -c cocker -n __fish_use_subcommand -a auto-update -d 'auto update containers according to their auto-update policy'
 complete -c cocker -n __fish_use_subcommand -a commit -d 'create new image based on the changed container'
 complete -c cocker -n __fish_use_subcommand -a container -d 'manage containers'
 complete -c cocker -n __fish_use_subcommand -a cp -d 'copy files/folders between a container and the local filesystem'
@@ -57,7 +58,7 @@ complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker ve
 complete -c cocker -n __fish_use_subcommand -a volume -d 'manage volumes'
 complete -c cocker -n __fish_use_subcommand -a wait -d 'block on one or more containers'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach commit container cp create diff exec export healthcheck history image images import info inspect kill load login logout logs network pause pod port ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version volume wait'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach auto-update commit container cp create diff exec export healthcheck history image images import info inspect kill load login logout logs network pause pod port ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version volume wait'
 
 # attach
 complete -c cocker -n '__fish_seen_subcommand_from attach' -l detach-keys -x -d 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)'
@@ -70,6 +71,19 @@ complete -c cocker -n '__fish_seen_subcommand_from attach' -l runtime -r -F -d '
 complete -c cocker -n '__fish_seen_subcommand_from attach' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from attach' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from attach' -a '(__cocker_containers)'
+
+# auto-update
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -l authfile -r -F -d 'path of the authentication file (a container\'s io.containers.autoupdate.authfile label comes first)'
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -l dry-run -d 'check for pending updates, change nothing'
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -l format -x -d 'change the output format to JSON or a Go template (e.g. \'{{.Container}} {{.Updated}}\')'
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -l rollback -d 'roll back to the previous image if the update fails'
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -l tls-verify -d 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)'
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from auto-update' -s v -l version -d 'print the version'
 
 # commit
 complete -c cocker -n '__fish_seen_subcommand_from commit' -s a -l author -x -d 'set the author of the image'

@@ -30,8 +30,9 @@ import { randomBytes } from '../sys/random.js'
 import type { OciRuntime } from '../runtime/external.js'
 import type { Spec } from '../runtime/oci-spec.js'
 import { generatedName } from './names.js'
-import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
+import { createOptionsFile, nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
   type RestartPolicy } from './record.js'
+import { systemdUnitLabels } from './systemd-unit.js'
 import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
 import { resolveJoins, type JoinableNamespace } from './joins.js'
@@ -78,6 +79,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
   const rootless = isRootless(o.env)
   const source = rootSource(o)
   const { config, driver, image } = source
+  // before joinPod changes them: a re-creation (auto-update) joins the pod again
+  const asGiven = JSON.stringify({ imageName: o.imageName, options: o.options, lifecycle: o.lifecycle, ...(o.runtime ? { runtime: o.runtime } : {}), ...(o.pod ? { pod: o.pod } : {}) })
   if (o.pod) joinPod(o.options, o.pod)
   const joined = resolveJoins(store.paths.root, o.options)
   const network = containerNetwork(o.options.network, { rootless, env: o.env, publishes: o.options.ports.length > 0,
@@ -153,6 +156,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     })
     built.warnings.forEach(w => o.warn(w))
     for (const f of built.files) writeFileSync(f.path, f.content)
+    writeFileSync(createOptionsFile(dirs.dir), asGiven)
     // an external runtime runs rootless in the user namespace the monitor makes (lib/runtime/external.ts)
     const spec = o.runtime && maps ? withoutUserNamespace(built.spec) : built.spec
     writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(spec))
@@ -183,7 +187,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       ...capabilityChanges(built.spec.process?.capabilities?.bounding ?? [], o.options),
       ...(o.options.privileged ? { privileged: true } : {}),
       created: isoNow(),
-      labels: { ...(config.config?.Labels ?? {}), ...o.options.labels },
+      labels: { ...(config.config?.Labels ?? {}), ...o.options.labels, ...systemdUnitLabels(o.env) },
       annotations: o.options.annotations,
       tty: o.options.tty, interactive: o.options.interactive, autoRemove: o.options.rm,
       restartPolicy: l.restartPolicy,

@@ -154,6 +154,8 @@ export const exitFile = (containerDir: string) => path.join(containerDir, 'exit'
 export const logFile = (containerDir: string) => path.join(containerDir, 'ctr.log')
 export const attachSocket = (containerDir: string) => path.join(containerDir, 'userdata', 'attach')
 export const lockFile = (containerDir: string) => path.join(containerDir, 'lock')
+/** What create was given (image name, run and lifecycle options), as given: what auto-update re-creates it from (recreate.ts). */
+export const createOptionsFile = (containerDir: string) => path.join(containerDir, 'create-options.json')
 
 export function readRecordFile(containerDir: string): ContainerRecord | undefined {
   return readJson<ContainerRecord>(recordFile(containerDir))

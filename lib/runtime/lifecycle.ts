@@ -341,7 +341,8 @@ export async function killContainer(ctx: RuntimeContext, id: string, signal: str
   const sig = signalNumber(signal)
   if (sig === undefined) throw new CockerError('INVALID_ARGUMENT', `unknown signal "${signal}"`, { hint: 'use a name such as TERM or KILL, or a number' })
   const status = statusOf(ctx, record)
-  if (status === 'stopped') throw new CockerError('CONTAINER_STATE_INVALID', `container "${id}" is not running`)
+  // runc's words, which containerd's shim matches to take a kill of an exited task as done
+  if (status === 'stopped') throw new CockerError('CONTAINER_STATE_INVALID', `cannot kill container "${id}": container not running`)
   for (const pid of o.all ? pidsOf(record) : [record.pid]) {
     try {
       process.kill(pid, sig)

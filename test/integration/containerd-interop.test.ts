@@ -21,17 +21,25 @@
 //
 // containerd sometimes logs "failed to remove runc container ... exit status 255" for that
 // last delete --force: the shim's reaper race, seen with runc too; the runtime exited 0.
+//
+// A second containerd, with CRI on, is configured as the README tells a Kubernetes node: its
+// runtime section (runtimes.cocker, the runc shim, BinaryName) is read from README.md's toml
+// block, with BinaryName pointed at the wrapper. The test is then a kubelet: it speaks CRI
+// (test/support/cri.ts) and runs a pod with runtime handler "cocker", as a pod whose
+// RuntimeClass names that handler is run. CNI is not installed here, so the pod has the
+// node's network (hostNetwork); its sandbox image is the busybox fixture sleeping.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeTempDir } from '../fixtures/bundle.js'
 import { makeBusyboxBundle } from '../fixtures/busybox-bundle.js'
+import { CriClient, map, type Message } from '../support/cri.js'
 import { formatArgv, runCmd, type RunOptions, type RunResult } from '../support/exec.js'
 import { safeName } from '../support/names.js'
-import { RUNTIME_BIN } from '../support/paths.js'
+import { repoPath, RUNTIME_BIN } from '../support/paths.js'
 import { isRoot, skipUnless, which } from '../support/requires.js'
 
 const NS = 'cocker-test'
@@ -50,8 +58,9 @@ interface Daemon {
 }
 
 let daemon: Promise<Daemon> | undefined
-let daemonDir: string | undefined
-let daemonProc: ChildProcess | undefined
+let criDaemon: Promise<Daemon> | undefined
+const daemonDirs: string[] = []
+const daemonProcs: ChildProcess[] = []
 const started: string[] = []
 /** The shims' sockets go to /run/containerd/s whatever the config says; remove it after if we made it. */
 const hostStateDir = '/run/containerd'
@@ -69,11 +78,11 @@ function blob(layout: string, mediaType: string, data: Buffer): { mediaType: str
 }
 
 /** The busybox fixture as an OCI image archive (`ctr image import` takes a tar of the layout). */
-async function makeImageArchive(dir: string): Promise<string> {
-  const bundle = makeBusyboxBundle(path.join(dir, 'bundle'))
-  const layerTar = path.join(dir, 'layer.tar')
+async function makeImageArchive(dir: string, cmd = ['sh'], name = 'busybox'): Promise<string> {
+  const bundle = makeBusyboxBundle(path.join(dir, `bundle-${name}`))
+  const layerTar = path.join(dir, `layer-${name}.tar`)
   await runCmd(['tar', '--numeric-owner', '-C', bundle.rootfs, '-cf', layerTar, '.'], { status: 0 })
-  const layout = path.join(dir, 'oci-layout')
+  const layout = path.join(dir, `oci-layout-${name}`)
   mkdirSync(path.join(layout, 'blobs/sha256'), { recursive: true })
   const layerData = readFileSync(layerTar)
   const layer = blob(layout, 'application/vnd.oci.image.layer.v1.tar', layerData)
@@ -87,7 +96,7 @@ async function makeImageArchive(dir: string): Promise<string> {
       JSON.stringify({
         architecture: arch ?? process.arch,
         os: 'linux',
-        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: cmd },
         rootfs: { type: 'layers', diff_ids: [layer.digest] },
         history: [{ created_by: 'cocker test: busybox fixture' }],
       }),
@@ -107,14 +116,37 @@ async function makeImageArchive(dir: string): Promise<string> {
     }),
   )
   writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
-  const archive = path.join(dir, 'busybox-oci.tar')
+  const archive = path.join(dir, `${name}-oci.tar`)
   await runCmd(['tar', '-C', layout, '-cf', archive, 'oci-layout', 'index.json', 'blobs'], { status: 0 })
   return archive
 }
 
-async function startDaemon(): Promise<Daemon> {
+/**
+ * README.md's containerd section, with BinaryName the wrapper's and Root (runc's --root)
+ * in the daemon's dir, and the CRI settings a node without CNI and registry needs.
+ */
+function criConfig(dir: string, runtime: string): string[] {
+  const readme = readFileSync(repoPath('README.md'), 'utf8')
+  const block = [...readme.matchAll(/```toml\n([\s\S]*?)```/g)].map(m => m[1]!).find(b => b.includes('runtimes.cocker'))
+  if (!block) throw new Error('README.md has no toml block with runtimes.cocker')
+  const section = block.split('\n').filter(l => !/^\s*(#|version\s*=)/.test(l))
+    .flatMap(l => /^\s*BinaryName\s*=/.test(l) ? [`    BinaryName = "${runtime}"`, `    Root = "${path.join(dir, 'runc-cri')}"`] : [l])
+  return [
+    '[plugins."io.containerd.grpc.v1.cri"]',
+    '  sandbox_image = "localhost/pause:latest"',
+    '  enable_selinux = false',
+    // this host's root lacks CAP_SYS_RESOURCE, so the sandbox's -998 cannot be written (runc fails so too)
+    '  restrict_oom_score_adj = true',
+    '[plugins."io.containerd.grpc.v1.cri".cni]',
+    `  bin_dir = "${path.join(dir, 'cni/bin')}"`,
+    `  conf_dir = "${path.join(dir, 'cni/net.d')}"`,
+    ...section,
+  ]
+}
+
+async function startDaemon(o: { cri?: boolean } = {}): Promise<Daemon> {
   const dir = makeTempDir('cocker-containerd-')
-  daemonDir = dir
+  daemonDirs.push(dir)
   const sock = path.join(dir, 'containerd.sock')
   const state = path.join(dir, 'state')
   const argvLog = path.join(dir, 'runtime-argv.log')
@@ -131,7 +163,7 @@ async function startDaemon(): Promise<Daemon> {
       'version = 2',
       `root = "${path.join(dir, 'root')}"`,
       `state = "${state}"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      ...(o.cri ? [] : ['disabled_plugins = ["io.containerd.grpc.v1.cri"]']),
       '[grpc]',
       `  address = "${sock}"`,
       '[ttrpc]',
@@ -140,12 +172,13 @@ async function startDaemon(): Promise<Daemon> {
       '  level = "debug"',
       '[plugins."io.containerd.internal.v1.opt"]',
       `  path = "${path.join(dir, 'opt')}"`,
+      ...(o.cri ? criConfig(dir, runtime) : []),
       '',
     ].join('\n'),
   )
   const errs: Buffer[] = []
   const proc = spawn(which('containerd')!, ['--config', config], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] })
-  daemonProc = proc
+  daemonProcs.push(proc)
   proc.stderr!.on('data', (b: Buffer) => errs.push(b))
   const stderr = () => Buffer.concat(errs).toString()
   const d: Daemon = { dir, sock, runtime, argvLog, state, proc, stderr }
@@ -158,7 +191,15 @@ async function startDaemon(): Promise<Daemon> {
     await new Promise(res => setTimeout(res, 200))
   }
   const archive = await makeImageArchive(dir)
-  await ctr(d, ['image', 'import', '--base-name', 'localhost/busybox', archive], { status: 0, timeoutMs: 120_000 })
+  if (!o.cri) {
+    await ctr(d, ['image', 'import', '--base-name', 'localhost/busybox', archive], { status: 0, timeoutMs: 120_000 })
+    return d
+  }
+  // CRI's images live in containerd's k8s.io namespace
+  const pause = await makeImageArchive(dir, ['sleep', '1000000'], 'pause')
+  for (const [name, file] of [['localhost/busybox', archive], ['localhost/pause', pause]] as const) {
+    await runCmd(['ctr', '--address', sock, '--namespace', 'k8s.io', 'image', 'import', '--base-name', name, file], { status: 0, timeoutMs: 120_000 })
+  }
   return d
 }
 
@@ -376,8 +417,90 @@ test('ctr task exec -t: an exec gets a terminal', async () => {
   })
 })
 
+/** The CRI daemon, started once for the file, or undefined after printing why this test cannot run. */
+async function criDaemonOrSkip(name: string): Promise<Daemon | undefined> {
+  if (skipUnless(isRoot(), name, 'needs root')) return undefined
+  if (skipUnless(!!which('containerd') && !!which('ctr') && !!which('containerd-shim-runc-v2'), name, 'containerd is not installed (apt-get install containerd)')) return undefined
+  if (skipUnless(!!which('busybox'), name, 'busybox is not installed (apt-get install busybox-static)')) return undefined
+  criDaemon ??= startDaemon({ cri: true })
+  return criDaemon
+}
+
+const NODE = 2
+const CONTAINER = 1
+const EXITED = 2
+
+test('CRI: containerd configured as the README says runs a pod with runtime handler "cocker" under cocker-runtime', async () => {
+  const name = 'CRI: containerd configured as the README says runs a pod with runtime handler "cocker" under cocker-runtime'
+  const d = await criDaemonOrSkip(name)
+  if (!d) return
+  const cri = new CriClient(d.sock)
+  const logs = path.join(d.dir, 'pod-logs')
+  mkdirSync(logs)
+  const uid = safeName()
+  // a pod with the node's network (there is no CNI here) and a PID namespace per container
+  const namespaces: Message = [[1, NODE], [2, CONTAINER]]
+  const sandboxConfig: Message = [
+    [1, [[1, 'hello-cocker'], [2, uid], [3, 'default'], [4, 0]]],
+    [3, logs],
+    [6, map({ app: 'hello' })],
+    [8, [[2, [[1, namespaces]]]]],
+  ]
+  let sandbox = ''
+  await withDiagnostics(d, undefined, async () => {
+    try {
+      const version = await cri.call('RuntimeService', 'Version', [[1, 'v1']])
+      assert.is(version.string(2), 'containerd')
+      const unknown = await cri.call('RuntimeService', 'RunPodSandbox', [[1, sandboxConfig], [2, 'nosuch']]).then(() => 'accepted', (e: Error) => e.message)
+      assert.match(unknown, /no runtime for "nosuch" is configured/, 'a handler that the config does not name is refused')
+
+      sandbox = (await cri.call('RuntimeService', 'RunPodSandbox', [[1, sandboxConfig], [2, 'cocker']])).string(1)
+      assert.ok(sandbox, 'a sandbox id')
+      const status = (await cri.call('RuntimeService', 'PodSandboxStatus', [[1, sandbox]])).message(1)
+      assert.is(status.string(9), 'cocker', 'the sandbox runs with handler cocker')
+      assert.is(status.number(3), 0, 'and is ready')
+
+      const containerConfig: Message = [
+        [1, [[1, 'hello'], [2, 0]]],
+        [2, [[1, 'localhost/busybox:latest']]],
+        [3, ['sh', '-c', 'echo hello from cocker-runtime; echo pid $$; exit 3']],
+        [11, 'hello.log'],
+        [15, [[2, [[3, namespaces]]]]],
+      ]
+      const container = (await cri.call('RuntimeService', 'CreateContainer', [[1, sandbox], [2, containerConfig], [3, sandboxConfig]])).string(1)
+      await cri.call('RuntimeService', 'StartContainer', [[1, container]])
+      const deadline = Date.now() + 30_000
+      let state = (await cri.call('RuntimeService', 'ContainerStatus', [[1, container]])).message(1)
+      while (state.number(3) !== EXITED) {
+        if (Date.now() > deadline) assert.unreachable(`the container did not exit in 30 s (state ${state.number(3)})`)
+        await new Promise(res => setTimeout(res, 200))
+        state = (await cri.call('RuntimeService', 'ContainerStatus', [[1, container]])).message(1)
+      }
+      assert.is(state.number(7), 3, 'its exit code')
+      // CRI's log format: TIME STREAM TAG TEXT
+      const log = readFileSync(path.join(logs, 'hello.log'), 'utf8').split('\n').filter(Boolean).map(l => l.split(' ').slice(3).join(' '))
+      assert.equal(log, ['hello from cocker-runtime', 'pid 1'], 'its output, from PID 1 of its own namespace')
+
+      // containerd ran the BinaryName of runtimes.cocker for both the sandbox and the container
+      for (const id of [sandbox, container]) {
+        const lines = runtimeLines(d, id)
+        assert.ok(lines.some(l => / create /.test(l)) && lines.some(l => / start /.test(l)), `cocker-runtime create and start for ${id}:\n${lines.join('\n')}`)
+        assert.ok(lines.every(l => l.includes(`--root ${path.join(d.dir, 'runc-cri')}`)), `the options' Root:\n${lines.join('\n')}`)
+      }
+      await cri.call('RuntimeService', 'RemoveContainer', [[1, container]])
+    } finally {
+      if (sandbox) {
+        await cri.call('RuntimeService', 'StopPodSandbox', [[1, sandbox]]).catch(() => {})
+        await cri.call('RuntimeService', 'RemovePodSandbox', [[1, sandbox]]).catch(() => {})
+      }
+      cri.close()
+    }
+  })
+})
+
 test.after(async () => {
   const d = await daemon?.catch(() => undefined)
+  await criDaemon?.catch(() => undefined)
   if (d) {
     if (process.env.COCKER_TEST_VERBOSE) console.log(diagnostics(d))
     for (const id of started) {
@@ -388,8 +511,9 @@ test.after(async () => {
     await ctr(d, ['image', 'rm', IMAGE]).catch(() => {})
     await ctr(d, ['namespace', 'rm', NS]).catch(() => {})
   }
-  if (daemonProc?.pid !== undefined && daemonProc.exitCode === null) {
-    const exited = new Promise(res => daemonProc!.once('exit', res))
+  for (const daemonProc of daemonProcs) {
+    if (daemonProc.pid === undefined || daemonProc.exitCode !== null) continue
+    const exited = new Promise(res => daemonProc.once('exit', res))
     try {
       process.kill(daemonProc.pid, 'SIGTERM')
     } catch {
@@ -404,27 +528,46 @@ test.after(async () => {
       }
     }
   }
-  if (daemonDir) {
+  for (const daemonDir of daemonDirs) {
+    // containers that a failed CRI test left running, and their shims (they outlive containerd; ours name our socket)
+    const criRoot = path.join(daemonDir, 'runc-cri', 'k8s.io')
+    for (const id of existsSync(criRoot) ? readdirSync(criRoot) : []) await runCmd([RUNTIME_BIN, '--root', criRoot, 'delete', '--force', id])
+    for (const pid of readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+      let cmdline = ''
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      } catch {
+        continue
+      }
+      if (cmdline.split('\0').includes(path.join(daemonDir, 'containerd.sock'))) {
+        try {
+          process.kill(Number(pid), 'SIGKILL')
+        } catch {
+          // gone
+        }
+      }
+    }
     // snapshots and task rootfs mounts left behind by a failure
     await runCmd(['sh', '-c', `grep -F ' ${daemonDir}/' /proc/self/mountinfo | cut -d' ' -f5 | sort -r`]).then(async r => {
       for (const m of r.stdout.split('\n').filter(Boolean)) await runCmd(['umount', '-R', '-l', m])
     })
     rmSync(daemonDir, { recursive: true, force: true })
   }
-  if (daemon) {
+  if (daemon || criDaemon) {
     // cocker-runtime delete removes each task's cgroup, like runc; the parent /<namespace> is left
     for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
       const fstype = line.split(' - ')[1]?.split(' ')[0]
       if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue
-      const parent = path.join(line.split(' ')[4]!, NS)
-      try {
-        rmdirSync(parent)
-      } catch {
-        // absent, or still in use
+      for (const ns of [NS, 'k8s.io']) {
+        try {
+          rmdirSync(path.join(line.split(' ')[4]!, ns))
+        } catch {
+          // absent, or still in use
+        }
       }
     }
   }
-  if (daemon && !hadHostStateDir) {
+  if ((daemon || criDaemon) && !hadHostStateDir) {
     // only empty directories: rmdir refuses anything else
     await runCmd(['rmdir', '--ignore-fail-on-non-empty', `${hostStateDir}/s`, hostStateDir])
   }

@@ -16,6 +16,26 @@ import { volume } from './volume-defs.js'
 
 const FORMAT_OPTION = { name: 'format', type: 'string', valueName: 'format', describe: "change the output format to JSON or a Go template (e.g. '{{.Repository}}:{{.Tag}}')" } as const
 
+const autoUpdate: CommandDef = {
+  name: 'auto-update',
+  describe: 'auto update containers according to their auto-update policy',
+  description: 'Updates the running containers labelled io.containers.autoupdate, as Podman does: `registry` (or `image`) when the registry has another image under the fully qualified name the container was created with (it is pulled, once per name), `local` when that name gives another image in the store. A container made by a systemd unit (its PODMAN_SYSTEMD_UNIT label, which cocker sets at create from the environment of a unit) is updated by `systemctl [--user] restart UNIT`; any other is made again by cocker on the new image with its name, options, host ports and volumes: the old one is stopped and kept aside until the new one has run 3 seconds (and passed its health check, if it has one), then removed. With --rollback (the default), a failed update brings the old container (or the old image, for a unit) back. A table of what was done goes to standard output (UPDATED: true, false, pending with --dry-run, failed, rolled back), an Error: line per failure to standard error; the exit status is 125 when anything failed.',
+  usage: 'auto-update [options]',
+  positionals: [],
+  options: [
+    { name: 'authfile', type: 'string', valueName: 'path', describe: 'path of the authentication file (a container\'s io.containers.autoupdate.authfile label comes first)', complete: 'file' },
+    { name: 'dry-run', type: 'boolean', describe: 'check for pending updates, change nothing' },
+    { ...FORMAT_OPTION, describe: "change the output format to JSON or a Go template (e.g. '{{.Container}} {{.Updated}}')" },
+    { name: 'rollback', type: 'boolean', default: true, describe: 'roll back to the previous image if the update fails' },
+    TLS_VERIFY,
+  ],
+  examples: [
+    ['cocker auto-update --dry-run', 'show which containers have an update pending'],
+    ['cocker auto-update --authfile ~/auth.json', 'update them, with these registry credentials'],
+  ],
+  load: () => import('./auto-update.js'),
+}
+
 const login: CommandDef = {
   name: 'login',
   describe: 'log in to a container registry',
@@ -451,7 +471,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [attach, commit, container, cp, create, diff, exec, exportCmd, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, network, pause, pod, port, ps, pull, push,
+  commands: [attach, autoUpdate, commit, container, cp, create, diff, exec, exportCmd, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, network, pause, pod, port, ps, pull, push,
     rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, volume, wait],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",

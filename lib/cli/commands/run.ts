@@ -132,11 +132,12 @@ async function imageToRun(store: Store, input: string, o: RunOptions, ctx: CliCo
  * `cocker pull`, as its own process: rootless, pulling needs the user namespace (a re-exec),
  * while `run` itself must not pay for one. Its progress goes to our stderr, as podman's does.
  */
-async function pullFirst(input: string, o: RunOptions, ctx: CliContext): Promise<number> {
+export async function pullFirst(input: string, o: Pick<RunOptions, 'tlsVerify' | 'platform'> & { authfile?: string }, ctx: CliContext): Promise<number> {
   const argv = ['pull']
   if (ctx.globals.root) argv.push('--root', String(ctx.globals.root))
   if (ctx.globals.storageDriver) argv.push('--storage-driver', String(ctx.globals.storageDriver))
   if (o.tlsVerify !== undefined) argv.push(`--tls-verify=${o.tlsVerify}`)
+  if (o.authfile !== undefined) argv.push('--authfile', o.authfile)
   if (o.platform.os) argv.push('--os', o.platform.os)
   if (o.platform.architecture) argv.push('--arch', o.platform.architecture)
   if (o.platform.variant) argv.push('--variant', o.platform.variant)
@@ -144,7 +145,7 @@ async function pullFirst(input: string, o: RunOptions, ctx: CliContext): Promise
   if (!needsUserNamespace()) {
     // root needs no namespace: pull in this process
     const { run: pull } = await import('./pull.js')
-    await pull({ image: input, tlsVerify: o.tlsVerify, os: o.platform.os, arch: o.platform.architecture, variant: o.platform.variant }, ctx)
+    await pull({ image: input, tlsVerify: o.tlsVerify, authfile: o.authfile, os: o.platform.os, arch: o.platform.architecture, variant: o.platform.variant }, ctx)
     return 0
   }
   return new Promise<number>((resolve, reject) => {
