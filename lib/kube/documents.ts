@@ -58,11 +58,23 @@ export function schemaErrors(doc: KubeDocument): string[] {
   }
 }
 
-/** Refuses the objects the schema refuses: one line, each problem after its place. */
+/**
+ * What cocker needs beyond the schema: a container's image (optional in the schema, which
+ * also describes templates that something else fills in).
+ */
+function playErrors(doc: KubeDocument): string[] {
+  const spec = doc.spec as { containers?: { image?: unknown }[]; template?: { spec?: { containers?: { image?: unknown }[] } } } | undefined
+  const [containers, at] = doc.kind === 'Pod' ? [spec?.containers, 'spec'] : [spec?.template?.spec?.containers, 'spec.template.spec']
+  if (!['Pod', 'Deployment', 'DaemonSet', 'Job'].includes(doc.kind) || !Array.isArray(containers)) return []
+  return containers.flatMap((c, i) => (c && typeof c === 'object' && !c.image ? [`${at}.containers[${i}].image: required`] : []))
+}
+
+/** Refuses the objects the schema refuses: one line, each document's problems after its place. */
 export function checkDocuments(docs: readonly KubeDocument[], file: string): void {
   const problems = docs.flatMap((doc, i) => {
     const where = docs.length > 1 ? `${file} (document ${i + 1}, ${doc.kind}${doc.metadata?.name ? ` ${doc.metadata.name}` : ''})` : file
-    return schemaErrors(doc).map(p => `${where}: ${p}`)
+    const found = [...schemaErrors(doc), ...playErrors(doc)]
+    return found.length ? [`${where}: ${found.join('; ')}`] : []
   })
   if (problems.length) {
     throw new CockerError('INVALID_ARGUMENT', problems.join('; '), { hint: 'see the Kubernetes API reference for the fields of each kind' })
@@ -100,6 +112,6 @@ export function parseDocuments(text: string, file: string): KubeDocument[] {
  */
 export function writeDocuments(objects: readonly KubeDocument[], header = ''): string {
   checkDocuments(objects, 'generated YAML')
-  const options = { version: '1.1', sortMapEntries: true, indentSeq: false, lineWidth: 0 } as const
+  const options = { version: '1.1', sortMapEntries: true, indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false } as const
   return header + objects.map(o => yaml().stringify(o, options)).join('---\n')
 }
