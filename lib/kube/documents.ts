@@ -83,7 +83,8 @@ export function checkDocuments(docs: readonly KubeDocument[], file: string): voi
 
 /** The documents of a YAML stream (empty ones left out), each an object with a kind and an apiVersion. */
 export function parseDocuments(text: string, file: string): KubeDocument[] {
-  const docs = yaml().parseAllDocuments(text, { prettyErrors: true })
+  // YAML 1.1, as Kubernetes reads it (go-yaml): 0644 is octal, yes and no are booleans
+  const docs = yaml().parseAllDocuments(text, { prettyErrors: true, version: '1.1' })
   const out: KubeDocument[] = []
   const list = Array.isArray(docs) ? docs : [docs]
   for (const [i, doc] of list.entries()) {
