@@ -38,8 +38,8 @@ export interface PlayDeps {
 export interface PlayOptions {
   start: boolean
   replace: boolean
+  /** --network: the pods' network, over the YAML's hostNetwork. */
   network?: string
-  /** Annotations every container gets (--annotation). */
 }
 
 export interface PlayReport {

@@ -110,7 +110,7 @@ function readDocuments(file: string, ctx: CliContext): KubeDocument[] {
   return docs
 }
 
-async function down(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
+export async function down(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const docs = readDocuments(args.file as string, ctx)
   const engine = engineOf(ctx)
   const removed: string[] = []
@@ -127,8 +127,6 @@ async function down(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
     stderr, exitCode: stderr ? 125 : 0,
   }
 }
-
-export { down }
 
 export async function play(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   if (args.down === true) return down(args, ctx)
