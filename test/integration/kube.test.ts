@@ -269,7 +269,7 @@ for (const pmode of PODMAN_MODES) {
     const ourInspect = JSON.parse((await cocker(bm, ['inspect', 'twin-pod-twin'], { status: 0 })).stdout)[0]
     assert.equal([ourInspect.Path, ourInspect.Args, ourInspect.Config.WorkingDir, ourInspect.Config.User], ['sleep', ['1000'], '/tmp', '1000:0'])
     assert.ok(ourInspect.Config.Env.includes('FOO=bar'))
-    assert.is(ourInspect.HostConfig.Memory, 64 * 1024 * 1024)
+    if (pmode === 'root') assert.is(ourInspect.HostConfig.Memory, 64 * 1024 * 1024, 'rootless, Podman 4.3 writes no limits it could not set')
     assert.match(played.stdout, /^Pod:\n/)
     await cocker(bm, ['kube', 'down', theirsFile], { status: 0 })
   })

@@ -110,6 +110,28 @@ test('what cannot be played is one line naming it', () => {
   assert.equal(withFile.pods[0]!.containers[0]!.flags.env, ['A=b'])
 })
 
+test('a DaemonSet and a Job are one pod each, NAME-pod; a Job cannot restart Always; other kinds are left out with a warning', () => {
+  const workload = (kind: string, apiVersion: string, restart = 'Never') => `apiVersion: ${apiVersion}
+kind: ${kind}
+metadata: {name: w}
+spec:
+  selector: {matchLabels: {app: w}}
+  template:
+    metadata: {labels: {app: w}}
+    spec:
+      restartPolicy: ${restart}
+      containers: [{name: c, image: i, securityContext: {privileged: true, allowPrivilegeEscalation: false, runAsUser: 5, runAsGroup: 6}}]
+`
+  const plan = planPlay(parseDocuments(`${workload('DaemonSet', 'apps/v1', 'Always')}---\napiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n`, 'd.yaml'), { file: 'd.yaml' })
+  assert.equal(plan.pods.map(p => [p.name, p.source, p.containers[0]!.name]), [['w-pod', 'DaemonSet w', 'w-pod-c']])
+  assert.equal(plan.warnings, ['d.yaml: kind Namespace is not supported, and left out'])
+  const c = plan.pods[0]!.containers[0]!
+  assert.equal([c.flags.privileged, c.flags.securityOpt, c.flags.user, c.flags.restart], [true, ['no-new-privileges'], '5:6', 'always'])
+  const job = planPlay(parseDocuments(workload('Job', 'batch/v1'), 'j.yaml'), { file: 'j.yaml' })
+  assert.equal([job.pods[0]!.name, job.pods[0]!.containers[0]!.flags.restart], ['w-pod', 'no'])
+  assert.throws(() => planPlay(parseDocuments(workload('Job', 'batch/v1', 'Always'), 'j.yaml'), { file: 'j.yaml' }), /^Job w: a Job's restartPolicy must be OnFailure or Never$/)
+})
+
 test('quantities of memory and CPU', () => {
   assert.equal([memoryBytes('m', '64Mi'), memoryBytes('m', '1G'), memoryBytes('m', 1024), memoryBytes('m', '512k')], [64 * 1024 ** 2, 1e9, 1024, 512000])
   assert.equal([cpuCores('c', '500m'), cpuCores('c', 2), cpuCores('c', '0.5')], [0.5, 2, 0.5])
