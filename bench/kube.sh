@@ -51,7 +51,7 @@ for e in cocker podman; do
 	pairs+=(
 		"generate-$e" "$(q "${cmd[@]}") kube generate ct" "true"
 		"play-$e" "$(q "${cmd[@]}") kube play --network none $yaml" "$down"
-		"down-$e" "$(q "${cmd[@]}") kube down $yaml" "sh -c $(printf %q "$(q "${cmd[@]}") kube play --network none $yaml >/dev/null")"
+		"down-$e" "$(q "${cmd[@]}") kube down $yaml" "sh -c $(printf %q "$(q "${cmd[@]}") kube play --replace --network none $yaml >/dev/null")"
 	)
 done
 

@@ -10,7 +10,7 @@ import { readBundleConfig } from '../../container/view.js'
 import { CockerError } from '../../errors.js'
 import { parseImageConfig } from '../../image/manifest.js'
 import { checkDocuments, parseDocuments, writeDocuments, type KubeDocument } from '../../kube/documents.js'
-import { kubeObjects, podOfContainers, podOfPod, type ContainerFacts } from '../../kube/generate.js'
+import { kubeObjects, podOfContainers, podOfPod, type ContainerFacts, type KubeObject } from '../../kube/generate.js'
 import { planPlay, workloadPods, type RunFlags } from '../../kube/plan.js'
 import { playKube, removeClaims, removeKubePod } from '../../kube/play.js'
 import { packageVersion } from '../../package-root.js'
@@ -49,7 +49,7 @@ export async function generate(args: ParsedArgs, ctx: CliContext): Promise<Outco
   const engine = engineOf(ctx)
   const store = storeFor(ctx)
   const containers: ContainerFacts[] = []
-  const pods: KubeDocument[] = []
+  const pods: KubeObject[] = []
   for (const name of args.names as string[]) {
     const ctr = findContainer(engine.storeRoot, name)
     if (ctr && !ctr.record.infra) {
@@ -70,7 +70,7 @@ export async function generate(args: ParsedArgs, ctx: CliContext): Promise<Outco
     }))
   }
   const type = args.type === 'deployment' ? 'deployment' as const : 'pod' as const
-  const objects = [...(containers.length ? [podOfContainers(containers)] : []), ...pods as ReturnType<typeof podOfContainers>[]]
+  const objects = [...(containers.length ? [podOfContainers(containers)] : []), ...pods]
     .flatMap(pod => kubeObjects(pod, { type, service: args.service === true, ...(typeof args.replicas === 'number' ? { replicas: args.replicas } : {}) }))
   const text = writeDocuments(objects, HEADER(packageVersion()))
   if (typeof args.filename === 'string') {
