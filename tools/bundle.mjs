@@ -55,6 +55,9 @@ if (cache.status !== 0 || !existsSync('dist/bundle/cocker.code-cache')) {
 // a cache that V8 refuses would go unnoticed (cocker compiles and runs, only slower)
 if (spawnSync(process.execPath, ['dist/lib/cli/start.cjs', '--check-code-cache'], { env }).status !== 0) throw new Error('V8 refuses the code cache it has just written')
 
+// the kube commands' packages, one file apart from cocker.cjs (tools/kube-vendor.cjs)
+await build({ ...common, ...minify, entryPoints: { 'kube-vendor': 'tools/kube-vendor.cjs' }, outdir: 'dist/bundle', outExtension: { '.js': '.cjs' }, format: 'cjs' })
+
 const runtime = { 'cocker-runtime': 'dist/lib/cli/runtime-entry.js' }
 await build({ ...common, entryPoints: runtime, outdir: 'dist/bundle', splitting: true, format: 'esm', chunkNames: 'chunk-[hash]' })
 await build({

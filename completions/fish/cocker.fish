@@ -21,6 +21,7 @@ complete -c cocker -n __fish_use_subcommand -a create -d 'create but do not star
 complete -c cocker -n __fish_use_subcommand -a diff -d 'inspect changes to the container\'s file systems'
 complete -c cocker -n __fish_use_subcommand -a exec -d 'run a process in a running container'
 complete -c cocker -n __fish_use_subcommand -a export -d 'export a container\'s file system contents as a tar archive'
+complete -c cocker -n __fish_use_subcommand -a generate -d 'generate structured data based on containers and pods'
 complete -c cocker -n __fish_use_subcommand -a healthcheck -d 'manage health checks on containers'
 complete -c cocker -n __fish_use_subcommand -a history -d 'show history of a specified image'
 complete -c cocker -n __fish_use_subcommand -a image -d 'manage images'
@@ -29,12 +30,14 @@ complete -c cocker -n __fish_use_subcommand -a import -d 'import a tarball to cr
 complete -c cocker -n __fish_use_subcommand -a info -d 'display cocker system information'
 complete -c cocker -n __fish_use_subcommand -a inspect -d 'display the configuration of object denoted by ID'
 complete -c cocker -n __fish_use_subcommand -a kill -d 'kill one or more running containers with a specific signal'
+complete -c cocker -n __fish_use_subcommand -a kube -d 'play containers, pods or volumes from a structured file'
 complete -c cocker -n __fish_use_subcommand -a load -d 'load image(s) from a tar archive'
 complete -c cocker -n __fish_use_subcommand -a login -d 'log in to a container registry'
 complete -c cocker -n __fish_use_subcommand -a logout -d 'log out of a container registry'
 complete -c cocker -n __fish_use_subcommand -a logs -d 'fetch the logs of one or more containers'
 complete -c cocker -n __fish_use_subcommand -a network -d 'manage networks'
 complete -c cocker -n __fish_use_subcommand -a pause -d 'pause all the processes in one or more containers'
+complete -c cocker -n __fish_use_subcommand -a play -d 'play containers, pods or volumes from a structured file'
 complete -c cocker -n __fish_use_subcommand -a pod -d 'manage pods'
 complete -c cocker -n __fish_use_subcommand -a port -d 'list port mappings or a specific mapping for the container'
 complete -c cocker -n __fish_use_subcommand -a ps -d 'list containers'
@@ -58,7 +61,7 @@ complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker ve
 complete -c cocker -n __fish_use_subcommand -a volume -d 'manage volumes'
 complete -c cocker -n __fish_use_subcommand -a wait -d 'block on one or more containers'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach auto-update commit container cp create diff exec export healthcheck history image images import info inspect kill load login logout logs network pause pod port ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version volume wait'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach auto-update commit container cp create diff exec export generate healthcheck history image images import info inspect kill kube load login logout logs network pause play pod port ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version volume wait'
 
 # attach
 complete -c cocker -n '__fish_seen_subcommand_from attach' -l detach-keys -x -d 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)'
@@ -629,6 +632,22 @@ complete -c cocker -n '__fish_seen_subcommand_from export' -l storage-driver -x 
 complete -c cocker -n '__fish_seen_subcommand_from export' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from export' -a '(__cocker_containers)'
 
+# generate
+complete -c cocker -n '__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from kube' -a kube -d 'generate Kubernetes YAML based on containers or pods'
+
+# generate kube
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -s f -l filename -r -F -d 'write the YAML to this file (which must not exist) instead of standard output'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -s r -l replicas -x -d 'the replicas of a Deployment (default 1)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -s s -l service -d 'add a Service of type NodePort for the published ports'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -s t -l type -x -a 'pod deployment' -d 'the kind to write: pod (the default) or deployment'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -a '(__cocker_containers)'
+
 # healthcheck
 complete -c cocker -n '__fish_seen_subcommand_from healthcheck; and not __fish_seen_subcommand_from run' -a run -d 'run the health check of a container'
 
@@ -887,6 +906,49 @@ complete -c cocker -n '__fish_seen_subcommand_from kill' -l storage-driver -x -a
 complete -c cocker -n '__fish_seen_subcommand_from kill' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from kill' -a '(__cocker_containers)'
 
+# kube
+complete -c cocker -n '__fish_seen_subcommand_from kube; and not __fish_seen_subcommand_from down generate play' -a down -d 'remove pods based on Kubernetes YAML'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and not __fish_seen_subcommand_from down generate play' -a generate -d 'generate Kubernetes YAML based on containers or pods'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and not __fish_seen_subcommand_from down generate play' -a play -d 'play a pod or volume based on Kubernetes YAML'
+
+# kube down
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from down' -l force -d 'remove the volumes of the PersistentVolumeClaims too'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from down' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from down' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from down' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from down' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from down' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from down' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from down' -F
+
+# kube generate
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -s f -l filename -r -F -d 'write the YAML to this file (which must not exist) instead of standard output'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -s r -l replicas -x -d 'the replicas of a Deployment (default 1)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -s s -l service -d 'add a Service of type NodePort for the published ports'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -s t -l type -x -a 'pod deployment' -d 'the kind to write: pod (the default) or deployment'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate' -a '(__cocker_containers)'
+
+# kube play
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -l configmap -r -F -d 'a YAML file of ConfigMaps the pods may use, besides those in FILE (may be given several times)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -l down -d 'remove the pods FILE made (as cocker kube down)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -l network -x -d 'the pods\' network, as run\'s --network (default: the engine\'s, or the host\'s for hostNetwork)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -l publish -x -d 'publish a port of the pods on the host, over the YAML\'s hostPort for that container port'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -l replace -d 'remove a pod of the same name first (with its containers)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -l start -d 'start the pods (--start=false only creates them)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play' -F
+
 # load
 complete -c cocker -n '__fish_seen_subcommand_from load' -s i -l input -r -F -d 'read from the archive file instead of standard input'
 complete -c cocker -n '__fish_seen_subcommand_from load' -s q -l quiet -d 'suppress the progress output'
@@ -1045,6 +1107,24 @@ complete -c cocker -n '__fish_seen_subcommand_from pause' -l runtime -r -F -d 't
 complete -c cocker -n '__fish_seen_subcommand_from pause' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from pause' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from pause' -a '(__cocker_containers)'
+
+# play
+complete -c cocker -n '__fish_seen_subcommand_from play; and not __fish_seen_subcommand_from kube' -a kube -d 'play a pod or volume based on Kubernetes YAML'
+
+# play kube
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -l configmap -r -F -d 'a YAML file of ConfigMaps the pods may use, besides those in FILE (may be given several times)'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -l down -d 'remove the pods FILE made (as cocker kube down)'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -l network -x -d 'the pods\' network, as run\'s --network (default: the engine\'s, or the host\'s for hostNetwork)'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -l publish -x -d 'publish a port of the pods on the host, over the YAML\'s hostPort for that container port'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -l replace -d 'remove a pod of the same name first (with its containers)'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -l start -d 'start the pods (--start=false only creates them)'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from play; and __fish_seen_subcommand_from kube' -F
 
 # pod
 complete -c cocker -n '__fish_seen_subcommand_from pod; and not __fish_seen_subcommand_from create exists inspect kill prune ps ls list restart rm start stop top' -a create -d 'create a new empty pod'

@@ -115,7 +115,7 @@ async function ociRuntime(args: ParsedArgs, ctx: CliContext, conf: ContainersCon
  * The image from the store, pulled first as --pull says (podman's default: when missing);
  * or the exit status of a pull that failed and said why.
  */
-async function imageToRun(store: Store, input: string, o: RunOptions, ctx: CliContext): Promise<ImageRecord | number> {
+export async function imageToRun(store: Store, input: string, o: RunOptions, ctx: CliContext): Promise<ImageRecord | number> {
   const local = findImage(store.metadata(), input)?.image
   if (o.pull === 'never' || (local && o.pull === 'missing')) {
     if (local) return local
