@@ -259,7 +259,9 @@ for (const pmode of PODMAN_MODES) {
 
     // Podman plays cocker's YAML, and cocker Podman's
     const oursFile = userFile(bm, 'ours.yaml', ours)
-    await podman(pe, ['kube', 'play', ...(pe.runFlags.length ? pe.runFlags : []), oursFile], { status: 0 })
+    // --network none: root Podman would otherwise make its podman-default-kube-network, which
+    // outlives the test (in the host's network config) and shows in other tests' `podman network ls`
+    await podman(pe, ['kube', 'play', '--network', 'none', oursFile], { status: 0 })
     const podmanSees = JSON.parse((await podman(pe, ['inspect', 'twin-pod-twin'], { status: 0 })).stdout)[0]
     assert.equal([podmanSees.Path, podmanSees.Args], ['sleep', ['1000']])
     assert.ok(podmanSees.Config.Env.includes('FOO=bar'))
