@@ -25,7 +25,7 @@ export function debianSystemdTarball(): string {
  * debootstrap, the archive unreachable). A build killed halfway leaves only a temp dir, which
  * the next build removes: the tarball appears by rename, whole.
  */
-export async function ensureDebianSystemdTarball(timeoutMs = 540_000): Promise<{ tarball: string } | { missing: string }> {
+export async function ensureDebianSystemdTarball(timeoutMs = 360_000): Promise<{ tarball: string } | { missing: string }> {
   const tarball = debianSystemdTarball()
   if (existsSync(tarball)) return { tarball }
   if (!isRoot()) return { missing: `no ${tarball}, and building it (debootstrap) needs root` }
@@ -40,7 +40,8 @@ export async function ensureDebianSystemdTarball(timeoutMs = 540_000): Promise<{
   if (built.status !== 0) {
     rmSync(tree, { recursive: true, force: true })
     const last = `${built.stdout}${built.stderr}`.trim().split('\n').slice(-3).join(' / ')
-    return { missing: `debootstrap failed (status ${built.status}): ${last}` }
+    const why = built.signal === 'SIGKILL' ? `took over ${timeoutMs / 1000} s` : `failed (status ${built.status})`
+    return { missing: `debootstrap ${why}: ${last}` }
   }
   rmSync(path.join(tree, 'etc/machine-id'), { force: true })
   // the device nodes debootstrap makes would stop a rootless import; the runtime gives /dev
