@@ -125,6 +125,16 @@ for (const name of COCKER_MODES) {
     const types = mountTypes(always.stdout)
     for (const dir of ['/run', '/run/lock', '/tmp', '/var/log/journal']) assert.is(types[dir], 'tmpfs', `${dir} in systemd mode`)
     assert.is((await cocker(mode, ['inspect', '--format', '{{.Config.StopSignal}}', 'sd-probe'])).stdout.trim(), SIGRTMIN_3)
+    if (name === 'root') {
+      // its own cgroups are the root of what it sees (a cgroup namespace made after it joined them), and it may make more
+      const tree = ['sh', '-c', 'cat /proc/self/cgroup; d=/sys/fs/cgroup; [ -d $d/systemd ] && d=$d/systemd; mkdir $d/probe && rmdir $d/probe && echo writable']
+      const cg = await cocker(mode, ['run', '--rm', '--systemd=always', IMAGE, ...tree], { status: 0 })
+      const lines = cg.stdout.trim().split('\n')
+      assert.is(lines.pop(), 'writable', cg.stdout + cg.stderr)
+      assert.equal(lines.filter(l => !l.endsWith(':/')), [], 'every hierarchy shows the container\'s own cgroup as "/"')
+      const off = await cocker(mode, ['run', '--rm', '--systemd=false', IMAGE, ...tree])
+      assert.not.match(off.stdout, /writable/, 'without systemd mode the cgroup tree is read-only')
+    }
 
     // the user's own mount and stop signal win
     await cocker(mode, ['create', '--name', 'sd-own', '--systemd=always', '--stop-signal', 'TERM', '-v', `${modeDir(mode)}:/tmp`, IMAGE, 'cat', '/proc/self/mountinfo'], { status: 0 })
