@@ -18,8 +18,8 @@ let tarball: string | undefined
 let missing: string | undefined
 
 test.before(async () => {
-  // the first build runs debootstrap: minutes, once per machine; it must leave the boots
-  // their time within the runner's 600 s per file, so it is given 360 s
+  // the first build runs debootstrap: minutes, once per machine; the boots need their time
+  // within the runner's 600 s per file, so the test waits for it 360 s at most
   const started = Date.now()
   const r = await ensureDebianSystemdTarball(360_000)
   if ('tarball' in r) tarball = r.tarball
