@@ -211,6 +211,7 @@ struct stage0 {
 	const char *idmap_tools[2]; /* newuidmap, newgidmap: they write the maps, or NULL */
 	int cgroup_fd[MAX_PATHS], ncgroup; /* cgroup.procs, for stage 0 to write the init's pid to */
 	int tasks_fd[MAX_PATHS], ntasks;   /* v1 tasks files, for the init to write 0 to */
+	int late_cgroupns; /* the init makes its cgroup namespace after joining its v1 cgroups */
 	int into_cgroup; /* a cgroup2 directory the init is cloned straight into, or -1 */
 	int into_index;  /* the cgroup-join it stands for: no cgroup.procs write for that one */
 	int console, relay;
@@ -1069,6 +1070,16 @@ int main(int argc, char **argv)
 		fail("request", "parse", EINVAL, NULL, err);
 
 	stage0_collect(&plan, &s);
+	/*
+	 * A cgroup namespace is rooted at the cgroups its first process is in when
+	 * the namespace is made. On cgroup v1 the init joins its cgroups itself
+	 * (the tasks writes, stage 1), after the clone: so it makes the namespace
+	 * then, as runc's init does, and the container sees its own cgroups as "/".
+	 */
+	if ((s.clone_flags & CLONE_NEWCGROUP) && s.ntasks > 0) {
+		s.clone_flags &= ~CLONE_NEWCGROUP;
+		s.late_cgroupns = 1;
+	}
 	if (monitor.on) {
 		/*
 		 * Out of the caller's session and process group, so that what ends
@@ -1108,7 +1119,7 @@ int main(int argc, char **argv)
 		fail("clone", "clone", errno, NULL, "cannot create the container's namespaces");
 	if (child == 0) {
 		struct stage1_fds fds = { release[1], status[1], sync_fd, s.console, s.preserve, s.fifo, s.fuse,
-					  s.tasks_fd, s.ntasks, s.nest_uid_map[0] != '\0' };
+					  s.tasks_fd, s.ntasks, s.nest_uid_map[0] != '\0', s.late_cgroupns };
 
 		node_pid = 0;
 		close(release[0]);

@@ -76,6 +76,7 @@ struct stage1_fds {
 	const int *tasks; /* cgroup v1 tasks files the init writes 0 to, joining them (helper.c) */
 	int ntasks;
 	int nested; /* cloned by clone_nested's middle process, which leaves before the release */
+	int cgroupns; /* unshare the cgroup namespace once the tasks are written */
 };
 __attribute__((noreturn)) void stage1_run(struct plan *plan, struct stage1_fds *fds);
 

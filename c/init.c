@@ -16,6 +16,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1182,6 +1183,8 @@ void stage1_run(struct plan *plan, struct stage1_fds *fds)
 			die("write", errno, NULL, "cannot move the container into its cgroup");
 		close(fds->tasks[i]);
 	}
+	if (fds->cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+		die("unshare", errno, NULL, "cannot create the cgroup namespace");
 	/* modes come from the plan (mkdir, mknod), not from the caller's umask */
 	umask(0);
 	for (size_t i = 0; i < plan->nops; i++)

@@ -56,13 +56,14 @@ function expandSlice(slice: string, path: string): string {
 
 /**
  * The container's directory in every hierarchy it joins: one per v1 mount (co-mounted
- * controllers share one; named hierarchies like name=systemd are left alone), then the cgroup2
- * mount. `selfCgroup` is read only for relative paths.
+ * controllers share one), then the cgroup2 mount. Of the named v1 hierarchies only
+ * name=systemd, as runc and crun join it: a container's systemd keeps its units there, in a
+ * tree of its own. `selfCgroup` is read only for relative paths.
  */
 export function resolveHierarchies(layout: CgroupLayout, path: string, selfCgroup: () => string): Hierarchy[] {
   const byMount = new Map<string, string[]>()
   for (const [ctrl, mount] of Object.entries(layout.v1)) {
-    if (!ctrl.startsWith('name=')) byMount.set(mount, [...(byMount.get(mount) ?? []), ctrl])
+    if (!ctrl.startsWith('name=') || ctrl === 'name=systemd') byMount.set(mount, [...(byMount.get(mount) ?? []), ctrl])
   }
   const list: Omit<Hierarchy, 'dir'>[] = [...byMount].map(([mount, controllers]) => ({ kind: 'v1', mount, controllers }))
   if (layout.unified) list.push({ kind: 'v2', mount: layout.unified, controllers: layout.unifiedControllers })
@@ -88,7 +89,7 @@ export function resolveHierarchies(layout: CgroupLayout, path: string, selfCgrou
 /**
  * Each v1 hierarchy (its mount point) -> the directory a container sees there, as runc and crun
  * bind it: its own cgroup (the dir of one of the cgroup.procs files it `joined`), else the one it
- * inherits from us (a named hierarchy like name=systemd, rootless, --cgroups disabled); not a
+ * inherits from us (another named hierarchy, rootless, --cgroups disabled); not a
  * fresh mount of the hierarchy, which would show the host's whole tree.
  */
 export function v1Views(layout: CgroupLayout, joined: string[],

@@ -33,7 +33,7 @@ import { generatedName } from './names.js'
 import { createOptionsFile, nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
   type RestartPolicy } from './record.js'
 import { systemdUnitLabels } from './systemd-unit.js'
-import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs } from './files.js'
+import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs, writeLayerFiles } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
 import { resolveJoins, type JoinableNamespace } from './joins.js'
 import { removeAnonymous, resolveVolumes, seedVolumes, type ResolvedVolumes } from './volumes.js'
@@ -161,9 +161,11 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     const spec = o.runtime && maps ? withoutUserNamespace(built.spec) : built.spec
     writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(spec))
     if (driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer!), dirs.merged, o.env, shift)
+    const top = driver === 'vfs' ? dirs.merged : driver === 'rootfs' ? o.options.rootfs!.path : dirs.upper
+    const layerFiles = writeLayerFiles(top, layerDirs, built.layerFiles)
     if (shift) {
       // cocker's own files belong to the container's root, as the image's root-owned ones do
-      const own = [...(driver === 'vfs' ? [] : [dirs.upper, dirs.work]), ...built.files.map(f => f.path)]
+      const own = [...(driver === 'vfs' ? [] : [dirs.upper, dirs.work]), ...built.files.map(f => f.path), ...layerFiles]
       await chownContainerFiles(own, shiftId(shift.uid, 0), shiftId(shift.gid, 0), rootless)
     }
     if (volumes.seeds.length) {

@@ -2,7 +2,7 @@
  * A container's files in the store: the vfs copy of its root, the ID-shifted copies of its
  * layers, image files read before it runs, and removal.
  */
-import { existsSync, lchownSync, lstatSync, mkdirSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
@@ -95,4 +95,40 @@ export async function removeContainerFiles(dir: string, rootless: boolean): Prom
         { hint: `remove them with "cocker unshare rm -rf ${dir}"` })
     }
   }
+}
+
+/**
+ * Writes files into the container's own layer (`top`: the overlay's upper dir, or the root
+ * itself with vfs and --rootfs) before its first start, as if the container had written them.
+ * A directory missing from `top` is made with the mode, owner and times of the image's (the
+ * first of `layerDirs` that has it), so the merged view shows the image's. Returns the paths
+ * made, for a caller that shifts their owners.
+ */
+export function writeLayerFiles(top: string, layerDirs: string[], files: { path: string; content: string; mode: number }[]): string[] {
+  const made: string[] = []
+  const times: [string, Date, Date][] = []
+  const root = process.geteuid?.() === 0
+  for (const f of files) {
+    const rel = path.posix.normalize(`/${f.path}`).slice(1)
+    const parts = rel.split('/').slice(0, -1)
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = parts.slice(0, i).join('/')
+      const target = path.join(top, dir)
+      if (existsSync(target)) continue
+      const image = layerDirs.map(l => path.join(l, dir)).find(p => existsSync(p))
+      const st = image ? lstatSync(image) : undefined
+      mkdirSync(target)
+      chmodSync(target, st ? st.mode & 0o7777 : 0o755)
+      if (st && root) lchownSync(target, st.uid, st.gid)
+      if (st) times.push([target, st.atime, st.mtime])
+      made.push(target)
+    }
+    const file = path.join(top, rel)
+    writeFileSync(file, f.content, { mode: f.mode })
+    chmodSync(file, f.mode)
+    made.push(file)
+  }
+  // after the files, whose creation moves their directory's mtime
+  for (const [dir, atime, mtime] of times.reverse()) utimesSync(dir, atime, mtime)
+  return made
 }

@@ -17,6 +17,7 @@ import { DEFAULT_PATH, hasEnv, mergeEnv, processArgs, type ImageInfo } from './i
 import { networkNamespace, type MountRequest, type NamespaceMode, type RunOptions } from './run-options.js'
 import { defaultSeccompProfile } from './seccomp-default.js'
 import { groupId, resolveUser, type ResolvedUser } from './user.js'
+import { SYSTEMD_STOP_SIGNAL, systemdMode, systemdSetup, type SystemdSetup } from './systemd-mode.js'
 import type { ContainerUserns } from '../rootless/container-userns.js'
 
 export interface ContainerConfigInput {
@@ -60,6 +61,8 @@ export interface ContainerConfig {
   spec: Spec
   /** To write before the container starts: absolute path in userdataDir → contents. */
   files: { path: string; content: string }[]
+  /** To write into the container's own layer before its first start: path in the container (systemd-mode.ts). */
+  layerFiles: { path: string; content: string; mode: number }[]
   warnings: string[]
 }
 
@@ -96,6 +99,11 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   if (!hasEnv(env, 'HOSTNAME')) env.push(`HOSTNAME=${hostname}`)
 
   const args = processArgs(image, o.entrypoint, o.command, input.imageName)
+  const systemd = systemdMode(o.systemd, args)
+    ? systemdSetup({ containerId: input.containerId, taken: new Set(o.mounts.map(m => m.destination)), env,
+      imageMachineId: readFile('/etc/machine-id'), readOnlyRoot: o.readOnly })
+    : undefined
+  if (systemd) env.push(...systemd.env)
   const init = initBind(input)
   const proc: Process = {
     terminal: o.tty,
@@ -123,6 +131,7 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
     userdataFiles.push(['/etc/resolv.conf', resolvConf(input.host.resolvConf, { hostNetwork, resolver: net.resolver, bridgeResolvers: net.bridgeResolvers, dns: o.dns })])
   }
   userdataFiles.push(['/run/.containerenv', containerEnv(input)])
+  if (systemd?.machineId?.bind) userdataFiles.push(['/etc/machine-id', systemd.machineId.content])
   // podman's keep-id entries for a user the image does not know, bound over the image's files
   for (const file of ['/etc/passwd', '/etc/group']) {
     const content = readFile(file)
@@ -139,14 +148,15 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
     mounts: mounts(input, [
       ...userdataFiles.map(([destination]) => ({ destination, source: userdata(destination) })),
       ...(init ? [init] : []),
-    ]),
+    ], systemd),
     annotations: {
-      ...o.annotations, 'org.opencontainers.image.stopSignal': String(stopSignal(o, image.StopSignal, warnings)),
+      ...o.annotations, 'org.opencontainers.image.stopSignal': String(stopSignal(o, image.StopSignal, warnings, systemd !== undefined)),
       // crun's name for "leave the caller's supplementary groups", which podman sets for keep-groups
       ...(o.groupAdd.includes('keep-groups') ? { [KEEP_GROUPS]: '1' } : {}),
     },
     linux: {
-      namespaces: namespaces(o, userns !== undefined, input.cgroupVersion === 'v2'),
+      // systemd mode: its own cgroup tree also on v1, which the runtime joins before the namespace starts
+      namespaces: namespaces(o, userns !== undefined, input.cgroupVersion === 'v2' || systemd !== undefined),
       ...(userns ? { uidMappings: userns.uidMappings, gidMappings: userns.gidMappings } : {}),
       sysctl: sysctls(o),
       ...resources(o, rootless),
@@ -156,7 +166,8 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerConf
   if (!o.privileged && o.seccomp.kind !== 'unconfined') {
     spec.linux!.seccomp = o.seccomp.kind === 'profile' ? o.seccomp.profile : defaultSeccompProfile(bounding, input.arch)
   }
-  return { spec, files, warnings }
+  const layerFiles = systemd?.machineId && !systemd.machineId.bind ? [{ path: '/etc/machine-id', content: systemd.machineId.content, mode: 0o444 }] : []
+  return { spec, files, layerFiles, warnings }
 }
 
 export const KEEP_GROUPS = 'run.oci.keep_original_groups'
@@ -271,9 +282,9 @@ function rlimits(ulimits: Rlimit[], host: HostFacts, rootless: boolean): Rlimit[
   return [...out, ...ulimits]
 }
 
-function stopSignal(o: RunOptions, imageSignal: string | undefined, warnings: string[]): number {
+function stopSignal(o: RunOptions, imageSignal: string | undefined, warnings: string[], systemd: boolean): number {
   if (o.stopSignal) return signalNumber(o.stopSignal)!
-  if (!imageSignal) return SIGTERM
+  if (!imageSignal) return systemd ? SYSTEMD_STOP_SIGNAL : SIGTERM
   const n = signalNumber(imageSignal)
   if (n === undefined) warnings.push(`the image's StopSignal "${imageSignal}" is not a signal: using SIGTERM`)
   return n ?? SIGTERM
@@ -297,19 +308,21 @@ function namespaces(o: RunOptions, userns: boolean, cgroupns: boolean): Namespac
   return out
 }
 
-function mounts(input: ContainerConfigInput, binds: { destination: string; source: string; readonly?: true }[]): Mount[] {
+function mounts(input: ContainerConfigInput, binds: { destination: string; source: string; readonly?: true }[], systemd?: SystemdSetup): Mount[] {
   const o = input.options
   const rootless = input.rootless !== undefined
   const ro = o.privileged ? [] : ['ro']
   const sysfs: Mount = { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] }
+  // systemd creates its units' cgroups in its own tree, which its cgroup namespace makes the whole one it sees
   const cgroup: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup',
-    options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', ...ro] }
+    options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', ...(systemd ? [] : ro)] }
   const defaults: Mount[] = [
     ...systemMounts({ rootless, sysfs, cgroup }).flatMap(m => (rootless ? hostKernelFs(m, o, input.host) : [m])),
     ...(o.readOnly && o.readOnlyTmpfs
       ? READ_ONLY_TMPFS.map((d): Mount => ({ destination: d, type: 'tmpfs', source: 'tmpfs',
         options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] }))
       : []),
+    ...(systemd?.mounts ?? []).filter(m => !(o.readOnly && o.readOnlyTmpfs && READ_ONLY_TMPFS.includes(m.destination))),
     ...(o.timezone ? [{ destination: '/etc/localtime', type: 'bind', source: o.timezone.file, options: ['bind', 'ro', 'rprivate'] }] : []),
     // after the tmpfs on /run, which would hide /run/.containerenv
     ...binds.map((b): Mount => ({ destination: b.destination, source: b.source, type: 'bind',

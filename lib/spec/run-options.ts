@@ -8,6 +8,7 @@ import { CAPABILITIES, RLIMITS, signalNumber } from '../runtime/linux.js'
 import type { IdMapping, Rlimit, Seccomp } from '../runtime/oci-spec.js'
 import { DEFAULT_CAPABILITIES, NETNS_SYSCTLS, PIDS_LIMIT } from './defaults.js'
 import { DEFAULT_NETWORK } from '../network/bridge/state.js'
+import type { SystemdFlag } from './systemd-mode.js'
 
 /**
  * `container`: another container's namespace (container:ID|NAME, or a pod's infra), joined
@@ -171,6 +172,8 @@ export interface RunOptions {
   /** --group-add: gids or group names of the image, or keep-groups. */
   groupAdd: string[]
   oomScoreAdj?: number
+  /** --systemd: what a container whose command is systemd or an init gets (systemd-mode.ts). */
+  systemd: SystemdFlag
 }
 
 /** A published port. hostIp '' is every address of the host. */
@@ -226,7 +229,7 @@ export function defaultRunOptions(): RunOptions {
     privileged: false, capAdd: [], capDrop: [], seccomp: { kind: 'default' }, noNewPrivileges: false, mask: [], unmask: [], ulimits: [],
     sysctls: {}, mounts: [], volumesFrom: [], network: { mode: 'default' }, pid: { mode: 'private' }, ipc: { mode: 'private' },
     uts: { mode: 'private' }, labels: {}, annotations: {}, rm: false, detach: false, pull: 'missing', platform: {},
-    cgroups: 'enabled', noHosts: false, addHosts: [], dns: { servers: [], search: [], options: [] }, ports: [], publishAll: false, bridge: { aliases: [] }, umask: 0o022, userns: { mode: 'default' }, groupAdd: [],
+    cgroups: 'enabled', noHosts: false, addHosts: [], dns: { servers: [], search: [], options: [] }, ports: [], publishAll: false, bridge: { aliases: [] }, umask: 0o022, userns: { mode: 'default' }, groupAdd: [], systemd: 'true',
     defaults: { capabilities: [...DEFAULT_CAPABILITIES], env: [], sysctls: { ...NETNS_SYSCTLS }, pidsLimit: PIDS_LIMIT },
   }
 }

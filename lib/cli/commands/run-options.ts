@@ -11,6 +11,7 @@ import {
   parseMacAddress, NAME_PATTERN, parseOomScoreAdj, parseSecurityOpt, parseSize, parseStopSignal, parseTmpfs, parseUlimit, parseUserns, parseVolume, parseVolumesFrom,
   type RunOptions, type UsernsRequest,
 } from '../../spec/run-options.js'
+import { parseSystemdFlag } from '../../spec/systemd-mode.js'
 import type { ParsedArgs } from '../command.js'
 
 /** What parseRunOptions needs from the host; tests pass fakes. */
@@ -141,6 +142,7 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   o.labels = Object.fromEntries(strings(args.label).map(l => parseLabel('--label', l)))
   o.annotations = Object.fromEntries(strings(args.annotation).map(a => parseKeyValue('--annotation', a)))
   if (typeof args.stopSignal === 'string') o.stopSignal = parseStopSignal(args.stopSignal)
+  if (typeof args.systemd === 'string') o.systemd = parseSystemdFlag(args.systemd)
 
   o.rm = args.rm === true
   o.detach = args.detach === true

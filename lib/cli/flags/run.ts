@@ -80,6 +80,7 @@ export const runOptions: OptionDef[] = [
   { name: 'stop-signal', type: 'string', valueName: 'signal', describe: 'signal that stops the container (default: the image\'s, else SIGTERM)' },
   { name: 'stop-timeout', type: 'number', valueName: 'seconds', describe: 'seconds to wait for the stop signal before SIGKILL (default 10)' },
   { name: 'sysctl', type: 'array', valueName: 'key=value', describe: 'set a namespaced kernel parameter' },
+  { name: 'systemd', type: 'string', valueName: 'true|false|always', describe: 'systemd mode, for a command that is systemd or an init (true, the default), for any command (always) or never (false): tmpfs on /run, /run/lock, /tmp and /var/log/journal, a writable cgroup tree of its own, /etc/machine-id, stop signal SIGRTMIN+3' },
   TLS_VERIFY,
   { name: 'tmpfs', type: 'array', valueName: 'path[:options]', describe: 'mount a tmpfs at PATH' },
   { name: 'tty', alias: 't', type: 'boolean', describe: 'allocate a pseudo-TTY' },

@@ -49,20 +49,22 @@ test('bad systemd paths name the offending part', () => {
   assert.is(throwsCode(() => normalizeCgroupsPath(undefined, 'a/b', false, false), 'INVALID_ARGUMENT').message, 'container id "a/b" cannot name a cgroup')
 })
 
-test('absolute paths start at each hierarchy root; named hierarchies are skipped; cgroup2 last', () => {
-  const hs = resolveHierarchies(HYBRID, '/cocker/abc', () => assert.unreachable('read /proc/self/cgroup') as never)
+test('absolute paths start at each hierarchy root; of the named hierarchies only name=systemd; cgroup2 last', () => {
+  const layout: CgroupLayout = { ...HYBRID, v1: { ...HYBRID.v1, 'name=elogind': `${C}/elogind` } }
+  const hs = resolveHierarchies(layout, '/cocker/abc', () => assert.unreachable('read /proc/self/cgroup') as never)
   assert.equal(hs, [
     { kind: 'v1', mount: `${C}/cpu,cpuacct`, controllers: ['cpu', 'cpuacct'], dir: `${C}/cpu,cpuacct/cocker/abc` },
     { kind: 'v1', mount: `${C}/memory`, controllers: ['memory'], dir: `${C}/memory/cocker/abc` },
+    { kind: 'v1', mount: `${C}/systemd`, controllers: ['name=systemd'], dir: `${C}/systemd/cocker/abc` },
     { kind: 'v2', mount: `${C}/unified`, controllers: ['hugetlb'], dir: `${C}/unified/cocker/abc` },
   ])
 })
 
 test('relative paths start at our own cgroup in each hierarchy', () => {
   const dirs = resolveHierarchies(HYBRID, 'sub/abc', self).map(h => h.dir)
-  assert.equal(dirs, [`${C}/cpu,cpuacct/sub/abc`, `${C}/memory/process_api/314e/sub/abc`, `${C}/unified/sub/abc`])
+  assert.equal(dirs, [`${C}/cpu,cpuacct/sub/abc`, `${C}/memory/process_api/314e/sub/abc`, `${C}/systemd/sub/abc`, `${C}/unified/sub/abc`])
   const sibling = resolveHierarchies(HYBRID, '../cocker-abc', self).map(h => h.dir)
-  assert.equal(sibling, [`${C}/cpu,cpuacct/cocker-abc`, `${C}/memory/process_api/cocker-abc`, `${C}/unified/cocker-abc`])
+  assert.equal(sibling, [`${C}/cpu,cpuacct/cocker-abc`, `${C}/memory/process_api/cocker-abc`, `${C}/systemd/cocker-abc`, `${C}/unified/cocker-abc`])
 })
 
 test('a subtree mount: our path is taken relative to the mounted root', () => {
@@ -82,11 +84,12 @@ test('a relative path needs our entry in /proc/self/cgroup', () => {
 })
 
 test('v1Views: the container\'s own cgroup where it joined one, else ours', () => {
-  const joined = [`${C}/cpu,cpuacct/cocker/abc/cgroup.procs`, `${C}/memory/cocker/abc/cgroup.procs`, `${C}/unified/cocker/abc/cgroup.procs`]
+  const joined = [`${C}/cpu,cpuacct/cocker/abc/cgroup.procs`, `${C}/memory/cocker/abc/cgroup.procs`, `${C}/systemd/cocker/abc/cgroup.procs`,
+    `${C}/unified/cocker/abc/cgroup.procs`]
   assert.equal(v1Views(HYBRID, joined, self), {
     [`${C}/cpu,cpuacct`]: `${C}/cpu,cpuacct/cocker/abc`,
     [`${C}/memory`]: `${C}/memory/cocker/abc`,
-    [`${C}/systemd`]: `${C}/systemd`,
+    [`${C}/systemd`]: `${C}/systemd/cocker/abc`,
   })
   // rootless on v1 (or --cgroups disabled): nothing joined, the container is where we are
   assert.equal(v1Views(HYBRID, [], () => '9:name=systemd:/user.slice/u\n4:memory:/process_api/314e\n1:cpu,cpuacct:/\n0::/\n'), {

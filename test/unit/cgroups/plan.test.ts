@@ -77,7 +77,8 @@ test('v1: every field, one dir per mount, cpuset copied down, memsw and blkio.we
       [`${C}/cpuset/cpuset.mems`]: '0\n',
     }),
   }))
-  const mounts = ['cpu,cpuacct', 'memory', 'net_cls,net_prio', 'cpuset', 'pids', 'blkio', 'devices', 'freezer', 'hugetlb']
+  // name=systemd too, as runc and crun join it: a container's systemd keeps its units there
+  const mounts = ['systemd', 'cpu,cpuacct', 'memory', 'net_cls,net_prio', 'cpuset', 'pids', 'blkio', 'devices', 'freezer', 'hugetlb']
   assert.equal(plan.dirs, mounts.map(m => `${C}/${m}/cocker/abc`))
   assert.equal(plan.procs, mounts.map(m => `${C}/${m}/cocker/abc/cgroup.procs`))
   const mem = at(`${C}/memory/cocker/abc`)
@@ -254,7 +255,7 @@ test('hybrid (this VM): v1 for mounted controllers, cgroup2 for hugetlb, unified
       [`${C}/cpuset/cpuset.mems`]: '0\n',
     }),
   }))
-  const mounts = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'unified']
+  const mounts = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd', 'unified']
   assert.equal(plan.dirs, mounts.map(m => `${C}/${m}/cocker/abc`))
   assert.equal(plan.procs, mounts.map(m => `${C}/${m}/cocker/abc/cgroup.procs`))
   const mem = at(`${C}/memory/cocker/abc`)
