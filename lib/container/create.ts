@@ -31,7 +31,7 @@ import type { OciRuntime } from '../runtime/external.js'
 import type { Spec } from '../runtime/oci-spec.js'
 import { generatedName } from './names.js'
 import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
-  type RestartPolicy } from './record.js'
+  type RestartPolicy, type SdNotifyMode } from './record.js'
 import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
 import { resolveJoins, type JoinableNamespace } from './joins.js'
@@ -48,6 +48,8 @@ export interface LifecycleOptions {
   detachKeys: string
   /** Given flags over the image's HEALTHCHECK; `none` disables it. */
   healthcheck?: Partial<Healthcheck> & { disabled?: boolean }
+  /** --sdnotify; undefined: conmon. */
+  sdNotify?: SdNotifyMode
 }
 
 export interface CreateOptions {
@@ -192,6 +194,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       log: { driver: l.logDriver, path: l.logPath ?? path.join(dirs.dir, 'ctr.log'), ...(l.logMaxSize ? { maxSize: l.logMaxSize } : {}) },
       detachKeys: l.detachKeys,
       ...healthcheckOf(l, config.config?.Healthcheck),
+      ...(l.sdNotify && l.sdNotify !== 'conmon' ? { sdNotify: l.sdNotify } : {}),
       mounts: (built.spec.mounts ?? []).filter(m => m.type === 'bind' && !m.source?.startsWith(dirs.userdata))
         .map(m => ({ type: volumeData.has(m.source ?? '') ? 'volume' : m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
       ...(volumes.volumes.length ? { volumes: volumes.volumes } : {}),
@@ -206,6 +209,9 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       ...(o.pod ? { pod: o.pod.id } : {}),
       ...(o.infraOf ? { pod: o.infraOf, infra: true } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
+    }
+    if (record.sdNotify === 'healthy' && !record.healthcheck) {
+      throw new CockerError('INVALID_ARGUMENT', '--sdnotify healthy: the container has no health check to wait for', { hint: 'add --health-cmd, or use --sdnotify conmon' })
     }
     crashPoint('create:before-record')
     writeRecordFile(dirs.dir, record)
