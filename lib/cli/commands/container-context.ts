@@ -32,15 +32,16 @@ export function targets(engine: Engine, names: string[], o: { all?: boolean; lat
 }
 
 /**
- * The containers named, and those whose IDs --cidfile files hold; with --ignore a missing file
- * names none (a unit's ExecStop after a failed start).
+ * The containers named, and those whose IDs --cidfile files hold; with --ignore a missing file,
+ * or a container no longer there, names none (a unit's ExecStop after a failed start).
  */
-export function withCidfiles(names: string[], files: unknown, o: { ignore: boolean; cwd: string }): string[] {
+export function withCidfiles(engine: Engine, names: string[], files: unknown, o: { ignore: boolean; cwd: string }): string[] {
   const ids = ((files as string[] | undefined) ?? []).flatMap(f => {
     const file = path.resolve(o.cwd, f)
     try {
       const id = readFileSync(file, 'utf8').trim()
-      return id ? [id] : []
+      // --ignore: a container already gone (run --rm) is not named at all, as podman
+      return id && !(o.ignore && !findContainer(engine.storeRoot, id)) ? [id] : []
     } catch (err) {
       if (o.ignore && (err as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw new CockerError('INVALID_ARGUMENT', `--cidfile ${file}: ${(err as Error).message}`, { hint: 'give the file run --cidfile wrote, or add --ignore' })

@@ -6,7 +6,7 @@ import { eachContainer, engineOf, targets, withCidfiles } from './container-cont
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const engine = engineOf(ctx)
   const names = args.cidfile && !args.all && !args.latest
-    ? withCidfiles((args.containers as string[] | undefined) ?? [], args.cidfile, { ignore: args.ignore === true, cwd: ctx.cwd })
+    ? withCidfiles(engine, (args.containers as string[] | undefined) ?? [], args.cidfile, { ignore: args.ignore === true, cwd: ctx.cwd })
     : targets(engine, args.containers as string[], { all: args.all === true, latest: args.latest === true })
   const timeout = typeof args.time === 'number' ? args.time : undefined
   return eachContainer(engine, names, async found => {
