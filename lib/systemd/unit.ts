@@ -175,11 +175,12 @@ export function escapeWord(w: string): string {
 /**
  * `cocker run` for --new: the command the container was made with, as `run`, with cocker's
  * own program and store, a fresh --cidfile, --rm, --sdnotify=conmon, -d and --replace
- * (podman's set); what those replace (-d, --rm, --cidfile, --sdnotify, --replace, --pod) goes.
+ * (podman's set); what those replace (-d, --rm, --cidfile, --sdnotify, --replace, --pod) goes,
+ * and --restart: the unit's Restart= restarts it (and --rm refuses a restart policy).
  */
 export function newRunCommand(c: UnitContainer, ctx: UnitContext, cidfile: string, podIdFile?: string): string[] {
   const { globals, rest } = splitCommand(c.createCommand, ['run', 'create'], `container ${c.name}`)
-  const kept = dropFlags(rest, { bool: ['-d', '--detach', '--rm', '--replace'], value: ['--cidfile', '--sdnotify', ...(podIdFile ? ['--pod', '--pod-id-file'] : [])] }, 'd', ctx.valueFlags)
+  const kept = dropFlags(rest, { bool: ['-d', '--detach', '--rm', '--replace'], value: ['--cidfile', '--restart', '--sdnotify', ...(podIdFile ? ['--pod', '--pod-id-file'] : [])] }, 'd', ctx.valueFlags)
   const named = kept.some(w => w === '--name' || w.startsWith('--name='))
   return [...ctx.cocker, ...globals, 'run', `--cidfile=${cidfile}`, '--rm', ...(podIdFile ? ['--pod-id-file', podIdFile] : []), '--sdnotify=conmon', '-d',
     ...(named ? ['--replace'] : []), ...kept]

@@ -5,7 +5,7 @@ import { commandLine, containerUnit, escapeWord, newPodCommand, newRunCommand, p
 const CTX: UnitContext = {
   cocker: ['/opt/cocker/bin/cocker', '--root', '/home/ann/.local/share/cocker'], storeRoot: '/home/ann/.local/share/cocker', version: '1.2.3',
   now: new Date('2026-12-04T12:00:00Z'),
-  valueFlags: new Set(['--root', '--log-level', '-e', '--env', '--name', '-p', '--publish', '--network', '-v', '--volume', '--pod', '--cidfile', '--sdnotify', '-n', '--pod-id-file']),
+  valueFlags: new Set(['--restart', '--root', '--log-level', '-e', '--env', '--name', '-p', '--publish', '--network', '-v', '--volume', '--pod', '--cidfile', '--sdnotify', '-n', '--pod-id-file']),
 }
 const O: UnitOptions = {
   new: false, useName: true, noHeader: false, restartPolicy: 'on-failure', containerPrefix: 'container', podPrefix: 'pod', separator: '-',
@@ -13,7 +13,7 @@ const O: UnitOptions = {
 }
 const WEB: UnitContainer = {
   id: 'a'.repeat(64), name: 'web', stopTimeout: 10, sdNotify: 'conmon',
-  createCommand: ['cocker', '--log-level', 'debug', '--root', '/elsewhere', 'run', '-dit', '--rm', '--name', 'web', '-p', '8080:80', '--sdnotify', 'ignore', '--cidfile=/tmp/x', 'alpine', 'httpd', '-d', '--rm'],
+  createCommand: ['cocker', '--log-level', 'debug', '--root', '/elsewhere', 'run', '-dit', '--rm', '--name', 'web', '-p', '8080:80', '--sdnotify', 'ignore', '--restart=always', '--cidfile=/tmp/x', 'alpine', 'httpd', '-d', '--rm'],
 }
 
 test('a container\'s unit: podman\'s shape, Type=notify, cocker\'s commands', () => {
