@@ -19,7 +19,7 @@ const PYTHON = '/usr/bin/python3'
 const LISTENER = `
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
+s.bind(sys.argv[1].replace("@", "\\0", 1) if sys.argv[1].startswith("@") else sys.argv[1])
 print("listening", flush=True)
 while True:
     print(json.dumps(s.recv(4096).decode()), flush=True)
@@ -296,6 +296,22 @@ busyboxScenario(title4, async mode => {
     const said = await listener.until(/STATUS=warming up/)
     assert.ok(said.includes(`MAINPID=${monitor}\n`), `the monitor said MAINPID=${monitor}: ${JSON.stringify(said)}`)
     assert.is(said.at(-1), 'STATUS=warming up\nREADY=1\n', 'the container\'s message, without its MAINPID')
+  } finally {
+    listener.stop()
+    await cocker(mode, ['rm', '-f', '-t', '0', name])
+  }
+})
+
+const title4b = 'an abstract NOTIFY_SOCKET (@name) is told MAINPID and READY=1 too'
+busyboxScenario(title4b, async mode => {
+  if (skipUnless(!pythonMissing(), `${title4b} (${mode.name})`, pythonMissing() ?? '')) return
+  const socket = `@cocker-it-notify-${process.pid}-${mode.name}`
+  const listener = await listen(mode, socket)
+  const name = `gsa-${process.pid}`
+  try {
+    await cocker(mode, ['run', '-d', '--name', name, '--network', 'none', mode.image, 'sleep', '1000'], { status: 0, env: { NOTIFY_SOCKET: socket } })
+    const { monitor } = await state(mode, name)
+    assert.equal((await listener.until(/READY=1/)).join(''), `MAINPID=${monitor}\nREADY=1\n`)
   } finally {
     listener.stop()
     await cocker(mode, ['rm', '-f', '-t', '0', name])
