@@ -43,8 +43,9 @@ export function withCidfiles(engine: Engine, names: string[], files: unknown, o:
       // --ignore: a container already gone (run --rm) is not named at all, as podman
       return id && !(o.ignore && !findContainer(engine.storeRoot, id)) ? [id] : []
     } catch (err) {
-      if (o.ignore && (err as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw new CockerError('INVALID_ARGUMENT', `--cidfile ${file}: ${(err as Error).message}`, { hint: 'give the file run --cidfile wrote, or add --ignore' })
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT'
+      if (o.ignore && missing) return []
+      throw new CockerError('INVALID_ARGUMENT', `--cidfile ${file}: ${missing ? 'no such file' : (err as Error).message}`, { hint: 'give the file run --cidfile wrote, or add --ignore' })
     }
   })
   return [...names, ...ids]

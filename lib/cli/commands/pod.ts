@@ -57,7 +57,10 @@ function podTargets(engine: Engine, args: ParsedArgs, ctx: CliContext): string[]
   // with --ignore a missing file names no pod (a unit's ExecStopPost after a failed create)
   const files = ((args.podIdFile as string[] | undefined) ?? []).flatMap(f => {
     const file = path.resolve(ctx.cwd, f)
-    if (args.ignore === true && !existsSync(file)) return []
+    if (!existsSync(file)) {
+      if (args.ignore === true) return []
+      throw new CockerError('INVALID_ARGUMENT', `--pod-id-file ${file}: no such file`, { hint: 'give the file pod create --pod-id-file wrote, or add --ignore' })
+    }
     return [readFileSync(file, 'utf8').trim()]
   })
   const names = [...((args.pods as string[] | undefined) ?? []), ...files]
