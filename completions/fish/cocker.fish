@@ -243,6 +243,7 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l rm -d 'remove the container when it exits'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l rootfs -d 'IMAGE is the path of a root filesystem to run instead of an image (written in place; PATH:O puts an overlay over it)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l runtime -r -F -d 'the OCI runtime that runs the container: crun, runc or any runc-compatible binary, by name or path (default: the global --runtime, containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l sdnotify -x -a 'conmon container healthy ignore' -d 'under a systemd unit (NOTIFY_SOCKET set): who says READY=1: conmon (default: the monitor, once the container runs), container (its own process: the socket is passed in), healthy (the monitor, once the health check first passes) or ignore'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l security-opt -x -d 'seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges, mask=PATHS, unmask=PATHS'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l sig-proxy -d 'pass the signals cocker receives on to the container (in the foreground)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from create' -l stop-signal -x -d 'signal that stops the container (default: the image\'s, else SIGTERM)'
@@ -427,8 +428,9 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 
 # container rm
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s a -l all -d 'act on all containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -l cidfile -r -F -d 'act on the container whose ID is in the file (as run --cidfile writes it)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s f -l force -d 'stop running containers first; ignore containers that do not exist'
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore containers that do not exist'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore containers that do not exist (and --cidfile files)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s t -l time -x -d 'seconds to wait for the stop signal to stop the container before SIGKILL (default: the container\'s --stop-timeout, 10)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s v -l volumes -d 'remove the anonymous volumes of the container'
@@ -457,7 +459,8 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 
 # container stop
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s a -l all -d 'act on all containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s i -l ignore -d 'ignore containers that do not exist'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -l cidfile -r -F -d 'act on the container whose ID is in the file (as run --cidfile writes it)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s i -l ignore -d 'ignore containers that do not exist (and --cidfile files)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s t -l time -x -d 'seconds to wait for the stop signal to stop the container before SIGKILL (default: the container\'s --stop-timeout, 10)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s h -l help -d 'show help'
@@ -572,6 +575,7 @@ complete -c cocker -n '__fish_seen_subcommand_from create' -l restart -x -d 'res
 complete -c cocker -n '__fish_seen_subcommand_from create' -l rm -d 'remove the container when it exits'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l rootfs -d 'IMAGE is the path of a root filesystem to run instead of an image (written in place; PATH:O puts an overlay over it)'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l runtime -r -F -d 'the OCI runtime that runs the container: crun, runc or any runc-compatible binary, by name or path (default: the global --runtime, containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from create' -l sdnotify -x -a 'conmon container healthy ignore' -d 'under a systemd unit (NOTIFY_SOCKET set): who says READY=1: conmon (default: the monitor, once the container runs), container (its own process: the socket is passed in), healthy (the monitor, once the health check first passes) or ignore'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l security-opt -x -d 'seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges, mask=PATHS, unmask=PATHS'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l sig-proxy -d 'pass the signals cocker receives on to the container (in the foreground)'
 complete -c cocker -n '__fish_seen_subcommand_from create' -l stop-signal -x -d 'signal that stops the container (default: the image\'s, else SIGTERM)'
@@ -635,7 +639,8 @@ complete -c cocker -n '__fish_seen_subcommand_from export' -s v -l version -d 'p
 complete -c cocker -n '__fish_seen_subcommand_from export' -a '(__cocker_containers)'
 
 # generate
-complete -c cocker -n '__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from kube' -a kube -d 'generate Kubernetes YAML based on containers or pods'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from kube systemd' -a kube -d 'generate Kubernetes YAML based on containers or pods'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from kube systemd' -a systemd -d 'generate systemd units'
 
 # generate kube
 complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -s f -l filename -r -F -d 'write the YAML to this file (which must not exist) instead of standard output'
@@ -649,6 +654,31 @@ complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_sub
 complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from kube' -a '(__cocker_containers)'
+
+# generate systemd
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l after -x -d 'add After= for the unit (may be given several times)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l container-prefix -x -d 'the prefix of containers\' unit names'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -s e -l env -x -d 'set an Environment= variable of the unit'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -s f -l files -d 'write the units to files in the current directory and print their paths'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l format -x -a 'json' -d 'print the units as a JSON object, name to text'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -s n -l name -d 'use the names of the container and pod, not their IDs, in units and commands'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l new -d 'create the container (or pod) at each start and remove it at each stop'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l no-header -d 'leave out the header (name, version, date)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l pod-prefix -x -d 'the prefix of pods\' unit names'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l requires -x -d 'add Requires= for the unit (may be given several times)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l restart-policy -x -d 'the units\' Restart=: no, on-success, on-failure, on-abnormal, on-watchdog, on-abort or always'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l restart-sec -x -d 'the units\' RestartSec='
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l separator -x -d 'between the prefix and the name or ID in unit names'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l start-timeout -x -d 'the units\' TimeoutStartSec='
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l stop-timeout -x -d 'seconds the container has to stop (default: its --stop-timeout); TimeoutStopSec= is that plus 60'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l wants -x -d 'add Wants= for the unit (may be given several times)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -a '(__cocker_containers)'
 
 # healthcheck
 complete -c cocker -n '__fish_seen_subcommand_from healthcheck; and not __fish_seen_subcommand_from run' -a run -d 'run the health check of a container'
@@ -1353,8 +1383,9 @@ complete -c cocker -n '__fish_seen_subcommand_from restart' -a '(__cocker_contai
 
 # rm
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s a -l all -d 'act on all containers'
+complete -c cocker -n '__fish_seen_subcommand_from rm' -l cidfile -r -F -d 'act on the container whose ID is in the file (as run --cidfile writes it)'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s f -l force -d 'stop running containers first; ignore containers that do not exist'
-complete -c cocker -n '__fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore containers that do not exist'
+complete -c cocker -n '__fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore containers that do not exist (and --cidfile files)'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s t -l time -x -d 'seconds to wait for the stop signal to stop the container before SIGKILL (default: the container\'s --stop-timeout, 10)'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s v -l volumes -d 'remove the anonymous volumes of the container'
@@ -1440,6 +1471,7 @@ complete -c cocker -n '__fish_seen_subcommand_from run' -l restart -x -d 'restar
 complete -c cocker -n '__fish_seen_subcommand_from run' -l rm -d 'remove the container when it exits'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l rootfs -d 'IMAGE is the path of a root filesystem to run instead of an image (written in place; PATH:O puts an overlay over it)'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l runtime -r -F -d 'the OCI runtime that runs the container: crun, runc or any runc-compatible binary, by name or path (default: the global --runtime, containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from run' -l sdnotify -x -a 'conmon container healthy ignore' -d 'under a systemd unit (NOTIFY_SOCKET set): who says READY=1: conmon (default: the monitor, once the container runs), container (its own process: the socket is passed in), healthy (the monitor, once the health check first passes) or ignore'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l security-opt -x -d 'seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges, mask=PATHS, unmask=PATHS'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l sig-proxy -d 'pass the signals cocker receives on to the container (in the foreground)'
 complete -c cocker -n '__fish_seen_subcommand_from run' -l stop-signal -x -d 'signal that stops the container (default: the image\'s, else SIGTERM)'
@@ -1493,7 +1525,8 @@ complete -c cocker -n '__fish_seen_subcommand_from start' -a '(__cocker_containe
 
 # stop
 complete -c cocker -n '__fish_seen_subcommand_from stop' -s a -l all -d 'act on all containers'
-complete -c cocker -n '__fish_seen_subcommand_from stop' -s i -l ignore -d 'ignore containers that do not exist'
+complete -c cocker -n '__fish_seen_subcommand_from stop' -l cidfile -r -F -d 'act on the container whose ID is in the file (as run --cidfile writes it)'
+complete -c cocker -n '__fish_seen_subcommand_from stop' -s i -l ignore -d 'ignore containers that do not exist (and --cidfile files)'
 complete -c cocker -n '__fish_seen_subcommand_from stop' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from stop' -s t -l time -x -d 'seconds to wait for the stop signal to stop the container before SIGKILL (default: the container\'s --stop-timeout, 10)'
 complete -c cocker -n '__fish_seen_subcommand_from stop' -s h -l help -d 'show help'

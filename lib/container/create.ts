@@ -3,7 +3,7 @@
  * in the store (rootfs.ts), the OCI bundle (config.json and the files bind-mounted into it) in
  * userdata/, a name, and its record (record.ts) saying "created". Nothing runs yet.
  */
-import { readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { detectCgroups } from '../cgroups/index.js'
 import { CockerError } from '../errors.js'
@@ -29,9 +29,10 @@ import { isoNow } from '../sys/time.js'
 import { randomBytes } from '../sys/random.js'
 import type { OciRuntime } from '../runtime/external.js'
 import type { Spec } from '../runtime/oci-spec.js'
+import { notifyProxyDir, withNotify } from '../systemd/notify.js'
 import { generatedName } from './names.js'
 import { createOptionsFile, nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
-  type RestartPolicy } from './record.js'
+  type RestartPolicy, type SdNotifyMode } from './record.js'
 import { systemdUnitLabels } from './systemd-unit.js'
 import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs, writeLayerFiles } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
@@ -49,6 +50,8 @@ export interface LifecycleOptions {
   detachKeys: string
   /** Given flags over the image's HEALTHCHECK; `none` disables it. */
   healthcheck?: Partial<Healthcheck> & { disabled?: boolean }
+  /** --sdnotify; undefined: conmon. */
+  sdNotify?: SdNotifyMode
 }
 
 export interface CreateOptions {
@@ -158,7 +161,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     for (const f of built.files) writeFileSync(f.path, f.content)
     writeFileSync(createOptionsFile(dirs.dir), asGiven)
     // an external runtime runs rootless in the user namespace the monitor makes (lib/runtime/external.ts)
-    const spec = o.runtime && maps ? withoutUserNamespace(built.spec) : built.spec
+    const spec = withNotify(o.runtime && maps ? withoutUserNamespace(built.spec) : built.spec, o.lifecycle.sdNotify ?? 'conmon', dirs.userdata)
+    if (o.lifecycle.sdNotify === 'container') mkdirSync(notifyProxyDir(dirs.userdata), { mode: 0o755 })
     writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(spec))
     if (driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer!), dirs.merged, o.env, shift)
     const top = driver === 'vfs' ? dirs.merged : driver === 'rootfs' ? o.options.rootfs!.path : dirs.upper
@@ -198,6 +202,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       log: { driver: l.logDriver, path: l.logPath ?? path.join(dirs.dir, 'ctr.log'), ...(l.logMaxSize ? { maxSize: l.logMaxSize } : {}) },
       detachKeys: l.detachKeys,
       ...healthcheckOf(l, config.config?.Healthcheck),
+      ...(l.sdNotify && l.sdNotify !== 'conmon' ? { sdNotify: l.sdNotify } : {}),
       mounts: (built.spec.mounts ?? []).filter(m => m.type === 'bind' && !m.source?.startsWith(dirs.userdata))
         .map(m => ({ type: volumeData.has(m.source ?? '') ? 'volume' : m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
       ...(volumes.volumes.length ? { volumes: volumes.volumes } : {}),
@@ -212,6 +217,9 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       ...(o.pod ? { pod: o.pod.id } : {}),
       ...(o.infraOf ? { pod: o.infraOf, infra: true } : {}),
       state: { status: 'created', pid: 0, restartCount: 0 },
+    }
+    if (record.sdNotify === 'healthy' && !record.healthcheck) {
+      throw new CockerError('INVALID_ARGUMENT', '--sdnotify healthy: the container has no health check to wait for', { hint: 'add --health-cmd, or use --sdnotify conmon' })
     }
     crashPoint('create:before-record')
     writeRecordFile(dirs.dir, record)

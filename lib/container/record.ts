@@ -34,6 +34,10 @@ export interface RestartPolicy {
   maxRetries: number
 }
 
+/** podman's --sdnotify modes; conmon (the monitor says READY=1 once the container runs) is the default. */
+export const SD_NOTIFY_MODES = ['conmon', 'container', 'healthy', 'ignore'] as const
+export type SdNotifyMode = typeof SD_NOTIFY_MODES[number]
+
 export interface Healthcheck {
   /** As the image's config has it: ["CMD-SHELL", "…"] or ["CMD", …]. */
   test: string[]
@@ -103,6 +107,8 @@ export interface ContainerRecord {
   log: { driver: 'k8s-file' | 'none' | 'passthrough'; path: string; maxSize?: number }
   detachKeys: string
   healthcheck?: Healthcheck
+  /** --sdnotify (absent: conmon): who tells systemd the container is ready (lib/systemd/notify.ts). */
+  sdNotify?: SdNotifyMode
   /** OCI mounts of the container's config, for inspect's Mounts. */
   mounts: { type: string; source: string; destination: string; options: string[] }[]
   /** Its volumes (named, anonymous): for --volumes-from, rm -v and what uses a volume. */

@@ -373,7 +373,7 @@ export function inspectContainer(v: ContainerView, o: InspectOptions) {
       Timeout: 0,
       StopTimeout: r.stopTimeout,
       Passwd: true,
-      sdNotifyMode: 'container',
+      sdNotifyMode: r.sdNotify ?? 'conmon',
     },
     HostConfig: {
       Binds: mounts.map(m => `${m.type === 'volume' ? path.basename(path.dirname(m.source)) : m.source}:${m.destination}:${[rw(m) ? 'rw' : 'ro', ...m.options.filter(x => x !== 'ro' && x !== 'rw')].join(',')}`),

@@ -3,6 +3,8 @@
  * store this command names, and running one action over several containers as podman does,
  * printing each name as given on success and an "Error:" line per failure.
  */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { engineFor, type Engine } from '../../container/engine.js'
 import { findContainer, listContainers, requireContainer, type FoundContainer } from '../../container/record.js'
 import { CockerError } from '../../errors.js'
@@ -27,6 +29,26 @@ export function targets(engine: Engine, names: string[], o: { all?: boolean; lat
   }
   if (!names.length) throw new CockerError('INVALID_ARGUMENT', 'no container given', { hint: 'name one or more containers, or use --all' })
   return names
+}
+
+/**
+ * The containers named, and those whose IDs --cidfile files hold; with --ignore a missing file,
+ * or a container no longer there, names none (a unit's ExecStop after a failed start).
+ */
+export function withCidfiles(engine: Engine, names: string[], files: unknown, o: { ignore: boolean; cwd: string }): string[] {
+  const ids = ((files as string[] | undefined) ?? []).flatMap(f => {
+    const file = path.resolve(o.cwd, f)
+    try {
+      const id = readFileSync(file, 'utf8').trim()
+      // --ignore: a container already gone (run --rm) is not named at all, as podman
+      return id && !(o.ignore && !findContainer(engine.storeRoot, id)) ? [id] : []
+    } catch (err) {
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT'
+      if (o.ignore && missing) return []
+      throw new CockerError('INVALID_ARGUMENT', `--cidfile ${file}: ${missing ? 'no such file' : (err as Error).message}`, { hint: 'give the file run --cidfile wrote, or add --ignore' })
+    }
+  })
+  return [...names, ...ids]
 }
 
 /**

@@ -73,15 +73,6 @@ export const kube: CommandDef = {
 
 export const generateKube: CommandDef = { ...kubeGenerate, name: 'kube', usage: 'kube [options] <containers|pods...>' }
 
-export const generate: CommandDef = {
-  name: 'generate',
-  describe: 'generate structured data based on containers and pods',
-  usage: 'generate <command>',
-  positionals: [],
-  options: [],
-  examples: [],
-  subcommands: [generateKube],
-}
 
 export const play: CommandDef = {
   name: 'play',

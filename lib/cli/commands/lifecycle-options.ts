@@ -4,7 +4,7 @@
  * errors; each names the flag and the value.
  */
 import type { LifecycleOptions } from '../../container/create.js'
-import type { Healthcheck, RestartPolicy } from '../../container/record.js'
+import { SD_NOTIFY_MODES, type Healthcheck, type RestartPolicy, type SdNotifyMode } from '../../container/record.js'
 import { CockerError } from '../../errors.js'
 import { parseDetachKeys } from '../../runtime/monitor.js'
 import { durationNs } from '../../sys/duration.js'
@@ -51,6 +51,10 @@ export function parseLifecycleOptions(args: ParsedArgs, o: { autoRemove: boolean
     else if (key !== 'tag') throw invalid(`--log-opt ${opt}: unknown or invalid option`, 'use path=/absolute/file or max-size=10m')
   }
   l.healthcheck = parseHealth(args)
+  if (typeof args.sdnotify === 'string') {
+    if (!SD_NOTIFY_MODES.includes(args.sdnotify as SdNotifyMode)) throw invalid(`--sdnotify ${args.sdnotify}: unknown mode`, 'use conmon, container, healthy or ignore')
+    l.sdNotify = args.sdnotify as SdNotifyMode
+  }
   return l
 }
 

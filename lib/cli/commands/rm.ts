@@ -1,12 +1,14 @@
 import { removeContainer } from '../../container/remove.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
-import { eachContainer, engineOf, targets } from './container-context.js'
+import { eachContainer, engineOf, targets, withCidfiles } from './container-context.js'
 
 /** `rm`: podman's statuses: 1 when a container does not exist, 2 when one runs (without -f). */
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const engine = engineOf(ctx)
   const all = args.all === true
-  const names = targets(engine, args.containers as string[], { all, latest: args.latest === true })
+  const names = args.cidfile && !args.all && !args.latest
+    ? withCidfiles(engine, (args.containers as string[] | undefined) ?? [], args.cidfile, { ignore: args.ignore === true || args.force === true, cwd: ctx.cwd })
+    : targets(engine, args.containers as string[], { all, latest: args.latest === true })
   const timeout = typeof args.time === 'number' ? args.time : undefined
   return eachContainer(engine, names, async found => {
     await removeContainer(engine, found, { force: args.force === true, timeout, volumes: args.volumes === true })

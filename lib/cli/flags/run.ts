@@ -75,6 +75,7 @@ export const runOptions: OptionDef[] = [
   { name: 'rm', type: 'boolean', describe: 'remove the container when it exits' },
   { name: 'rootfs', type: 'boolean', describe: 'IMAGE is the path of a root filesystem to run instead of an image (written in place; PATH:O puts an overlay over it)' },
   { name: 'runtime', type: 'string', valueName: 'name|path', complete: 'file', describe: "the OCI runtime that runs the container: crun, runc or any runc-compatible binary, by name or path (default: the global --runtime, containers.conf's runtime, else cocker's own)" },
+  { name: 'sdnotify', type: 'string', choices: ['conmon', 'container', 'healthy', 'ignore'], valueName: 'mode', describe: 'under a systemd unit (NOTIFY_SOCKET set): who says READY=1: conmon (default: the monitor, once the container runs), container (its own process: the socket is passed in), healthy (the monitor, once the health check first passes) or ignore' },
   { name: 'security-opt', type: 'array', valueName: 'option', describe: 'seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges, mask=PATHS, unmask=PATHS' },
   { name: 'sig-proxy', type: 'boolean', default: true, describe: 'pass the signals cocker receives on to the container (in the foreground)' },
   { name: 'stop-signal', type: 'string', valueName: 'signal', describe: 'signal that stops the container (default: the image\'s, else SIGTERM)' },

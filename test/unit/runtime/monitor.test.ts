@@ -38,4 +38,10 @@ test('monitor ops: foreground with stdin and a health check; passthrough has no 
   assert.equal(pass.map(op => op[0]), ['monitor-exit', 'monitor-socket', 'monitor-passthrough', 'monitor-detach-keys', 'monitor-cleanup'])
 })
 
+test('monitor ops: sd_notify is one op, the last, and encodes with an empty socket', () => {
+  const ops = monitorOps({ ...BASE, notify: { socket: '', mode: 'container', proxyDir: '/c/userdata/notify' } })
+  assert.equal(ops.at(-1), ['monitor-notify', '', 'container', '/c/userdata/notify'])
+  encodePlan(ops)
+})
+
 test.run()
