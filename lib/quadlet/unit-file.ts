@@ -172,6 +172,8 @@ function unescapeOne(value: string, i: number): [string, number] {
   const c = value[i]
   if (c === undefined) return ['\\', 0]
   if (c in SIMPLE_ESCAPES) return [SIMPLE_ESCAPES[c]!, 1]
+  // ExecStart=: a lone ";" separates commands, "\;" is the character
+  if (c === ';') return [';', 1]
   const hex = (len: number) => {
     const digits = value.slice(i + 1, i + 1 + len)
     return digits.length === len && /^[0-9a-fA-F]+$/.test(digits) ? parseInt(digits, 16) : undefined
@@ -223,7 +225,7 @@ const BARE = /^[A-Za-z0-9_@%+=:,./$~^*!?#&(){}[\]<>|-]+$/
 
 /** Words written so that splitWords (and systemd) give them back: quoted and escaped where needed. */
 export function escapeWords(words: readonly string[]): string {
-  return words.map(w => (BARE.test(w) ? w : `"${escapeQuoted(w)}"`)).join(' ')
+  return words.map(w => (w === ';' ? '\\;' : BARE.test(w) ? w : `"${escapeQuoted(w)}"`)).join(' ')
 }
 
 function escapeQuoted(word: string): string {

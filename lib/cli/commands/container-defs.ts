@@ -84,6 +84,7 @@ export const rm: CommandDef = {
   positionals: [CONTAINERS],
   options: [
     ALL,
+    { name: 'cidfile', type: 'array', valueName: 'file', complete: 'file', describe: 'remove the container whose ID is in the file (as run --cidfile wrote it), then the file; with -i a missing file is no error' },
     { name: 'force', alias: 'f', type: 'boolean', describe: 'stop running containers first; ignore containers that do not exist' },
     { name: 'ignore', alias: 'i', type: 'boolean', describe: 'ignore containers that do not exist' },
     LATEST,
