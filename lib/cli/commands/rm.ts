@@ -16,13 +16,11 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   // with -i, a cidfile's container that is gone already is no error (quadlet's ExecStopPost after ExecStop)
   const live = fromFiles.filter(c => !args.ignore || findContainer(engine.storeRoot, c.id))
   const given = [...(args.containers as string[] | undefined ?? []), ...live.map(c => c.id)]
-  if (cidfiles.length && !given.length && !all) return {}
-  const names = targets(engine, given, { all, latest: args.latest === true })
-  const timeout = typeof args.time === 'number' ? args.time : undefined
-  const outcome = await eachContainer(engine, names, async found => {
-    await removeContainer(engine, found, { force: args.force === true, timeout, volumes: args.volumes === true })
-    return all ? `${found.record.id}\n` : undefined
-  }, { notFoundStatus: ignore ? 0 : 1, stateStatus: 2 })
+  const outcome = cidfiles.length && !given.length && !all ? {} : await eachContainer(engine, targets(engine, given, { all, latest: args.latest === true }),
+    async found => {
+      await removeContainer(engine, found, { force: args.force === true, timeout: typeof args.time === 'number' ? args.time : undefined, volumes: args.volumes === true })
+      return all ? `${found.record.id}\n` : undefined
+    }, { notFoundStatus: ignore ? 0 : 1, stateStatus: 2 })
   // as Podman removes a container's cidfile with it: the next `run --cidfile` may write it again
   for (const { file, id } of fromFiles) if (!findContainer(engine.storeRoot, id)) rmSync(file, { force: true })
   return outcome
