@@ -40,7 +40,7 @@ function main(argv: string[]): number {
 
   const searched = quadletDirs(user)
   const { files } = findQuadletFiles(searched, user)
-  const read = readQuadletFiles(files)
+  const read = readQuadletFiles(files, searched)
   const result = convertQuadlets(read.sources, { cocker: path.join(packageRoot(), 'bin/cocker') })
   const errors = [...read.errors, ...result.errors]
 

@@ -78,18 +78,46 @@ export function findQuadletFiles(dirs: readonly string[], user: boolean): { file
   return { files }
 }
 
-/** Reads and parses the files; one that cannot be read or parsed goes to `errors`. */
-export function readQuadletFiles(files: readonly string[]): { sources: QuadletSource[]; errors: { file: string; message: string }[] } {
+/**
+ * Reads and parses the files, each with its drop-ins merged in; one that cannot be read or
+ * parsed goes to `errors`. Drop-ins as Podman's quadlet (and systemd) look for them, in
+ * the file's directory and each of `dirs`: NAME.container.d/*.conf, then for a-b-c.container
+ * a-b-.container.d and a-.container.d, then container.d; a .conf name found in a more
+ * specific directory hides the same name further on; they apply in the order of their names.
+ */
+export function readQuadletFiles(files: readonly string[], dirs: readonly string[] = []): { sources: QuadletSource[]; errors: { file: string; message: string }[] } {
   const sources: QuadletSource[] = []
   const errors: { file: string; message: string }[] = []
   for (const file of files) {
     try {
-      sources.push({ path: file, unit: UnitFile.parse(readFileSync(file, 'utf8'), file) })
+      const unit = UnitFile.parse(readFileSync(file, 'utf8'), file)
+      for (const dropin of dropins(file, dirs)) unit.merge(UnitFile.parse(readFileSync(dropin, 'utf8'), dropin))
+      sources.push({ path: file, unit })
     } catch (err) {
       errors.push({ file, message: err instanceof CockerError ? err.message : `${file}: ${(err as Error).message}` })
     }
   }
   return { sources, errors }
+}
+
+function dropins(file: string, dirs: readonly string[]): string[] {
+  const name = path.basename(file)
+  const ext = path.extname(name)
+  const parts = name.slice(0, -ext.length).split('-')
+  const names = [`${name}.d`, ...parts.slice(0, -1).map((_, i) => `${parts.slice(0, parts.length - 1 - i).join('-')}-${ext}.d`), `${ext.slice(1)}.d`]
+  const found = new Map<string, string>()
+  for (const d of names) {
+    for (const top of [path.dirname(file), ...dirs]) {
+      let entries: string[]
+      try {
+        entries = readdirSync(path.join(top, d))
+      } catch {
+        continue
+      }
+      for (const conf of entries) if (conf.endsWith('.conf') && !found.has(conf)) found.set(conf, path.join(top, d, conf))
+    }
+  }
+  return [...found.keys()].sort().map(k => found.get(k)!)
 }
 
 /**

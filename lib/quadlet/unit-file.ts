@@ -139,6 +139,11 @@ export class UnitFile {
     }
   }
 
+  /** Adds another file's entries (a drop-in) after this one's, section by section. */
+  merge(other: UnitFile): void {
+    for (const s of other.sections) this.section(s.name, true).entries.push(...s.entries.map(e => ({ ...e })))
+  }
+
   clone(): UnitFile {
     const copy = new UnitFile()
     for (const s of this.sections) copy.sections.push({ name: s.name, entries: s.entries.map(e => ({ ...e })) })
