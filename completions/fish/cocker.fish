@@ -410,6 +410,7 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 
 # container rm
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s a -l all -d 'act on all containers'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -l cidfile -r -F -d 'remove the container whose ID is in the file (as run --cidfile wrote it), then the file; with -i a missing file is no error'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s f -l force -d 'stop running containers first; ignore containers that do not exist'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore containers that do not exist'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s l -l latest -d 'act on the latest container cocker knows of'
@@ -953,6 +954,7 @@ complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subc
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l disable-dns -d 'no name resolution between the containers of the network'
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -s d -l driver -x -d 'the network\'s driver: bridge (the only one)'
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l gateway -x -d 'the gateway of the subnet (default: its first address)'
+complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l ignore -d 'a network of that name exists already: print its name and succeed'
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l internal -d 'no route to the outside: the containers reach only each other'
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l ipv6 -d 'IPv6 networking (not supported yet)'
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l label -x -d 'set metadata on the network'
@@ -1259,6 +1261,7 @@ complete -c cocker -n '__fish_seen_subcommand_from restart' -a '(__cocker_contai
 
 # rm
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s a -l all -d 'act on all containers'
+complete -c cocker -n '__fish_seen_subcommand_from rm' -l cidfile -r -F -d 'remove the container whose ID is in the file (as run --cidfile wrote it), then the file; with -i a missing file is no error'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s f -l force -d 'stop running containers first; ignore containers that do not exist'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore containers that do not exist'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s l -l latest -d 'act on the latest container cocker knows of'
