@@ -1,10 +1,11 @@
 // Quadlet files through bin/cocker-systemd-generator, root and rootless: what it writes
 // passes `systemd-analyze verify` (which loads units without systemd as PID 1: the system
-// manager's view as root, the user manager's with --user and the user's XDG_RUNTIME_DIR),
+// manager's view as root, the user manager's with --user and the user's XDG_RUNTIME_DIR;
+// with --generators=true it also runs the generators as the manager would),
 // [Install] becomes .wants links, and the services' command lines, run the way systemd
 // runs them (specifiers expanded, a leading "-" meaning "failure ignored", NOTIFY_SOCKET
 // unset as no manager listens), make the container, volume, network and pod come and go.
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -193,6 +194,25 @@ cockerScenario('.kube, .image and template units pass systemd-analyze verify', a
   assert.equal([g.result.status, g.result.stderr], [0, ''])
   await verify(mode, g)
   assert.equal(readlinkSync(path.join(g.out, 'default.target.wants', 'echo@hello.service')), '../echo@.service')
+}, COCKER_MODES, ANALYZE_MISSING)
+
+cockerScenario('systemd runs the generator as installed (a link in a generator dir) and loads its unit: systemd-analyze --generators=true verify', async mode => {
+  const work = modeDir(mode)
+  const generators = path.join(work, 'generators')
+  const quadlets = path.join(work, 'quadlet')
+  mkdirSync(generators)
+  mkdirSync(quadlets)
+  // the README's install, in a directory of its own: SYSTEMD_GENERATOR_PATH replaces systemd's list
+  symlinkSync(path.join(path.dirname(mode.bin), 'cocker-systemd-generator'), path.join(generators, `cocker-${mode.user ? 'user' : 'system'}-generator`))
+  const name = safeName('q')
+  writeFileSync(path.join(quadlets, `${name}.container`), '[Container]\nImage=busybox\nExec=sleep 1000\n[Install]\nWantedBy=default.target\n')
+  if (mode.user) for (const d of [work, generators, quadlets]) chownSync(d, mode.user.uid, mode.user.gid)
+  const analyze = (unit: string) => runCmd(['systemd-analyze', ...(mode.user ? ['--user'] : []), '--generators=true', 'verify', unit],
+    { asUser: mode.user, cwd: work, env: { SYSTEMD_GENERATOR_PATH: generators, QUADLET_UNIT_DIRS: quadlets } })
+  const found = await analyze(`${name}.service`)
+  assert.equal([found.status, found.stderr], [0, ''], found.stderr)
+  const missing = await analyze(`${name}-nothere.service`)
+  assert.ok(missing.status !== 0 && /not found/.test(missing.stderr), 'the check would see a missing unit')
 }, COCKER_MODES, ANALYZE_MISSING)
 
 test('--dryrun prints the units and one line per key cocker cannot serve; a broken file fails alone', async () => {
