@@ -209,9 +209,12 @@ export function convertQuadlets(sources: readonly QuadletSource[], o: ConvertOpt
   // pods last: their services start the containers that name them
   const order = [...infos.values()].sort((a, b) => Number(a.kind === 'pod') - Number(b.kind === 'pod'))
   for (const info of order) {
-    const c = new Converter(info, infos, o, out.unsupported)
+    const c = new Converter(info, infos, o)
     try {
       out.services.push({ source: info.source.path, name: info.service, unit: c.convert() })
+      // only a file that converts: one that fails is one error line, and no pod starts it
+      out.unsupported.push(...c.notes)
+      if (c.startWith) infos.get(c.startWith)!.start.push(info.service)
     } catch (err) {
       if (!(err instanceof CockerError)) throw err
       out.errors.push({ file: info.source.path, message: err.message })
@@ -223,12 +226,15 @@ export function convertQuadlets(sources: readonly QuadletSource[], o: ConvertOpt
 const fail = (message: string) => new CockerError('INVALID_ARGUMENT', message)
 
 class Converter {
+  /** The keys it left out, and why. */
+  readonly notes: Unsupported[] = []
+  /** The .pod whose service starts this container's. */
+  startWith: string | undefined
   private readonly unit: UnitFile
   private readonly group: string
   private readonly service: UnitFile
 
-  constructor(private readonly info: Info, private readonly infos: Map<string, Info>, private readonly o: ConvertOptions,
-    private readonly unsupported: Unsupported[]) {
+  constructor(private readonly info: Info, private readonly infos: Map<string, Info>, private readonly o: ConvertOptions) {
     this.unit = info.source.unit
     this.group = GROUP[info.kind]
     this.service = this.unit.clone()
@@ -253,7 +259,7 @@ class Converter {
   private file(): string { return this.info.source.path }
 
   private note(key: string, why: string): void {
-    this.unsupported.push({ file: this.file(), key, why })
+    this.notes.push({ file: this.file(), key, why })
   }
 
   private checkKeys(): void {
@@ -493,7 +499,7 @@ class Converter {
     if (!pod) return
     if (!pod.endsWith('.pod')) throw fail(`${this.file()}: Pod=${pod} is not a quadlet .pod file`)
     run.push('--pod', this.reference(pod, ['pod'], 'BindsTo'))
-    if (!base(this.file()).endsWith('@') && this.bool('StartWithPod') !== false) this.infos.get(pod)!.start.push(this.info.service)
+    if (!base(this.file()).endsWith('@') && this.bool('StartWithPod') !== false) this.startWith = pod
   }
 
   private reload(name: string): void {

@@ -211,7 +211,7 @@ test('the dry run\'s lines: one per key cocker cannot serve, with why; the rest 
 
 test('files Podman\'s quadlet refuses are refused, the others still made', () => {
   const c = convert({
-    'typo.container': '[Container]\nImage=i\nImagee=j\n',
+    'typo.container': '[Container]\nImage=i\nSecret=s\nImagee=j\n',
     'noimage.container': '[Container]\nExec=true\n',
     'both.container': '[Container]\nImage=i\nRootfs=/r\n',
     'group.container': '[Container]\nImage=i\nGroup=1\n',
@@ -220,6 +220,7 @@ test('files Podman\'s quadlet refuses are refused, the others still made', () =>
     'ok.container': '[Container]\nImage=i\n',
   })
   assert.equal(c.services.map(s => s.name), ['ok.service'])
+  assert.equal(c.unsupported, [], 'a file that fails is its error line alone')
   assert.equal(Object.fromEntries(c.errors.map(e => [e.file.slice(3), e.message])), {
     'typo.container': "unsupported key 'Imagee' in group 'Container' in /q/typo.container",
     'noimage.container': '/q/noimage.container: no Image or Rootfs key specified',
