@@ -13,8 +13,7 @@ import { UnitFile } from '../../lib/quadlet/unit-file.js'
 import { cocker, cockerScenario, COCKER_MODES, loadBusybox, modeDir, type CockerMode } from '../support/cocker-modes.js'
 import { runCmd, type RunResult } from '../support/exec.js'
 import { safeName } from '../support/names.js'
-import { repoPath } from '../support/paths.js'
-import { skipUnless, which } from '../support/requires.js'
+import { which } from '../support/requires.js'
 
 const ANALYZE_MISSING = which('systemd-analyze') ? undefined : 'no systemd-analyze (apt-get install systemd)'
 
@@ -215,22 +214,23 @@ cockerScenario('systemd runs the generator as installed (a link in a generator d
   assert.ok(missing.status !== 0 && /not found/.test(missing.stderr), 'the check would see a missing unit')
 }, COCKER_MODES, ANALYZE_MISSING)
 
-test('--dryrun prints the units and one line per key cocker cannot serve; a broken file fails alone', async () => {
-  const mode: CockerMode = { name: 'root', bin: repoPath('bin/cocker'), root: '/nonexistent' }
-  if (skipUnless(process.getuid?.() === 0, 'quadlet --dryrun', 'needs root (the rootless case is the same program)')) return
+cockerScenario('--dryrun prints the units and one line per key cocker cannot serve; a broken file fails alone; a user without lingering is told', async mode => {
   const g = await generate(mode, {
     'web.container': '[Container]\nImage=busybox\nSecret=token\nTimezone=UTC\nPublishPort=8080:80\n',
     'typo.container': '[Container]\nImage=busybox\nImagee=x\n',
   }, ['--dryrun'])
   assert.equal(g.result.status, 1)
   assert.ok(g.result.stdout.startsWith('---web.service---\n[Unit]\n'), g.result.stdout)
-  assert.match(g.result.stdout, new RegExp(`\nExecStart=${repoPath('bin/cocker')} run --name=systemd-%N --cidfile=%t/%N.cid --replace --rm --sdnotify=conmon -d --publish 8080:80 busybox\n`))
+  const cocker = path.join(path.dirname(mode.bin), 'cocker').replace(/[.]/g, '\\.')
+  assert.match(g.result.stdout, new RegExp(`\nExecStart=${cocker} run --name=systemd-%N --cidfile=%t/%N\\.cid --replace --rm --sdnotify=conmon -d --publish 8080:80 busybox\n`))
   assert.not.ok(g.result.stdout.includes('typo'))
   const lines = g.result.stderr.trim().split('\n')
-  assert.equal(lines.length, 3, g.result.stderr)
   assert.match(lines[0]!, /\/web\.container: Secret: not supported: cocker has no secrets \(--secret\)$/)
   assert.match(lines[1]!, /\/web\.container: Timezone: not supported: cocker run has no --tz$/)
   assert.match(lines[2]!, /^cocker-systemd-generator: converting "typo\.container": unsupported key 'Imagee' in group 'Container'/)
+  const lingering = mode.user ? existsSync(`/var/lib/systemd/linger/${mode.user.name}`) : true
+  if (!lingering) assert.match(lines[3]!, new RegExp(`^cocker-systemd-generator: ${mode.user!.name} has no lingering: .*"loginctl enable-linger ${mode.user!.name}"`))
+  assert.equal(lines.length, lingering ? 3 : 4, g.result.stderr)
   assert.not.ok(existsSync(g.out), '--dryrun writes nothing')
 })
 
