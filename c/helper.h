@@ -105,6 +105,8 @@ struct monitor {
 	size_t nrelease_cgroups;
 	unsigned long long health_ms;
 	char **health;
+	int notify_fd, notify_proxy; /* monitor-notify: the systemd socket, the container's; or -1 */
+	char notify_mode;	     /* 'c'onmon, 'h'ealthy or 'C'ontainer */
 	int in[2], out[2], err[2]; /* the init's stdio pipes, -1 when unused */
 };
 void monitor_init(struct monitor *m);

@@ -26,6 +26,7 @@
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,60 @@ void monitor_init(struct monitor *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->exit_dir = m->kill_dir = m->log_fd = m->sock_dir = m->listen_fd = -1;
+	m->notify_fd = m->notify_proxy = -1;
 	for (int i = 0; i < 2; i++)
 		m->in[i] = m->out[i] = m->err[i] = -1;
+	/* systemd's socket reaches the monitor by monitor-notify only: no runtime, hook or clean-up inherits it */
+	unsetenv("NOTIFY_SOCKET");
+}
+
+/*
+ * monitor-notify. systemd takes a notification from a process of the unit's
+ * cgroup only: the monitor is one, the container's processes (in cgroups of
+ * their own) are not. So the monitor speaks for them: its own MAINPID and
+ * READY=1, or what the container sends to the socket bound here for it.
+ */
+static void notify_setup(struct monitor *m, const char *socket_path, const char *mode, const char *proxy_dir)
+{
+	struct sockaddr_un addr;
+	const char *name;
+	int dir = -1, len = 0;
+
+	m->notify_mode = strcmp(mode, "healthy") == 0 ? 'h' : strcmp(mode, "container") == 0 ? 'C' : 'c';
+	/* as sd_notify(3): a socket nobody listens on is no reason to fail the container */
+	if (socket_path[0] == '@' && strlen(socket_path) < sizeof(addr.sun_path)) { /* abstract: a leading NUL */
+		memset(&addr, 0, sizeof(addr));
+		addr.sun_family = AF_UNIX;
+		len = (int)strlen(socket_path);
+		memcpy(addr.sun_path + 1, socket_path + 1, (size_t)len - 1);
+		len += (int)offsetof(struct sockaddr_un, sun_path);
+	} else if (socket_path[0] == '/') {
+		len = unix_address(socket_path, &addr, &dir, &name);
+	}
+	if (len > 0) {
+		m->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (m->notify_fd >= 0 && connect(m->notify_fd, (struct sockaddr *)&addr, (socklen_t)len) < 0) {
+			close(m->notify_fd);
+			m->notify_fd = -1;
+		}
+	}
+	if (dir >= 0)
+		close(dir);
+	if (!proxy_dir[0])
+		return;
+	dir = open(proxy_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		die_setup("monitor-notify", "open", proxy_dir, "cannot open the container's notify directory");
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/notify.sock", dir);
+	unlinkat(dir, "notify.sock", 0); /* an earlier run's */
+	m->notify_proxy = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* 0666: the container's user, whoever it maps to, may send */
+	if (m->notify_proxy < 0 || bind(m->notify_proxy, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    fchmodat(dir, "notify.sock", 0666, 0) < 0)
+		die_setup("monitor-notify", "bind", proxy_dir, "cannot make the container's notify socket");
+	close(dir);
 }
 
 static char **copy_argv(const struct field *f)
@@ -145,6 +198,9 @@ int monitor_op(struct monitor *m, const struct op *op)
 		m->release_state = strdup(op->f[1].s);
 		m->release_cgroups = copy_argv(&op->f[2]);
 		m->nrelease_cgroups = op->f[2].n;
+		return 1;
+	case OP_MONITOR_NOTIFY:
+		notify_setup(m, arg, op->f[1].s, op->f[2].s);
 		return 1;
 	case OP_MONITOR_HEALTH:
 		if (parse_ull(arg, 10, &m->health_ms) < 0 || m->health_ms == 0)
@@ -529,6 +585,33 @@ static void run_health(void)
 		health_pid = 0;
 }
 
+static void notify(const char *msg)
+{
+	if (mon->notify_fd >= 0)
+		send(mon->notify_fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* A datagram from the container for systemd: passed on without its MAINPID= lines. */
+static void relay_notify(void)
+{
+	char in[4096], out[sizeof(in)];
+	ssize_t n = recv(mon->notify_proxy, in, sizeof(in) - 1, MSG_DONTWAIT);
+	size_t o = 0;
+
+	if (n <= 0)
+		return;
+	in[n] = 0;
+	for (char *line = in, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (strncmp(line, "MAINPID=", 8) != 0 && *line)
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s\n", line);
+	}
+	if (o)
+		notify(out);
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -712,6 +795,12 @@ void monitor_run(struct monitor *m, pid_t init, int pty, const sigset_t *mask, i
 	prctl(PR_SET_NAME, "cocker:[0:MON]");
 	mon = m;
 	init_pid = init;
+	if (m->notify_fd >= 0) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "MAINPID=%d\n%s", getpid(), m->notify_mode == 'c' ? "READY=1\n" : "");
+		notify(msg);
+	}
 	if (m->log_fd >= 0 && fstat(m->log_fd, &st) == 0)
 		log_size = (unsigned long long)st.st_size; /* a restarted container's log goes on */
 	master = pty;
@@ -759,7 +848,7 @@ void monitor_run(struct monitor *m, pid_t init, int pty, const sigset_t *mask, i
 	for (;;) {
 		struct pollfd p[8 + MAX_CLIENTS];
 		int np = 0, i_sig, i_out = -1, i_err = -1, i_pty = -1, i_listen = -1, i_fg = -1, i_stdin = -1, i_sync = -1,
-		    i_clients;
+		    i_notify = -1, i_clients;
 		int timeout = -1;
 
 #define WATCH(idx, fd, ev) (idx = np, p[np++] = (struct pollfd){ (fd), (ev), 0 })
@@ -779,6 +868,8 @@ void monitor_run(struct monitor *m, pid_t init, int pty, const sigset_t *mask, i
 			WATCH(i_fg, STDIN_FILENO, POLLIN);
 		if (sync_in >= 0)
 			WATCH(i_sync, sync_in, POLLIN);
+		if (m->notify_proxy >= 0)
+			WATCH(i_notify, m->notify_proxy, POLLIN);
 		i_clients = np;
 		for (int c = 0; c < nclients; c++)
 			p[np++] = (struct pollfd){ clients[c], pending_len ? 0 : POLLIN, 0 };
@@ -822,6 +913,8 @@ void monitor_run(struct monitor *m, pid_t init, int pty, const sigset_t *mask, i
 		}
 		if (i_listen >= 0 && (p[i_listen].revents & POLLIN))
 			accept_clients();
+		if (i_notify >= 0 && (p[i_notify].revents & POLLIN))
+			relay_notify();
 		if (next_health && now_ms() >= next_health) {
 			run_health();
 			next_health = now_ms() + (long long)m->health_ms;
@@ -841,8 +934,14 @@ void monitor_run(struct monitor *m, pid_t init, int pty, const sigset_t *mask, i
 			}
 			/* a subreaper: orphans of the container come to us too; reap them all */
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-				if (pid == health_pid)
+				if (pid == health_pid) {
 					health_pid = 0;
+					/* --sdnotify healthy: ready at the first check that passes */
+					if (m->notify_mode == 'h' && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+						notify("READY=1\n");
+						m->notify_mode = 'c';
+					}
+				}
 				if (pid == init_pid)
 					finish(status);
 			}

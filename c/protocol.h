@@ -7,8 +7,8 @@
 #ifndef COCKER_PROTOCOL_H
 #define COCKER_PROTOCOL_H
 
-#define COCKER_PROTOCOL 5
-#define COCKER_PROTOCOL_TAG "cocker-helper/5"
+#define COCKER_PROTOCOL 6
+#define COCKER_PROTOCOL_TAG "cocker-helper/6"
 
 /* The request may not be larger than this: it is read whole into memory. */
 #define COCKER_REQUEST_MAX (4 << 20)
@@ -49,6 +49,7 @@
 	X(OP_MONITOR_HEALTH, "monitor-health", 'P', "sv") /* MS ARGV */        \
 	X(OP_MONITOR_RELEASE, "monitor-release", 'P', "ssv") /* LOCK STATE CGROUPS */ \
 	X(OP_MONITOR_KILL_PIDFILE, "monitor-kill-pidfile", 'P', "s") /* PATH: the network process */ \
+	X(OP_MONITOR_NOTIFY, "monitor-notify", 'P', "sss") /* SOCKET MODE PROXY-DIR: sd_notify */ \
 	X(OP_RUNTIME_PID_FILE, "runtime-pid-file", 'P', "s") /* external runtime's init */ \
 	X(OP_CONSOLE_LISTEN, "console-listen", 'P', "s") /* receive its pty master */ \
 	X(OP_HOST_OVERLAY, "host-overlay", 'P', "sss") /* DIR DATA CWD, before the clone */ \

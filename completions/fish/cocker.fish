@@ -20,6 +20,7 @@ complete -c cocker -n __fish_use_subcommand -a create -d 'create but do not star
 complete -c cocker -n __fish_use_subcommand -a diff -d 'inspect changes to the container\'s file systems'
 complete -c cocker -n __fish_use_subcommand -a exec -d 'run a process in a running container'
 complete -c cocker -n __fish_use_subcommand -a export -d 'export a container\'s file system contents as a tar archive'
+complete -c cocker -n __fish_use_subcommand -a generate -d 'generate structured data based on containers and pods'
 complete -c cocker -n __fish_use_subcommand -a healthcheck -d 'manage health checks on containers'
 complete -c cocker -n __fish_use_subcommand -a history -d 'show history of a specified image'
 complete -c cocker -n __fish_use_subcommand -a image -d 'manage images'
@@ -57,7 +58,7 @@ complete -c cocker -n __fish_use_subcommand -a version -d 'display the cocker ve
 complete -c cocker -n __fish_use_subcommand -a volume -d 'manage volumes'
 complete -c cocker -n __fish_use_subcommand -a wait -d 'block on one or more containers'
 complete -c cocker -n __fish_use_subcommand -a help -d 'show help for a command'
-complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach commit container cp create diff exec export healthcheck history image images import info inspect kill load login logout logs network pause pod port ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version volume wait'
+complete -c cocker -n '__fish_seen_subcommand_from help' -a 'attach commit container cp create diff exec export generate healthcheck history image images import info inspect kill load login logout logs network pause pod port ps pull push rename restart rm rmi run save start stop system tag top unpause unshare untag version volume wait'
 
 # attach
 complete -c cocker -n '__fish_seen_subcommand_from attach' -l detach-keys -x -d 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)'
@@ -410,9 +411,9 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 
 # container rm
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s a -l all -d 'act on all containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -l cidfile -r -F -d 'remove the container whose ID is in the file (as run --cidfile wrote it), then the file; with -i a missing file is no error'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -l cidfile -r -F -d 'act on the container whose ID is in the file (as run --cidfile writes it)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s f -l force -d 'stop running containers first; ignore containers that do not exist'
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore containers that do not exist'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore containers that do not exist (and --cidfile files)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s t -l time -x -d 'seconds to wait for the stop signal to stop the container before SIGKILL (default: the container\'s --stop-timeout, 10)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from rm' -s v -l volumes -d 'remove the anonymous volumes of the container'
@@ -441,7 +442,8 @@ complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_su
 
 # container stop
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s a -l all -d 'act on all containers'
-complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s i -l ignore -d 'ignore containers that do not exist'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -l cidfile -r -F -d 'act on the container whose ID is in the file (as run --cidfile writes it)'
+complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s i -l ignore -d 'ignore containers that do not exist (and --cidfile files)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s t -l time -x -d 'seconds to wait for the stop signal to stop the container before SIGKILL (default: the container\'s --stop-timeout, 10)'
 complete -c cocker -n '__fish_seen_subcommand_from container; and __fish_seen_subcommand_from stop' -s h -l help -d 'show help'
@@ -617,6 +619,34 @@ complete -c cocker -n '__fish_seen_subcommand_from export' -l runtime -r -F -d '
 complete -c cocker -n '__fish_seen_subcommand_from export' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
 complete -c cocker -n '__fish_seen_subcommand_from export' -s v -l version -d 'print the version'
 complete -c cocker -n '__fish_seen_subcommand_from export' -a '(__cocker_containers)'
+
+# generate
+complete -c cocker -n '__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from systemd' -a systemd -d 'generate systemd units'
+
+# generate systemd
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l after -x -d 'add After= for the unit (may be given several times)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l container-prefix -x -d 'the prefix of containers\' unit names'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -s e -l env -x -d 'set an Environment= variable of the unit'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -s f -l files -d 'write the units to files in the current directory and print their paths'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l format -x -a 'json' -d 'print the units as a JSON object, name to text'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -s n -l name -d 'use the names of the container and pod, not their IDs, in units and commands'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l new -d 'create the container (or pod) at each start and remove it at each stop'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l no-header -d 'leave out the header (name, version, date)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l pod-prefix -x -d 'the prefix of pods\' unit names'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l requires -x -d 'add Requires= for the unit (may be given several times)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l restart-policy -x -d 'the units\' Restart=: no, on-success, on-failure, on-abnormal, on-watchdog, on-abort or always'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l restart-sec -x -d 'the units\' RestartSec='
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l separator -x -d 'between the prefix and the name or ID in unit names'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l start-timeout -x -d 'the units\' TimeoutStartSec='
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l stop-timeout -x -d 'seconds the container has to stop (default: its --stop-timeout); TimeoutStopSec= is that plus 60'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l wants -x -d 'add Wants= for the unit (may be given several times)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -s h -l help -d 'show help'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l log-level -x -a 'trace debug info warn warning error fatal panic' -d 'show messages of this level and above (default: warn); info adds what a pull left out (device nodes, rootless)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l root -x -a '(__fish_complete_directories)' -d 'path to the root directory in which data, including images, is stored'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l runtime -r -F -d 'the OCI runtime for the containers that run and create make: crun, runc or any runc-compatible binary, by name or path (default: containers.conf\'s runtime, else cocker\'s own)'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'the store\'s storage driver (chosen at its first use, then recorded: changing it needs "cocker system reset"); default: $STORAGE_DRIVER, storage.conf\'s, else overlay when it works here'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -s v -l version -d 'print the version'
+complete -c cocker -n '__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd' -a '(__cocker_containers)'
 
 # healthcheck
 complete -c cocker -n '__fish_seen_subcommand_from healthcheck; and not __fish_seen_subcommand_from run' -a run -d 'run the health check of a container'
@@ -1261,9 +1291,9 @@ complete -c cocker -n '__fish_seen_subcommand_from restart' -a '(__cocker_contai
 
 # rm
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s a -l all -d 'act on all containers'
-complete -c cocker -n '__fish_seen_subcommand_from rm' -l cidfile -r -F -d 'remove the container whose ID is in the file (as run --cidfile wrote it), then the file; with -i a missing file is no error'
+complete -c cocker -n '__fish_seen_subcommand_from rm' -l cidfile -r -F -d 'act on the container whose ID is in the file (as run --cidfile writes it)'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s f -l force -d 'stop running containers first; ignore containers that do not exist'
-complete -c cocker -n '__fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore containers that do not exist'
+complete -c cocker -n '__fish_seen_subcommand_from rm' -s i -l ignore -d 'ignore containers that do not exist (and --cidfile files)'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s t -l time -x -d 'seconds to wait for the stop signal to stop the container before SIGKILL (default: the container\'s --stop-timeout, 10)'
 complete -c cocker -n '__fish_seen_subcommand_from rm' -s v -l volumes -d 'remove the anonymous volumes of the container'
@@ -1402,7 +1432,8 @@ complete -c cocker -n '__fish_seen_subcommand_from start' -a '(__cocker_containe
 
 # stop
 complete -c cocker -n '__fish_seen_subcommand_from stop' -s a -l all -d 'act on all containers'
-complete -c cocker -n '__fish_seen_subcommand_from stop' -s i -l ignore -d 'ignore containers that do not exist'
+complete -c cocker -n '__fish_seen_subcommand_from stop' -l cidfile -r -F -d 'act on the container whose ID is in the file (as run --cidfile writes it)'
+complete -c cocker -n '__fish_seen_subcommand_from stop' -s i -l ignore -d 'ignore containers that do not exist (and --cidfile files)'
 complete -c cocker -n '__fish_seen_subcommand_from stop' -s l -l latest -d 'act on the latest container cocker knows of'
 complete -c cocker -n '__fish_seen_subcommand_from stop' -s t -l time -x -d 'seconds to wait for the stop signal to stop the container before SIGKILL (default: the container\'s --stop-timeout, 10)'
 complete -c cocker -n '__fish_seen_subcommand_from stop' -s h -l help -d 'show help'

@@ -3,7 +3,7 @@
  * in the store (rootfs.ts), the OCI bundle (config.json and the files bind-mounted into it) in
  * userdata/, a name, and its record (record.ts) saying "created". Nothing runs yet.
  */
-import { readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { detectCgroups } from '../cgroups/index.js'
 import { CockerError } from '../errors.js'
@@ -29,6 +29,7 @@ import { isoNow } from '../sys/time.js'
 import { randomBytes } from '../sys/random.js'
 import type { OciRuntime } from '../runtime/external.js'
 import type { Spec } from '../runtime/oci-spec.js'
+import { notifyProxyDir, withNotify } from '../systemd/notify.js'
 import { generatedName } from './names.js'
 import { nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
   type RestartPolicy, type SdNotifyMode } from './record.js'
@@ -156,7 +157,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     built.warnings.forEach(w => o.warn(w))
     for (const f of built.files) writeFileSync(f.path, f.content)
     // an external runtime runs rootless in the user namespace the monitor makes (lib/runtime/external.ts)
-    const spec = o.runtime && maps ? withoutUserNamespace(built.spec) : built.spec
+    const spec = withNotify(o.runtime && maps ? withoutUserNamespace(built.spec) : built.spec, o.lifecycle.sdNotify ?? 'conmon', dirs.userdata)
+    if (o.lifecycle.sdNotify === 'container') mkdirSync(notifyProxyDir(dirs.userdata), { mode: 0o755 })
     writeFileSync(path.join(dirs.userdata, 'config.json'), JSON.stringify(spec))
     if (driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer!), dirs.merged, o.env, shift)
     if (shift) {

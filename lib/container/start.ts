@@ -23,6 +23,9 @@ import { monitorReleases } from './cleanup.js'
 import { attachSocket, containerDirOf, exitFile, lockFile, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
 import { containerDirs, hiddenRoot, overlayMountData } from './rootfs.js'
 import { pointJoinsAtInits } from './joins.js'
+import { monitorNotify, takeNotifySocket } from '../systemd/notify.js'
+
+const notifyOption = <T>(notify: T | undefined) => (notify ? { notify } : {})
 
 export interface StartOptions {
   /** The caller's stdio is attached until the container ends (or detach keys are typed). */
@@ -158,6 +161,7 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     ...(monitorReleases(record) ? { releaseLock: lockFile(dir) } : {}),
     ...(record.healthcheck ? { health: { intervalMs: Math.max(1, Math.round(record.healthcheck.interval / 1e6)),
       argv: monitorCommand(engine, record, 'healthcheck', 'run', record.id) } } : {}),
+    ...notifyOption(monitorNotify(record.sdNotify ?? 'conmon', takeNotifySocket(engine.env), dirs.userdata)),
   }
   let markStarted = () => {}
   const startedOrFailed = new Promise<void>(resolve => { markStarted = resolve })

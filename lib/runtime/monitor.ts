@@ -38,6 +38,8 @@ export interface MonitorOptions {
   health?: { intervalMs: number; argv: string[] }
   /** The container's network process writes its pid here (lib/network): the monitor kills it when the init ends. */
   networkPidFile?: string
+  /** sd_notify (lib/systemd/notify.ts): systemd's socket ("" for none), the mode, the container's socket directory ("" for none). */
+  notify?: { socket: string; mode: string; proxyDir: string }
   /** Foreground: pass our signals on to the container (--sig-proxy); default true. */
   sigProxy?: boolean
   /** Called as soon as the monitor process exists, with its pid. */
@@ -73,6 +75,7 @@ export function monitorOps(o: MonitorOptions, held?: { stateDir: string; cgroupD
   if (o.releaseLock && held) ops.push(['monitor-release', o.releaseLock, held.stateDir, held.cgroupDirs])
   if (o.health) ops.push(['monitor-health', o.health.intervalMs, o.health.argv])
   if (o.networkPidFile) ops.push(['monitor-kill-pidfile', o.networkPidFile])
+  if (o.notify) ops.push(['monitor-notify', o.notify.socket, o.notify.mode, o.notify.proxyDir])
   return ops
 }
 

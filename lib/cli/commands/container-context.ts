@@ -3,6 +3,8 @@
  * store this command names, and running one action over several containers as podman does,
  * printing each name as given on success and an "Error:" line per failure.
  */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { engineFor, type Engine } from '../../container/engine.js'
 import { findContainer, listContainers, requireContainer, type FoundContainer } from '../../container/record.js'
 import { CockerError } from '../../errors.js'
@@ -27,6 +29,24 @@ export function targets(engine: Engine, names: string[], o: { all?: boolean; lat
   }
   if (!names.length) throw new CockerError('INVALID_ARGUMENT', 'no container given', { hint: 'name one or more containers, or use --all' })
   return names
+}
+
+/**
+ * The containers named, and those whose IDs --cidfile files hold; with --ignore a missing file
+ * names none (a unit's ExecStop after a failed start).
+ */
+export function withCidfiles(names: string[], files: unknown, o: { ignore: boolean; cwd: string }): string[] {
+  const ids = ((files as string[] | undefined) ?? []).flatMap(f => {
+    const file = path.resolve(o.cwd, f)
+    try {
+      const id = readFileSync(file, 'utf8').trim()
+      return id ? [id] : []
+    } catch (err) {
+      if (o.ignore && (err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw new CockerError('INVALID_ARGUMENT', `--cidfile ${file}: ${(err as Error).message}`, { hint: 'give the file run --cidfile wrote, or add --ignore' })
+    }
+  })
+  return [...names, ...ids]
 }
 
 /**

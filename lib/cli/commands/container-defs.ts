@@ -13,6 +13,7 @@ const ALL_LONG: OptionDef = { name: 'all', type: 'boolean', describe: 'act on al
 export const LATEST: OptionDef = { name: 'latest', alias: 'l', type: 'boolean', describe: 'act on the latest container cocker knows of' }
 const TIME: OptionDef = { name: 'time', alias: 't', type: 'number', valueName: 'seconds', describe: "seconds to wait for the stop signal to stop the container before SIGKILL (default: the container's --stop-timeout, 10)" }
 const DETACH_KEYS: OptionDef = { name: 'detach-keys', type: 'string', valueName: 'keys', describe: 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)' }
+const CIDFILE: OptionDef = { name: 'cidfile', type: 'array', valueName: 'file', complete: 'file', describe: 'act on the container whose ID is in the file (as run --cidfile writes it)' }
 const SIG_PROXY: OptionDef = { name: 'sig-proxy', type: 'boolean', default: true, describe: 'pass the signals cocker receives on to the container' }
 
 export const create: CommandDef = {
@@ -51,7 +52,7 @@ export const stop: CommandDef = {
   description: "Sends each container its stop signal (the image's StopSignal, --stop-signal, else SIGTERM), then SIGKILL to all its processes when it has not stopped after the timeout. Returns once the exit is recorded. A stopped container is not restarted by its restart policy.",
   usage: 'stop [options] <containers...>',
   positionals: [CONTAINERS],
-  options: [ALL, { name: 'ignore', alias: 'i', type: 'boolean', describe: 'ignore containers that do not exist' }, LATEST, TIME],
+  options: [ALL, CIDFILE, { name: 'ignore', alias: 'i', type: 'boolean', describe: 'ignore containers that do not exist (and --cidfile files)' }, LATEST, TIME],
   examples: [['cocker stop web', 'stop the container named web'], ['cocker stop -t 0 web', 'kill it at once']],
   load: () => import('./stop.js'),
 }
@@ -84,9 +85,9 @@ export const rm: CommandDef = {
   positionals: [CONTAINERS],
   options: [
     ALL,
-    { name: 'cidfile', type: 'array', valueName: 'file', complete: 'file', describe: 'remove the container whose ID is in the file (as run --cidfile wrote it), then the file; with -i a missing file is no error' },
+    CIDFILE,
     { name: 'force', alias: 'f', type: 'boolean', describe: 'stop running containers first; ignore containers that do not exist' },
-    { name: 'ignore', alias: 'i', type: 'boolean', describe: 'ignore containers that do not exist' },
+    { name: 'ignore', alias: 'i', type: 'boolean', describe: 'ignore containers that do not exist (and --cidfile files)' },
     LATEST,
     TIME,
     { name: 'volumes', alias: 'v', type: 'boolean', describe: 'remove the anonymous volumes of the container' },

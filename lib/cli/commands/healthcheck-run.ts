@@ -6,6 +6,7 @@ import { engineOf, requireContainer } from './container-context.js'
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const engine = engineOf(ctx)
   const result = await runHealthcheck(engine, requireContainer(engine.storeRoot, args.container as string))
-  if (result === 'unhealthy') return { stdout: 'unhealthy\n', exitCode: 1 }
-  return { stdout: result === 'healthy' ? 'healthy\n' : '' }
+  // "starting": the check failed within the start period (status 1 as podman; --sdnotify healthy waits on 0)
+  if (result !== 'healthy') return { stdout: `${result}\n`, exitCode: 1 }
+  return { stdout: 'healthy\n' }
 }

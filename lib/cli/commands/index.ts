@@ -10,6 +10,7 @@ import { runOptions, runPositionals } from '../flags/run.js'
 import { attach, containerCleanup, create, exec, healthcheck, kill, LATEST, logs, pause, restart, rm, start, stop, unpause, wait } from './container-defs.js'
 import { containerExists, containerLs, containerPrune, port, ps, rename, top } from './view-defs.js'
 import { CHANGE, commit, cp, diff, exportCmd } from './files-defs.js'
+import { generate } from './generate-defs.js'
 import { network } from './network-defs.js'
 import { pod } from './pod-defs.js'
 import { volume } from './volume-defs.js'
@@ -451,7 +452,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [attach, commit, container, cp, create, diff, exec, exportCmd, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, network, pause, pod, port, ps, pull, push,
+  commands: [attach, commit, container, cp, create, diff, exec, exportCmd, generate, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, network, pause, pod, port, ps, pull, push,
     rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, volume, wait],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",

@@ -2,7 +2,7 @@
  * The `pod` commands' handlers (pod-defs.ts has their definitions): each calls lib/pod and
  * returns what to print, in podman's words and shapes.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Engine } from '../../container/engine.js'
 import { parseDescriptors, describeProcesses, TOP_DESCRIPTORS } from '../../container/top.js'
@@ -54,9 +54,16 @@ function podTargets(engine: Engine, args: ParsedArgs, ctx: CliContext): string[]
     if (!newest) throw new CockerError('POD_NOT_FOUND', 'no pods to act on with --latest')
     return [newest.record.id]
   }
-  const files = ((args.podIdFile as string[] | undefined) ?? []).map(f => readFileSync(path.resolve(ctx.cwd, f), 'utf8').trim())
+  // with --ignore a missing file names no pod (a unit's ExecStopPost after a failed create)
+  const files = ((args.podIdFile as string[] | undefined) ?? []).flatMap(f => {
+    const file = path.resolve(ctx.cwd, f)
+    if (args.ignore === true && !existsSync(file)) return []
+    return [readFileSync(file, 'utf8').trim()]
+  })
   const names = [...((args.pods as string[] | undefined) ?? []), ...files]
-  if (!names.length) throw new CockerError('INVALID_ARGUMENT', 'no pod given', { hint: 'name one or more pods, or use --all' })
+  if (!names.length && !(args.ignore === true && (args.podIdFile as string[] | undefined)?.length)) {
+    throw new CockerError('INVALID_ARGUMENT', 'no pod given', { hint: 'name one or more pods, or use --all' })
+  }
   return names
 }
 

@@ -46,7 +46,8 @@ export function parseRunOptions(args: ParsedArgs, host: RunOptionsHost = nodeHos
   o.env = [...strings(args.envFile).flatMap(file => readEnvFile(file, host)), ...strings(args.env).flatMap(e => envEntry('--env', e, host.env))]
   if (typeof args.envHost === 'boolean' ? args.envHost : host.conf?.containers.envHost) {
     // --env-host (containers.conf env_host): under -e and --env-file, over the image's Env
-    o.env = [...Object.entries(host.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])), ...o.env]
+    // NOTIFY_SOCKET is systemd's word to cocker, not to the container (--sdnotify container passes its own)
+    o.env = [...Object.entries(host.env).flatMap(([k, v]) => (v === undefined || k === 'NOTIFY_SOCKET' ? [] : [`${k}=${v}`])), ...o.env]
   }
 
   if (typeof args.user === 'string') {
