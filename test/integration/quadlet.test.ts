@@ -4,13 +4,16 @@
 // with --generators=true it also runs the generators as the manager would),
 // [Install] becomes .wants links, and the services' command lines, run the way systemd
 // runs them (specifiers expanded, a leading "-" meaning "failure ignored", NOTIFY_SOCKET
-// unset as no manager listens), make the container, volume, network and pod come and go.
+// set to a socket the test listens on for ExecStart: READY=1 and MAINPID, the monitor),
+// make the container, volume, network and pod come and go.
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { UnitFile } from '../../lib/quadlet/unit-file.js'
 import { cocker, cockerScenario, COCKER_MODES, loadBusybox, modeDir, type CockerMode } from '../support/cocker-modes.js'
+import { eventually } from '../support/containers.js'
 import { runCmd, type RunResult } from '../support/exec.js'
 import { safeName } from '../support/names.js'
 import { which } from '../support/requires.js'
@@ -41,10 +44,25 @@ function expand(word: string, unitName: string, runtimeDir: string): string {
   return word.replace(/%(.)/g, (all, c: string) => values[c] ?? all)
 }
 
+/**
+ * A datagram socket that systemd would listen on for sd_notify (node has no unix datagram
+ * sockets: python3 binds it and prints each message as a line).
+ */
+function notifyListener(dir: string): { socket: string; messages: () => string[]; close: () => void } {
+  const socket = path.join(dir, 'notify.sock')
+  const child = spawn('python3', ['-u', '-c', [
+    'import os, socket, sys', 's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)', 's.bind(sys.argv[1])', 'os.chmod(sys.argv[1], 0o777)',
+    'print("listening", flush=True)', 'while True: print(s.recv(4096).decode().replace("\\n", " ").strip(), flush=True)',
+  ].join('\n'), socket], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  return { socket, messages: () => out.split('\n').filter(Boolean), close: () => child.kill() }
+}
+
 /** Runs the unit's KEY lines in order, as systemd would; returns the last result. */
-async function play(mode: CockerMode, service: string, key: string, runtimeDir: string, status = 0): Promise<RunResult> {
+async function play(mode: CockerMode, service: string, key: string, runtimeDir: string, notifySocket?: string): Promise<RunResult> {
   const unit = UnitFile.parse(readFileSync(service, 'utf8'), service)
-  const env: Record<string, string | undefined> = { NOTIFY_SOCKET: undefined }
+  const env: Record<string, string | undefined> = { NOTIFY_SOCKET: notifySocket }
   for (const e of unit.words('Service', 'Environment')) env[e.slice(0, e.indexOf('='))] = expand(e.slice(e.indexOf('=') + 1), path.basename(service), runtimeDir)
   let last: RunResult | undefined
   const lines = unit.all('Service', key)
@@ -53,7 +71,7 @@ async function play(mode: CockerMode, service: string, key: string, runtimeDir: 
     const argv = splitLine(line).map(w => expand(w, path.basename(service), runtimeDir))
     const ignoreFailure = argv[0]!.startsWith('-')
     if (ignoreFailure) argv[0] = argv[0]!.slice(1)
-    last = await runCmd(argv, { asUser: mode.user, env, timeoutMs: 120_000, ...(ignoreFailure ? {} : { status }) })
+    last = await runCmd(argv, { asUser: mode.user, env, timeoutMs: 120_000, ...(ignoreFailure ? {} : { status: 0 }) })
   }
   return last!
 }
@@ -117,7 +135,20 @@ WantedBy=default.target
   await play(mode, volumeService, 'ExecStart', runtimeDir)
   assert.ok((await names(mode, 'volume')).includes(`systemd-${name}`))
 
-  const started = await play(mode, service, 'ExecStart', runtimeDir)
+  // ExecStart under a manager's NOTIFY_SOCKET: READY=1 with MAINPID, the container's monitor
+  const listener = notifyListener(runtimeDir)
+  let started: RunResult
+  let mainPid: number
+  try {
+    await eventually('the notify listener', async () => listener.messages().includes('listening'))
+    started = await play(mode, service, 'ExecStart', runtimeDir, listener.socket)
+    const ready = await eventually('READY=1', async () => listener.messages().find(m => /(^| )READY=1( |$)/.test(m)))
+    mainPid = Number(/MAINPID=(\d+)/.exec(listener.messages().join(' '))?.[1])
+    assert.ok(mainPid > 0, `no MAINPID in ${ready}`)
+  } finally {
+    listener.close()
+  }
+  assert.match(readFileSync(`/proc/${mainPid}/cmdline`, 'utf8'), /cocker-helper/, 'the main process systemd watches is the monitor')
   const id = started.stdout.trim()
   assert.match(id, /^[0-9a-f]{64}$/)
   const cidfile = path.join(runtimeDir, `${name}.cid`)
@@ -129,6 +160,7 @@ WantedBy=default.target
   await play(mode, service, 'ExecStop', runtimeDir)
   assert.not.ok((await names(mode, 'ps')).some(l => l.startsWith(`systemd-${name} `)), 'the container is gone')
   assert.not.ok(existsSync(cidfile), 'and its cidfile with it, so the next start can write it')
+  await eventually('the monitor to exit', async () => !existsSync(`/proc/${mainPid}`))
   const post = await play(mode, service, 'ExecStopPost', runtimeDir)
   assert.equal(post.status, 0, `ExecStopPost after ExecStop: ${post.stderr}`)
 
@@ -139,7 +171,7 @@ WantedBy=default.target
   assert.not.ok(existsSync(cidfile))
   assert.ok((await names(mode, 'volume')).includes(`systemd-${name}`), 'the named volume outlives the container')
   await cocker(mode, ['volume', 'rm', `systemd-${name}`], { status: 0 })
-}, COCKER_MODES, ANALYZE_MISSING)
+}, COCKER_MODES, ANALYZE_MISSING ?? (which('python3') ? undefined : 'no python3 to listen on the notify socket (apt-get install python3)'))
 
 cockerScenario('a .pod with a container: the pod service creates and starts the pod, the container joins it, ExecStop/ExecStopPost remove both', async mode => {
   const image = await loadBusybox(mode)
