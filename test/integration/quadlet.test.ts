@@ -14,6 +14,8 @@ import * as assert from 'uvu/assert'
 import { UnitFile } from '../../lib/quadlet/unit-file.js'
 import { cocker, cockerScenario, COCKER_MODES, loadBusybox, modeDir, type CockerMode } from '../support/cocker-modes.js'
 import { eventually } from '../support/containers.js'
+import { pushFixture } from '../support/image-fixture.js'
+import { registryMissing, startRegistry, type TestRegistry } from '../support/registry.js'
 import { runCmd, type RunResult } from '../support/exec.js'
 import { safeName } from '../support/names.js'
 import { which } from '../support/requires.js'
@@ -211,6 +213,31 @@ cockerScenario('a .network: network create --ignore twice, and NetworkDeleteOnSt
   await play(mode, service, 'ExecStopPost', runtimeDir)
   assert.not.ok((await names(mode, 'network')).includes(`systemd-${name}`))
 }, ['root'], ANALYZE_MISSING)
+
+let registry: TestRegistry | undefined
+test.after(async () => { await registry?.stop() })
+
+cockerScenario('a .image: its service pulls the image from a registry, and a .container that names it runs it', async mode => {
+  registry ??= await startRegistry()
+  const pushed = await pushFixture(registry.host, 'busybox')
+  const name = safeName('q')
+  const g = await generate(mode, {
+    [`${name}.image`]: `[Image]\nImage=${pushed.reference}\nGlobalArgs=--root ${mode.root}\nTLSVerify=false\n`,
+    [`${name}.container`]: `[Container]\nImage=${name}.image\nGlobalArgs=--root ${mode.root}\nPull=never\nNetwork=none\nExec=sleep 1000\nStopTimeout=1\n`,
+  })
+  assert.equal([g.result.status, g.result.stderr], [0, ''])
+  await verify(mode, g)
+  const container = path.join(g.out, `${name}.service`)
+  assert.equal(UnitFile.parse(readFileSync(container, 'utf8')).all('Unit', 'Requires'), [`${name}-image.service`])
+  const runtimeDir = modeDir(mode)
+  await play(mode, path.join(g.out, `${name}-image.service`), 'ExecStart', runtimeDir)
+  const images = await cocker(mode, ['images', '--format', '{{.Repository}}:{{.Tag}}'], { status: 0 })
+  assert.ok(images.stdout.split('\n').includes(pushed.reference), images.stdout)
+  await play(mode, container, 'ExecStart', runtimeDir)
+  assert.ok((await names(mode, 'ps')).some(l => l.startsWith(`systemd-${name} Up`)))
+  await play(mode, container, 'ExecStop', runtimeDir)
+  assert.not.ok((await names(mode, 'ps')).some(l => l.startsWith(`systemd-${name} `)))
+}, COCKER_MODES, ANALYZE_MISSING ?? registryMissing())
 
 cockerScenario('.kube, .image and template units pass systemd-analyze verify', async mode => {
   const work = modeDir(mode)
