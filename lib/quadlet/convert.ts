@@ -113,9 +113,7 @@ const NOT_SERVED = {
   },
   kube: {
     AutoUpdate: 'cocker kube play has no auto-update annotations (--annotation)',
-    ConfigMap: 'cocker kube play has no --configmap',
     ExitCodePropagation: 'cocker kube play has no service container (--service-exit-code-propagation)',
-    KubeDownForce: 'cocker kube down has no --force',
     LogDriver: 'cocker kube play has no --log-driver',
     LogOpt: 'cocker kube play has no --log-opt',
     RemapGid: 'deprecated Podman key: use UserNS=',
@@ -146,7 +144,7 @@ const SERVED: Record<QuadletKind, readonly string[]> = {
   volume: ['Copy', 'Device', 'Driver', 'GID', 'GlobalArgs', 'Group', 'Label', 'Options', 'PodmanArgs', 'ServiceName', 'Type', 'UID', 'User', 'VolumeName'],
   network: ['DisableDNS', 'Driver', 'Gateway', 'GlobalArgs', 'Internal', 'Label', 'NetworkDeleteOnStop', 'NetworkName', 'Options', 'PodmanArgs', 'ServiceName', 'Subnet'],
   pod: ['GlobalArgs', 'HostName', 'Label', 'Network', 'PodName', 'PodmanArgs', 'PublishPort', 'ServiceName', 'StopTimeout'],
-  kube: ['GlobalArgs', 'Network', 'PodmanArgs', 'PublishPort', 'ServiceName', 'SetWorkingDirectory', 'Yaml'],
+  kube: ['ConfigMap', 'GlobalArgs', 'KubeDownForce', 'Network', 'PodmanArgs', 'PublishPort', 'ServiceName', 'SetWorkingDirectory', 'Yaml'],
   image: ['Arch', 'AuthFile', 'Creds', 'GlobalArgs', 'Image', 'OS', 'PodmanArgs', 'ServiceName', 'TLSVerify', 'Variant'],
 }
 
@@ -597,16 +595,20 @@ class Converter {
    */
   private kube(): void {
     const s = this.service
-    const yamls = this.words('Yaml').map(y => this.absolute(y))
-    if (!yamls.length) throw fail(`${this.file()}: no Yaml key specified`)
+    const all = this.words('Yaml').map(y => this.absolute(y))
+    if (!all.length) throw fail(`${this.file()}: no Yaml key specified`)
+    const yamls = all.slice(0, 1)
+    for (const y of all.slice(1)) this.note('Yaml', `${y}: cocker kube play takes one file (put the documents in one, separated by ---)`)
     this.killMode()
     s.add('Service', 'Environment', 'PODMAN_SYSTEMD_UNIT=%n')
     const play = this.command('kube', 'play', '--replace')
     this.networks(play)
     for (const p of this.all('PublishPort')) play.push('--publish', p.trim())
+    for (const c of this.words('ConfigMap')) play.push('--configmap', this.absolute(c))
     play.push(...this.words('PodmanArgs'), ...yamls)
     s.addCommand('Service', 'ExecStart', play)
-    s.addCommand('Service', 'ExecStopPost', this.command('kube', 'down', ...yamls))
+    const force = this.bool('KubeDownForce')
+    s.addCommand('Service', 'ExecStopPost', this.command('kube', 'down', ...(force === undefined ? [] : [force ? '--force' : '--force=false']), ...yamls))
     const wd = this.get('SetWorkingDirectory')?.toLowerCase()
     if (wd && !s.has('Service', 'WorkingDirectory')) {
       if (wd === 'yaml' && yamls.length === 1) s.add('Service', 'WorkingDirectory', path.dirname(yamls[0]!))

@@ -174,10 +174,11 @@ test('.pod: the pod service and the containers it starts', () => {
 })
 
 test('.kube: kube play with the YAML made absolute, kube down after', () => {
-  const c = convert({ 'app.kube': '[Kube]\nYaml=app.yaml\nPublishPort=8000:80\nSetWorkingDirectory=yaml\n' })
+  const c = convert({ 'app.kube': '[Kube]\nYaml=app.yaml\nYaml=/other.yaml\nPublishPort=8000:80\nConfigMap=cm.yaml\nKubeDownForce=yes\nSetWorkingDirectory=yaml\n' })
   const u = service(c, 'app.service')
-  assert.equal(u.words('Service', 'ExecStart'), [COCKER, 'kube', 'play', '--replace', '--publish', '8000:80', '/q/app.yaml'])
-  assert.equal(u.words('Service', 'ExecStopPost'), [COCKER, 'kube', 'down', '/q/app.yaml'])
+  assert.equal(u.words('Service', 'ExecStart'), [COCKER, 'kube', 'play', '--replace', '--publish', '8000:80', '--configmap', '/q/cm.yaml', '/q/app.yaml'])
+  assert.equal(u.words('Service', 'ExecStopPost'), [COCKER, 'kube', 'down', '--force', '/q/app.yaml'])
+  assert.equal(c.unsupported, [{ file: '/q/app.kube', key: 'Yaml', why: '/other.yaml: cocker kube play takes one file (put the documents in one, separated by ---)' }])
   assert.equal([u.get('Service', 'WorkingDirectory'), u.get('Service', 'Type')], ['/q', 'oneshot'])
 })
 
