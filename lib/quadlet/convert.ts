@@ -410,7 +410,8 @@ class Converter {
       run.push('-d')
     }
     this.serviceDefaults()
-    // the container's cgroup goes below the unit's
+    // as Podman's units. Podman adds --cgroups=split (the container's cgroup under the
+    // unit's); cocker has no split mode and puts it where it always does (lib/cgroups/path.ts)
     s.add('Service', 'Delegate', 'yes')
 
     const logDriver = this.get('LogDriver')
