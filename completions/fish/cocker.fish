@@ -1059,6 +1059,7 @@ complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subc
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l disable-dns -d 'no name resolution between the containers of the network'
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -s d -l driver -x -d 'the network\'s driver: bridge (the only one)'
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l gateway -x -d 'the gateway of the subnet (default: its first address)'
+complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l ignore -d 'a network of that name exists already: print its name and succeed'
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l internal -d 'no route to the outside: the containers reach only each other'
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l ipv6 -d 'IPv6 networking (not supported yet)'
 complete -c cocker -n '__fish_seen_subcommand_from network; and __fish_seen_subcommand_from create' -l label -x -d 'set metadata on the network'

@@ -35,6 +35,7 @@ const networkCreate: CommandDef = {
     { name: 'disable-dns', type: 'boolean', describe: 'no name resolution between the containers of the network' },
     { name: 'driver', alias: 'd', type: 'string', valueName: 'driver', describe: 'the network\'s driver: bridge (the only one)' },
     { name: 'gateway', type: 'array', valueName: 'address', describe: 'the gateway of the subnet (default: its first address)' },
+    { name: 'ignore', type: 'boolean', describe: 'a network of that name exists already: print its name and succeed' },
     { name: 'internal', type: 'boolean', describe: 'no route to the outside: the containers reach only each other' },
     { name: 'ipv6', type: 'boolean', describe: 'IPv6 networking (not supported yet)' },
     { name: 'label', type: 'array', valueName: 'key=value', describe: 'set metadata on the network' },

@@ -31,7 +31,8 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<Outcome
   const labels = keyValues(strings(args.label))
   const options = keyValues(strings(args.opt))
   const root = storeRootFor(ctx)
-  const def = await withNetworksLock(root, () => createNetwork(root, {
+  const existing = args.ignore === true && typeof args.name === 'string' ? args.name : undefined
+  const def = await withNetworksLock(root, () => (existing !== undefined && findNetwork(root, existing)) || createNetwork(root, {
     name: args.name as string | undefined, subnet: subnets[0], gateway: gateways[0],
     internal: Boolean(args.internal), disableDns: Boolean(args.disableDns), labels, options,
   }))
