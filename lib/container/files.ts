@@ -2,7 +2,7 @@
  * A container's files in the store: the vfs copy of its root, the ID-shifted copies of its
  * layers, image files read before it runs, and removal.
  */
-import { existsSync, lchownSync, lstatSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
@@ -109,6 +109,13 @@ export function readImageFile(layerDirs: string[], file: string): string | undef
 
 /** The upper dir may hold files of the namespace's other ids: rootless, those need the helper. */
 export async function removeContainerFiles(dir: string, rootless: boolean): Promise<void> {
+  const merged = path.join(dir, 'merged')
+  const mergedDev = statSync(merged, { throwIfNoEntry: false })?.dev
+  if (mergedDev !== undefined && mergedDev !== statSync(dir).dev) {
+    // still mounted by `cocker mount` (here, or in this `cocker unshare`): its files must not go through the overlay
+    const { unmountDetach } = await import('../sys/libc.js')
+    unmountDetach(merged)
+  }
   try {
     removeTree(dir)
   } catch (err) {

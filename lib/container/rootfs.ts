@@ -76,8 +76,13 @@ const MOUNT_DATA_MAX = 4095
  * the helper mounts from; `userxattr` makes a rootless overlay keep its whiteouts and
  * opaque markers in user.* xattrs, as the unpacker wrote them.
  */
-export function overlayMountData(lowerDirs: readonly string[], dirs: ContainerDirs, o: { rootless: boolean }): string {
+export function overlayMountData(lowerDirs: readonly string[], dirs: ContainerDirs, o: { rootless: boolean; idmapped?: boolean }): string {
   if (!lowerDirs.length) throw new CockerError('INVALID_ARGUMENT', 'the image has no layers to mount')
+  if (!o.idmapped && existsSync(dirs.lower)) {
+    // its layers hold the image's ids, and only fuse-overlayfs (start.ts) shows them as its upper dir's ids expect
+    throw new CockerError('NOT_SUPPORTED', `container ${path.basename(dirs.dir).slice(0, 12)} sees its image's files through fuse-overlayfs with its user namespace's ids, which only its start sets up: its files cannot be read or written here while it is stopped`,
+      { hint: 'start the container first' })
+  }
   const data = [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${dirs.upper}`, `workdir=${dirs.work}`]
   if (o.rootless) data.push('userxattr')
   const text = data.join(',')
@@ -101,7 +106,7 @@ export function idmappedLowerMounts(storage: { lowerDirs: readonly string[]; idm
   const runs = (m: IdMapping[]) => m.map(r => `${r.containerID}:${r.hostID}:${r.size}`).join(':')
   return {
     fuse: `lowerdir=${storage.lowerDirs.join(':')},uidmapping=${runs(maps.uid)},gidmapping=${runs(maps.gid)}`,
-    overlay: overlayMountData([dirs.lower], dirs, o),
+    overlay: overlayMountData([dirs.lower], dirs, { ...o, idmapped: true }),
   }
 }
 

@@ -10,6 +10,7 @@ import { runOptions, runPositionals } from '../flags/run.js'
 import { attach, containerCleanup, create, exec, healthcheck, kill, LATEST, logs, pause, restart, rm, start, stop, unpause, wait } from './container-defs.js'
 import { containerExists, containerLs, containerPrune, port, ps, rename, top } from './view-defs.js'
 import { CHANGE, commit, cp, diff, exportCmd } from './files-defs.js'
+import { mount, unmount } from './mount-defs.js'
 import { network } from './network-defs.js'
 import { pod } from './pod-defs.js'
 import { volume } from './volume-defs.js'
@@ -400,8 +401,8 @@ const container: CommandDef = {
   options: [],
   examples: [],
   // Copies, not the same objects: groff cannot follow a .so link between sections here.
-  subcommands: [{ ...attach }, containerCleanup, { ...commit }, { ...cp }, { ...create }, { ...diff }, { ...exec }, containerExists, { ...exportCmd }, containerInspect, { ...kill }, { ...logs }, containerLs, { ...pause },
-    { ...port }, containerPrune, { ...rename }, { ...restart }, { ...rm }, { ...start }, { ...stop }, { ...top }, { ...unpause }, { ...wait }],
+  subcommands: [{ ...attach }, containerCleanup, { ...commit }, { ...cp }, { ...create }, { ...diff }, { ...exec }, containerExists, { ...exportCmd }, containerInspect, { ...kill }, { ...logs }, containerLs, { ...mount }, { ...pause },
+    { ...port }, containerPrune, { ...rename }, { ...restart }, { ...rm }, { ...start }, { ...stop }, { ...top }, { ...unmount }, { ...unpause }, { ...wait }],
 }
 
 const system: CommandDef = {
@@ -451,8 +452,8 @@ export const cockerProgram: ProgramDef = {
     { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [attach, commit, container, cp, create, diff, exec, exportCmd, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, network, pause, pod, port, ps, pull, push,
-    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, volume, wait],
+  commands: [attach, commit, container, cp, create, diff, exec, exportCmd, healthcheck, history, image, images, importCmd, info, inspect, kill, load, login, logout, logs, mount, network, pause, pod, port, ps, pull, push,
+    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unmount, unpause, unshare, untag, version, volume, wait],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,
