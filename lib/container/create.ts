@@ -135,7 +135,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     let idmapped: IdShift | undefined
     if (shift && driver !== 'vfs') {
       ({ lowerDirs, idmapped } = await lowersForShift(store.paths, store.layers.chain(image.topLayer!).map(l => l.id), lowerDirs, shift,
-        { driver, env: o.env, ...(o.info ? { info: o.info } : {}) }))
+        { driver, keepId: o.options.userns.mode === 'keep-id', env: o.env, ...(o.info ? { info: o.info } : {}) }))
       if (idmapped) mkdirSync(dirs.lower, { mode: 0o755 })
     }
     const built = buildContainerConfig({

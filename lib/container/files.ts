@@ -39,11 +39,13 @@ export async function copyRootfs(top: string, merged: string, env: NodeJS.Proces
  * filesystem was mounted (the host's namespace), and overlayfs itself cannot be idmapped.
  */
 export async function lowersForShift(paths: StorePaths, layerIds: readonly string[], lowerDirs: string[], shift: IdShift,
-  o: { driver: string; env: NodeJS.ProcessEnv; info?: (m: string) => void }): Promise<{ lowerDirs: string[]; idmapped?: IdShift }> {
+  o: { driver: string; keepId: boolean; env: NodeJS.ProcessEnv; info?: (m: string) => void }): Promise<{ lowerDirs: string[]; idmapped?: IdShift }> {
   const rootless = isRootless(o.env)
   let why: string
   if (!rootless) why = 'as root, the layers are copied with their owners shifted (remapping them as they are read is done rootless only)'
   else if (o.driver !== 'overlay') why = `the store's driver is ${o.driver}, so the layers are copied with their owners shifted`
+  // other maps may leave the user out: the container's root then cannot reach the store to serve it (compile.ts nestedMaps)
+  else if (!o.keepId) why = 'only --userns keep-id has fuse-overlayfs remap the layers\' owners: they are copied with their owners shifted'
   else {
     const fuse = fuseOverlayfsUsable(o.env)
     if (fuse.ok) return { lowerDirs, idmapped: shift }

@@ -69,6 +69,17 @@ busyboxScenario('--userns keep-id where /dev/fuse is closed to users: the layers
   assert.is((await runSh(mode, ['--userns', 'keep-id'], 'true', { prefix })).stderr, '')
 }, ['rootless'])
 
+busyboxScenario('where /dev/fuse is open, maps that leave the user out (--userns nomap, auto) still get the shifted copy: their root could not reach the store to serve it', async mode => {
+  const prefix = fusePrefix(true)
+  if (skipUnless(prefix !== undefined, 'nomap with /dev/fuse open', '/dev/fuse is not open to users here, and only root can open it for a test')) return
+  const plain = (await runSh(mode, [], 'stat -c "%u %g %n" /bin/busybox /etc/passwd')).stdout
+  for (const userns of ['nomap', 'auto']) {
+    const r = await runSh(mode, ['--log-level', 'info', '--userns', userns], 'stat -c "%u %g %n" /bin/busybox /etc/passwd', { prefix })
+    assert.is(r.stdout, plain, userns)
+    assert.match(r.stderr, /^INFO: only --userns keep-id has fuse-overlayfs remap the layers' owners/, userns)
+  }
+}, ['rootless'])
+
 busyboxScenario('--userns keep-id: the user\'s own files in a bind mount are theirs inside (ls -ln), and what the container makes there is theirs outside', async mode => {
   const user = mode.user!
   const prefix = fusePrefix(true) ?? []
