@@ -23,7 +23,7 @@ import type { DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
 import { CAPABILITIES } from '../runtime/linux.js'
-import { shiftId } from '../storage/copy-tree.js'
+import { shiftId, type IdShift } from '../storage/copy-tree.js'
 import { crashPoint } from '../sys/crash-point.js'
 import { isoNow } from '../sys/time.js'
 import { randomBytes } from '../sys/random.js'
@@ -34,7 +34,7 @@ import { generatedName } from './names.js'
 import { createOptionsFile, nameOwner, releaseName, reserveName, writeRecordFile, type ContainerRecord, type Healthcheck,
   type RestartPolicy, type SdNotifyMode } from './record.js'
 import { systemdUnitLabels } from './systemd-unit.js'
-import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, shiftedLowerDirs, writeLayerFiles } from './files.js'
+import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, lowersForShift, writeLayerFiles } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
 import { resolveJoins, type JoinableNamespace } from './joins.js'
 import { removeAnonymous, resolveVolumes, seedVolumes, type ResolvedVolumes } from './volumes.js'
@@ -67,6 +67,8 @@ export interface CreateOptions {
   /** The command line that creates it, program first, for inspect's CreateCommand. */
   createCommand?: readonly string[]
   warn(message: string): void
+  /** Where --log-level info lines go; absent: nowhere. */
+  info?(message: string): void
   /** --runtime: an external OCI runtime; absent: cocker's own. */
   runtime?: OciRuntime
   /** --pod: the pod it belongs to, whose infra container's namespaces it shares. */
@@ -136,7 +138,12 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
     // a namespace that maps ids otherwise (keep-id) sees the image's owners only on shifted copies of its layers
     const shift = userns && image.topLayer ? layerShift(userns, maps) : undefined
-    if (shift && driver !== 'vfs') lowerDirs = await shiftedLowerDirs(store.paths, store.layers.chain(image.topLayer!).map(l => l.id), shift, o.env)
+    let idmapped: IdShift | undefined
+    if (shift && driver !== 'vfs') {
+      ({ lowerDirs, idmapped } = await lowersForShift(store.paths, store.layers.chain(image.topLayer!).map(l => l.id), lowerDirs, shift,
+        { driver, keepId: o.options.userns.mode === 'keep-id', env: o.env, ...(o.info ? { info: o.info } : {}) }))
+      if (idmapped) mkdirSync(dirs.lower, { mode: 0o755 })
+    }
     const built = buildContainerConfig({
       image: { config: config.config, os: config.os, architecture: config.architecture },
       imageName: o.imageName,
@@ -177,6 +184,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       await seedVolumes(store.paths.root, volumes.seeds, {
         layers: driver === 'vfs' ? [dirs.merged] : lowerDirs.map(l => path.resolve(store.paths.root, l)),
         user: { uid: user.uid, gid: user.gid },
+        ...(idmapped ? { shift: idmapped } : {}),
         ...(userns ? { uidMappings: userns.uidMappings, gidMappings: userns.gidMappings } : {}),
         ...(maps ? { store: { uid: maps.uid, gid: maps.gid } } : {}),
         env: o.env,
@@ -206,7 +214,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       mounts: (built.spec.mounts ?? []).filter(m => m.type === 'bind' && !m.source?.startsWith(dirs.userdata))
         .map(m => ({ type: volumeData.has(m.source ?? '') ? 'volume' : m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
       ...(volumes.volumes.length ? { volumes: volumes.volumes } : {}),
-      storage: { driver, lowerDirs },
+      storage: { driver, lowerDirs, ...(idmapped ? { idmappedLowers: idmapped } : {}) },
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
       ...(o.runtime ? { runtime: o.runtime } : {}),
       network,

@@ -2,7 +2,7 @@
  * A container's files in the store: the vfs copy of its root, the ID-shifted copies of its
  * layers, image files read before it runs, and removal.
  */
-import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
@@ -10,6 +10,7 @@ import { isRootless } from '../rootless/identity.js'
 import { chownInUserNamespace, removeTreesInUserNamespace, runInUserNamespace } from '../rootless/userns.js'
 import { removeTree } from '../sys/remove.js'
 import type { IdShift } from '../storage/copy-tree.js'
+import { fuseOverlayfsUsable } from '../storage/driver.js'
 import type { StorePaths } from '../storage/paths.js'
 
 /**
@@ -26,6 +27,32 @@ export async function copyRootfs(top: string, merged: string, env: NodeJS.Proces
   }
   const status = await copyTreeInUserNamespace([top, merged, ...(shift ? [JSON.stringify(shift)] : [])], env)
   if (status !== 0) throw new CockerError('HELPER_FAILED', `cannot copy the image's files into ${merged} (status ${status})`)
+}
+
+/**
+ * How a container whose user namespace maps ids otherwise (`shift`) sees the image's owners.
+ * Rootless on native overlay with fuse-overlayfs usable: fuse-overlayfs serves the layers as
+ * they are, ids remapped as it reads them (no copy; start.ts stacks the kernel's overlay with
+ * the container's upper dir on it, so the upper dir keeps the shifted ids a copy would give).
+ * Else the shifted copies (shiftedLowerDirs), with the reason told to `info`. The kernel cannot
+ * do it rootless: an idmapped mount of the store's filesystem needs CAP_SYS_ADMIN where that
+ * filesystem was mounted (the host's namespace), and overlayfs itself cannot be idmapped.
+ */
+export async function lowersForShift(paths: StorePaths, layerIds: readonly string[], lowerDirs: string[], shift: IdShift,
+  o: { driver: string; keepId: boolean; env: NodeJS.ProcessEnv; info?: (m: string) => void }): Promise<{ lowerDirs: string[]; idmapped?: IdShift }> {
+  const rootless = isRootless(o.env)
+  let why: string
+  if (!rootless) why = 'as root, the layers are copied with their owners shifted (remapping them as they are read is done rootless only)'
+  else if (o.driver !== 'overlay') why = `the store's driver is ${o.driver}, so the layers are copied with their owners shifted`
+  // other maps may leave the user out: the container's root then cannot reach the store to serve it (compile.ts nestedMaps)
+  else if (!o.keepId) why = 'only --userns keep-id has fuse-overlayfs remap the layers\' owners: they are copied with their owners shifted'
+  else {
+    const fuse = fuseOverlayfsUsable(o.env)
+    if (fuse.ok) return { lowerDirs, idmapped: shift }
+    why = `fuse-overlayfs cannot remap the layers' owners as it serves them (${fuse.reason}): the first run with this mapping copies the image's layers`
+  }
+  o.info?.(why)
+  return { lowerDirs: await shiftedLowerDirs(paths, layerIds, shift, o.env) }
 }
 
 /**
@@ -84,6 +111,13 @@ export function readImageFile(layerDirs: string[], file: string): string | undef
 
 /** The upper dir may hold files of the namespace's other ids: rootless, those need the helper. */
 export async function removeContainerFiles(dir: string, rootless: boolean): Promise<void> {
+  const merged = path.join(dir, 'merged')
+  const mergedDev = statSync(merged, { throwIfNoEntry: false })?.dev
+  if (mergedDev !== undefined && mergedDev !== statSync(dir).dev) {
+    // still mounted by `cocker mount` (here, or in this `cocker unshare`): its files must not go through the overlay
+    const { unmountDetach } = await import('../sys/libc.js')
+    unmountDetach(merged)
+  }
   try {
     removeTree(dir)
   } catch (err) {

@@ -20,6 +20,7 @@ import path from 'node:path'
 import { CockerError } from '../errors.js'
 import type { NetworkAttachment } from '../network/bridge/state.js'
 import type { NetworkProcess } from '../network/programs.js'
+import type { IdMapping } from '../runtime/oci-spec.js'
 import type { NetworkMode, PortMapping } from '../spec/run-options.js'
 import type { ContainerVolume } from './volumes.js'
 import { withStampLock } from '../storage/lock.js'
@@ -114,7 +115,18 @@ export interface ContainerRecord {
   /** Its volumes (named, anonymous): for --volumes-from, rm -v and what uses a volume. */
   volumes?: ContainerVolume[]
   /** The container's working config: the OCI bundle (config.json) is in userdata/. */
-  storage: { driver: string; lowerDirs: string[] }
+  storage: {
+    driver: string
+    lowerDirs: string[]
+    /**
+     * Rootless, a user namespace that maps ids otherwise (keep-id): fuse-overlayfs serves
+     * lowerDirs read-only with these maps (its uidmapping/gidmapping: the id as the container
+     * sees the file → the image's id), under the kernel's overlay; absent: lowerDirs as they are.
+     */
+    idmappedLowers?: { uid: IdMapping[]; gid: IdMapping[] }
+    /** `cocker mount`s not yet undone: the overlay stays mounted on merged/ while above 0. */
+    mountCount?: number
+  }
   /** --cgroups disabled: no cgroups at all. */
   cgroupsDisabled?: boolean
   /** --runtime: an external OCI runtime, by the name the user gave and its binary; absent: cocker's own. */

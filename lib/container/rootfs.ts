@@ -19,6 +19,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
+import type { IdMapping } from '../runtime/oci-spec.js'
 import { selfStamp, stampAlive } from '../sys/proc.js'
 import { readIfPresent } from '../sys/read.js'
 
@@ -28,6 +29,8 @@ export interface ContainerDirs {
   work: string
   merged: string
   userdata: string
+  /** Where fuse-overlayfs serves the layers remapped (storage.idmappedLowers), under the overlay. */
+  lower: string
 }
 
 export function containerDirs(storeRoot: string, id: string): ContainerDirs {
@@ -38,6 +41,7 @@ export function containerDirs(storeRoot: string, id: string): ContainerDirs {
     work: path.join(dir, 'work'),
     merged: path.join(dir, 'merged'),
     userdata: path.join(dir, 'userdata'),
+    lower: path.join(dir, 'lower'),
   }
 }
 
@@ -72,8 +76,13 @@ const MOUNT_DATA_MAX = 4095
  * the helper mounts from; `userxattr` makes a rootless overlay keep its whiteouts and
  * opaque markers in user.* xattrs, as the unpacker wrote them.
  */
-export function overlayMountData(lowerDirs: readonly string[], dirs: ContainerDirs, o: { rootless: boolean }): string {
+export function overlayMountData(lowerDirs: readonly string[], dirs: ContainerDirs, o: { rootless: boolean; idmapped?: boolean }): string {
   if (!lowerDirs.length) throw new CockerError('INVALID_ARGUMENT', 'the image has no layers to mount')
+  if (!o.idmapped && existsSync(dirs.lower)) {
+    // its layers hold the image's ids, and only fuse-overlayfs (start.ts) shows them as its upper dir's ids expect
+    throw new CockerError('NOT_SUPPORTED', `container ${path.basename(dirs.dir).slice(0, 12)} sees its image's files through fuse-overlayfs with its user namespace's ids, which only its start sets up: its files cannot be read or written here while it is stopped`,
+      { hint: 'start the container first' })
+  }
   const data = [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${dirs.upper}`, `workdir=${dirs.work}`]
   if (o.rootless) data.push('userxattr')
   const text = data.join(',')
@@ -82,6 +91,23 @@ export function overlayMountData(lowerDirs: readonly string[], dirs: ContainerDi
       { hint: 'squash the image into fewer layers' })
   }
   return text
+}
+
+/**
+ * The two mounts of a container whose layers fuse-overlayfs serves remapped: its options
+ * (the layers read-only, relative to the store's root, and the maps as `id:id:count` runs)
+ * for `dirs.lower`, and the overlay's data with that view as its one lower dir.
+ */
+export function idmappedLowerMounts(storage: { lowerDirs: readonly string[]; idmappedLowers?: { uid: IdMapping[]; gid: IdMapping[] } }, dirs: ContainerDirs,
+  o: { rootless: boolean }): { fuse: string; overlay: string } | undefined {
+  const maps = storage.idmappedLowers
+  if (!maps) return undefined
+  // fuse-overlayfs: a file it finds owned by A+i (as its namespace, the container's, names it) is served as B+i
+  const runs = (m: IdMapping[]) => m.map(r => `${r.containerID}:${r.hostID}:${r.size}`).join(':')
+  return {
+    fuse: `lowerdir=${storage.lowerDirs.join(':')},uidmapping=${runs(maps.uid)},gidmapping=${runs(maps.gid)}`,
+    overlay: overlayMountData([dirs.lower], dirs, { ...o, idmapped: true }),
+  }
 }
 
 /**

@@ -21,7 +21,7 @@ import { cockerCommand, runtimeContext, type Engine } from './engine.js'
 import { isoNow } from '../sys/time.js'
 import { monitorReleases } from './cleanup.js'
 import { attachSocket, containerDirOf, exitFile, lockFile, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
-import { containerDirs, hiddenRoot, overlayMountData } from './rootfs.js'
+import { containerDirs, hiddenRoot, idmappedLowerMounts, overlayMountData } from './rootfs.js'
 import { pointJoinsAtInits } from './joins.js'
 import { monitorNotify, takeNotifySocket } from '../systemd/notify.js'
 
@@ -140,10 +140,14 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
   const dirs = containerDirs(engine.storeRoot, record.id)
   const ctx = runtimeContext(engine, record)
   const driver = record.storage.driver
-  const fuse = driver === 'fuse-overlayfs' ? fuseOverlayfsUsable(engine.env) : undefined
+  const idmapped = idmappedLowerMounts(record.storage, dirs, { rootless: engine.rootless })
+  const fuse = driver === 'fuse-overlayfs' || idmapped ? fuseOverlayfsUsable(engine.env) : undefined
   if (fuse && !fuse.ok) {
-    throw new CockerError('STORAGE_DRIVER_UNAVAILABLE', `the store's driver is fuse-overlayfs, but ${fuse.reason}`,
-      { hint: 'as root, "chmod 666 /dev/fuse" (most distributions ship it so), or use the overlay or vfs driver (after "cocker system reset")' })
+    throw idmapped
+      ? new CockerError('STORAGE_DRIVER_UNAVAILABLE', `${record.name} was created to have fuse-overlayfs serve the image's layers with its user namespace's ids, but ${fuse.reason}`,
+        { hint: 'as root, "chmod 666 /dev/fuse" (most distributions ship it so), or create the container again' })
+      : new CockerError('STORAGE_DRIVER_UNAVAILABLE', `the store's driver is fuse-overlayfs, but ${fuse.reason}`,
+        { hint: 'as root, "chmod 666 /dev/fuse" (most distributions ship it so), or use the overlay or vfs driver (after "cocker system reset")' })
   }
   const net = record.network
   if (needsNetworkProcess(net)) checkTun(engine.rootless)
@@ -174,11 +178,13 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     ...(engine.rootless ? { callerNamespace: usernsMapsForCaller() } : {}),
     // vfs copied the image into merged/; --rootfs without :O runs the directory itself
     ...(driver === 'vfs' || driver === 'rootfs' ? {} : {
-      rootfsOverlay: {
-        data: overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless && driver === 'overlay' }),
-        cwd: engine.storeRoot,
-        ...(fuse?.ok ? { program: fuse.program } : {}),
-      },
+      rootfsOverlay: idmapped && fuse?.ok
+        ? { data: idmapped.overlay, cwd: engine.storeRoot, lower: { program: fuse.program, dir: dirs.lower, options: idmapped.fuse } }
+        : {
+            data: overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless && driver === 'overlay' }),
+            cwd: engine.storeRoot,
+            ...(fuse?.ok ? { program: fuse.program } : {}),
+          },
     }),
     ...(needsNetworkSetup(record) ? {
       onInit: (pid: number) => { early = beginNetwork(engine, record, dir, pid) },

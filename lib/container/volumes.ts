@@ -14,6 +14,7 @@ import { CockerError } from '../errors.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
 import type { MountRequest, VolumesFrom } from '../spec/run-options.js'
 import { randomName } from '../storage/atomic.js'
+import type { IdShift } from '../storage/copy-tree.js'
 import { createVolume, listVolumes, removeVolume, volumeData, withVolumeLock, writeVolume, type VolumeRecord } from '../storage/volumes.js'
 import { chownInUserNamespace } from '../rootless/userns.js'
 import { copyTreeInUserNamespace, removeContainerFiles } from './files.js'
@@ -145,6 +146,8 @@ export interface SeedContext {
   gidMappings?: IdMapping[]
   /** Rootless: the store's namespace (the caller's stack), to name host ids as the store's side does. */
   store?: { uid: IdMapping[]; gid: IdMapping[] }
+  /** Layers whose owners the container sees remapped (files.ts lowersForShift): what a copy-up shifts them by. */
+  shift?: IdShift
   env: NodeJS.ProcessEnv
 }
 
@@ -157,7 +160,7 @@ async function seedVolume(storeRoot: string, volume: VolumeRecord, seed: Seed, c
   if (!volume.needsCopyUp && !volume.needsChown && !seed.chown) return
   const data = volumeData(storeRoot, volume.name)
   const rootless = c.store !== undefined
-  const { unionDir } = await import('../storage/copy-tree.js')
+  const { shiftId, unionDir } = await import('../storage/copy-tree.js')
   let image: ReturnType<typeof unionDir> | null = null
   // looked up only for a volume found empty: a used one needs nothing of the image
   const imageDir = () => {
@@ -174,7 +177,7 @@ async function seedVolume(storeRoot: string, volume: VolumeRecord, seed: Seed, c
   if (volume.needsCopyUp && !seed.noCopy && !('nocopy' in volume.options) && empty && imageDir()?.dirs.some(d => !isEmpty(d))) {
     // recorded after the copy (Podman records it before): a copy killed part-way is made again
     // at the next use, from a fresh staging dir; the lock keeps two from running at once
-    const job = { layers: c.layers, rel: seed.destination, data, staging: path.join(storeRoot, 'tmp', `copyup-${randomName(10)}`) }
+    const job = { layers: c.layers, rel: seed.destination, data, staging: path.join(storeRoot, 'tmp', `copyup-${randomName(10)}`), ...(c.shift ? { shift: c.shift } : {}) }
     if (!rootless) (await import('../storage/copy-tree.js')).copyUp(job)
     else await inNamespace(['--copy-up', JSON.stringify(job)], c.env, `cannot copy the image's ${seed.destination} into volume ${volume.name}`)
     copied = !isEmpty(data)
@@ -197,6 +200,7 @@ async function seedVolume(storeRoot: string, volume: VolumeRecord, seed: Seed, c
           if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err
         }
         owner = { uid: hostToStore(c.store?.uid, dir.st.uid), gid: hostToStore(c.store?.gid, dir.st.gid) }
+        if (c.shift) owner = { uid: shiftId(c.shift.uid, owner.uid), gid: shiftId(c.shift.gid, owner.gid) }
         if (owner.uid === 0 && owner.gid === 0) volume.needsChown = false
       }
       const st = lstatSync(data)

@@ -44,8 +44,10 @@ export interface PlanContext {
    * container's mount namespace (so it needs no unmount and no privilege outside it). `data`
    * holds lowerdirs relative to `cwd`, the layer store, to keep the mount data short.
    * With `program` (fuse-overlayfs), that program mounts it instead of the kernel's overlay.
+   * With `lower`, that program first serves the layers read-only on `lower.dir` (its ids
+   * remapped: lib/container/files.ts lowersForShift), and `data`'s one lowerdir is that view.
    */
-  rootfsOverlay?: { data: string; cwd: string; program?: string }
+  rootfsOverlay?: { data: string; cwd: string; program?: string; lower?: { program: string; dir: string; options: string } }
   /**
    * cocker's containers: the store's root. As root, a container with a user namespace of its
    * own has a root the host gives nothing: it cannot pass the store (0700), nor read the
@@ -384,7 +386,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   }
 
   const overlay = ctx.rootfsOverlay
-  const fromHost = (!ctx.rootless || nestedMaps(spec, ctx) !== undefined) && fresh('user') && ctx.storeRoot !== undefined && !overlay?.program
+  const fromHost = (!ctx.rootless || nestedMaps(spec, ctx) !== undefined) && fresh('user') && ctx.storeRoot !== undefined && !overlay?.program && !overlay?.lower
   if (fromHost) ops.push(...hostMountOps(spec, { bundle: ctx.bundle, rootfs, storeRoot: ctx.storeRoot!, overlay }))
 
   // stage 1: in the new namespaces, as root of the new user namespace
@@ -401,11 +403,13 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   // fuse-dev: stage 0 opens /dev/fuse, which the container's device rules would refuse the
   // init; in a new user namespace the init opens it (the kernel wants it opened there, and
   // a rootless container has no device rules)
-  if (overlay?.program) {
-    if (!fresh('user')) ops.push(['fuse-dev'])
-    ops.push(['fuse-overlay', overlay.program, rootfs, overlay.data, overlay.cwd])
+  const fuse = overlay?.program ?? overlay?.lower?.program
+  if (fuse && !fresh('user')) ops.push(['fuse-dev'])
+  if (overlay?.program) ops.push(['fuse-overlay', overlay.program, rootfs, overlay.data, overlay.cwd])
+  else if (overlay && !fromHost) {
+    if (overlay.lower) ops.push(['fuse-overlay', overlay.lower.program, overlay.lower.dir, overlay.lower.options, overlay.cwd])
+    ops.push(['overlay', rootfs, overlay.data, overlay.cwd])
   }
-  else if (overlay && !fromHost) ops.push(['overlay', rootfs, overlay.data, overlay.cwd])
   if (!sharedMounts) ops.push(['rootfs', rootfs])
   ops.push(...mountOps(spec, ctx))
   ops.push(...deviceOps(spec, has('user') || ctx.rootless))

@@ -155,10 +155,10 @@ export function unionDir(layers: readonly string[], rel: string): { dirs: string
  * mode and times. Overlay's own xattrs stay behind. Returns undefined when there is no
  * directory at `rel`.
  */
-export function copyUnion(layers: readonly string[], rel: string, dst: string): CopyTreeStats | undefined {
+export function copyUnion(layers: readonly string[], rel: string, dst: string, shift?: IdShift): CopyTreeStats | undefined {
   const root = unionDir(layers, rel)
   if (!root) return undefined
-  const c = copier(dst, undefined, true)
+  const c = copier(dst, shift, true)
   const copyDir = (from: readonly string[], to: string) => {
     const seen = new Set<string>()
     for (const dir of from) {
@@ -191,6 +191,8 @@ export interface CopyUpJob {
   data: string
   /** A fresh path on data's filesystem (the store's tmp/): the copy is made there, then moved in. */
   staging: string
+  /** Owners changed on the way, as copyTree's. */
+  shift?: IdShift
 }
 
 /**
@@ -200,7 +202,7 @@ export interface CopyUpJob {
  */
 export function copyUp(job: CopyUpJob): void {
   mkdirSync(job.staging, { mode: 0o700 })
-  if (!copyUnion(job.layers, job.rel, job.staging)) {
+  if (!copyUnion(job.layers, job.rel, job.staging, job.shift)) {
     rmdirSync(job.staging)
     return
   }

@@ -1,7 +1,7 @@
 // Storage drivers end to end through bin/cocker: selection (flag, storage.conf, the
 // recorded driver, the probe), then pull + run with overlay, vfs and fuse-overlayfs, as
 // root and rootless, with the fixture's whiteout honoured; rmi of a vfs image; timings.
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'uvu'
@@ -12,7 +12,7 @@ import { registryMissing, startRegistry, type TestRegistry } from '../support/re
 import { hasUserns, isRoot, skipUnless, which } from '../support/requires.js'
 import { rootlessUser, stageForRootless, type RootlessUser } from '../support/rootless.js'
 import { repoPath } from '../support/paths.js'
-import { makeTempDir } from '../fixtures/bundle.js'
+import { fuseOpenToUsers, fusePrefix } from '../support/fuse.js'
 
 type Mode = 'root' | 'rootless'
 
@@ -76,22 +76,12 @@ async function median(fn: () => Promise<unknown>): Promise<number> {
   return times.sort((a, b) => a - b)[2]!
 }
 
-const fuseOpen = () => (statSync('/dev/fuse').mode & 0o006) === 0o006
+const fuseOpen = fuseOpenToUsers
 let fuseOpener: string[] | undefined
 
-/**
- * fuse-overlayfs rootless needs /dev/fuse open to users: 666 on most distributions, 600 on
- * this kind of machine. There root opens it for fn's commands only: each runs in a mount
- * namespace of its own where a 666 node on a tmpfs is bound over /dev/fuse, so the host's
- * node never changes, even when the run is killed.
- */
+/** fn's commands run with /dev/fuse open to users (support/fuse.ts). */
 async function withFuseOpen<T>(fn: () => Promise<T>): Promise<T> {
-  if (fuseOpen()) return fn()
-  const rdev = statSync('/dev/fuse').rdev
-  const script = 'mount -t tmpfs -o mode=0755,size=64k cocker-fuse "$1" && mknod -m 666 "$1/fuse" c "$2" "$3" && ' +
-    'mount --bind "$1/fuse" /dev/fuse && shift 3 && exec "$@"'
-  fuseOpener = ['unshare', '--mount', '--', 'sh', '-c', script, 'sh', makeTempDir('cocker-fuse-'),
-    String((rdev >> 8) & 0xfff), String((rdev & 0xff) | ((rdev >> 12) & 0xfff00))]
+  fuseOpener = fusePrefix(true)
   try {
     return await fn()
   } finally {

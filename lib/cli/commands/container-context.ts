@@ -17,6 +17,12 @@ export function engineOf(ctx: CliContext): Engine {
     m => process.stderr.write(`WARN: ${m}\n`))
 }
 
+/** Where a --log-level info line goes: stderr at info, debug and trace, else nowhere. */
+export function infoLine(ctx: CliContext): (message: string) => void {
+  const level = ctx.globals.logLevel as string | undefined
+  return level === 'info' || level === 'debug' || level === 'trace' ? m => process.stderr.write(`INFO: ${m}\n`) : () => {}
+}
+
 export { findContainer, requireContainer }
 
 /** The containers named, or with `all` every one (`latest`: the newest). */

@@ -12,6 +12,7 @@ import { containerExists, containerLs, containerPrune, port, ps, rename, top } f
 import { CHANGE, commit, cp, diff, exportCmd } from './files-defs.js'
 import { generate } from './generate-defs.js'
 import { kube, play } from './kube-defs.js'
+import { mount, unmount } from './mount-defs.js'
 import { network } from './network-defs.js'
 import { pod } from './pod-defs.js'
 import { volume } from './volume-defs.js'
@@ -422,8 +423,8 @@ const container: CommandDef = {
   options: [],
   examples: [],
   // Copies, not the same objects: groff cannot follow a .so link between sections here.
-  subcommands: [{ ...attach }, containerCleanup, { ...commit }, { ...cp }, { ...create }, { ...diff }, { ...exec }, containerExists, { ...exportCmd }, containerInspect, { ...kill }, { ...logs }, containerLs, { ...pause },
-    { ...port }, containerPrune, { ...rename }, { ...restart }, { ...rm }, { ...start }, { ...stop }, { ...top }, { ...unpause }, { ...wait }],
+  subcommands: [{ ...attach }, containerCleanup, { ...commit }, { ...cp }, { ...create }, { ...diff }, { ...exec }, containerExists, { ...exportCmd }, containerInspect, { ...kill }, { ...logs }, containerLs, { ...mount }, { ...pause },
+    { ...port }, containerPrune, { ...rename }, { ...restart }, { ...rm }, { ...start }, { ...stop }, { ...top }, { ...unmount }, { ...unpause }, { ...wait }],
 }
 
 const system: CommandDef = {
@@ -473,8 +474,8 @@ export const cockerProgram: ProgramDef = {
     { name: 'storage-driver', type: 'string', valueName: 'driver', choices: ['overlay', 'fuse-overlayfs', 'vfs'], describe: "the store's storage driver (chosen at its first use, then recorded: changing it needs \"cocker system reset\"); default: $STORAGE_DRIVER, storage.conf's, else overlay when it works here" },
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
-  commands: [attach, autoUpdate, commit, container, cp, create, diff, exec, exportCmd, generate, healthcheck, history, image, images, importCmd, info, inspect, kill, kube, load, login, logout, logs, network, pause, play, pod, port, ps, pull, push,
-    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unpause, unshare, untag, version, volume, wait],
+  commands: [attach, autoUpdate, commit, container, cp, create, diff, exec, exportCmd, generate, healthcheck, history, image, images, importCmd, info, inspect, kill, kube, load, login, logout, logs, mount, network, pause, play, pod, port, ps, pull, push,
+    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unmount, unpause, unshare, untag, version, volume, wait],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

@@ -18,7 +18,7 @@ import type { Store } from '../../storage/store.js'
 import { childProcess } from '../../sys/child-process.js'
 import type { DriverName } from '../../storage/driver.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
-import { engineOf } from './container-context.js'
+import { engineOf, infoLine } from './container-context.js'
 import { parseLifecycleOptions } from './lifecycle-options.js'
 import { readRunOptions } from './run-options.js'
 import { driverFor, storeFor } from './store-context.js'
@@ -84,7 +84,7 @@ export async function create(args: ParsedArgs, ctx: CliContext): Promise<{ engin
   }
   const pod = await podOf(args, ctx, engine, store, driver)
   const { record, dir } = await createContainer({ store, image, imageName: input, options, lifecycle, driver, env: ctx.env,
-    ...(ctx.argv ? { createCommand: ['cocker', ...ctx.argv] } : {}), warn: engine.warn, runtime, ...(pod ? { pod } : {}) })
+    ...(ctx.argv ? { createCommand: ['cocker', ...ctx.argv] } : {}), warn: engine.warn, info: infoLine(ctx), runtime, ...(pod ? { pod } : {}) })
   if (cidfile) writeFileSync(cidfile, record.id)
   return { engine, id: record.id, dir, options }
 }

@@ -142,6 +142,16 @@ test('rootfs overlay: the kernel overlay op, or fuse-overlay with /dev/fuse from
   assert.is(all(rootless, 'fuse-dev').length, 0)
 })
 
+test('rootfs overlay on remapped layers (rootless keep-id): fuse-overlay serves them on lower.dir, then the kernel overlay stacks the upper dir on that', () => {
+  const overlay = { data: 'lowerdir=/store/c/1/lower,upperdir=/u,workdir=/w,userxattr', cwd: '/store',
+    lower: { program: '/usr/bin/fuse-overlayfs', dir: '/store/c/1/lower', options: 'lowerdir=l/A:l/B,uidmapping=0:1:1000:1000:0:1,gidmapping=0:1:1000:1000:0:1' } }
+  const ops = compile(runcSpec(true), { ...ROOTLESS, rootfsOverlay: overlay }).ops
+  assert.equal(one(ops, 'fuse-overlay'), ['fuse-overlay', '/usr/bin/fuse-overlayfs', '/store/c/1/lower', overlay.lower.options, '/store'])
+  assert.equal(one(ops, 'overlay'), ['overlay', '/b/rootfs', overlay.data, '/store'])
+  assert.ok(at(ops, 'fuse-overlay') < at(ops, 'overlay') && at(ops, 'overlay') < at(ops, 'rootfs'))
+  assert.is(all(ops, 'fuse-dev').length, 0, 'opened by the init, in its new user namespace')
+})
+
 test('root with a user namespace of the container\'s own: the overlay is mounted by stage 0 and the store hidden but for the rootfs and the bind sources in it', () => {
   const overlay = { data: 'lowerdir=l/A,upperdir=/store/c/1/upper,workdir=/store/c/1/work', cwd: '/store' }
   const spec = runcSpec()
