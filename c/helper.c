@@ -1017,6 +1017,8 @@ int main(int argc, char **argv)
 		return unpack_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "copy-in") == 0)
 		return copy_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "copy-out") == 0)
+		return pack_main(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		unsigned long long v;
 

@@ -322,8 +322,12 @@ export interface CopyOptions {
  * the host's `dest` with the caller's ownership (-a: the archive's, which needs root).
  */
 export async function copyFromContainer(engine: Engine, found: FoundContainer, src: string, dest: string | { fd: number }, o: CopyOptions): Promise<void> {
+  const top = /(^|\/)\.$/.test(src) ? '.' : path.posix.basename(path.posix.normalize(`/${src}`)) || '.'
+  // the walk in C (copy-out, looking SRC up inside the root), but where the store shifts the
+  // container's ids, which the node worker maps back
+  const pack = (a: RootAccess) => (a.shift ? nodeWorker(() => ['pack', src])(a) : [helperPath(), 'copy-out', a.root, src, top])
   if (typeof dest === 'object') {
-    await runWorker(engine, found, nodeWorker(() => ['pack', src]), { stdin: 'ignore', stdout: dest.fd })
+    await runWorker(engine, found, pack, { stdin: 'ignore', stdout: dest.fd })
     return
   }
   // the archive comes from the container: `cocker-helper copy-in` writes it inside the
@@ -331,10 +335,9 @@ export async function copyFromContainer(engine: Engine, found: FoundContainer, s
   const target = destinationAt(dest)
   const root = target.kind === 'dir' ? path.resolve(dest) : path.dirname(path.resolve(dest))
   const destInRoot = target.kind === 'dir' ? '/' : `/${path.basename(path.resolve(dest))}${dest.endsWith('/') ? '/' : ''}`
-  const top = /(^|\/)\.$/.test(src) ? '.' : path.posix.basename(path.posix.normalize(`/${src}`)) || '.'
   const places = copyPlaces(dest, top, dir => (path.resolve(dir) === root ? '/' : undefined))
   const owner = o.archive && process.geteuid!() === 0 ? 'keep' : `${process.geteuid!()}:${process.getegid!()}`
-  await runWorker(engine, found, nodeWorker(() => ['pack', src]), {
+  await runWorker(engine, found, pack, {
     stdin: 'ignore',
     stdout: async out => {
       const said = await helperCopyIn(out, [root, destInRoot, owner, ...places])
@@ -377,8 +380,16 @@ export async function copyToContainer(engine: Engine, found: FoundContainer, src
   if ((contents || src.endsWith('/')) && !statSync(src).isDirectory()) throw new CockerError('INVALID_ARGUMENT', `"${src}" is not a directory`)
   const real = contents || src.endsWith('/') ? realpathSync(src) : src
   const top = contents ? '.' : path.basename(path.resolve(src)) || '.'
-  const { packDirectory } = await import('../image/tar-writer.js')
-  const tar = Readable.from(packDirectory(real, { self: top, xattrs: false }))
+  // the host's side packed in C too: the caller's own files, looked up as the caller
+  const packer = childProcess().spawn(helperPath(), ['copy-out', '/', path.resolve(real) + (real !== src ? '/' : ''), top], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let packErr = ''
+  packer.stderr.setEncoding('utf8').on('data', (d: string) => (packErr += d))
+  const packed = new Promise<void>((resolve, reject) => packer.once('error', reject).once('close', code => {
+    if (code === 0) return resolve()
+    reject(workerError(packErr) ?? new CockerError('HELPER_FAILED', `packing ${src} failed (status ${code})`))
+  }))
+  packed.catch(() => {})
+  const tar = packer.stdout
   // the per-file work in C (copy-in, resolving inside the root as the worker's chroot does), but
   // for -a into a store that shifts the container's ids, which the node worker maps
   const destPath = path.posix.join('/', dest) + (dest.endsWith('/') ? '/' : '')
@@ -397,4 +408,5 @@ export async function copyToContainer(engine: Engine, found: FoundContainer, src
       if (failure) throw failure
     },
   })
+  await packed
 }
