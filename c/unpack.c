@@ -1269,15 +1269,6 @@ static int dest_kind(const char *dest)
 	return kind;
 }
 
-static long long id_arg(const char *s)
-{
-	unsigned long long v;
-
-	if (parse_ull(s, 10, &v) < 0 || v > 0xffffffffULL)
-		fail("USAGE", "", "bad id '%s'", s);
-	return (long long)v;
-}
-
 /*
  * cocker-helper copy-in ROOT DEST OWNER PLACE...: a `cp` archive on stdin into the tree at
  * ROOT, every name resolved inside it as the layer unpacker resolves them (securejoin: a
@@ -1311,8 +1302,8 @@ int copy_main(int argc, char **argv)
 		if (!colon)
 			fail("USAGE", "", "bad owner '%s'", argv[4]);
 		*colon = 0;
-		u.owner_uid = id_arg(argv[4]);
-		u.owner_gid = id_arg(colon + 1);
+		u.owner_uid = limit_arg(argv[4]);
+		u.owner_gid = limit_arg(colon + 1);
 		u.owner_set = 1;
 	}
 	u.plain = 1;
