@@ -1016,6 +1016,10 @@ int main(int argc, char **argv)
 		return attach_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "unpack") == 0)
 		return unpack_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "copy-in") == 0)
+		return copy_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "copy-out") == 0)
+		return pack_main(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		unsigned long long v;
 

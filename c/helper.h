@@ -137,6 +137,10 @@ void host_mounts_leave(int back, int cwd);
 int attach_main(int argc, char **argv);
 /* cocker-helper unpack DIR NS UIDLIMIT GIDLIMIT: a layer's tar on stdin into DIR (unpack.c) */
 int unpack_main(int argc, char **argv);
+/* cocker-helper copy-in ROOT DEST OWNER PLACE*8: a `cp` archive on stdin placed in ROOT (unpack.c) */
+int copy_main(int argc, char **argv);
+/* cocker-helper copy-out ROOT SRC TOP: SRC, looked up inside ROOT, as a tar on stdout (pack.c) */
+int pack_main(int argc, char **argv);
 /* rm -r relative to parent, never following a symlink (init.c) */
 int remove_at(int parent, const char *name);
 

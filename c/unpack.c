@@ -34,6 +34,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 
 #include "helper.h"
 
@@ -88,6 +90,10 @@ static struct {
 	int in_eof;
 	long long body_left; /* of the current entry, not yet read */
 	const char *last; /* the last entry's name, for "after" in messages */
+	/* copy-in: an archive, not a layer; its top entry placed as TS decided (copy_main) */
+	int plain, owner_set;
+	long long owner_uid, owner_gid;
+	char *top, *place_dir, *place_name;
 } u = { .cache_fd = -1 };
 
 static void out_line(struct jline *j)
@@ -931,7 +937,7 @@ static void apply(struct entry *e)
 		base = norm;
 	}
 	dirfd = resolve_dir(parent, e->name, real, sizeof(real));
-	if (strncmp(base, ".wh.", 4) == 0)
+	if (!u.plain && strncmp(base, ".wh.", 4) == 0)
 		return whiteout(e, dirfd, real, base);
 	check_ids(e);
 	join(rel, sizeof(rel), real, base, e->name);
@@ -1181,6 +1187,191 @@ int unpack_main(int argc, char **argv)
 	jl_int(&j, "specials", u.specials);
 	jl_int(&j, "whiteouts", u.whiteouts);
 	jl_int(&j, "opaques", u.opaques);
+	out_line(&j);
+	return 0;
+}
+
+/* ---- cocker-helper copy-in: `cp`'s unpacking side */
+
+/*
+ * The name an entry of a cp archive takes, as lib/container/copy.ts's copyNameMap: the top
+ * entry (the source itself, or '' for SRC/.) becomes place_name in place_dir, the rest
+ * follows it; an entry outside the top is not ours (0). out is relative to the root.
+ */
+static int map_name(const char *name, const char *entry, char *out, size_t cap)
+{
+	char n[8192], rest[8194], mapped[16400];
+	size_t tl = strlen(u.top);
+
+	if (strlen(name) >= sizeof(n))
+		fail("LAYER_INVALID", entry, "name too long");
+	normalise(name, entry, n, sizeof(n));
+	if (!u.top[0])
+		snprintf(rest, sizeof(rest), "%s%s", n[0] ? "/" : "", n);
+	else if (strcmp(n, u.top) == 0)
+		rest[0] = 0;
+	else if (strncmp(n, u.top, tl) == 0 && n[tl] == '/')
+		snprintf(rest, sizeof(rest), "%s", n + tl);
+	else
+		return 0;
+	if (!u.place_name[0]) {
+		if (!rest[0])
+			return 0; /* SRC/. into DIR: DIR itself is left as it is */
+		snprintf(mapped, sizeof(mapped), "%s", rest + 1);
+	} else if ((size_t)snprintf(mapped, sizeof(mapped), "%s%s", u.place_name, rest) >= sizeof(mapped)) {
+		fail("LAYER_INVALID", entry, "name too long");
+	}
+	join(out, cap, u.place_dir, mapped, entry);
+	return 1;
+}
+
+/* openat2(RESOLVE_IN_ROOT): path looked up as if root were /, symlinks followed inside it */
+static int open_in_root(int root, const char *path, int flags)
+{
+	struct open_how how = { .flags = (unsigned long long)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT };
+
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/* what is at DEST: 0 a directory, 1 something else, 2 nothing (its parent a directory), 3 nothing in no directory */
+static int dest_kind(const char *dest)
+{
+	struct stat st;
+	char parent[8192], *slash;
+	int fd = open_in_root(u.root, dest, O_PATH), kind;
+
+	if (fd >= 0) {
+		if (fstat(fd, &st) < 0)
+			fail_sys("fstat", dest);
+		close(fd);
+		return S_ISDIR(st.st_mode) ? 0 : 1;
+	}
+	if (errno != ENOENT && errno != ENOTDIR)
+		fail_sys("openat2", dest);
+	/* a dangling symlink is something (node's lstat after stat) */
+	fd = open_in_root(u.root, dest, O_PATH | O_NOFOLLOW);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	snprintf(parent, sizeof(parent), "%s", dest);
+	while ((slash = strrchr(parent, '/')) && slash[1] == 0 && slash != parent)
+		*slash = 0; /* "a/b/" is b's */
+	slash = strrchr(parent, '/');
+	if (slash)
+		slash == parent ? (void)(parent[1] = 0) : (void)(*slash = 0);
+	else
+		snprintf(parent, sizeof(parent), ".");
+	fd = open_in_root(u.root, parent, O_PATH | O_DIRECTORY);
+	kind = fd >= 0 ? 2 : 3;
+	if (fd >= 0)
+		close(fd);
+	return kind;
+}
+
+/*
+ * cocker-helper copy-in ROOT DEST OWNER PLACE...: a `cp` archive on stdin into the tree at
+ * ROOT, every name resolved inside it as the layer unpacker resolves them (securejoin: a
+ * symlink, absolute or full of '..', never leads out), with the entry rules of unpack, but
+ * .wh. names are files. OWNER is keep or UID:GID (every entry's owner). The eight PLACEs are
+ * TS's placeCopy for what DEST is (dir, file, missing, missing without a parent, looked up
+ * inside ROOT) and whether the archive's top entry is a directory (no, yes), in that order:
+ * "!" refused, else NAME then DIR (DIR starts with '/', NAME has none): the top entry's name
+ * and the directory it goes in. A refusal is {"event":"error","code":"PLACEMENT","case":N}.
+ * ROOT is a running container's /proc/PID/root (from its user namespace) or its mounted
+ * root; the host side of `cp` out gives the destination's directory.
+ */
+int copy_main(int argc, char **argv)
+{
+	struct paxset global = { 0 };
+	struct entry e = { 0 };
+	struct jline j;
+	char *last = NULL, name[8192];
+	int kind = -1;
+
+	u.out = 1;
+	u.last = "(start of archive)";
+	if (argc != 13)
+		fail("USAGE", "", "usage: cocker-helper copy-in ROOT DEST keep|UID:GID PLACE*8");
+	/* it may run in the container's user namespace, next to its processes (as runc's init) */
+	prctl(PR_SET_DUMPABLE, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (strcmp(argv[4], "keep") != 0) {
+		char *colon = strchr(argv[4], ':');
+
+		if (!colon)
+			fail("USAGE", "", "bad owner '%s'", argv[4]);
+		*colon = 0;
+		u.owner_uid = limit_arg(argv[4]);
+		u.owner_gid = limit_arg(colon + 1);
+		u.owner_set = 1;
+	}
+	u.plain = 1;
+	u.ns = "user";
+	umask(0);
+	/* fewer wake-ups of both sides of the pipe (best effort: not every stdin is a pipe) */
+	fcntl(0, F_SETPIPE_SZ, 1 << 20);
+	u.root = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (u.root < 0)
+		fail_sys("open", argv[2]);
+	u.in = xrealloc(NULL, IN_SIZE);
+	while (next_entry(&e, &global)) {
+		int ours = 1;
+
+		u.body_left = e.size;
+		if (!u.top) {
+			char n[8192];
+			const char *place;
+
+			if (strlen(e.name) >= sizeof(n))
+				fail("LAYER_INVALID", e.name, "name too long");
+			normalise(e.name, e.name, n, sizeof(n));
+			u.top = xstrndup(n, strlen(n));
+			kind = dest_kind(argv[3]);
+			place = argv[5 + kind * 2 + (e.type == 'd')];
+			if (place[0] == '!' || !strchr(place, '/')) {
+				jl_begin(&j, "error");
+				jl_str(&j, "code", "PLACEMENT");
+				jl_int(&j, "case", kind * 2 + (e.type == 'd'));
+				out_line(&j);
+				_exit(1);
+			}
+			u.place_name = xstrndup(place, (size_t)(strchr(place, '/') - place));
+			normalise(strchr(place, '/'), place, name, sizeof(name));
+			u.place_dir = xstrndup(name, strlen(name));
+		}
+		if (!map_name(e.name, e.name, name, sizeof(name)))
+			ours = 0;
+		if (ours && e.type == 'h') {
+			char target[8192];
+
+			if (!map_name(e.linkname, e.name, target, sizeof(target)))
+				ours = 0;
+			else {
+				free(e.linkname);
+				e.linkname = xstrndup(target, strlen(target));
+			}
+		}
+		if (ours) {
+			free(e.name);
+			e.name = xstrndup(name, strlen(name));
+			if (u.owner_set)
+				e.uid = u.owner_uid, e.gid = u.owner_gid;
+			apply(&e);
+		}
+		body(-1, u.body_left, e.name);
+		skip_pad(e.size, e.name);
+		free(last);
+		u.last = last = e.name;
+		e.name = NULL;
+		entry_free(&e);
+	}
+	finish();
+	jl_begin(&j, "stats");
+	jl_int(&j, "entries", u.entries);
+	jl_int(&j, "bytes", u.bytes);
+	jl_int(&j, "files", u.files);
+	jl_int(&j, "dirs", u.ndir);
 	out_line(&j);
 	return 0;
 }

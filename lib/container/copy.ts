@@ -23,13 +23,14 @@ import { pipeline } from 'node:stream/promises'
 import { CockerError, type ErrorCode } from '../errors.js'
 import type { TarEntry } from '../image/tar.js'
 import { packageRoot } from '../package-root.js'
-import { runHelper } from '../runtime/helper.js'
+import { helperPath, runHelper } from '../runtime/helper.js'
 import { encodePlan, type Op } from '../runtime/protocol.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
 import { layerShift, type ContainerUserns } from '../rootless/container-userns.js'
 import { inRootlessUserNamespace } from '../rootless/identity.js'
 import { enterOps, usernsMapsForCaller } from '../rootless/userns.js'
 import { shiftId, type IdShift } from '../storage/copy-tree.js'
+import { childProcess } from '../sys/child-process.js'
 import type { Engine } from './engine.js'
 import { observe, withContainerLock, type FoundContainer } from './record.js'
 import { containerDirs, overlayMountData } from './rootfs.js'
@@ -130,6 +131,47 @@ export function destinationAt(p: string): Destination {
   return { path: p, kind: kindOf(st), parentIsDir: Boolean(parent?.isDirectory()) }
 }
 
+/** The cases `cocker-helper copy-in` tells apart, in its order: what the destination is, then whether the top entry is a directory. */
+const PLACE_CASES = (['dir', 'file', 'missing', 'orphan'] as const).flatMap(kind => [false, true].map(isDir => ({ kind, isDir })))
+
+/**
+ * placeCopy of every case for `cocker-helper copy-in` (c/unpack.c), which looks at the
+ * destination inside its root and at the archive's first entry, then takes one: "NAME/DIR"
+ * (DIR relative to that root, `rel` makes it so), or "!" where placeCopy refuses.
+ */
+export function copyPlaces(destPath: string, top: string, rel: (dir: string) => string | undefined = d => d): string[] {
+  return PLACE_CASES.map(({ kind, isDir }) => {
+    try {
+      const { dir, name } = placeCopy({ path: destPath, kind: kind === 'orphan' ? 'missing' : kind, parentIsDir: kind !== 'orphan' }, { top, isDir })
+      const inRoot = rel(dir)
+      return inRoot === undefined ? '!' : `${name}${inRoot}`
+    } catch {
+      return '!'
+    }
+  })
+}
+
+/** placeCopy's refusal of the case the helper met (its "PLACEMENT" error). */
+function placementError(destPath: string, top: string, n: number): CockerError {
+  const c = PLACE_CASES[n]
+  try {
+    if (c) placeCopy({ path: destPath, kind: c.kind === 'orphan' ? 'missing' : c.kind, parentIsDir: c.kind !== 'orphan' }, { top, isDir: c.isDir })
+  } catch (err) {
+    return err as CockerError
+  }
+  return new CockerError('INVALID_ARGUMENT', `cannot copy to "${destPath}": the destination changed during the copy`)
+}
+
+/** What `cocker-helper copy-in` printed: its failure as an error (placement, unsafe entry, system call), or nothing. */
+async function copyInFailure(out: string, label: string, root: string, destPath: string, top: string): Promise<Error | undefined> {
+  const lines = out.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as { event: string; code?: string; case?: number })
+  const failed = lines.find(l => l.event === 'error')
+  if (!failed) return lines.some(l => l.event === 'stats') ? undefined : new CockerError('HELPER_FAILED', `${label}: the copy ended without a result`)
+  if (failed.code === 'PLACEMENT') return placementError(destPath, top, failed.case ?? -1)
+  const { helperFailure } = await import('../storage/unpack.js')
+  return helperFailure(failed as Parameters<typeof helperFailure>[0], label, root)
+}
+
 const MS_REC_PRIVATE = 0x4000 | 0x40000
 
 /** How the worker reaches the container's root: the helper's ops before its exec, and the path to chroot to. */
@@ -212,12 +254,15 @@ interface WorkerIo {
   stdout: number | 'ignore' | ((out: Readable) => Promise<void>)
 }
 
-/** Runs the worker in the container's root with `args`; its failure becomes a CockerError with its words. */
-async function runWorker(engine: Engine, found: FoundContainer, args: (access: RootAccess) => string[], io: WorkerIo): Promise<void> {
+/** The node worker (lib/cli/copy-main.ts) in the container's root with `args`. */
+const nodeWorker = (args: (access: RootAccess) => string[]) => (access: RootAccess): string[] =>
+  [process.execPath, path.join(packageRoot(), 'dist/lib/cli/copy-main.js'), access.root, ...args(access), ...(access.shift ? [JSON.stringify(access.shift)] : [])]
+
+/** Runs the worker `argv` gives where the container's root is reachable; its failure becomes a CockerError with its words. */
+async function runWorker(engine: Engine, found: FoundContainer, worker: (access: RootAccess) => string[], io: WorkerIo): Promise<void> {
   const work = async () => {
     const access = rootAccess(engine, found)
-    const argv = [process.execPath, path.join(packageRoot(), 'dist/lib/cli/copy-main.js'), access.root, ...args(access),
-      ...(access.shift ? [JSON.stringify(access.shift)] : [])]
+    const argv = worker(access)
     const ops: Op[] = [...access.ops, ['cwd', '/'], ['argv', argv], ['die-with-parent'], ['exec']]
     let stderr = ''
     let failure: unknown
@@ -277,25 +322,46 @@ export interface CopyOptions {
  * the host's `dest` with the caller's ownership (-a: the archive's, which needs root).
  */
 export async function copyFromContainer(engine: Engine, found: FoundContainer, src: string, dest: string | { fd: number }, o: CopyOptions): Promise<void> {
+  const top = /(^|\/)\.$/.test(src) ? '.' : path.posix.basename(path.posix.normalize(`/${src}`)) || '.'
+  // the walk in C (copy-out, looking SRC up inside the root), but where the store shifts the
+  // container's ids, which the node worker maps back
+  const pack = (a: RootAccess) => (a.shift ? nodeWorker(() => ['pack', src])(a) : [helperPath(), 'copy-out', a.root, src, top])
   if (typeof dest === 'object') {
-    await runWorker(engine, found, () => ['pack', src], { stdin: 'ignore', stdout: dest.fd })
+    await runWorker(engine, found, pack, { stdin: 'ignore', stdout: dest.fd })
     return
   }
-  const { applyLayer } = await import('../storage/unpack.js')
+  // the archive comes from the container: `cocker-helper copy-in` writes it inside the
+  // destination's directory, which nothing in it can lead out of (CVE-2019-14271)
   const target = destinationAt(dest)
-  const { dir, map } = copyNameMap(target, false)
-  const owner = o.archive && process.geteuid!() === 0 ? undefined : { uid: process.geteuid!(), gid: process.getegid!() }
-  await runWorker(engine, found, () => ['pack', src], {
+  const root = target.kind === 'dir' ? path.resolve(dest) : path.dirname(path.resolve(dest))
+  const destInRoot = target.kind === 'dir' ? '/' : `/${path.basename(path.resolve(dest))}${dest.endsWith('/') ? '/' : ''}`
+  const places = copyPlaces(dest, top, dir => (path.resolve(dir) === root ? '/' : undefined))
+  const owner = o.archive && process.geteuid!() === 0 ? 'keep' : `${process.geteuid!()}:${process.getegid!()}`
+  await runWorker(engine, found, pack, {
     stdin: 'ignore',
     stdout: async out => {
-      await applyLayer(out, dir, { format: 'plain', xattrNamespace: 'user', mapName: map, layerName: `copy of ${found.record.name}:${src}`, ...(owner ? { owner } : {}) })
+      const said = await helperCopyIn(out, [root, destInRoot, owner, ...places])
+      const failure = await copyInFailure(said, `copy of ${found.record.name}:${src}`, root, dest, top)
+      if (failure) throw failure
     },
   })
 }
 
+/** `cocker-helper copy-in ARGS` here, the tar stream `source` on its stdin; what it printed. */
+async function helperCopyIn(source: Readable, args: string[]): Promise<string> {
+  const child = childProcess().spawn(helperPath(), ['copy-in', ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+  const closed = new Promise<void>((resolve, reject) => child.once('close', () => resolve()).once('error', reject))
+  // a helper that refused the copy stops reading: its own words say why
+  await pipeline(source, child.stdin).catch(() => source.destroy())
+  await closed
+  return out
+}
+
 /** The container's whole root as a tar stream on fd `fd`, without what is mounted in it (`export`). */
 export async function exportContainer(engine: Engine, found: FoundContainer, fd: number): Promise<void> {
-  await runWorker(engine, found, () => ['export'], { stdin: 'ignore', stdout: fd })
+  await runWorker(engine, found, nodeWorker(() => ['export']), { stdin: 'ignore', stdout: fd })
 }
 
 /**
@@ -305,7 +371,7 @@ export async function exportContainer(engine: Engine, found: FoundContainer, fd:
 export async function copyToContainer(engine: Engine, found: FoundContainer, src: string | { fd: number }, dest: string, o: CopyOptions): Promise<void> {
   const ownerArg = (a: RootAccess) => (o.archive ? 'keep' : `${a.owner.uid}:${a.owner.gid}`)
   if (typeof src === 'object') {
-    await runWorker(engine, found, a => ['unpack', dest, 'archive', ownerArg(a)], { stdin: src.fd, stdout: 'ignore' })
+    await runWorker(engine, found, nodeWorker(a => ['unpack', dest, 'archive', ownerArg(a)]), { stdin: src.fd, stdout: 'ignore' })
     return
   }
   const st = lstatSync(src, { throwIfNoEntry: false })
@@ -314,7 +380,33 @@ export async function copyToContainer(engine: Engine, found: FoundContainer, src
   if ((contents || src.endsWith('/')) && !statSync(src).isDirectory()) throw new CockerError('INVALID_ARGUMENT', `"${src}" is not a directory`)
   const real = contents || src.endsWith('/') ? realpathSync(src) : src
   const top = contents ? '.' : path.basename(path.resolve(src)) || '.'
-  const { packDirectory } = await import('../image/tar-writer.js')
-  const tar = Readable.from(packDirectory(real, { self: top, xattrs: false }))
-  await runWorker(engine, found, a => ['unpack', dest, 'copy', ownerArg(a)], { stdin: tar, stdout: 'ignore' })
+  // the host's side packed in C too: the caller's own files, looked up as the caller
+  const packer = childProcess().spawn(helperPath(), ['copy-out', '/', path.resolve(real) + (real !== src ? '/' : ''), top], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let packErr = ''
+  packer.stderr.setEncoding('utf8').on('data', (d: string) => (packErr += d))
+  const packed = new Promise<void>((resolve, reject) => packer.once('error', reject).once('close', code => {
+    if (code === 0) return resolve()
+    reject(workerError(packErr) ?? new CockerError('HELPER_FAILED', `packing ${src} failed (status ${code})`))
+  }))
+  packed.catch(() => {})
+  const tar = packer.stdout
+  // the per-file work in C (copy-in, resolving inside the root as the worker's chroot does), but
+  // for -a into a store that shifts the container's ids, which the node worker maps
+  const destPath = path.posix.join('/', dest) + (dest.endsWith('/') ? '/' : '')
+  let root: string | undefined
+  await runWorker(engine, found, a => {
+    if (o.archive && a.shift) return nodeWorker(() => ['unpack', dest, 'copy', ownerArg(a)])(a)
+    root = a.root
+    return [helperPath(), 'copy-in', a.root, destPath, ownerArg(a), ...copyPlaces(destPath, top)]
+  }, {
+    stdin: tar,
+    stdout: async stream => {
+      let out = ''
+      stream.setEncoding('utf8')
+      for await (const chunk of stream) out += chunk as string
+      const failure = root === undefined ? undefined : await copyInFailure(out, `copy to ${found.record.name}:${dest}`, root, destPath, top)
+      if (failure) throw failure
+    },
+  })
+  await packed
 }

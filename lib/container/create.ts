@@ -37,6 +37,7 @@ import { systemdUnitLabels } from './systemd-unit.js'
 import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, lowersForShift, writeLayerFiles } from './files.js'
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
 import { resolveJoins, type JoinableNamespace } from './joins.js'
+import { resolveImageMounts } from './image-mounts.js'
 import { removeAnonymous, resolveVolumes, seedVolumes, type ResolvedVolumes } from './volumes.js'
 
 /** What `run` and `create` take beyond the OCI config's options (lifecycle-options.ts parses them). */
@@ -133,7 +134,9 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       throw new CockerError('NOT_SUPPORTED', 'an overlay mount (-v DIR:/path:O) in a container with a user namespace of its own is not supported as root yet',
         { hint: 'drop O, or --userns/--uidmap/--gidmap' })
     }
-    volumes = await resolveVolumes(store.paths.root, { mounts: o.options.mounts, volumesFrom: o.options.volumesFrom,
+    const mounts = resolveImageMounts(store, o.options.mounts, { containerDir: dirs.dir, rootless, driver: o.driver,
+      userns: o.options.userns.mode !== 'default' && userns !== undefined })
+    volumes = await resolveVolumes(store.paths.root, { mounts, volumesFrom: o.options.volumesFrom,
       imageVolumes: Object.keys(config.config?.Volumes ?? {}), rootless, containerDir: dirs.dir })
     const layerDirs = o.options.rootfs && !o.options.rootfs.overlay ? [o.options.rootfs.path] : lowerDirs.map(l => path.resolve(store.paths.root, l))
     // a namespace that maps ids otherwise (keep-id) sees the image's owners only on shifted copies of its layers

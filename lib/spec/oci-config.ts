@@ -351,11 +351,13 @@ function hostKernelFs(m: Mount, o: RunOptions, host: HostFacts): Mount[] {
 }
 
 function toMount(m: MountRequest): Mount {
-  // volumes are bind mounts of their _data by now (container/volumes.ts)
-  if (m.type === 'volume' || (m.type === 'bind' && m.overlay)) throw new Error(`volume mount on ${m.destination} not resolved before the config`)
+  // volumes are bind mounts of their _data by now (container/volumes.ts), images overlays of their layers (container/image-mounts.ts)
+  if (m.type === 'volume' || m.type === 'image' || (m.type === 'bind' && m.overlay)) throw new Error(`volume mount on ${m.destination} not resolved before the config`)
   if (m.type === 'overlay') {
-    return { destination: m.destination, type: 'overlay', source: 'overlay', options: [`lowerdir=${m.lower}`, `upperdir=${m.upper}`, `workdir=${m.work}`, ...m.options] }
+    const upper = m.upper && m.work ? [`upperdir=${m.upper}`, `workdir=${m.work}`] : []
+    return { destination: m.destination, type: 'overlay', source: 'overlay', options: [`lowerdir=${m.lower}`, ...upper, ...m.options] }
   }
+  if (m.type === 'devpts') return { destination: m.destination, type: 'devpts', source: 'devpts', options: m.options }
   return m.type === 'bind'
     ? { destination: m.destination, type: 'bind', source: m.source, options: m.options }
     : { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: m.options }

@@ -73,9 +73,11 @@ export interface BridgeOptions { aliases: string[]; ip?: string; mac?: string }
  */
 export type MountRequest =
   | { type: 'bind'; source: string; destination: string; options: string[]; overlay?: boolean }
-  | { type: 'overlay'; lower: string; upper: string; work: string; destination: string; options: string[] }
+  | { type: 'overlay'; lower: string; upper?: string; work?: string; destination: string; options: string[] }
   | { type: 'tmpfs'; destination: string; options: string[] }
   | { type: 'volume'; name?: string; destination: string; options: string[]; noCopy?: boolean; chown?: boolean }
+  | { type: 'image'; image: string; destination: string; options: ['ro'] | ['rw'] }
+  | { type: 'devpts'; destination: string; options: string[] }
 
 /** --volumes-from CONTAINER[:ro|rw]: its volumes and bind mounts, read-only or writable as asked, else as it has them. */
 export interface VolumesFrom { container: string; mode?: 'ro' | 'rw' }
@@ -477,7 +479,10 @@ function mergeTmpfsOptions(user: string[]): string[] {
   return [...defaults, ...user.filter(o => !defaults.includes(o))]
 }
 
-/** --mount type=bind,source=/a,target=/b[,readonly][,bind-propagation=P] | type=tmpfs,target=/t[,tmpfs-size=S][,tmpfs-mode=M]. */
+/**
+ * --mount type=bind,source=/a,target=/b[,readonly][,bind-propagation=P] | type=tmpfs,target=/t[,tmpfs-size=S][,tmpfs-mode=M]
+ * | type=image,source=IMAGE,target=/p[,rw=true] | type=devpts,target=/p[,uid=,gid=,mode=,ptmxmode=,max=].
+ */
 export function parseMount(value: string, cwd: string): MountRequest {
   const fields = new Map<string, string | undefined>()
   for (const item of value.split(',')) {
@@ -495,7 +500,7 @@ export function parseMount(value: string, cwd: string): MountRequest {
     throw invalid(`--mount ${value}: "${names[0]}" takes true or false`)
   }
   const type = take('type')
-  const target = take('target', 'destination', 'dst')
+  const target = take('target', 'destination', 'dst', 'dest')
   if (target === undefined || target === '') throw invalid(`--mount ${value}: a target is required (target=/path)`)
   const destination = containerPath('--mount', value, target)
   let mount: MountRequest
@@ -529,8 +534,22 @@ export function parseMount(value: string, cwd: string): MountRequest {
     const given = [...(flag('readonly', 'ro') ? ['ro'] : []), ...(flag('volume-nocopy', 'nocopy') ? ['nocopy'] : []), ...(flag('U', 'chown') ? ['U'] : [])]
     take('relabel')
     mount = volumeRequest('--mount', value, source ? volumeName('--mount', value, source) : undefined, destination, given)
+  } else if (type === 'image') {
+    const source = take('source', 'src')
+    if (!source) throw invalid(`--mount ${value}: an image mount needs source=IMAGE`)
+    const rw = take('rw', 'readwrite')
+    if (rw !== undefined && rw !== 'true' && rw !== 'false') throw invalid(`--mount ${value}: "rw" takes true or false`)
+    take('consistency')
+    mount = { type: 'image', image: source, destination, options: rw === 'true' ? ['rw'] : ['ro'] }
+  } else if (type === 'devpts') {
+    const opts: string[] = []
+    for (const key of ['uid', 'gid', 'mode', 'ptmxmode', 'newinstance', 'max']) {
+      const v = take(key)
+      if (v !== undefined) opts.push(v === '' ? key : `${key}=${v}`)
+    }
+    mount = { type: 'devpts', destination, options: opts }
   } else {
-    throw invalid(`--mount ${value}: unknown or missing type`, 'use type=bind, type=volume or type=tmpfs')
+    throw invalid(`--mount ${value}: unknown or missing type`, 'use type=bind, type=volume, type=tmpfs, type=image or type=devpts')
   }
   const left = [...fields.keys()]
   if (left.length) throw invalid(`--mount ${value}: unknown field "${left[0]}" for type=${type}`)

@@ -493,7 +493,7 @@ function idError(label: string, e: { name: string; uid: number; gid: number }, l
 }
 
 /** One line of `cocker-helper unpack`'s output (c/unpack.c). */
-type UnpackLine =
+export type UnpackLine =
   | ({ event: 'skipped' } & SkippedEntry)
   | ({ event: 'stats' } & Omit<LayerStats, 'skipped'>)
   | { event: 'error'; code: string; entry?: string; kind?: string; message?: string; uid?: number; gid?: number; id?: number; max?: number; syscall?: string; errno?: number }
@@ -539,7 +539,7 @@ function isPipeGone(err: unknown): boolean {
   return code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED'
 }
 
-function helperFailure(f: Extract<UnpackLine, { event: 'error' }>, label: string, targetDir: string): Error {
+export function helperFailure(f: Extract<UnpackLine, { event: 'error' }>, label: string, targetDir: string): Error {
   const entry = f.entry ?? ''
   switch (f.code) {
     case 'LAYER_UNSAFE':

@@ -1,11 +1,13 @@
 // `cocker run`'s filesystem flags, root and rootless, checked inside the container against
-// /proc/mounts and by writing: --read-only (and --read-only-tmpfs), --tmpfs, --mount and -v.
+// /proc/mounts and by writing: --read-only (and --read-only-tmpfs), --tmpfs, --mount (bind, tmpfs,
+// image, devpts) and -v.
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { modeDir } from '../support/cocker-modes.js'
-import { busyboxScenario, runSh } from '../support/run-scenario.js'
+import { cocker, modeDir } from '../support/cocker-modes.js'
+import { safeName } from '../support/names.js'
+import { busyboxScenario, runSh, type BusyboxMode } from '../support/run-scenario.js'
 
 /** /proc/mounts lines of these mount points, as "POINT TYPE OPTIONS". */
 const mountsOf = (points: string[]) =>
@@ -54,6 +56,51 @@ busyboxScenario('-v and --mount type=bind: the host directory, read-only with ro
   // written through the bind mount, owned by the caller (root in the container is the caller rootless)
   assert.is(readFileSync(path.join(dir, 'written'), 'utf8'), 'from container\n')
   assert.is(statSync(path.join(dir, 'written')).uid, mode.user?.uid ?? 0)
+})
+
+/** An image made from the busybox fixture by commit: /added written, /opt deleted (a whiteout); one layer with `squash`. */
+async function derivedImage(mode: BusyboxMode, squash: boolean): Promise<string> {
+  const ct = safeName()
+  const image = `localhost/${safeName()}:1`
+  await cocker(mode, ['run', '--name', ct, '--network', 'none', mode.image, 'sh', '-c', 'echo added > /added; rm -r /opt'], { status: 0 })
+  await cocker(mode, ['commit', '-q', ...(squash ? ['--squash'] : []), ct, image], { status: 0 })
+  await cocker(mode, ['rm', ct], { status: 0 })
+  return image
+}
+
+const IMAGE_SCRIPT = 'cat /img/added; ls /img/opt 2>&1; ls /img/bin/busybox; touch /img/x 2>&1; true'
+const IMAGE_OUT = 'added\nls: /img/opt: No such file or directory\n/img/bin/busybox\ntouch: /img/x: Read-only file system\n'
+
+busyboxScenario('--mount type=image: the image\'s root read-only, what its layers deleted gone; rw=true takes writes, the image keeps none', async mode => {
+  const image = await derivedImage(mode, false)
+  try {
+    const ro = await runSh(mode, ['--mount', `type=image,source=${image},destination=/img`], `${mountsOf(['/img'])}; ${IMAGE_SCRIPT}`)
+    assert.match(ro.stdout, /^\/img overlay ro,/)
+    assert.is(ro.stdout.replace(/^.*\n/, ''), IMAGE_OUT)
+    const rw = await runSh(mode, ['--mount', `type=image,src=${image},dst=/img,rw=true`], 'echo new > /img/x && cat /img/x /img/added; rm /img/added && ls /img')
+    assert.is(rw.stdout, 'new\nadded\nbin\ndev\netc\nproc\nroot\nrun\nsys\ntmp\nx\n')
+    // the image is as it was
+    assert.is((await runSh(mode, ['--mount', `type=image,source=${image},target=/img`], 'ls /img')).stdout, 'added\nbin\ndev\netc\nproc\nroot\nrun\nsys\ntmp\n')
+    const missing = await cocker(mode, ['run', '--rm', '--mount', 'type=image,source=localhost/no-such-image,target=/img', mode.image, 'true'], { status: 125 })
+    assert.is(missing.stderr, 'Error: --mount type=image,source=localhost/no-such-image: localhost/no-such-image: image not known; pull it first with "cocker pull localhost/no-such-image"\n')
+  } finally {
+    await cocker(mode, ['rmi', image])
+  }
+})
+
+busyboxScenario('--mount type=image of a one-layer image (commit --squash): its layer, read-only', async mode => {
+  const image = await derivedImage(mode, true)
+  try {
+    assert.is((await runSh(mode, ['--mount', `type=image,source=${image},destination=/img`], IMAGE_SCRIPT)).stdout, IMAGE_OUT)
+  } finally {
+    await cocker(mode, ['rmi', image])
+  }
+})
+
+busyboxScenario('--mount type=devpts: a devpts instance of its own with the options given', async mode => {
+  const r = await runSh(mode, ['--mount', 'type=devpts,destination=/dev/pts2,mode=620,ptmxmode=666'], `${mountsOf(['/dev/pts2'])}; ls /dev/pts2`)
+  assert.match(r.stdout, /^\/dev\/pts2 devpts rw,[^ ]*mode=620,ptmxmode=666(,|$)/m)
+  assert.match(r.stdout, /\nptmx\n$/)
 })
 
 test.run()

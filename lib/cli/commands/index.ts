@@ -8,7 +8,7 @@ import { ENGINE_EXIT_STATUSES } from '../exit.js'
 import { TLS_VERIFY } from '../flags/registry.js'
 import { runOptions, runPositionals } from '../flags/run.js'
 import { attach, containerCleanup, create, exec, healthcheck, kill, LATEST, logs, pause, restart, rm, start, stop, unpause, wait } from './container-defs.js'
-import { containerExists, containerLs, containerPrune, port, ps, rename, top } from './view-defs.js'
+import { containerExists, containerLs, containerPrune, port, ps, rename, stats, top } from './view-defs.js'
 import { CHANGE, commit, cp, diff, exportCmd } from './files-defs.js'
 import { generate } from './generate-defs.js'
 import { kube, play } from './kube-defs.js'
@@ -424,7 +424,7 @@ const container: CommandDef = {
   examples: [],
   // Copies, not the same objects: groff cannot follow a .so link between sections here.
   subcommands: [{ ...attach }, containerCleanup, { ...commit }, { ...cp }, { ...create }, { ...diff }, { ...exec }, containerExists, { ...exportCmd }, containerInspect, { ...kill }, { ...logs }, containerLs, { ...mount }, { ...pause },
-    { ...port }, containerPrune, { ...rename }, { ...restart }, { ...rm }, { ...start }, { ...stop }, { ...top }, { ...unmount }, { ...unpause }, { ...wait }],
+    { ...port }, containerPrune, { ...rename }, { ...restart }, { ...rm }, { ...start }, { ...stats }, { ...stop }, { ...top }, { ...unmount }, { ...unpause }, { ...wait }],
 }
 
 const system: CommandDef = {
@@ -475,7 +475,7 @@ export const cockerProgram: ProgramDef = {
     { name: 'version', alias: 'v', type: 'boolean', describe: 'print the version' },
   ],
   commands: [attach, autoUpdate, commit, container, cp, create, diff, exec, exportCmd, generate, healthcheck, history, image, images, importCmd, info, inspect, kill, kube, load, login, logout, logs, mount, network, pause, play, pod, port, ps, pull, push,
-    rename, restart, rm, rmi, run, save, start, stop, system, tag, top, unmount, unpause, unshare, untag, version, volume, wait],
+    rename, restart, rm, rmi, run, save, start, stats, stop, system, tag, top, unmount, unpause, unshare, untag, version, volume, wait],
   globalsAfterCommand: true,
   listContainers: "cocker ps --all --format '{{.Names}}'",
   exitStatuses: ENGINE_EXIT_STATUSES,

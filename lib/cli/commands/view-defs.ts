@@ -1,5 +1,5 @@
 /**
- * The commands that show containers (ps, top) and the small ones beside them (rename, container
+ * The commands that show containers (ps, stats, top) and the small ones beside them (rename, container
  * exists, container prune): data only, like index.ts, which places each in the top-level list
  * and in the `container` group.
  */
@@ -67,6 +67,29 @@ export const top: CommandDef = {
   options: [LATEST],
   examples: [['cocker top web', 'the processes of web'], ['cocker top web pid user args', 'only these columns'], ['cocker top web -eo pid,comm', 'ps(1) style']],
   load: () => import('./top.js'),
+}
+
+export const stats: CommandDef = {
+  name: 'stats',
+  describe: 'display a live stream of container resource usage statistics',
+  description: "Shows what running containers use (with -a, every container; stopped ones as zeros), with Podman's columns: ID, NAME, CPU % (since the last report; the first is since the start), MEM USAGE / LIMIT, MEM %, NET IO (every interface of its network namespace but loopback), BLOCK IO, PIDS, CPU TIME and AVG CPU % (since the start). The figures come from the container's cgroup, v1 or v2. A rootless container on cgroup v1 (or v2 without delegation) has no cgroup of its own: its figures are then summed over its processes in /proc, memory as their proportional set size against the host's memory, and one line on standard error says so. A new report every --interval seconds until interrupted, the screen cleared between them on a terminal (not with --no-reset); one report with --no-stream.",
+  usage: 'stats [options] [containers...]',
+  positionals: [{ name: 'containers', required: false, variadic: true, complete: 'container' }],
+  options: [
+    { name: 'all', alias: 'a', type: 'boolean', describe: 'show all containers, default is only running containers' },
+    { name: 'format', type: 'string', valueName: 'format', describe: "pretty-print container statistics to JSON or using a Go template (e.g. '{{.Name}} {{.MemUsage}}')" },
+    { name: 'interval', alias: 'i', type: 'number', valueName: 'seconds', default: 5, describe: 'time in seconds between stats reports' },
+    { ...LATEST, describe: 'act on the latest container created (all states)' },
+    { name: 'no-reset', type: 'boolean', describe: 'do not clear the screen between reports' },
+    { name: 'no-stream', type: 'boolean', describe: 'print one report and exit' },
+    { name: 'no-trunc', type: 'boolean', describe: 'do not truncate the container IDs' },
+  ],
+  examples: [
+    ['cocker stats --no-stream', 'one report of the running containers'],
+    ["cocker stats --no-stream --format 'table {{.Name}} {{.MemUsage}} {{.PIDS}}' web", 'only these columns, for web'],
+    ['cocker stats --no-stream --format json -a', 'every container, as JSON'],
+  ],
+  load: () => import('./stats.js'),
 }
 
 export const containerExists: CommandDef = {

@@ -50,7 +50,7 @@ export const runOptions: OptionDef[] = [
   { name: 'mac-address', type: 'string', valueName: 'address', describe: 'the container\'s MAC address on its bridge network' },
   { name: 'memory', alias: 'm', type: 'string', valueName: 'size', describe: 'memory limit, a number with an optional b, k, m or g suffix' },
   { name: 'memory-swap', type: 'string', valueName: 'size', describe: 'memory plus swap limit; -1 for unlimited swap' },
-  { name: 'mount', type: 'array', valueName: 'spec', describe: 'attach a filesystem: type=bind,source=/a,target=/b[,readonly], type=volume[,source=NAME],target=/b[,readonly][,volume-nocopy][,U] or type=tmpfs,target=/t' },
+  { name: 'mount', type: 'array', valueName: 'spec', describe: 'attach a filesystem: type=bind,source=/a,target=/b[,readonly], type=volume[,source=NAME],target=/b[,readonly][,volume-nocopy][,U], type=tmpfs,target=/t, type=image,source=IMAGE,target=/p[,rw=true] (the image\'s root, read-only unless rw) or type=devpts,target=/p' },
   { name: 'name', type: 'string', valueName: 'name', describe: 'assign a name to the container' },
   { name: 'net', type: 'string', hidden: true, describe: 'alias of --network' },
   { name: 'network', type: 'string', valueName: 'mode', describe: 'network: pasta[:OPTIONS] or slirp4netns[:OPTIONS] (outbound access and published ports; the rootless default is pasta where installed), bridge (the default network, root\'s default) or a network\'s name, none (loopback only), host, ns:PATH or container:NAME (another container\'s)' },

@@ -1,7 +1,7 @@
 // cp's pure rules: which side is a container's, and where an archive lands (docker's placement).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { copyNameMap, parseCopyPath, placeCopy, type Destination } from '../../../lib/container/copy.js'
+import { copyNameMap, copyPlaces, parseCopyPath, placeCopy, type Destination } from '../../../lib/container/copy.js'
 import type { TarEntry } from '../../../lib/image/tar.js'
 
 const dir = (p: string): Destination => ({ path: p, kind: 'dir', parentIsDir: true })
@@ -43,6 +43,14 @@ test("the archive's names are renamed below the placement; what is not under the
   assert.equal(['d/', 'd/f', 'd/sub/g', 'other'].map((n, i) => renamed.map(entry(n, i === 0 ? 'dir' : 'file'))), ['new', 'new/f', 'new/sub/g', undefined])
   const contents = copyNameMap(dir('/srv'), false)
   assert.equal(['.', './f', './sub/'].map((n, i) => contents.map(entry(n, i === 1 ? 'file' : 'dir'))), [undefined, 'f', 'sub'])
+})
+
+test('copyPlaces: placeCopy of every case cocker-helper copy-in tells apart, as NAME then DIR, "!" where refused', () => {
+  // dir, file, missing, missing without a parent; each for a file, then a directory, at the top
+  assert.equal(copyPlaces('/tmp/in', 'tree'), ['tree/tmp/in', 'tree/tmp/in', 'in/tmp', '!', 'in/tmp', 'in/tmp', '!', '!'])
+  assert.equal(copyPlaces('/tmp/in/', '.'), ['/tmp/in', '/tmp/in', '!', '!', '!', 'in/tmp', '!', '!'])
+  // the host's side: dirs made relative to the root the helper gets, others refused
+  assert.equal(copyPlaces('out', 'data', d => (d === '.' ? '/' : undefined)), ['!', '!', 'out/', '!', 'out/', 'out/', '!', '!'])
 })
 
 test.run()

@@ -77,6 +77,18 @@ test('parseMount: bind and tmpfs', () => {
     { type: 'tmpfs', destination: '/t', options: ['rw', 'noexec', 'nosuid', 'nodev', 'size=1048576', 'mode=1777'] })
 })
 
+test('parseMount: image and devpts, with Podman\'s keys', () => {
+  assert.equal(parseMount('type=image,source=alpine,destination=/img', '/'), { type: 'image', image: 'alpine', destination: '/img', options: ['ro'] })
+  assert.equal(parseMount('type=image,src=alpine,dest=/img,rw=true', '/'), { type: 'image', image: 'alpine', destination: '/img', options: ['rw'] })
+  assert.equal(parseMount('type=image,src=alpine,target=/img,readwrite=false', '/').options as string[], ['ro'])
+  throwsCode(() => parseMount('type=image,target=/img', '/'), 'INVALID_ARGUMENT', /needs source=IMAGE/)
+  throwsCode(() => parseMount('type=image,src=a,target=/img,rw=yes', '/'), 'INVALID_ARGUMENT', /"rw" takes true or false/)
+  throwsCode(() => parseMount('type=image,src=a,target=/img,readonly', '/'), 'INVALID_ARGUMENT', /unknown field "readonly" for type=image/)
+  assert.equal(parseMount('type=devpts,destination=/dev/pts2,uid=0,gid=5,mode=620,ptmxmode=666,max=10,newinstance', '/'),
+    { type: 'devpts', destination: '/dev/pts2', options: ['uid=0', 'gid=5', 'mode=620', 'ptmxmode=666', 'newinstance', 'max=10'] })
+  throwsCode(() => parseMount('type=devpts,target=/p,size=1', '/'), 'INVALID_ARGUMENT', /unknown field "size" for type=devpts/)
+})
+
 test('parseMount: bad values', () => {
   throwsCode(() => parseMount('type=bind,target=/b', '/'), 'INVALID_ARGUMENT', /needs source/)
   throwsCode(() => parseMount('type=bind,source=/a', '/'), 'INVALID_ARGUMENT', /a target is required/)
