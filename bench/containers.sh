@@ -14,23 +14,13 @@
 #   BENCH_WARMUP (3), BENCH_MIN_RUNS (20), BENCH_CONTAINERS (100)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-for c in hyperfine podman; do command -v "$c" >/dev/null || die "$c is not installed"; done
-[ -e dist/test/support/image-fixture.js ] || die "build first: npm run build"
 warmup=${BENCH_WARMUP:-3}
 min_runs=${BENCH_MIN_RUNS:-20}
 count=${BENCH_CONTAINERS:-100}
 
-tmp=$(mktemp -d /tmp/cocker-bench-containers.XXXXXX)
-chmod 0755 "$tmp"
-. bench/as-user.sh
-bench_as_user "$repo" "$tmp"
 . bench/side-by-side.sh
-bench_side_by_side "$repo" "$tmp" cocker-bench-containers
+bench_setup containers hyperfine podman
+bench_side_by_side
 
 # what exec, ps and logs need: a running container, many stopped ones, a long log
 "${as[@]}" "${c[@]}" run -d --name ex "$image" sleep 100000 >/dev/null
@@ -43,11 +33,6 @@ for i in $(seq "$count"); do
 	"${as[@]}" "${podman[@]}" create --network none --name "c$i" "$image" true >/dev/null
 done
 
-wrap() { # a command line as the benchmarked user
-	printf '%q ' "${as[@]}"
-	echo "$*"
-}
-q() { printf '%q ' "$@"; }
 pairs=(
 	node "node -e 0"
 	run-cocker "$(q "${c[@]}") run --rm --network none $image true"

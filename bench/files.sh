@@ -8,21 +8,11 @@
 #   BENCH_RUNS (5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-for c in hyperfine podman; do command -v "$c" >/dev/null || die "$c is not installed"; done
-[ -e dist/test/support/image-fixture.js ] || die "build first: npm run build"
 runs=${BENCH_RUNS:-5}
 
-tmp=$(mktemp -d /tmp/cocker-bench-files.XXXXXX)
-chmod 0755 "$tmp"
-. bench/as-user.sh
-bench_as_user "$repo" "$tmp"
 . bench/side-by-side.sh
-bench_side_by_side "$repo" "$tmp" cocker-bench-files
+bench_setup files hyperfine podman
+bench_side_by_side
 
 tree=$stores/tree
 "${as[@]}" sh -c "mkdir -p '$tree/small' '$tree/large' && cd '$tree/small' &&
@@ -37,13 +27,7 @@ for e in c podman; do
 	"${as[@]}" "${cmd[@]}" cp "$tree" big:/data >/dev/null
 done
 
-wrap() { # a command line as the benchmarked user
-	printf '%q ' "${as[@]}"
-	echo "$*"
-}
-q() { printf '%q ' "$@"; }
 pairs=()
-prepares=()
 for e in cocker podman; do
 	if [ $e = cocker ]; then cmd=("${c[@]}"); else cmd=("${podman[@]}"); fi
 	out=$stores/out-$e
@@ -53,19 +37,4 @@ for e in cocker podman; do
 		"commit-$e" "$(q "${cmd[@]}") commit big bench-commit:1" "sh -c $(printf %q "$(q "${cmd[@]}") rmi -f bench-commit:1 >/dev/null 2>&1 || true")"
 	)
 done
-
-args=(-N --runs "$runs" --export-json "$tmp/result.json" --output null)
-for ((i = 0; i < ${#pairs[@]}; i += 3)); do
-	args+=(-n "${pairs[i]}" --prepare "$(wrap "${pairs[i + 2]}")" "$(wrap "${pairs[i + 1]}")")
-done
-hyperfine "${args[@]}" >&2 </dev/null
-
-node --input-type=module -e '
-	import { readFileSync } from "node:fs"
-	const results = JSON.parse(readFileSync(process.argv[1], "utf8")).results
-	const median = Object.fromEntries(results.map(r => [r.command, r.median * 1000]))
-	for (const what of ["cp-in", "cp-out", "commit"]) {
-		const [c, p] = [median[`${what}-cocker`], median[`${what}-podman`]]
-		console.log(`${what.padEnd(7)} cocker ${c.toFixed(0)} ms, podman ${p.toFixed(0)} ms, cocker/podman ${(c / p).toFixed(2)}`)
-	}
-' "$tmp/result.json"
+bench_compare "$runs" "${pairs[@]}"

@@ -7,19 +7,15 @@
 #   BENCH_IMAGES (100), BENCH_WARMUP (3), BENCH_MIN_RUNS (30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
-command -v hyperfine >/dev/null || { echo "bench: hyperfine is not installed" >&2; exit 1; }
-[ -e dist/test/support/fill-store.js ] || { echo "bench: build first: npm run build" >&2; exit 1; }
 count=${BENCH_IMAGES:-100}
-tmp=$(mktemp -d /tmp/cocker-bench-images.XXXXXX)
-chmod 0755 "$tmp"
 . bench/as-user.sh
+bench_setup images hyperfine
 bench_as_user "$repo" "$tmp"
 # the store in the user's home, where a user's is (PEERS.md: /tmp is slow to create files in here)
 store=$("${as[@]}" mktemp -d "$home/.cocker-bench-images.XXXXXX")
 trap 'rm -rf "$tmp" "$store"' EXIT
 "${as[@]}" node "$package/dist/test/support/fill-store.js" "$store" "$count"
-[ "$("${as[@]}" "$package/bin/cocker" --root "$store" images -q | wc -l)" = "$count" ] || { echo "bench: the store is not filled" >&2; exit 1; }
+[ "$("${as[@]}" "$package/bin/cocker" --root "$store" images -q | wc -l)" = "$count" ] || die "the store is not filled"
 "${as[@]}" hyperfine -N --warmup "${BENCH_WARMUP:-3}" --min-runs "${BENCH_MIN_RUNS:-30}" --export-json "$tmp/r.json" \
 	-n node 'node -e 0' -n images "$package/bin/cocker --root $store images" >&2
 node -e '

@@ -21,13 +21,6 @@
 #   BENCH_RUNS (first runs: 3), BENCH_MIN_RUNS (the others: 10), BENCH_CACHE (/var/cache/cocker-bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-for c in hyperfine podman skopeo; do command -v "$c" >/dev/null || die "$c is not installed"; done
-[ -e dist/test/support/image-fixture.js ] || die "build first: npm run build"
 runs=${BENCH_RUNS:-3}
 min_runs=${BENCH_MIN_RUNS:-10}
 cache=${BENCH_CACHE:-/var/cache/cocker-bench}
@@ -40,12 +33,9 @@ if [ "$(id -u)" = 0 ] && [ "$(stat -c %a /dev/fuse)" != 666 ] && [ -z "${BENCH_K
 	exec env BENCH_KEEPID_NS="$fusedir" unshare -m --propagation private sh -c 'mount --bind "$0/open" /dev/fuse && exec "$@"' "$fusedir" "$0" "$@"
 fi
 
-tmp=$(mktemp -d /tmp/cocker-bench-keepid.XXXXXX)
-chmod 0755 "$tmp"
-. bench/as-user.sh
-bench_as_user "$repo" "$tmp"
 . bench/side-by-side.sh
-bench_side_by_side "$repo" "$tmp" cocker-bench-keepid
+bench_setup keepid hyperfine podman skopeo
+bench_side_by_side
 fusedir=${BENCH_KEEPID_NS:-}
 trap 'bench_side_by_side_cleanup; [ -z "$fusedir" ] || rm -rf "$fusedir"' EXIT
 
@@ -59,11 +49,6 @@ debian=localhost/bench/debian:latest
 "${as[@]}" "${c[@]}" load -q -i "$archive" >/dev/null
 "${as[@]}" "${podman[@]}" load -q -i "$archive" >/dev/null
 
-wrap() { # a command line as the benchmarked user
-	printf '%q ' "${as[@]}"
-	echo "$*"
-}
-q() { printf '%q ' "$@"; }
 # a fresh image for a first run: removed (with what keep-id left of it) and loaded again
 reload() { printf %q "$(q "$@") rmi -f $debian >/dev/null 2>&1; $(q "$@") load -q -i $archive >/dev/null"; }
 case_() { # NAME PREPARE COMMAND [HYPERFINE OPTIONS]: one case, its result in $tmp/NAME.json

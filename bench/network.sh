@@ -14,29 +14,14 @@
 #   BENCH_WARMUP (2), BENCH_MIN_RUNS (10), BENCH_MB (64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-for c in hyperfine podman curl; do command -v "$c" >/dev/null || die "$c is not installed"; done
-[ -e dist/test/support/image-fixture.js ] || die "build first: npm run build"
 warmup=${BENCH_WARMUP:-2}
 min_runs=${BENCH_MIN_RUNS:-10}
 mb=${BENCH_MB:-64}
 
-tmp=$(mktemp -d /tmp/cocker-bench-network.XXXXXX)
-chmod 0755 "$tmp"
-. bench/as-user.sh
-bench_as_user "$repo" "$tmp"
 . bench/side-by-side.sh
-bench_side_by_side "$repo" "$tmp" cocker-bench-network
+bench_setup network hyperfine podman curl
+bench_side_by_side
 
-q() { printf '%q ' "$@"; }
-wrap() { # a command line as the benchmarked user
-	printf '%q ' "${as[@]}"
-	echo "$*"
-}
 httpd='mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p 8080 -h /www'
 # run -d -p until the page answers, then rm
 port_case() { # PORT ENGINE…

@@ -19,30 +19,20 @@
 # cocker, run as "cocker-base" in the same hyperfine runs (before and after, back to back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
 modes=${1:-both}
 [ "$modes" = both ] && modes="rootless root"
 runs=${BENCH_RUNS:-5}
 images=${BENCH_IMAGES:-files debian}
 cache=${BENCH_CACHE:-/var/cache/cocker-bench}
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-for c in hyperfine docker-registry skopeo podman; do
-	command -v "$c" >/dev/null || die "$c is not installed"
-done
-[ -e dist/bundle/cocker.cjs ] || die "build first: npm run build"
+. bench/as-user.sh
 for m in $modes; do
 	case $m in
 	rootless | root) [ "$m" = rootless ] || [ "$(id -u)" = 0 ] || die "root mode needs root" ;;
 	*) die "unknown mode $m (rootless, root or both)" ;;
 	esac
 done
-
-tmp=$(mktemp -d /tmp/cocker-bench-pull.XXXXXX)
-chmod 0755 "$tmp"
+bench_setup pull hyperfine docker-registry skopeo podman
 registry_pid=
 stores=()
 cleanup() {
@@ -73,26 +63,15 @@ for img in $images; do
 done
 
 # --- who pulls, with what store
-path=$(dirname "$(command -v node)"):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-staged=
-staged_base=
 base=${BENCH_BASE:-}
 [ -z "$base" ] || [ -e "$base/dist/bundle/cocker.cjs" ] || [ -e "$base/dist/bundle/cocker.js" ] || die "BENCH_BASE=$base is not a built checkout"
 bench_mode() { # MODE: a hyperfine run per image; results in $tmp/MODE-IMAGE.json
-	local mode=$1 cocker=$repo/bin/cocker cocker_base=${base:+$base/bin/cocker} home=$HOME
-	local as=(env)
-	if [ "$mode" = rootless ] && [ "$(id -u)" = 0 ]; then
-		local name uid gid xdg
-		read -r name uid gid home xdg <<<"$(bash test/support/rootless-user.sh user)"
-		staged=${staged:-$(bash test/support/rootless-user.sh stage "$repo")}
-		cocker=$staged/bin/cocker
-		if [ -n "$base" ]; then
-			staged_base=${staged_base:-$(bash test/support/rootless-user.sh stage "$base")}
-			cocker_base=$staged_base/bin/cocker
-		fi
-		as=(setpriv "--reuid=$uid" "--regid=$gid" --init-groups
-			env -i "HOME=$home" "USER=$name" "LOGNAME=$name" "XDG_RUNTIME_DIR=$xdg" "PATH=$path")
-		chown -R "$uid:$gid" "$tmp"
+	local mode=$1 as home package cocker cocker_base=
+	if [ "$mode" = rootless ]; then bench_as_user "$repo" "$tmp"; else bench_as_user "$repo" "$tmp" self; fi
+	cocker=$package/bin/cocker
+	if [ -n "$base" ]; then
+		cocker_base=$base/bin/cocker
+		[ "$package" = "$repo" ] || cocker_base=$(bash test/support/rootless-user.sh stage "$base")/bin/cocker
 	fi
 	# the stores where a user's are, in a home directory: on this machine /tmp's directory is
 	# so large that creating a file in it costs ten times more, which would swamp the figures
@@ -109,10 +88,6 @@ runroot = "$s/podman-run"
 CONF
 	printf '[containers]\ndefault_ulimits = ["nofile=20000:20000"]\n' >"$tmp/containers.conf"
 	local env_podman="CONTAINERS_STORAGE_CONF=$tmp/storage-$mode.conf CONTAINERS_CONF=$tmp/containers.conf"
-	wrap() { # a command line run as the benchmarked user
-		printf '%q ' "${as[@]}"
-		echo "$*"
-	}
 	local reset
 	# sync: the writeback of what the last run wrote is not the next run's to pay
 	reset="$(wrap sh -c "'$cocker --root $s/cocker system reset -f >/dev/null 2>&1; env $env_podman podman system reset -f >/dev/null 2>&1; rm -rf $s/skopeo; sync'")"

@@ -14,16 +14,11 @@
 # BENCH_FIX_CRUN=1 (see fix_crun_hybrid).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
 warmup=${BENCH_WARMUP:-3}
 min_runs=${BENCH_MIN_RUNS:-20}
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-command -v hyperfine >/dev/null || die "hyperfine is not installed (apt-get install hyperfine)"
-[ -e dist/test/fixtures/init-bundle.js ] || die "build first: npm run build"
+. bench/as-user.sh
+bench_setup runtime hyperfine
 
 if [ $# -gt 0 ]; then
 	modes=("$@")
@@ -32,10 +27,6 @@ elif [ "$(id -u)" = 0 ]; then
 else
 	modes=(rootless)
 fi
-
-tmp=$(mktemp -d /tmp/cocker-bench.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-chmod 0755 "$tmp"
 
 # make_bundle DIR [UID GID]: a bundle whose process is `true`: fixture-init
 # when built (one small static binary), else busybox. With UID GID it is the
@@ -64,39 +55,26 @@ fix_crun_hybrid() {
 }
 
 bench_mode() {
-	local mode=$1 bundle=$tmp/$1/bundle state=$tmp/$1/state cocker=$repo/bin/cocker-runtime
-	local uid gid path
-	path=$(dirname "$(command -v node)"):/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-	# A clean environment in both modes: inherited variables change what is
-	# measured (NODE_EXTRA_CA_CERTS alone adds ~35 ms to every node start).
-	# BENCH_NODE_CA=1 keeps that one, as the machine's own environment sets it:
-	# node -e 0 pays for it, cocker-runtime does not (it drops it: no TLS there).
-	local ca=()
-	[ "${BENCH_NODE_CA:-}" = 1 ] && [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && ca=("NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS")
-	local as=(env -i "HOME=$HOME" "USER=$(id -un)" "PATH=$path" ${XDG_RUNTIME_DIR:+"XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR"} "${ca[@]}")
+	local mode=$1 bundle=$tmp/$1/bundle state=$tmp/$1/state as home package cocker
 	mkdir -p "$tmp/$mode"
 	case $mode in
 	root)
 		[ "$(id -u)" = 0 ] || die "root mode needs root"
+		bench_as_user "$repo" "$tmp/$mode" self
 		make_bundle "$bundle"
 		;;
 	rootless)
-		if [ "$(id -u)" = 0 ]; then
-			local user name home xdg stage
-			user=$(bash test/support/rootless-user.sh user)
-			read -r name uid gid home xdg <<<"$user"
-			stage=$(bash test/support/rootless-user.sh stage "$repo")
-			cocker=$stage/bin/cocker-runtime
-			as=(setpriv "--reuid=$uid" "--regid=$gid" --init-groups
-				env -i "HOME=$home" "USER=$name" "LOGNAME=$name" "XDG_RUNTIME_DIR=$xdg" "PATH=$path" "${ca[@]}")
-			chown "$uid:$gid" "$tmp/$mode"
-		else
-			uid=$(id -u) gid=$(id -g)
-		fi
-		make_bundle "$bundle" "$uid" "$gid"
+		bench_as_user "$repo" "$tmp/$mode"
+		make_bundle "$bundle" "$("${as[@]}" id -u)" "$("${as[@]}" id -g)"
 		;;
 	*) die "unknown mode $mode (root or rootless)" ;;
 	esac
+	cocker=$package/bin/cocker-runtime
+	# bench_as_user's clean environment: inherited variables change what is measured
+	# (NODE_EXTRA_CA_CERTS alone adds ~35 ms to every node start). BENCH_NODE_CA=1 keeps
+	# that one, as the machine's own environment sets it: node -e 0 pays for it,
+	# cocker-runtime does not (it drops it: no TLS there).
+	[ "${BENCH_NODE_CA:-}" = 1 ] && [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && as+=("NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS")
 	"${as[@]}" mkdir -p "$state"
 
 	# Names and commands; ids are fixed per mode because `run` without -d
