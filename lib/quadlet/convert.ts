@@ -8,7 +8,7 @@
  */
 import path from 'node:path'
 import { CockerError } from '../errors.js'
-import { splitWords, UnitFile } from './unit-file.js'
+import { splitWords, UnitFile } from '../systemd/unit-file.js'
 
 export const QUADLET_KINDS = ['container', 'volume', 'network', 'pod', 'kube', 'image'] as const
 export type QuadletKind = (typeof QUADLET_KINDS)[number]

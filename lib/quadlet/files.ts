@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { quadletKind, type GeneratedService, type QuadletSource } from './convert.js'
-import { splitWords, UnitFile } from './unit-file.js'
+import { splitWords, UnitFile } from '../systemd/unit-file.js'
 
 const ADMIN = '/etc/containers/systemd'
 const DISTRO = '/usr/share/containers/systemd'

@@ -6,6 +6,7 @@
  * under %t. Pure: the caller gives the records and the cocker command line.
  */
 import type { SdNotifyMode } from '../container/record.js'
+import { escapeWords } from './unit-file.js'
 
 export interface UnitOptions {
   /** Create the container or pod at each start (ExecStartPre/ExecStart) and remove it at stop. */
@@ -133,7 +134,7 @@ function unitText(name: string, kind: 'container' | 'pod', o: UnitOptions, ctx: 
     'Documentation=man:cocker-generate-systemd(1)',
     'Wants=network-online.target',
     'After=network-online.target',
-    `RequiresMountsFor=${escapeWord(ctx.storeRoot)}`,
+    `RequiresMountsFor=${settingWord(ctx.storeRoot)}`,
     ...unitLines,
     ...o.after.map(u => `After=${u}`),
     ...o.requires.map(u => `Requires=${u}`),
@@ -142,7 +143,7 @@ function unitText(name: string, kind: 'container' | 'pod', o: UnitOptions, ctx: 
     '[Service]',
     // podman's variable: auto-update and the container know the unit they run in by it
     'Environment=PODMAN_SYSTEMD_UNIT=%n',
-    ...o.env.map(e => `Environment=${escapeWord(e)}`),
+    ...o.env.map(e => `Environment=${settingWord(e)}`),
     `Restart=${o.restartPolicy}`,
     ...(o.restartSec !== undefined ? [`RestartSec=${o.restartSec}`] : []),
     ...(o.startTimeout !== undefined ? [`TimeoutStartSec=${o.startTimeout}`] : []),
@@ -161,15 +162,17 @@ function unitText(name: string, kind: 'container' | 'pod', o: UnitOptions, ctx: 
 /** %t, %n and the like are the unit's specifiers; anything else is written so systemd reads it back as given. */
 const SPECIFIER_WORD = /^(--[a-z-]+=)?%[tn]\/?[\w.%/-]*$/
 
-/** One argv as an Exec line: words quoted where needed, % and $ escaped (systemd.service "Command lines"). */
+/** One argv as an Exec line: % and $ escaped, as systemd expands both there (systemd.service "Command lines"); words quoted where needed. */
 export function commandLine(argv: string[]): string {
-  return argv.map(w => (SPECIFIER_WORD.test(w) ? w : escapeWord(w))).join(' ')
+  return escapeWords(argv.map(w => (SPECIFIER_WORD.test(w) ? w : w.replace(/%/g, '%%').replace(/\$/g, '$$$$'))))
 }
 
-export function escapeWord(w: string): string {
-  const escaped = w.replace(/%/g, '%%').replace(/\$/g, '$$$$')
-  if (escaped !== '' && /^[\w@%+=:,./-]+$/.test(escaped)) return escaped
-  return `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`
+/**
+ * One word of a setting that expands specifiers but not $ (Environment=, RequiresMountsFor=;
+ * systemd.exec(5): "the $ character has no special meaning"): % escaped, quoted where needed.
+ */
+export function settingWord(w: string): string {
+  return escapeWords([w.replace(/%/g, '%%')])
 }
 
 /**

@@ -3,7 +3,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { convertQuadlets, type Conversion } from '../../../lib/quadlet/convert.js'
-import { UnitFile } from '../../../lib/quadlet/unit-file.js'
+import { UnitFile } from '../../../lib/systemd/unit-file.js'
 
 const COCKER = '/opt/cocker/bin/cocker'
 

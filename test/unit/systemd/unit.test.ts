@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { commandLine, containerUnit, escapeWord, newPodCommand, newRunCommand, podUnits, UnitError, type UnitContainer, type UnitContext, type UnitOptions } from '../../../lib/systemd/unit.js'
+import { commandLine, containerUnit, settingWord, newPodCommand, newRunCommand, podUnits, UnitError, type UnitContainer, type UnitContext, type UnitOptions } from '../../../lib/systemd/unit.js'
+import { splitWords } from '../../../lib/systemd/unit-file.js'
 
 const CTX: UnitContext = {
   cocker: ['/opt/cocker/bin/cocker', '--root', '/home/ann/.local/share/cocker'], storeRoot: '/home/ann/.local/share/cocker', version: '1.2.3',
@@ -86,12 +87,24 @@ test('options: restart, timeouts, dependencies and environment lines', () => {
 })
 
 test('command lines: what systemd would expand or split is escaped; the unit\'s specifiers are kept', () => {
-  assert.is(escapeWord('plain/path-1.2:x'), 'plain/path-1.2:x')
-  assert.is(escapeWord('100%'), '100%%')
-  assert.is(escapeWord('$HOME'), '"$$HOME"')
-  assert.is(escapeWord('a "b" \\c'), '"a \\"b\\" \\\\c"')
-  assert.is(escapeWord(''), '""')
+  assert.is(commandLine(['plain/path-1.2:x']), 'plain/path-1.2:x')
+  assert.is(commandLine(['100%']), '100%%')
+  assert.is(commandLine(['$HOME']), '$$HOME')
+  assert.is(commandLine(['a "b" \\c']), '"a \\"b\\" \\\\c"')
+  assert.is(commandLine(['']), '""')
+  assert.is(commandLine([';']), '\\;')
   assert.is(commandLine(['run', '--cidfile=%t/%n.ctr-id', '%t/pod-x.pod-id', 'echo', '50%']), 'run --cidfile=%t/%n.ctr-id %t/pod-x.pod-id echo 50%%')
+  // systemd's reading (splitWords, then %% and $$ made one) gives the words back
+  const argv = ['sh', '-c', 'echo "$HOME" 100% \\ done', 'tab\there', 'new\nline', ';', '']
+  assert.equal(splitWords(commandLine(argv)).map(w => w.replace(/%%/g, '%').replace(/\$\$/g, '$')), argv)
+})
+
+test('Environment= and RequiresMountsFor=: % escaped, $ as it is (it has no special meaning there)', () => {
+  assert.is(settingWord('A=$x 100%'), '"A=$x 100%%"')
+  assert.is(settingWord('A=1'), 'A=1')
+  const u = containerUnit(WEB, { ...O, env: ['PRICE=$5'] }, { ...CTX, storeRoot: '/srv/store 1' })
+  assert.ok(u.text.split('\n').includes('Environment=PRICE=$5'), u.text)
+  assert.ok(u.text.split('\n').includes('RequiresMountsFor="/srv/store 1"'), u.text)
 })
 
 test.run()

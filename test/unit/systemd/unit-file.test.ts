@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { escapeWords, splitWords, UnitFile } from '../../../lib/quadlet/unit-file.js'
+import { escapeWords, splitWords, UnitFile } from '../../../lib/systemd/unit-file.js'
 
 test('sections, repeated keys, comments, an empty assignment clearing a list', () => {
   const u = UnitFile.parse([
