@@ -6,6 +6,7 @@
  * under %t. Pure: the caller gives the records and the cocker command line.
  */
 import type { SdNotifyMode } from '../container/record.js'
+import { CockerError } from '../errors.js'
 import { escapeWords } from './unit-file.js'
 
 export interface UnitOptions {
@@ -36,7 +37,7 @@ export interface UnitContext {
   storeRoot: string
   version: string
   now: Date
-  /** The flags of `run` and `pod create` that take a value (-e, --env…): a create command is read with them. */
+  /** The flags of `run`, `pod create` and cocker's globals that take a value (-e, --root…): a create command is read with them. */
   valueFlags: ReadonlySet<string>
 }
 
@@ -65,9 +66,6 @@ export interface Unit {
 }
 
 export const SERVICE_RESTART_POLICIES = ['no', 'on-success', 'on-failure', 'on-abnormal', 'on-watchdog', 'on-abort', 'always']
-
-/** Global options of cocker that take a value (lib/cli/commands/index.ts): skipped when the command's own flags are looked for. */
-const GLOBALS_WITH_VALUE = new Set(['--log-level', '--root', '--runtime', '--storage-driver'])
 
 export function containerUnit(c: UnitContainer, o: UnitOptions, ctx: UnitContext, pod?: { unit: string; idFile: string }): Unit {
   const name = `${o.containerPrefix}${o.separator}${o.useName ? c.name : c.id}`
@@ -182,7 +180,7 @@ export function settingWord(w: string): string {
  * and --restart: the unit's Restart= restarts it (and --rm refuses a restart policy).
  */
 export function newRunCommand(c: UnitContainer, ctx: UnitContext, cidfile: string, podIdFile?: string): string[] {
-  const { globals, rest } = splitCommand(c.createCommand, ['run', 'create'], `container ${c.name}`)
+  const { globals, rest } = splitCommand(c.createCommand, ['run', 'create'], `container ${c.name}`, ctx.valueFlags)
   const kept = dropFlags(rest, { bool: ['-d', '--detach', '--rm', '--replace'], value: ['--cidfile', '--restart', '--sdnotify', ...(podIdFile ? ['--pod', '--pod-id-file'] : [])] }, 'd', ctx.valueFlags)
   const named = kept.some(w => w === '--name' || w.startsWith('--name='))
   return [...ctx.cocker, ...globals, 'run', `--cidfile=${cidfile}`, '--rm', ...(podIdFile ? ['--pod-id-file', podIdFile] : []), '--sdnotify=conmon', '-d',
@@ -191,20 +189,20 @@ export function newRunCommand(c: UnitContainer, ctx: UnitContext, cidfile: strin
 
 /** `cocker pod create` for a pod unit with --new: its own flags, a fresh --pod-id-file, --replace. */
 export function newPodCommand(p: UnitPod, ctx: UnitContext, idFile: string): string[] {
-  const { globals, rest } = splitCommand(p.createCommand, ['pod create'], `pod ${p.name}`)
+  const { globals, rest } = splitCommand(p.createCommand, ['pod create'], `pod ${p.name}`, ctx.valueFlags)
   const kept = dropFlags(rest, { bool: ['--replace'], value: ['--pod-id-file', '--name', '-n'] }, '', ctx.valueFlags)
     .filter((w, i, all) => !(i === all.length - 1 && w === p.name && !w.startsWith('-'))) // a positional name
   return [...ctx.cocker, ...globals, 'pod', 'create', '--pod-id-file', idFile, '--name', p.name, '--replace', ...kept]
 }
 
 /** A create command's global options (but --root: the unit's own) and what follows the command word. */
-function splitCommand(argv: string[] | undefined, commands: string[], what: string): { globals: string[]; rest: string[] } {
+function splitCommand(argv: string[] | undefined, commands: string[], what: string, valueFlags: ReadonlySet<string>): { globals: string[]; rest: string[] } {
   const words = argv ?? []
   const globals: string[] = []
   let i = 1
   while (i < words.length && words[i]!.startsWith('-')) {
     const w = words[i]!
-    const takesValue = GLOBALS_WITH_VALUE.has(w)
+    const takesValue = valueFlags.has(w)
     if (w !== '--root' && !w.startsWith('--root=')) globals.push(...(takesValue ? [w, words[i + 1] ?? ''] : [w]))
     i += takesValue ? 2 : 1
   }
@@ -213,10 +211,9 @@ function splitCommand(argv: string[] | undefined, commands: string[], what: stri
     const at = words[i] === 'container' && parts.length === 1 ? i + 1 : i
     if (parts.every((p, k) => words[at + k] === p)) return { globals, rest: words.slice(at + parts.length) }
   }
-  throw new UnitError(`${what} was not made by "cocker ${commands.join('" or "cocker ')}" (its create command is unknown), so --new cannot make it again`)
+  throw new CockerError('INVALID_ARGUMENT', `${what} was not made by "cocker ${commands.join('" or "cocker ')}" (its create command is unknown), so --new cannot make it again`,
+    { hint: 'generate the unit without --new' })
 }
-
-export class UnitError extends Error {}
 
 /**
  * The flags before the image (the first word that is no flag nor a flag's value) without those

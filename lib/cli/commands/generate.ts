@@ -8,7 +8,7 @@ import { findPod } from '../../pod/record.js'
 import { callerName, realUid } from '../../rootless/identity.js'
 import { podContainers } from '../../pod/pods.js'
 import { lingerWarning } from '../../systemd/linger.js'
-import { containerUnit, podUnits, SERVICE_RESTART_POLICIES, UnitError, type Unit, type UnitContainer, type UnitOptions } from '../../systemd/unit.js'
+import { containerUnit, podUnits, SERVICE_RESTART_POLICIES, type Unit, type UnitContainer, type UnitOptions } from '../../systemd/unit.js'
 import type { CliContext, CommandDef, OptionDef, Outcome, ParsedArgs } from '../command.js'
 import { engineOf } from './container-context.js'
 
@@ -20,13 +20,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   const engine = engineOf(ctx)
   const o = unitOptions(args)
   const unitCtx = { cocker: cockerCommand(engine), storeRoot: engine.storeRoot, version: packageVersion(), now: new Date(), valueFlags: valueFlags(ctx) }
-  let units: Unit[]
-  try {
-    units = unitsFor(engine, String(args.target), o, unitCtx)
-  } catch (err) {
-    if (err instanceof UnitError) throw invalid(err.message, 'generate the unit without --new')
-    throw err
-  }
+  const units = unitsFor(engine, String(args.target), o, unitCtx)
   if (args.format === 'json') return { stdout: `${JSON.stringify(Object.fromEntries(units.map(u => [u.name, u.text])), null, 1)}\n` }
   if (args.files !== true) return { stdout: units.map(u => u.text).join('\n') }
   const written = units.map(u => {

@@ -1,7 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { commandLine, containerUnit, settingWord, newPodCommand, newRunCommand, podUnits, UnitError, type UnitContainer, type UnitContext, type UnitOptions } from '../../../lib/systemd/unit.js'
+import { commandLine, containerUnit, settingWord, newPodCommand, newRunCommand, podUnits, type UnitContainer, type UnitContext, type UnitOptions } from '../../../lib/systemd/unit.js'
 import { splitWords } from '../../../lib/systemd/unit-file.js'
+import { CockerError } from '../../../lib/errors.js'
 
 const CTX: UnitContext = {
   cocker: ['/opt/cocker/bin/cocker', '--root', '/home/ann/.local/share/cocker'], storeRoot: '/home/ann/.local/share/cocker', version: '1.2.3',
@@ -58,7 +59,7 @@ test('--new: the create command as run, without what the unit decides, with what
   const unnamed = { ...WEB, createCommand: ['cocker', 'container', 'create', '-e', 'X=-d', '--pod', 'p1', 'alpine'] }
   assert.equal(newRunCommand(unnamed, CTX, 'F', '%t/pod-p1.pod-id'), [...CTX.cocker, 'run', '--cidfile=F', '--rm', '--pod-id-file', '%t/pod-p1.pod-id', '--sdnotify=conmon', '-d', '-e', 'X=-d', 'alpine'],
     'no --replace without a name; -e\'s value is a value; --pod becomes the pod unit\'s ID file')
-  assert.throws(() => newRunCommand({ ...WEB, createCommand: undefined }, CTX, 'F'), (e: Error) => e instanceof UnitError && /create command is unknown/.test(e.message))
+  assert.throws(() => newRunCommand({ ...WEB, createCommand: undefined }, CTX, 'F'), (e: Error) => e instanceof CockerError && e.code === 'INVALID_ARGUMENT' && /create command is unknown/.test(e.message))
 })
 
 test('--new pod: pod create with the pod unit\'s ID file and --replace', () => {
