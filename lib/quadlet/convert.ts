@@ -7,6 +7,7 @@
  * reported (file, key, why); a key Podman's quadlet does not know fails the file, as there.
  */
 import path from 'node:path'
+import { SYSTEMD_UNIT_LABEL } from '../container/systemd-unit.js'
 import { CockerError } from '../errors.js'
 import { splitWords, UnitFile } from '../systemd/unit-file.js'
 
@@ -390,13 +391,12 @@ class Converter {
     const name = this.get('ContainerName') ?? (base(this.file()).includes('@') ? 'systemd-%p_%i' : 'systemd-%N')
 
     // cocker auto-update restarts the container through this unit
-    s.add('Service', 'Environment', 'PODMAN_SYSTEMD_UNIT=%n')
+    s.add('Service', 'Environment', `${SYSTEMD_UNIT_LABEL}=%n`)
     this.killMode()
     // ExecStopPost as well: systemd runs only the *Post commands when the main process died
-    s.addCommand('Service', 'ExecStop', this.command('rm', '-v', '-f', '-i', CID))
-    const post = this.command('rm', '-v', '-f', '-i', CID)
-    post[0] = `-${post[0]}`
-    s.addCommand('Service', 'ExecStopPost', post)
+    const [program, ...rm] = this.command('rm', '-v', '-f', '-i', CID)
+    s.addCommand('Service', 'ExecStop', [program!, ...rm])
+    s.addCommand('Service', 'ExecStopPost', [`-${program}`, ...rm])
     this.reload(name)
 
     const run = this.command('run', `--name=${name}`, CID, '--replace', '--rm')
@@ -585,7 +585,7 @@ class Converter {
     s.addCommand('Service', 'ExecStart', this.command('pod', 'start', name))
     s.addCommand('Service', 'ExecStop', this.command('pod', 'stop', '--ignore', `--time=${this.get('StopTimeout') ?? '10'}`, name))
     s.addCommand('Service', 'ExecStopPost', this.command('pod', 'rm', '--ignore', '--force', name))
-    s.add('Service', 'Environment', 'PODMAN_SYSTEMD_UNIT=%n')
+    s.add('Service', 'Environment', `${SYSTEMD_UNIT_LABEL}=%n`)
     this.oneshot()
   }
 
@@ -601,7 +601,7 @@ class Converter {
     const yamls = all.slice(0, 1)
     for (const y of all.slice(1)) this.note('Yaml', `${y}: cocker kube play takes one file (put the documents in one, separated by ---)`)
     this.killMode()
-    s.add('Service', 'Environment', 'PODMAN_SYSTEMD_UNIT=%n')
+    s.add('Service', 'Environment', `${SYSTEMD_UNIT_LABEL}=%n`)
     const play = this.command('kube', 'play', '--replace')
     this.networks(play)
     for (const p of this.all('PublishPort')) play.push('--publish', p.trim())

@@ -6,6 +6,7 @@
  * under %t. Pure: the caller gives the records and the cocker command line.
  */
 import type { SdNotifyMode } from '../container/record.js'
+import { SYSTEMD_UNIT_LABEL } from '../container/systemd-unit.js'
 import { CockerError } from '../errors.js'
 import { escapeWords } from './unit-file.js'
 
@@ -140,7 +141,7 @@ function unitText(name: string, kind: 'container' | 'pod', o: UnitOptions, ctx: 
     '',
     '[Service]',
     // podman's variable: auto-update and the container know the unit they run in by it
-    'Environment=PODMAN_SYSTEMD_UNIT=%n',
+    `Environment=${SYSTEMD_UNIT_LABEL}=%n`,
     ...o.env.map(e => `Environment=${settingWord(e)}`),
     `Restart=${o.restartPolicy}`,
     ...(o.restartSec !== undefined ? [`RestartSec=${o.restartSec}`] : []),
