@@ -11,12 +11,12 @@
 // the others are still written, and the status is then 1. A user's dry run also says when
 // the user has no lingering (their units would stop at logout). Not bundled: systemd starts
 // it once per daemon-reload.
-import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { packageRoot } from '../package-root.js'
 import { convertQuadlets } from '../quadlet/convert.js'
 import { findQuadletFiles, quadletDirs, readQuadletFiles, writeServices } from '../quadlet/files.js'
+import { lingerWarning } from '../systemd/linger.js'
 
 const USAGE = 'usage: cocker-systemd-generator [--user] [--dryrun] NORMAL-DIR [EARLY-DIR LATE-DIR]'
 
@@ -55,10 +55,8 @@ function main(argv: string[]): number {
   for (const u of result.unsupported) process.stderr.write(`${u.file}: ${u.key}: not supported: ${u.why}\n`)
   for (const e of errors) process.stderr.write(`cocker-systemd-generator: converting "${path.basename(e.file)}": ${e.message}\n`)
   if (dryrun && files.length === 0) process.stderr.write(`cocker-systemd-generator: no quadlet files in ${searched.join(', ')}\n`)
-  if (dryrun && user && files.length && !existsSync(path.join('/var/lib/systemd/linger', os.userInfo().username))) {
-    const name = os.userInfo().username
-    process.stderr.write(`cocker-systemd-generator: ${name} has no lingering: these units stop when ${name}'s last session ends; "loginctl enable-linger ${name}" keeps them running\n`)
-  }
+  const linger = dryrun && user && files.length ? lingerWarning({ uid: os.userInfo().uid, name: os.userInfo().username }) : undefined
+  if (linger) process.stderr.write(`cocker-systemd-generator: ${linger}\n`)
   return errors.length ? 1 : 0
 }
 

@@ -288,7 +288,7 @@ cockerScenario('--dryrun prints the units and one line per key cocker cannot ser
   assert.match(lines[1]!, /\/web\.container: Timezone: not supported: cocker run has no --tz$/)
   assert.match(lines[2]!, /^cocker-systemd-generator: converting "typo\.container": unsupported key 'Imagee' in group 'Container'/)
   const lingering = mode.user ? existsSync(`/var/lib/systemd/linger/${mode.user.name}`) : true
-  if (!lingering) assert.match(lines[3]!, new RegExp(`^cocker-systemd-generator: ${mode.user!.name} has no lingering: .*"loginctl enable-linger ${mode.user!.name}"`))
+  if (!lingering) assert.match(lines[3]!, new RegExp(`^cocker-systemd-generator: lingering is not enabled for ${mode.user!.name}: .*"loginctl enable-linger ${mode.user!.name}"`))
   assert.equal(lines.length, lingering ? 3 : 4, g.result.stderr)
   assert.not.ok(existsSync(g.out), '--dryrun writes nothing')
 })
