@@ -219,7 +219,7 @@ busyboxScenario('YAML that breaks the schema is one line and 125, from a file or
   assert.is(missing.stderr, 'Error: no-such-thing does not refer to a container or pod: no such container or pod\n')
   assert.is((await cocker(mode, ['pod', 'ps', '-q'], { status: 0 })).stdout, '')
   mkdirSync(path.join(path.dirname(file), 'dir'))
-  assert.is((await cocker(mode, ['kube', 'play', path.join(path.dirname(file), 'dir')], { status: 125 })).stderr, `Error: cannot read ${path.join(path.dirname(file), 'dir')}: it is a directory\n`)
+  assert.is((await cocker(mode, ['kube', 'play', path.join(path.dirname(file), 'dir')], { status: 125 })).stderr, `Error: ${path.join(path.dirname(file), 'dir')} is a directory; give a Kubernetes YAML file\n`)
 })
 
 /**

@@ -19,6 +19,7 @@ import { defaultRunOptions } from '../../spec/run-options.js'
 import type { Store } from '../../storage/store.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
 import { engineOf } from './container-context.js'
+import { readInputText } from './input-file.js'
 import { parseLifecycleOptions } from './lifecycle-options.js'
 import { imageToRun } from './run.js'
 import { readRunOptions } from './run-options.js'
@@ -88,18 +89,9 @@ export async function generate(args: ParsedArgs, ctx: CliContext): Promise<Outco
 
 /** The file's text: a path, or - for standard input. */
 function readInput(file: string, ctx: CliContext): string {
-  try {
-    if (file === '-') {
-      if (process.stdin.isTTY) throw new CockerError('INVALID_ARGUMENT', 'cannot read YAML from a terminal', { hint: 'give a file, or redirect standard input' })
-      return readFileSync(0, 'utf8')
-    }
-    return readFileSync(path.resolve(ctx.cwd, file), 'utf8')
-  } catch (err) {
-    if (err instanceof CockerError) throw err
-    const e = err as NodeJS.ErrnoException
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message
-    throw new CockerError('INVALID_ARGUMENT', `cannot read ${file}: ${why}`)
-  }
+  if (file !== '-') return readInputText(file, ctx.cwd, 'a Kubernetes YAML file')
+  if (process.stdin.isTTY) throw new CockerError('INVALID_ARGUMENT', 'cannot read YAML from a terminal', { hint: 'give a file, or redirect standard input' })
+  return readFileSync(0, 'utf8')
 }
 
 /** The documents of a file, checked against the schemas. */
