@@ -12,6 +12,7 @@ import { CockerError } from '../errors.js'
 import { DEFAULT_PATH, type ImageRunConfig } from '../spec/image-config.js'
 import type { PortMapping } from '../spec/run-options.js'
 import { CONTAINER_ENV } from '../spec/defaults.js'
+import { cpuQuantity, memoryQuantity } from './quantity.js'
 
 export type KubeObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string } & Record<string, unknown> }
 
@@ -55,21 +56,6 @@ function pathName(source: string): string {
 
 const same = (a: readonly string[] | null | undefined, b: readonly string[] | null | undefined) =>
   (a ?? []).length === (b ?? []).length && (a ?? []).every((x, i) => x === b![i])
-
-/** Bytes as Kubernetes writes a quantity: the largest binary unit that divides it. */
-export function memoryQuantity(bytes: number): string {
-  for (const [unit, size] of [['Ti', 1024 ** 4], ['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {
-    if (bytes % size === 0) return `${bytes / size}${unit}`
-  }
-  return String(bytes)
-}
-
-/** CPUs as a quantity: whole cores plain, else millicores (finer is not allowed). */
-export function cpuQuantity(cpus: number): string | undefined {
-  const milli = Math.round(cpus * 1000)
-  if (milli < 1) return undefined
-  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`
-}
 
 /** Podman's container ports: TCP is Kubernetes' default and left out. */
 function containerPorts(ports: readonly PortMapping[]) {

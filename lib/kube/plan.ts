@@ -9,6 +9,7 @@
 import { CockerError } from '../errors.js'
 import { parsePublish, type PortMapping } from '../spec/run-options.js'
 import type { KubeDocument } from './documents.js'
+import { cpuCores, memoryBytes } from './quantity.js'
 
 /** `run`'s flags, under yargs' camelCase keys: what lib/cli/commands/run-options.ts parses. */
 export type RunFlags = Record<string, unknown> & { command: string[]; env: string[]; label: string[]; annotation: string[] }
@@ -65,6 +66,12 @@ const invalid = (message: string, hint?: string) => new CockerError('INVALID_ARG
 
 type Obj = Record<string, any>
 
+/** What to do about a ConfigMap or Secret the YAML refers to and does not hold. */
+const addHint = (kind: 'ConfigMap' | 'Secret') => (kind === 'ConfigMap' ? 'add it to the YAML, or give its file with --configmap' : 'add it to the YAML')
+
+/** A path that stays below where it is joined: relative, and no ".." in it. */
+const staysBelow = (p: string) => !p.startsWith('/') && !p.split('/').includes('..')
+
 /** Base64 as Kubernetes writes Secret data; anything else is refused. */
 function base64(where: string, value: unknown): Buffer {
   if (typeof value !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(value)) throw invalid(`${where}: not base64`, 'Secret data and ConfigMap binaryData hold base64; use stringData or data for text')
@@ -98,21 +105,6 @@ export function podNameOf(doc: KubeDocument): string {
 /** Which workloads the documents hold, as pod names (what `kube down` removes). */
 export function workloadPods(docs: readonly KubeDocument[]): string[] {
   return docs.filter(d => (WORKLOADS as readonly string[]).includes(d.kind)).map(podNameOf)
-}
-
-/** A Kubernetes quantity of memory in bytes: 64Mi, 1G, 512k, 1e6 or a plain number. */
-export function memoryBytes(where: string, value: unknown): number {
-  const m = /^(\d+(?:\.\d+)?(?:e\d+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P|m)?$/.exec(String(value).trim())
-  if (!m) throw invalid(`${where}: ${String(value)} is not a quantity`, 'e.g. 64Mi or 1G')
-  const unit: Record<string, number> = { '': 1, m: 0.001, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5 }
-  return Math.ceil(Number(m[1]) * unit[m[2] ?? '']!)
-}
-
-/** A Kubernetes quantity of CPU in cores: 500m, 2, 0.5. */
-export function cpuCores(where: string, value: unknown): number {
-  const m = /^(\d+(?:\.\d+)?)(m)?$/.exec(String(value).trim())
-  if (!m) throw invalid(`${where}: ${String(value)} is not a CPU quantity`, 'e.g. 500m or 2')
-  return Number(m[1]) / (m[2] ? 1000 : 1)
 }
 
 /** The pod's template: a Pod is its own, the others have spec.template. */
@@ -219,7 +211,7 @@ function volumePlan(source: string, v: Obj, lookup: Lookup): VolumePlan {
   if (mode < 0 || mode > 0o777) throw invalid(`${where}: defaultMode ${mode} must be between 0 and 0777`)
   if (!doc) {
     if (ref.src.optional === true) return { kind: 'files', from: `${ref.kind} ${ref.name}`, files: {}, mode }
-    throw invalid(`${where}: no ${ref.kind} named ${String(ref.name)}`, ref.kind === 'ConfigMap' ? 'add it to the YAML, or give its file with --configmap' : 'add it to the YAML')
+    throw invalid(`${where}: no ${ref.kind} named ${String(ref.name)}`, addHint(ref.kind))
   }
   const keys = keysOf(doc)
   const files: Record<string, Buffer> = {}
@@ -228,7 +220,7 @@ function volumePlan(source: string, v: Obj, lookup: Lookup): VolumePlan {
     const data = keys.get(String(item.key))
     if (!data) throw invalid(`${where}: ${ref.kind} ${String(ref.name)} has no key ${String(item.key)}`)
     const file = String(item.path)
-    if (file.startsWith('/') || file.split('/').includes('..')) throw invalid(`${where}: the path ${file} must be relative and without ".."`)
+    if (!staysBelow(file)) throw invalid(`${where}: the path ${file} must be relative and without ".."`)
     files[file] = data
   }
   return { kind: 'files', from: `${ref.kind} ${ref.name}`, files, mode }
@@ -253,7 +245,7 @@ function valueFrom(where: string, from: Obj, pod: string, ctx: PodContext): stri
     if (value === undefined) {
       if (ref.r.optional === true) return undefined
       throw invalid(`${where}: ${doc ? `${ref.kind} ${String(ref.r.name)} has no key ${String(ref.r.key)}` : `no ${ref.kind} named ${String(ref.r.name)}`}`,
-        ref.kind === 'ConfigMap' ? 'add it to the YAML, or give its file with --configmap' : 'add it to the YAML')
+        addHint(ref.kind))
     }
     return value.toString()
   }
@@ -277,7 +269,7 @@ function envOf(c: Obj, where: string, pod: string, ctx: PodContext): string[] {
     const doc = ctx.lookup(ref.kind, String(ref.r.name))
     if (!doc) {
       if (ref.r.optional === true) continue
-      throw invalid(`${where}.envFrom[${i}]: no ${ref.kind} named ${String(ref.r.name)}`, ref.kind === 'ConfigMap' ? 'add it to the YAML, or give its file with --configmap' : 'add it to the YAML')
+      throw invalid(`${where}.envFrom[${i}]: no ${ref.kind} named ${String(ref.r.name)}`, addHint(ref.kind))
     }
     for (const [k, v] of keysOf(doc)) env.set(`${from.prefix ?? ''}${k}`, v.toString())
   }
@@ -322,7 +314,7 @@ function planContainer(pod: string, c: Obj, where: string, ctx: PodContext): Con
   const mounts = ((c.volumeMounts ?? []) as Obj[]).map((m, i) => {
     if (!ctx.volumes[m.name]) throw invalid(`${where}.volumeMounts[${i}]: no volume named ${String(m.name)} in the pod's spec.volumes`)
     const subPath = m.subPath ? String(m.subPath) : undefined
-    if (subPath && (subPath.startsWith('/') || subPath.split('/').includes('..'))) throw invalid(`${where}.volumeMounts[${i}].subPath: must be relative and without ".."`)
+    if (subPath && !staysBelow(subPath)) throw invalid(`${where}.volumeMounts[${i}].subPath: must be relative and without ".."`)
     return { volume: String(m.name), destination: String(m.mountPath), readOnly: m.readOnly === true, ...(subPath ? { subPath } : {}) }
   })
   const policy = c.imagePullPolicy === 'Always' ? 'always' : c.imagePullPolicy === 'Never' ? 'never' : 'missing'

@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ContainerRecord } from '../../../lib/container/record.js'
 import { checkDocuments, parseDocuments, writeDocuments, type KubeDocument } from '../../../lib/kube/documents.js'
-import { cpuQuantity, kubeObjects, memoryQuantity, podOfContainers, podOfPod, type ContainerFacts } from '../../../lib/kube/generate.js'
+import { kubeObjects, podOfContainers, podOfPod, type ContainerFacts } from '../../../lib/kube/generate.js'
 import { planPlay } from '../../../lib/kube/plan.js'
 
 const NOW = new Date('2026-12-04T10:00:00.123Z')
@@ -99,11 +99,6 @@ test('a pod: its name and labels, its infra\'s ports on the first container; as 
   assert.throws(() => podOfPod({ name: 'empty', labels: {}, infra, containers: [] }), /pod empty only has an infra container/)
   const never = podOfPod({ name: 'n', labels: {}, infra, containers: [facts(record({ name: 'a', restartPolicy: { name: 'on-failure', maxRetries: 0 } }))] }, NOW)
   assert.throws(() => kubeObjects(never, { type: 'deployment', service: false }), /a Deployment can only have restartPolicy Always, and n has OnFailure/)
-})
-
-test('quantities as Kubernetes writes them', () => {
-  assert.equal([memoryQuantity(64 * 1024 ** 2), memoryQuantity(2 * 1024 ** 3), memoryQuantity(1536), memoryQuantity(1000)], ['64Mi', '2Gi', '1536', '1000'].map((x, i) => (i === 2 ? '1536' : x)))
-  assert.equal([cpuQuantity(0.5), cpuQuantity(2), cpuQuantity(1.25), cpuQuantity(0.0001)], ['500m', '2', '1250m', undefined])
 })
 
 test.run()

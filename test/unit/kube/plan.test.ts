@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseDocuments } from '../../../lib/kube/documents.js'
-import { cpuCores, memoryBytes, planPlay, workloadPods } from '../../../lib/kube/plan.js'
+import { planPlay, workloadPods } from '../../../lib/kube/plan.js'
 
 const ALL = `apiVersion: v1
 kind: ConfigMap
@@ -130,12 +130,6 @@ spec:
   const job = planPlay(parseDocuments(workload('Job', 'batch/v1'), 'j.yaml'), { file: 'j.yaml' })
   assert.equal([job.pods[0]!.name, job.pods[0]!.containers[0]!.flags.restart], ['w-pod', 'no'])
   assert.throws(() => planPlay(parseDocuments(workload('Job', 'batch/v1', 'Always'), 'j.yaml'), { file: 'j.yaml' }), /^Job w: a Job's restartPolicy must be OnFailure or Never$/)
-})
-
-test('quantities of memory and CPU', () => {
-  assert.equal([memoryBytes('m', '64Mi'), memoryBytes('m', '1G'), memoryBytes('m', 1024), memoryBytes('m', '512k')], [64 * 1024 ** 2, 1e9, 1024, 512000])
-  assert.equal([cpuCores('c', '500m'), cpuCores('c', 2), cpuCores('c', '0.5')], [0.5, 2, 0.5])
-  assert.throws(() => memoryBytes('limits.memory', 'lots'), /^limits\.memory: lots is not a quantity$/)
 })
 
 test.run()
