@@ -18,8 +18,7 @@ import type { MountRequest, RunOptions } from '../spec/run-options.js'
 import type { DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
-import { createVolume, readVolume, removeVolume, volumeData } from '../storage/volumes.js'
-import { removeContainerFiles } from '../container/files.js'
+import { createVolume, readVolume, volumeData } from '../storage/volumes.js'
 import type { ContainerPlan, PlayPlan, PodPlan, RunFlags, VolumePlan } from './plan.js'
 
 /** What play needs from the CLI: `run`'s parsing of flags (with containers.conf), and images. */
@@ -181,10 +180,7 @@ function mountOf(engine: Engine, pod: PodPlan, m: ContainerPlan['mounts'][number
 async function removePlayed(engine: Engine, pod: PodRecord, volumes: readonly string[]): Promise<void> {
   const found = findPod(engine.storeRoot, pod.id)
   if (found) await removePod(engine, found, { force: true, timeout: 0 })
-  for (const name of volumes) {
-    if (!readVolume(engine.storeRoot, name)) continue
-    await removeVolume(engine.storeRoot, name, dir => removeContainerFiles(dir, engine.rootless))
-  }
+  await removeAnonymous(engine.storeRoot, volumes, engine.rootless)
 }
 
 /** The volumes play made for a pod: the anonymous ones labelled with its name. */
@@ -203,13 +199,9 @@ export async function removeKubePod(engine: Engine, name: string): Promise<strin
   return found.record.id
 }
 
-/** `kube down --force`: the claims' volumes too, where no container uses them. */
+/** `kube down --force`: the claims' volumes too, where no container uses them (removeAnonymous' rule, for named volumes too). */
 export async function removeClaims(engine: Engine, claims: readonly string[]): Promise<string[]> {
-  const gone: string[] = []
-  for (const claim of claims) {
-    if (!readVolume(engine.storeRoot, claim)) continue
-    await removeAnonymous(engine.storeRoot, [claim], engine.rootless)
-    if (!readVolume(engine.storeRoot, claim)) gone.push(claim)
-  }
-  return gone
+  const present = claims.filter(c => readVolume(engine.storeRoot, c))
+  await removeAnonymous(engine.storeRoot, present, engine.rootless)
+  return present.filter(c => !readVolume(engine.storeRoot, c))
 }
