@@ -90,17 +90,18 @@ export async function recreateContainer(old: FoundContainer, o: RecreateOptions)
   } catch (err) {
     const error = err instanceof CockerError ? err : new CockerError('CONTAINER_STATE_INVALID', (err as Error).message, { cause: err })
     if (o.rollback || !made) {
-      if (made) await removeMade(engine, made.id)
+      // its anonymous volumes are the old container's, which keeps them
+      if (made) await removeQuietly(engine, made.id, 'the new container')
       await renameContainer(engine.storeRoot, old.dir, name)
       await setAutoRemove(old.dir, autoRemove)
       if (!o.rollback) throw error
       await startContainer(engine, old.dir)
       return { outcome: 'rolled back', error }
     }
-    await removeOld(engine, old.record.id)
+    await removeQuietly(engine, old.record.id, 'the old container')
     throw error
   }
-  await removeOld(engine, old.record.id)
+  await removeQuietly(engine, old.record.id, 'the old container')
   return { outcome: 'updated', id: made.id }
 }
 
@@ -163,13 +164,8 @@ function exitedWithError(dir: string): boolean {
   return state.status === 'exited' && state.exitCode !== 0
 }
 
-async function removeMade(engine: Engine, id: string): Promise<void> {
+/** rm -f of one of the two, where a failure is a warning: the update's outcome is decided already. */
+async function removeQuietly(engine: Engine, id: string, which: string): Promise<void> {
   const found = findContainer(engine.storeRoot, id)
-  // its anonymous volumes are the old container's
-  if (found) await removeContainer(engine, found, { force: true }).catch(err => engine.warn((err as Error).message))
-}
-
-async function removeOld(engine: Engine, id: string): Promise<void> {
-  const found = findContainer(engine.storeRoot, id)
-  if (found) await removeContainer(engine, found, { force: true }).catch(err => engine.warn(`the old container ${found.record.name}: ${(err as Error).message}`))
+  if (found) await removeContainer(engine, found, { force: true }).catch(err => engine.warn(`${which} ${found.record.name}: ${(err as Error).message}`))
 }
