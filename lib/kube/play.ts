@@ -14,6 +14,7 @@ import type { Engine } from '../container/engine.js'
 import { removeAnonymous } from '../container/volumes.js'
 import { CockerError } from '../errors.js'
 import { createPod, findPod, podContainers, removePod, startPod, type PodRecord } from '../pod/pods.js'
+import { podNotFound } from '../pod/record.js'
 import type { MountRequest, RunOptions } from '../spec/run-options.js'
 import type { DriverName } from '../storage/driver.js'
 import type { ImageRecord } from '../storage/metadata.js'
@@ -189,10 +190,11 @@ function playedVolumes(engine: Engine, podName: string, containers: ReturnType<t
   return [...names].filter(n => readVolume(engine.storeRoot, n)?.labels['io.cocker.kube.pod'] === podName)
 }
 
-/** `kube down` of one pod: stopped, removed with its containers, and the volumes play made for it. Undefined when there is no such pod. */
-export async function removeKubePod(engine: Engine, name: string): Promise<string | undefined> {
+/** `kube down` of one pod: stopped, removed with its containers, and the volumes play made for it; its id. */
+export async function removeKubePod(engine: Engine, name: string): Promise<string> {
   const found = findPod(engine.storeRoot, name)
-  if (!found || found.record.name !== name) return undefined
+  // by its name only: an id prefix that the name happens to be is another pod
+  if (!found || found.record.name !== name) throw podNotFound(name)
   const volumes = playedVolumes(engine, name, podContainers(engine.storeRoot, found.record.id))
   await removePod(engine, found, { force: true })
   await removeAnonymous(engine.storeRoot, volumes, engine.rootless)

@@ -95,11 +95,13 @@ export function findPod(storeRoot: string, nameOrId: string): FoundPod | undefin
   return matches[0]
 }
 
-/** findPod, or Podman's error for a pod that does not exist. */
+/** Podman's error for a pod that does not exist, in its words, which scripts match. */
+export const podNotFound = (nameOrId: string) => new CockerError('POD_NOT_FOUND', `no pod with name or ID ${nameOrId} found: no such pod`)
+
+/** findPod, or podNotFound. */
 export function requirePod(storeRoot: string, nameOrId: string): FoundPod {
   const found = findPod(storeRoot, nameOrId)
-  // podman's words, which scripts match
-  if (!found) throw new CockerError('POD_NOT_FOUND', `no pod with name or ID ${nameOrId} found: no such pod`)
+  if (!found) throw podNotFound(nameOrId)
   return found
 }
 

@@ -18,6 +18,7 @@ import { findPod, podContainers } from '../../pod/pods.js'
 import { defaultRunOptions } from '../../spec/run-options.js'
 import type { Store } from '../../storage/store.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
+import { engineFailure } from '../exit.js'
 import { engineOf } from './container-context.js'
 import { readInputText } from './input-file.js'
 import { parseLifecycleOptions } from './lifecycle-options.js'
@@ -108,9 +109,11 @@ export async function down(args: ParsedArgs, ctx: CliContext): Promise<Outcome> 
   const removed: string[] = []
   let stderr = ''
   for (const name of workloadPods(docs)) {
-    const id = await removeKubePod(engine, name)
-    if (id) removed.push(id)
-    else stderr += `Error: no pod with name or ID ${name} found: no such pod\n`
+    try {
+      removed.push(await removeKubePod(engine, name))
+    } catch (err) {
+      stderr += engineFailure(err, { version: '' }).stderr
+    }
   }
   const claims = args.force === true ? await removeClaims(engine, docs.filter(d => d.kind === 'PersistentVolumeClaim').map(d => d.metadata?.name ?? '')) : []
   const list = (title: string, ids: string[]) => (ids.length ? `${title}:\n${ids.map(id => `${id}\n`).join('')}` : '')
