@@ -108,7 +108,12 @@ async function playPod(pod: PodPlan, o: PlayOptions, deps: PlayDeps): Promise<{ 
   }
 }
 
-/** The pod's volumes that play makes (emptyDir, configMap, secret: volumes of the pod's own), by volume name. */
+/**
+ * Readies the volumes the pod's containers mount: a hostPath checked (or made, as its type
+ * says), a claim's volume made if missing, and a volume of the pod's own made for each emptyDir
+ * on disk, configMap and secret (its name pushed on `made`). Returns those own volumes' store
+ * names by the pod's volume name.
+ */
 async function podVolumes(engine: Engine, pod: PodPlan, made: string[]): Promise<Map<string, string>> {
   const used = new Set(pod.containers.flatMap(c => c.mounts.map(m => m.volume)))
   const out = new Map<string, string>()
@@ -162,7 +167,7 @@ function hostPathReady(pod: PodPlan, name: string, v: VolumePlan & { kind: 'host
 }
 
 /** A volumeMount as `run` mounts: a bind of a host path, a volume, or a tmpfs (emptyDir in memory). */
-function mountOf(engine: Engine, pod: PodPlan, m: ContainerPlan['mounts'][number], made: Map<string, string>): MountRequest {
+function mountOf(engine: Engine, pod: PodPlan, m: ContainerPlan['mounts'][number], own: Map<string, string>): MountRequest {
   const v = pod.volumes[m.volume]!
   const ro = m.readOnly || v.kind === 'files' ? ['ro'] : []
   const bind = (source: string): MountRequest => {
@@ -172,7 +177,7 @@ function mountOf(engine: Engine, pod: PodPlan, m: ContainerPlan['mounts'][number
   }
   if (v.kind === 'hostPath') return bind(v.path)
   if (v.kind === 'emptyDir' && v.memory) return { type: 'tmpfs', destination: m.destination, options: ['rw', 'nosuid', 'nodev', ...ro] }
-  const name = v.kind === 'claim' ? v.claim : made.get(m.volume)!
+  const name = v.kind === 'claim' ? v.claim : own.get(m.volume)!
   if (m.subPath) return bind(volumeData(engine.storeRoot, name))
   return { type: 'volume', name, destination: m.destination, options: ['nosuid', 'nodev', 'rbind', ...ro, 'rprivate'], ...(v.kind === 'claim' ? {} : { noCopy: true }) }
 }

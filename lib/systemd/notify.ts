@@ -9,7 +9,7 @@ import path from 'node:path'
 import type { SdNotifyMode } from '../container/record.js'
 import type { Mount, Spec } from '../runtime/oci-spec.js'
 
-/** Where a --sdnotify container container finds its socket. */
+/** Where a container run with --sdnotify=container finds its socket. */
 export const CONTAINER_NOTIFY_DIR = '/run/notify'
 export const CONTAINER_NOTIFY_SOCKET = `${CONTAINER_NOTIFY_DIR}/notify.sock`
 
