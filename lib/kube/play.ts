@@ -47,6 +47,7 @@ export interface PlayReport {
   pods: { id: string; containers: string[] }[]
 }
 
+/** A port back in -p's form: the infra's options are read as `pod create --publish` reads them, with its checks (the YAML's hostPort and hostIP too). */
 const portSpec = (p: { hostIp: string; hostPort: number; containerPort: number; protocol: string }) =>
   `${p.hostIp ? `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:` : ''}${p.hostPort}:${p.containerPort}/${p.protocol}`
 
