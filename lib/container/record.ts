@@ -188,7 +188,8 @@ export function requireRecordFile(containerDir: string): ContainerRecord {
 
 const removedMeanwhile = (containerDir: string) => new CockerError('CONTAINER_NOT_FOUND', `the container in ${containerDir} was removed meanwhile`)
 
-function readJson<T>(file: string): T | undefined {
+/** A JSON file of the container's, or undefined when it is missing or unreadable. */
+export function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T
   } catch {

@@ -13,7 +13,6 @@
  * re-creates its container leaves it), unless the new one could not even be created. A kill -9
  * part-way leaves the old one stopped under NAME-old-ID, where `cocker rename` can fetch it.
  */
-import { readFileSync } from 'node:fs'
 import { CockerError } from '../errors.js'
 import type { OciRuntime } from '../runtime/external.js'
 import type { MountRequest, RunOptions } from '../spec/run-options.js'
@@ -22,7 +21,7 @@ import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
 import { createContainer, type CreateOptions, type LifecycleOptions } from './create.js'
 import type { Engine } from './engine.js'
-import { createOptionsFile, findContainer, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord, type FoundContainer } from './record.js'
+import { createOptionsFile, findContainer, observe, readJson, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord, type FoundContainer } from './record.js'
 import { removeContainer } from './remove.js'
 import { renameContainer } from './rename.js'
 import { startContainer } from './start.js'
@@ -51,11 +50,7 @@ export interface RecreateOptions {
 export type RecreateResult = { outcome: 'updated'; id: string } | { outcome: 'rolled back'; error: CockerError }
 
 export function readCreateOptions(dir: string): CreateOptionsAsGiven | undefined {
-  try {
-    return JSON.parse(readFileSync(createOptionsFile(dir), 'utf8')) as CreateOptionsAsGiven
-  } catch {
-    return undefined
-  }
+  return readJson<CreateOptionsAsGiven>(createOptionsFile(dir))
 }
 
 /** Throws when the update failed and was not rolled back (the error says what became of both containers). */
