@@ -112,6 +112,14 @@ export function podContainers(storeRoot: string, podId: string): FoundContainer[
   return listContainers(storeRoot).filter(c => c.record.pod === podId)
 }
 
+/** The pod's infra apart from its other containers (oldest first); POD_STATE_INVALID when the infra is gone. */
+export function podInfraAndContainers(storeRoot: string, pod: PodRecord): { infra: FoundContainer; containers: FoundContainer[] } {
+  const all = podContainers(storeRoot, pod.id)
+  const infra = all.find(c => c.record.id === pod.infraId)
+  if (!infra) throw new CockerError('POD_STATE_INVALID', `pod ${pod.name} has no infra container`)
+  return { infra, containers: all.filter(c => c !== infra) }
+}
+
 /** Podman's pod state from its containers' states. */
 export function podStatus(states: readonly ContainerState['status'][]): PodStatus {
   const count = (...s: ContainerState['status'][]) => states.filter(x => s.includes(x)).length

@@ -6,7 +6,7 @@ import { CockerError } from '../../errors.js'
 import { packageVersion } from '../../package-root.js'
 import { findPod } from '../../pod/record.js'
 import { callerName, realUid } from '../../rootless/identity.js'
-import { podContainers } from '../../pod/pods.js'
+import { podInfraAndContainers } from '../../pod/pods.js'
 import { lingerWarning } from '../../systemd/linger.js'
 import { containerUnit, podUnits, SERVICE_RESTART_POLICIES, type Unit, type UnitContainer, type UnitOptions } from '../../systemd/unit.js'
 import type { CliContext, CommandDef, OptionDef, Outcome, ParsedArgs } from '../command.js'
@@ -39,12 +39,10 @@ function unitsFor(engine: Engine, target: string, o: UnitOptions, unitCtx: Param
   if (!pod) {
     throw new CockerError('CONTAINER_NOT_FOUND', `no container or pod named "${target}"`, { hint: 'see "cocker ps -a" and "cocker pod ps"' })
   }
-  const members = podContainers(engine.storeRoot, pod.record.id).map(c => c.record)
-  const infra = members.find(r => r.id === pod.record.infraId)
-  if (!infra) throw new CockerError('POD_NOT_FOUND', `pod ${pod.record.name} has no infra container`)
+  const { infra, containers } = podInfraAndContainers(engine.storeRoot, pod.record)
   return podUnits({
     id: pod.record.id, name: pod.record.name, ...(pod.record.createCommand ? { createCommand: pod.record.createCommand } : {}),
-    infra: unitContainer(infra), containers: members.filter(r => r !== infra).map(unitContainer),
+    infra: unitContainer(infra.record), containers: containers.map(c => unitContainer(c.record)),
   }, o, unitCtx)
 }
 

@@ -14,7 +14,7 @@ import { kubeObjects, podOfContainers, podOfPod, type ContainerFacts, type KubeO
 import { planPlay, workloadPods, type RunFlags } from '../../kube/plan.js'
 import { playKube, removeClaims, removeKubePod } from '../../kube/play.js'
 import { packageVersion } from '../../package-root.js'
-import { findPod, podContainers } from '../../pod/pods.js'
+import { findPod, podInfraAndContainers } from '../../pod/pods.js'
 import { defaultRunOptions } from '../../spec/run-options.js'
 import type { Store } from '../../storage/store.js'
 import type { CliContext, Outcome, ParsedArgs } from '../command.js'
@@ -63,12 +63,10 @@ export async function generate(args: ParsedArgs, ctx: CliContext): Promise<Outco
     }
     const pod = findPod(engine.storeRoot, name)
     if (!pod) throw new CockerError('CONTAINER_NOT_FOUND', `${name} does not refer to a container or pod: no such container or pod`)
-    const members = podContainers(engine.storeRoot, pod.record.id)
-    const infra = members.find(m => m.record.id === pod.record.infraId)
-    if (!infra) throw new CockerError('POD_STATE_INVALID', `pod ${pod.record.name} has no infra container`)
+    const { infra, containers: members } = podInfraAndContainers(engine.storeRoot, pod.record)
     pods.push(podOfPod({
       name: pod.record.name, ...(pod.record.hostname ? { hostname: pod.record.hostname } : {}), labels: pod.record.labels,
-      infra: infra.record, containers: members.filter(m => m !== infra).map(m => facts(store, m)),
+      infra: infra.record, containers: members.map(m => facts(store, m)),
     }))
   }
   const type = args.type === 'deployment' ? 'deployment' as const : 'pod' as const
