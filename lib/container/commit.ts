@@ -1,30 +1,38 @@
 /**
  * `commit`: a container's changes become an image. The new layer is the overlay's upper
  * directory as a tar, its whiteouts (0/0 character devices) and opaque directories turned
- * back into `.wh.NAME` and `.wh..wh..opq` entries (tar-writer's overlayWhiteouts), stored
- * as import and pull store layers (layer-import.ts: unpacked again, overlay form); the
- * config is the image's with --change applied, one more diff_id and history entry.
- * --squash makes one layer of the whole root instead: the overlay mounted for the time of
- * the copy. Runs where the store's files are readable: rootless, in the caller's user
- * namespace (the command re-executes there, as import does).
+ * back into `.wh.NAME` and `.wh..wh..opq` entries, with xattrs and the owners the container
+ * sees. One walk in C (`cocker-helper layer-out`, c/pack.c) writes that tar to us, which we
+ * hash (diff_id) and store as the layer's blob as it streams, and stages the same layer,
+ * from the same bytes, in the store's overlay form (what unpacking the tar again would make),
+ * ready for importLayers to record. The layer is stored uncompressed, as Podman's commit
+ * stores it. The config is the image's with --change applied, one more diff_id and history
+ * entry. --squash makes one layer of the whole root instead: the overlay mounted for the
+ * time of the copy. Runs where the store's files are readable: rootless, in the caller's
+ * user namespace (the command re-executes there, as import does).
  */
-import { createReadStream } from 'node:fs'
-import { Readable } from 'node:stream'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, rmSync } from 'node:fs'
+import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { CockerError } from '../errors.js'
+import { CockerError, type ErrorCode } from '../errors.js'
 import { applyChanges } from '../image/changes.js'
-import { importLayers, stageLayer, type LayerToImport } from '../image/layer-import.js'
+import { importLayers, type LayerToImport } from '../image/layer-import.js'
 import { MediaType, type ContainerConfig } from '../image/manifest.js'
-import { packDirectory } from '../image/tar-writer.js'
 import { pauseContainer, resumeContainer } from '../runtime/lifecycle.js'
+import { helperPath } from '../runtime/helper.js'
+import type { IdMapping } from '../runtime/oci-spec.js'
+import { inRootlessUserNamespace } from '../rootless/identity.js'
+import type { BlobWriter } from '../storage/blobs.js'
+import type { IdShift } from '../storage/copy-tree.js'
 import { normalizeTagName } from '../storage/images.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
 import { mountOverlay, unmountDetach } from '../sys/libc.js'
+import { childProcess } from '../sys/child-process.js'
 import { runtimeContext, type Engine } from './engine.js'
 import { storeShift } from './copy.js'
 import { observe, type FoundContainer } from './record.js'
-import { unshiftId } from '../storage/copy-tree.js'
 import { containerDirs, overlayMountData } from './rootfs.js'
 
 export interface CommitOptions {
@@ -56,6 +64,30 @@ function layerType(type: string | undefined, format: CommitOptions['format']): s
   return gzip ? MediaType.DockerLayerGzip : zstd ? type! : DOCKER_LAYER
 }
 
+/**
+ * `cocker-helper layer-out`: `dir` as a layer tar into `writer` (hashed as it is written) and
+ * staged at `stage`; returns the bytes of file content staged. `shift`: how the store shifts
+ * the container's ids, which the layer names as the container does.
+ */
+async function packLayer(dir: string, mode: 'upper' | 'tree', shift: IdShift | undefined, stage: string, writer: BlobWriter): Promise<number> {
+  const runs = (maps: IdMapping[] | undefined) => (maps?.length ? maps.map(m => `${m.containerID}:${m.hostID}:${m.size}`).join(',') : '-')
+  const ns = inRootlessUserNamespace() ? 'user' : 'trusted'
+  const child = childProcess().spawn(helperPath(), ['layer-out', dir, mode, ns, runs(shift?.uid), runs(shift?.gid), stage], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let said = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (said += d))
+  const closed = new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', code => resolve(code)))
+  const streamed = pipeline(child.stdout, writer).then(() => undefined, (err: unknown) => err)
+  const [code, failed] = await Promise.all([closed, streamed])
+  const lines = said.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as { event: string; code?: ErrorCode; message?: string; bytes?: number })
+  const error = lines.find(l => l.event === 'error')
+  if (error) throw new CockerError(error.code ?? 'HELPER_FAILED', `commit: ${error.message}`)
+  const stats = lines.find(l => l.event === 'stats')
+  if (code !== 0 || failed || !stats) {
+    throw new CockerError('HELPER_FAILED', `commit: ${helperPath()} layer-out ended with status ${code}${said.trim() ? `: ${said.trim().split('\n').at(-1)}` : ''}`, { cause: failed })
+  }
+  return stats.bytes ?? 0
+}
+
 export async function commitContainer(engine: Engine, store: Store, found: FoundContainer, o: CommitOptions): Promise<ImageRecord> {
   const { record } = found
   const driver = record.storage.driver
@@ -69,18 +101,21 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
   const dirs = containerDirs(engine.storeRoot, record.id)
   // the store holds a container with a user namespace of its own under shifted ids: the image gets the container's
   const shift = storeShift(dirs.userdata, engine.rootless)
-  const mapOwner = shift ? (uid: number, gid: number): [number, number] => [unshiftId(shift.uid, uid), unshiftId(shift.gid, gid)] : undefined
   const paused = o.pause && observe(record, found.dir).status === 'running'
   const ctx = runtimeContext(engine, record)
   const writer = store.blobs.writer()
+  mkdirSync(store.paths.tmp, { recursive: true })
+  const staged = path.join(store.paths.tmp, `layer-${randomBytes(8).toString('hex')}`)
+  let handedOver = false
   try {
+    let bytes: number
     if (paused) await pauseContainer(ctx, record.id)
     try {
-      if (!o.squash) await pipeline(Readable.from(packDirectory(dirs.upper, { overlayWhiteouts: true, ...(mapOwner ? { mapOwner } : {}) })), writer)
+      if (!o.squash) bytes = await packLayer(dirs.upper, 'upper', shift, staged, writer)
       else {
         mountOverlay(dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless }), engine.storeRoot)
         try {
-          await pipeline(Readable.from(packDirectory(dirs.merged, mapOwner ? { mapOwner } : {})), writer)
+          bytes = await packLayer(dirs.merged, 'tree', shift, staged, writer)
         } finally {
           unmountDetach(dirs.merged)
         }
@@ -114,9 +149,10 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
     ]
     let configDigest = ''
     const ids = await importLayers(store, layers, {
-      stage: layer => {
+      stage: async layer => {
         if (layer !== ours) throw new CockerError('LAYER_NOT_FOUND', `layer ${layer.diffId} of image ${parent.id.slice(0, 12)} is not in the store`, { hint: 'run "cocker system check"' })
-        return stageLayer(store, createReadStream(writer.tempPath), diffId, `commit of ${record.name}`, { format: 'overlay' })
+        handedOver = true
+        return { dir: staged, size: bytes }
       },
       beforeRecord: async () => {
         if (!store.blobs.has(diffId)) await writer.commit()
@@ -141,5 +177,7 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
     })
   } finally {
     writer.discard()
+    // importLayers owns it once handed over; else (the store had the layer, or a failure) it goes
+    if (!handedOver) rmSync(staged, { recursive: true, force: true })
   }
 }
