@@ -627,11 +627,21 @@ static void stage_xattrs(int sdfd, const char *base, const char *name)
 static void stage_meta(int sdfd, const char *base, const struct meta *m, int fd, int xattrs, const char *name)
 {
 	struct timespec t[2] = { { (time_t)m->mtime, 0 }, { (time_t)m->mtime, 0 } };
+	struct stat made;
+	int chowned = 0;
 
-	if (fd >= 0 ? fchown(fd, (uid_t)m->uid, (gid_t)m->gid) : fchownat(sdfd, base, (uid_t)m->uid, (gid_t)m->gid, AT_SYMLINK_NOFOLLOW))
+	/* each chown or chmod is a journalled inode change: only where what was made is not as wanted yet */
+	if (fd >= 0 ? fstat(fd, &made) : fstatat(sdfd, base, &made, AT_SYMLINK_NOFOLLOW))
 		die("HELPER_FAILED", name, errno);
-	/* a symlink has no mode of its own (NO_MODE); a device is not opened, but mknodat just made it there */
-	if (fd >= 0 ? fchmod(fd, m->mode) : m->mode != NO_MODE && fchmodat(sdfd, base, m->mode, 0))
+	if (made.st_uid != (uid_t)m->uid || made.st_gid != (gid_t)m->gid) {
+		if (fd >= 0 ? fchown(fd, (uid_t)m->uid, (gid_t)m->gid) : fchownat(sdfd, base, (uid_t)m->uid, (gid_t)m->gid, AT_SYMLINK_NOFOLLOW))
+			die("HELPER_FAILED", name, errno);
+		chowned = 1;
+	}
+	/* after chown, which clears setuid and setgid; a symlink has no mode of its own (NO_MODE);
+	 * a device is not opened, but mknodat just made it there */
+	if (m->mode != NO_MODE && (chowned || (made.st_mode & 07777) != m->mode) &&
+		(fd >= 0 ? fchmod(fd, m->mode) : fchmodat(sdfd, base, m->mode, 0)))
 		die("HELPER_FAILED", name, errno);
 	if (xattrs)
 		stage_xattrs(sdfd, base, name); /* after chown too, which clears security.capability */
@@ -737,7 +747,7 @@ static void layer_entry(int dfd, const char *base, const struct stat *st, const 
 	if (S_ISFIFO(st->st_mode) || S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
 		header_ex(name, S_ISFIFO(st->st_mode) ? '6' : S_ISCHR(st->st_mode) ? '3' : '4', &m, 0, "", L.xbuf, L.xlen);
 		if (sdfd >= 0) {
-			if (mknodat(sdfd, base, (st->st_mode & S_IFMT) | 0600, st->st_rdev) < 0)
+			if (mknodat(sdfd, base, (st->st_mode & S_IFMT) | (m.mode & 0777), st->st_rdev) < 0)
 				die("HELPER_FAILED", name, errno);
 			stage_meta(sdfd, base, &m, -1, 1, name);
 		}
@@ -761,7 +771,8 @@ static void layer_entry(int dfd, const char *base, const struct stat *st, const 
 		die("HELPER_FAILED", name, errno);
 	header_ex(name, '0', &m, (unsigned long long)st->st_size, "", L.xbuf, L.xlen);
 	if (sdfd >= 0) {
-		L.stage = openat(sdfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		/* made with its mode (umask 0): the fd writes whatever the mode says */
+		L.stage = openat(sdfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m.mode & 0777);
 		if (L.stage < 0)
 			die("HELPER_FAILED", name, errno);
 	}

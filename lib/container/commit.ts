@@ -8,11 +8,13 @@
  * ready for importLayers to record. The layer is stored uncompressed, as Podman's commit
  * stores it. The config is the image's with --change applied, one more diff_id and history
  * entry. --squash makes one layer of the whole root instead: the overlay mounted for the
- * time of the copy. Runs where the store's files are readable: rootless, in the caller's
- * user namespace (the command re-executes there, as import does).
+ * time of the copy. layer-out runs where the store's files are readable: rootless, the
+ * helper starts it in the caller's user namespace (and mounts the overlay there for
+ * --squash), so node starts once; the rest (blobs, records, the staged dir renamed into
+ * place) needs nothing the user lacks.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { CockerError, type ErrorCode } from '../errors.js'
@@ -20,9 +22,11 @@ import { applyChanges } from '../image/changes.js'
 import { importLayers, type LayerToImport } from '../image/layer-import.js'
 import { MediaType, type ContainerConfig } from '../image/manifest.js'
 import { pauseContainer, resumeContainer } from '../runtime/lifecycle.js'
-import { helperPath } from '../runtime/helper.js'
+import { helperPath, runHelper } from '../runtime/helper.js'
 import type { IdMapping } from '../runtime/oci-spec.js'
+import { encodePlan, type Op } from '../runtime/protocol.js'
 import { inRootlessUserNamespace } from '../rootless/identity.js'
+import { enterOps, removeTreesInUserNamespace, usernsMapsForCaller } from '../rootless/userns.js'
 import type { BlobWriter } from '../storage/blobs.js'
 import type { IdShift } from '../storage/copy-tree.js'
 import { normalizeTagName } from '../storage/images.js'
@@ -64,20 +68,45 @@ function layerType(type: string | undefined, format: CommitOptions['format']): s
   return gzip ? MediaType.DockerLayerGzip : zstd ? type! : DOCKER_LAYER
 }
 
+/** Where layer-out runs: here, or (`enter`) through the helper in the user's namespace, the mounts it needs made there. */
+interface PackPlace {
+  ns: 'user' | 'trusted'
+  enter?: Op[]
+}
+
 /**
  * `cocker-helper layer-out`: `dir` as a layer tar into `writer` (hashed as it is written) and
  * staged at `stage`; returns the bytes of file content staged. `shift`: how the store shifts
  * the container's ids, which the layer names as the container does.
  */
-async function packLayer(dir: string, mode: 'upper' | 'tree', shift: IdShift | undefined, stage: string, writer: BlobWriter): Promise<number> {
+async function packLayer(dir: string, mode: 'upper' | 'tree', shift: IdShift | undefined, stage: string, writer: BlobWriter, at: PackPlace): Promise<number> {
   const runs = (maps: IdMapping[] | undefined) => (maps?.length ? maps.map(m => `${m.containerID}:${m.hostID}:${m.size}`).join(',') : '-')
-  const ns = inRootlessUserNamespace() ? 'user' : 'trusted'
-  const child = childProcess().spawn(helperPath(), ['layer-out', dir, mode, ns, runs(shift?.uid), runs(shift?.gid), stage], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const argv = [helperPath(), 'layer-out', dir, mode, at.ns, runs(shift?.uid), runs(shift?.gid), stage]
   let said = ''
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (said += d))
-  const closed = new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', code => resolve(code)))
-  const streamed = pipeline(child.stdout, writer).then(() => undefined, (err: unknown) => err)
-  const [code, failed] = await Promise.all([closed, streamed])
+  let streamed: Promise<unknown> = Promise.resolve()
+  const take = (out: NodeJS.ReadableStream, err: NodeJS.ReadableStream) => {
+    err.setEncoding('utf8')
+    err.on('data', (d: string) => (said += d))
+    streamed = pipeline(out, writer).then(() => undefined, (e: unknown) => e)
+  }
+  let code: number | null | undefined
+  if (!at.enter) {
+    const child = childProcess().spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    take(child.stdout, child.stderr)
+    code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', c => resolve(c)))
+  } else {
+    // rootless: the helper enters the user's namespace and execs layer-out there, no second node start
+    let stderr: NodeJS.ReadableStream | undefined
+    const ops: Op[] = [...at.enter, ['cwd', '/'], ['argv', argv], ['die-with-parent'], ['exec']]
+    code = (await runHelper(encodePlan(ops), {
+      until: 'exit',
+      forwardSignals: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      onStderr: s => { stderr = s },
+      onStdio: ({ stdout }) => take(stdout!, stderr!),
+    })).exitCode
+  }
+  const failed = await streamed
   const lines = said.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as { event: string; code?: ErrorCode; message?: string; bytes?: number })
   const error = lines.find(l => l.event === 'error')
   if (error) throw new CockerError(error.code ?? 'HELPER_FAILED', `commit: ${error.message}`)
@@ -87,6 +116,8 @@ async function packLayer(dir: string, mode: 'upper' | 'tree', shift: IdShift | u
   }
   return stats.bytes ?? 0
 }
+
+const MS_REC_PRIVATE = 0x4000 | 0x40000
 
 export async function commitContainer(engine: Engine, store: Store, found: FoundContainer, o: CommitOptions): Promise<ImageRecord> {
   const { record } = found
@@ -107,15 +138,24 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
   mkdirSync(store.paths.tmp, { recursive: true })
   const staged = path.join(store.paths.tmp, `layer-${randomBytes(8).toString('hex')}`)
   let handedOver = false
+  // rootless, unless run in the user's namespace already: layer-out runs there through the helper
+  const viaHelper = engine.rootless && !inRootlessUserNamespace()
+  const ns = viaHelper || inRootlessUserNamespace() ? 'user' : 'trusted'
   try {
     let bytes: number
     if (paused) await pauseContainer(ctx, record.id)
     try {
-      if (!o.squash) bytes = await packLayer(dirs.upper, 'upper', shift, staged, writer)
-      else {
+      const enter = viaHelper ? enterOps(usernsMapsForCaller(), o.squash ? 'user,mnt' : 'user') : undefined
+      if (!o.squash) bytes = await packLayer(dirs.upper, 'upper', shift, staged, writer, { ns, ...(enter ? { enter } : {}) })
+      else if (enter) {
+        // the merged root, mounted in the namespace that layer-out runs in, and gone with it
+        const data = overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless })
+        bytes = await packLayer(dirs.merged, 'tree', shift, staged, writer,
+          { ns, enter: [...enter, ['propagation', '/', MS_REC_PRIVATE], ['overlay', dirs.merged, data, engine.storeRoot]] })
+      } else {
         mountOverlay(dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless }), engine.storeRoot)
         try {
-          bytes = await packLayer(dirs.merged, 'tree', shift, staged, writer)
+          bytes = await packLayer(dirs.merged, 'tree', shift, staged, writer, { ns })
         } finally {
           unmountDetach(dirs.merged)
         }
@@ -177,7 +217,11 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
     })
   } finally {
     writer.discard()
-    // importLayers owns it once handed over; else (the store had the layer, or a failure) it goes
-    if (!handedOver) rmSync(staged, { recursive: true, force: true })
+    // importLayers owns it once handed over; else (the store had the layer, or a failure) it goes,
+    // by the namespace's root where the namespace's ids own it
+    if (!handedOver && existsSync(staged)) {
+      if (viaHelper) await removeTreesInUserNamespace([staged])
+      else rmSync(staged, { recursive: true, force: true })
+    }
   }
 }
