@@ -56,7 +56,7 @@ struct idrun {
 };
 
 static struct {
-	int upper, root, stage;
+	int xattrs, upper, root, stage;
 	const char *ns;
 	struct idrun *uids, *gids;
 	size_t nuids, ngids;
@@ -341,73 +341,8 @@ static char **list_sorted(DIR *d, size_t *count)
 	return names;
 }
 
-/* the entry at `base` in at (its stat in st), named `name`; a directory with what it holds */
-static void pack(int at, const char *base, const struct stat *st, const char *name)
-{
-	char dname[8192];
-
-	if (S_ISDIR(st->st_mode)) {
-		int fd = openat(at, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		DIR *d;
-		char **names;
-		size_t n;
-
-		if ((size_t)snprintf(dname, sizeof(dname), "%s/", name) >= sizeof(dname))
-			die("INVALID_ARGUMENT", "a path is too long to pack", 0);
-		header(dname, '5', st, 0, "");
-		if (fd < 0)
-			die("HELPER_FAILED", name, errno);
-		d = fdopendir(fd);
-		if (!d)
-			die("HELPER_FAILED", name, errno);
-		names = list_sorted(d, &n);
-		for (size_t i = 0; i < n; i++) {
-			struct stat cst;
-			char child[8192];
-
-			if ((size_t)snprintf(child, sizeof(child), "%s/%s", name, names[i]) >= sizeof(child))
-				die("INVALID_ARGUMENT", "a path is too long to pack", 0);
-			if (fstatat(dirfd(d), names[i], &cst, AT_SYMLINK_NOFOLLOW) == 0)
-				pack(dirfd(d), names[i], &cst, child);
-			else if (errno != ENOENT) /* gone meanwhile: nothing to pack */
-				die("HELPER_FAILED", child, errno);
-			free(names[i]);
-		}
-		free(names);
-		closedir(d);
-		return;
-	}
-	if (S_ISLNK(st->st_mode)) {
-		char target[4097];
-		ssize_t tn = readlinkat(at, base, target, sizeof(target) - 1);
-
-		if (tn < 0)
-			die("HELPER_FAILED", name, errno);
-		target[tn] = 0;
-		header(name, '2', st, 0, target);
-		return;
-	}
-	if (S_ISFIFO(st->st_mode) || S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
-		header(name, S_ISFIFO(st->st_mode) ? '6' : S_ISCHR(st->st_mode) ? '3' : '4', st, 0, "");
-		return;
-	}
-	if (!S_ISREG(st->st_mode))
-		return; /* sockets: tar has no type for them */
-	if (st->st_nlink > 1) {
-		const char *first = first_name(st, name);
-
-		if (first) {
-			header(name, '1', st, 0, first);
-			return;
-		}
-	}
-	int fd = openat(at, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		die("HELPER_FAILED", name, errno);
-	header(name, '0', st, (unsigned long long)st->st_size, "");
-	body(fd, (unsigned long long)st->st_size, name);
-	close(fd);
-}
+/* one entry (layer-out's, below; copy-out's with nothing of a layer: no xattrs, maps or STAGE) */
+static void layer_entry(int dfd, const char *base, const struct stat *st, const char *name, const char *parent, int sdfd);
 
 /* SRC itself when it is not a file or a directory: a symlink (as a link) or a special file, by its O_PATH fd */
 static void pack_special(int fd, const struct stat *st, const char *top)
@@ -471,7 +406,7 @@ int pack_main(int argc, char **argv)
 		die("HELPER_FAILED", "out of memory", 0);
 	/* an O_PATH fd of SRC itself: "" with AT_EMPTY_PATH names it, whatever it is */
 	if (S_ISDIR(st.st_mode)) {
-		pack(fd, ".", &st, top);
+		layer_entry(fd, ".", &st, top, "", -1);
 	} else {
 		char self[64];
 
@@ -690,13 +625,15 @@ static void layer_entry(int dfd, const char *base, const struct stat *st, const 
 	struct meta m = meta_of(st);
 	int opaque, xwhiteout, fd;
 
-	read_xattrs(dfd, base, name, &opaque, &xwhiteout);
+	opaque = xwhiteout = 0;
+	if (L.xattrs)
+		read_xattrs(dfd, base, name, &opaque, &xwhiteout);
 	if (L.upper && ((S_ISCHR(st->st_mode) && st->st_rdev == 0) || (S_ISREG(st->st_mode) && xwhiteout)))
 		return layer_marker(parent, base, m.mtime, sdfd);
 	m.uid = map_id(L.uids, L.nuids, m.uid);
 	m.gid = map_id(L.gids, L.ngids, m.gid);
 	if (S_ISDIR(st->st_mode)) {
-		char *dname = join_name(parent, base, "/");
+		char *dname = join_name(name, "", "");
 		int sfd = -1;
 
 		fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -822,6 +759,7 @@ int layer_main(int argc, char **argv)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGPIPE, SIG_DFL);
 	umask(0);
+	L.xattrs = 1;
 	L.upper = strcmp(argv[3], "upper") == 0;
 	L.ns = argv[4];
 	L.nuids = parse_runs(argv[5], &L.uids);
