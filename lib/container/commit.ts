@@ -68,20 +68,25 @@ function layerType(type: string | undefined, format: CommitOptions['format']): s
   return gzip ? MediaType.DockerLayerGzip : zstd ? type! : DOCKER_LAYER
 }
 
-/** Where layer-out runs: here, or (`enter`) through the helper in the user's namespace, the mounts it needs made there. */
-interface PackPlace {
+/** What layer-out packs, and where it runs: here, or (`enter`) through the helper in the user's namespace, the mounts it needs made there. */
+interface LayerJob {
+  dir: string
+  mode: 'upper' | 'tree'
+  /** How the store shifts the container's ids, which the layer names as the container does. */
+  shift: IdShift | undefined
+  /** The staging dir layer-out makes. */
+  stage: string
+  /** Gets the tar, hashed as it is written. */
+  writer: BlobWriter
   ns: 'user' | 'trusted'
   enter?: Op[]
 }
 
-/**
- * `cocker-helper layer-out`: `dir` as a layer tar into `writer` (hashed as it is written) and
- * staged at `stage`; returns the bytes of file content staged. `shift`: how the store shifts
- * the container's ids, which the layer names as the container does.
- */
-async function packLayer(dir: string, mode: 'upper' | 'tree', shift: IdShift | undefined, stage: string, writer: BlobWriter, at: PackPlace): Promise<number> {
+/** `cocker-helper layer-out`: the job's tar into its writer, the layer staged; returns the bytes of file content staged. */
+async function packLayer(job: LayerJob): Promise<number> {
+  const { shift, writer } = job
   const runs = (maps: IdMapping[] | undefined) => (maps?.length ? maps.map(m => `${m.containerID}:${m.hostID}:${m.size}`).join(',') : '-')
-  const argv = [helperPath(), 'layer-out', dir, mode, at.ns, runs(shift?.uid), runs(shift?.gid), stage]
+  const argv = [helperPath(), 'layer-out', job.dir, job.mode, job.ns, runs(shift?.uid), runs(shift?.gid), job.stage]
   let said = ''
   let streamed: Promise<unknown> = Promise.resolve()
   const take = (out: NodeJS.ReadableStream, err: NodeJS.ReadableStream) => {
@@ -90,14 +95,14 @@ async function packLayer(dir: string, mode: 'upper' | 'tree', shift: IdShift | u
     streamed = pipeline(out, writer).then(() => undefined, (e: unknown) => e)
   }
   let code: number | null | undefined
-  if (!at.enter) {
+  if (!job.enter) {
     const child = childProcess().spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     take(child.stdout, child.stderr)
     code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', c => resolve(c)))
   } else {
     // rootless: the helper enters the user's namespace and execs layer-out there, no second node start
     let stderr: NodeJS.ReadableStream | undefined
-    const ops: Op[] = [...at.enter, ['cwd', '/'], ['argv', argv], ['die-with-parent'], ['exec']]
+    const ops: Op[] = [...job.enter, ['cwd', '/'], ['argv', argv], ['die-with-parent'], ['exec']]
     code = (await runHelper(encodePlan(ops), {
       until: 'exit',
       forwardSignals: true,
@@ -146,16 +151,17 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
     if (paused) await pauseContainer(ctx, record.id)
     try {
       const enter = viaHelper ? enterOps(usernsMapsForCaller(), o.squash ? 'user,mnt' : 'user') : undefined
-      if (!o.squash) bytes = await packLayer(dirs.upper, 'upper', shift, staged, writer, { ns, ...(enter ? { enter } : {}) })
+      const job = { shift, stage: staged, writer, ns } as const
+      if (!o.squash) bytes = await packLayer({ ...job, dir: dirs.upper, mode: 'upper', ...(enter ? { enter } : {}) })
       else if (enter) {
         // the merged root, mounted in the namespace that layer-out runs in, and gone with it
         const data = overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless })
-        bytes = await packLayer(dirs.merged, 'tree', shift, staged, writer,
-          { ns, enter: [...enter, ['propagation', '/', MS_REC_PRIVATE], ['overlay', dirs.merged, data, engine.storeRoot]] })
+        bytes = await packLayer({ ...job, dir: dirs.merged, mode: 'tree',
+          enter: [...enter, ['propagation', '/', MS_REC_PRIVATE], ['overlay', dirs.merged, data, engine.storeRoot]] })
       } else {
         mountOverlay(dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless }), engine.storeRoot)
         try {
-          bytes = await packLayer(dirs.merged, 'tree', shift, staged, writer, { ns })
+          bytes = await packLayer({ ...job, dir: dirs.merged, mode: 'tree' })
         } finally {
           unmountDetach(dirs.merged)
         }
