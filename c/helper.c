@@ -1020,6 +1020,8 @@ int main(int argc, char **argv)
 		return copy_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "copy-out") == 0)
 		return pack_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "layer-out") == 0)
+		return layer_main(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		unsigned long long v;
 

@@ -141,6 +141,8 @@ int unpack_main(int argc, char **argv);
 int copy_main(int argc, char **argv);
 /* cocker-helper copy-out ROOT SRC TOP: SRC, looked up inside ROOT, as a tar on stdout (pack.c) */
 int pack_main(int argc, char **argv);
+/* cocker-helper layer-out DIR upper|tree NS UIDS GIDS STAGE: commit's layer as a tar on stdout, staged alike (pack.c) */
+int layer_main(int argc, char **argv);
 /* rm -r relative to parent, never following a symlink (init.c) */
 int remove_at(int parent, const char *name);
 

@@ -960,7 +960,10 @@ static void apply(struct entry *e)
 		set_xattrs(e, dirfd, base);
 		return;
 	case 'f': {
-		int fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		/* made with its mode (umask 0): the fd writes whatever the mode says */
+		int fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, e->mode & 0777);
+		struct stat made;
+		int chowned = 0;
 
 		u.files++;
 		if (fd < 0)
@@ -968,9 +971,16 @@ static void apply(struct entry *e)
 		body(fd, e->size, e->name);
 		u.body_left = 0;
 		u.bytes += e->size;
-		if (fchown(fd, (uid_t)e->uid, (gid_t)e->gid) < 0)
-			chown_failed(e, "fchown");
-		if (fchmod(fd, e->mode) < 0) /* after chown, which clears setuid and setgid */
+		/* each chown or chmod is a journalled inode change: only where the file is not as wanted yet */
+		if (fstat(fd, &made) < 0)
+			fail_sys("fstat", e->name);
+		if (made.st_uid != (uid_t)e->uid || made.st_gid != (gid_t)e->gid) {
+			if (fchown(fd, (uid_t)e->uid, (gid_t)e->gid) < 0)
+				chown_failed(e, "fchown");
+			chowned = 1;
+		}
+		/* after chown, which clears setuid and setgid */
+		if ((chowned || (made.st_mode & 07777) != e->mode) && fchmod(fd, e->mode) < 0)
 			fail_sys("fchmod", e->name);
 		set_xattrs(e, dirfd, base); /* after chown too, which clears security.capability */
 		if (futimens(fd, times) < 0)

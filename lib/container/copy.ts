@@ -18,7 +18,7 @@
  */
 import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path'
-import { Readable } from 'node:stream'
+import type { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { CockerError, type ErrorCode } from '../errors.js'
 import type { TarEntry } from '../image/tar.js'
@@ -250,8 +250,12 @@ function ownMaps(kind: 'uid' | 'gid'): IdMapping[] {
 interface WorkerIo {
   /** The worker's stdin: a host fd given as it is, or a stream we write. */
   stdin: number | 'ignore' | Readable
-  /** The worker's stdout: a host fd given as it is, or what reads it. */
-  stdout: number | 'ignore' | ((out: Readable) => Promise<void>)
+  /**
+   * The worker's stdout: a host fd given as it is, what reads it, or the write end of a pipe
+   * to another process, handed on (`to`, closed here once the worker is spawned, so that the
+   * reader sees EOF when the worker ends) and `done` when the reader has finished.
+   */
+  stdout: number | 'ignore' | ((out: Readable) => Promise<void>) | { to: Writable; done: () => Promise<void> }
 }
 
 /** The node worker (lib/cli/copy-main.ts) in the container's root with `args`. */
@@ -268,11 +272,12 @@ async function runWorker(engine: Engine, found: FoundContainer, worker: (access:
     let failure: unknown
     const pending: Promise<void>[] = []
     const track = (p: Promise<void>) => pending.push(p.catch(err => { failure ??= err }))
+    const handOn = typeof io.stdout === 'object' ? io.stdout : undefined
     const result = await runHelper(encodePlan(ops), {
       until: 'exit',
       forwardSignals: true,
       stdio: [typeof io.stdin === 'number' ? io.stdin : io.stdin === 'ignore' ? 'ignore' : 'pipe',
-        typeof io.stdout === 'number' ? io.stdout : io.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
+        typeof io.stdout === 'number' ? io.stdout : io.stdout === 'ignore' ? 'ignore' : handOn ? handOn.to : 'pipe', 'pipe'],
       onStderr: s => { s.setEncoding('utf8'); s.on('data', (d: string) => { stderr += d }) },
       onStdio: ({ stdin, stdout }) => {
         if (stdin && typeof io.stdin === 'object') {
@@ -285,7 +290,10 @@ async function runWorker(engine: Engine, found: FoundContainer, worker: (access:
           track(io.stdout(out).catch(err => { out.destroy(); throw err }))
         }
       },
-    })
+      // the helper has its copy of the pipe: ours goes, and the reader's EOF is the worker's end
+      onSpawn: () => handOn?.to.destroy(),
+    }).finally(() => handOn?.to.destroy())
+    if (handOn) track(handOn.done())
     await Promise.all(pending)
     // the worker's own words first; else ours (then it only saw its pipe close)
     const said = result.exitCode ? workerError(stderr) : undefined
@@ -337,26 +345,23 @@ export async function copyFromContainer(engine: Engine, found: FoundContainer, s
   const destInRoot = target.kind === 'dir' ? '/' : `/${path.basename(path.resolve(dest))}${dest.endsWith('/') ? '/' : ''}`
   const places = copyPlaces(dest, top, dir => (path.resolve(dir) === root ? '/' : undefined))
   const owner = o.archive && process.geteuid!() === 0 ? 'keep' : `${process.geteuid!()}:${process.getegid!()}`
+  // the worker writes straight into its pipe: no byte passes through node
+  const child = childProcess().spawn(helperPath(), ['copy-in', root, destInRoot, owner, ...places], { stdio: ['pipe', 'pipe', 'inherit'] })
+  let said = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (said += d))
+  child.stdin.on('error', () => { /* a copy-in that refused stops reading: its own words say why */ })
+  const closed = new Promise<void>((resolve, reject) => child.once('close', () => resolve()).once('error', reject))
   await runWorker(engine, found, pack, {
     stdin: 'ignore',
-    stdout: async out => {
-      const said = await helperCopyIn(out, [root, destInRoot, owner, ...places])
-      const failure = await copyInFailure(said, `copy of ${found.record.name}:${src}`, root, dest, top)
-      if (failure) throw failure
+    stdout: {
+      to: child.stdin,
+      done: async () => {
+        await closed
+        const failure = await copyInFailure(said, `copy of ${found.record.name}:${src}`, root, dest, top)
+        if (failure) throw failure
+      },
     },
   })
-}
-
-/** `cocker-helper copy-in ARGS` here, the tar stream `source` on its stdin; what it printed. */
-async function helperCopyIn(source: Readable, args: string[]): Promise<string> {
-  const child = childProcess().spawn(helperPath(), ['copy-in', ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
-  const closed = new Promise<void>((resolve, reject) => child.once('close', () => resolve()).once('error', reject))
-  // a helper that refused the copy stops reading: its own words say why
-  await pipeline(source, child.stdin).catch(() => source.destroy())
-  await closed
-  return out
 }
 
 /** The container's whole root as a tar stream on fd `fd`, without what is mounted in it (`export`). */

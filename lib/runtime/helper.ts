@@ -17,6 +17,7 @@
 import type { StdioOptions } from 'node:child_process'
 import { closeSync, existsSync, writeSync } from 'node:fs'
 import { Socket } from 'node:net'
+import type { Stream } from 'node:stream'
 import { getSystemErrorMap } from 'node:util'
 import { CockerError, ExecError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
@@ -33,8 +34,8 @@ export function helperPath(): string {
 export interface HelperOptions {
   /** Which event ends the wait: the init waiting at the fifo, the process started, or its exit. */
   until: 'created' | 'started' | 'exit'
-  /** Container stdio (fds 0-2) and preserved fds after them; default: inherit 0-2. 'pipe' (fds 0-2 only): see onStdio. */
-  stdio?: (number | 'inherit' | 'ignore' | 'pipe')[]
+  /** Container stdio (fds 0-2) and preserved fds after them; default: inherit 0-2. 'pipe' (fds 0-2 only): see onStdio. A stream: its fd, as spawn shares it. */
+  stdio?: (number | 'inherit' | 'ignore' | 'pipe' | Stream)[]
   /** fd 2 given as 'pipe': its read end, as soon as the helper is spawned. */
   onStderr?: (stderr: NodeJS.ReadableStream) => void
   /** fds 0 and 1 given as 'pipe': our ends (stdin's write end, stdout's read end), as soon as the helper is spawned. */

@@ -67,6 +67,5 @@ export const commit: CommandDef = {
     ['cocker commit web mywebimage:1', "web's changes as localhost/mywebimage:1"],
     ["cocker commit -c 'CMD [\"httpd\", \"-f\"]' -m 'configured' web web:configured", 'with another command and a comment'],
   ],
-  userNamespace: true,
   load: () => import('./commit.js'),
 }
