@@ -111,6 +111,18 @@ export function idmappedLowerMounts(storage: { lowerDirs: readonly string[]; idm
 }
 
 /**
+ * The files of storage.rootOwns (absolute) while they are still to give to the container's
+ * root: its upper dir still belongs to the caller. Their owner is then changed by whoever
+ * next runs in a namespace that maps both (start's helper; cp and export of a stopped one).
+ */
+export function rootOwnsPending(storage: { rootOwns?: string[] }, dirs: ContainerDirs): string[] | undefined {
+  if (!storage.rootOwns?.length || statSync(dirs.upper, { throwIfNoEntry: false })?.uid !== process.geteuid!()) return undefined
+  // the upper dir last: its owner says whether the rest is done
+  const paths = storage.rootOwns.map(p => path.join(dirs.dir, p))
+  return [...paths.filter(p => p !== dirs.upper), ...paths.filter(p => p === dirs.upper)]
+}
+
+/**
  * IDs (short) of the containers whose rootfs stands on the image: every container with a
  * record, running or not (as podman, `rmi` refuses the image of a stopped container too), and
  * a directory without one while the command creating it runs.
