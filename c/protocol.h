@@ -67,6 +67,7 @@
 	X(OP_DIR_ROOTFS, "dir-rootfs", 'C', "s") /* DIR as it is: nothing is mounted */ \
 	X(OP_OVERLAY, "overlay", 'C', "sss")     /* DIR DATA CWD: mount it */  \
 	X(OP_FUSE_OVERLAY, "fuse-overlay", 'C', "ssss") /* PROG DIR OPTS CWD */ \
+	X(OP_FUSE_APART, "fuse-apart", 'C', "")  /* fuse-overlay daemons stay in this mount ns */ \
 	X(OP_MOUNT, "mount", 'C', "ssssss")      /* SRC DST TYPE MS PROP DATA */ \
 	X(OP_MKNOD, "mknod", 'C', "ssssss")      /* PATH MODE MAJ MIN UID GID */ \
 	X(OP_SYMLINK, "symlink", 'C', "ss")      /* TARGET PATH */             \

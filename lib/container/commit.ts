@@ -20,12 +20,12 @@ import { pauseContainer, resumeContainer } from '../runtime/lifecycle.js'
 import { normalizeTagName } from '../storage/images.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
-import { mountOverlay, unmountDetach } from '../sys/libc.js'
 import { runtimeContext, type Engine } from './engine.js'
 import { storeShift } from './copy.js'
 import { observe, type FoundContainer } from './record.js'
 import { unshiftId } from '../storage/copy-tree.js'
-import { containerDirs, overlayMountData } from './rootfs.js'
+import { containerDirs } from './rootfs.js'
+import { mountContainerRoot } from './stopped-root.js'
 
 export interface CommitOptions {
   /** The name to give the image; a bare name goes to localhost/. */
@@ -78,11 +78,11 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
     try {
       if (!o.squash) await pipeline(Readable.from(packDirectory(dirs.upper, { overlayWhiteouts: true, ...(mapOwner ? { mapOwner } : {}) })), writer)
       else {
-        mountOverlay(dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless }), engine.storeRoot)
+        const unmount = mountContainerRoot(record, dirs, { storeRoot: engine.storeRoot, rootless: engine.rootless, env: engine.env })
         try {
           await pipeline(Readable.from(packDirectory(dirs.merged, mapOwner ? { mapOwner } : {})), writer)
         } finally {
-          unmountDetach(dirs.merged)
+          unmount()
         }
       }
     } finally {

@@ -54,6 +54,7 @@ export const OPS = {
   'dir-rootfs': ['C', 's'],
   'overlay': ['C', 'sss'],
   'fuse-overlay': ['C', 'ssss'],
+  'fuse-apart': ['C', ''],
   'mount': ['C', 'ssssss'],
   'mknod': ['C', 'ssssss'],
   'symlink': ['C', 'ss'],
