@@ -34,7 +34,7 @@ import { childProcess } from '../sys/child-process.js'
 import type { Engine } from './engine.js'
 import { observe, withContainerLock, type FoundContainer } from './record.js'
 import { containerDirs, idmappedLowerMounts, overlayMountData, rootOwnsPending, type ContainerDirs } from './rootfs.js'
-import { fuseOverlayfsUsable } from '../storage/driver.js'
+import { viewProgram } from './stopped-root.js'
 
 /** One side of `cp`: a container's path (`CT:PATH`), a host path, or `-` (a tar stream on stdin or stdout). */
 export interface CopyPath {
@@ -228,12 +228,7 @@ function rootAccess(engine: Engine, found: FoundContainer): RootAccess {
  * as for the shifted copies). The daemon runs apart, so that it ends with the worker.
  */
 function idmappedViewOps(engine: Engine, name: string, dirs: ContainerDirs, view: { fuse: string; overlay: string }): Op[] {
-  const fuse = fuseOverlayfsUsable(engine.env)
-  if (!fuse.ok) {
-    throw new CockerError('STORAGE_DRIVER_UNAVAILABLE', `${name} has fuse-overlayfs serve the image's layers with its user namespace's ids, but ${fuse.reason}`,
-      { hint: 'as root, "chmod 666 /dev/fuse" (most distributions ship it so)' })
-  }
-  return [['fuse-apart'], ['fuse-overlay', fuse.program, dirs.lower, view.fuse, engine.storeRoot], ['overlay', dirs.merged, view.overlay, engine.storeRoot]]
+  return [['fuse-apart'], ['fuse-overlay', viewProgram(name, engine.env), dirs.lower, view.fuse, engine.storeRoot], ['overlay', dirs.merged, view.overlay, engine.storeRoot]]
 }
 
 interface BundleConfig {

@@ -13,6 +13,16 @@ import { mountFuse, mountOverlay, unmountDetach } from '../sys/libc.js'
 import type { ContainerRecord } from './record.js'
 import { idmappedLowerMounts, overlayMountData, type ContainerDirs } from './rootfs.js'
 
+/** fuse-overlayfs, for the remapped view of `name`: the one its start runs. */
+export function viewProgram(name: string, env: NodeJS.ProcessEnv): string {
+  const fuse = fuseOverlayfsUsable(env)
+  if (!fuse.ok) {
+    throw new CockerError('STORAGE_DRIVER_UNAVAILABLE', `${name} has fuse-overlayfs serve the image's layers with its user namespace's ids, but ${fuse.reason}`,
+      { hint: 'as root, "chmod 666 /dev/fuse" (most distributions ship it so)' })
+  }
+  return fuse.program
+}
+
 /** Mounts it; returns the unmount (which, for the remapped view, ends its daemon too). */
 export function mountContainerRoot(record: ContainerRecord, dirs: ContainerDirs, o: { storeRoot: string; rootless: boolean; env: NodeJS.ProcessEnv }): () => void {
   const view = idmappedLowerMounts(record.storage, dirs, { rootless: o.rootless })
@@ -20,16 +30,12 @@ export function mountContainerRoot(record: ContainerRecord, dirs: ContainerDirs,
     mountOverlay(dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: o.rootless }), o.storeRoot)
     return () => unmountDetach(dirs.merged)
   }
-  const fuse = fuseOverlayfsUsable(o.env)
-  if (!fuse.ok) {
-    throw new CockerError('STORAGE_DRIVER_UNAVAILABLE', `${record.name} has fuse-overlayfs serve the image's layers with its user namespace's ids, but ${fuse.reason}`,
-      { hint: 'as root, "chmod 666 /dev/fuse" (most distributions ship it so)' })
-  }
+  const program = viewProgram(record.name, o.env)
   const fd = openSync('/dev/fuse', 'r+')
   try {
     mountFuse(dirs.lower, fd, 'fuse-overlayfs')
     // libfuse serves an fd that is mounted already; its first process exits once it serves
-    const r = childProcess().spawnSync(fuse.program, ['-o', view.fuse, '/dev/fd/3'], { cwd: o.storeRoot, stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' })
+    const r = childProcess().spawnSync(program, ['-o', view.fuse, '/dev/fd/3'], { cwd: o.storeRoot, stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' })
     if (r.status !== 0) {
       unmountDetach(dirs.lower)
       throw new CockerError('HELPER_FAILED', `fuse-overlayfs could not serve ${record.name}'s layers (${r.error?.message ?? `status ${r.status}`})${r.stderr?.trim() ? `: ${r.stderr.trim()}` : ''}`)
