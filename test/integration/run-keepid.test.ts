@@ -233,6 +233,18 @@ busyboxScenario('mount rootless: refused outside cocker unshare in one line, as 
   assert.is(entries, '0', 'merged/ is empty again')
   assert.is((await cocker(mode, ['start', '-a', ct], { status: 0 })).stdout, 'inside\n')
   await cocker(mode, ['rm', ct], { status: 0 })
+
+  // keep-id whose layers fuse-overlayfs serves: mounted through the same remapped view, its root
+  // as the caller's namespace names it (1 for this user's keep-id, as in a shifted copy), not the store's 0
+  const prefix = fusePrefix(true)
+  if (skipUnless(prefix !== undefined, 'mount of a keep-id container', '/dev/fuse is not open to users here, and only root can open it for a test')) return
+  const kid = `kmount-kid-${process.pid}`
+  await cocker(mode, ['create', '--name', kid, '--userns', 'keep-id', mode.image, 'true'], { status: 0, prefix })
+  const k = await cocker(mode, ['unshare', 'sh', '-c', `d=$(${c} mount ${kid}) && stat -c %u "$d/bin/busybox" && ${c} unmount ${kid} >/dev/null && ls "$d" | wc -l`], { status: 0, prefix })
+  const keepIdRoot = mode.user!.uid > 0 ? 1 : 0
+  assert.is(k.stdout, `${keepIdRoot}\n0\n`)
+  assert.equal(processesIn(mode.root), [], 'no fuse-overlayfs left after the unmount')
+  await cocker(mode, ['rm', kid], { status: 0 })
 }, ['rootless'])
 
 test.run()
