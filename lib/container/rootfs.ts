@@ -79,8 +79,8 @@ const MOUNT_DATA_MAX = 4095
 export function overlayMountData(lowerDirs: readonly string[], dirs: ContainerDirs, o: { rootless: boolean; idmapped?: boolean }): string {
   if (!lowerDirs.length) throw new CockerError('INVALID_ARGUMENT', 'the image has no layers to mount')
   if (!o.idmapped && existsSync(dirs.lower)) {
-    // its layers hold the image's ids, and only fuse-overlayfs (start.ts) shows them as its upper dir's ids expect
-    throw new CockerError('NOT_SUPPORTED', `container ${path.basename(dirs.dir).slice(0, 12)} sees its image's files through fuse-overlayfs with its user namespace's ids, which only its start sets up: its files cannot be read or written here while it is stopped`,
+    // its layers hold the image's ids, and only fuse-overlayfs (start.ts, stopped-root.ts) shows them as its upper dir's ids expect
+    throw new CockerError('NOT_SUPPORTED', `container ${path.basename(dirs.dir).slice(0, 12)} sees its image's files through fuse-overlayfs with its user namespace's ids, a view this command does not mount: its files cannot be read or written here while it is stopped`,
       { hint: 'start the container first' })
   }
   const data = [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${dirs.upper}`, `workdir=${dirs.work}`]
