@@ -781,18 +781,6 @@ int remove_at(int parent, const char *name)
 	return 0;
 }
 
-/*
- * fuse-overlay PROG DIR OPTS CWD: a FUSE mount on DIR over /dev/fuse, opened by stage 0
- * (fuse-dev: the container's device rules would refuse us the open) or, in a new user
- * namespace, here (the kernel wants the fd opened in the mount's user namespace), served by
- * `PROG -o OPTS /dev/fd/N` run from CWD: libfuse takes an fd that is mounted already.
- * Its first process exits once it serves the mount and has daemonized; the daemon stays
- * in the container's mount and pid namespaces (pivot_root moves its root along with ours;
- * it works on dir fds opened before) and dies with the pid namespace. The kernel mount
- * has allow_other and default_permissions: every user of the container reaches it, and
- * the kernel checks modes and owners as for any filesystem. Our copy of the fd is closed,
- * so the container never holds /dev/fuse. Its stderr comes back in the error message.
- */
 /* fuse-apart: the mount namespace the fuse-overlay daemons run in, or -1 (ours) */
 static int daemon_mntns = -1;
 
@@ -812,6 +800,19 @@ static void op_fuse_apart(void)
 		die("unshare", errno, NULL, "cannot make a mount namespace");
 }
 
+/*
+ * fuse-overlay PROG DIR OPTS CWD: a FUSE mount on DIR over /dev/fuse, opened by stage 0
+ * (fuse-dev: the container's device rules would refuse us the open) or, in a new user
+ * namespace, here (the kernel wants the fd opened in the mount's user namespace), served by
+ * `PROG -o OPTS /dev/fd/N` run from CWD: libfuse takes an fd that is mounted already.
+ * Its first process exits once it serves the mount and has daemonized; the daemon stays
+ * in the container's mount and pid namespaces (pivot_root moves its root along with ours;
+ * it works on dir fds opened before) and dies with the pid namespace (after fuse-apart it
+ * runs in the namespace left, and ends with our mount). The kernel mount
+ * has allow_other and default_permissions: every user of the container reaches it, and
+ * the kernel checks modes and owners as for any filesystem. Our copy of the fd is closed,
+ * so the container never holds /dev/fuse. Its stderr comes back in the error message.
+ */
 static void op_fuse_overlay(struct op *op, int fuse)
 {
 	const char *prog = op->f[0].s, *dir = op->f[1].s, *opts = op->f[2].s, *cwd = op->f[3].s;
