@@ -5,7 +5,9 @@
 #
 #   plain     run --rm --network none debian true
 #   first     the same with --userns keep-id, the image loaded again before each run (nothing
-#             of an earlier keep-id run left: Podman's and cocker's fallback copy of the layers)
+#             of an earlier keep-id run left: Podman's and cocker's fallback copy of the layers),
+#             then `sync`: what is timed is the run, not the disk writing back the load's 260 MB
+#             (which doubles any run right after a load here, a plain one too)
 #   second    the same again, with what the first left
 #   copy      cocker's first run where fuse-overlayfs cannot run (/dev/fuse closed): the
 #             fallback, a copy of the layers with their owners shifted (root only: it closes
@@ -50,7 +52,7 @@ debian=localhost/bench/debian:latest
 "${as[@]}" "${podman[@]}" load -q -i "$archive" >/dev/null
 
 # a fresh image for a first run: removed (with what keep-id left of it) and loaded again
-reload() { printf %q "$(q "$@") rmi -f $debian >/dev/null 2>&1; $(q "$@") load -q -i $archive >/dev/null"; }
+reload() { printf %q "$(q "$@") rmi -f $debian >/dev/null 2>&1; $(q "$@") load -q -i $archive >/dev/null; sync"; }
 case_() { # NAME PREPARE COMMAND [HYPERFINE OPTIONS]: one case, its result in $tmp/NAME.json
 	hyperfine -N --output null --export-json "$tmp/$1.json" -n "$1" --prepare "$2" "${@:4}" "$3" >&2 </dev/null
 }

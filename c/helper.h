@@ -108,6 +108,9 @@ struct monitor {
 	char **health;
 	int notify_fd, notify_proxy; /* monitor-notify: the systemd socket, the container's; or -1 */
 	char notify_mode;	     /* 'c'onmon, 'h'ealthy or 'C'ontainer */
+	int *remove;		     /* monitor-remove: its directories, opened before any setns */
+	size_t nremove;
+	int userns;		     /* the init's user namespace, for them, or -1 */
 	int in[2], out[2], err[2]; /* the init's stdio pipes, -1 when unused */
 };
 void monitor_init(struct monitor *m);

@@ -781,6 +781,25 @@ int remove_at(int parent, const char *name)
 	return 0;
 }
 
+/* fuse-apart: the mount namespace the fuse-overlay daemons run in, or -1 (ours) */
+static int daemon_mntns = -1;
+
+/*
+ * fuse-apart: from here on stage 1 works in a mount namespace of its own, and the
+ * fuse-overlay daemons it starts stay in the one it left. A daemon keeps alive the
+ * namespace it runs in; apart from its mount, it ends once the last process of ours is
+ * gone (the mount goes with our namespace, and the kernel ends its connection). For a
+ * process that is no pid namespace's init (cp, export of a stopped container).
+ */
+static void op_fuse_apart(void)
+{
+	daemon_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (daemon_mntns < 0)
+		die("open", errno, "/proc/self/ns/mnt", "cannot open our mount namespace");
+	if (unshare(CLONE_NEWNS) < 0)
+		die("unshare", errno, NULL, "cannot make a mount namespace");
+}
+
 /*
  * fuse-overlay PROG DIR OPTS CWD: a FUSE mount on DIR over /dev/fuse, opened by stage 0
  * (fuse-dev: the container's device rules would refuse us the open) or, in a new user
@@ -788,7 +807,8 @@ int remove_at(int parent, const char *name)
  * `PROG -o OPTS /dev/fd/N` run from CWD: libfuse takes an fd that is mounted already.
  * Its first process exits once it serves the mount and has daemonized; the daemon stays
  * in the container's mount and pid namespaces (pivot_root moves its root along with ours;
- * it works on dir fds opened before) and dies with the pid namespace. The kernel mount
+ * it works on dir fds opened before) and dies with the pid namespace (after fuse-apart it
+ * runs in the namespace left, and ends with our mount). The kernel mount
  * has allow_other and default_permissions: every user of the container reaches it, and
  * the kernel checks modes and owners as for any filesystem. Our copy of the fd is closed,
  * so the container never holds /dev/fuse. Its stderr comes back in the error message.
@@ -820,6 +840,10 @@ static void op_fuse_overlay(struct op *op, int fuse)
 	if (pid == 0) {
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (daemon_mntns >= 0 && setns(daemon_mntns, CLONE_NEWNS) < 0) {
+			dprintf(errpipe[1], "cannot join the mount namespace for %s: %s", prog, strerror(errno));
+			_exit(127);
+		}
 		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(errpipe[1], 2) < 0 ||
 		    chdir(cwd) < 0) {
@@ -976,6 +1000,9 @@ static void run_op(struct op *op, struct stage1_fds *fds)
 			die("mount", errno, op->f[0].s, "cannot mount the image's layers as an overlay on %s", op->f[0].s);
 		if (chdir("/") < 0)
 			die("chdir", errno, "/", "cannot return to /");
+		break;
+	case OP_FUSE_APART:
+		op_fuse_apart();
 		break;
 	case OP_FUSE_OVERLAY:
 		op_fuse_overlay(op, fds->fuse);

@@ -21,10 +21,12 @@
  * static, so its resident memory stays that of a small C program.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -54,7 +56,7 @@ void monitor_init(struct monitor *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->exit_dir = m->kill_dir = m->log_fd = m->sock_dir = m->listen_fd = -1;
-	m->notify_fd = m->notify_proxy = -1;
+	m->notify_fd = m->notify_proxy = m->userns = -1;
 	for (int i = 0; i < 2; i++)
 		m->in[i] = m->out[i] = m->err[i] = -1;
 	/* systemd's socket reaches the monitor by monitor-notify only: no runtime, hook or clean-up inherits it */
@@ -201,6 +203,14 @@ int monitor_op(struct monitor *m, const struct op *op)
 		return 1;
 	case OP_MONITOR_NOTIFY:
 		notify_setup(m, arg, op->f[1].s, op->f[2].s);
+		return 1;
+	case OP_MONITOR_REMOVE:
+		m->remove = calloc(op->f[0].n + 1, sizeof(*m->remove));
+		for (size_t i = 0; m->remove && i < op->f[0].n; i++) {
+			m->remove[m->nremove] = open(op->f[0].v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (m->remove[m->nremove] >= 0)
+				m->nremove++;
+		}
 		return 1;
 	case OP_MONITOR_HEALTH:
 		if (parse_ull(arg, 10, &m->health_ms) < 0 || m->health_ms == 0)
@@ -741,6 +751,38 @@ static void kill_network(void)
 	unlinkat(mon->kill_dir, mon->kill_name, 0);
 }
 
+/*
+ * monitor-remove, once the foreground caller said that the container goes (--rm): its
+ * directories emptied by a child that joins the container's user namespace (kept by the
+ * fd opened at the start, though its last process is gone), whose root may remove what
+ * the container's ids own, which the user's own rights cannot. Without this the caller
+ * would start a helper, with newuidmap, only for that. Best effort: what is left, the
+ * caller's removal finds.
+ */
+static void remove_owned(void)
+{
+	pid_t pid;
+
+	if (!mon->nremove || mon->userns < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		if (setns(mon->userns, CLONE_NEWUSER) < 0)
+			_exit(1);
+		for (size_t i = 0; i < mon->nremove; i++) {
+			DIR *dir = fdopendir(mon->remove[i]);
+			struct dirent *e;
+
+			while (dir && (e = readdir(dir)) != NULL)
+				if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+					remove_at(dirfd(dir), e->d_name);
+		}
+		_exit(0);
+	}
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 static void finish(int status)
 {
 	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
@@ -778,6 +820,9 @@ static void finish(int status)
 			n = read(sync_in, &c, 1);
 		while (n < 0 && errno == EINTR);
 		acked = n == 1;
+		/* 'r': it cleans up, and the container goes: monitor-remove's part first */
+		if (acked && c == 'r')
+			remove_owned();
 	}
 	if (!acked && mon->release_lock && release() == 0)
 		exit(0);
@@ -795,6 +840,12 @@ void monitor_run(struct monitor *m, pid_t init, int pty, const sigset_t *mask, i
 	prctl(PR_SET_NAME, "cocker:[0:MON]");
 	mon = m;
 	init_pid = init;
+	if (m->nremove) {
+		char ns[64];
+
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/user", (int)init);
+		m->userns = open(ns, O_RDONLY | O_CLOEXEC);
+	}
 	if (m->notify_fd >= 0) {
 		char msg[64];
 

@@ -7,8 +7,8 @@
 #ifndef COCKER_PROTOCOL_H
 #define COCKER_PROTOCOL_H
 
-#define COCKER_PROTOCOL 6
-#define COCKER_PROTOCOL_TAG "cocker-helper/6"
+#define COCKER_PROTOCOL 7
+#define COCKER_PROTOCOL_TAG "cocker-helper/7"
 
 /* The request may not be larger than this: it is read whole into memory. */
 #define COCKER_REQUEST_MAX (4 << 20)
@@ -50,6 +50,7 @@
 	X(OP_MONITOR_RELEASE, "monitor-release", 'P', "ssv") /* LOCK STATE CGROUPS */ \
 	X(OP_MONITOR_KILL_PIDFILE, "monitor-kill-pidfile", 'P', "s") /* PATH: the network process */ \
 	X(OP_MONITOR_NOTIFY, "monitor-notify", 'P', "sss") /* SOCKET MODE PROXY-DIR: sd_notify */ \
+	X(OP_MONITOR_REMOVE, "monitor-remove", 'P', "v") /* DIRS: emptied at the exit when the caller asks */ \
 	X(OP_RUNTIME_PID_FILE, "runtime-pid-file", 'P', "s") /* external runtime's init */ \
 	X(OP_CONSOLE_LISTEN, "console-listen", 'P', "s") /* receive its pty master */ \
 	X(OP_HOST_OVERLAY, "host-overlay", 'P', "sss") /* DIR DATA CWD, before the clone */ \
@@ -66,6 +67,7 @@
 	X(OP_DIR_ROOTFS, "dir-rootfs", 'C', "s") /* DIR as it is: nothing is mounted */ \
 	X(OP_OVERLAY, "overlay", 'C', "sss")     /* DIR DATA CWD: mount it */  \
 	X(OP_FUSE_OVERLAY, "fuse-overlay", 'C', "ssss") /* PROG DIR OPTS CWD */ \
+	X(OP_FUSE_APART, "fuse-apart", 'C', "")  /* fuse-overlay daemons stay in this mount ns */ \
 	X(OP_MOUNT, "mount", 'C', "ssssss")      /* SRC DST TYPE MS PROP DATA */ \
 	X(OP_MKNOD, "mknod", 'C', "ssssss")      /* PATH MODE MAJ MIN UID GID */ \
 	X(OP_SYMLINK, "symlink", 'C', "ss")      /* TARGET PATH */             \

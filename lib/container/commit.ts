@@ -32,12 +32,12 @@ import type { IdShift } from '../storage/copy-tree.js'
 import { normalizeTagName } from '../storage/images.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
-import { mountOverlay, unmountDetach } from '../sys/libc.js'
 import { childProcess } from '../sys/child-process.js'
 import { runtimeContext, type Engine } from './engine.js'
 import { storeShift } from './copy.js'
 import { observe, type FoundContainer } from './record.js'
-import { containerDirs, overlayMountData } from './rootfs.js'
+import { containerDirs, idmappedLowerMounts, overlayMountData } from './rootfs.js'
+import { mountContainerRoot, viewOps } from './stopped-root.js'
 
 export interface CommitOptions {
   /** The name to give the image; a bare name goes to localhost/. */
@@ -154,16 +154,17 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
       const job = { shift, stage: staged, writer, ns } as const
       if (!o.squash) bytes = await packLayer({ ...job, dir: dirs.upper, mode: 'upper', ...(enter ? { enter } : {}) })
       else if (enter) {
-        // the merged root, mounted in the namespace that layer-out runs in, and gone with it
-        const data = overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless })
-        bytes = await packLayer({ ...job, dir: dirs.merged, mode: 'tree',
-          enter: [...enter, ['propagation', '/', MS_REC_PRIVATE], ['overlay', dirs.merged, data, engine.storeRoot]] })
+        // the merged root (a keep-id container's remapped view, as its start mounts it), mounted in the namespace that layer-out runs in, and gone with it
+        const view = idmappedLowerMounts(record.storage, dirs, { rootless: engine.rootless })
+        const mounts: Op[] = view ? viewOps(engine, record.name, dirs, view)
+          : [['overlay', dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless }), engine.storeRoot]]
+        bytes = await packLayer({ ...job, dir: dirs.merged, mode: 'tree', enter: [...enter, ['propagation', '/', MS_REC_PRIVATE], ...mounts] })
       } else {
-        mountOverlay(dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless }), engine.storeRoot)
+        const unmount = mountContainerRoot(record, dirs, { storeRoot: engine.storeRoot, rootless: engine.rootless, env: engine.env })
         try {
           bytes = await packLayer({ ...job, dir: dirs.merged, mode: 'tree' })
         } finally {
-          unmountDetach(dirs.merged)
+          unmount()
         }
       }
     } finally {

@@ -33,7 +33,8 @@ import { shiftId, type IdShift } from '../storage/copy-tree.js'
 import { childProcess } from '../sys/child-process.js'
 import type { Engine } from './engine.js'
 import { observe, withContainerLock, type FoundContainer } from './record.js'
-import { containerDirs, overlayMountData } from './rootfs.js'
+import { containerDirs, idmappedLowerMounts, overlayMountData, rootOwnsPending } from './rootfs.js'
+import { viewOps } from './stopped-root.js'
 
 /** One side of `cp`: a container's path (`CT:PATH`), a host path, or `-` (a tar stream on stdin or stdout). */
 export interface CopyPath {
@@ -207,11 +208,16 @@ function rootAccess(engine: Engine, found: FoundContainer): RootAccess {
     ['propagation', '/', MS_REC_PRIVATE]]
   let root = dirs.merged
   const config = readBundleConfig(dirs.userdata)
+  const shift = storeShift(dirs.userdata, engine.rootless)
+  // keep-id never started: its own files go to its root first, as its start would give them
+  const own = shift && rootOwnsPending(record.storage, dirs)
+  if (own) ops.push(...own.map((p): Op => ['chown', p, shiftId(shift.uid, 0), shiftId(shift.gid, 0)]))
+  const idmapped = idmappedLowerMounts(record.storage, dirs, { rootless: engine.rootless })
   if (driver === 'rootfs') root = path.resolve(dirs.userdata, config.root?.path ?? 'rootfs')
+  else if (idmapped) ops.push(...viewOps(engine, record.name, dirs, idmapped))
   else if (driver !== 'vfs') {
     ops.push(['overlay', dirs.merged, overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless && driver === 'overlay' }), engine.storeRoot])
   }
-  const shift = storeShift(dirs.userdata, engine.rootless)
   return { ops, root, owner: shift ? { uid: shiftId(shift.uid, 0), gid: shiftId(shift.gid, 0) } : { uid: 0, gid: 0 }, ...(shift ? { shift } : {}) }
 }
 

@@ -177,11 +177,11 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     if (driver === 'vfs') await copyRootfs(store.layers.diffDir(image.topLayer!), dirs.merged, o.env, shift)
     const top = driver === 'vfs' ? dirs.merged : driver === 'rootfs' ? o.options.rootfs!.path : dirs.upper
     const layerFiles = writeLayerFiles(top, layerDirs, built.layerFiles)
-    if (shift) {
-      // cocker's own files belong to the container's root, as the image's root-owned ones do
-      const own = [...(driver === 'vfs' ? [] : [dirs.upper, dirs.work]), ...built.files.map(f => f.path), ...layerFiles]
-      await chownContainerFiles(own, shiftId(shift.uid, 0), shiftId(shift.gid, 0), rootless)
-    }
+    // cocker's own files belong to the container's root, as the image's root-owned ones do
+    const own = shift ? [...(driver === 'vfs' ? [] : [dirs.upper, dirs.work]), ...built.files.map(f => f.path), ...layerFiles] : []
+    // rootless keep-id: given at the first start, by its helper (no helper spawn of its own here)
+    const ownAtStart = rootless && driver !== 'vfs' && driver !== 'rootfs' && o.options.userns.mode === 'keep-id'
+    if (shift && !ownAtStart) await chownContainerFiles(own, shiftId(shift.uid, 0), shiftId(shift.gid, 0), rootless)
     if (volumes.seeds.length) {
       const user = built.spec.process?.user ?? { uid: 0, gid: 0 }
       await seedVolumes(store.paths.root, volumes.seeds, {
@@ -217,7 +217,8 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
       mounts: (built.spec.mounts ?? []).filter(m => m.type === 'bind' && !m.source?.startsWith(dirs.userdata))
         .map(m => ({ type: volumeData.has(m.source ?? '') ? 'volume' : m.type ?? 'bind', source: m.source ?? '', destination: m.destination, options: m.options ?? [] })),
       ...(volumes.volumes.length ? { volumes: volumes.volumes } : {}),
-      storage: { driver, lowerDirs, ...(idmapped ? { idmappedLowers: idmapped } : {}) },
+      storage: { driver, lowerDirs, ...(idmapped ? { idmappedLowers: idmapped } : {}),
+        ...(ownAtStart && own.length ? { rootOwns: own.map(p => path.relative(dirs.dir, p)) } : {}) },
       ...(o.options.cgroups === 'disabled' ? { cgroupsDisabled: true } : {}),
       ...(o.runtime ? { runtime: o.runtime } : {}),
       network,

@@ -111,12 +111,13 @@ export function readImageFile(layerDirs: string[], file: string): string | undef
 
 /** The upper dir may hold files of the namespace's other ids: rootless, those need the helper. */
 export async function removeContainerFiles(dir: string, rootless: boolean): Promise<void> {
-  const merged = path.join(dir, 'merged')
-  const mergedDev = statSync(merged, { throwIfNoEntry: false })?.dev
-  if (mergedDev !== undefined && mergedDev !== statSync(dir).dev) {
-    // still mounted by `cocker mount` (here, or in this `cocker unshare`): its files must not go through the overlay
+  // still mounted by `cocker mount` (here, or in this `cocker unshare`): its files must not go through
+  // the overlay, nor through keep-id's remapped layers under it
+  for (const mount of ['merged', 'lower'].map(d => path.join(dir, d))) {
+    const dev = statSync(mount, { throwIfNoEntry: false })?.dev
+    if (dev === undefined || dev === statSync(dir).dev) continue
     const { unmountDetach } = await import('../sys/libc.js')
-    unmountDetach(merged)
+    unmountDetach(mount)
   }
   try {
     removeTree(dir)

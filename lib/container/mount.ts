@@ -13,7 +13,7 @@ import { CockerError } from '../errors.js'
 import { inRootlessUserNamespace } from '../rootless/identity.js'
 import type { Engine } from './engine.js'
 import { listContainers, observe, readRecordFile, withContainerLock, writeRecordFile, type FoundContainer } from './record.js'
-import { containerDirs, overlayMountData } from './rootfs.js'
+import { containerDirs } from './rootfs.js'
 
 /** Whether `dir` is a mount point here: its filesystem is not its parent's. */
 export function isMountPoint(dir: string): boolean {
@@ -59,10 +59,9 @@ export async function mountContainer(engine: Engine, found: FoundContainer): Pro
         throw new CockerError('NOT_SUPPORTED', `cocker mount with the fuse-overlayfs driver is not supported yet: ${record.name}`,
           { hint: 'use "cocker cp", or start the container and read /proc/PID/root' })
       }
-      const data = overlayMountData(record.storage.lowerDirs, dirs, { rootless: engine.rootless })
-      // loaded here only: koffi is off every other command's path
-      const { mountOverlay } = await import('../sys/libc.js')
-      mountOverlay(dirs.merged, data, engine.storeRoot)
+      // loaded here only: koffi is off every other command's path (keep-id's remapped view too)
+      const { mountContainerRoot } = await import('./stopped-root.js')
+      mountContainerRoot(record, dirs, { storeRoot: engine.storeRoot, rootless: engine.rootless, env: engine.env })
     }
     // a count from a namespace that has ended (rootless) or from before a reboot starts again
     record.storage.mountCount = (overlay && !mounted ? 0 : record.storage.mountCount ?? 0) + 1
@@ -81,6 +80,8 @@ export async function unmountContainer(engine: Engine, found: FoundContainer, o:
     if (mounted && (count === 0 || o.force)) {
       const { unmountDetach } = await import('../sys/libc.js')
       unmountDetach(dirs.merged)
+      // keep-id's remapped layers under it: their daemon ends with this mount
+      if (isMountPoint(dirs.lower)) unmountDetach(dirs.lower)
     }
     const next = o.force ? 0 : count
     if ((record.storage.mountCount ?? 0) !== next) {

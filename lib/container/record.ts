@@ -124,6 +124,14 @@ export interface ContainerRecord {
      * sees the file → the image's id), under the kernel's overlay; absent: lowerDirs as they are.
      */
     idmappedLowers?: { uid: IdMapping[]; gid: IdMapping[] }
+    /**
+     * Rootless keep-id: cocker's own files of the container (its upper and work dirs, the files
+     * bound in from userdata, what create wrote into the upper dir), relative to its dir, that go
+     * to the container's root at its first start, by the start's helper in the container's
+     * namespace, where both owners are mapped (the caller's own rights cannot give them away).
+     * Still to do while the upper dir belongs to the caller (rootfs.ts rootOwnsPending).
+     */
+    rootOwns?: string[]
     /** `cocker mount`s not yet undone: the overlay stays mounted on merged/ while above 0. */
     mountCount?: number
   }

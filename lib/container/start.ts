@@ -21,11 +21,12 @@ import { cockerCommand, runtimeContext, type Engine } from './engine.js'
 import { isoNow } from '../sys/time.js'
 import { monitorReleases } from './cleanup.js'
 import { attachSocket, containerDirOf, exitFile, lockFile, observe, readRecordFile, requireRecordFile, withContainerLock, writeRecordFile, type ContainerRecord } from './record.js'
-import { containerDirs, hiddenRoot, idmappedLowerMounts, overlayMountData } from './rootfs.js'
+import { containerDirs, hiddenRoot, idmappedLowerMounts, overlayMountData, rootOwnsPending } from './rootfs.js'
 import { pointJoinsAtInits } from './joins.js'
 import { monitorNotify, takeNotifySocket } from '../systemd/notify.js'
 
 const notifyOption = <T>(notify: T | undefined) => (notify ? { notify } : {})
+const optional = <K extends string, T>(key: K, value: T | undefined) => (value === undefined ? {} : { [key]: value } as { [P in K]: T })
 
 export interface StartOptions {
   /** The caller's stdio is attached until the container ends (or detach keys are typed). */
@@ -166,6 +167,10 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     ...(record.healthcheck ? { health: { intervalMs: Math.max(1, Math.round(record.healthcheck.interval / 1e6)),
       argv: monitorCommand(engine, record, 'healthcheck', 'run', record.id) } } : {}),
     ...notifyOption(monitorNotify(record.sdNotify ?? 'conmon', takeNotifySocket(engine.env), dirs.userdata)),
+    // rootless --rm: the container's ids own what it wrote; the monitor, in its namespace, removes
+    // it at once, unless the record said otherwise meanwhile (auto-update keeps the old container)
+    ...(engine.rootless && record.autoRemove && o.foreground && (driver === 'overlay' || driver === 'fuse-overlayfs')
+      ? { removeAtExit: { dirs: [dirs.upper, dirs.work], wanted: () => readRecordFile(dir)?.autoRemove === true } } : {}),
   }
   // pasta or slirp4netns, started when the init exists and awaited at the hook point
   let early: PendingNetworkProcess | undefined
@@ -176,6 +181,7 @@ async function launchMonitored(engine: Engine, record: ContainerRecord, dir: str
     bundle: dirs.userdata,
     storeRoot: hiddenRoot(engine.storeRoot),
     ...(engine.rootless ? { callerNamespace: usernsMapsForCaller() } : {}),
+    ...optional('rootOwns', rootOwnsPending(record.storage, dirs)),
     // vfs copied the image into merged/; --rootfs without :O runs the directory itself
     ...(driver === 'vfs' || driver === 'rootfs' ? {} : {
       rootfsOverlay: idmapped && fuse?.ok

@@ -64,6 +64,11 @@ export interface PlanContext {
    * nested in it (nest-uid-map, nest-gid-map), as podman's runtime nests it.
    */
   callerNamespace?: { uid: IdMapping[]; gid: IdMapping[] }
+  /**
+   * Rootless keep-id: the container's own files that stage 1, root of its new user namespace
+   * (where both the user and the container's root are mapped), gives to that root first.
+   */
+  rootOwns?: string[]
 }
 
 export type IdmapMethod = 'none' | 'direct' | 'external'
@@ -390,7 +395,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if (fromHost) ops.push(...hostMountOps(spec, { bundle: ctx.bundle, rootfs, storeRoot: ctx.storeRoot!, overlay }))
 
   // stage 1: in the new namespaces, as root of the new user namespace
-  if (fresh('user')) ops.push(['setid', 0, 0])
+  if (fresh('user')) ops.push(['setid', 0, 0], ...(ctx.rootOwns ?? []).map((p): Op => ['chown', p, 0, 0]))
   if (spec.hostname !== undefined && fresh('uts')) ops.push(['hostname', spec.hostname])
   if (spec.domainname !== undefined && fresh('uts')) ops.push(['domainname', spec.domainname])
   // pivot_root refuses a shared parent and a bind inside an unbindable mount fails: until the

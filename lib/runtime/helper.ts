@@ -52,6 +52,11 @@ export interface HelperOptions {
   ownHelper?: boolean
   /** Mode monitor, foreground: at the exit, one byte on the sync fd says that we clean up. */
   ackExit?: boolean
+  /**
+   * With ackExit and monitor-remove: asked at the exit; true sends 'r' instead, and the monitor
+   * empties those directories before it ends, which the result then waits for.
+   */
+  removeAtExit?: () => boolean
 }
 
 export interface HelperResult {
@@ -231,10 +236,14 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
           await opts.onStarted?.(pid, helper.pid)
           if (opts.until !== 'exit') finish(null, { pid, helperPid: helper.pid })
           break
-        case 'exit':
-          if (opts.ackExit) helper.sendSync(Buffer.from('1'))
+        case 'exit': {
+          const remove = Boolean(opts.ackExit && opts.removeAtExit?.())
+          if (opts.ackExit) helper.sendSync(Buffer.from(remove ? 'r' : '1'))
+          // its end (the event pipe's, which only it holds now) says the removal is done
+          if (remove) await helperGone
           finish(null, { pid, exitCode: ev.code, signal: ev.signal, helperPid: helper.pid })
           break
+        }
         case 'detached':
           finish(null, { pid, detached: true, helperPid: helper.pid })
           break
@@ -266,6 +275,10 @@ export function runHelper(plan: Buffer, opts: HelperOptions): Promise<HelperResu
     helper.onError(err => finish(err))
     let ended = false
     let exited: string | undefined
+    let gone = () => {}
+    const helperGone = new Promise<void>(resolve => { gone = resolve })
+    events.on('end', () => gone())
+    helper.onExit(() => gone())
     const died = () => {
       // let queued events (the error that explains the exit) be handled first
       queue = queue.then(() => {

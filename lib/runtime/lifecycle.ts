@@ -55,6 +55,8 @@ export interface LaunchOptions {
   storeRoot?: string
   /** Rootless: the user's own namespace (PlanContext.callerNamespace). */
   callerNamespace?: PlanContext['callerNamespace']
+  /** Files given to the container's root first (PlanContext.rootOwns). */
+  rootOwns?: string[]
   /** `run` without -i: the container reads /dev/null, not our stdin. */
   stdin?: 'inherit' | 'ignore'
   /**
@@ -182,7 +184,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       bundle, rootless: ctx.rootless, hostUid: process.geteuid!(), hostGid: process.getegid!(), mode,
       fifo: fifoPath(ctx.root, o.id), consoleSocket: o.consoleSocket, noPivot: o.noPivot, preserveFds: o.preserveFds,
       cgroupProcs: cgroups.procs, deviceFilter: cgroups.deviceFilter, seccomp, cgroupV1: layout.version === 'v2' ? {} : v1Views(layout, cgroups.procs),
-      rootfsOverlay: o.rootfsOverlay, storeRoot: o.storeRoot, callerNamespace: o.callerNamespace,
+      rootfsOverlay: o.rootfsOverlay, storeRoot: o.storeRoot, callerNamespace: o.callerNamespace, rootOwns: o.rootOwns,
       // poststop hooks are run by node: a container with some is released by the node clean-up
       monitorOps: after.monitor && monitorOps(after.monitor, hooks.poststop?.length ? undefined : { stateDir: dir, cgroupDirs: record.cgroupDirs }),
       hooks: Boolean(o.onNamespaces || hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length || hooks.startContainer?.length),
@@ -196,6 +198,7 @@ async function launch(ctx: RuntimeContext, o: LaunchOptions, mode: PlanContext['
       ownHelper: Boolean(after.monitor),
       onSpawn: after.monitor?.onSpawn,
       ackExit: after.monitor?.foreground && (after.monitor.ackExit ?? true),
+      ...(after.monitor?.foreground && after.monitor.removeAtExit ? { removeAtExit: after.monitor.removeAtExit.wanted } : {}),
       onPid: pid => {
         record.pid = pid
         record.pidStartTime = procStat(pid)?.startTime ?? ''

@@ -48,6 +48,12 @@ export interface MonitorOptions {
   onStarted?: (monitorPid: number, pid: number) => void
   /** Foreground: when the container ends, tell the monitor that we clean up; default true. */
   ackExit?: boolean
+  /**
+   * Foreground, rootless --rm: directories (the upper and work dirs) that the monitor empties,
+   * as root of the container's user namespace, when `wanted()` says at the exit that the
+   * container goes; the run's result then waits for the monitor's end (helper.ts removeAtExit).
+   */
+  removeAtExit?: { dirs: string[]; wanted(): boolean }
 }
 
 export interface MonitorResult {
@@ -76,6 +82,7 @@ export function monitorOps(o: MonitorOptions, held?: { stateDir: string; cgroupD
   if (o.health) ops.push(['monitor-health', o.health.intervalMs, o.health.argv])
   if (o.networkPidFile) ops.push(['monitor-kill-pidfile', o.networkPidFile])
   if (o.notify) ops.push(['monitor-notify', o.notify.socket, o.notify.mode, o.notify.proxyDir])
+  if (o.foreground && o.removeAtExit) ops.push(['monitor-remove', o.removeAtExit.dirs])
   return ops
 }
 

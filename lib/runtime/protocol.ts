@@ -5,7 +5,7 @@
  * Events come back as JSON lines. c/PROTOCOL.md describes the stages.
  */
 
-export const PROTOCOL_VERSION = 6
+export const PROTOCOL_VERSION = 7
 export const PROTOCOL_TAG = `cocker-helper/${PROTOCOL_VERSION}`
 
 /** Op name → [phase, shape]. Phase P runs in stage 0, C in the container's init, in order. */
@@ -38,6 +38,7 @@ export const OPS = {
   'monitor-release': ['P', 'ssv'],
   'monitor-kill-pidfile': ['P', 's'],
   'monitor-notify': ['P', 'sss'],
+  'monitor-remove': ['P', 'v'],
   'runtime-pid-file': ['P', 's'],
   'console-listen': ['P', 's'],
   'host-overlay': ['P', 'sss'],
@@ -53,6 +54,7 @@ export const OPS = {
   'dir-rootfs': ['C', 's'],
   'overlay': ['C', 'sss'],
   'fuse-overlay': ['C', 'ssss'],
+  'fuse-apart': ['C', ''],
   'mount': ['C', 'ssssss'],
   'mknod': ['C', 'ssssss'],
   'symlink': ['C', 'ss'],

@@ -145,6 +145,18 @@ export function setNotDumpable(): void {
   check(libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), 'prctl', 'PR_SET_DUMPABLE')
 }
 
+const MS_NOSUID = 0x2
+const MS_NODEV = 0x4
+
+/**
+ * A FUSE filesystem on `target` over the /dev/fuse fd `fd` (its daemon serves that fd after),
+ * as the helper's fuse-overlay op mounts it: every user reaches it, the kernel checks modes.
+ */
+export function mountFuse(target: string, fd: number, type: string): void {
+  const data = `fd=${fd},rootmode=40000,user_id=${process.geteuid!()},group_id=${process.getegid!()},allow_other,default_permissions`
+  check(libc().mount(type, target, `fuse.${type}`, MS_NOSUID | MS_NODEV, data), 'mount', target)
+}
+
 /** An overlay on `target`; `data`'s relative lowerdirs are taken from `cwd`, where the mount is made. */
 export function mountOverlay(target: string, data: string, cwd: string): void {
   const back = process.cwd()

@@ -4,7 +4,8 @@
 // that the container's user (--user N, the image's USER, keep-id) can write, seen with `ls -ln`
 // inside and stat outside. And `mount`/`unmount`: as root on the host, rootless only inside
 // `cocker unshare`.
-import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chownSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -48,14 +49,57 @@ busyboxScenario('--userns keep-id where /dev/fuse is open: fuse-overlayfs serves
   await cocker(mode, ['commit', '-q', ct, `localhost/${ct}:1`], { status: 0 })
   const c = await cocker(mode, ['run', '--rm', `localhost/${ct}:1`, 'sh', '-c', 'stat -c "%u %g" /made /bin/busybox; ls /etc/motd 2>&1 || true'], { status: 0 })
   assert.is(c.stdout, '5 6\n0 0\nls: /etc/motd: No such file or directory\n')
-  // stopped, only its start can show its layers as its upper dir expects: refused in one line, not shown with the store's ids
-  const e = await cocker(mode, ['export', ct], { status: 125 })
-  assert.is(e.stderr.trim().split('\n').length, 1, e.stderr)
-  assert.match(e.stderr, /fuse-overlayfs .*start the container first/)
-  // and it starts again
+  // stopped: its files through the view its start mounts, with the container's ids, in and out
+  const dir = modeDir(mode)
+  writeFileSync(path.join(dir, 'in.txt'), 'in\n')
+  chownSync(path.join(dir, 'in.txt'), mode.user!.uid, mode.user!.gid)
+  await cocker(mode, ['cp', path.join(dir, 'in.txt'), `${ct}:/`], { status: 0, prefix })
+  await cocker(mode, ['cp', `${ct}:/made`, path.join(dir, 'out')], { status: 0, prefix })
+  assert.is(readFileSync(path.join(dir, 'out'), 'utf8'), 'x\n')
+  const tarFile = path.join(dir, 'ct.tar')
+  const e = await cocker(mode, ['export', '-o', tarFile, ct], { status: 0, prefix })
+  assert.is(e.stderr, '', 'no refusal: "start the container first" is gone')
+  const listed = execFileSync('tar', ['-tvnf', tarFile], { encoding: 'utf8' }).split('\n')
+  const owner = (name: string) => listed.find(l => l.endsWith(` ${name}`))?.split(/\s+/)[1]
+  assert.equal([owner('made'), owner('in.txt'), owner('bin/busybox'), owner('etc/passwd')], ['5/6', '0/0', '0/0', '0/0'], 'the container\'s ids')
+  assert.not.ok(listed.some(l => l.endsWith(' etc/motd')), 'deleted stays deleted')
+  // cp out as a tar stream keeps them too
+  const header = (await cocker(mode, ['cp', `${ct}:/made`, '-'], { status: 0, prefix })).stdout
+  const octal = (at: number) => parseInt(header.slice(at, at + 8).replace(/[\0 ]+$/, ''), 8)
+  assert.equal([header.slice(0, 4), octal(108), octal(116)], ['made', 5, 6])
+  await cocker(mode, ['commit', '-q', '--squash', ct, `localhost/${ct}:2`], { status: 0, prefix })
+  const sq = await cocker(mode, ['run', '--rm', `localhost/${ct}:2`, 'sh', '-c', 'stat -c "%u %g %n" /made /in.txt /bin/busybox; cat /in.txt; ls /etc/motd 2>&1 || true'], { status: 0 })
+  assert.is(sq.stdout, '5 6 /made\n0 0 /in.txt\n0 0 /bin/busybox\nin\nls: /etc/motd: No such file or directory\n')
+  // fuse-overlayfs served those and ended with them: nothing runs from the store (its daemon's cwd)
+  assert.equal(processesIn(mode.root), [], 'no fuse-overlayfs left')
+  // and it starts again, the file copied in there
   assert.is((await cocker(mode, ['start', '-a', ct], { status: 0, prefix })).stderr, '')
   await cocker(mode, ['rm', ct], { status: 0 })
-  await cocker(mode, ['rmi', `localhost/${ct}:1`], { status: 0 })
+  await cocker(mode, ['rmi', `localhost/${ct}:1`, `localhost/${ct}:2`], { status: 0 })
+}, ['rootless'])
+
+/** Pids of the processes whose working directory is `dir` (fuse-overlayfs runs from the store's root). */
+function processesIn(dir: string): number[] {
+  return readdirSync('/proc').filter(p => /^\d+$/.test(p)).filter(p => {
+    try {
+      return readlinkSync(`/proc/${p}/cwd`) === dir
+    } catch {
+      return false
+    }
+  }).map(Number)
+}
+
+busyboxScenario('--userns keep-id --rm leaves nothing of the container, what its root and its user wrote included; a created one gets its own files given to its root at its start', async mode => {
+  const prefix = fusePrefix(true) ?? []
+  const before = readdirSync(path.join(mode.root, 'containers')).length
+  await runSh(mode, ['--userns', 'keep-id', '--user', '0'], 'mkdir -p /a/b && echo x > /a/b/c && chown -R 7:7 /a && mkdir -m 0 /z', { prefix })
+  await runSh(mode, ['--userns', 'keep-id'], 'echo y > /tmp/mine', { prefix })
+  assert.is(readdirSync(path.join(mode.root, 'containers')).length, before, 'no container dir left')
+  assert.equal(readdirSync(path.join(mode.root, 'tmp')).filter(n => n.startsWith('container-')), [], 'nothing left to remove')
+  const ct = `keepid-created-${process.pid}`
+  await cocker(mode, ['create', '--name', ct, '--userns', 'keep-id', mode.image, 'stat', '-c', '%u %g %n', '/', '/etc/hostname'], { status: 0, prefix })
+  assert.is((await cocker(mode, ['start', '-a', ct], { status: 0, prefix })).stdout, '0 0 /\n0 0 /etc/hostname\n')
+  await cocker(mode, ['rm', ct], { status: 0 })
 }, ['rootless'])
 
 busyboxScenario('--userns keep-id where /dev/fuse is closed to users: the layers are copied with their owners shifted, and --log-level info says why in one line', async mode => {
@@ -189,6 +233,18 @@ busyboxScenario('mount rootless: refused outside cocker unshare in one line, as 
   assert.is(entries, '0', 'merged/ is empty again')
   assert.is((await cocker(mode, ['start', '-a', ct], { status: 0 })).stdout, 'inside\n')
   await cocker(mode, ['rm', ct], { status: 0 })
+
+  // keep-id whose layers fuse-overlayfs serves: mounted through the same remapped view, its root
+  // as the caller's namespace names it (1 for this user's keep-id, as in a shifted copy), not the store's 0
+  const prefix = fusePrefix(true)
+  if (skipUnless(prefix !== undefined, 'mount of a keep-id container', '/dev/fuse is not open to users here, and only root can open it for a test')) return
+  const kid = `kmount-kid-${process.pid}`
+  await cocker(mode, ['create', '--name', kid, '--userns', 'keep-id', mode.image, 'true'], { status: 0, prefix })
+  const k = await cocker(mode, ['unshare', 'sh', '-c', `d=$(${c} mount ${kid}) && stat -c %u "$d/bin/busybox" && ${c} unmount ${kid} >/dev/null && ls "$d" | wc -l`], { status: 0, prefix })
+  const keepIdRoot = mode.user!.uid > 0 ? 1 : 0
+  assert.is(k.stdout, `${keepIdRoot}\n0\n`)
+  assert.equal(processesIn(mode.root), [], 'no fuse-overlayfs left after the unmount')
+  await cocker(mode, ['rm', kid], { status: 0 })
 }, ['rootless'])
 
 test.run()

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { containerDirs, idmappedLowerMounts, overlayMountData } from '../../../lib/container/rootfs.js'
+import { containerDirs, idmappedLowerMounts, overlayMountData, rootOwnsPending } from '../../../lib/container/rootfs.js'
 import { makeTempDir } from '../../fixtures/bundle.js'
 
 test('remapped layers: fuse-overlayfs gets the layers and the shift as uidmapping/gidmapping runs; the overlay gets its view as its one lowerdir', () => {
@@ -14,7 +14,7 @@ test('remapped layers: fuse-overlayfs gets the layers and the shift as uidmappin
   }
   const m = idmappedLowerMounts({ lowerDirs: ['l/TOP', 'l/BASE'], idmappedLowers: keepId }, dirs, { rootless: true })
   assert.equal(m, {
-    fuse: 'lowerdir=l/TOP:l/BASE,uidmapping=0:1:1000:1000:0:1:1001:1001:64535,gidmapping=0:1:1000:1000:0:1',
+    fuse: 'lowerdir=l/TOP:l/BASE,uidmapping=0:1:1000:1000:0:1:1001:1001:64535,gidmapping=0:1:1000:1000:0:1,noacl',
     overlay: 'lowerdir=/store/containers/c1/lower,upperdir=/store/containers/c1/upper,workdir=/store/containers/c1/work,userxattr',
   })
   assert.is(idmappedLowerMounts({ lowerDirs: ['l/TOP'] }, dirs, { rootless: true }), undefined)
@@ -26,6 +26,14 @@ test('a container whose layers are served remapped cannot be mounted as plain la
   mkdirSync(dirs.lower, { recursive: true })
   assert.throws(() => overlayMountData(['l/A'], dirs, { rootless: true }), (e: Error) => /sees its image's files through fuse-overlayfs/.test(e.message) && !e.message.includes('\n'))
   assert.ok(overlayMountData([dirs.lower], dirs, { rootless: true, idmapped: true }).startsWith(`lowerdir=${path.join(dirs.dir, 'lower')},`))
+})
+
+test('keep-id\'s own files go to its root while its upper dir is still the caller\'s, the upper dir last (its owner says the rest is done)', () => {
+  const dirs = containerDirs(makeTempDir('cocker-rootfs-'), 'c3')
+  mkdirSync(dirs.upper, { recursive: true })
+  const storage = { rootOwns: ['upper', 'work', 'userdata/hostname'] }
+  assert.equal(rootOwnsPending(storage, dirs), [dirs.work, path.join(dirs.userdata, 'hostname'), dirs.upper])
+  assert.is(rootOwnsPending({}, dirs), undefined)
 })
 
 test.run()

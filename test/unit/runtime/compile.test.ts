@@ -152,6 +152,13 @@ test('rootfs overlay on remapped layers (rootless keep-id): fuse-overlay serves 
   assert.is(all(ops, 'fuse-dev').length, 0, 'opened by the init, in its new user namespace')
 })
 
+test('rootless keep-id\'s own files are given to the container\'s root in stage 1, right after it becomes that root, before anything is mounted', () => {
+  const ops = compile(runcSpec(true), { ...ROOTLESS, rootOwns: ['/store/c/1/work', '/store/c/1/upper'] }).ops
+  const setid = ops.findIndex(op => op[0] === 'setid')
+  assert.equal(ops.slice(setid, setid + 3), [['setid', 0, 0], ['chown', '/store/c/1/work', 0, 0], ['chown', '/store/c/1/upper', 0, 0]])
+  assert.ok(setid < at(ops, 'propagation'))
+})
+
 test('root with a user namespace of the container\'s own: the overlay is mounted by stage 0 and the store hidden but for the rootfs and the bind sources in it', () => {
   const overlay = { data: 'lowerdir=l/A,upperdir=/store/c/1/upper,workdir=/store/c/1/work', cwd: '/store' }
   const spec = runcSpec()

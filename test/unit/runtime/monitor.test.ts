@@ -44,4 +44,11 @@ test('monitor ops: sd_notify is one op, the last, and encodes with an empty sock
   encodePlan(ops)
 })
 
+test('monitor ops: the dirs a foreground --rm has the monitor empty; none in the background, where nothing answers the exit', () => {
+  const removeAtExit = { dirs: ['/c/upper', '/c/work'], wanted: () => true }
+  assert.equal(monitorOps({ ...BASE, foreground: true, removeAtExit }).at(-1), ['monitor-remove', ['/c/upper', '/c/work']])
+  assert.not.ok(monitorOps({ ...BASE, removeAtExit }).some(op => op[0] === 'monitor-remove'))
+  encodePlan(monitorOps({ ...BASE, foreground: true, removeAtExit }))
+})
+
 test.run()
