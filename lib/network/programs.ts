@@ -169,7 +169,7 @@ export async function startNetworkProcess(net: NetworkProgramMode, o: NetworkPro
 
 export interface NetworkProgramOptions {
   pid: number; dir: string; rootless: boolean; env: NodeJS.ProcessEnv; ports: PortMapping[]
-  /** pasta publishing nothing: ready once the namespace is configured (pastaConfigured), not once pasta serves */
+  /** pasta forwarding no port: ready once the namespace is configured (pastaConfigured), not once pasta serves */
   whenConfigured?: boolean
 }
 
@@ -197,6 +197,11 @@ export function pastaConfigured(pid: number, args: string[]): boolean {
   const wanted = routesOf('self').filter(f => !given(...(f === 4 ? ['-6', '--ipv6-only'] : ['-4', '--ipv4-only'])))
   const there = routesOf(pid)
   return wanted.length > 0 && wanted.every(f => there.includes(f))
+}
+
+/** Whether pasta forwards a port (published, or asked for in its options): it binds them, or fails to, only once it serves. */
+export function forwardsPorts(net: Extract<NetworkMode, { mode: 'pasta' }>, ports: PortMapping[]): boolean {
+  return ports.length > 0 || net.args.some(a => /^(-[tuTU]|--(tcp|udp)-(ports|ns))$/.test(a))
 }
 
 /** A network process on its way: `ready` once the namespace is configured; `abort` kills it (a start that failed before the record named it). */
@@ -242,9 +247,9 @@ export function spawnNetworkProcess(net: NetworkProgramMode, o: NetworkProgramOp
       const done = () => { clearTimeout(timer); clearInterval(poll); resolve() }
       started.on('error', err => { clearTimeout(timer); clearInterval(poll); fail(err.message) })
       started.on('exit', () => { clearTimeout(timer); clearInterval(poll); fail(lastWords(log)) })
-      // pasta writes its pid file once it serves (or, publishing nothing, configured is enough);
+      // pasta writes its pid file once it serves (or, forwarding no port, configured is enough);
       // slirp4netns writes "1" on --ready-fd
-      const early = net.mode === 'pasta' && o.whenConfigured && !o.ports.length
+      const early = net.mode === 'pasta' && o.whenConfigured && !forwardsPorts(net, o.ports)
       const poll = setInterval(() => {
         if (net.mode === 'pasta' && (existsSync(pidFile) || (early && pastaConfigured(o.pid, net.args)))) done()
       }, 2)

@@ -2,7 +2,7 @@ import { chmodSync, writeFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { assignPorts, containerNetwork, networkAddresses, resolveNetwork } from '../../../lib/network/index.js'
-import { checkTun, defaultRouteFamilies, pastaArgs, slirpArgs, udpPublishCaveat } from '../../../lib/network/programs.js'
+import { checkTun, defaultRouteFamilies, forwardsPorts, pastaArgs, slirpArgs, udpPublishCaveat } from '../../../lib/network/programs.js'
 import { orderPorts, portBindings, portsText, portText } from '../../../lib/network/ports.js'
 import { makeTempDir } from '../../fixtures/bundle.js'
 
@@ -32,6 +32,11 @@ test('default routes read from /proc/net/route and ipv6_route, as pasta copies t
   assert.equal(defaultRouteFamilies(route.split('\n').filter(l => !l.includes('\t00000000\t01')).join('\n'), v6net), [])
   // the kernel's unreachable default on lo is no route out
   assert.equal(defaultRouteFamilies('', v6('lo')), [])
+  // a container whose pasta forwards nothing starts once the routes are there; one that forwards waits for pasta
+  assert.is(forwardsPorts({ mode: 'pasta', args: ['--map-gw', '-4'] }, []), false)
+  assert.is(forwardsPorts({ mode: 'pasta', args: [] }, ports), true)
+  assert.is(forwardsPorts({ mode: 'pasta', args: ['-T', '5000'] }, []), true)
+  assert.is(forwardsPorts({ mode: 'pasta', args: ['--tcp-ports', '8080'] }, []), true)
 })
 
 test('slirp4netns: host loopback off unless allowed, the API socket only with ports', () => {
