@@ -2,7 +2,7 @@ import { chmodSync, writeFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { assignPorts, containerNetwork, networkAddresses, resolveNetwork } from '../../../lib/network/index.js'
-import { checkTun, defaultRouteFamilies, forwardsPorts, pastaArgs, slirpArgs, udpPublishCaveat } from '../../../lib/network/programs.js'
+import { checkTun, defaultRouteFamilies, forwardsPorts, pastaArgs, pastaProgram, slirpArgs, udpPublishCaveat } from '../../../lib/network/programs.js'
 import { orderPorts, portBindings, portsText, portText } from '../../../lib/network/ports.js'
 import { makeTempDir } from '../../fixtures/bundle.js'
 
@@ -37,6 +37,18 @@ test('default routes read from /proc/net/route and ipv6_route, as pasta copies t
   assert.is(forwardsPorts({ mode: 'pasta', args: [] }, ports), true)
   assert.is(forwardsPorts({ mode: 'pasta', args: ['-T', '5000'] }, []), true)
   assert.is(forwardsPorts({ mode: 'pasta', args: ['--tcp-ports', '8080'] }, []), true)
+})
+
+test('pasta: its .avx2 build at once where the CPU has AVX2 and the build is there, else pasta', () => {
+  if (process.arch !== 'x64') return
+  const dir = makeTempDir('pasta-bin')
+  const env = { PATH: dir }
+  for (const name of ['pasta', 'pasta.avx2']) writeFileSync(`${dir}/${name}`, '#!/bin/sh\n', { mode: 0o755 })
+  assert.is(pastaProgram(env, () => 'processor\t: 0\nflags\t\t: fpu sse2 avx avx2 bmi2\n'), `${dir}/pasta.avx2`)
+  assert.is(pastaProgram(env, () => 'processor\t: 0\nflags\t\t: fpu sse2 avx\n'), `${dir}/pasta`)
+  chmodSync(`${dir}/pasta.avx2`, 0o644)
+  assert.is(pastaProgram(env, () => 'flags\t\t: avx2\n'), `${dir}/pasta`)
+  assert.is(pastaProgram({ PATH: `${dir}/none` }), undefined)
 })
 
 test('slirp4netns: host loopback off unless allowed, the API socket only with ports', () => {
