@@ -248,7 +248,7 @@ export async function setupNetwork(engine: Engine, record: ContainerRecord, dir:
  */
 export function beginNetwork(engine: Engine, record: ContainerRecord, dir: string, pid: number): PendingNetworkProcess | undefined {
   if (record.bridgeNetwork || !needsNetworkProcess(record.network)) return undefined
-  return spawnNetworkProcess(record.network, { pid, dir, rootless: engine.rootless, env: engine.env, ports: record.ports ?? [] })
+  return spawnNetworkProcess(record.network, { pid, dir, rootless: engine.rootless, env: engine.env, ports: record.ports ?? [], whenConfigured: true })
 }
 
 /**

@@ -6,6 +6,7 @@
 import { createServer as createTcpServer } from 'node:net'
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { cocker } from '../support/cocker-modes.js'
@@ -118,6 +119,27 @@ busyboxScenario('-p publishes a TCP port on the host (pasta, slirp4netns); port,
     } finally {
       await cocker(mode, ['rm', '-f', '-t', '0', id], { status: 0 })
     }
+  }
+})
+
+/** The families (4, 6) whose default route /proc/net/route and ipv6_route of the host list. */
+function hostDefaultRoutes(): number[] {
+  const v4 = readFileSync('/proc/net/route', 'utf8').split('\n').some(l => /^\S+\t00000000\t\S+\t\S+\t\S+\t\S+\t\S+\t00000000\t/.test(l))
+  const v6 = readFileSync('/proc/net/ipv6_route', 'utf8').split('\n').some(l => /^0{32} 00 .*\s(?!lo$)\S+$/.test(l))
+  return [...(v4 ? [4] : []), ...(v6 ? [6] : [])]
+}
+
+// cocker waits for pasta's configuration of the namespace, not for the rest of its start: the
+// first instruction already sees the routes, and a container that ends at once leaves no pasta
+busyboxScenario('pasta: the default routes are there from the first instruction; a container ended at once leaves no pasta', async mode => {
+  const families = hostDefaultRoutes()
+  for (let i = 0; i < 3; i++) {
+    const r = await runSh(mode, ['--network', 'pasta'], 'ip -4 route show default; ip -6 route show default')
+    for (const f of families) assert.match(r.stdout, new RegExp(`^default via ${f === 4 ? '\\d' : '[0-9a-f:]*:'}`, 'm'), `IPv${f}: ${r.stdout}`)
+    const cidfile = path.join(mode.root, `cid-pasta-${i}`)
+    await cocker(mode, ['run', '--rm', '--cidfile', cidfile, '--network', 'pasta', mode.image, 'true'], { status: 0 })
+    const id = readFileSync(cidfile, 'utf8').trim()
+    assert.equal(processesNaming(id), [], `no pasta left for ${id}`)
   }
 })
 

@@ -2,7 +2,7 @@ import { chmodSync, writeFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { assignPorts, containerNetwork, networkAddresses, resolveNetwork } from '../../../lib/network/index.js'
-import { checkTun, pastaArgs, slirpArgs, udpPublishCaveat } from '../../../lib/network/programs.js'
+import { checkTun, defaultRouteFamilies, forwardsPorts, pastaArgs, pastaProgram, slirpArgs, udpPublishCaveat } from '../../../lib/network/programs.js'
 import { orderPorts, portBindings, portsText, portText } from '../../../lib/network/ports.js'
 import { makeTempDir } from '../../fixtures/bundle.js'
 
@@ -20,6 +20,35 @@ test('pasta: published TCP and UDP ports, nothing else forwarded, no host loopba
   assert.ok(!root.includes('--no-map-gw') && !root.includes('--map-gw'), root.join(' '))
   assert.equal(root.slice(-5), ['-4', '--runas', '0', '--netns', '/proc/self/fd/3'])
   assert.equal(root.slice(5, 9), ['-t', 'none', '-u', 'none'])
+})
+
+test('default routes read from /proc/net/route and ipv6_route, as pasta copies them into the namespace', () => {
+  const route = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' +
+    'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n' +
+    'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n'
+  const v6 = (dev: string) => `${'0'.repeat(32)} 00 ${'0'.repeat(32)} 00 fd000000000000000000000000000001 00000400 00000001 00000000 00000003     ${dev}\n`
+  const v6net = `fd000000000000000000000000000000 40 ${'0'.repeat(32)} 00 ${'0'.repeat(32)} 00000100 00000001 00000000 00000001     eth0\n`
+  assert.equal(defaultRouteFamilies(route, v6net + v6('eth0')), [4, 6])
+  assert.equal(defaultRouteFamilies(route.split('\n').filter(l => !l.includes('\t00000000\t01')).join('\n'), v6net), [])
+  // the kernel's unreachable default on lo is no route out
+  assert.equal(defaultRouteFamilies('', v6('lo')), [])
+  // a container whose pasta forwards nothing starts once the routes are there; one that forwards waits for pasta
+  assert.is(forwardsPorts({ mode: 'pasta', args: ['--map-gw', '-4'] }, []), false)
+  assert.is(forwardsPorts({ mode: 'pasta', args: [] }, ports), true)
+  assert.is(forwardsPorts({ mode: 'pasta', args: ['-T', '5000'] }, []), true)
+  assert.is(forwardsPorts({ mode: 'pasta', args: ['--tcp-ports', '8080'] }, []), true)
+})
+
+test('pasta: its .avx2 build at once where the CPU has AVX2 and the build is there, else pasta', () => {
+  if (process.arch !== 'x64') return
+  const dir = makeTempDir('pasta-bin')
+  const env = { PATH: dir }
+  for (const name of ['pasta', 'pasta.avx2']) writeFileSync(`${dir}/${name}`, '#!/bin/sh\n', { mode: 0o755 })
+  assert.is(pastaProgram(env, () => 'processor\t: 0\nflags\t\t: fpu sse2 avx avx2 bmi2\n'), `${dir}/pasta.avx2`)
+  assert.is(pastaProgram(env, () => 'processor\t: 0\nflags\t\t: fpu sse2 avx\n'), `${dir}/pasta`)
+  chmodSync(`${dir}/pasta.avx2`, 0o644)
+  assert.is(pastaProgram(env, () => 'flags\t\t: avx2\n'), `${dir}/pasta`)
+  assert.is(pastaProgram({ PATH: `${dir}/none` }), undefined)
 })
 
 test('slirp4netns: host loopback off unless allowed, the API socket only with ports', () => {
