@@ -71,8 +71,13 @@ export interface NetworkAddresses {
   containerIp?: string
   /** host.containers.internal */
   hostAddress?: string
-  /** A resolver the network program answers on; `always`: listed first even when the host's work (slirp4netns, as Podman). */
-  resolver?: { address: string; always: boolean }
+  /**
+   * The resolver the network program answers on (slirp4netns's, pasta's --dns-forward), listed
+   * first: it forwards to the host's resolvers from the host's namespace, which reaches them where
+   * the container's packets may not (a loopback resolver; and pasta (2023) carries no query to a
+   * resolver on another host here, while its forwarder does).
+   */
+  resolver?: string
   /**
    * A bridge network's resolvers (aardvark-dns on its gateways): they answer for its
    * containers' names and forward the rest, so they take the host's place.
@@ -121,14 +126,14 @@ export function networkAddresses(net: NetworkMode, rootless = false): NetworkAdd
     return {
       containerIp: slirpAddress(o.cidr, 100),
       hostAddress: o.allowHostLoopback ? slirpAddress(o.cidr, 2) : hostIPv4(),
-      resolver: { address: slirpAddress(o.cidr, 3), always: true },
+      resolver: slirpAddress(o.cidr, 3),
     }
   }
   if (net.mode === 'pasta') {
     return {
       containerIp: hostIPv4(),
       ...(net.args.includes('--map-gw') ? { hostAddress: hostGateway() } : {}),
-      resolver: { address: PASTA_DNS, always: false },
+      resolver: PASTA_DNS,
     }
   }
   return {}

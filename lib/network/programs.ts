@@ -59,7 +59,7 @@ export function needsNetworkProcess(net: NetworkMode | undefined): net is Networ
   return net?.mode === 'pasta' || net?.mode === 'slirp4netns'
 }
 
-/** pasta's resolver address inside the container (its --dns-forward), used when the host's resolvers are loopback ones. */
+/** pasta's resolver address inside the container (its --dns-forward), first in resolv.conf as Podman 5 writes it. */
 export const PASTA_DNS = '169.254.1.1'
 
 /** rootless pasta and slirp4netns open /dev/net/tun in the container's namespace: it must be open to all. */
@@ -90,7 +90,7 @@ export function pastaArgs(net: Extract<NetworkMode, { mode: 'pasta' }>, o: { pid
   }
   if (!given('-T', '--tcp-ns')) args.push('-T', 'none')
   if (!given('-U', '--udp-ns')) args.push('-U', 'none')
-  // the resolver resolv.conf names when the host's are loopback ones (networkAddresses)
+  // the resolver resolv.conf names first (networkAddresses)
   if (!given('--dns-forward')) args.push('--dns-forward', PASTA_DNS)
   // root: pasta drops its capabilities before it opens the namespace, so it gets it as an fd
   // it inherits (fd 3), and stays root (--runas 0) to enter it

@@ -32,8 +32,8 @@ const isLoopback = (addr: string) => /^127\./.test(addr) || addr === '::1'
  * The host's resolv.conf, as podman adapts it: with the host's network it is copied verbatim;
  * in the container's own network namespace a loopback resolver (systemd-resolved's 127.0.0.53,
  * dnsmasq's 127.0.0.1) is someone else's loopback, so those lines go. The network's own
- * resolver (`resolver`) comes first when it always does (slirp4netns), else only in their
- * place; without one the public fallback takes it. Search domains and options are kept,
+ * resolver (`resolver`: slirp4netns's, pasta's) comes first; without one, where no host
+ * resolver is left, the public fallback takes their place. Search domains and options are kept,
  * unless --dns, --dns-search or --dns-option (`dns`) replace the lines of their kind.
  */
 export function resolvConf(hostResolvConf: string, o: { hostNetwork: boolean; resolver?: NetworkAddresses['resolver']; bridgeResolvers?: string[]; dns?: DnsOptions }): string {
@@ -55,7 +55,7 @@ export function resolvConf(hostResolvConf: string, o: { hostNetwork: boolean; re
   if (dns.options.length) lines = lines.filter(l => kind(l) !== 'options')
   const hasServer = lines.some(line => /^\s*nameserver\s+\S/.test(line))
   const servers = dns.servers.length ? dns.servers : bridge
-    ?? (!o.hostNetwork && o.resolver && (o.resolver.always || !hasServer) ? [o.resolver.address] : [])
+    ?? (!o.hostNetwork && o.resolver ? [o.resolver] : [])
   const fallback = hasServer || servers.length || o.hostNetwork ? [] : FALLBACK_NAMESERVERS
   const body = lines.join('\n').replace(/\n*$/, '')
   const head = [...(search.length ? [`search ${search.join(' ')}`] : []), ...servers.map(s => `nameserver ${s}`)]

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert'
 import { cocker } from '../support/cocker-modes.js'
 import { fetchFromHost } from '../support/http.js'
 import { networkFootprint, networkLeftovers } from '../support/network-leftovers.js'
+import { skipUnless } from '../support/requires.js'
 import { busyboxScenario, runSh, type BusyboxMode } from '../support/run-scenario.js'
 
 /** A TCP server on the host at `host` (0.0.0.0: every address) that greets each client and closes, until `close`. */
@@ -142,6 +143,28 @@ busyboxScenario('pasta: the default routes are there from the first instruction;
     assert.equal(processesNaming(id), [], `no pasta left for ${id}`)
   }
 })
+
+/** A name the host's resolvers answer (through DNS, not /etc/hosts), with its IPv4 addresses; undefined where none does. */
+async function hostResolvedName(): Promise<{ name: string; addresses: string[] } | undefined> {
+  const { Resolver } = await import('node:dns/promises')
+  for (const name of ['deb.debian.org', 'registry-1.docker.io', 'example.com']) {
+    const resolver = new Resolver({ timeout: 2000, tries: 1 })
+    try {
+      return { name, addresses: await resolver.resolve4(name) }
+    } catch { /* the next */ }
+  }
+  return undefined
+}
+
+busyboxScenario('pasta and slirp4netns: names resolve inside as on the host, through the resolver the network program offers first in resolv.conf', async mode => {
+  const known = await hostResolvedName()
+  if (skipUnless(known !== undefined, `name resolution (${mode.name})`, 'the host\'s resolvers answer none of deb.debian.org, registry-1.docker.io, example.com')) return
+  for (const [network, resolver] of [['pasta', '169.254.1.1'], ['slirp4netns', '10.0.2.3']] as const) {
+    const r = await runSh(mode, ['--network', network], `head -n 1 /etc/resolv.conf; timeout 15 nslookup -type=a ${known!.name}`)
+    assert.match(r.stdout, new RegExp(`^nameserver ${resolver.replaceAll('.', '\\.')}\n`), `${network}: ${r.stdout}`)
+    assert.ok(known!.addresses.some(a => r.stdout.includes(`Address: ${a}`)), `${network} resolves ${known!.name} to one of ${known!.addresses.join(', ')}: ${r.stdout}`)
+  }
+}, ['rootless'])
 
 busyboxScenario('the network process ends with its container (stop, rm -f) and starts again with it: pasta', mode => networkProcessGoes(mode, 'pasta'))
 busyboxScenario('the network process ends with its container (stop, rm -f) and starts again with it: slirp4netns', mode => networkProcessGoes(mode, 'slirp4netns'))

@@ -29,11 +29,11 @@ test('hosts: a connected network names the host and the container\'s own address
     '127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n192.0.2.1\thost.containers.internal\n127.0.1.1\tabc\n')
 })
 
-test('resolv.conf: the network\'s resolver first (slirp4netns) or in place of loopback ones (pasta); --dns flags replace their lines', () => {
-  const slirp = { address: '10.0.2.3', always: true }
-  const pasta = { address: '169.254.1.1', always: false }
+test('resolv.conf: the network\'s resolver first (slirp4netns, pasta), loopback ones left out; --dns flags replace their lines', () => {
+  const slirp = '10.0.2.3'
+  const pasta = '169.254.1.1'
   assert.is(resolvConf('nameserver 10.255.255.53\n', { hostNetwork: false, resolver: slirp }), 'nameserver 10.0.2.3\nnameserver 10.255.255.53\n')
-  assert.is(resolvConf('nameserver 10.255.255.53\n', { hostNetwork: false, resolver: pasta }), 'nameserver 10.255.255.53\n')
+  assert.is(resolvConf('nameserver 10.255.255.53\n', { hostNetwork: false, resolver: pasta }), 'nameserver 169.254.1.1\nnameserver 10.255.255.53\n')
   assert.is(resolvConf('nameserver 127.0.0.53\nsearch lan\n', { hostNetwork: false, resolver: pasta }), 'nameserver 169.254.1.1\nsearch lan\n')
   assert.is(resolvConf('nameserver 10.1.1.1\nsearch lan\noptions edns0\n', { hostNetwork: false, resolver: slirp,
     dns: { servers: ['9.9.9.9'], search: ['a.example', 'b.example'], options: ['ndots:2'] } }),
