@@ -37,7 +37,7 @@ import { runtimeContext, type Engine } from './engine.js'
 import { storeShift } from './copy.js'
 import { observe, type FoundContainer } from './record.js'
 import { containerDirs, idmappedLowerMounts, overlayMountData } from './rootfs.js'
-import { mountContainerRoot, viewOps } from './stopped-root.js'
+import { mountContainerRoot, pendingOwnOps, viewOps } from './stopped-root.js'
 
 export interface CommitOptions {
   /** The name to give the image; a bare name goes to localhost/. */
@@ -150,7 +150,8 @@ export async function commitContainer(engine: Engine, store: Store, found: Found
     let bytes: number
     if (paused) await pauseContainer(ctx, record.id)
     try {
-      const enter = viaHelper ? enterOps(usernsMapsForCaller(), o.squash ? 'user,mnt' : 'user') : undefined
+      // keep-id never started: its own files are given to its root first, as its start would
+      const enter = viaHelper ? [...enterOps(usernsMapsForCaller(), o.squash ? 'user,mnt' : 'user'), ...pendingOwnOps(record, dirs, shift)] : undefined
       const job = { shift, stage: staged, writer, ns } as const
       if (!o.squash) bytes = await packLayer({ ...job, dir: dirs.upper, mode: 'upper', ...(enter ? { enter } : {}) })
       else if (enter) {

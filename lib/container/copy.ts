@@ -33,8 +33,8 @@ import { shiftId, type IdShift } from '../storage/copy-tree.js'
 import { childProcess } from '../sys/child-process.js'
 import type { Engine } from './engine.js'
 import { observe, withContainerLock, type FoundContainer } from './record.js'
-import { containerDirs, idmappedLowerMounts, overlayMountData, rootOwnsPending } from './rootfs.js'
-import { viewOps } from './stopped-root.js'
+import { containerDirs, idmappedLowerMounts, overlayMountData } from './rootfs.js'
+import { pendingOwnOps, viewOps } from './stopped-root.js'
 
 /** One side of `cp`: a container's path (`CT:PATH`), a host path, or `-` (a tar stream on stdin or stdout). */
 export interface CopyPath {
@@ -209,9 +209,7 @@ function rootAccess(engine: Engine, found: FoundContainer): RootAccess {
   let root = dirs.merged
   const config = readBundleConfig(dirs.userdata)
   const shift = storeShift(dirs.userdata, engine.rootless)
-  // keep-id never started: its own files go to its root first, as its start would give them
-  const own = shift && rootOwnsPending(record.storage, dirs)
-  if (own) ops.push(...own.map((p): Op => ['chown', p, shiftId(shift.uid, 0), shiftId(shift.gid, 0)]))
+  ops.push(...pendingOwnOps(record, dirs, shift))
   const idmapped = idmappedLowerMounts(record.storage, dirs, { rootless: engine.rootless })
   if (driver === 'rootfs') root = path.resolve(dirs.userdata, config.root?.path ?? 'rootfs')
   else if (idmapped) ops.push(...viewOps(engine, record.name, dirs, idmapped))

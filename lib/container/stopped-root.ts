@@ -11,8 +11,9 @@ import { fuseOverlayfsUsable } from '../storage/driver.js'
 import { childProcess } from '../sys/child-process.js'
 import { mountFuse, mountOverlay, unmountDetach } from '../sys/libc.js'
 import type { Op } from '../runtime/protocol.js'
+import { shiftId, type IdShift } from '../storage/copy-tree.js'
 import type { ContainerRecord } from './record.js'
-import { idmappedLowerMounts, overlayMountData, type ContainerDirs } from './rootfs.js'
+import { idmappedLowerMounts, overlayMountData, rootOwnsPending, type ContainerDirs } from './rootfs.js'
 
 /** fuse-overlayfs, for the remapped view of `name`: the one its start runs. */
 export function viewProgram(name: string, env: NodeJS.ProcessEnv): string {
@@ -32,6 +33,16 @@ export function viewProgram(name: string, env: NodeJS.ProcessEnv): string {
  */
 export function viewOps(engine: { env: NodeJS.ProcessEnv; storeRoot: string }, name: string, dirs: ContainerDirs, view: { fuse: string; overlay: string }): Op[] {
   return [['fuse-apart'], ['fuse-overlay', viewProgram(name, engine.env), dirs.lower, view.fuse, engine.storeRoot], ['overlay', dirs.merged, view.overlay, engine.storeRoot]]
+}
+
+/**
+ * A keep-id container never started: its own files (storage.rootOwns) still the user's, as
+ * ops giving them to its root, as its start would (run in the caller's namespace, where the
+ * store's shifted ids are the container's); none once given.
+ */
+export function pendingOwnOps(record: ContainerRecord, dirs: ContainerDirs, shift: IdShift | undefined): Op[] {
+  const own = shift && rootOwnsPending(record.storage, dirs)
+  return own ? own.map((p): Op => ['chown', p, shiftId(shift.uid, 0), shiftId(shift.gid, 0)]) : []
 }
 
 /** Mounts it; returns the unmount (which, for the remapped view, ends its daemon too). */

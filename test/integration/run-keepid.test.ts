@@ -100,6 +100,18 @@ busyboxScenario('--userns keep-id --rm leaves nothing of the container, what its
   await cocker(mode, ['create', '--name', ct, '--userns', 'keep-id', mode.image, 'stat', '-c', '%u %g %n', '/', '/etc/hostname'], { status: 0, prefix })
   assert.is((await cocker(mode, ['start', '-a', ct], { status: 0, prefix })).stdout, '0 0 /\n0 0 /etc/hostname\n')
   await cocker(mode, ['rm', ct], { status: 0 })
+  // committed before any start: the layer names those files its root's too (--systemd always
+  // writes /etc/machine-id into the container's layer at create)
+  const never = `keepid-never-${process.pid}`
+  const image = `localhost/keepid-never-${process.pid}`
+  await cocker(mode, ['create', '--name', never, '--userns', 'keep-id', '--systemd', 'always', mode.image, 'true'], { status: 0, prefix })
+  const own = (await cocker(mode, ['diff', never], { status: 0 })).stdout.split('\n').filter(l => /^A /.test(l)).map(l => l.slice(2))
+  assert.equal(own, ['/etc/machine-id'], 'create added a file of its own')
+  await cocker(mode, ['commit', '-q', never, image], { status: 0, prefix })
+  const r = await cocker(mode, ['run', '--rm', image, 'stat', '-c', '%u %g %n', ...own], { status: 0 })
+  assert.is(r.stdout, own.map(f => `0 0 ${f}\n`).join(''))
+  await cocker(mode, ['rm', never], { status: 0 })
+  await cocker(mode, ['rmi', image], { status: 0 })
 }, ['rootless'])
 
 busyboxScenario('--userns keep-id where /dev/fuse is closed to users: the layers are copied with their owners shifted, and --log-level info says why in one line', async mode => {
