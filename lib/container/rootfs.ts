@@ -84,7 +84,10 @@ export function overlayMountData(lowerDirs: readonly string[], dirs: ContainerDi
       { hint: 'start the container first' })
   }
   const data = [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${dirs.upper}`, `workdir=${dirs.work}`]
-  if (o.rootless) data.push('userxattr')
+  // rootless, userxattr: the kernel makes neither redirects nor metacopy-only files. As root a
+  // host may turn them on (overlay's module parameters): commit and diff read the upper dir as
+  // a layer's changes, whole files and renamed directories' contents included, so they stay off
+  data.push(...(o.rootless ? ['userxattr'] : ['redirect_dir=off', 'metacopy=off']))
   const text = data.join(',')
   if (text.length > MOUNT_DATA_MAX) {
     throw new CockerError('NOT_SUPPORTED', `the image has ${lowerDirs.length} layers, more than one overlay mount can stack here`,

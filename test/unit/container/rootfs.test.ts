@@ -20,6 +20,11 @@ test('remapped layers: fuse-overlayfs gets the layers and the shift as uidmappin
   assert.is(idmappedLowerMounts({ lowerDirs: ['l/TOP'] }, dirs, { rootless: true }), undefined)
 })
 
+test('as root the overlay makes neither redirects nor metacopy-only files, whatever the host\'s defaults: commit reads its upper dir as whole changes', () => {
+  const dirs = containerDirs(makeTempDir('cocker-rootfs-'), 'c3')
+  assert.is(overlayMountData(['l/A'], dirs, { rootless: false }), `lowerdir=l/A,upperdir=${dirs.upper},workdir=${dirs.work},redirect_dir=off,metacopy=off`)
+})
+
 test('a container whose layers are served remapped cannot be mounted as plain layers: one line, start it first', () => {
   const dirs = containerDirs(makeTempDir('cocker-rootfs-'), 'c2')
   assert.is(overlayMountData(['l/A'], dirs, { rootless: true }), `lowerdir=l/A,upperdir=${dirs.upper},workdir=${dirs.work},userxattr`)
