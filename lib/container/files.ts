@@ -2,7 +2,7 @@
  * A container's files in the store: the vfs copy of its root, the ID-shifted copies of its
  * layers, image files read before it runs, and removal.
  */
-import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CockerError } from '../errors.js'
 import { packageRoot } from '../package-root.js'
@@ -11,6 +11,7 @@ import { chownInUserNamespace, removeTreesInUserNamespace, runInUserNamespace } 
 import { removeTree } from '../sys/remove.js'
 import type { IdShift } from '../storage/copy-tree.js'
 import { fuseOverlayfsUsable } from '../storage/driver.js'
+import { unmountRoot } from './mount.js'
 import type { StorePaths } from '../storage/paths.js'
 
 /**
@@ -113,12 +114,7 @@ export function readImageFile(layerDirs: string[], file: string): string | undef
 export async function removeContainerFiles(dir: string, rootless: boolean): Promise<void> {
   // still mounted by `cocker mount` (here, or in this `cocker unshare`): its files must not go through
   // the overlay, nor through keep-id's remapped layers under it
-  for (const mount of ['merged', 'lower'].map(d => path.join(dir, d))) {
-    const dev = statSync(mount, { throwIfNoEntry: false })?.dev
-    if (dev === undefined || dev === statSync(dir).dev) continue
-    const { unmountDetach } = await import('../sys/libc.js')
-    unmountDetach(mount)
-  }
+  await unmountRoot(dir)
   try {
     removeTree(dir)
   } catch (err) {

@@ -24,6 +24,18 @@ export function isMountPoint(dir: string): boolean {
   }
 }
 
+/**
+ * The container's root unmounted where it is mounted here: merged/, and keep-id's remapped
+ * layers under it (lower/, whose daemon ends with this mount). libc is loaded only then:
+ * koffi stays off the path of a command that finds nothing mounted.
+ */
+export async function unmountRoot(dir: string): Promise<void> {
+  for (const mount of ['merged', 'lower'].map(d => path.join(dir, d)).filter(isMountPoint)) {
+    const { unmountDetach } = await import('../sys/libc.js')
+    unmountDetach(mount)
+  }
+}
+
 /** Refused where a mount could not outlive the command: rootless outside `cocker unshare`. */
 export function checkMountAllowed(engine: Engine, command: string): void {
   if (engine.rootless && !inRootlessUserNamespace(engine.env)) {
@@ -77,12 +89,7 @@ export async function unmountContainer(engine: Engine, found: FoundContainer, o:
     const dirs = containerDirs(engine.storeRoot, record.id)
     const mounted = isMountPoint(dirs.merged)
     const count = mounted ? Math.max(0, (record.storage.mountCount ?? 1) - 1) : 0
-    if (mounted && (count === 0 || o.force)) {
-      const { unmountDetach } = await import('../sys/libc.js')
-      unmountDetach(dirs.merged)
-      // keep-id's remapped layers under it: their daemon ends with this mount
-      if (isMountPoint(dirs.lower)) unmountDetach(dirs.lower)
-    }
+    if (mounted && (count === 0 || o.force)) await unmountRoot(dirs.dir)
     const next = o.force ? 0 : count
     if ((record.storage.mountCount ?? 0) !== next) {
       record.storage.mountCount = next

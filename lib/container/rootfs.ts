@@ -110,7 +110,7 @@ export function idmappedLowerMounts(storage: { lowerDirs: readonly string[]; idm
   // images next to never carry (a walk of /usr costs its daemon ~20% less CPU here)
   const runs = (m: IdMapping[]) => m.map(r => `${r.containerID}:${r.hostID}:${r.size}`).join(':')
   return {
-    fuse: `lowerdir=${storage.lowerDirs.join(":")},uidmapping=${runs(maps.uid)},gidmapping=${runs(maps.gid)},noacl`,
+    fuse: `lowerdir=${storage.lowerDirs.join(':')},uidmapping=${runs(maps.uid)},gidmapping=${runs(maps.gid)},noacl`,
     overlay: overlayMountData([dirs.lower], dirs, { ...o, idmapped: true }),
   }
 }
