@@ -13,6 +13,11 @@ export function packageRoot(): string {
   return root
 }
 
+/** bin/cocker, for what cocker runs of itself: a command inside the user namespace, a unit's ExecStart, a detached --rm's remover. */
+export function cockerProgram(): string {
+  return `${packageRoot()}bin/cocker`
+}
+
 export function setPackageRoot(dir: string): void {
   root = dir.endsWith('/') ? dir : `${dir}/`
 }

@@ -37,6 +37,9 @@ export interface PositionalDef {
 
 export type ParsedArgs = Record<string, unknown>
 
+/** A repeatable option's or a variadic positional's values; none when it was not given. */
+export const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
+
 /** What a handler returns; only the CLI's main prints it. */
 export interface Outcome {
   exitCode?: number

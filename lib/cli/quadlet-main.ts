@@ -13,7 +13,7 @@
 // it once per daemon-reload.
 import os from 'node:os'
 import path from 'node:path'
-import { packageRoot } from '../package-root.js'
+import { cockerProgram } from '../package-root.js'
 import { convertQuadlets } from '../quadlet/convert.js'
 import { findQuadletFiles, quadletDirs, readQuadletFiles, writeServices } from '../quadlet/files.js'
 import { lingerWarning } from '../systemd/linger.js'
@@ -44,7 +44,7 @@ function main(argv: string[]): number {
   const searched = quadletDirs(user)
   const { files } = findQuadletFiles(searched, user)
   const read = readQuadletFiles(files, searched)
-  const result = convertQuadlets(read.sources, { cocker: path.join(packageRoot(), 'bin/cocker') })
+  const result = convertQuadlets(read.sources, { cocker: cockerProgram() })
   const errors = [...read.errors, ...result.errors]
 
   if (dryrun) {

@@ -38,7 +38,7 @@ import { chownContainerFiles, copyRootfs, readImageFile, removeContainerFiles, l
 import { containerDirs, makeContainerDirs, type ContainerDirs } from './rootfs.js'
 import { resolveJoins, type JoinableNamespace } from './joins.js'
 import { resolveImageMounts } from './image-mounts.js'
-import { removeAnonymous, resolveVolumes, seedVolumes, type ResolvedVolumes } from './volumes.js'
+import { removeUnusedVolumes, resolveVolumes, seedVolumes, type ResolvedVolumes } from './volumes.js'
 
 /** What `run` and `create` take beyond the OCI config's options (lifecycle-options.ts parses them). */
 export interface LifecycleOptions {
@@ -238,7 +238,7 @@ export async function createContainer(o: CreateOptions): Promise<{ record: Conta
     return { record, dir: dirs.dir }
   } catch (err) {
     await removeQuietly(dirs, rootless, o.warn)
-    if (volumes) await removeAnonymous(store.paths.root, volumes.created, rootless).catch(e => o.warn((e as Error).message))
+    if (volumes) await removeUnusedVolumes(store.paths.root, volumes.created, rootless).catch(e => o.warn((e as Error).message))
     releaseName(store.paths.root, name, id)
     throw err
   }

@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import { userRuntimeDir } from '../config/runtime-dir.js'
-import { packageRoot } from '../package-root.js'
+import { cockerProgram } from '../package-root.js'
 import { isRootless } from '../rootless/identity.js'
 import type { RuntimeContext } from '../runtime/lifecycle.js'
 import type { ContainerRecord } from './record.js'
@@ -52,5 +52,5 @@ export function runtimeContext(engine: Engine, record?: ContainerRecord): Runtim
 
 /** `cocker ARGS…` on this store, as a command line the monitor can run after the container ends. */
 export function cockerCommand(engine: Engine, ...args: string[]): string[] {
-  return [path.join(packageRoot(), 'bin', 'cocker'), '--root', engine.storeRoot, ...args]
+  return [cockerProgram(), '--root', engine.storeRoot, ...args]
 }

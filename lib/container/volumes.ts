@@ -98,7 +98,7 @@ export async function resolveVolumes(storeRoot: string, o: { mounts: MountReques
       out.seeds.push({ name: volume.name, destination: m.destination, noCopy: m.noCopy === true, chown: m.chown === true })
     }
   } catch (err) {
-    await removeAnonymous(storeRoot, out.created, o.rootless)
+    await removeUnusedVolumes(storeRoot, out.created, o.rootless)
     throw err
   }
   return out
@@ -247,8 +247,8 @@ export function containersUsing(storeRoot: string, name: string) {
   return listContainers(storeRoot).filter(c => c.record.volumes?.some(v => v.name === name))
 }
 
-/** Removes volumes (a failed create's anonymous ones, or those of a removed container) that no container uses. */
-export async function removeAnonymous(storeRoot: string, names: readonly string[], rootless: boolean): Promise<void> {
+/** Removes those of the named volumes that no container uses (a failed create's new ones, a removed container's anonymous ones, kube down's claims). */
+export async function removeUnusedVolumes(storeRoot: string, names: readonly string[], rootless: boolean): Promise<void> {
   for (const name of names) {
     if (containersUsing(storeRoot, name).length) continue
     try {
@@ -262,7 +262,7 @@ export async function removeAnonymous(storeRoot: string, names: readonly string[
 /** rm -v and --rm: the container's anonymous volumes go with it, unless another container uses them. */
 export async function removeContainerVolumes(storeRoot: string, record: ContainerRecord, rootless: boolean): Promise<void> {
   const anonymous = (record.volumes ?? []).filter(v => v.anonymous).map(v => v.name)
-  if (anonymous.length) await removeAnonymous(storeRoot, anonymous, rootless)
+  if (anonymous.length) await removeUnusedVolumes(storeRoot, anonymous, rootless)
 }
 
 /** `system df`'s volumes row: how many, how many a container uses, their bytes and those of the unused ones. */

@@ -11,7 +11,7 @@ import path from 'node:path'
 import type { LifecycleOptions } from '../container/create.js'
 import { createContainer } from '../container/create.js'
 import type { Engine } from '../container/engine.js'
-import { removeAnonymous } from '../container/volumes.js'
+import { removeUnusedVolumes } from '../container/volumes.js'
 import { CockerError } from '../errors.js'
 import { createPod, findPod, podContainers, removePod, startPod, type PodRecord } from '../pod/pods.js'
 import { podNotFound } from '../pod/record.js'
@@ -187,7 +187,7 @@ function mountOf(engine: Engine, pod: PodPlan, m: ContainerPlan['mounts'][number
 async function removePlayed(engine: Engine, pod: PodRecord, volumes: readonly string[]): Promise<void> {
   const found = findPod(engine.storeRoot, pod.id)
   if (found) await removePod(engine, found, { force: true, timeout: 0 })
-  await removeAnonymous(engine.storeRoot, volumes, engine.rootless)
+  await removeUnusedVolumes(engine.storeRoot, volumes, engine.rootless)
 }
 
 /** The volumes play made for a pod: the anonymous ones labelled with its name. */
@@ -203,13 +203,13 @@ export async function removeKubePod(engine: Engine, name: string): Promise<strin
   if (!found || found.record.name !== name) throw podNotFound(name)
   const volumes = playedVolumes(engine, name, podContainers(engine.storeRoot, found.record.id))
   await removePod(engine, found, { force: true })
-  await removeAnonymous(engine.storeRoot, volumes, engine.rootless)
+  await removeUnusedVolumes(engine.storeRoot, volumes, engine.rootless)
   return found.record.id
 }
 
-/** `kube down --force`: the claims' volumes too, where no container uses them (removeAnonymous' rule, for named volumes too). */
+/** `kube down --force`: the claims' volumes too, where no container uses them (removeUnusedVolumes' rule). */
 export async function removeClaims(engine: Engine, claims: readonly string[]): Promise<string[]> {
   const present = claims.filter(c => readVolume(engine.storeRoot, c))
-  await removeAnonymous(engine.storeRoot, present, engine.rootless)
+  await removeUnusedVolumes(engine.storeRoot, present, engine.rootless)
   return present.filter(c => !readVolume(engine.storeRoot, c))
 }

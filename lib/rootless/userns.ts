@@ -4,11 +4,10 @@
  * /etc/subgid ranges from 1 up, mapped by newuidmap/newgidmap. With no ranges
  * only the caller's own id is mapped, and the user is told how to get more.
  */
-import path from 'node:path'
 import type { IdMapping } from '../runtime/oci-spec.js'
 import { runHelper } from '../runtime/helper.js'
 import { encodePlan, type Op } from '../runtime/protocol.js'
-import { packageRoot } from '../package-root.js'
+import { cockerProgram } from '../package-root.js'
 import { idmapOps } from './idmap.js'
 import { callerName, USERNS_UID_ENV } from './identity.js'
 import { parseSubid, type SubidRange } from './subid.js'
@@ -132,5 +131,5 @@ export async function chownInUserNamespace(paths: string[], uid: number, gid: nu
  */
 export async function reexecInUserNamespace(argv: string[], o: { env: NodeJS.ProcessEnv; cwd: string; warn(m: string): void }): Promise<number> {
   const env = { ...o.env, [USERNS_UID_ENV]: String(process.geteuid!()) }
-  return runInUserNamespace([path.join(packageRoot(), 'bin', 'cocker'), ...argv], { ...o, env })
+  return runInUserNamespace([cockerProgram(), ...argv], { ...o, env })
 }

@@ -6,11 +6,10 @@ import { CAPABILITIES } from '../../runtime/linux.js'
 import { execProcess } from '../../runtime/lifecycle.js'
 import { parseDetachKeys } from '../../runtime/monitor.js'
 import { resolveUser } from '../../spec/user.js'
-import type { CliContext, Outcome, ParsedArgs } from '../command.js'
+import { type CliContext, type Outcome, type ParsedArgs, strings } from '../command.js'
 import { engineOf, requireContainer } from './container-context.js'
 import { envEntry, readEnvFile } from './run-options.js'
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
 
 /**
  * `exec`: a process in a running container, joining its namespaces and cgroups: its status is

@@ -9,11 +9,10 @@ import { callerName, realUid } from '../../rootless/identity.js'
 import { podInfraAndContainers } from '../../pod/pods.js'
 import { lingerWarning } from '../../systemd/linger.js'
 import { containerUnit, podUnits, SERVICE_RESTART_POLICIES, type Unit, type UnitContainer, type UnitOptions } from '../../systemd/unit.js'
-import type { CliContext, CommandDef, OptionDef, Outcome, ParsedArgs } from '../command.js'
+import { type CliContext, type CommandDef, type OptionDef, type Outcome, type ParsedArgs, strings } from '../command.js'
 import { engineOf } from './container-context.js'
 
 const invalid = (message: string, hint?: string) => new CockerError('INVALID_ARGUMENT', message, { hint })
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
 
 /** `generate systemd`: the units as text, JSON, or files in the current directory. */
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {

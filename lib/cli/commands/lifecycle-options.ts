@@ -8,10 +8,9 @@ import { SD_NOTIFY_MODES, type Healthcheck, type RestartPolicy, type SdNotifyMod
 import { CockerError } from '../../errors.js'
 import { parseDetachKeys } from '../../runtime/monitor.js'
 import { durationNs } from '../../sys/duration.js'
-import type { ParsedArgs } from '../command.js'
+import { type ParsedArgs, strings } from '../command.js'
 
 const invalid = (message: string, hint?: string) => new CockerError('INVALID_ARGUMENT', message, { hint })
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q'
 

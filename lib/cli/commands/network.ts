@@ -11,11 +11,10 @@ import { parseMacAddress } from '../../spec/run-options.js'
 import { createNetwork, findNetwork, listNetworks, removeNetworkFile, requireNetwork, withNetworksLock, DEFAULT_NETWORK,
   type NetworkDef } from '../../network/bridge/networks.js'
 import type { Engine } from '../../container/engine.js'
-import type { CliContext, Outcome, ParsedArgs } from '../command.js'
+import { type CliContext, type Outcome, type ParsedArgs, strings } from '../command.js'
 import { renderRows, renderTemplate } from '../render/go-template.js'
 import { storeRootFor } from './store-root.js'
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
 
 export async function create(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   if (args.driver !== undefined && args.driver !== 'bridge') {

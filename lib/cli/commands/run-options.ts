@@ -12,7 +12,7 @@ import {
   type RunOptions, type UsernsRequest,
 } from '../../spec/run-options.js'
 import { parseSystemdFlag } from '../../spec/systemd-mode.js'
-import type { ParsedArgs } from '../command.js'
+import { type ParsedArgs, strings } from '../command.js'
 
 /** What parseRunOptions needs from the host; tests pass fakes. */
 export interface RunOptionsHost {
@@ -29,7 +29,6 @@ const nodeHost = (): RunOptionsHost => ({
 })
 
 const invalid = (message: string, hint?: string) => new CockerError('INVALID_ARGUMENT', message, { hint })
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
 const optional = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 
 

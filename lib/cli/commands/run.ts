@@ -8,7 +8,7 @@ import { findContainer } from '../../container/record.js'
 import { removeContainer } from '../../container/remove.js'
 import { startContainer } from '../../container/start.js'
 import { CockerError } from '../../errors.js'
-import { packageRoot } from '../../package-root.js'
+import { cockerProgram } from '../../package-root.js'
 import { needsUserNamespace } from '../../rootless/identity.js'
 import type { OciRuntime } from '../../runtime/external.js'
 import type { RunOptions } from '../../spec/run-options.js'
@@ -149,7 +149,7 @@ export async function pullFirst(input: string, o: Pick<RunOptions, 'tlsVerify' |
     return 0
   }
   return new Promise<number>((resolve, reject) => {
-    const child = childProcess().spawn(path.join(packageRoot(), 'bin', 'cocker'), argv, { stdio: ['ignore', 'ignore', 'inherit'], env: ctx.env, cwd: ctx.cwd })
+    const child = childProcess().spawn(cockerProgram(), argv, { stdio: ['ignore', 'ignore', 'inherit'], env: ctx.env, cwd: ctx.cwd })
     child.on('error', reject)
     child.on('exit', code => resolve(code ?? 125))
   })

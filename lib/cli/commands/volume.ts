@@ -12,10 +12,9 @@ import { removeContainerFiles } from '../../container/files.js'
 import { CockerError } from '../../errors.js'
 import { isRootless } from '../../rootless/identity.js'
 import { createVolume, inspectVolume, listVolumes, readVolume, removeVolume, requireVolume, volumeData, type VolumeRecord } from '../../storage/volumes.js'
-import type { CliContext, Outcome, ParsedArgs } from '../command.js'
+import { type CliContext, type Outcome, type ParsedArgs, strings } from '../command.js'
 import { renderRows, renderTemplate } from '../render/go-template.js'
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [])
 
 function keyValues(flag: string, list: string[]): Record<string, string> {
   const out: Record<string, string> = {}
