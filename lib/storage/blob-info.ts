@@ -61,8 +61,9 @@ export interface CompressedRecord {
 
 /** Remembers what a push compressed or found; one write for all. */
 export function recordCompressed(paths: StorePaths, records: CompressedRecord[]): void {
-  if (!records.length) return
   const data = read(paths)
+  // a push that found what it knew changes nothing worth an fsync
+  if (records.every(r => data.layers[r.uncompressed]?.[0]?.digest === r.blob.digest && data.layers[r.uncompressed]![0]!.locations[0] === r.location)) return
   for (const r of records) {
     const known = data.layers[r.uncompressed] ?? []
     const old = known.find(b => b.digest === r.blob.digest)

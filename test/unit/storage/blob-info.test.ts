@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'uvu'
@@ -25,6 +25,10 @@ test('what was compressed is found again by its uncompressed digest, with the re
   recordCompressed(paths, [{ uncompressed: dig('1'), blob: { digest: dig('c'), size: 11, compression: 'gzip' }, location: 'q/x' }])
   assert.equal(compressedBlobs(paths, dig('1'), 'gzip').map(b => b.digest), [dig('c'), dig('a')])
   assert.equal(readdirSync(paths.tmp), [], 'written by rename: no temp file left')
+  const file = path.join(paths.root, 'blob-info.json')
+  const before = statSync(file).ino
+  recordCompressed(paths, [{ uncompressed: dig('1'), blob: { digest: dig('c'), size: 11, compression: 'gzip' }, location: 'q/x' }])
+  assert.is(statSync(file).ino, before, 'what is known already is not written again (a write renames a new file in)')
 })
 
 test('a damaged file is a cache that starts again, not an error', () => {
