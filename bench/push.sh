@@ -6,6 +6,8 @@
 #   first   push into a repository that has nothing of it (its links removed before each run):
 #           every layer is sent, the committed one compressed on the way (Podman, which keeps
 #           no compressed blob, compresses the base layer too)
+#   layer   push into a repository that has the base layer already (pushed there in the
+#           preparation): the committed layer alone is compressed and sent, by both
 #   again   the same push once more: every blob is found in the registry
 # Prints medians, cocker/podman, and the bytes each pushed. As root it runs as the test user
 # `cockertest` (test/support/rootless-user.sh). Needs `npm run build`, hyperfine, podman, skopeo,
@@ -60,8 +62,10 @@ repos=$stores/registry/docker/registry/v2/repositories
 for e in cocker podman; do
 	if [ $e = cocker ]; then cmd=("${c[@]}"); else cmd=("${podman[@]}"); fi
 	push="$(q "${cmd[@]}") push -q --tls-verify=false localhost/bench/pushed:1 127.0.0.1:$port/$e/pushed:1"
+	push_base="$(q "${cmd[@]}") push -q --tls-verify=false $base 127.0.0.1:$port/$e/pushed:base"
 	pairs+=(
 		"first-$e" "$push" "rm -rf $repos/$e"
+		"layer-$e" "$push" "sh -c $(printf %q "rm -rf $repos/$e && $push_base")"
 		"again-$e" "$push" "true"
 	)
 done

@@ -7,7 +7,8 @@
  *       repository of the same registry the image came from, else an upload of the blob;
  *     stored uncompressed (what commit makes), or zstd with --compression-format gzip: HEAD
  *       each gzip blob known to hold it (blob-info.json), else a mount from a repository it
- *       was pushed to, else gzip it while it is sent, hashed as it goes, and remember it
+ *       was pushed to, else gzip it while it is sent (on every core: gzip-parallel.ts),
+ *       hashed as it goes, and remember it
  *   → the config, as stored → the manifest: byte for byte as stored when no layer changed
  *   and --format asks for no other type (so its digest is the image's), else written anew
  *   with the compressed blobs and the media types of --format.
@@ -16,7 +17,6 @@
  */
 import { createReadStream } from 'node:fs'
 import { Transform, type Readable } from 'node:stream'
-import { createGzip } from 'node:zlib'
 import { endpointsFor, loadRegistriesConf, type Endpoint } from '../config/registries.js'
 import { CockerError } from '../errors.js'
 import { compressedBlobs, recordCompressed, type CompressedRecord } from '../storage/blob-info.js'
@@ -25,6 +25,7 @@ import { findImage } from '../storage/images.js'
 import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
 import { decompress } from './decompress.js'
+import { ParallelGzip } from './gzip-parallel.js'
 import { convertManifest, encodeManifest, gzipLayerType } from './manifest-convert.js'
 import { layerCompression, MediaType, parseImageConfig, parseManifest, type Descriptor, type ImageManifest } from './manifest.js'
 import { fullReference, parseReference, type ImageReference } from './reference.js'
@@ -281,7 +282,7 @@ async function pushCompressed({ client, endpoint, records, o }: LayersContext, j
   const from = layerCompression(stored.mediaType)
   const blob = await client.uploadStream(repo, () => {
     const tar = from === 'none' ? readStored(o, stored, event) : decompress(readStored(o, stored, event))
-    const gzip = createGzip({ chunkSize: 128 << 10 })
+    const gzip = new ParallelGzip()
     tar.on('error', err => gzip.destroy(err))
     return tar.pipe(gzip)
   })
