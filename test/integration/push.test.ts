@@ -205,6 +205,14 @@ scenario('a second push finds the compressed layer it sent: nothing compressed o
     'the same manifest as the first push')
   const other = await onTty(['push', image, `${proxy!.host}/other-${mode.name}/img:1`])
   assert.match(other.stdout, `Copying blob ${diffId.slice(7, 19)} skipped: mounted`)
+
+  // another image on top of this one shares the committed layer: found too, only its own goes up
+  const ct = safeName()
+  await cocker(mode, ['run', '--name', ct, image, 'sh', '-c', 'echo more > /more'], { status: 0 })
+  await cocker(mode, ['commit', '-q', ct, `${image}-more`], { status: 0 })
+  await cocker(mode, ['rm', ct], { status: 0 })
+  const sharing = await counted(() => cocker(mode, ['push', `${image}-more`, `${dest}:3`], { status: 0 }))
+  assert.equal(sharing, { uploads: 2, mounts: 0, found: 3 }, 'the new layer and the config uploaded; two base layers and the shared one found')
 })
 
 scenario('--format v2s2 of an OCI image gives a Docker manifest (Podman pulls it); a zstd image converts only with --compression-format gzip', async mode => {
