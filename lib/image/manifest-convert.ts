@@ -68,6 +68,11 @@ export function convertManifest(m: ImageManifest, to: string, what: string): Ima
   }
 }
 
+/** A layer's media type in the family of manifest type `manifestType` (a pulled Docker layer named by an OCI manifest, say). */
+export function layerTypeFor(type: string, manifestType: string, what: string): string {
+  return manifestType === MediaType.DockerManifest ? dockerLayerType(type, what) : ociLayerType(type, what)
+}
+
 function dockerLayerType(type: string, what: string): string {
   if (type in DOCKER_TO_OCI) return type
   if (!(type in OCI_TO_DOCKER)) throw unknownLayer(type, what, 'v2s2')

@@ -15,7 +15,7 @@
  *
  * The registry checks every digest on upload.
  */
-import { createReadStream } from 'node:fs'
+import { createReadStream, statSync } from 'node:fs'
 import { Transform, type Readable } from 'node:stream'
 import { endpointsFor, loadRegistriesConf, type Endpoint } from '../config/registries.js'
 import { CockerError } from '../errors.js'
@@ -26,7 +26,7 @@ import type { ImageRecord } from '../storage/metadata.js'
 import type { Store } from '../storage/store.js'
 import { decompress } from './decompress.js'
 import { ParallelGzip } from './gzip-parallel.js'
-import { convertManifest, encodeManifest, gzipLayerType } from './manifest-convert.js'
+import { convertManifest, encodeManifest, gzipLayerType, layerTypeFor } from './manifest-convert.js'
 import { layerCompression, MediaType, parseImageConfig, parseManifest, type Descriptor, type ImageManifest } from './manifest.js'
 import { fullReference, parseReference, type ImageReference } from './reference.js'
 import type { Credentials, RegistryClient, UploadResult } from './registry/client.js'
@@ -114,15 +114,18 @@ export async function pushImage(input: string, destination: string | undefined, 
   const manifest = parseManifest(manifestBytes, image.manifestMediaType, what)
   if (manifest.kind !== 'manifest') throw new CockerError('MANIFEST_INVALID', `image ${image.id.slice(0, 12)}: its stored manifest is an index`)
   const target = o.format ? PUSH_FORMATS[o.format] : manifest.mediaType
-  const jobs = layerJobs(manifest, o.compressionFormat, () => parseImageConfig(store.blobs.read(manifest.config.digest), what).rootfs.diff_ids)
-  const changes = target !== manifest.mediaType || jobs.some(j => j.compress)
+  let configured: string[] | undefined
+  const diffIds = () => (configured ??= parseImageConfig(store.blobs.read(manifest.config.digest), what).rootfs.diff_ids)
+  const source = withStoredBlobs(store, manifest, diffIds, input)
+  const jobs = layerJobs(source, o.compressionFormat, diffIds)
+  const changes = target !== manifest.mediaType || source !== manifest || jobs.some(j => j.compress)
   // what cannot be converted is refused before anything is sent
-  convertManifest(withLayers(manifest, jobs.map(j => (j.compress ? { ...j.stored, mediaType: gzipLayerType(j.stored.mediaType)! } : j.stored))), target, input)
+  convertManifest(withLayers(source, jobs.map(j => (j.compress ? { ...j.stored, mediaType: gzipLayerType(j.stored.mediaType)! } : j.stored))), target, input)
   if (ref.digest && (ref.digest !== image.manifestDigest || changes)) {
-    const why = changes ? 'the manifest pushed is not the stored one (layers compressed or its type converted)' : `the image's manifest digest is ${image.manifestDigest}`
+    const why = changes ? 'the manifest pushed is not the stored one (layers compressed or replaced, or its type converted)' : `the image's manifest digest is ${image.manifestDigest}`
     throw new CockerError('INVALID_ARGUMENT', `${what}: ${why}`, { hint: 'push to a tag' })
   }
-  for (const d of [...manifest.layers, manifest.config]) {
+  for (const d of [...source.layers, manifest.config]) {
     if (!store.blobs.has(d.digest)) {
       throw new CockerError('BLOB_NOT_FOUND', `${input}: blob ${d.digest} of the image is not in the store`, {
         hint: 'pull the image again (cocker keeps the compressed layers of pulled images only)',
@@ -143,7 +146,7 @@ export async function pushImage(input: string, destination: string | undefined, 
     o.onEvent?.({ kind: 'config', digest: manifest.config.digest, state: config })
     const sent = new Map(blobs.map(b => [b.digest, b.sent ?? null]))
     blobs.push({ digest: manifest.config.digest, result: config })
-    const pushed = changes ? convertManifest(withLayers(manifest, manifest.layers.map(d => sent.get(d.digest) ?? d)), target, input) : manifest
+    const pushed = changes ? convertManifest(withLayers(source, source.layers.map(d => sent.get(d.digest) ?? d)), target, input) : manifest
     const bytes = changes ? encodeManifest(pushed) : manifestBytes
     o.onEvent?.({ kind: 'manifest', digest: changes ? sha256Digest(bytes) : image.manifestDigest, state: 'writing' })
     const digest = await client.putManifest(endpoint.repository, ref.digest ?? ref.tag ?? 'latest', pushed.mediaType, bytes)
@@ -177,6 +180,24 @@ export function layerJobs(manifest: ImageManifest, compressionFormat: 'gzip' | u
     jobs.set(d.digest, { stored: d, diffId, compress })
   })
   return [...jobs.values()]
+}
+
+/**
+ * The manifest with each layer blob the store lacks replaced by another blob of the same layer
+ * that it has: a layer that came first with another image, compressed otherwise (a pull then
+ * fetches no blob of its own). The manifest itself when none is missing, or none can stand in.
+ */
+function withStoredBlobs(store: Store, manifest: ImageManifest, diffIds: () => string[], what: string): ImageManifest {
+  if (manifest.layers.every(d => store.blobs.has(d.digest))) return manifest
+  const records = store.metadata().layers
+  const layers = manifest.layers.map((d, i) => {
+    if (store.blobs.has(d.digest)) return d
+    const other = records.find(l => l.diffId === diffIds()[i] && l.compressedDigest && l.mediaType && store.blobs.has(l.compressedDigest))
+    if (!other) return d
+    const size = other.compressedSize ?? statSync(store.blobs.path(other.compressedDigest!)).size
+    return { mediaType: layerTypeFor(other.mediaType!, manifest.mediaType, what), digest: other.compressedDigest!, size }
+  })
+  return layers.every((d, i) => d === manifest.layers[i]) ? manifest : withLayers(manifest, layers)
 }
 
 function withLayers(m: ImageManifest, layers: Descriptor[]): ImageManifest {

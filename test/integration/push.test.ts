@@ -215,7 +215,7 @@ scenario('a second push finds the compressed layer it sent: nothing compressed o
   assert.equal(sharing, { uploads: 2, mounts: 0, found: 3 }, 'the new layer and the config uploaded; two base layers and the shared one found')
 })
 
-scenario('--format v2s2 of an OCI image gives a Docker manifest (Podman pulls it); a zstd image converts only with --compression-format gzip', async mode => {
+scenario('--format v2s2 of an OCI image gives a Docker manifest (Podman pulls it); a zstd image converts only with --compression-format gzip, or with the gzip blobs of its layers the store has', async mode => {
   const image = await committedImage(mode)
   const dest = `${registry!.host}/v2s2-${mode.name}/img:1`
   await cocker(mode, ['push', '--format', 'v2s2', image, dest], { status: 0 })
@@ -231,9 +231,15 @@ scenario('--format v2s2 of an OCI image gives a Docker manifest (Podman pulls it
     assert.is(manifestType.stdout.trim(), 'application/vnd.docker.distribution.manifest.v2+json')
   }
 
-  // a store of its own: in this one the busybox layers are there already, and a pull of the zstd image would fetch no blob
-  const clean: CockerMode = { ...mode, root: path.join(modeDir(mode), 'store') }
+  // in this store the busybox layers are there already, so the pull of their zstd form fetches no blob: the push sends the gzip ones it has
   const zstd = await pushFixture(registry!.host, 'busybox-zstd')
+  await cocker(mode, ['pull', '-q', zstd.reference], { status: 0 })
+  await cocker(mode, ['push', zstd.reference, `${registry!.host}/zstd-${mode.name}/had:1`], { status: 0 })
+  const had = JSON.parse(skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${registry!.host}/zstd-${mode.name}/had:1`]))
+  assert.equal(had.layers, fixtureLayout('busybox').images[0]!.layers.map(l => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })))
+
+  // a store of its own, where the pull fetches the zstd blobs
+  const clean: CockerMode = { ...mode, root: path.join(modeDir(mode), 'store') }
   await cocker(clean, ['pull', '-q', zstd.reference], { status: 0 })
   const refused = await cocker(clean, ['push', '--format', 'v2s2', zstd.reference, `${registry!.host}/zstd-${mode.name}/img:1`], { status: 125 })
   assert.match(refused.stderr, /^Error: [^\n]*zstd-compressed[^\n]*--compression-format gzip[^\n]*\n$/)
