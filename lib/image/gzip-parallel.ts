@@ -78,7 +78,7 @@ export class ParallelGzip extends Transform {
   /** Starts a deflate for each whole block pending (and, at the end, the rest); waits while too many are in flight. */
   private async cut(end: boolean): Promise<void> {
     while (this.pendingBytes >= this.blockSize || (end && this.pendingBytes > 0)) {
-      const all = Buffer.concat(this.pending)
+      const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending)
       const block = all.subarray(0, Math.min(this.blockSize, all.length))
       const rest = all.subarray(block.length)
       this.pending = rest.length ? [rest] : []

@@ -79,6 +79,9 @@ interface LayerJob {
   compress: boolean
 }
 
+/** The compressor's block, and the reads of an uncompressed layer. */
+const BLOCK = 1 << 20
+
 const DOCKER_TRANSPORT = 'docker://'
 /** containers-transports(5) that are not registries ('dir:5000/x' would be a registry with a port). */
 const OTHER_TRANSPORTS = /^(oci|oci-archive|dir|docker-archive|docker-daemon|containers-storage|sif|ostree):(?!\d)/
@@ -256,7 +259,7 @@ function blobEvents(o: PushOptions, d: Descriptor) {
 }
 
 /** The stored blob, read with its progress reported. */
-function readStored(o: PushOptions, d: Descriptor, event: ReturnType<typeof blobEvents>): Readable {
+function readStored(o: PushOptions, d: Descriptor, event: ReturnType<typeof blobEvents>, highWaterMark?: number): Readable {
   event('uploading', 0)
   let sent = 0
   const counting = new Transform({
@@ -266,7 +269,7 @@ function readStored(o: PushOptions, d: Descriptor, event: ReturnType<typeof blob
       done(null, chunk)
     },
   })
-  return createReadStream(o.store.blobs.path(d.digest)).on('error', err => counting.destroy(err)).pipe(counting)
+  return createReadStream(o.store.blobs.path(d.digest), { highWaterMark }).on('error', err => counting.destroy(err)).pipe(counting)
 }
 
 async function pushBlob({ client, endpoint, mountFrom, o }: LayersContext, d: Descriptor): Promise<UploadResult> {
@@ -302,8 +305,9 @@ async function pushCompressed({ client, endpoint, records, o }: LayersContext, j
   }
   const from = layerCompression(stored.mediaType)
   const blob = await client.uploadStream(repo, () => {
-    const tar = from === 'none' ? readStored(o, stored, event) : decompress(readStored(o, stored, event))
-    const gzip = new ParallelGzip()
+    // read in the compressor's blocks: each chunk one block, none copied to be cut
+    const tar = from === 'none' ? readStored(o, stored, event, BLOCK) : decompress(readStored(o, stored, event))
+    const gzip = new ParallelGzip({ blockSize: BLOCK })
     tar.on('error', err => gzip.destroy(err))
     return tar.pipe(gzip)
   })
