@@ -863,8 +863,10 @@ complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcom
 # image push
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l authfile -r -F -d 'path of the authentication file'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l creds -x -d 'credentials to use instead of those of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l compress -d 'compress layers when pushing to a dir: destination (Podman\'s); cocker pushes to registries only, which always get compressed layers'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l compression-format -x -a 'gzip zstd zstd:chunked' -d 'compress layers with this format, recompressing layers compressed otherwise (cocker makes gzip only)'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l digestfile -r -F -d 'write the digest of the pushed manifest to this file'
-complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s f -l format -x -a 'oci v2s2' -d 'manifest type the image must have (oci or v2s2); cocker does not convert, it pushes as stored'
+complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s f -l format -x -a 'oci v2s2' -d 'manifest type to push (oci or v2s2), converted from the stored one (default: the stored type)'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -s q -l quiet -d 'suppress the progress output'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l remove-signatures -d 'discard any signatures (cocker stores none)'
 complete -c cocker -n '__fish_seen_subcommand_from image; and __fish_seen_subcommand_from push' -l tls-verify -d 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)'
@@ -1408,8 +1410,10 @@ complete -c cocker -n '__fish_seen_subcommand_from pull' -s v -l version -d 'pri
 # push
 complete -c cocker -n '__fish_seen_subcommand_from push' -l authfile -r -F -d 'path of the authentication file'
 complete -c cocker -n '__fish_seen_subcommand_from push' -l creds -x -d 'credentials to use instead of those of the authentication file'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l compress -d 'compress layers when pushing to a dir: destination (Podman\'s); cocker pushes to registries only, which always get compressed layers'
+complete -c cocker -n '__fish_seen_subcommand_from push' -l compression-format -x -a 'gzip zstd zstd:chunked' -d 'compress layers with this format, recompressing layers compressed otherwise (cocker makes gzip only)'
 complete -c cocker -n '__fish_seen_subcommand_from push' -l digestfile -r -F -d 'write the digest of the pushed manifest to this file'
-complete -c cocker -n '__fish_seen_subcommand_from push' -s f -l format -x -a 'oci v2s2' -d 'manifest type the image must have (oci or v2s2); cocker does not convert, it pushes as stored'
+complete -c cocker -n '__fish_seen_subcommand_from push' -s f -l format -x -a 'oci v2s2' -d 'manifest type to push (oci or v2s2), converted from the stored one (default: the stored type)'
 complete -c cocker -n '__fish_seen_subcommand_from push' -s q -l quiet -d 'suppress the progress output'
 complete -c cocker -n '__fish_seen_subcommand_from push' -l remove-signatures -d 'discard any signatures (cocker stores none)'
 complete -c cocker -n '__fish_seen_subcommand_from push' -l tls-verify -d 'require HTTPS and verify certificates (default: yes, except for insecure and loopback registries)'

@@ -6,7 +6,11 @@ export const MediaType = {
   DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   DockerConfig: 'application/vnd.docker.container.image.v1+json',
+  DockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
   DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  /** Not in Docker's spec; containers/image writes it for zstd layers of a v2s2 image. */
+  DockerLayerZstd: 'application/vnd.docker.image.rootfs.diff.tar.zstd',
+  DockerLayerForeign: 'application/vnd.docker.image.rootfs.foreign.diff.tar',
   DockerLayerForeignGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
   DockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
   DockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
@@ -103,7 +107,10 @@ const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
 const SHA256 = /^sha256:[a-f0-9]{64}$/
 
 const LAYER_COMPRESSION: Record<string, Compression> = {
+  [MediaType.DockerLayer]: 'none',
   [MediaType.DockerLayerGzip]: 'gzip',
+  [MediaType.DockerLayerZstd]: 'zstd',
+  [MediaType.DockerLayerForeign]: 'none',
   [MediaType.DockerLayerForeignGzip]: 'gzip',
   [MediaType.OciLayer]: 'none',
   [MediaType.OciLayerGzip]: 'gzip',

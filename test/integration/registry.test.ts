@@ -201,6 +201,17 @@ test('htpasswd registry: anonymous is refused with a login hint; credentials wor
   assert.match(e2.message, 'invalid username or password')
 })
 
+test('a streamed upload (digest known at the end) into a registry with basic auth; the blob is then there', async () => {
+  if (skip('streamed upload')) return
+  const alice = client(authRegistry!.host, { credentials: authRegistry!.auth })
+  const bytes = Buffer.from('a layer compressed on its way '.repeat(5000))
+  const sent = await alice.uploadStream('alice/streamed', () => Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]))
+  assert.equal(sent, { digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length })
+  assert.ok(await alice.blobExists('alice/streamed', sent.digest))
+  assert.is(await alice.mountBlob('alice/other', sent.digest, 'alice/streamed'), true)
+  assert.is(await alice.mountBlob('alice/third', `sha256:${'0'.repeat(64)}`, 'alice/streamed'), false, 'a blob the source lacks is not mounted')
+})
+
 test('cocker login checks the password, writes auth.json (mode 600); logout removes it', async () => {
   if (skip('login and logout')) return
   const cocker = repoPath('bin/cocker')

@@ -104,14 +104,16 @@ const pull: CommandDef = {
 const push: CommandDef = {
   name: 'push',
   describe: 'push an image to a specified destination',
-  description: 'Sends an image of the local store to a registry: to DESTINATION (a registry reference, `docker://` allowed), or to the name the image was given by. Each layer the registry lacks is mounted from the repository of that registry the image came from, when there is one, or else uploaded; then the config and the manifest, byte for byte as stored, so the pushed image has the digest it was pulled with. On a terminal each blob shows its progress on standard error; nothing is printed on standard output.',
+  description: 'Sends an image of the local store to a registry: to DESTINATION (a registry reference, `docker://` allowed), or to the name the image was given by. Each layer the registry lacks is mounted from the repository of that registry the image came from, when there is one, or else uploaded; a layer stored uncompressed (as `commit` stores it) is gzip-compressed as it is sent, and the compressed blob remembered, so that a later push of the layer finds it in the registry instead of compressing it again. Then the config and the manifest: byte for byte as stored when no layer was compressed and --format asks for no other type, so that a pulled image keeps the digest it was pulled with; else a new manifest names the compressed blobs, in the type --format asks for. On a terminal each blob shows its progress on standard error; nothing is printed on standard output.',
   usage: 'push [options] <image> [destination]',
   positionals: [{ name: 'image', required: true }, { name: 'destination', required: false }],
   options: [
     { name: 'authfile', type: 'string', valueName: 'path', describe: 'path of the authentication file', complete: 'file' },
     { name: 'creds', type: 'string', valueName: 'username:password', describe: 'credentials to use instead of those of the authentication file' },
+    { name: 'compress', type: 'boolean', describe: 'compress layers when pushing to a dir: destination (Podman\'s); cocker pushes to registries only, which always get compressed layers' },
+    { name: 'compression-format', type: 'string', valueName: 'format', choices: ['gzip', 'zstd', 'zstd:chunked'], describe: 'compress layers with this format, recompressing layers compressed otherwise (cocker makes gzip only)' },
     { name: 'digestfile', type: 'string', valueName: 'path', describe: 'write the digest of the pushed manifest to this file', complete: 'file' },
-    { name: 'format', alias: 'f', type: 'string', valueName: 'format', choices: ['oci', 'v2s2'], describe: 'manifest type the image must have (oci or v2s2); cocker does not convert, it pushes as stored' },
+    { name: 'format', alias: 'f', type: 'string', valueName: 'format', choices: ['oci', 'v2s2'], describe: 'manifest type to push (oci or v2s2), converted from the stored one (default: the stored type)' },
     { name: 'quiet', alias: 'q', type: 'boolean', describe: 'suppress the progress output' },
     { name: 'remove-signatures', type: 'boolean', describe: 'discard any signatures (cocker stores none)' },
     TLS_VERIFY,
@@ -119,6 +121,7 @@ const push: CommandDef = {
   examples: [
     ['cocker push quay.io/team/app:1', 'push the image named quay.io/team/app:1 to its registry'],
     ['cocker push alpine registry.local:5000/alpine:3 --digestfile d.txt', 'push alpine under another name, and write its digest to d.txt'],
+    ['cocker push --format v2s2 localhost/app quay.io/team/app:1', 'push a committed image as a Docker v2s2 image, its layers gzip-compressed'],
   ],
   load: () => import('./push.js'),
 }

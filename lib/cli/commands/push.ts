@@ -12,6 +12,10 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
   if (format !== undefined && format !== 'oci' && format !== 'v2s2') {
     throw new CockerError('INVALID_ARGUMENT', `--format: unknown manifest type "${format}"`, { hint: 'use oci or v2s2' })
   }
+  const compression = args.compressionFormat as string | undefined
+  if (compression !== undefined && compression !== 'gzip') {
+    throw new CockerError('NOT_SUPPORTED', `--compression-format ${compression}: cocker compresses layers with gzip only`, { hint: 'use --compression-format gzip, or leave it out' })
+  }
   const progress = !args.quiet && process.stderr.isTTY ? pushProgress(t => process.stderr.write(t)) : undefined
   try {
     const result = await pushImage(args.image as string, args.destination as string | undefined, {
@@ -21,6 +25,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<Outcome> {
       authfile: args.authfile as string | undefined,
       ...(typeof args.creds === 'string' ? { credentials: parseCreds(args.creds) } : {}),
       ...(format ? { format: format as PushOptions['format'] } : {}),
+      ...(compression ? { compressionFormat: 'gzip' as const } : {}),
       onEvent: progress?.onEvent,
     })
     progress?.finish()

@@ -48,7 +48,13 @@ export interface FetchedManifest {
 
 export type UploadResult = 'exists' | 'mounted' | 'uploaded'
 
-type Method = 'GET' | 'HEAD' | 'POST' | 'PUT'
+/** What a streamed upload sent: known only once the stream has ended. */
+export interface StreamedBlob {
+  digest: string
+  size: number
+}
+
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 type Body = Buffer | (() => Readable)
 
 interface RequestSpec {
@@ -59,6 +65,8 @@ interface RequestSpec {
   scopes: string[]
   headers?: Record<string, string>
   body?: Body
+  /** Sent once: a body the registry may have taken in part cannot be sent again to the same place. */
+  once?: boolean
 }
 
 interface Token {
@@ -254,6 +262,110 @@ export class RegistryClient {
     return 'uploaded'
   }
 
+  /**
+   * A cross-repository mount of a blob `from` another repository of this registry. false
+   * when the registry did not mount it (it may lack it there); the upload it opened instead
+   * is cancelled.
+   */
+  async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    const push = repositoryScope(repository, 'pull,push')
+    const query = new URLSearchParams({ mount: digest, from })
+    const res = await this.request({
+      method: 'POST',
+      path: `/v2/${repository}/blobs/uploads/?${query}`,
+      scopes: [push, repositoryScope(from, 'pull')],
+      headers: { 'content-length': '0' },
+    })
+    res.resume()
+    if (res.statusCode === 201) return true
+    if (res.statusCode !== 202) throw await this.statusError(res, `blob ${digest} to ${this.host}/${repository}`, 'upload')
+    const location = header(res.headers, 'location')
+    if (location) {
+      const cancel = await this.request({ method: 'DELETE', path: new URL(location, await this.baseUrl()).href, scopes: [push] }).catch(() => undefined)
+      cancel?.resume()
+    }
+    return false
+  }
+
+  /**
+   * Uploads a blob whose digest and size are known only at its end (a layer compressed as it
+   * is sent): POST, one streamed PATCH of `source()` hashed as it goes, then the PUT that
+   * names the digest. A failed attempt starts again from a new upload and a new `source()`.
+   */
+  async uploadStream(repository: string, source: () => Readable): Promise<StreamedBlob> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.uploadStreamOnce(repository, source)
+      } catch (err) {
+        const again = err instanceof CockerError && (err.code === 'REGISTRY_UNREACHABLE' || RETRY_UPLOAD.has(err))
+        if (attempt >= this.tries || !again) throw err
+        await sleep(this.retryDelayMs * 2 ** (attempt - 1))
+      }
+    }
+  }
+
+  private async uploadStreamOnce(repository: string, source: () => Readable): Promise<StreamedBlob> {
+    const push = repositoryScope(repository, 'pull,push')
+    const what = `a blob to ${this.host}/${repository}`
+    const opened = await this.request({ method: 'POST', path: `/v2/${repository}/blobs/uploads/`, scopes: [push], headers: { 'content-length': '0' } })
+    opened.resume()
+    if (opened.statusCode !== 202) throw await this.statusError(opened, what, 'upload')
+    const start = header(opened.headers, 'location')
+    if (!start) throw new CockerError('REGISTRY_ERROR', `${this.host}: uploading ${what}: the registry gave no upload location`)
+    let hash = createHash('sha256')
+    let size = 0
+    // set when our own stream failed (a read or compression error), which the request only sees as aborted
+    let failed: unknown
+    const body = () => {
+      hash = createHash('sha256')
+      size = 0
+      failed = undefined
+      const counting = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk)
+          size += chunk.length
+          done(null, chunk)
+        },
+      })
+      return source().on('error', err => {
+        failed = err
+        counting.destroy(err)
+      }).pipe(counting)
+    }
+    let sent: IncomingMessage
+    try {
+      sent = await this.request({
+        method: 'PATCH',
+        path: new URL(start, await this.baseUrl()).href,
+        scopes: [push],
+        headers: { 'content-type': 'application/octet-stream' },
+        body,
+        once: true,
+      })
+    } catch (err) {
+      throw failed ?? err
+    }
+    if (failed) {
+      sent.resume()
+      throw failed
+    }
+    if (sent.statusCode !== 202) throw retryIf5xx(await this.statusError(sent, what, 'upload'), sent.statusCode)
+    sent.resume()
+    const digest = `sha256:${hash.digest('hex')}`
+    // the registry's Range is the bytes it holds: all of ours, or the data was cut short
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(header(sent.headers, 'range') ?? '')
+    if (range && Number(range[1]) !== size - 1) {
+      throw retryUpload(new CockerError('REGISTRY_ERROR', `${this.host}: uploading ${what}: the registry holds ${Number(range[1]) + 1} bytes, ${size} were sent`))
+    }
+    const next = header(sent.headers, 'location') ?? start
+    const url = new URL(next, await this.baseUrl())
+    url.searchParams.set('digest', digest)
+    const done = await this.request({ method: 'PUT', path: url.href, scopes: [push], headers: { 'content-length': '0' } })
+    done.resume()
+    if (done.statusCode !== 201) throw retryIf5xx(await this.statusError(done, `blob ${digest} to ${this.host}/${repository}`, 'upload'), done.statusCode)
+    return { digest, size }
+  }
+
   /** Stores a manifest under a tag or digest; returns its digest. */
   async putManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
     const res = await this.request({
@@ -308,7 +420,7 @@ export class RegistryClient {
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...spec.headers }
       const authorization = await this.authorization(spec.scopes)
       if (authorization) headers.authorization = authorization
-      const res = await this.sendFollowing(url, spec.method, headers, spec.body)
+      const res = await this.sendFollowing(url, spec.method, headers, spec.body, spec.once ? 1 : this.tries)
       if (res.statusCode !== 401 || authenticated) return res
       res.resume()
       authenticated = true
@@ -377,10 +489,10 @@ export class RegistryClient {
     return { value, expires: Date.now() + Math.max(seconds - 10, 5) * 1000 }
   }
 
-  private async sendFollowing(url: URL, method: Method, headers: Record<string, string>, body: Body | undefined): Promise<IncomingMessage> {
+  private async sendFollowing(url: URL, method: Method, headers: Record<string, string>, body: Body | undefined, tries = this.tries): Promise<IncomingMessage> {
     const origin = url.host
     for (let redirects = 0; ; redirects++) {
-      const res = await this.sendWithRetries(url, method, headers, body)
+      const res = await this.sendWithRetries(url, method, headers, body, tries)
       const location = header(res.headers, 'location')
       const redirect = res.statusCode !== undefined && [301, 302, 303, 307, 308].includes(res.statusCode)
       if (!redirect || !location || (method !== 'GET' && method !== 'HEAD') || redirects >= MAX_REDIRECTS) return res
@@ -394,20 +506,20 @@ export class RegistryClient {
     }
   }
 
-  private async sendWithRetries(url: URL, method: Method, headers: Record<string, string>, body: Body | undefined): Promise<IncomingMessage> {
+  private async sendWithRetries(url: URL, method: Method, headers: Record<string, string>, body: Body | undefined, tries = this.tries): Promise<IncomingMessage> {
     for (let attempt = 1; ; attempt++) {
       let res: IncomingMessage
       try {
         res = await this.send(url, method, headers, body)
       } catch (err) {
-        if (attempt < this.tries && isRetryable(err)) {
+        if (attempt < tries && isRetryable(err)) {
           await sleep(this.retryDelayMs * 2 ** (attempt - 1))
           continue
         }
         throw this.connectionError(err)
       }
       const status = res.statusCode ?? 0
-      if (attempt < this.tries && (status >= 500 || status === 429)) {
+      if (attempt < tries && (status >= 500 || status === 429)) {
         res.resume()
         const after = Number(header(res.headers, 'retry-after'))
         await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 10_000) : this.retryDelayMs * 2 ** (attempt - 1))
@@ -494,6 +606,19 @@ function verifier(hash: Hash, digest: string, size: number | undefined, what: st
       done(got === digest ? null : blobInvalid(what, `the content's digest is ${got}`))
     },
   })
+}
+
+/** Errors of a streamed upload worth a new upload. */
+const RETRY_UPLOAD = new WeakSet<CockerError>()
+
+function retryUpload(err: CockerError): CockerError {
+  RETRY_UPLOAD.add(err)
+  return err
+}
+
+/** A registry's 5xx in the middle of an upload: worth a new upload. */
+function retryIf5xx(err: CockerError, status: number | undefined): CockerError {
+  return (status ?? 0) >= 500 ? retryUpload(err) : err
 }
 
 function blobInvalid(what: string, why: string): CockerError {

@@ -1,7 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { endpointsFor, parseRegistriesConf } from '../../../lib/config/registries.js'
-import { mountSource, pushDestination } from '../../../lib/image/push.js'
+import { MediaType, type ImageManifest } from '../../../lib/image/manifest.js'
+import { layerJobs, mountSource, pushDestination } from '../../../lib/image/push.js'
 import type { ImageRecord } from '../../../lib/storage/metadata.js'
 import { throwsCode } from '../../support/assert.js'
 
@@ -31,6 +32,26 @@ test('mount source: a repository of the same registry the image came from, never
   // registries.conf rewrites the source as it does the destination
   const real = endpointOf({ registry: 'real.io', repository: 'team/dest' })
   assert.is(mountSource(image([`alias.io/team/src@${d}`]), real, endpointOf), 'team/src')
+})
+
+test('layer jobs: uncompressed layers are compressed, gzip and foreign ones sent as stored, zstd ones only when gzip is asked for', () => {
+  const dig = (c: string) => `sha256:${c.repeat(64)}`
+  const layer = (mediaType: string, c: string) => ({ mediaType, digest: dig(c), size: 1 })
+  const manifest: ImageManifest = {
+    kind: 'manifest', mediaType: MediaType.OciManifest, config: layer(MediaType.OciConfig, 'c'),
+    layers: [layer(MediaType.OciLayerGzip, '1'), layer(MediaType.OciLayer, '2'), layer(MediaType.OciLayerZstd, '3'), layer(MediaType.OciLayerNondistributable, '4'), layer(MediaType.OciLayer, '2')],
+  }
+  const diffIds = [dig('a'), dig('2'), dig('b'), dig('d'), dig('2')]
+  let read = 0
+  const ids = () => (read++, diffIds)
+  const plain = layerJobs(manifest, undefined, ids)
+  assert.equal(plain.map(j => [j.stored.digest, j.compress]), [[dig('1'), false], [dig('2'), true], [dig('3'), false], [dig('4'), false]], 'a layer listed twice is sent once')
+  assert.is(plain[1]!.diffId, dig('2'), 'an uncompressed blob is its own diff_id')
+  assert.is(read, 0, 'the config is not read when no zstd layer is recompressed')
+  const gzip = layerJobs(manifest, 'gzip', ids)
+  assert.equal(gzip.map(j => j.compress), [false, true, true, false])
+  assert.is(gzip[2]!.diffId, dig('b'), 'a zstd layer is remembered by its diff_id')
+  assert.is(read, 1)
 })
 
 test.run()

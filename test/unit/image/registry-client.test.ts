@@ -6,8 +6,10 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { CockerError } from '../../../lib/errors.js'
 import { RegistryClient } from '../../../lib/image/registry/client.js'
 import { rejectsCode } from '../../support/registry.js'
 import { skipUnless } from '../../support/requires.js'
@@ -209,6 +211,79 @@ test('--tls-verify=true on loopback: HTTPS only, so a plain HTTP registry is ref
   } finally {
     strict.close()
     loose.close()
+    await f.close()
+  }
+})
+
+/** A fake that takes streamed uploads as docker-registry does: POST, PATCH (chunked), PUT ?digest=; `patchFails` PATCHes answer 500 first. */
+async function uploadFake(patchFails = 0) {
+  const uploads = new Map<string, Buffer>()
+  const stored = new Map<string, Buffer>()
+  let n = 0
+  const f = await fake((req, res, body) => {
+    const url = new URL(req.url!, 'http://x')
+    if (req.method === 'POST') {
+      const id = `u${++n}`
+      uploads.set(id, Buffer.alloc(0))
+      res.writeHead(202, { location: `/v2/r/blobs/uploads/${id}`, 'content-length': '0' }).end()
+    } else if (req.method === 'PATCH') {
+      assert.is(req.headers['transfer-encoding'], 'chunked', 'the length is not known up front')
+      const id = url.pathname.split('/').at(-1)!
+      if (patchFails-- > 0) return res.writeHead(500).end()
+      const all = Buffer.concat([uploads.get(id)!, body])
+      uploads.set(id, all)
+      res.writeHead(202, { location: `/v2/r/blobs/uploads/${id}?state=1`, range: `0-${all.length - 1}`, 'content-length': '0' }).end()
+    } else if (req.method === 'PUT') {
+      const id = url.pathname.split('/').at(-1)!
+      const data = uploads.get(id)!
+      if (sha(data) !== url.searchParams.get('digest')) return res.writeHead(400).end('{"errors":[{"code":"DIGEST_INVALID"}]}')
+      stored.set(sha(data), data)
+      res.writeHead(201, { 'content-length': '0' }).end()
+    } else res.writeHead(404).end()
+  })
+  return { f, stored }
+}
+
+test('a streamed upload: digest and size known at the end, named in the PUT; a 500 starts a new upload from a new source', async () => {
+  const { f, stored } = await uploadFake(1)
+  try {
+    let sources = 0
+    const blob = await client(f.host).uploadStream('r', () => (sources++, Readable.from([BLOB.subarray(0, 100), BLOB.subarray(100)])))
+    assert.equal(blob, { digest: sha(BLOB), size: BLOB.length })
+    assert.ok(stored.get(sha(BLOB))?.equals(BLOB))
+    assert.is(sources, 2, 'the failed PATCH is not resent into the same upload')
+    assert.equal(f.log.map(r => r.method), ['POST', 'PATCH', 'POST', 'PATCH', 'PUT'])
+  } finally {
+    await f.close()
+  }
+})
+
+test('a streamed upload whose source fails reports the source\'s error, not the registry\'s', async () => {
+  const { f } = await uploadFake()
+  try {
+    const broken = () => Readable.from((async function* () {
+      yield BLOB
+      throw new CockerError('ARCHIVE_INVALID', 'gzip data is corrupt')
+    })())
+    await rejectsCode(() => client(f.host).uploadStream('r', broken), 'ARCHIVE_INVALID', 'gzip data is corrupt')
+  } finally {
+    await f.close()
+  }
+})
+
+test('a mount the registry does not make (202) cancels the upload it opened instead', async () => {
+  const f = await fake((req, res) => {
+    const url = new URL(req.url!, 'http://x')
+    if (req.method === 'POST' && url.searchParams.get('from') === 'has') return res.writeHead(201, { 'content-length': '0' }).end()
+    if (req.method === 'POST') return res.writeHead(202, { location: '/v2/r/blobs/uploads/x', 'content-length': '0' }).end()
+    res.writeHead(req.method === 'DELETE' ? 204 : 404).end()
+  })
+  try {
+    const c = client(f.host)
+    assert.is(await c.mountBlob('r', sha(BLOB), 'has'), true)
+    assert.is(await c.mountBlob('r', sha(BLOB), 'lacks'), false)
+    assert.equal(f.log.map(r => r.method), ['POST', 'POST', 'DELETE'])
+  } finally {
     await f.close()
   }
 })
