@@ -263,14 +263,39 @@ interface WorkerIo {
 }
 
 /** The node worker (lib/cli/copy-main.ts) in the container's root with `args`. */
+/**
+ * The helper as runWorker's worker: the sealed copy the helper runs from (c/helper.c
+ * ensure_sealed), by a path that needs no directory. The worker execs after joining a running
+ * container's user namespace, whose root may not reach the package (installed under /root, or
+ * in a 0700 home: the ids are not that namespace's).
+ */
+const HELPER_WORKER = '/proc/self/exe'
+
 const nodeWorker = (args: (access: RootAccess) => string[]) => (access: RootAccess): string[] =>
   [process.execPath, path.join(packageRoot(), 'dist/lib/cli/copy-main.js'), access.root, ...args(access), ...(access.shift ? [JSON.stringify(access.shift)] : [])]
+
+/**
+ * The node worker in a running container's user namespace reads cocker's modules as that
+ * namespace's root, an id of no directory of ours: refused in one line where a directory on
+ * the way lets no other user through (the helper's worker needs no path: HELPER_WORKER).
+ */
+function nodeReachable(name: string): void {
+  for (let dir = path.resolve(packageRoot()); ; dir = path.dirname(dir)) {
+    const mode = statSync(dir).mode
+    if (!(mode & 0o001)) {
+      throw new CockerError('NOT_SUPPORTED', `this copy with ${name} while it runs would run cocker's code as the root of its user namespace, which cannot enter ${dir} (mode ${(mode & 0o7777).toString(8).padStart(4, '0')})`,
+        { hint: `stop the container first ("cocker stop ${name}"), or install cocker where every user may read it (e.g. /opt/cocker)` })
+    }
+    if (dir === '/') return
+  }
+}
 
 /** Runs the worker `argv` gives where the container's root is reachable; its failure becomes a CockerError with its words. */
 async function runWorker(engine: Engine, found: FoundContainer, worker: (access: RootAccess) => string[], io: WorkerIo): Promise<void> {
   const work = async () => {
     const access = rootAccess(engine, found)
     const argv = worker(access)
+    if (argv[0] === process.execPath && access.ops.some(op => op[0] === 'ns-join' && op[1] === 'user')) nodeReachable(found.record.name)
     const ops: Op[] = [...access.ops, ['cwd', '/'], ['argv', argv], ['die-with-parent'], ['exec']]
     let stderr = ''
     let failure: unknown
@@ -337,7 +362,7 @@ export async function copyFromContainer(engine: Engine, found: FoundContainer, s
   const top = /(^|\/)\.$/.test(src) ? '.' : path.posix.basename(path.posix.normalize(`/${src}`)) || '.'
   // the walk in C (copy-out, looking SRC up inside the root), but where the store shifts the
   // container's ids, which the node worker maps back
-  const pack = (a: RootAccess) => (a.shift ? nodeWorker(() => ['pack', src])(a) : [helperPath(), 'copy-out', a.root, src, top])
+  const pack = (a: RootAccess) => (a.shift ? nodeWorker(() => ['pack', src])(a) : [HELPER_WORKER, 'copy-out', a.root, src, top])
   if (typeof dest === 'object') {
     await runWorker(engine, found, pack, { stdin: 'ignore', stdout: dest.fd })
     return
@@ -406,7 +431,7 @@ export async function copyToContainer(engine: Engine, found: FoundContainer, src
   await runWorker(engine, found, a => {
     if (o.archive && a.shift) return nodeWorker(() => ['unpack', dest, 'copy', ownerArg(a)])(a)
     root = a.root
-    return [helperPath(), 'copy-in', a.root, destPath, ownerArg(a), ...copyPlaces(destPath, top)]
+    return [HELPER_WORKER, 'copy-in', a.root, destPath, ownerArg(a), ...copyPlaces(destPath, top)]
   }, {
     stdin: tar,
     stdout: async stream => {

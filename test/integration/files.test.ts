@@ -6,6 +6,7 @@ import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { cocker, cockerScenario, modeDir, type CockerMode } from '../support/cocker-modes.js'
+import { repoPath } from '../support/paths.js'
 import { withContainers } from '../support/containers.js'
 import { FIXTURE_IMAGE, fixtureOciArchive } from '../support/image-fixture.js'
 import { runCmd } from '../support/exec.js'
@@ -218,6 +219,40 @@ cockerScenario('vfs: cp in and out of a stopped container and export work on its
     await vfs(['rm', '-f', '-a', '-t', '0'])
   }
 })
+
+/**
+ * Root's cocker where no other user may enter (under /root, a 0700 home): the checkout bound
+ * below a 0700 directory. A copy with a running container that has a user namespace of its
+ * own runs in that namespace, whose root is no owner of ours.
+ */
+cockerScenario('installed where other users cannot enter: cp in and out of a running --userns auto container; export and cp - say why not, and work once it stopped', mode => withContainers(mode, async image => {
+  const closed = modeDir(mode, 'cocker-closed-')
+  chmodSync(closed, 0o700)
+  const pkg = path.join(closed, 'pkg')
+  mkdirSync(pkg)
+  const helper = process.env.COCKER_HELPER
+  const env = helper?.startsWith(repoPath() + path.sep) ? { COCKER_HELPER: path.join(pkg, path.relative(repoPath(), helper)) } : {}
+  const inClosed = { ...mode, bin: path.join(pkg, 'bin/cocker') }
+  const closedCocker = (args: string[], status: number, input?: string) => cocker(inClosed, args, { status, env, ...(input !== undefined ? { input } : {}) })
+  await runCmd(['mount', '--bind', repoPath(), pkg], { status: 0 })
+  try {
+    await closedCocker(['run', '-d', '--userns', 'auto', '--name', 'kc', '--network', 'none', image, 'sleep', '1000'], 0)
+    writeFileSync(path.join(closed, 'copied'), 'c\n')
+    await closedCocker(['cp', path.join(closed, 'copied'), 'kc:/tmp/'], 0)
+    assert.is((await closedCocker(['exec', 'kc', 'stat', '-c', '%u:%g', '/tmp/copied'], 0)).stdout, '0:0\n')
+    const tarred = (await closedCocker(['cp', 'kc:/tmp/copied', '-'], 0)).stdout
+    assert.ok(tarred.includes('c\n'), 'cp out: the file in the tar')
+    for (const args of [['export', 'kc'], ['cp', '-', 'kc:/tmp/']]) {
+      const r = await closedCocker(args, 125, args[0] === 'cp' ? tarred : undefined)
+      assert.match(r.stderr, new RegExp(`^Error: this copy with kc while it runs would run cocker's code as the root of its user namespace, which cannot enter ${closed} \\(mode 0700\\)`, 'm'), args.join(' '))
+    }
+    await closedCocker(['stop', '-t', '0', 'kc'], 0)
+    assert.ok((await closedCocker(['export', 'kc'], 0)).stdout.length > 0, 'export of the stopped container')
+  } finally {
+    await closedCocker(['rm', '-f', '-t', '0', 'kc'], 0)
+    await runCmd(['umount', pkg])
+  }
+}), ['root'])
 
 test.after(cleanupPodman)
 test.run()
