@@ -262,7 +262,6 @@ interface WorkerIo {
   stdout: number | 'ignore' | ((out: Readable) => Promise<void>) | { to: Writable; done: () => Promise<void> }
 }
 
-/** The node worker (lib/cli/copy-main.ts) in the container's root with `args`. */
 /**
  * The helper as runWorker's worker: the sealed copy the helper runs from (c/helper.c
  * ensure_sealed), by a path that needs no directory. The worker execs after joining a running
@@ -271,6 +270,7 @@ interface WorkerIo {
  */
 const HELPER_WORKER = '/proc/self/exe'
 
+/** The node worker (lib/cli/copy-main.ts) in the container's root with `args`. */
 const nodeWorker = (args: (access: RootAccess) => string[]) => (access: RootAccess): string[] =>
   [process.execPath, path.join(packageRoot(), 'dist/lib/cli/copy-main.js'), access.root, ...args(access), ...(access.shift ? [JSON.stringify(access.shift)] : [])]
 
