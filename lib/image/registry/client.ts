@@ -228,25 +228,11 @@ export class RegistryClient {
     const what = `blob ${digest} to ${this.host}/${repository}`
     let location: string | undefined
     if (opts.mountFrom && opts.mountFrom !== repository) {
-      const query = new URLSearchParams({ mount: digest, from: opts.mountFrom })
-      const res = await this.request({
-        method: 'POST',
-        path: `/v2/${repository}/blobs/uploads/?${query}`,
-        scopes: [push, repositoryScope(opts.mountFrom, 'pull')],
-        headers: { 'content-length': '0' },
-      })
-      res.resume()
-      if (res.statusCode === 201) return 'mounted'
-      // 202: the registry could not mount and opened an ordinary upload instead.
-      if (res.statusCode !== 202) throw await this.statusError(res, what, 'upload')
-      location = header(res.headers, 'location')
+      const opened = await this.postUpload(repository, what, { digest, from: opts.mountFrom })
+      if (opened === 'mounted') return 'mounted'
+      location = opened
     }
-    if (!location) {
-      const res = await this.request({ method: 'POST', path: `/v2/${repository}/blobs/uploads/`, scopes: [push], headers: { 'content-length': '0' } })
-      res.resume()
-      if (res.statusCode !== 202) throw await this.statusError(res, what, 'upload')
-      location = header(res.headers, 'location')
-    }
+    location ??= (await this.postUpload(repository, what)) as string | undefined
     if (!location) throw new CockerError('REGISTRY_ERROR', `${this.host}: uploading ${what}: the registry gave no upload location`)
     const url = new URL(location, await this.baseUrl())
     url.searchParams.set('digest', digest)
@@ -268,23 +254,33 @@ export class RegistryClient {
    * is cancelled.
    */
   async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
-    const push = repositoryScope(repository, 'pull,push')
-    const query = new URLSearchParams({ mount: digest, from })
-    const res = await this.request({
-      method: 'POST',
-      path: `/v2/${repository}/blobs/uploads/?${query}`,
-      scopes: [push, repositoryScope(from, 'pull')],
-      headers: { 'content-length': '0' },
-    })
-    res.resume()
-    if (res.statusCode === 201) return true
-    if (res.statusCode !== 202) throw await this.statusError(res, `blob ${digest} to ${this.host}/${repository}`, 'upload')
-    const location = header(res.headers, 'location')
-    if (location) {
-      const cancel = await this.request({ method: 'DELETE', path: new URL(location, await this.baseUrl()).href, scopes: [push] }).catch(() => undefined)
+    const opened = await this.postUpload(repository, `blob ${digest} to ${this.host}/${repository}`, { digest, from })
+    if (opened === 'mounted') return true
+    if (opened) {
+      const cancel = await this.request({ method: 'DELETE', path: new URL(opened, await this.baseUrl()).href, scopes: [repositoryScope(repository, 'pull,push')] })
+        .catch(() => undefined)
       cancel?.resume()
     }
     return false
+  }
+
+  /**
+   * The POST that starts a blob upload: with `mount`, a cross-repository mount, 'mounted' when
+   * the registry made it; else (202: it could not, or none was asked) the location of the
+   * upload it opened, undefined where it named none.
+   */
+  private async postUpload(repository: string, what: string, mount?: { digest: string; from: string }): Promise<'mounted' | string | undefined> {
+    const push = repositoryScope(repository, 'pull,push')
+    const res = await this.request({
+      method: 'POST',
+      path: `/v2/${repository}/blobs/uploads/${mount ? `?${new URLSearchParams({ mount: mount.digest, from: mount.from })}` : ''}`,
+      scopes: mount ? [push, repositoryScope(mount.from, 'pull')] : [push],
+      headers: { 'content-length': '0' },
+    })
+    res.resume()
+    if (mount && res.statusCode === 201) return 'mounted'
+    if (res.statusCode !== 202) throw await this.statusError(res, what, 'upload')
+    return header(res.headers, 'location')
   }
 
   /**
@@ -307,10 +303,7 @@ export class RegistryClient {
   private async uploadStreamOnce(repository: string, source: () => Readable): Promise<StreamedBlob> {
     const push = repositoryScope(repository, 'pull,push')
     const what = `a blob to ${this.host}/${repository}`
-    const opened = await this.request({ method: 'POST', path: `/v2/${repository}/blobs/uploads/`, scopes: [push], headers: { 'content-length': '0' } })
-    opened.resume()
-    if (opened.statusCode !== 202) throw await this.statusError(opened, what, 'upload')
-    const start = header(opened.headers, 'location')
+    const start = (await this.postUpload(repository, what)) as string | undefined
     if (!start) throw new CockerError('REGISTRY_ERROR', `${this.host}: uploading ${what}: the registry gave no upload location`)
     let hash = createHash('sha256')
     let size = 0
